@@ -1,0 +1,132 @@
+// REST-JSON request identification (Lambda, GuardDuty, Macie2): match method + path against the
+// services' URI templates (generated from the API models into rest-json-routes.ts).
+
+import { REST_JSON_ROUTES } from './rest-json-routes.ts';
+import { isSigningParam } from './query.ts';
+
+export interface RestRoute {
+  m: string;
+  /** URI template: `{Label}` matches one segment, `{Label+}` the rest of the path. */
+  p: string;
+  op: string;
+  /** Literal query parameters in the template (`?find=LayerVersion`). */
+  lq?: Record<string, string>;
+  /** Query wire name -> member name, where they differ. */
+  q?: Record<string, string>;
+  /** Header wire name (lower case) -> member name. */
+  h?: Record<string, string>;
+  /** Member bound to the whole body. */
+  payload?: string;
+}
+
+interface Compiled {
+  route: RestRoute;
+  segments: Array<{ literal: string } | { label: string; greedy: boolean }>;
+  literals: number;
+}
+
+const compiled = new Map<string, Compiled[]>();
+
+function compile(service: string): Compiled[] {
+  let list = compiled.get(service);
+  if (list) return list;
+  list = (REST_JSON_ROUTES[service] ?? []).map((route) => {
+    const segments = route.p
+      .split('/')
+      .filter((s) => s !== '')
+      .map((s) => {
+        const m = /^\{([^}+]+)(\+?)\}$/.exec(s);
+        return m ? { label: m[1]!, greedy: m[2] === '+' } : { literal: s };
+      });
+    return { route, segments, literals: segments.filter((s) => 'literal' in s).length };
+  });
+  compiled.set(service, list);
+  return list;
+}
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function matchPath(c: Compiled, parts: string[]): Record<string, string> | undefined {
+  const labels: Record<string, string> = {};
+  let i = 0;
+  for (const seg of c.segments) {
+    if ('literal' in seg) {
+      if (parts[i] !== seg.literal) return undefined;
+      i++;
+    } else if (seg.greedy) {
+      if (i >= parts.length) return undefined;
+      labels[seg.label] = parts.slice(i).map(decode).join('/');
+      i = parts.length;
+    } else {
+      if (i >= parts.length || parts[i] === '') return undefined;
+      labels[seg.label] = decode(parts[i]!);
+      i++;
+    }
+  }
+  return i === parts.length ? labels : undefined;
+}
+
+export interface RestMatch {
+  operation: string;
+  params: Record<string, unknown>;
+}
+
+/** Identify a REST-JSON call; undefined when no route of the service matches. */
+export function matchRestJson(
+  service: string,
+  method: string,
+  rawPath: string,
+  query: URLSearchParams,
+  headers: Record<string, string>,
+  body: Buffer,
+): RestMatch | undefined {
+  const parts = rawPath.split('/').filter((s) => s !== '');
+  const m = method.toUpperCase();
+  let best: { c: Compiled; labels: Record<string, string>; score: number } | undefined;
+  for (const c of compile(service)) {
+    if (c.route.m !== m) continue;
+    const labels = matchPath(c, parts);
+    if (!labels) continue;
+    let score = c.literals * 10;
+    if (c.route.lq) {
+      const ok = Object.entries(c.route.lq).every(([k, v]) => query.has(k) && (v === '' || query.get(k) === v));
+      if (!ok) continue;
+      score += 5;
+    }
+    if (!best || score > best.score) best = { c, labels, score };
+  }
+  if (!best) return undefined;
+  const r = best.c.route;
+  const params: Record<string, unknown> = {};
+  if (r.payload) {
+    if (body.length > 0) params[r.payload] = body.toString('utf8');
+  } else if (body.length > 0) {
+    try {
+      const parsed: unknown = JSON.parse(body.toString('utf8'));
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) Object.assign(params, parsed);
+    } catch {
+      // not JSON: ignore
+    }
+  }
+  for (const [k, v] of query) {
+    if (isSigningParam(k) || r.lq?.[k] !== undefined) continue;
+    params[r.q?.[k] ?? k] = v;
+  }
+  for (const [h, member] of Object.entries(r.h ?? {})) {
+    const v = headers[h];
+    if (v !== undefined) params[member] = v;
+  }
+  Object.assign(params, best.labels);
+  return { operation: r.op, params };
+}
+
+/** Services with a REST-JSON route table. */
+export function hasRestRoutes(service: string): boolean {
+  return REST_JSON_ROUTES[service] !== undefined;
+}

@@ -1,0 +1,643 @@
+// The gateway: an HTTP server on 127.0.0.1 in front of the target emulator. For every request it
+// identifies service, operation and principal, verifies the SigV4 signature, authorizes the call with
+// IAM policy evaluation, checks MFA codes, records a CloudTrail event, and forwards to the target what
+// the target does well. See DESIGN.md, "The gateway".
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { LabClock } from './clock.ts';
+import { ApiError as Refusal } from './api-error.ts';
+import { CredentialStore, newAccessKeyId, newSecret, type Credential } from './credentials.ts';
+import { parseAuth, verifySignature, type SignedRequest } from './sigv4.ts';
+import { Upstream, UpstreamDownError, type UpstreamResponse } from './upstream.ts';
+import { identify, type ApiCall } from './protocol/identify.ts';
+import { toAuthz } from './protocol/authz-map.ts';
+import { errorResponse, accessDeniedMessage } from './protocol/errors.ts';
+import { MfaRegistry, totpCode } from '../services/iam/mfa.ts';
+import { PolicyStore } from '../services/iam/policy-store.ts';
+import { evaluate } from '../services/iam/policy/evaluate.ts';
+import type { AuthzRequest, Decision, PolicySet, RequestPrincipal } from '../services/iam/policy/types.ts';
+import { simulatePrincipalPolicy, type SimulateInput } from '../services/iam/simulate.ts';
+import { CloudTrailStore, ctTime, isReadOnly, lookupEvents, LookupError, toRequestParameters, type CloudTrailRecord, type UserIdentity } from '../services/cloudtrail/recorder.ts';
+
+/** Header that sets the simulated source IP of a request (documented in the README). */
+export const SOURCE_IP_HEADER = 'x-seclab-source-ip';
+
+export interface RootCredentials {
+  accountId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface GatewayOptions {
+  upstreamUrl: string;
+  accountSelection?: 'header' | 'access-key';
+  port?: number;
+  /** Default region for clients. */
+  region?: string;
+}
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: string | Buffer;
+}
+
+const xmlEscape = (s: string): string => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+const tag = (xml: string, name: string): string | undefined => {
+  const m = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml);
+  return m ? m[1]!.replace(/&lt;|&gt;|&amp;|&apos;|&quot;/g, (e) => ({ '&lt;': '<', '&gt;': '>', '&amp;': '&', '&apos;': "'", '&quot;': '"' })[e]!) : undefined;
+};
+const NAMESPACES: Record<string, string> = {
+  iam: 'https://iam.amazonaws.com/doc/2010-05-08/',
+  sts: 'https://sts.amazonaws.com/doc/2011-06-15/',
+};
+function queryResult(service: string, operation: string, inner: string, requestId: string): Reply {
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+    body: `<${operation}Response xmlns="${NAMESPACES[service] ?? ''}"><${operation}Result>${inner}</${operation}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`,
+  };
+}
+function jsonResult(value: unknown, requestId: string): Reply {
+  return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId }, body: JSON.stringify(value) };
+}
+
+
+export class Gateway {
+  readonly clock = new LabClock();
+  readonly credentials = new CredentialStore();
+  readonly mfa = new MfaRegistry();
+  readonly trail = new CloudTrailStore();
+  readonly upstream: Upstream;
+  readonly policies: PolicyStore;
+  readonly region: string;
+  /** Required on control endpoints that hand out secrets (MFA codes of lab people). */
+  readonly controlToken = randomBytes(16).toString('hex');
+  private server: http.Server | undefined;
+  private accounts = new Set<string>();
+  private sockets = new Set<import('node:net').Socket>();
+  /** Count of requests handled, for benchmarks and `cloud up`. */
+  requests = 0;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.upstream = new Upstream(options.upstreamUrl, options.accountSelection ?? 'header');
+    this.policies = new PolicyStore(this.upstream);
+    this.region = options.region ?? 'us-east-1';
+  }
+
+  get url(): string {
+    const a = this.server?.address() as AddressInfo | null;
+    if (!a) throw new Error('gateway not started');
+    return `http://127.0.0.1:${a.port}`;
+  }
+
+  async start(): Promise<string> {
+    const server = http.createServer((req, res) => {
+      this.handle(req, res).catch((e) => {
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`seclab gateway error: ${(e as Error).message}`);
+        }
+      });
+    });
+    server.keepAliveTimeout = 30_000;
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => {
+        reject(e.code === 'EADDRINUSE'
+          ? new Error(`port ${this.options.port} is already in use on 127.0.0.1; choose another with --port, or stop what is using it`)
+          : e);
+      });
+      server.listen(this.options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (s) {
+      for (const sock of this.sockets) sock.destroy();
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+    this.upstream.close();
+  }
+
+  /** Marks the target as dead: every later call fails with this message instead of hanging. */
+  targetDied(message: string): void {
+    this.upstream.deathMessage = message;
+  }
+
+  // ---- accounts ----
+
+  createAccount(accountId?: string): RootCredentials {
+    let id = accountId;
+    if (id && !/^\d{12}$/.test(id)) throw new Error(`an account id has 12 digits; got ${id}`);
+    while (!id || this.accounts.has(id)) {
+      id = String(100000000000 + Math.floor(Math.random() * 899999999999));
+    }
+    this.accounts.add(id);
+    const cred = this.credentials.add({
+      accessKeyId: newAccessKeyId('AKIA'), secret: newSecret(), account: id, kind: 'root',
+      arn: `arn:aws:iam::${id}:root`, status: 'Active',
+    });
+    return { accountId: id, accessKeyId: cred.accessKeyId, secretAccessKey: cred.secret };
+  }
+
+  /** Forgets an account's credentials, devices and events (its resources stay in the emulator until reset). */
+  dropAccount(accountId: string): void {
+    this.accounts.delete(accountId);
+    this.credentials.dropAccount(accountId);
+    this.mfa.dropAccount(accountId);
+    this.trail.dropAccount(accountId);
+    this.policies.dropAccount(accountId);
+  }
+
+  /** What the authenticator app of the person holding this MFA device shows now (lab clock). */
+  mfaCode(accountId: string, serial: string, offsetSteps = 0): string {
+    const d = this.mfa.get(accountId, serial);
+    if (!d) throw new Error(`no virtual MFA device ${serial} in account ${accountId}`);
+    return totpCode(d.seedBase32, this.clock.nowMs() + offsetSteps * 30_000);
+  }
+
+  // ---- request handling ----
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const rawUrl = req.url ?? '/';
+    if (rawUrl.startsWith('/_seclab/')) return this.control(req, res, rawUrl, body);
+    this.requests++;
+    const qIndex = rawUrl.indexOf('?');
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+    const signed: SignedRequest = {
+      method: req.method ?? 'GET',
+      path: qIndex < 0 ? rawUrl : rawUrl.slice(0, qIndex),
+      query: new URLSearchParams(qIndex < 0 ? '' : rawUrl.slice(qIndex + 1)),
+      headers, body,
+    };
+    const reply = await this.process(signed, rawUrl, req.socket.remoteAddress ?? '127.0.0.1');
+    const outHeaders = { ...reply.headers };
+    delete outHeaders['transfer-encoding'];
+    delete outHeaders['connection'];
+    delete outHeaders['content-length'];
+    const payload = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
+    outHeaders['content-length'] = String(payload.length);
+    res.writeHead(reply.status, outHeaders);
+    res.end(req.method === 'HEAD' ? undefined : payload);
+  }
+
+  private async process(signed: SignedRequest, rawUrl: string, remoteAddress: string): Promise<Reply> {
+    const requestId = randomUUID();
+    const call = identify(signed);
+    const sourceIp = signed.headers[SOURCE_IP_HEADER] ?? (remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress);
+    const userAgent = signed.headers['user-agent'] ?? '';
+    const auth = parseAuth(signed);
+    const refuse = (status: number, code: string, message: string, cred?: Credential): Reply => {
+      if (cred) this.record(cred, call, sourceIp, userAgent, requestId, { code, message });
+      return errorResponse(call, status, code, message, requestId);
+    };
+
+    if (!auth) {
+      return call.service === 's3'
+        ? refuse(403, 'AccessDenied', 'Access Denied')
+        : refuse(403, 'MissingAuthenticationToken', 'Missing Authentication Token');
+    }
+    const cred = this.credentials.get(auth.accessKeyId);
+    const s3 = call.service === 's3';
+    if (!cred || cred.status !== 'Active') {
+      // AWS answers the same for unknown, deactivated and deleted keys. Known keys are still recorded.
+      if (cred) this.record(cred, call, sourceIp, userAgent, requestId, { code: s3 ? 'InvalidAccessKeyId' : 'InvalidClientTokenId', message: 'The security token included in the request is invalid.' });
+      return s3
+        ? refuse(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.')
+        : refuse(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+    }
+    const verdict = await verifySignature(signed, auth, cred.secret);
+    if (!verdict.ok) return refuse(403, verdict.code, verdict.message, cred);
+    if (cred.sessionToken) {
+      const token = signed.headers['x-amz-security-token'] ?? signed.query.get('X-Amz-Security-Token');
+      if (token !== cred.sessionToken) return refuse(403, s3 ? 'InvalidToken' : 'InvalidClientTokenId', 'The security token included in the request is invalid.', cred);
+      if (cred.expiresAt && this.clock.nowMs() > cred.expiresAt.getTime()) {
+        return refuse(403, s3 ? 'ExpiredToken' : 'ExpiredTokenException', 'The security token included in the request is expired', cred);
+      }
+    }
+
+    try {
+      const account = cred.account;
+      await this.authorize(cred, call, sourceIp, userAgent);
+      const served = await this.serveLocally(cred, call, requestId);
+      if (served) {
+        this.record(cred, call, sourceIp, userAgent, requestId);
+        return served;
+      }
+      await this.beforeForward(cred, call);
+      let upstream: UpstreamResponse;
+      try {
+        upstream = await this.upstream.forward(account, { method: signed.method, url: rawUrl, headers: signed.headers, body: signed.body });
+      } catch (e) {
+        const msg = e instanceof UpstreamDownError ? e.message : `the lab cloud's emulator did not answer: ${(e as Error).message}`;
+        return errorResponse(call, 503, 'ServiceUnavailable', msg, requestId);
+      }
+      if (upstream.status < 300) {
+        await this.afterForward(cred, call, upstream);
+        this.record(cred, call, sourceIp, userAgent, requestId);
+      } else {
+        const text = upstream.body.toString('utf8');
+        const code = tag(text, 'Code') ?? (/"__type"\s*:\s*"(?:[^"#]*#)?([^"]+)"/.exec(text)?.[1]) ?? String(upstream.status);
+        const message = tag(text, 'Message') ?? (/"message"\s*:\s*"([^"]*)"/i.exec(text)?.[1]) ?? '';
+        this.record(cred, call, sourceIp, userAgent, requestId, { code, message });
+      }
+      return { status: upstream.status, headers: upstream.headers, body: upstream.body };
+    } catch (e) {
+      if (e instanceof Refusal) return refuse(e.status, e.code, e.message, cred);
+      if (e instanceof LookupError) return refuse(400, e.code, e.message, cred);
+      if (e instanceof UpstreamDownError) return errorResponse(call, 503, 'ServiceUnavailable', e.message, requestId);
+      throw e;
+    }
+  }
+
+  // ---- principals and authorization ----
+
+  principalOf(cred: Credential): RequestPrincipal {
+    if (cred.kind === 'root') return { arn: cred.arn, account: cred.account, type: 'Root' };
+    if (cred.kind === 'role-session') {
+      return { arn: cred.arn, account: cred.account, type: 'AssumedRole', alternateArns: cred.roleArn ? [cred.roleArn] : [] };
+    }
+    return { arn: cred.arn, account: cred.account, type: 'IAMUser' };
+  }
+
+  /** The policies that apply to a credential's principal. */
+  async policySetOf(cred: Credential): Promise<PolicySet | undefined> {
+    if (cred.kind === 'root') return { identity: [] };
+    if (cred.kind === 'role-session') return this.policies.forRole(cred.account, cred.roleName ?? '');
+    return this.policies.forUser(cred.account, cred.userName ?? '');
+  }
+
+  /** Condition keys AWS sets for a request by this credential. */
+  contextOf(cred: Credential, sourceIp: string, userAgent: string, call: ApiCall): AuthzRequest['context'] {
+    const now = this.clock.now();
+    const ctx: AuthzRequest['context'] = {
+      'aws:CurrentTime': now.toISOString(),
+      'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
+      'aws:SourceIp': sourceIp,
+      'aws:UserAgent': userAgent,
+      'aws:SecureTransport': 'false',
+      'aws:RequestedRegion': call.region,
+      'aws:PrincipalAccount': cred.account,
+      'aws:PrincipalArn': cred.kind === 'role-session' ? cred.roleArn : cred.arn,
+      'aws:ViaAWSService': 'false',
+    };
+    if (cred.kind === 'user' || cred.kind === 'session') {
+      ctx['aws:username'] = cred.userName;
+      ctx['aws:userid'] = cred.userId;
+      ctx['aws:PrincipalType'] = 'User';
+    } else if (cred.kind === 'role-session') {
+      ctx['aws:userid'] = `${cred.userId ?? ''}:${cred.sessionName ?? ''}`;
+      ctx['aws:PrincipalType'] = 'AssumedRole';
+    } else {
+      ctx['aws:PrincipalType'] = 'Account';
+    }
+    // aws:MultiFactorAuthPresent is absent for long-term keys (why policies use BoolIfExists), and
+    // present for temporary credentials, true only when the session was obtained with a valid code.
+    if (cred.kind === 'session' || cred.kind === 'role-session') {
+      ctx['aws:MultiFactorAuthPresent'] = cred.mfaAuthenticated ? 'true' : 'false';
+      if (cred.issuedAt) ctx['aws:TokenIssueTime'] = cred.issuedAt.toISOString();
+      if (cred.mfaAuthenticated && cred.mfaAuthTime) {
+        ctx['aws:MultiFactorAuthAge'] = String(Math.floor((now.getTime() - cred.mfaAuthTime.getTime()) / 1000));
+      }
+    }
+    return ctx;
+  }
+
+  private async resourcePolicyFor(account: string, region: string, resource: string): Promise<PolicySet['resource']> {
+    if (resource.startsWith('arn:aws:s3:::')) {
+      const bucket = resource.slice('arn:aws:s3:::'.length).split('/')[0]!;
+      if (!bucket || bucket === '*') return undefined;
+      const doc = await this.policies.bucketPolicy(account, bucket).catch(() => undefined);
+      return doc ? { source: `bucket policy of ${bucket}`, document: doc, account } : undefined;
+    }
+    const kms = /^arn:aws:kms:([^:]+):(\d{12}):key\/(.+)$/.exec(resource);
+    if (kms) {
+      const doc = await this.policies.keyPolicy(account, kms[1] ?? region, kms[3]!);
+      return doc ? { source: `key policy of ${kms[3]}`, document: doc, account: kms[2]!, mustAllow: true } : undefined;
+    }
+    return undefined;
+  }
+
+  /** Evaluates one action on one resource for a credential (also used by the engine's checks). */
+  async decide(cred: Credential, action: string, resource: string, context: AuthzRequest['context'], region = this.region): Promise<Decision> {
+    const set = await this.policySetOf(cred);
+    if (!set) {
+      return { decision: 'ImplicitDeny', matched: [], reason: `the principal ${cred.arn} no longer exists` };
+    }
+    const resourcePolicy = await this.resourcePolicyFor(cred.account, region, resource);
+    return evaluate({ action, resource, principal: this.principalOf(cred), context }, { ...set, ...(resourcePolicy ? { resource: resourcePolicy } : {}) });
+  }
+
+  private async authorize(cred: Credential, call: ApiCall, sourceIp: string, userAgent: string): Promise<void> {
+    const authz = toAuthz(call, cred.account);
+    if (authz.alwaysAllowed) return;
+    // Temporary credentials from GetSessionToken cannot call IAM without MFA, nor STS except these.
+    if (cred.kind === 'session') {
+      if (call.service === 'iam' && !cred.mfaAuthenticated) {
+        throw new Refusal(403, 'AccessDenied', 'Cannot call IAM APIs with session credentials obtained without MFA authentication.');
+      }
+      if (call.service === 'sts' && !['AssumeRole', 'GetCallerIdentity'].includes(call.operation)) {
+        throw new Refusal(403, 'AccessDenied', `Cannot call ${call.operation} with session credentials`);
+      }
+    }
+    const context = { ...this.contextOf(cred, sourceIp, userAgent, call), ...authz.context };
+    for (const resource of authz.resources) {
+      const d = await this.decide(cred, authz.action, resource, context, call.region);
+      if (d.decision !== 'Allow') {
+        const reason = d.decision === 'ExplicitDeny'
+          ? (d.matched.some((m) => m.effect === 'Deny' && /^(bucket|key) policy/.test(m.source)) ? 'explicit-deny-resource' : 'explicit-deny-identity')
+          : d.reason.includes('boundary') ? 'boundary' : 'no-identity-policy';
+        const principalArn = cred.kind === 'session' ? cred.arn : this.principalOf(cred).arn;
+        const denied = errorResponseCode(call);
+        throw new Refusal(denied.status, denied.code, call.service === 's3' ? 'Access Denied' : accessDeniedMessage(principalArn, authz.action, resource, reason));
+      }
+    }
+    if (call.service === 'sts' && call.operation === 'AssumeRole') await this.checkTrust(cred, call);
+  }
+
+  /** AssumeRole also needs the role's trust policy to allow the caller. */
+  private async checkTrust(cred: Credential, call: ApiCall): Promise<void> {
+    const roleArn = String(call.params['RoleArn'] ?? '');
+    const roleName = roleArn.split('/').pop() ?? '';
+    const details = await this.policies.account(cred.account);
+    const role = details.roles.get(roleName);
+    const principal = this.principalOf(cred);
+    const deny = () => new Refusal(403, 'AccessDenied', `User: ${principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+    if (!role?.AssumeRolePolicyDocument) throw deny();
+    const { parsePolicyText } = await import('../services/iam/policy-store.ts');
+    const trust = parsePolicyText(role.AssumeRolePolicyDocument);
+    const d = evaluate(
+      { action: 'sts:AssumeRole', resource: roleArn, principal, context: {} },
+      { identity: [{ source: 'identity (checked above)', document: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }], resource: { source: `trust policy of ${roleName}`, document: trust, account: cred.account, mustAllow: true } },
+    );
+    if (d.decision !== 'Allow') throw deny();
+  }
+
+  // ---- operations the gateway serves itself (moto lacks them or gets them wrong) ----
+
+  private async serveLocally(cred: Credential, call: ApiCall, requestId: string): Promise<Reply | undefined> {
+    const p = call.params;
+    if (call.service === 'sts' && call.operation === 'GetCallerIdentity') {
+      const userId = cred.kind === 'root' ? cred.account : cred.kind === 'role-session' ? `${cred.userId}:${cred.sessionName}` : cred.userId ?? cred.accessKeyId;
+      return queryResult('sts', 'GetCallerIdentity', `<Arn>${xmlEscape(cred.arn)}</Arn><UserId>${xmlEscape(userId ?? '')}</UserId><Account>${cred.account}</Account>`, requestId);
+    }
+    if (call.service === 'cloudtrail' && call.operation === 'LookupEvents') {
+      return jsonResult(lookupEvents(this.trail.all(cred.account), p as never), requestId);
+    }
+    if (call.service === 'iam' && call.operation === 'SimulatePrincipalPolicy') {
+      const results = await simulatePrincipalPolicy(this, cred.account, p as unknown as SimulateInput);
+      return queryResult('iam', 'SimulatePrincipalPolicy', results, requestId);
+    }
+    if (call.service === 'iam' && (call.operation === 'PutUserPermissionsBoundary' || call.operation === 'DeleteUserPermissionsBoundary')) {
+      const userName = String(p['UserName'] ?? '');
+      const details = await this.policies.account(cred.account);
+      if (!details.users.has(userName)) throw new Refusal(404, 'NoSuchEntity', `The user with name ${userName} cannot be found.`);
+      if (call.operation === 'PutUserPermissionsBoundary') {
+        const arn = String(p['PermissionsBoundary'] ?? '');
+        if (!details.managed.has(arn) && !arn.startsWith('arn:aws:iam::aws:policy/')) {
+          throw new Refusal(400, 'InvalidInput', `ARN ${arn} is not valid.`);
+        }
+        this.policies.setUserBoundary(cred.account, userName, arn);
+      } else {
+        this.policies.setUserBoundary(cred.account, userName, undefined);
+      }
+      return queryResult('iam', call.operation, '', requestId);
+    }
+    return undefined;
+  }
+
+  /** Checks that must pass before the emulator sees the call (moto accepts any MFA code). */
+  private async beforeForward(cred: Credential, call: ApiCall): Promise<void> {
+    const p = call.params;
+    if (call.service === 'iam' && (call.operation === 'EnableMFADevice' || call.operation === 'ResyncMFADevice')) {
+      const serial = String(p['SerialNumber'] ?? '');
+      const device = this.mfa.get(cred.account, serial);
+      if (!device) throw new Refusal(404, 'NoSuchEntity', `VirtualMFADevice with serial number ${serial} doesn't exist.`);
+      if (call.operation === 'EnableMFADevice' && device.enabled) throw new Refusal(409, 'EntityAlreadyExists', 'MFA Device is already in use.');
+      const step = this.mfa.checkConsecutive(device, String(p['AuthenticationCode1'] ?? ''), String(p['AuthenticationCode2'] ?? ''), this.clock.nowMs());
+      if (step === undefined) throw new Refusal(403, 'InvalidAuthenticationCode', 'Authentication code for device is not valid.');
+      device.lastStep = step;
+    }
+    if (call.service === 'sts' && (call.operation === 'GetSessionToken' || call.operation === 'AssumeRole') && p['SerialNumber'] !== undefined) {
+      const serial = String(p['SerialNumber']);
+      const device = this.mfa.get(cred.account, serial);
+      const owner = cred.kind === 'user' ? cred.userName : undefined;
+      if (!device || !device.enabled || (call.operation === 'GetSessionToken' && device.userName !== owner)) {
+        throw new Refusal(403, 'AccessDenied', 'MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.');
+      }
+      const step = this.mfa.checkCode(device, String(p['TokenCode'] ?? ''), this.clock.nowMs());
+      if (step === undefined) throw new Refusal(403, 'AccessDenied', 'MultiFactorAuthentication failed with invalid MFA one time pass code. ');
+      device.lastStep = step;
+    }
+    if (call.service === 'sts' && call.operation === 'GetSessionToken' && cred.kind !== 'user' && cred.kind !== 'root') {
+      throw new Refusal(403, 'AccessDenied', 'Cannot call GetSessionToken with session credentials');
+    }
+  }
+
+  /** Learns what the emulator created (keys, devices, sessions) and drops stale caches. */
+  private async afterForward(cred: Credential, call: ApiCall, res: UpstreamResponse): Promise<void> {
+    const p = call.params;
+    const account = cred.account;
+    const xml = () => res.body.toString('utf8');
+    if (call.service === 'iam') {
+      if (!isReadOnly(call.operation)) this.policies.invalidate(account);
+      switch (call.operation) {
+        case 'CreateAccessKey': {
+          const body = xml();
+          const userName = tag(body, 'UserName') ?? cred.userName ?? '';
+          const details = await this.policies.account(account);
+          const user = details.users.get(userName);
+          this.credentials.add({
+            accessKeyId: tag(body, 'AccessKeyId') ?? '', secret: tag(body, 'SecretAccessKey') ?? '', account, kind: 'user',
+            userName, userId: user?.UserId, arn: user?.Arn ?? `arn:aws:iam::${account}:user/${userName}`, status: 'Active',
+          });
+          break;
+        }
+        case 'UpdateAccessKey':
+          this.credentials.setStatus(String(p['AccessKeyId']), p['Status'] === 'Active' ? 'Active' : 'Inactive');
+          break;
+        case 'DeleteAccessKey':
+          this.credentials.setStatus(String(p['AccessKeyId']), 'Deleted');
+          break;
+        case 'DeleteUser':
+          for (const c of this.credentials.forUser(account, String(p['UserName']))) c.status = 'Deleted';
+          this.policies.setUserBoundary(account, String(p['UserName']), undefined);
+          break;
+        case 'CreateUser':
+          if (p['PermissionsBoundary']) this.policies.setUserBoundary(account, String(p['UserName']), String(p['PermissionsBoundary']));
+          break;
+        case 'CreateVirtualMFADevice': {
+          const body = xml();
+          const serial = tag(body, 'SerialNumber') ?? '';
+          const seed = Buffer.from(tag(body, 'Base32StringSeed') ?? '', 'base64').toString('utf8');
+          this.mfa.add({ account, serial, seedBase32: seed });
+          break;
+        }
+        case 'EnableMFADevice': {
+          const d = this.mfa.get(account, String(p['SerialNumber']));
+          if (d) {
+            d.enabled = true;
+            d.userName = String(p['UserName']);
+          }
+          break;
+        }
+        case 'DeactivateMFADevice': {
+          const d = this.mfa.get(account, String(p['SerialNumber']));
+          if (d) {
+            d.enabled = false;
+            d.userName = undefined;
+          }
+          break;
+        }
+        case 'DeleteVirtualMFADevice':
+          this.mfa.remove(account, String(p['SerialNumber']));
+          break;
+      }
+    } else if (call.service === 'sts' && (call.operation === 'GetSessionToken' || call.operation === 'AssumeRole')) {
+      const body = xml();
+      const now = this.clock.now();
+      const withMfa = p['SerialNumber'] !== undefined;
+      const durationS = Number(p['DurationSeconds'] ?? (call.operation === 'GetSessionToken' ? 43200 : 3600));
+      const base = {
+        accessKeyId: tag(body, 'AccessKeyId') ?? '', secret: tag(body, 'SecretAccessKey') ?? '', sessionToken: tag(body, 'SessionToken') ?? '',
+        account, status: 'Active' as const, issuedAt: now, mfaAuthenticated: withMfa, ...(withMfa ? { mfaAuthTime: now } : {}),
+        expiresAt: new Date(now.getTime() + durationS * 1000), parentAccessKeyId: cred.accessKeyId,
+      };
+      if (call.operation === 'GetSessionToken') {
+        this.credentials.add({ ...base, kind: cred.kind === 'root' ? 'root' : 'session', userName: cred.userName, userId: cred.userId, arn: cred.arn });
+      } else {
+        const roleArn = String(p['RoleArn']);
+        const roleName = roleArn.split('/').pop() ?? '';
+        const sessionName = String(p['RoleSessionName'] ?? 'session');
+        const role = (await this.policies.account(account)).roles.get(roleName);
+        this.credentials.add({
+          ...base, kind: 'role-session', roleName, roleArn, sessionName, userId: role?.RoleId,
+          arn: `arn:aws:sts::${account}:assumed-role/${roleName}/${sessionName}`,
+        });
+      }
+    } else if (call.service === 's3' && ['PutBucketPolicy', 'DeleteBucketPolicy', 'DeleteBucket'].includes(call.operation)) {
+      this.policies.invalidateBucket(account, String(p['Bucket'] ?? ''));
+    } else if (call.service === 'kms' && call.operation === 'PutKeyPolicy') {
+      this.policies.invalidateKey(account, String(p['KeyId'] ?? ''));
+    }
+  }
+
+  // ---- CloudTrail ----
+
+  userIdentityOf(cred: Credential): UserIdentity {
+    const base = { accountId: cred.account, accessKeyId: cred.accessKeyId };
+    if (cred.kind === 'root') return { type: 'Root', principalId: cred.account, arn: cred.arn, ...base };
+    const attributes = cred.issuedAt
+      ? { attributes: { creationDate: ctTime(cred.issuedAt), mfaAuthenticated: (cred.mfaAuthenticated ? 'true' : 'false') as 'true' | 'false' } }
+      : undefined;
+    if (cred.kind === 'role-session') {
+      return {
+        type: 'AssumedRole', principalId: `${cred.userId}:${cred.sessionName}`, arn: cred.arn, ...base,
+        sessionContext: { sessionIssuer: { type: 'Role', principalId: cred.userId, arn: cred.roleArn ?? '', accountId: cred.account, userName: cred.roleName ?? '' }, ...attributes! },
+      };
+    }
+    return { type: 'IAMUser', principalId: cred.userId, arn: cred.arn, ...base, userName: cred.userName, ...(attributes ? { sessionContext: attributes } : {}) };
+  }
+
+  private record(cred: Credential, call: ApiCall, sourceIp: string, userAgent: string, requestId: string, error?: { code: string; message: string }): void {
+    const dataEvent = call.service === 's3' && call.params['Key'] !== undefined;
+    const authz = (() => {
+      try {
+        return toAuthz(call, cred.account);
+      } catch {
+        return undefined;
+      }
+    })();
+    const record: CloudTrailRecord = {
+      eventVersion: '1.08',
+      userIdentity: this.userIdentityOf(cred),
+      eventTime: ctTime(this.clock.now()),
+      eventSource: call.eventSource,
+      eventName: call.operation,
+      awsRegion: call.region,
+      sourceIPAddress: sourceIp,
+      userAgent,
+      requestParameters: toRequestParameters(call.params),
+      responseElements: null,
+      ...(error ? { errorCode: error.code, errorMessage: error.message } : {}),
+      requestID: requestId,
+      eventID: this.trail.newEventId(),
+      readOnly: isReadOnly(call.operation),
+      ...(authz && authz.resources.some((r) => r !== '*') ? { resources: authz.resources.filter((r) => r !== '*').map((ARN) => ({ ARN, accountId: cred.account })) } : {}),
+      eventType: 'AwsApiCall',
+      managementEvent: !dataEvent,
+      recipientAccountId: cred.account,
+      eventCategory: dataEvent ? 'Data' : 'Management',
+    };
+    this.trail.add(record);
+  }
+
+  // ---- control endpoints: /_seclab/... (documented in the README) ----
+
+  private async control(req: http.IncomingMessage, res: http.ServerResponse, rawUrl: string, body: Buffer): Promise<void> {
+    const url = new URL(rawUrl, 'http://gateway');
+    const send = (status: number, value: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value));
+    };
+    let input: Record<string, unknown> = {};
+    try {
+      input = body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
+    } catch {
+      return send(400, { error: 'the body must be JSON' });
+    }
+    const path = url.pathname;
+    if (path === '/_seclab/health') return send(200, { ok: !this.upstream.deathMessage, target: this.upstream.url, error: this.upstream.deathMessage });
+    if (path === '/_seclab/clock') {
+      if (req.method === 'POST') {
+        const seconds = Number(input['advanceSeconds'] ?? 0);
+        try {
+          await this.clock.advance(seconds * 1000);
+        } catch (e) {
+          return send(400, { error: (e as Error).message });
+        }
+      }
+      return send(200, { now: this.clock.now().toISOString(), offsetMs: this.clock.offset() });
+    }
+    if (path === '/_seclab/accounts' && req.method === 'POST') {
+      try {
+        return send(200, this.createAccount(input['accountId'] as string | undefined));
+      } catch (e) {
+        return send(400, { error: (e as Error).message });
+      }
+    }
+    if (path === '/_seclab/mfa-code') {
+      if (req.headers['x-seclab-control-token'] !== this.controlToken) return send(403, { error: 'a control token is required for MFA codes' });
+      try {
+        return send(200, { code: this.mfaCode(url.searchParams.get('account') ?? '', url.searchParams.get('serial') ?? '') });
+      } catch (e) {
+        return send(404, { error: (e as Error).message });
+      }
+    }
+    return send(404, { error: `unknown control endpoint ${path}` });
+  }
+}
+
+/** The status and code AWS uses for an authorization failure in each service. */
+function errorResponseCode(call: ApiCall): { status: number; code: string } {
+  switch (call.service) {
+    case 'kms': case 'logs': case 'events': case 'cloudtrail': case 'lambda': case 'guardduty': case 'macie2':
+      return { status: 400, code: 'AccessDeniedException' };
+    case 'ec2': return { status: 403, code: 'UnauthorizedOperation' };
+    case 'sns': return { status: 403, code: 'AuthorizationError' };
+    default: return { status: 403, code: 'AccessDenied' };
+  }
+}

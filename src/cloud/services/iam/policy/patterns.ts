@@ -1,0 +1,176 @@
+// Wildcard patterns and policy variables of the IAM policy language.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html (wildcards)
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html (variables)
+
+/** Condition context with lower-cased key names (AWS compares key names case-insensitively). */
+export type Context = ReadonlyMap<string, string | string[]>;
+
+type Token =
+  | { kind: 'text'; text: string }
+  | { kind: 'star' }
+  | { kind: 'one' }
+  | { kind: 'var'; key: string; fallback?: string };
+
+/**
+ * How a pattern's wildcards match:
+ * - glob: `*` any run of characters, `?` any one (Action, StringLike);
+ * - resource: Resource element rule: wildcards stay inside a colon-separated segment, except a `*` that ends
+ *   a segment, which "can expand to match beyond the colon boundaries";
+ * - arn: ArnLike/ArnEquals: "each of the six colon-delimited components of the ARN is checked separately".
+ */
+export type WildcardMode = 'glob' | 'resource' | 'arn';
+
+const MAX_CACHE = 10_000;
+const tokenCache = new Map<string, Token[]>();
+const regexCache = new Map<string, RegExp | null>();
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  // A gateway sees a bounded set of policies; the cap only guards against unbounded growth.
+  if (cache.size >= MAX_CACHE) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+const VARIABLE = /^\s*([^,]+?)\s*(?:,\s*'([^']*)')?\s*$/;
+
+/** Splits a pattern into text, wildcards and (when the policy version supports them) variables. */
+function tokenize(pattern: string, variables: boolean): Token[] {
+  const key = (variables ? 'v' : '-') + pattern;
+  const cached = tokenCache.get(key);
+  if (cached) return cached;
+  const tokens: Token[] = [];
+  let text = '';
+  const flush = () => {
+    if (text) tokens.push({ kind: 'text', text });
+    text = '';
+  };
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*' || c === '?') {
+      flush();
+      tokens.push({ kind: c === '*' ? 'star' : 'one' });
+    } else if (variables && c === '$' && pattern[i + 1] === '{' && pattern.indexOf('}', i + 2) !== -1) {
+      const end = pattern.indexOf('}', i + 2);
+      const inner = pattern.slice(i + 2, end);
+      i = end;
+      // ${*}, ${?} and ${$} stand for the literal characters.
+      if (inner === '*' || inner === '?' || inner === '$') {
+        text += inner;
+        continue;
+      }
+      const m = VARIABLE.exec(inner);
+      if (!m) {
+        text += '${' + inner + '}';
+        continue;
+      }
+      flush();
+      tokens.push({ kind: 'var', key: m[1]!.toLowerCase(), fallback: m[2] });
+    } else {
+      text += c;
+    }
+  }
+  flush();
+  return remember(tokenCache, key, tokens);
+}
+
+/** The single value a variable stands for, or undefined: missing and multivalued keys have no value. */
+function variableValue(t: { key: string; fallback?: string }, ctx: Context): string | undefined {
+  const v = ctx.get(t.key);
+  if (typeof v === 'string') return v;
+  return t.fallback;
+}
+
+/** Replaces variables with their (literal) values; undefined when one has no value. */
+function resolve(tokens: Token[], ctx: Context): Token[] | undefined {
+  if (!tokens.some((t) => t.kind === 'var')) return tokens;
+  const out: Token[] = [];
+  for (const t of tokens) {
+    if (t.kind !== 'var') {
+      out.push(t);
+      continue;
+    }
+    const value = variableValue(t, ctx);
+    if (value === undefined) return undefined;
+    const last = out[out.length - 1];
+    if (last?.kind === 'text') out[out.length - 1] = { kind: 'text', text: last.text + value };
+    else out.push({ kind: 'text', text: value });
+  }
+  return out;
+}
+
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function regexSource(tokens: Token[], mode: WildcardMode): string | null {
+  let src = '^';
+  let colons = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind === 'text') {
+      src += escapeRegex(t.text);
+      for (const c of t.text) if (c === ':') colons++;
+      continue;
+    }
+    if (t.kind === 'var') return null; // resolved before
+    let crossesColons: boolean;
+    if (mode === 'glob') crossesColons = true;
+    else if (mode === 'arn') crossesColons = colons >= 5; // only the resource part may hold colons
+    else {
+      const next = tokens[i + 1];
+      crossesColons = t.kind === 'star' && (next === undefined || (next.kind === 'text' && next.text.startsWith(':')));
+    }
+    if (t.kind === 'star') src += crossesColons ? '.*' : '[^:]*';
+    else src += crossesColons ? '.' : '[^:]';
+  }
+  if (mode === 'arn' && colons < 5) return null; // not a six-part ARN: matches nothing
+  return src + '$';
+}
+
+function compile(tokens: Token[], mode: WildcardMode, flags: string): RegExp | null {
+  const src = regexSource(tokens, mode);
+  if (src === null) return null;
+  const key = mode + flags + src;
+  const cached = regexCache.get(key);
+  if (cached !== undefined) return cached;
+  return remember(regexCache, key, new RegExp(src, flags));
+}
+
+/**
+ * Whether `value` matches `pattern`. Variables are substituted from `ctx` (when `variables`), and a
+ * variable without a value makes the pattern match nothing (reference_policies_variables.html#policy-vars-no-value).
+ */
+export function wildcardMatch(
+  pattern: string,
+  value: string,
+  mode: WildcardMode,
+  ctx: Context,
+  variables: boolean,
+  ignoreCase = false,
+): boolean {
+  const tokens = resolve(tokenize(pattern, variables), ctx);
+  if (!tokens) return false;
+  if (tokens.length === 1 && tokens[0]!.kind === 'text' && mode !== 'arn') {
+    const text = tokens[0].text;
+    return ignoreCase ? text.toLowerCase() === value.toLowerCase() : text === value;
+  }
+  if (tokens.length === 1 && tokens[0]!.kind === 'star' && mode !== 'arn') return true;
+  const re = compile(tokens, mode, ignoreCase ? 'is' : 's');
+  return re !== null && re.test(value);
+}
+
+/** A condition value with its variables substituted and wildcards kept literal; undefined if unresolvable. */
+export function substitute(pattern: string, ctx: Context, variables: boolean): string | undefined {
+  if (!variables || !pattern.includes('${')) return pattern;
+  const tokens = resolve(tokenize(pattern, true), ctx);
+  if (!tokens) return undefined;
+  let out = '';
+  for (const t of tokens) out += t.kind === 'text' ? t.text : t.kind === 'star' ? '*' : t.kind === 'one' ? '?' : '';
+  return out;
+}
+
+/** Action names are case-insensitive ("s3:getobject" matches "s3:GetObject"). */
+export function actionMatches(pattern: string, action: string): boolean {
+  if (pattern === '*') return true;
+  return wildcardMatch(pattern, action, 'glob', EMPTY, false, true);
+}
+
+const EMPTY: Context = new Map();

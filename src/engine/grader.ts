@@ -1,0 +1,143 @@
+// Grades one lab for one workspace: provision -> snapshot -> student code -> posture checks ->
+// scenarios (prepare, inject, observe, revert) -> business checks -> score. Everything is recomputed
+// from the lab cloud; nothing in the workspace can raise a score except what it does to the cloud.
+import path from 'node:path';
+import type { LabCloud } from '../cloud/labcloud.ts';
+import { LabSession } from './session.ts';
+import { runStudentCode } from './student-runner.ts';
+import type { CheckGrade, Lab, LabGrade, ScenarioResult, StudentRun } from './types.ts';
+
+export interface GradeEvents {
+  phase?(name: string): void;
+  check?(grade: CheckGrade): void;
+  studentOutput?(line: string): void;
+}
+
+export interface GradeLabOptions {
+  workspace: string;
+  /** Per student export, ms. */
+  timeoutMs?: number;
+  /** Run only these scenarios (default all). */
+  scenarios?: string[];
+  /** Skip the student's code (grade the cloud as it was left, e.g. by hand with the AWS CLI). */
+  skipStudentCode?: boolean;
+  events?: GradeEvents;
+}
+
+function scenarioFeedback(r: ScenarioResult): string {
+  return r.feedback;
+}
+
+/** Provisions a lab in a fresh account and returns the session (also used by `seclab start`). */
+export async function provisionLab(cloud: LabCloud, lab: Lab): Promise<LabSession> {
+  const session = new LabSession(cloud, cloud.createAccount());
+  session.env = await lab.provision(session);
+  if (lab.snapshot) session.snapshot = await lab.snapshot(session);
+  return session;
+}
+
+/** The lab's input to student code, and the environment its process gets. */
+export function studentContext(session: LabSession, lab: Lab): { input: unknown; env: Record<string, string> } {
+  const cloud = session.cloud;
+  return {
+    input: { lab: lab.id, accountId: session.accountId, region: cloud.region, endpoint: cloud.url, now: session.now(), env: session.env },
+    env: { ...cloud.envFor(session.rootCredentials), SECLAB_CLOCK_OFFSET_MS: String(session.gateway.clock.offset()), SECLAB_LAB: lab.id },
+  };
+}
+
+export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions): Promise<LabGrade> {
+  const started = Date.now();
+  const ev = opts.events ?? {};
+  const checks: CheckGrade[] = [];
+  const scenarios: CheckGrade[] = [];
+  let student: StudentRun[] = [];
+  ev.phase?.('provision');
+  const session = await provisionLab(cloud, lab);
+  try {
+    if (!opts.skipStudentCode && lab.studentSteps.length) {
+      ev.phase?.('student code');
+      const { input, env } = studentContext(session, lab);
+      const res = await runStudentCode({
+        file: path.join(opts.workspace, lab.id, 'solution.ts'),
+        exports: lab.studentSteps.map((s) => s.export),
+        input, env, timeoutMs: opts.timeoutMs, onOutput: ev.studentOutput,
+      });
+      student = res.runs;
+      for (const step of lab.studentSteps) {
+        if (!(step.export in res.values)) continue;
+        try {
+          session.studentOutputs[step.export] = step.parse ? step.parse(res.values[step.export]) : res.values[step.export];
+        } catch (e) {
+          const run = student.find((r) => r.export === step.export);
+          if (run) Object.assign(run, { ok: false, error: `${step.export}() returned something unexpected: ${(e as Error).message}` });
+        }
+      }
+    }
+
+    // Business first: whether legitimate work still succeeds decides what restrictive controls earn.
+    ev.phase?.('business checks');
+    const business = lab.checks.filter((c) => c.kind === 'business');
+    for (const c of business) {
+      const out = await c.run(session).catch((e: Error) => ({ passed: false, feedback: `the check could not run: ${e.message}` }));
+      if (!out.passed) session.businessBroken = true;
+      const g: CheckGrade = { id: c.id, title: c.title, kind: 'business', passed: out.passed, points: 0, maxPoints: 0, hidden: !!c.hidden, feedback: out.feedback, task: c.task };
+      checks.push(g);
+      ev.check?.(g);
+    }
+
+    ev.phase?.('posture checks');
+    for (const c of lab.checks.filter((x) => x.kind === 'posture')) {
+      const out = await c.run(session).catch((e: Error) => ({ passed: false, feedback: `the check could not run: ${e.message}` }));
+      const forfeited = out.passed && c.restrictive && session.businessBroken;
+      const g: CheckGrade = {
+        id: c.id, title: c.title, kind: 'posture', passed: out.passed && !forfeited,
+        points: out.passed && !forfeited ? c.points : 0, maxPoints: c.points, hidden: !!c.hidden, task: c.task,
+        feedback: forfeited ? `${out.feedback} — but legitimate work is broken (see the business checks), so this control earns nothing` : out.feedback,
+      };
+      checks.push(g);
+      ev.check?.(g);
+    }
+
+    ev.phase?.('attacks');
+    for (const s of lab.scenarios) {
+      if (opts.scenarios && !opts.scenarios.includes(s.id)) continue;
+      const max = s.points.blocked + (s.points.detected ?? 0);
+      let result: ScenarioResult;
+      try {
+        const state = s.prepare ? await s.prepare(session) : undefined;
+        const steps = await s.inject(session, state);
+        result = await s.observe(session, steps, state);
+        await s.revert?.(session, state);
+      } catch (e) {
+        result = { detected: false, blocked: false, steps: [], evidence: [], feedback: `the scenario could not run: ${(e as Error).message}` };
+      }
+      const intact = !session.businessBroken;
+      let points = 0;
+      if (intact) points = (result.blocked ? s.points.blocked : 0) + (result.detected ? s.points.detected ?? 0 : 0);
+      const g: CheckGrade = {
+        id: s.id, title: s.title, kind: 'scenario', passed: points === max, points, maxPoints: max, hidden: !!s.hidden,
+        feedback: intact ? scenarioFeedback(result) : `${scenarioFeedback(result)} — legitimate work is broken, so blocking earns nothing`,
+        detected: result.detected, blocked: result.blocked, businessIntact: intact,
+        timeToDetectMs: result.timeToDetectMs ?? null, timeToRespondMs: result.timeToRespondMs ?? null,
+        techniques: s.techniques, steps: result.steps,
+      };
+      scenarios.push(g);
+      ev.check?.(g);
+    }
+  } catch (e) {
+    const all = [...checks, ...scenarios];
+    const score = all.reduce((a, c) => a + c.points, 0);
+    return {
+      id: lab.id, title: lab.title, score, maxScore: maxScore(lab), passed: false, checks, scenarios, student,
+      accountId: session.accountId, durationMs: Date.now() - started, error: (e as Error).message,
+    };
+  }
+  const score = [...checks, ...scenarios].reduce((a, c) => a + c.points, 0);
+  const max = maxScore(lab);
+  return { id: lab.id, title: lab.title, score, maxScore: max, passed: score === max, checks, scenarios, student, accountId: session.accountId, durationMs: Date.now() - started };
+}
+
+export function maxScore(lab: Lab): number {
+  return lab.checks.reduce((a, c) => a + (c.kind === 'posture' ? c.points : 0), 0)
+    + lab.scenarios.reduce((a, s) => a + s.points.blocked + (s.points.detected ?? 0), 0);
+}

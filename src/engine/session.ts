@@ -1,0 +1,97 @@
+// One run of one lab in its own account: what provisioning, checks and scenarios share.
+import { randomBytes } from 'node:crypto';
+import { STSClient, GetSessionTokenCommand } from '@aws-sdk/client-sts';
+import type { LabCloud, AwsCredentials, ClientOptions } from '../cloud/labcloud.ts';
+import type { RootCredentials } from '../cloud/gateway/server.ts';
+import type { Credential } from '../cloud/gateway/credentials.ts';
+import type { Decision } from '../cloud/services/iam/policy/types.ts';
+import type { CloudTrailRecord } from '../cloud/services/cloudtrail/recorder.ts';
+
+/** Addresses the labs use: documentation ranges (RFC 5737), never routed anywhere. */
+export const OFFICE_CIDR = '203.0.113.0/24';
+
+export class LabSession {
+  readonly runId = randomBytes(4).toString('hex');
+  /** Facts from provisioning (names of people, buckets, IPs) that students and checks use. */
+  env: Record<string, unknown> = {};
+  /** Facts only the grader sees (the rogue address of planted history...), never passed to student code. */
+  hidden: Record<string, unknown> = {};
+  /** State captured before the student's code ran (what was planted). */
+  snapshot: Record<string, unknown> = {};
+  /** What each student export returned, by export name. */
+  studentOutputs: Record<string, unknown> = {};
+  /** Business checks that failed: restrictive controls and scenarios earn nothing then. */
+  businessBroken = false;
+
+  constructor(readonly cloud: LabCloud, readonly root: RootCredentials) {}
+
+  get accountId(): string {
+    return this.root.accountId;
+  }
+
+  get rootCredentials(): AwsCredentials {
+    return { accessKeyId: this.root.accessKeyId, secretAccessKey: this.root.secretAccessKey };
+  }
+
+  get gateway() {
+    return this.cloud.gateway;
+  }
+
+  /** An SDK client through the gateway; as the account root unless credentials are given. */
+  client<C extends { middlewareStack: { add: (...a: never[]) => unknown } }>(Ctor: new (cfg: never) => C, opts: Partial<ClientOptions> = {}): C {
+    return this.cloud.client(Ctor, { credentials: opts.credentials ?? this.rootCredentials, ...opts } as ClientOptions);
+  }
+
+  /** The active long-term access keys of an IAM user (what is on that person's laptop). */
+  keysOf(userName: string): Credential[] {
+    return this.gateway.credentials.forUser(this.accountId, userName).filter((c) => c.kind === 'user' && c.status === 'Active');
+  }
+
+  /** Enabled MFA device serials of a user. */
+  mfaDevicesOf(userName: string): string[] {
+    return this.gateway.mfa.forUser(this.accountId, userName).map((d) => d.serial);
+  }
+
+  /**
+   * Signs in as a person would: their own access key, and when they have an MFA device, a session
+   * obtained with the code their authenticator shows. Undefined when the person has no key.
+   */
+  async signIn(userName: string, sourceIp: string): Promise<AwsCredentials | undefined> {
+    const key = this.keysOf(userName)[0];
+    if (!key) return undefined;
+    const longTerm = { accessKeyId: key.accessKeyId, secretAccessKey: key.secret };
+    const serial = this.mfaDevicesOf(userName)[0];
+    if (!serial) return longTerm;
+    const sts = this.client(STSClient, { credentials: longTerm, sourceIp });
+    const out = await sts.send(new GetSessionTokenCommand({ SerialNumber: serial, TokenCode: this.gateway.mfaCode(this.accountId, serial) }));
+    const c = out.Credentials!;
+    return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+  }
+
+  /**
+   * What the account's policies decide for a user, without making the call (the same evaluator that
+   * authorizes real calls). `mfa`: undefined = long-term key (the MFA key is absent), true/false = a
+   * session with or without MFA.
+   */
+  async decide(userName: string, action: string, resource: string, opts: { mfa?: boolean; sourceIp?: string } = {}): Promise<Decision> {
+    const details = await this.gateway.policies.account(this.accountId);
+    const user = details.users.get(userName);
+    const cred: Credential = {
+      accessKeyId: 'AKIASIMULATED0000000', secret: '', account: this.accountId,
+      kind: opts.mfa === undefined ? 'user' : 'session', userName, userId: user?.UserId,
+      arn: user?.Arn ?? `arn:aws:iam::${this.accountId}:user/${userName}`, status: 'Active',
+      ...(opts.mfa === undefined ? {} : { mfaAuthenticated: opts.mfa, issuedAt: this.gateway.clock.now(), mfaAuthTime: this.gateway.clock.now() }),
+    };
+    const context = this.gateway.contextOf(cred, opts.sourceIp ?? '203.0.113.10', 'seclab-grader', { service: action.split(':')[0]!, eventSource: '', operation: '', protocol: 'query', region: this.cloud.region, params: {} });
+    return this.gateway.decide(cred, action, resource, context);
+  }
+
+  /** CloudTrail records of this account so far. */
+  events(): readonly CloudTrailRecord[] {
+    return this.gateway.trail.all(this.accountId);
+  }
+
+  now(): number {
+    return this.gateway.clock.nowMs();
+  }
+}

@@ -1,0 +1,56 @@
+// Runs a student's solution module in its own process (forked by student-runner.ts): TypeScript via
+// tsx, bare imports the workspace cannot resolve fall back to seclab's own dependencies, and each
+// requested export's result or error is sent back over IPC.
+import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { register as registerTsx } from 'tsx/esm/api';
+
+registerTsx();
+const fallbackParent = new URL('../../package.json', import.meta.url).href;
+const hook = `
+const FALLBACK = ${JSON.stringify(fallbackParent)};
+export async function resolve(specifier, context, next) {
+  try {
+    return await next(specifier, context);
+  } catch (e) {
+    const bare = !/^(\\.|\\/|file:|node:|data:)/.test(specifier);
+    if (bare && e && (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED')) return next(specifier, { ...context, parentURL: FALLBACK });
+    throw e;
+  }
+}`;
+register(`data:text/javascript,${encodeURIComponent(hook)}`, import.meta.url);
+
+function describe(err) {
+  if (err && typeof err === 'object') {
+    return { name: err.name, message: String(err.message ?? err), stack: String(err.stack ?? ''), code: err.code };
+  }
+  return { name: 'Error', message: String(err), stack: '' };
+}
+
+process.on('message', async (msg) => {
+  const { file, exports: names, input } = msg;
+  let mod;
+  try {
+    mod = await import(pathToFileURL(file).href);
+  } catch (e) {
+    process.send({ type: 'load-error', error: describe(e) }, () => process.exit(0));
+    return;
+  }
+  for (const name of names) {
+    const fn = mod[name];
+    const started = Date.now();
+    if (typeof fn !== 'function') {
+      process.send({ type: 'result', export: name, ok: false, durationMs: 0, error: { name: 'MissingExport', message: `${file} does not export a function named ${name}`, stack: '' } });
+      continue;
+    }
+    process.send({ type: 'start', export: name });
+    try {
+      const value = await fn(input);
+      process.send({ type: 'result', export: name, ok: true, durationMs: Date.now() - started, value: value === undefined ? null : JSON.parse(JSON.stringify(value)) });
+    } catch (e) {
+      process.send({ type: 'result', export: name, ok: false, durationMs: Date.now() - started, error: describe(e) });
+    }
+  }
+  process.send({ type: 'done' }, () => process.exit(0));
+});
+process.send({ type: 'ready' });

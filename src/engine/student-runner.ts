@@ -1,0 +1,124 @@
+// Runs student code in its own process with the lab's credentials only and a timeout. A solution that
+// does not compile, throws or hangs gets a message that points at its file and line; the rest of the
+// grade still runs.
+import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StudentRun } from './types.ts';
+
+const CHILD = fileURLToPath(new URL('./student-child.mjs', import.meta.url));
+
+export interface StudentCall {
+  file: string;
+  exports: string[];
+  /** Passed to each export as its only argument (JSON). */
+  input: unknown;
+  /** Environment: the lab's AWS settings. Nothing else of seclab's environment is passed on. */
+  env: Record<string, string>;
+  /** Per export, ms (default 60 s). */
+  timeoutMs?: number;
+  /** Lines the code printed, as they come. */
+  onOutput?: (line: string) => void;
+}
+
+export interface StudentResults {
+  runs: StudentRun[];
+  values: Record<string, unknown>;
+  output: string[];
+}
+
+interface ErrorInfo { name: string; message: string; stack: string; code?: string }
+
+/** "solution.ts:12:5" from a stack trace, for the first frame in the student's file. */
+export function locate(file: string, err: ErrorInfo): string {
+  const base = path.basename(file);
+  const text = `${err.message}\n${err.stack}`;
+  const re = new RegExp(`${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):(\\d+)`);
+  const m = re.exec(text);
+  return m ? `${path.relative(process.cwd(), file) || base}:${m[1]}:${m[2]}` : path.relative(process.cwd(), file) || base;
+}
+
+function explain(file: string, err: ErrorInfo, phase: 'load' | 'run'): string {
+  const where = locate(file, err);
+  const first = err.message.split('\n').find((l) => l.trim()) ?? err.name;
+  if (phase === 'load') {
+    const syntax = /Transform failed|SyntaxError|Expected|Unexpected/.test(err.message + err.name);
+    return `${where}: ${syntax ? 'does not compile' : 'could not be loaded'}: ${first}`;
+  }
+  return `${where}: ${err.name}: ${first}`;
+}
+
+export async function runStudentCode(call: StudentCall): Promise<StudentResults> {
+  const runs: StudentRun[] = [];
+  const values: Record<string, unknown> = {};
+  const output: string[] = [];
+  if (!existsSync(call.file)) {
+    for (const e of call.exports) runs.push({ export: e, ok: false, durationMs: 0, error: `${call.file} does not exist: run \`seclab init\` to create a workspace` });
+    return { runs, values, output };
+  }
+  const timeoutMs = call.timeoutMs ?? 60_000;
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '',
+    HOME: process.env['HOME'] ?? '',
+    // No profile or shared credentials: only the lab's credentials reach the code.
+    AWS_CONFIG_FILE: '/nonexistent/seclab-config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/seclab-credentials',
+    AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+    NODE_NO_WARNINGS: '1',
+    ...call.env,
+  };
+  const child = fork(CHILD, [], { cwd: path.dirname(call.file), env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (!line) continue;
+      output.push(line);
+      if (output.length > 200) output.shift();
+      call.onOutput?.(line);
+    }
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+
+  await new Promise<void>((resolve) => {
+    let current: string | undefined;
+    let startedAt = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const pending = new Set(call.exports);
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const name = current ?? [...pending][0] ?? 'module';
+        child.kill('SIGKILL');
+        runs.push({ export: name, ok: false, durationMs: Date.now() - startedAt, error: `${path.relative(process.cwd(), call.file)}: ${name}() did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped (an endless loop or a promise that never settles?)` });
+        pending.delete(name);
+      }, timeoutMs);
+    };
+    arm();
+    child.on('message', (raw) => {
+      const msg = raw as { type: string; export?: string; ok?: boolean; durationMs?: number; value?: unknown; error?: ErrorInfo };
+      if (msg.type === 'ready') child.send({ file: call.file, exports: call.exports, input: call.input });
+      else if (msg.type === 'start') {
+        current = msg.export;
+        startedAt = Date.now();
+        arm();
+      } else if (msg.type === 'load-error') {
+        const error = explain(call.file, msg.error!, 'load');
+        for (const e of pending) runs.push({ export: e, ok: false, durationMs: 0, error });
+        pending.clear();
+      } else if (msg.type === 'result') {
+        pending.delete(msg.export!);
+        runs.push({ export: msg.export!, ok: !!msg.ok, durationMs: msg.durationMs ?? 0, ...(msg.ok ? {} : { error: explain(call.file, msg.error!, 'run') }) });
+        if (msg.ok) values[msg.export!] = msg.value;
+      }
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      for (const e of pending) {
+        runs.push({ export: e, ok: false, durationMs: Date.now() - startedAt, error: `${path.relative(process.cwd(), call.file)}: the process running your code exited (${signal ?? `code ${code}`}) before ${e}() finished${output.length ? `; last output: ${output.slice(-3).join(' | ')}` : ''}` });
+      }
+      resolve();
+    });
+  });
+  return { runs, values, output };
+}

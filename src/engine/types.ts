@@ -1,0 +1,166 @@
+// The grading model: what a lab, a check and a scenario are, and what a grade says about them.
+import type { LabSession } from './session.ts';
+
+export type CheckKind = 'posture' | 'scenario' | 'business';
+
+export interface CheckOutcome {
+  passed: boolean;
+  /** One or two lines for the student: what was found and, when it failed, what to do. */
+  feedback: string;
+}
+
+export interface Check {
+  id: string;
+  title: string;
+  kind: 'posture' | 'business';
+  /** Points when passed; business checks carry none (they gate, see `restrictive`). */
+  points: number;
+  /** Hidden checks count but their title and feedback are left out of student-facing output. */
+  hidden?: boolean;
+  /**
+   * A restrictive control (least privilege, MFA enforcement) earns nothing when the business is
+   * broken: denying everything would satisfy it trivially.
+   */
+  restrictive?: boolean;
+  /** Which task of the workbook it belongs to (for hints and the menu). */
+  task?: string;
+  run(session: LabSession): Promise<CheckOutcome>;
+}
+
+/** One API call or flow an attacker made, and what the lab cloud did with it. */
+export interface AttackStep {
+  description: string;
+  /** Allowed by the lab cloud (the attacker got what they wanted). */
+  allowed: boolean;
+  /** The error code when refused (AccessDenied, InvalidClientTokenId...). */
+  errorCode?: string;
+  /** Lab-clock time of the step. */
+  at: number;
+}
+
+export interface ScenarioResult {
+  detected: boolean;
+  blocked: boolean;
+  /** Lab-clock milliseconds from the first attack step to the first detection signal. */
+  timeToDetectMs?: number;
+  timeToRespondMs?: number;
+  steps: AttackStep[];
+  /** What the detection was (alert, denied events in CloudTrail, audit finding...). */
+  evidence: string[];
+  feedback: string;
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  description: string;
+  /** MITRE ATT&CK technique ids. */
+  techniques: string[];
+  /** Detections that would catch it (GuardDuty finding types, Sigma rule titles). */
+  detections?: string[];
+  /** Points for blocking it, and for detecting it when the lab grades detection. */
+  points: { blocked: number; detected?: number };
+  hidden?: boolean;
+  /** Sets up the attacker's foothold (a leaked key...). Returns state for the other phases. */
+  prepare?(session: LabSession): Promise<unknown>;
+  /** Real calls through the gateway with the attacker's credentials and a simulated source IP. */
+  inject(session: LabSession, state: unknown): Promise<AttackStep[]>;
+  /** Looks for detection and response signals until a deadline. */
+  observe(session: LabSession, steps: AttackStep[], state: unknown): Promise<ScenarioResult>;
+  revert?(session: LabSession, state: unknown): Promise<void>;
+}
+
+export interface Task {
+  id: string;
+  title: string;
+  hints: string[];
+}
+
+/** A piece of student code the lab runs, in its own process, with the lab's credentials. */
+export interface StudentStep {
+  /** Export of `<workspace>/<lab>/solution.ts` to call. */
+  export: string;
+  /** Validates and normalizes what it returned; throws with a message for the student. */
+  parse?(value: unknown): unknown;
+}
+
+export interface Lab {
+  id: string;
+  slide: number;
+  title: string;
+  summary: string;
+  objectives: string[];
+  /** Absolute path of the workbook page (Markdown). */
+  workbook: string;
+  /** Absolute path of the starter folder copied by `seclab init`. */
+  starter: string;
+  tasks: Task[];
+  /** Builds the environment in the run's account; returns facts the student and checks use. */
+  provision(session: LabSession): Promise<Record<string, unknown>>;
+  /** Student code to run, in order, after provisioning. */
+  studentSteps: StudentStep[];
+  /** Captured between provisioning and the student's code (e.g. the planted findings). */
+  snapshot?(session: LabSession): Promise<Record<string, unknown>>;
+  checks: Check[];
+  scenarios: Scenario[];
+}
+
+// ---- grade records (the JSON format documented in the README) ----
+
+export interface CheckGrade {
+  id: string;
+  title: string;
+  kind: CheckKind;
+  passed: boolean;
+  points: number;
+  maxPoints: number;
+  hidden: boolean;
+  feedback: string;
+  task?: string;
+  /** For scenarios. */
+  detected?: boolean;
+  blocked?: boolean;
+  businessIntact?: boolean;
+  timeToDetectMs?: number | null;
+  timeToRespondMs?: number | null;
+  techniques?: string[];
+  steps?: AttackStep[];
+}
+
+export interface StudentRun {
+  export: string;
+  ok: boolean;
+  durationMs: number;
+  /** Compile error, exception with file:line, timeout... */
+  error?: string;
+}
+
+export interface LabGrade {
+  id: string;
+  title: string;
+  score: number;
+  maxScore: number;
+  passed: boolean;
+  checks: CheckGrade[];
+  scenarios: CheckGrade[];
+  student: StudentRun[];
+  accountId: string;
+  durationMs: number;
+  /** Set when the lab could not be graded at all (the lab cloud died...). */
+  error?: string;
+}
+
+export interface Grade {
+  tool: 'seclab';
+  version: string;
+  student: string;
+  workspace: string;
+  target: string;
+  startedAt: string;
+  score: number;
+  maxScore: number;
+  percent: number;
+  labs: LabGrade[];
+  /** HMAC over the rest of the record, so edited grade files are detected. */
+  signature?: string;
+}

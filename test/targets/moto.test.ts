@@ -1,0 +1,119 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SetupError, TargetDiedError } from '../../src/cloud/targets/errors.ts';
+import { httpRequest } from '../../src/cloud/targets/http.ts';
+import { startMoto, type MotoTarget } from '../../src/cloud/targets/moto.ts';
+import { freePort } from '../../src/cloud/targets/ports.ts';
+import { processGone, waitFor } from './helpers.ts';
+
+const ACCOUNT = '111122223333';
+
+async function createBucket(url: string, name: string, account = ACCOUNT): Promise<number> {
+  const res = await httpRequest(`${url}/${name}`, { method: 'PUT', headers: { 'x-moto-account-id': account, host: `127.0.0.1` } });
+  return res.status;
+}
+
+async function listBuckets(url: string, account = ACCOUNT): Promise<string> {
+  return (await httpRequest(`${url}/`, { headers: { 'x-moto-account-id': account } })).body;
+}
+
+describe('moto target', () => {
+  let target: MotoTarget;
+  const messages: string[] = [];
+
+  beforeAll(async () => {
+    target = await startMoto({ progress: (m) => messages.push(m) });
+  });
+  afterAll(async () => {
+    await target?.stop();
+  });
+
+  it('starts on a loopback port, answers and reports its startup time', async () => {
+    expect(target.kind).toBe('moto');
+    expect(target.emulated).toBe(true);
+    expect(target.accountSelection).toBe('header');
+    expect(target.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(target.version).toMatch(/^5\.(2|[3-9])|^[6-9]/);
+    expect(target.startupMs).toBeGreaterThan(0);
+    expect(target.startupMs).toBeLessThan(20_000);
+    // Reported so the measured startup shows in the test output.
+    console.log(`moto startup: ${target.startupMs} ms (${target.description})`);
+    const res = await httpRequest(`${target.url}/moto-api/`);
+    expect(res.status).toBe(200);
+  });
+
+  it("selects moto's Docker-free Lambda backend", async () => {
+    const cfg = JSON.parse((await httpRequest(`${target.url}/moto-api/config`)).body) as Record<string, Record<string, unknown>>;
+    expect(cfg.lambda?.use_docker).toBe(false);
+    expect(cfg.batch?.use_docker).toBe(false);
+  });
+
+  it('reset wipes state and keeps the configuration', async () => {
+    expect(await createBucket(target.url, 'seclab-reset-test')).toBe(200);
+    expect(await listBuckets(target.url)).toContain('seclab-reset-test');
+    // another account does not see it
+    expect(await listBuckets(target.url, '444455556666')).not.toContain('seclab-reset-test');
+    await target.reset();
+    expect(await listBuckets(target.url)).not.toContain('seclab-reset-test');
+    const cfg = JSON.parse((await httpRequest(`${target.url}/moto-api/config`)).body) as Record<string, Record<string, unknown>>;
+    expect(cfg.lambda?.use_docker).toBe(false);
+  });
+
+  it('refuses a requested port that is taken, naming it', async () => {
+    const blocker = net.createServer();
+    const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as net.AddressInfo).port)));
+    try {
+      const err = await startMoto({ port }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SetupError);
+      expect((err as SetupError).message).toContain(String(port));
+      expect((err as SetupError).hint).toMatch(/--port/);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('listens on a requested free port', async () => {
+    const port = await freePort();
+    const t = await startMoto({ port });
+    try {
+      expect(t.url).toBe(`http://127.0.0.1:${port}`);
+      expect(t.port).toBe(port);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('stop() is idempotent and leaves no process behind', async () => {
+    const t = await startMoto({});
+    const pid = t.pid!;
+    expect(processGone(pid)).toBe(false);
+    let died = false;
+    t.onDeath(() => {
+      died = true;
+    });
+    await Promise.all([t.stop(), t.stop()]);
+    await t.stop();
+    expect(await waitFor(() => processGone(pid), 3000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(died).toBe(false); // a requested stop is not a death
+    await expect(httpRequest(`${t.url}/moto-api/`, { timeoutMs: 500 })).rejects.toThrow();
+  });
+
+  it('reports when moto dies mid-run', async () => {
+    const t = await startMoto({});
+    try {
+      const death = new Promise<TargetDiedError>((resolve) => t.onDeath(resolve));
+      process.kill(t.pid!, 'SIGKILL');
+      const err = await death;
+      expect(err).toBeInstanceOf(TargetDiedError);
+      expect(err.message).toMatch(/^the lab cloud \(moto\) stopped unexpectedly: killed by SIGKILL; last output: /);
+      expect(err.signal).toBe('SIGKILL');
+      // later subscribers hear about it too, and reset() fails with the same message
+      const late = await new Promise<TargetDiedError>((resolve) => t.onDeath(resolve));
+      expect(late).toBe(err);
+      await expect(t.reset()).rejects.toThrow(/stopped unexpectedly/);
+    } finally {
+      await t.stop();
+    }
+  });
+});
