@@ -112,7 +112,7 @@ export const checks: Check[] = [
 
   // ---- task 1: individual users instead of shared credentials ----
   {
-    id: 'shared-credential-retired', title: 'The shared dev-team credential no longer works', kind: 'posture', points: 10, task: 'individual-users',
+    id: 'shared-credential-retired', title: 'The shared dev-team credential no longer works', kind: 'posture', points: 8, task: 'individual-users',
     async run(s) {
       if (!(await userExists(s, SHARED_USER))) return pass('the shared user was removed');
       const keys = (await s.client(IAMClient).send(new ListAccessKeysCommand({ UserName: SHARED_USER }))).AccessKeyMetadata ?? [];
@@ -121,7 +121,7 @@ export const checks: Check[] = [
     },
   },
   {
-    id: 'individual-developers', title: 'Each developer has an IAM user and key of their own', kind: 'posture', points: 5, task: 'individual-users',
+    id: 'individual-developers', title: 'Each developer has an IAM user and key of their own', kind: 'posture', points: 4, task: 'individual-users',
     async run(s) {
       const missing: string[] = [];
       for (const d of DEVELOPERS) if (!(await userExists(s, d)) || !s.keysOf(d).length) missing.push(d);
@@ -131,7 +131,7 @@ export const checks: Check[] = [
 
   // ---- task 2: least privilege ----
   {
-    id: 'least-privilege-analyst', title: 'The analyst can read reports and nothing more', kind: 'posture', points: 10, task: 'least-privilege', restrictive: true,
+    id: 'least-privilege-analyst', title: 'The analyst can read reports and nothing more', kind: 'posture', points: 8, task: 'least-privilege', restrictive: true,
     async run(s) {
       const e = env(s);
       const probes: [string, string][] = [
@@ -152,7 +152,7 @@ export const checks: Check[] = [
     },
   },
   {
-    id: 'no-wildcard-grants', title: 'No one but the administrators holds a wildcard policy', kind: 'posture', points: 5, task: 'least-privilege', restrictive: true, hidden: true,
+    id: 'no-wildcard-grants', title: 'No one but the administrators holds a wildcard policy', kind: 'posture', points: 4, task: 'least-privilege', restrictive: true, hidden: true,
     async run(s) {
       const users = (await s.client(IAM).send(new ListUsersCommand({}))).Users ?? [];
       const offenders: string[] = [];
@@ -165,7 +165,7 @@ export const checks: Check[] = [
     },
   },
   {
-    id: 'customer-data-restricted', title: 'Only the administrator can read customer data', kind: 'posture', points: 5, task: 'least-privilege', restrictive: true, hidden: true,
+    id: 'customer-data-restricted', title: 'Only the administrator can read customer data', kind: 'posture', points: 4, task: 'least-privilege', restrictive: true, hidden: true,
     async run(s) {
       const e = env(s);
       const resource = `arn:aws:s3:::${e.buckets.customerData}/${e.objects.customers}`;
@@ -179,14 +179,14 @@ export const checks: Check[] = [
 
   // ---- task 3: MFA ----
   {
-    id: 'mfa-enabled', title: 'Every person has an MFA device', kind: 'posture', points: 10, task: 'mfa',
+    id: 'mfa-enabled', title: 'Every person has an MFA device', kind: 'posture', points: 6, task: 'mfa',
     async run(s) {
       const without = HUMANS.filter((u) => !s.mfaDevicesOf(u).length);
       return without.length ? fail(`no enabled MFA device for: ${without.join(', ')} (CreateVirtualMFADevice, then EnableMFADevice with two consecutive codes)`) : pass('every person has an enabled virtual MFA device');
     },
   },
   {
-    id: 'mfa-enforced', title: 'Without MFA, people can do nothing but set up their MFA', kind: 'posture', points: 10, task: 'mfa', restrictive: true,
+    id: 'mfa-enforced', title: 'Without MFA, people can do nothing but set up their MFA', kind: 'posture', points: 6, task: 'mfa', restrictive: true,
     async run(s) {
       const e = env(s);
       const work: [string, string, string][] = [

@@ -1,8 +1,8 @@
 // Builds Northwind's account as the student finds it: a shared developer user whose key several
 // people use, an admin without MFA, an analyst with "Action": "*", customer data, artifacts and
 // reports buckets, and some history in CloudTrail (including denied calls from a rogue address).
-import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, AttachUserPolicyCommand, CreateLoginProfileCommand, ListUsersCommand, ListMFADevicesCommand } from '@aws-sdk/client-iam';
-import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
+import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, AttachUserPolicyCommand, CreateLoginProfileCommand, ListUsersCommand, ListMFADevicesCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, ListBucketsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import type { LabSession } from '../../src/engine/session.ts';
 import { hasWildcardAction } from './checks.ts';
@@ -58,8 +58,11 @@ async function plantHistory(session: LabSession, env: IamLabEnv): Promise<void> 
   const shared = session.keysOf(SHARED_USER)[0]!;
   const sharedCreds = { accessKeyId: shared.accessKeyId, secretAccessKey: shared.secret };
   for (const dev of ['ben', 'chloe']) {
-    const s3 = session.client(S3Client, { credentials: sharedCreds, sourceIp: person(env, dev).officeIp, userAgent: `aws-cli/2.17.0 ${dev}-laptop` });
+    const opts = { credentials: sharedCreds, sourceIp: person(env, dev).officeIp, userAgent: `${dev}-laptop` };
+    const s3 = session.client(S3Client, opts);
+    await s3.send(new ListObjectsV2Command({ Bucket: env.buckets.artifacts, Prefix: 'releases/' }));
     await s3.send(new PutObjectCommand({ Bucket: env.buckets.artifacts, Key: `releases/${dev}-build.zip`, Body: 'PK' }));
+    await session.client(IAMClient, opts).send(new ListAccessKeysCommand({ UserName: SHARED_USER }));
   }
   const danKey = session.keysOf(ANALYST)[0]!;
   const dan = session.client(S3Client, { credentials: { accessKeyId: danKey.accessKeyId, secretAccessKey: danKey.secret }, sourceIp: person(env, ANALYST).officeIp });

@@ -5,12 +5,16 @@ import path from 'node:path';
 import type { LabCloud } from '../cloud/labcloud.ts';
 import { LabSession } from './session.ts';
 import { runStudentCode } from './student-runner.ts';
-import type { CheckGrade, Lab, LabGrade, ScenarioResult, StudentRun } from './types.ts';
+import type { AttackStep, CheckGrade, Lab, LabGrade, ScenarioResult, StudentRun } from './types.ts';
 
 export interface GradeEvents {
   phase?(name: string): void;
   check?(grade: CheckGrade): void;
   studentOutput?(line: string): void;
+  /** A scenario is about to run (before prepare). */
+  scenarioStart?(scenario: { id: string; title: string; description: string; techniques: string[]; hidden: boolean }): void;
+  /** One attacker step of a scenario and what the lab cloud did with it (emitted as soon as inject returns). */
+  attackStep?(scenarioId: string, step: AttackStep): void;
 }
 
 export interface GradeLabOptions {
@@ -103,9 +107,11 @@ export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions)
       if (opts.scenarios && !opts.scenarios.includes(s.id)) continue;
       const max = s.points.blocked + (s.points.detected ?? 0);
       let result: ScenarioResult;
+      ev.scenarioStart?.({ id: s.id, title: s.title, description: s.description, techniques: s.techniques, hidden: !!s.hidden });
       try {
         const state = s.prepare ? await s.prepare(session) : undefined;
         const steps = await s.inject(session, state);
+        for (const step of steps) ev.attackStep?.(s.id, step);
         result = await s.observe(session, steps, state);
         await s.revert?.(session, state);
       } catch (e) {

@@ -62,6 +62,11 @@ export class LabSession {
     const longTerm = { accessKeyId: key.accessKeyId, secretAccessKey: key.secret };
     const serial = this.mfaDevicesOf(userName)[0];
     if (!serial) return longTerm;
+    // A code already used (say, to enable the device) is refused as a replay; like a person, wait
+    // for the authenticator's next code. The lab clock makes the wait instant.
+    const device = this.gateway.mfa.get(this.accountId, serial)!;
+    const step = Math.floor(this.gateway.clock.nowMs() / 30_000);
+    if (device.lastStep >= step) await this.gateway.clock.advance((device.lastStep - step + 1) * 30_000);
     const sts = this.client(STSClient, { credentials: longTerm, sourceIp });
     const out = await sts.send(new GetSessionTokenCommand({ SerialNumber: serial, TokenCode: this.gateway.mfaCode(this.accountId, serial) }));
     const c = out.Credentials!;

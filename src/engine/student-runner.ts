@@ -64,7 +64,7 @@ export async function runStudentCode(call: StudentCall): Promise<StudentResults>
     // No profile or shared credentials: only the lab's credentials reach the code.
     AWS_CONFIG_FILE: '/nonexistent/seclab-config',
     AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/seclab-credentials',
-    AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     NODE_NO_WARNINGS: '1',
     ...call.env,
   };

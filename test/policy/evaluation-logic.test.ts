@@ -306,6 +306,13 @@ describe('cross-account evaluation', () => {
     expect(decision({ principal: carlos, identity: [sqs], action: 'sqs:SendMessage', resource: 'arn:aws:sqs:us-east-1:222222222222:q' })).toBe('ImplicitDeny');
     expect(decision({ principal: carlos, identity: [sqs], action: 'sqs:SendMessage', resource: 'arn:aws:sqs:us-east-1:111111111111:q' })).toBe('Allow');
   });
+  it('allows a role session from another account named by role ARN when its identity policy allows', () => {
+    const session = roleSession('auditor', 's1', OTHER);
+    const bucket = doc({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${OTHER}:role/auditor` }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::audit/*' });
+    const read = doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::audit/*' });
+    expect(decision({ principal: session, action: 's3:GetObject', resource: 'arn:aws:s3:::audit/x', resourcePolicy: bucket, identity: [read] })).toBe('Allow');
+    expect(decision({ principal: session, action: 's3:GetObject', resource: 'arn:aws:s3:::audit/x', resourcePolicy: bucket })).toBe('ImplicitDeny');
+  });
   it('lets the root user of another account in only through the resource policy', () => {
     const bucket = doc({ Effect: 'Allow', Principal: { AWS: OTHER }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' });
     expect(decision({ principal: root(OTHER), action: 's3:GetObject', resource: 'arn:aws:s3:::b/k', resourcePolicy: bucket })).toBe('Allow');
@@ -381,6 +388,12 @@ describe('NotPrincipal with Deny', () => {
   it("denies Bob when only Bob's ARN is listed (the account is not excluded)", () => {
     const onlyBob = doc({ Effect: 'Deny', NotPrincipal: { AWS: 'arn:aws:iam::444455556666:user/Bob' }, Action: 's3:*', Resource: 'arn:aws:s3:::BUCKETNAME/*' });
     expect(decision({ ...get, principal: user('Bob', OTHER), resourcePolicy: onlyBob })).toBe('ExplicitDeny');
+  });
+  // Our reading of "AWS might validate the account first, then the user": every link must be listed, so
+  // listing the account alone does not exempt its users.
+  it('denies a user of an account when only the account is listed', () => {
+    const onlyAccount = doc({ Effect: 'Deny', NotPrincipal: { AWS: 'arn:aws:iam::444455556666:root' }, Action: 's3:*', Resource: 'arn:aws:s3:::BUCKETNAME/*' });
+    expect(decision({ ...get, principal: user('Bob', OTHER), resourcePolicy: onlyAccount })).toBe('ExplicitDeny');
   });
   it('role sessions: session, role and account must all be listed', () => {
     const session = roleSession('cross-account-read-only-role', 'cross-account-audit-app', OTHER);

@@ -169,7 +169,7 @@ function iamAuthz(call: ApiCall, account: string, caller: CallerInfo): AuthzRequ
 
   if (IAM_USER_OPS.has(op)) {
     // UserName is optional for operations on the caller's own user (GetUser, CreateAccessKey...).
-    const user = str(p, 'UserName') ?? (op === 'ChangePassword' ? caller.userName : undefined) ?? caller.userName;
+    const user = str(p, 'UserName') ?? caller.userName;
     return out([user ? arn('user', user) : '*']);
   }
   if (IAM_GROUP_OPS.has(op)) {
@@ -354,6 +354,12 @@ const S3_ACTIONS: Record<string, [string, 'service' | 'bucket' | 'object']> = {
   GetBucketAbac: ['GetBucketAbac', 'bucket'],
   PutBucketAbac: ['PutBucketAbac', 'bucket'],
   GetBucketMetadataTableConfiguration: ['GetBucketMetadataTableConfiguration', 'bucket'],
+  // The V2 metadata configuration APIs are authorized with the metadata table permissions.
+  GetBucketMetadataConfiguration: ['GetBucketMetadataTableConfiguration', 'bucket'],
+  CreateBucketMetadataConfiguration: ['CreateBucketMetadataTableConfiguration', 'bucket'],
+  DeleteBucketMetadataConfiguration: ['DeleteBucketMetadataTableConfiguration', 'bucket'],
+  UpdateBucketMetadataInventoryTableConfiguration: ['UpdateBucketMetadataInventoryTableConfiguration', 'bucket'],
+  UpdateBucketMetadataJournalTableConfiguration: ['UpdateBucketMetadataJournalTableConfiguration', 'bucket'],
   CreateBucketMetadataTableConfiguration: ['CreateBucketMetadataTableConfiguration', 'bucket'],
   DeleteBucketMetadataTableConfiguration: ['DeleteBucketMetadataTableConfiguration', 'bucket'],
   GetObject: ['GetObject', 'object'],
@@ -411,7 +417,7 @@ export function s3ObjectArn(bucket: string, key: string): string {
   return `arn:aws:s3:::${bucket}/${key}`;
 }
 
-function s3Authz(call: ApiCall): AuthzRequirement {
+function s3Authz(call: ApiCall, account: string): AuthzRequirement {
   const p = call.params;
   const op = call.operation;
   const bucket = str(p, 'Bucket');
@@ -457,6 +463,10 @@ function s3Authz(call: ApiCall): AuthzRequirement {
     if (lc) ctx['s3:LocationConstraint'] = lc;
   }
 
+  if (op === 'CreateSession') {
+    // S3 Express One Zone: directory buckets are s3express resources.
+    return { action: 's3express:CreateSession', resources: [bucket ? `arn:aws:s3express:${call.region}:${account}:bucket/${bucket}` : '*'], context: ctx };
+  }
   const entry = S3_ACTIONS[op];
   if (!entry) {
     return { action: `s3:${op}`, resources: [bucket ? (key ? s3ObjectArn(bucket, key) : `arn:aws:s3:::${bucket}`) : '*'], context: ctx };
@@ -967,7 +977,7 @@ function lambdaAuthz(call: ApiCall, account: string): AuthzRequirement {
     return { action, resources: [str(p, 'Resource') ?? '*'], context: ctx };
   }
   const layer = str(p, 'LayerName');
-  if (layer) {
+  if (layer && op !== 'ListLayerVersions') {
     const v = str(p, 'VersionNumber');
     const base = isArn(layer) ? layer : `arn:aws:lambda:${region}:${account}:layer:${layer}`;
     return { action, resources: [v ? `${base}:${v}` : base], context: ctx };
@@ -977,6 +987,21 @@ function lambdaAuthz(call: ApiCall, account: string): AuthzRequirement {
   return { action, resources: ['*'], context: ctx, ...extra };
 }
 
+/**
+ * GuardDuty: the reference gives resource types only to detector CRUD, coverage, and the
+ * sub-resources (filters, IP sets, threat intel sets, publishing destinations...); findings,
+ * members and the Create* of sets have none ('*').
+ */
+const GUARDDUTY_DETECTOR_OPS = new Set(['DeleteDetector', 'GetDetector', 'UpdateDetector', 'GetCoverageStatistics', 'ListCoverage']);
+const GUARDDUTY_SUB: Array<[param: string, type: string, ops: RegExp]> = [
+  ['FilterName', 'filter', /^(Get|Update|Delete|Create)Filter$/],
+  ['IpSetId', 'ipset', /^(Get|Update|Delete)IPSet$/],
+  ['ThreatIntelSetId', 'threatintelset', /^(Get|Update|Delete)ThreatIntelSet$/],
+  ['DestinationId', 'publishingdestination', /^(Describe|Update|Delete)PublishingDestination$/],
+  ['ThreatEntitySetId', 'threatentityset', /^(Get|Update|Delete)ThreatEntitySet$/],
+  ['TrustedEntitySetId', 'trustedentityset', /^(Get|Update|Delete)TrustedEntitySet$/],
+];
+
 function guarddutyAuthz(call: ApiCall, account: string): AuthzRequirement {
   const p = call.params;
   const op = call.operation;
@@ -984,27 +1009,36 @@ function guarddutyAuthz(call: ApiCall, account: string): AuthzRequirement {
   const ctx: AuthzContext = { 'aws:RequestedRegion': region };
   const action = `guardduty:${op}`;
   addTags(ctx, requestTags(call));
+  if (op === 'TagResource' || op === 'UntagResource' || op === 'ListTagsForResource') {
+    return { action, resources: [str(p, 'ResourceArn') ?? '*'], context: ctx };
+  }
   const detector = str(p, 'DetectorId');
-  if (!detector) {
-    const arn = str(p, 'ResourceArn');
-    return { action, resources: [arn ?? '*'], context: ctx };
-  }
+  if (!detector) return { action, resources: ['*'], context: ctx };
   const base = `arn:aws:guardduty:${region}:${account}:detector/${detector}`;
-  const sub: Array<[string, string]> = [
-    ['IpSetId', 'ipset'],
-    ['ThreatIntelSetId', 'threatintelset'],
-    ['FilterName', 'filter'],
-    ['DestinationId', 'publishingdestination'],
-    ['ThreatEntitySetId', 'threatentityset'],
-    ['TrustedEntitySetId', 'trustedentityset'],
-  ];
-  for (const [param, type] of sub) {
-    const v = str(p, param);
-    // CreateFilter's body carries the new filter's name too; it is authorized on the detector.
-    if (v && !op.startsWith('Create')) return { action, resources: [`${base}/${type}/${v}`], context: ctx };
+  if (GUARDDUTY_DETECTOR_OPS.has(op)) return { action, resources: [base], context: ctx };
+  for (const [param, type, ops] of GUARDDUTY_SUB) {
+    if (!ops.test(op)) continue;
+    // CreateFilter names the new filter in its body (`name`).
+    const id = str(p, param) ?? (op === 'CreateFilter' ? str(p, 'name', 'Name') : undefined);
+    return { action, resources: [id ? `${base}/${type}/${id}` : '*'], context: ctx };
   }
-  return { action, resources: [base], context: ctx };
+  return { action, resources: ['*'], context: ctx };
 }
+
+/** Macie2 operations with a resource type in the reference, by the type of the `id` they name. */
+const MACIE2_ID_TYPES: Record<string, string> = {
+  GetCustomDataIdentifier: 'custom-data-identifier',
+  DeleteCustomDataIdentifier: 'custom-data-identifier',
+  GetAllowList: 'allow-list',
+  UpdateAllowList: 'allow-list',
+  DeleteAllowList: 'allow-list',
+  GetFindingsFilter: 'findings-filter',
+  UpdateFindingsFilter: 'findings-filter',
+  DeleteFindingsFilter: 'findings-filter',
+  GetMember: 'member',
+  DeleteMember: 'member',
+  DisassociateMember: 'member',
+};
 
 function macie2Authz(call: ApiCall, account: string): AuthzRequirement {
   const p = call.params;
@@ -1015,23 +1049,17 @@ function macie2Authz(call: ApiCall, account: string): AuthzRequirement {
   addTags(ctx, requestTags(call));
   const arn = (type: string, id: string): string => `arn:aws:macie2:${region}:${account}:${type}/${id}`;
   const jobId = str(p, 'jobId');
-  if (jobId) return { action, resources: [arn('classification-job', jobId)], context: ctx };
-  const id = str(p, 'id');
-  if (id) {
-    const type = /CustomDataIdentifier/.test(op)
-      ? 'custom-data-identifier'
-      : /AllowList/.test(op)
-        ? 'allow-list'
-        : /FindingsFilter/.test(op)
-          ? 'findings-filter'
-          : /Member/.test(op)
-            ? 'member'
-            : undefined;
-    if (type) return { action, resources: [arn(type, id)], context: ctx };
+  if (jobId && (op === 'DescribeClassificationJob' || op === 'UpdateClassificationJob')) {
+    return { action, resources: [arn('classification-job', jobId)], context: ctx };
   }
-  const resourceArn = str(p, 'resourceArn');
-  if (resourceArn) return { action, resources: [resourceArn], context: ctx };
-  // Create* and account-level operations (EnableMacie, GetFindings, ListFindings...): '*'.
+  const id = str(p, 'id');
+  const type = MACIE2_ID_TYPES[op];
+  if (id && type) return { action, resources: [arn(type, id)], context: ctx };
+  if (op === 'TagResource' || op === 'UntagResource' || op === 'ListTagsForResource') {
+    return { action, resources: [str(p, 'resourceArn') ?? '*'], context: ctx };
+  }
+  // Create* (the new resource's id is not known yet), findings, sessions, resource profiles
+  // (whose resourceArn is an S3 bucket, not a Macie resource) and account-level operations: '*'.
   return { action, resources: ['*'], context: ctx };
 }
 
@@ -1045,7 +1073,7 @@ export function toAuthz(call: ApiCall, account: string, caller: CallerInfo = {})
     case 'sts':
       return stsAuthz(call, account);
     case 's3':
-      return s3Authz(call);
+      return s3Authz(call, account);
     case 'kms':
       return kmsAuthz(call, account);
     case 'ec2':

@@ -208,7 +208,12 @@ export function s3Params(op: string, addr: S3Address, req: RawRequest): Record<s
   for (const [k, v] of Object.entries(req.headers)) {
     if (PARAM_HEADERS.test(k)) params[k] = v;
   }
-  if (op === 'PutObject' || op === 'UploadPart' || op === 'PostObject' || req.body.length === 0 || req.body.length > 1 << 20) {
+  if (op === 'PostObject') {
+    // Browser-based upload: the key, ACL and encryption come as multipart form fields.
+    Object.assign(params, postFormFields(req.body.subarray(0, 64 * 1024).toString('latin1')));
+    return params;
+  }
+  if (op === 'PutObject' || op === 'UploadPart' || req.body.length === 0 || req.body.length > 1 << 20) {
     return params;
   }
   const text = req.body.toString('utf8');
@@ -236,4 +241,25 @@ function normalizeXml(op: string, root: string, value: unknown): unknown {
     return { ...rest, Objects: objects };
   }
   return value;
+}
+
+const POST_FIELDS: Record<string, string> = {
+  key: 'Key',
+  acl: 'x-amz-acl',
+  'x-amz-server-side-encryption': 'x-amz-server-side-encryption',
+  'x-amz-server-side-encryption-aws-kms-key-id': 'x-amz-server-side-encryption-aws-kms-key-id',
+  'x-amz-storage-class': 'x-amz-storage-class',
+  tagging: 'x-amz-tagging',
+};
+
+/** Selected fields of a multipart/form-data POST upload. */
+function postFormFields(body: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /Content-Disposition:\s*form-data;\s*name="([^"]+)"[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n([^\r\n]*)/gi;
+  for (const m of body.matchAll(re)) {
+    const name = m[1]!.toLowerCase();
+    const target = POST_FIELDS[name];
+    if (target && out[target] === undefined) out[target] = Buffer.from(m[2]!, 'latin1').toString('utf8');
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 // The Condition element: operators, ...IfExists, Null, and the ForAllValues/ForAnyValue set qualifiers.
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
-import { BlockList, isIP } from 'node:net';
+import { BlockList, SocketAddress, isIP } from 'node:net';
 import { substitute, wildcardMatch, type Context } from './patterns.ts';
 
 /** What a positive operator needs to compare one context value with one policy value. */
@@ -55,10 +55,24 @@ function cidrList(value: string): BlockList | null {
   return list;
 }
 
+const addressCache = new Map<string, SocketAddress | null>();
+
+/** The caller's address, parsed once: BlockList.check would otherwise build a SocketAddress per range. */
+function socketAddress(ip: string): SocketAddress | null {
+  let address = addressCache.get(ip);
+  if (address === undefined) {
+    const family = isIP(ip);
+    address = family === 0 ? null : new SocketAddress({ address: ip, family: family === 6 ? 'ipv6' : 'ipv4' });
+    if (addressCache.size >= 10_000) addressCache.clear();
+    addressCache.set(ip, address);
+  }
+  return address;
+}
+
 function ipInRange(ip: string, range: string): boolean {
-  const family = isIP(ip);
-  const list = family === 0 ? null : cidrList(range);
-  return list !== null && list.check(ip, family === 6 ? 'ipv6' : 'ipv4');
+  const address = socketAddress(ip);
+  const list = address === null ? null : cidrList(range);
+  return list !== null && list.check(address!);
 }
 
 const stringEquals = (c: string, p: string, env: Env) => substitute(p, env.ctx, env.variables) === c;
@@ -157,33 +171,71 @@ function policyValues(raw: unknown): (string | null)[] {
   return list.map((v) => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null));
 }
 
-function evaluateKey(op: ParsedOperator, raw: unknown, contextValue: string | string[] | undefined, env: Env): boolean {
+function evaluateKey(op: ParsedOperator, values: (string | null)[], contextValue: string | string[] | undefined, env: Env): boolean {
   // An empty set counts as missing ("resolves to an empty data set").
   const missing = contextValue === undefined || (Array.isArray(contextValue) && contextValue.length === 0);
-  const values = policyValues(raw);
   if (!op.base) {
     // Null: "true" means the key is absent, "false" that it is present.
     return values.some((v) => v !== null && v.toLowerCase() === (missing ? 'true' : 'false'));
   }
   const base = op.base;
-  const single = (c: string): boolean => {
-    const anyMatch = values.some((p) => p !== null && base.test(c, p, env));
-    return base.negated ? !anyMatch : anyMatch;
-  };
   if (op.qualifier === 'ForAllValues') {
     // True when every request value matches, and also when there are none.
     if (missing) return true;
-    return (Array.isArray(contextValue) ? contextValue : [contextValue!]).every(single);
+    if (!Array.isArray(contextValue)) return matchesOne(base, contextValue!, values, env);
+    for (const c of contextValue) if (!matchesOne(base, c, values, env)) return false;
+    return true;
   }
   if (op.qualifier === 'ForAnyValue') {
     if (missing) return op.ifExists;
-    return (Array.isArray(contextValue) ? contextValue : [contextValue!]).some(single);
+    if (!Array.isArray(contextValue)) return matchesOne(base, contextValue!, values, env);
+    for (const c of contextValue) if (matchesOne(base, c, values, env)) return true;
+    return false;
   }
   // A missing key fails the match, so negated operators are true; ...IfExists is true.
   if (missing) return op.ifExists || base.negated;
   // A multivalued key needs a set qualifier: without one the condition does not match.
   if (Array.isArray(contextValue)) return false;
-  return single(contextValue as string);
+  return matchesOne(base, contextValue as string, values, env);
+}
+
+/** One request value against the policy values: any match, or for a negated operator none. */
+function matchesOne(base: BaseOperator, contextValue: string, values: (string | null)[], env: Env): boolean {
+  let anyMatch = false;
+  for (const p of values) {
+    if (p !== null && base.test(contextValue, p, env)) {
+      anyMatch = true;
+      break;
+    }
+  }
+  return base.negated ? !anyMatch : anyMatch;
+}
+
+interface CompiledKey {
+  key: string;
+  values: (string | null)[];
+}
+
+/** A Condition element prepared once (documents are not mutated after they are evaluated): operators
+ * parsed, key names lower-cased, values normalized. */
+type CompiledCondition = { name: string; op: ParsedOperator | null; keys: CompiledKey[] | null }[];
+
+const compiledConditions = new WeakMap<object, CompiledCondition>();
+
+function compileCondition(condition: object): CompiledCondition {
+  let compiled = compiledConditions.get(condition);
+  if (!compiled) {
+    compiled = Object.entries(condition).map(([name, keys]) => ({
+      name,
+      op: parseOperator(name),
+      keys:
+        keys === null || typeof keys !== 'object' || Array.isArray(keys)
+          ? null
+          : Object.entries(keys).map(([key, raw]) => ({ key: key.toLowerCase(), values: policyValues(raw) })),
+    }));
+    compiledConditions.set(condition, compiled);
+  }
+  return compiled;
 }
 
 /**
@@ -194,15 +246,14 @@ export function conditionsMatch(condition: unknown, ctx: Context, variables: boo
   if (condition === undefined) return true;
   if (condition === null || typeof condition !== 'object') return false;
   const env: Env = { ctx, variables };
-  for (const [operator, keys] of Object.entries(condition)) {
-    const op = parseOperator(operator);
-    if (!op) {
-      if (!unknown.includes(operator)) unknown.push(operator);
+  for (const block of compileCondition(condition)) {
+    if (!block.op) {
+      if (!unknown.includes(block.name)) unknown.push(block.name);
       return false;
     }
-    if (keys === null || typeof keys !== 'object' || Array.isArray(keys)) return false;
-    for (const [key, raw] of Object.entries(keys)) {
-      if (!evaluateKey(op, raw, ctx.get(key.toLowerCase()), env)) return false;
+    if (!block.keys) return false;
+    for (const { key, values } of block.keys) {
+      if (!evaluateKey(block.op, values, ctx.get(key), env)) return false;
     }
   }
   return true;

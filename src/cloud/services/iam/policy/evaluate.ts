@@ -171,6 +171,14 @@ function scan(policies: SourcedPolicy[], type: PolicyType, run: Run): Scan {
 
 const label = (s: MatchedStatement) => s.source + (s.sid ? ` (Sid ${s.sid})` : '');
 
+const PRINCIPAL_TYPE: Record<RequestPrincipal['type'], string | undefined> = {
+  Root: 'Account',
+  IAMUser: 'User',
+  AssumedRole: 'AssumedRole',
+  FederatedUser: 'FederatedUser',
+  AWSService: undefined,
+};
+
 /** Condition context with lower-cased keys, plus the principal keys AWS always supplies when the caller did not. */
 function buildContext(req: AuthzRequest): Context {
   const ctx = new Map<string, string | string[]>();
@@ -179,7 +187,7 @@ function buildContext(req: AuthzRequest): Context {
   const defaults: [string, string | undefined][] = [
     ['aws:principalaccount', p.account],
     ['aws:principalarn', p.type === 'AssumedRole' ? (p.alternateArns?.find((a) => a.includes(':role/')) ?? p.arn) : p.arn],
-    ['aws:principaltype', { Root: 'Account', IAMUser: 'User', AssumedRole: 'AssumedRole', FederatedUser: 'FederatedUser', AWSService: undefined }[p.type]],
+    ['aws:principaltype', PRINCIPAL_TYPE[p.type]],
     ['aws:username', p.type === 'IAMUser' ? p.arn.slice(p.arn.lastIndexOf('/') + 1) : undefined],
   ];
   for (const [k, v] of defaults) if (v !== undefined && !ctx.has(k)) ctx.set(k, v);

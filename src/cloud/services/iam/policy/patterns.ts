@@ -20,9 +20,18 @@ type Token =
  */
 export type WildcardMode = 'glob' | 'resource' | 'arn';
 
+/** A pattern split once into tokens, with the regexes compiled from it so far. */
+interface Pattern {
+  tokens: Token[];
+  hasVariables: boolean;
+  /** By mode, flags and (for patterns with variables) the variables' values. */
+  regexes: Map<string, RegExp | null>;
+}
+
 const MAX_CACHE = 10_000;
-const tokenCache = new Map<string, Token[]>();
-const regexCache = new Map<string, RegExp | null>();
+// One cache per variables setting, so that lookups need no key concatenation.
+const withVariables = new Map<string, Pattern>();
+const withoutVariables = new Map<string, Pattern>();
 
 function remember<V>(cache: Map<string, V>, key: string, value: V): V {
   // A gateway sees a bounded set of policies; the cap only guards against unbounded growth.
@@ -34,9 +43,9 @@ function remember<V>(cache: Map<string, V>, key: string, value: V): V {
 const VARIABLE = /^\s*([^,]+?)\s*(?:,\s*'([^']*)')?\s*$/;
 
 /** Splits a pattern into text, wildcards and (when the policy version supports them) variables. */
-function tokenize(pattern: string, variables: boolean): Token[] {
-  const key = (variables ? 'v' : '-') + pattern;
-  const cached = tokenCache.get(key);
+function parse(pattern: string, variables: boolean): Pattern {
+  const cache = variables ? withVariables : withoutVariables;
+  const cached = cache.get(pattern);
   if (cached) return cached;
   const tokens: Token[] = [];
   let text = '';
@@ -70,7 +79,8 @@ function tokenize(pattern: string, variables: boolean): Token[] {
     }
   }
   flush();
-  return remember(tokenCache, key, tokens);
+  const hasVariables = tokens.some((t) => t.kind === 'var');
+  return remember(cache, pattern, { tokens, hasVariables, regexes: new Map() });
 }
 
 /** The single value a variable stands for, or undefined: missing and multivalued keys have no value. */
@@ -81,10 +91,10 @@ function variableValue(t: { key: string; fallback?: string }, ctx: Context): str
 }
 
 /** Replaces variables with their (literal) values; undefined when one has no value. */
-function resolve(tokens: Token[], ctx: Context): Token[] | undefined {
-  if (!tokens.some((t) => t.kind === 'var')) return tokens;
+function resolve(pattern: Pattern, ctx: Context): Token[] | undefined {
+  if (!pattern.hasVariables) return pattern.tokens;
   const out: Token[] = [];
-  for (const t of tokens) {
+  for (const t of pattern.tokens) {
     if (t.kind !== 'var') {
       out.push(t);
       continue;
@@ -96,6 +106,13 @@ function resolve(tokens: Token[], ctx: Context): Token[] | undefined {
     else out.push({ kind: 'text', text: value });
   }
   return out;
+}
+
+/** The values the pattern's variables take (all resolvable: checked by resolve), as a cache key. */
+function variableValues(pattern: Pattern, ctx: Context): string {
+  let key = '';
+  for (const t of pattern.tokens) if (t.kind === 'var') key += '\u0000' + variableValue(t, ctx);
+  return key;
 }
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -127,11 +144,7 @@ function regexSource(tokens: Token[], mode: WildcardMode): string | null {
 
 function compile(tokens: Token[], mode: WildcardMode, flags: string): RegExp | null {
   const src = regexSource(tokens, mode);
-  if (src === null) return null;
-  const key = mode + flags + src;
-  const cached = regexCache.get(key);
-  if (cached !== undefined) return cached;
-  return remember(regexCache, key, new RegExp(src, flags));
+  return src === null ? null : new RegExp(src, flags);
 }
 
 /**
@@ -146,21 +159,28 @@ export function wildcardMatch(
   variables: boolean,
   ignoreCase = false,
 ): boolean {
-  const tokens = resolve(tokenize(pattern, variables), ctx);
+  const parsed = parse(pattern, variables);
+  const tokens = resolve(parsed, ctx);
   if (!tokens) return false;
   if (tokens.length === 1 && tokens[0]!.kind === 'text' && mode !== 'arn') {
     const text = tokens[0].text;
     return ignoreCase ? text.toLowerCase() === value.toLowerCase() : text === value;
   }
   if (tokens.length === 1 && tokens[0]!.kind === 'star' && mode !== 'arn') return true;
-  const re = compile(tokens, mode, ignoreCase ? 'is' : 's');
+  const flags = ignoreCase ? 'is' : 's';
+  const key = parsed.hasVariables ? mode + flags + variableValues(parsed, ctx) : mode + flags;
+  let re = parsed.regexes.get(key);
+  if (re === undefined) {
+    if (parsed.regexes.size >= 256) parsed.regexes.clear(); // many distinct variable values
+    parsed.regexes.set(key, (re = compile(tokens, mode, flags)));
+  }
   return re !== null && re.test(value);
 }
 
 /** A condition value with its variables substituted and wildcards kept literal; undefined if unresolvable. */
 export function substitute(pattern: string, ctx: Context, variables: boolean): string | undefined {
   if (!variables || !pattern.includes('${')) return pattern;
-  const tokens = resolve(tokenize(pattern, true), ctx);
+  const tokens = resolve(parse(pattern, true), ctx);
   if (!tokens) return undefined;
   let out = '';
   for (const t of tokens) out += t.kind === 'text' ? t.text : t.kind === 'star' ? '*' : t.kind === 'one' ? '?' : '';

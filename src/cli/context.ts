@@ -1,0 +1,118 @@
+// What the commands share: the labs, the workspace, the lab cloud (started under a spinner, stopped
+// on every way out), the version.
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import { findLabSafe, labIdsOf } from './labs.ts';
+import { resolveWorkspace } from '../engine/workspace.ts';
+import type { Lab } from '../engine/types.ts';
+import type { LabCloud } from '../cloud/labcloud.ts';
+import { EnvironmentError, isSetupError, UsageError } from './errors.ts';
+import { onInterrupt } from './interrupt.ts';
+import type { Ui } from './ui.ts';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface CommonOptions {
+  workspace?: string;
+  target?: string;
+  accountId?: string;
+  yes?: boolean;
+  json?: boolean;
+}
+
+export { findLabSafe as findLab, labIdsOf };
+
+export async function workspaceOf(opts: CommonOptions): Promise<string> {
+  return resolveWorkspace(opts.workspace, await labIdsOf());
+}
+
+/** Yes/no on a terminal; false when there is none (callers then ask for --yes). */
+export async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
+  const { default: confirmPrompt } = await import('@inquirer/prompts').then((m) => ({ default: m.confirm }));
+  try {
+    return await confirmPrompt({ message: question, default: false }, { output: process.stderr });
+  } catch (e) {
+    if ((e as Error).name === 'ExitPromptError') return false;
+    throw e;
+  }
+}
+
+/** A plain line of input (fallback where inquirer is not wanted). */
+export async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
+
+/** The checks for `--target aws` before anything touches an account (DESIGN.md, Safety). */
+export async function checkTargetSafety(opts: CommonOptions): Promise<void> {
+  const { parseTargetSpec } = await import('../cloud/targets/index.ts');
+  let spec;
+  try {
+    spec = parseTargetSpec(opts.target);
+  } catch (e) {
+    if (isSetupError(e)) throw new UsageError(e.message, e.hint);
+    throw e;
+  }
+  if (spec.kind !== 'aws') return;
+  if (!opts.accountId || !/^\d{12}$/.test(opts.accountId)) {
+    throw new UsageError('--target aws needs --account-id <12 digits>, the sandbox account you mean to use.', 'seclab compares it with sts:GetCallerIdentity before it creates anything.');
+  }
+  if (!opts.yes && !(await confirm(`Create and attack lab resources in the REAL AWS account ${opts.accountId}?`))) {
+    throw new UsageError('not confirmed: nothing was created in AWS.', 'Pass --yes to confirm without a prompt (CI).');
+  }
+}
+
+export interface OpenCloud {
+  cloud: LabCloud;
+  /** Stops the lab cloud (idempotent). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the lab cloud under a spinner. It is stopped by `close()`, on Ctrl-C (through the interrupt
+ * handlers) and, as a last resort, by the targets' exit hook.
+ */
+export async function openCloud(ui: Ui, opts: CommonOptions & { port?: number }, label = 'Starting the lab cloud'): Promise<OpenCloud> {
+  await checkTargetSafety(opts);
+  const target = opts.target ?? 'moto';
+  const spinner = ui.spin(`${label} (${target})`);
+  const t0 = Date.now();
+  let cloud: LabCloud;
+  try {
+    const { startLabCloud } = await import('../cloud/labcloud.ts');
+    cloud = await startLabCloud({ target, port: opts.port, progress: (m) => spinner.text(`${label}: ${m}`) });
+  } catch (e) {
+    spinner.fail(`${label}: failed`);
+    throw toEnvironmentError(e);
+  }
+  spinner.succeed(`Lab cloud ready on ${cloud.url} ${ui.err.dim(`(${cloud.target.description}, ${((Date.now() - t0) / 1000).toFixed(1)} s)`)}`);
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    off();
+    await cloud.stop().catch(() => undefined);
+  };
+  const off = onInterrupt(close);
+  return { cloud, close };
+}
+
+/** Errors of the environment (SetupError of the targets, a port in use...) as exit code 3. */
+export function toEnvironmentError(e: unknown): Error {
+  if (isSetupError(e)) return new EnvironmentError(e.message, e.hint);
+  if (e instanceof UsageError || e instanceof EnvironmentError) return e;
+  const msg = (e as Error)?.message ?? String(e);
+  if (/already in use/.test(msg)) return new EnvironmentError(msg, 'Choose another port with --port, or stop what is using it.');
+  return new EnvironmentError(`the lab cloud could not start: ${msg}`, 'Run `seclab doctor` to see what is missing.');
+}
+
+/** The lab named on the command line; a usage error naming the labs when there is none. */
+export async function labArg(id: string | undefined): Promise<Lab> {
+  if (!id) throw new UsageError(`which lab? Labs: ${(await labIdsOf()).join(', ')}`, 'e.g. seclab check iam');
+  return findLabSafe(id);
+}

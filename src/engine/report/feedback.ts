@@ -1,0 +1,42 @@
+// A feedback file per student (Markdown). Hidden checks are left out entirely.
+import type { CheckGrade, Grade } from '../types.ts';
+import { codeErrors, partsOf } from './record.ts';
+
+const md = (s: string) => s.replace(/([\\`*_[\]<>])/g, '\\$1');
+const mark = (p: boolean) => (p ? '✔' : '✘');
+
+function line(c: CheckGrade): string {
+  const pts = c.maxPoints > 0 ? ` (${c.points}/${c.maxPoints})` : '';
+  let s = `- ${mark(c.passed)} **${md(c.title)}**${pts}`;
+  if (c.kind === 'scenario') s += ` — ${c.blocked ? 'blocked' : 'not blocked'}, ${c.detected ? 'detected' : 'not detected'}`;
+  if (c.feedback) s += `  \n  ${md(c.feedback).replace(/\n/g, '  \n  ')}`;
+  return s;
+}
+
+export function renderFeedback(grade: Grade): string {
+  const out: string[] = [
+    `# seclab feedback: ${md(grade.student)}`,
+    '',
+    `**Score: ${grade.score} / ${grade.maxScore} (${grade.percent} %)** · graded ${grade.startedAt} on ${grade.target} with seclab ${grade.version}`,
+  ];
+  for (const lab of grade.labs) {
+    out.push('', `## ${lab.id}: ${md(lab.title)} — ${lab.score} / ${lab.maxScore}${lab.passed ? ' ✔ passed' : ''}`);
+    if (lab.error) out.push('', `> **This lab could not be graded:** ${md(lab.error)}`);
+    const errors = codeErrors(lab);
+    if (errors.length) out.push('', '### Your code', '', ...errors.map((e) => `- ✘ ${md(e)}`));
+    const { posture, scenarios, business } = partsOf(lab);
+    const visible = (cs: CheckGrade[]) => cs.filter((c) => !c.hidden);
+    if (visible(posture).length) out.push('', '### Controls', '', ...visible(posture).map(line));
+    if (visible(scenarios).length) out.push('', '### Attacks', '', ...visible(scenarios).map(line));
+    if (visible(business).length) {
+      out.push('', '### Legitimate work (must keep working; a control that breaks it earns nothing)', '', ...visible(business).map(line));
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** A file name for a student's feedback: letters, digits, dot, dash and underscore only. */
+export function feedbackFileName(student: string): string {
+  const safe = student.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || 'student';
+  return `${safe}.md`;
+}

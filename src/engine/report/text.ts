@@ -1,0 +1,120 @@
+// Terminal reports. Students see hidden checks only as "hidden check: passed/failed"; instructors see
+// everything, hidden checks marked.
+import type { AttackStep, CheckGrade, Grade, LabGrade } from '../types.ts';
+import { partsOf } from './record.ts';
+import { PLAIN, type Style } from './style.ts';
+
+export type Audience = 'student' | 'instructor';
+
+export interface TextOptions {
+  style?: Style;
+  audience?: Audience;
+  /** Show the attack steps of every scenario (default: only of those not blocked). */
+  steps?: boolean;
+}
+
+const indent = (text: string, pad: string) => text.split('\n').map((l) => pad + l).join('\n');
+
+function pts(c: CheckGrade): string {
+  return `${c.points}/${c.maxPoints}`.padStart(5);
+}
+
+export function stepLine(step: AttackStep, st: Style = PLAIN): string {
+  return step.allowed
+    ? `${st.red('✘ allowed')}  ${step.description}`
+    : `${st.green('✔ refused')}  ${step.description}${step.errorCode ? st.dim(` (${step.errorCode})`) : ''}`;
+}
+
+export function scenarioSummary(c: CheckGrade, st: Style = PLAIN): string {
+  const parts = [
+    c.blocked ? st.green('blocked') : st.red('not blocked'),
+    c.detected ? st.green(`detected${typeof c.timeToDetectMs === 'number' ? ` in ${fmtMs(c.timeToDetectMs)}` : ''}`) : st.yellow('not detected'),
+  ];
+  if (c.businessIntact === false) parts.push(st.red('legitimate work broken'));
+  return parts.join(', ');
+}
+
+export function fmtMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.round(ms / 60_000)} min`;
+}
+
+function checkLines(c: CheckGrade, o: Required<TextOptions>): string[] {
+  const st = o.style;
+  if (c.hidden && o.audience === 'student') {
+    return [`  ${st.mark(c.passed)} ${c.maxPoints ? pts(c) : '     '}  ${st.dim(`hidden check: ${c.passed ? 'passed' : 'failed'}`)}`];
+  }
+  const title = `${c.title}${c.hidden ? st.dim(' (hidden)') : ''}`;
+  const head = `  ${st.mark(c.passed)} ${c.kind === 'business' ? '     ' : pts(c)}  ${c.passed ? title : st.bold(title)}`;
+  const lines = [c.kind === 'scenario' ? `${head}  ${st.dim('—')} ${scenarioSummary(c, st)}` : head];
+  if (c.feedback && (!c.passed || o.audience === 'instructor' || c.kind !== 'business')) lines.push(indent(st.dim(c.feedback), '           '));
+  if (c.kind === 'scenario' && c.steps?.length && (o.steps || !c.blocked)) {
+    for (const s of c.steps) lines.push(`             ${stepLine(s, st)}`);
+  }
+  return lines;
+}
+
+/** The report of one lab. */
+export function renderLabText(lab: LabGrade, opts: TextOptions = {}): string {
+  const o: Required<TextOptions> = { style: opts.style ?? PLAIN, audience: opts.audience ?? 'student', steps: opts.steps ?? false };
+  const st = o.style;
+  const out: string[] = [st.bold(`${lab.id} — ${lab.title}`)];
+  if (lab.error) out.push('', st.red(st.bold(`✘ The lab could not be graded: ${lab.error}`)));
+  const failed = lab.student.filter((r) => !r.ok);
+  if (failed.length) {
+    out.push('', st.red(st.bold('✘ Your code failed:')));
+    for (const r of failed) out.push(st.red(indent(`${r.export}(): ${r.error ?? 'failed'}`, '    ')));
+    out.push(st.dim('    The checks below ran anyway, on whatever your code had done before it stopped.'));
+  } else if (lab.student.length) {
+    out.push('', `  ${st.mark(true)} your code ran: ${lab.student.map((r) => `${r.export}() ${st.dim(fmtMs(r.durationMs))}`).join(', ')}`);
+  }
+  const { posture, scenarios, business } = partsOf(lab);
+  if (business.length) {
+    out.push('', st.bold('Legitimate work (must keep working)'));
+    for (const c of business) out.push(...checkLines(c, o));
+    if (business.some((c) => !c.passed)) out.push(st.yellow('  ! Something legitimate is broken: restrictive controls and blocked attacks earn nothing until it works again.'));
+  }
+  if (posture.length) {
+    out.push('', st.bold('Controls'));
+    for (const c of posture) out.push(...checkLines(c, o));
+  }
+  if (scenarios.length) {
+    out.push('', st.bold('Attacks'));
+    for (const c of scenarios) out.push(...checkLines(c, o));
+  }
+  const pct = lab.maxScore ? Math.round((lab.score / lab.maxScore) * 100) : 0;
+  out.push('', `${st.bold(`Score ${lab.score}/${lab.maxScore}`)} (${pct} %) ${lab.passed ? st.green(st.bold('— passed ✔')) : st.yellow('— not passed yet')}`);
+  return out.join('\n');
+}
+
+/** The report of a graded workspace (instructor view by default). */
+export function renderGradeText(grade: Grade, opts: TextOptions = {}): string {
+  const st = opts.style ?? PLAIN;
+  const parts = grade.labs.map((l) => renderLabText(l, { audience: 'instructor', ...opts }));
+  parts.push(st.bold(`${grade.student}: ${grade.score}/${grade.maxScore} (${grade.percent} %)`));
+  return parts.join('\n\n');
+}
+
+/** One line per student, for a class. */
+export function renderClassText(grades: Grade[], opts: TextOptions = {}): string {
+  const st = opts.style ?? PLAIN;
+  const ids = [...new Set(grades.flatMap((g) => g.labs.map((l) => l.id)))];
+  const width = Math.max(7, ...grades.map((g) => g.student.length));
+  const head = `${'student'.padEnd(width)}  ${ids.map((id) => id.padStart(8)).join(' ')}  ${'total'.padStart(9)}  ${'%'.padStart(6)}`;
+  const lines = [st.bold(head)];
+  for (const g of grades) {
+    const by = new Map(g.labs.map((l) => [l.id, l]));
+    const cells = ids.map((id) => {
+      const l = by.get(id);
+      if (!l) return ''.padStart(8);
+      if (l.error) return st.red('error'.padStart(8));
+      return (l.passed ? st.green : (s: string) => s)(`${l.score}/${l.maxScore}`.padStart(8));
+    });
+    lines.push(`${g.student.padEnd(width)}  ${cells.join(' ')}  ${`${g.score}/${g.maxScore}`.padStart(9)}  ${g.percent.toFixed(1).padStart(6)}`);
+    for (const l of g.labs) if (l.error) lines.push(st.red(`${' '.repeat(width)}  ${l.id}: ${l.error}`));
+  }
+  const avg = grades.length ? grades.reduce((a, g) => a + g.percent, 0) / grades.length : 0;
+  lines.push('', `${grades.length} graded, average ${avg.toFixed(1)} %`);
+  return lines.join('\n');
+}
