@@ -448,7 +448,7 @@ export async function cmdSolution(ui: Ui, labId: string | undefined, opts: Commo
 
 export async function cmdInit(ui: Ui, dir: string | undefined, opts: CommonOptions): Promise<number> {
   const labs = await allLabs();
-  const target = path.resolve(dir ?? opts.workspace ?? 'seclab-workspace');
+  const target = path.resolve(dir ?? opts.workspace ?? (process.env['SECLAB_WORKSPACE'] || 'seclab-workspace'));
   const r = await initWorkspace(target, labs);
   if (ui.json) {
     ui.print(JSON.stringify(r, null, 2));

@@ -2,7 +2,7 @@
 // does not compile, throws or hangs gets a message that points at its file and line; the rest of the
 // grade still runs.
 import { fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StudentRun } from './types.ts';
@@ -49,12 +49,39 @@ function explain(file: string, err: ErrorInfo, phase: 'load' | 'run'): string {
   return `${where}: ${err.name}: ${first}`;
 }
 
+/**
+ * Solutions are ES modules: the workspace's package.json says "type": "module" (`seclab init` writes
+ * it). Without it Node loads the file as CommonJS and fails with an obscure cycle error.
+ */
+function esmProblem(file: string): string | undefined {
+  let dir = path.dirname(path.resolve(file));
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { type?: string }).type === 'module') return undefined;
+      } catch {
+        return `${pkg} is not valid JSON: fix it (the workspace needs {"type": "module"})`;
+      }
+      return `${pkg} does not say "type": "module": solutions are ES modules; add it, or create the workspace with \`seclab init\``;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return `no package.json above ${path.relative(process.cwd(), file)}: create the workspace with \`seclab init\` (it writes {"type": "module"}), or add that file`;
+    dir = up;
+  }
+}
+
 export async function runStudentCode(call: StudentCall): Promise<StudentResults> {
   const runs: StudentRun[] = [];
   const values: Record<string, unknown> = {};
   const output: string[] = [];
   if (!existsSync(call.file)) {
     for (const e of call.exports) runs.push({ export: e, ok: false, durationMs: 0, error: `${call.file} does not exist: run \`seclab init\` to create a workspace` });
+    return { runs, values, output };
+  }
+  const moduleProblem = esmProblem(call.file);
+  if (moduleProblem) {
+    for (const e of call.exports) runs.push({ export: e, ok: false, durationMs: 0, error: moduleProblem });
     return { runs, values, output };
   }
   const timeoutMs = call.timeoutMs ?? 60_000;

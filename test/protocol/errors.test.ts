@@ -71,6 +71,12 @@ describe('errorResponse wire formats', () => {
     const r = errorResponse({ protocol: 'query', service: 'ec2' }, 403, 'UnauthorizedOperation', 'no', 'req-2');
     expect(r.body).toContain('<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>no</Message></Error></Errors><RequestID>req-2</RequestID></Response>');
   });
+  it('query-compatible services over JSON carry the legacy code', () => {
+    const r = accessDeniedResponse({ protocol: 'json', service: 'sqs' }, 'no', 'r');
+    expect(JSON.parse(r.body as string)).toMatchObject({ __type: 'AccessDeniedException' });
+    expect(r.headers['x-amzn-query-error']).toBe('AccessDenied;Sender');
+    expect(accessDeniedResponse({ protocol: 'query', service: 'sqs' }, 'no', 'r').body).toContain('<Code>AccessDenied</Code>');
+  });
   it('JSON 1.1 and 1.0', () => {
     const kms = errorResponse({ protocol: 'json', service: 'kms' }, 400, 'AccessDeniedException', 'no', 'req-3');
     expect(JSON.parse(kms.body as string)).toEqual({ __type: 'AccessDeniedException', message: 'no' });
@@ -151,7 +157,10 @@ const JS_CASES: JsCase[] = [
   ['STS AccessDenied', 'sts', new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/r`, RoleSessionName: 's' }), denied,
     { name: 'AccessDenied', status: 403, message: /sts:AssumeRole on resource: arn:aws:iam::123456789012:role\/r/ }],
   ['S3 AccessDenied', 's3', new GetObjectCommand({ Bucket: 'b', Key: 'k' }), denied, { name: 'AccessDenied', status: 403, message: /s3:GetObject on resource: arn:aws:s3:::b\/k/ }],
-  ['S3 AccessDenied on HEAD (no body)', 's3', new HeadObjectCommand({ Bucket: 'b', Key: 'k' }), denied, { name: 'Forbidden', status: 403 }],
+  // HEAD errors have no body (as from S3): the SDK only sees the status.
+  ['S3 AccessDenied on HEAD (no body)', 's3', new HeadObjectCommand({ Bucket: 'b', Key: 'k' }), denied, { name: 'Unknown', status: 403 }],
+  ['S3 NotFound on HEAD (no body)', 's3', new HeadObjectCommand({ Bucket: 'b', Key: 'missing' }), (c) => errorResponse(c, 404, 'NotFound', 'Not Found', 'req-head', { head: true }),
+    { name: 'NotFound', status: 404 }],
   ['S3 modeled NoSuchBucket', 's3', new ListObjectsV2Command({ Bucket: 'nope' }), err(404, 'NoSuchBucket', 'The specified bucket does not exist'),
     { name: 'NoSuchBucket', status: 404, cls: NoSuchBucket }],
   ['S3 modeled NoSuchKey', 's3', new GetObjectCommand({ Bucket: 'b', Key: 'missing' }), err(404, 'NoSuchKey', 'The specified key does not exist.'),
@@ -181,7 +190,7 @@ describe('AWS SDK v3 clients parse our errors', () => {
     expect(e!.$metadata?.httpStatusCode).toBe(want.status);
     if (want.cls) expect(e).toBeInstanceOf(want.cls);
     if (want.message) expect(e!.message).toMatch(want.message);
-    if (!clientName.startsWith('s3') || !want.name.startsWith('Forbidden')) expect(e!.$metadata?.requestId).toMatch(/^req-/);
+    expect(e!.$metadata?.requestId).toMatch(/^req-/);
     expect(lastCall?.operation).toBe(command.constructor.name.replace(/Command$/, ''));
   });
 });
@@ -211,7 +220,8 @@ const PY_CASES: PyCase[] = [
     want: { code: 'AuthorizationError', status: 403, exception: 'AuthorizationErrorException' } },
   { id: 'sns-auth', service: 'sns', operation: 'CreateTopic', params: { Name: 't' }, key: 'sns query CreateTopic', responder: auth('unknown-key'), want: { code: 'InvalidClientTokenId', status: 403 } },
   { id: 'sqs-denied', service: 'sqs', operation: 'SendMessage', params: { QueueUrl: `http://localhost/${ACCOUNT}/q`, MessageBody: 'm' }, key: 'sqs json SendMessage', responder: denied, want: { code: 'AccessDenied', status: 403 } },
-  { id: 'sqs-modeled', service: 'sqs', operation: 'GetQueueUrl', params: { QueueName: 'q' }, key: 'sqs json GetQueueUrl', responder: err(400, 'AWS.SimpleQueueService.NonExistentQueue', 'The specified queue does not exist.'),
+  { id: 'sqs-modeled', service: 'sqs', operation: 'GetQueueUrl', params: { QueueName: 'q' }, key: 'sqs json GetQueueUrl',
+    responder: (c) => errorResponse(c, 400, 'com.amazonaws.sqs#QueueDoesNotExist', 'The specified queue does not exist.', 'req-sqs', { queryErrorCode: 'AWS.SimpleQueueService.NonExistentQueue' }),
     want: { code: 'AWS.SimpleQueueService.NonExistentQueue', status: 400, exception: 'QueueDoesNotExist' } },
   { id: 'cw-json', service: 'cloudwatch', operation: 'PutMetricAlarm', params: { AlarmName: 'a', EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanThreshold' }, key: 'monitoring json PutMetricAlarm', responder: denied, want: { code: 'AccessDenied', status: 403 } },
   { id: 'cw-cbor', service: 'cloudwatch', operation: 'DescribeAlarms', protocol: 'smithy-rpc-v2-cbor', key: 'monitoring cbor DescribeAlarms', responder: denied, want: { code: 'AccessDenied', status: 403 } },

@@ -27,6 +27,13 @@ export interface ErrorOptions {
   extra?: Record<string, string>;
   /** HEAD requests: S3 answers errors without a body. */
   head?: boolean;
+  /**
+   * awsQueryCompatible services (SQS, CloudWatch) over JSON/CBOR: the legacy query error code sent
+   * in `x-amzn-query-error` (e.g. `AWS.SimpleQueueService.NonExistentQueue` for the modeled
+   * `QueueDoesNotExist`). Clients report this code and pick the modeled error class from `__type`.
+   * Default: the code itself.
+   */
+  queryErrorCode?: string;
 }
 
 type Call = Pick<ApiCall, 'protocol' | 'service'>;
@@ -65,7 +72,7 @@ export function errorResponse(call: Call, status: number, code: string, message:
         'x-amzn-requestid': requestId,
         'x-amzn-errortype': code,
       };
-      if (info.queryCompatible) headers['x-amzn-query-error'] = `${code};${fault}`;
+      if (info.queryCompatible) headers['x-amzn-query-error'] = `${opts.queryErrorCode ?? code};${fault}`;
       return { status, headers, body: JSON.stringify({ __type: code, message, ...(opts.extra ?? {}) }) };
     }
     case 'cbor': {
@@ -74,7 +81,7 @@ export function errorResponse(call: Call, status: number, code: string, message:
         'smithy-protocol': 'rpc-v2-cbor',
         'x-amzn-requestid': requestId,
       };
-      if (info.queryCompatible) headers['x-amzn-query-error'] = `${code};${fault}`;
+      if (info.queryCompatible) headers['x-amzn-query-error'] = `${opts.queryErrorCode ?? code};${fault}`;
       return { status, headers, body: encodeCbor({ __type: code, message, ...(opts.extra ?? {}) }) };
     }
     case 'rest-xml': {
@@ -121,7 +128,7 @@ export function accessDeniedCode(service: string): string {
     case 'elasticloadbalancing':
       return 'AccessDenied';
     case 'sqs':
-      // SQS JSON protocol: AccessDeniedException with query error AccessDenied.
+      // Over JSON/CBOR, accessDeniedResponse sends __type AccessDeniedException with this as the query error code.
       return 'AccessDenied';
     default:
       // kms, logs, events, cloudtrail, lambda, guardduty, macie2 and other JSON services.
@@ -197,7 +204,12 @@ export function accessDeniedMessage(
 /** A complete AccessDenied response for the call's service and protocol. */
 export function accessDeniedResponse(call: Call, message: string, requestId: string, opts: ErrorOptions = {}): ErrorResponse {
   // S3 answers AccessDenied with the detailed message for same-account requests, "Access Denied" otherwise.
-  return errorResponse(call, accessDeniedStatus(call.service), accessDeniedCode(call.service), message, requestId, opts);
+  const code = accessDeniedCode(call.service);
+  if (serviceInfo(call.service).queryCompatible && (call.protocol === 'json' || call.protocol === 'cbor')) {
+    // Query-compatible services answer JSON/CBOR clients with AccessDeniedException and the legacy code in x-amzn-query-error.
+    return errorResponse(call, accessDeniedStatus(call.service), 'AccessDeniedException', message, requestId, { queryErrorCode: code, ...opts });
+  }
+  return errorResponse(call, accessDeniedStatus(call.service), code, message, requestId, opts);
 }
 
 // ---------------------------------------------------------------------------------------------
