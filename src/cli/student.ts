@@ -290,14 +290,14 @@ export async function cmdHint(ui: Ui, labId: string | undefined, taskId: string 
  * Re-checks the lab whenever a file in its folder changes (debounced), on one lab cloud. Returns when
  * the student presses q (or Esc); Ctrl-C interrupts (exit 130) unless `ctrlCReturns` (the menu).
  */
-export async function cmdWatch(ui: Ui, labId: string | undefined, opts: StudentOptions & { ctrlCReturns?: boolean }): Promise<number> {
+export async function cmdWatch(ui: Ui, labId: string | undefined, opts: StudentOptions & { ctrlCReturns?: boolean }, shared?: OpenCloud): Promise<number> {
   const lab = await labArg(labId);
   const ws = await workspaceOf(opts);
   requireLabFolder(ws, lab);
   const timeoutMs = timeoutMsOf(opts);
   const folder = labDir(ws, lab.id);
   const { watch } = await import('chokidar');
-  const oc = await openCloud(ui, opts);
+  const oc = shared ?? (await openCloud(ui, opts));
   let last = ExitCode.FAILED as number;
   let running = false;
   let again = false;
@@ -390,7 +390,7 @@ export async function cmdWatch(ui: Ui, labId: string | undefined, opts: StudentO
     off();
     stop();
     await watcher.close();
-    await oc.close();
+    if (!shared) await oc.close();
   }
   return last;
 }

@@ -255,8 +255,16 @@ const hasBotocore = await new Promise<boolean>((resolve) => {
   execFile('python3', ['-c', 'import botocore'], (error) => resolve(!error));
 });
 
+interface PyResult {
+  id: string;
+  code: string | null;
+  message: string | null;
+  status: number | null;
+  exception: string | null;
+}
+
 describe.skipIf(!hasBotocore)('botocore (AWS CLI) parses our errors', () => {
-  let results = new Map<string, { code: string | null; message: string | null; status: number | null; exception: string | null }>();
+  let results = new Map<string, PyResult>();
 
   beforeAll(async () => {
     for (const c of PY_CASES) botocoreResponders.set(c.key, c.responder);
@@ -270,7 +278,7 @@ describe.skipIf(!hasBotocore)('botocore (AWS CLI) parses our errors', () => {
           error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
         );
       });
-      results = new Map((JSON.parse(out) as Array<{ id: string } & typeof results extends Map<string, infer V> ? V & { id: string } : never>).map((r) => [r.id, r]));
+      results = new Map((JSON.parse(out) as PyResult[]).map((r) => [r.id, r]));
     } finally {
       rmSync(dir, { recursive: true, force: true });
       botocoreResponders.clear();

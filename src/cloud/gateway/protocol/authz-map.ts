@@ -410,7 +410,7 @@ const S3_HEADER_KEYS = [
   'x-amz-acl', 'x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id',
   'x-amz-server-side-encryption-customer-algorithm', 'x-amz-copy-source', 'x-amz-metadata-directive',
   'x-amz-storage-class', 'x-amz-website-redirect-location', 'x-amz-grant-full-control', 'x-amz-grant-read',
-  'x-amz-grant-read-acp', 'x-amz-grant-write', 'x-amz-grant-write-acp', 'x-amz-content-sha256',
+  'x-amz-grant-read-acp', 'x-amz-grant-write', 'x-amz-grant-write-acp',
 ];
 
 export function s3ObjectArn(bucket: string, key: string): string {

@@ -1,0 +1,388 @@
+// Instructor grading: `seclab grade --workspace <dir>` (one workspace) and `--submissions <dir>` (every
+// sub-folder is one student, each in its own account on ONE shared lab cloud, several at once).
+// Records are signed; outputs: text, JSON, JUnit XML, Gradescope results, CSV gradebook, feedback files.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { LabCloud } from '../cloud/labcloud.ts';
+import { buildGrade, erroredLab } from '../engine/report/record.ts';
+import { gradeKey, signGrade, verifyGrade, type GradeKey } from '../engine/report/sign.ts';
+import { renderJunit } from '../engine/report/junit.ts';
+import { toGradescope } from '../engine/report/gradescope.ts';
+import { renderGradebook } from '../engine/report/csv.ts';
+import { feedbackFileName, renderFeedback } from '../engine/report/feedback.ts';
+import { fmtMs, renderClassText, renderGradeText } from '../engine/report/text.ts';
+import { PLAIN } from '../engine/report/style.ts';
+import type { Grade, Lab, LabGrade } from '../engine/types.ts';
+import { writeFileAtomic } from '../engine/workspace.ts';
+import { allLabs, findLabSafe } from './labs.ts';
+import { openCloud, VERSION, type CommonOptions, type OpenCloud } from './context.ts';
+import { EnvironmentError, ExitCode, UsageError } from './errors.ts';
+import { Ui } from './ui.ts';
+
+export const FORMATS = ['text', 'json', 'junit', 'gradescope', 'csv', 'feedback'] as const;
+export type Format = (typeof FORMATS)[number];
+const ALIASES: Record<string, Format> = { md: 'feedback', markdown: 'feedback', xml: 'junit', results: 'gradescope', gradebook: 'csv' };
+
+export interface GradeOptions extends CommonOptions {
+  submissions?: string;
+  lab?: string[];
+  format?: string[];
+  out?: string;
+  failUnder?: string;
+  concurrency?: string;
+  timeout?: string;
+  student?: string;
+}
+
+export interface Submission {
+  student: string;
+  dir: string;
+}
+
+/** `--lab iam --lab host,siem` → ['iam', 'host', 'siem'] (order kept, duplicates dropped). */
+export function splitList(values: string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const v of values ?? []) for (const s of v.split(',')) if (s.trim() && !out.includes(s.trim())) out.push(s.trim());
+  return out;
+}
+
+export function parseFormats(values: string[] | undefined): Format[] {
+  const out: Format[] = [];
+  for (const f of splitList(values)) {
+    const name = (ALIASES[f.toLowerCase()] ?? f.toLowerCase()) as Format;
+    if (!FORMATS.includes(name)) throw new UsageError(`unknown format "${f}"`, `formats: ${FORMATS.join(', ')} (comma list or repeated --format)`);
+    if (!out.includes(name)) out.push(name);
+  }
+  return out;
+}
+
+/** A folder that holds lab folders; a submission unpacked one level deeper (alice/workspace/iam) is found too. */
+function workspaceIn(dir: string, labIds: string[]): string {
+  const hasLab = (d: string) => labIds.some((id) => existsSync(path.join(d, id)));
+  if (hasLab(dir)) return dir;
+  const subs = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.') && !e.name.startsWith('__'));
+  if (subs.length === 1 && hasLab(path.join(dir, subs[0]!.name))) return path.join(dir, subs[0]!.name);
+  return dir;
+}
+
+/** Every sub-folder of `dir` is one student (named after the folder). Hidden folders and node_modules are skipped. */
+export function listSubmissions(dir: string, labIds: string[]): Submission[] {
+  const root = path.resolve(dir);
+  if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`--submissions ${dir}: no such folder`);
+  const subs = readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
+    .map((e) => e.name)
+    .sort((a, b) => a.localeCompare(b));
+  if (!subs.length) throw new UsageError(`--submissions ${dir} has no sub-folders`, 'put one folder per student in it (the folder name is the student name)');
+  return subs.map((name) => ({ student: name, dir: workspaceIn(path.join(root, name), labIds) }));
+}
+
+/** The lab cloud shared by all students: restarted once if it dies, and the affected students retried. */
+class SharedCloud {
+  private gen = 0;
+  private dead = new Map<number, string>();
+  private restarts = 0;
+  private restarting: Promise<boolean> | undefined;
+
+  constructor(private oc: OpenCloud, private readonly start: () => Promise<OpenCloud>, private readonly ui: Ui) {
+    this.watch(oc, 0);
+  }
+
+  private watch(oc: OpenCloud, gen: number): void {
+    oc.cloud.target.onDeath((e) => this.dead.set(gen, e.message));
+  }
+
+  current(): { cloud: LabCloud; gen: number } {
+    return { cloud: this.oc.cloud, gen: this.gen };
+  }
+
+  /** Why the cloud of that generation died, if it did. */
+  deathOf(gen: number): string | undefined {
+    if (this.dead.has(gen)) return this.dead.get(gen);
+    if (gen === this.gen) return this.oc.cloud.gateway.upstream.deathMessage;
+    return undefined;
+  }
+
+  /** Restarts after generation `gen` died; true when a newer cloud is available. */
+  async restart(gen: number): Promise<boolean> {
+    if (gen < this.gen) return true;
+    if (this.restarting) return this.restarting;
+    if (this.restarts >= 1) return false;
+    this.restarts++;
+    this.restarting = (async () => {
+      this.ui.warn(`the lab cloud died (${this.deathOf(gen) ?? 'unknown reason'}): restarting it once and grading the affected students again`);
+      await this.oc.close();
+      try {
+        this.oc = await this.start();
+      } catch (e) {
+        this.ui.error(`the lab cloud could not be restarted: ${(e as Error).message}`);
+        return false;
+      }
+      this.gen++;
+      this.watch(this.oc, this.gen);
+      return true;
+    })();
+    try {
+      return await this.restarting;
+    } finally {
+      this.restarting = undefined;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.oc.close();
+  }
+}
+
+async function gradeLabsOn(cloud: LabCloud, labs: Lab[], dir: string, timeoutMs: number | undefined, onPhase?: (lab: Lab, phase: string) => void): Promise<LabGrade[]> {
+  const { gradeLab, maxScore } = await import('../engine/grader.ts');
+  const out: LabGrade[] = [];
+  for (const lab of labs) {
+    const t0 = Date.now();
+    let g: LabGrade;
+    try {
+      g = await gradeLab(cloud, lab, { workspace: dir, timeoutMs, events: { phase: (p) => onPhase?.(lab, p) } });
+    } catch (e) {
+      g = erroredLab(lab.id, lab.title, maxScore(lab), `could not be graded: ${(e as Error).message}`, Date.now() - t0);
+    }
+    // Free what the gateway keeps per account (credentials, CloudTrail): the grade is computed.
+    if (g.accountId) {
+      try {
+        cloud.gateway.dropAccount(g.accountId);
+      } catch {
+        // not fatal
+      }
+    }
+    out.push(g);
+  }
+  return out;
+}
+
+async function pool<T, R>(items: T[], n: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
+  return results;
+}
+
+function signAll(ui: Ui, grades: Grade[]): Grade[] {
+  let key: GradeKey;
+  try {
+    key = gradeKey({ create: true });
+  } catch (e) {
+    ui.warn(`the grades are not signed: ${(e as Error).message}`);
+    return grades;
+  }
+  return grades.map((g) => signGrade(g, key));
+}
+
+function numberOption(name: string, value: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`${name} must be ${what}; got "${value}"`);
+  return n;
+}
+
+export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
+  if (!!opts.workspace === !!opts.submissions) {
+    throw new UsageError('grade needs either --workspace <dir> (one student) or --submissions <dir> (one sub-folder per student)', 'e.g. seclab grade --workspace solutions --lab iam --format json');
+  }
+  const formats = parseFormats(opts.format);
+  if (opts.json && !formats.includes('json')) formats.push('json');
+  if (!formats.length) formats.push(...(opts.out ? (['text', 'json', 'junit', 'gradescope', 'csv', 'feedback'] as Format[]) : (['text'] as Format[])));
+  const stdoutFormats: Format[] = opts.out ? (opts.json ? ['json'] : ['text']) : formats;
+  if (!opts.out && formats.length > 1) throw new UsageError(`several formats (${formats.join(', ')}) need --out <dir>`, 'or choose one format for stdout');
+  const failUnder = numberOption('--fail-under', opts.failUnder, (n) => n >= 0 && n <= 100, 'a percentage between 0 and 100');
+  const concurrency = numberOption('--concurrency', opts.concurrency ?? '2', (n) => Number.isInteger(n) && n >= 1 && n <= 64, 'a whole number from 1 to 64')!;
+  const timeoutS = numberOption('--timeout', opts.timeout, (n) => n > 0, 'a number of seconds');
+  const timeoutMs = timeoutS === undefined ? undefined : timeoutS * 1000;
+  // Machine output on stdout: keep stderr to warnings and errors.
+  const machine = stdoutFormats.some((f) => f !== 'text');
+  const ui = machine && !ui0.json ? new Ui({ json: true }) : ui0;
+
+  const all = await allLabs();
+  const wanted = splitList(opts.lab);
+  const labs = wanted.length ? await Promise.all(wanted.map((id) => findLabSafe(id))) : all;
+  const labIds = labs.map((l) => l.id);
+
+  let subs: Submission[];
+  if (opts.workspace) {
+    const dir = path.resolve(opts.workspace);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--workspace ${opts.workspace}: no such folder`);
+    subs = [{ student: opts.student ?? path.basename(dir), dir }];
+  } else {
+    subs = listSubmissions(opts.submissions!, all.map((l) => l.id));
+  }
+
+  const startCloud = () => openCloud(ui, opts, 'Starting the lab cloud');
+  const shared = new SharedCloud(await startCloud(), startCloud, ui);
+  const target = opts.target ?? 'moto';
+  const startedAt = new Date();
+  const single = !!opts.workspace;
+  let done = 0;
+  const running = new Set<string>();
+  const spinner = ui.spin(single ? `Grading ${subs[0]!.student}` : `Grading 0/${subs.length}`);
+  const counter = () => spinner.text(`Grading ${done}/${subs.length} · ${concurrency} at once${running.size ? ` · now: ${[...running].slice(0, 4).join(', ')}${running.size > 4 ? '…' : ''}` : ''}`);
+  let cloudFailures = 0;
+
+  let grades: Grade[];
+  try {
+    grades = await pool(subs, concurrency, async (s) => {
+      running.add(s.student);
+      if (!single) counter();
+      const t0 = Date.now();
+      let labGrades: LabGrade[] = [];
+      for (let attempt = 0; ; attempt++) {
+        const { cloud, gen } = shared.current();
+        labGrades = await gradeLabsOn(cloud, labs, s.dir, timeoutMs, single ? (lab, p) => spinner.text(`Grading ${s.student}: ${lab.id}: ${p}`) : undefined);
+        const death = shared.deathOf(gen);
+        if (!death) break;
+        if (attempt === 0 && (await shared.restart(gen))) continue;
+        cloudFailures++;
+        labGrades = labGrades.map((g) => ({ ...g, score: 0, passed: false, error: `the lab cloud died while grading: ${death}` }));
+        break;
+      }
+      running.delete(s.student);
+      done++;
+      const g = buildGrade({ student: s.student, workspace: s.dir, target, version: VERSION, startedAt, labs: labGrades });
+      if (!single) {
+        counter();
+        const errs = g.labs.filter((l) => l.error).length;
+        ui.info(`  ${errs ? ui.err.red('✘') : ui.err.green('✔')} ${s.student.padEnd(20)} ${`${g.score}/${g.maxScore}`.padStart(9)} ${g.percent.toFixed(1).padStart(6)} %  ${ui.err.dim(fmtMs(Date.now() - t0))}${errs ? ui.err.red(`  ${errs} lab(s) not graded`) : ''}`);
+      }
+      return g;
+    });
+  } finally {
+    await shared.close();
+  }
+  spinner.succeed(single ? `Graded ${subs[0]!.student} in ${fmtMs(Date.now() - startedAt.getTime())}` : `Graded ${subs.length} submissions in ${fmtMs(Date.now() - startedAt.getTime())}`);
+
+  grades = signAll(ui, grades);
+  const outputs = renderOutputs(grades, formats, labIds, single);
+
+  if (opts.out) {
+    const written = await writeOutputs(path.resolve(opts.out), outputs, grades, formats, single);
+    ui.info(`Wrote ${written.length} file(s) to ${path.resolve(opts.out)}: ${written.slice(0, 6).join(', ')}${written.length > 6 ? ', …' : ''}`);
+  }
+  for (const f of stdoutFormats) {
+    const text = f === 'text' ? (single ? renderGradeText(grades[0]!, { style: ui0.out, audience: 'instructor' }) : renderClassText(grades, { style: ui0.out })) : outputs.stdout[f];
+    if (text !== undefined) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  if (cloudFailures) {
+    ui0.error(`${cloudFailures} submission(s) could not be graded because the lab cloud died`, 'their records carry the error; grade them again with --submissions on a folder holding only them');
+    return ExitCode.ENVIRONMENT;
+  }
+  if (failUnder !== undefined) {
+    const below = grades.filter((g) => g.percent < failUnder);
+    if (below.length) {
+      ui0.error(`${below.length} of ${grades.length} below ${failUnder} %: ${below.slice(0, 10).map((g) => `${g.student} ${g.percent} %`).join(', ')}${below.length > 10 ? ', …' : ''}`);
+      return ExitCode.FAILED;
+    }
+  }
+  return ExitCode.OK;
+}
+
+interface Rendered {
+  /** What each format prints on stdout. */
+  stdout: Partial<Record<Format, string>>;
+}
+
+function renderOutputs(grades: Grade[], formats: Format[], labIds: string[], single: boolean): Rendered {
+  const stdout: Rendered['stdout'] = {};
+  for (const f of formats) {
+    switch (f) {
+      case 'json': stdout.json = `${JSON.stringify(single ? grades[0] : grades, null, 2)}\n`; break;
+      case 'junit': stdout.junit = renderJunit(grades); break;
+      case 'gradescope': stdout.gradescope = `${JSON.stringify(single ? toGradescope(grades[0]!) : Object.fromEntries(grades.map((g) => [g.student, toGradescope(g)])), null, 2)}\n`; break;
+      case 'csv': stdout.csv = renderGradebook(grades, labIds); break;
+      case 'feedback': stdout.feedback = grades.map(renderFeedback).join('\n---\n\n'); break;
+      case 'text': break;
+    }
+  }
+  return { stdout };
+}
+
+/** File names for a set of students, unique even when two names sanitize alike. */
+function uniqueNames(grades: Grade[], ext: string): string[] {
+  const used = new Set<string>();
+  return grades.map((g) => {
+    const base = feedbackFileName(g.student).replace(/\.md$/, '');
+    let name = `${base}${ext}`;
+    for (let n = 2; used.has(name); n++) name = `${base}-${n}${ext}`;
+    used.add(name);
+    return name;
+  });
+}
+
+async function writeOutputs(dir: string, r: Rendered, grades: Grade[], formats: Format[], single: boolean): Promise<string[]> {
+  const written: string[] = [];
+  const put = async (rel: string, text: string) => {
+    await writeFileAtomic(path.join(dir, rel), text);
+    written.push(rel);
+  };
+  for (const f of formats) {
+    switch (f) {
+      case 'json': await put('grades.json', r.stdout.json!); break;
+      case 'junit': await put('junit.xml', r.stdout.junit!); break;
+      case 'csv': await put('gradebook.csv', r.stdout.csv!); break;
+      case 'gradescope':
+        if (single) await put('results.json', `${JSON.stringify(toGradescope(grades[0]!), null, 2)}\n`);
+        else {
+          const names = uniqueNames(grades, '.json');
+          for (let i = 0; i < grades.length; i++) await put(path.join('results', names[i]!), `${JSON.stringify(toGradescope(grades[i]!), null, 2)}\n`);
+        }
+        break;
+      case 'feedback': {
+        const names = uniqueNames(grades, '.md');
+        for (let i = 0; i < grades.length; i++) await put(path.join('feedback', names[i]!), renderFeedback(grades[i]!));
+        break;
+      }
+      case 'text':
+        await put('report.txt', `${single ? renderGradeText(grades[0]!, { style: PLAIN }) : renderClassText(grades, { style: PLAIN })}\n`);
+        break;
+    }
+  }
+  return written;
+}
+
+// ---- verify ----
+
+export async function cmdVerify(ui: Ui, files: string[]): Promise<number> {
+  if (!files.length) throw new UsageError('which file? e.g. seclab grade verify out/grades.json');
+  let key: GradeKey;
+  try {
+    key = gradeKey({ create: false });
+  } catch (e) {
+    throw new EnvironmentError((e as Error).message, 'Verify on the machine that graded, or set SECLAB_GRADE_KEY to the key used.');
+  }
+  const results: { file: string; index?: number; student?: string; ok: boolean; reason: string }[] = [];
+  for (const file of files) {
+    let data: unknown;
+    try {
+      data = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      results.push({ file, ok: false, reason: `cannot read: ${(e as Error).message}` });
+      continue;
+    }
+    const records = Array.isArray(data) ? data : [data];
+    records.forEach((rec, i) => {
+      const v = verifyGrade(rec, key);
+      results.push({ file, ...(Array.isArray(data) ? { index: i } : {}), student: v.student, ok: v.ok, reason: v.reason });
+    });
+  }
+  if (ui.json) ui.print(JSON.stringify(results, null, 2));
+  else {
+    for (const r of results) {
+      const who = `${r.file}${r.index !== undefined ? `[${r.index}]` : ''}${r.student ? ` (${r.student})` : ''}`;
+      ui.print(`${ui.out.mark(r.ok)} ${who}: ${r.ok ? r.reason : ui.out.red(r.reason)}`);
+    }
+  }
+  return results.every((r) => r.ok) ? ExitCode.OK : ExitCode.FAILED;
+}
