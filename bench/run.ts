@@ -3,8 +3,9 @@
 // Usage: npm run bench [-- --calls 300 --submissions 20 --concurrency 2]
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, ListUsersCommand } from '@aws-sdk/client-iam';
-import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { Worker } from 'node:worker_threads';
+import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startLabCloud, type LabCloud } from '../src/cloud/labcloud.ts';
 import { gradeLab } from '../src/engine/grader.ts';
 import { findLab, SOLUTIONS_DIR } from '../src/engine/labs.ts';
@@ -35,7 +36,7 @@ async function cloudStart(): Promise<number[]> {
   return times;
 }
 
-/** Same calls, same user, through the gateway and straight to moto, interleaved in rounds. */
+/** Same calls, same user, through the gateway and straight to moto, interleaved, from a worker thread. */
 async function gatewayOverhead(cloud: LabCloud, calls: number) {
   const root = cloud.createAccount();
   const rootCreds = { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey };
@@ -53,31 +54,19 @@ async function gatewayOverhead(cloud: LabCloud, calls: number) {
   await cloud.client(S3Client, { credentials: rootCreds }).send(new CreateBucketCommand({ Bucket: 'bench' }));
   await cloud.client(S3Client, { credentials: rootCreds }).send(new PutObjectCommand({ Bucket: 'bench', Key: 'k', Body: 'x'.repeat(1024) }));
 
-  const direct = <C extends { middlewareStack: IAMClient['middlewareStack'] }>(Ctor: new (c: object) => C) => {
-    const c = new Ctor({ endpoint: cloud.target.url, region: 'us-east-1', credentials: user, forcePathStyle: true });
-    c.middlewareStack.add((next) => async (a) => {
-      (a.request as { headers: Record<string, string> }).headers['x-moto-account-id'] = root.accountId;
-      return next(a);
-    }, { step: 'build' });
-    return c;
-  };
-  const viaGateway = { iam: cloud.client(IAMClient, { credentials: user }), s3: cloud.client(S3Client, { credentials: user }) };
-  const viaMoto = { iam: direct(IAMClient), s3: direct(S3Client) };
-  const ops = {
-    'iam:ListUsers': (c: typeof viaGateway) => c.iam.send(new ListUsersCommand({})),
-    's3:GetObject': async (c: typeof viaGateway) => (await c.s3.send(new GetObjectCommand({ Bucket: 'bench', Key: 'k' }))).Body!.transformToString(),
-  };
-  const results: Record<string, { gateway: number; moto: number }> = {};
-  for (const [name, op] of Object.entries(ops)) {
-    for (let i = 0; i < 20; i++) { await op(viaGateway); await op(viaMoto); } // warm up
-    const g: number[] = [];
-    const m: number[] = [];
-    for (let i = 0; i < calls; i++) {
-      let t = performance.now(); await op(viaGateway); g.push(performance.now() - t);
-      t = performance.now(); await op(viaMoto); m.push(performance.now() - t);
-    }
-    results[name] = { gateway: median(g), moto: median(m) };
-  }
+  const before = { ...cloud.gateway.stats };
+  const worker = new Worker(new URL('./load-client.mjs', import.meta.url), {
+    workerData: { gatewayUrl: cloud.url, motoUrl: cloud.target.url, accountId: root.accountId, user, calls },
+  });
+  const results = await new Promise<Record<string, { gateway: number; moto: number }>>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+  const st = cloud.gateway.stats;
+  const n = st.requests - before.requests;
+  line('gateway\'s own processing per call (mean)', fmt((st.ownMs - before.ownMs) / n), '', true);
+  line('target\'s time per call seen by the gateway', fmt((st.upstreamMs - before.upstreamMs) / n), '', true);
   return results;
 }
 

@@ -17,6 +17,7 @@ import { writeFileAtomic } from '../engine/workspace.ts';
 import { allLabs, findLabSafe } from './labs.ts';
 import { openCloud, VERSION, type CommonOptions, type OpenCloud } from './context.ts';
 import { EnvironmentError, ExitCode, UsageError } from './errors.ts';
+import { isInterrupting } from './interrupt.ts';
 import { Ui } from './ui.ts';
 
 export const FORMATS = ['text', 'json', 'junit', 'gradescope', 'csv', 'feedback'] as const;
@@ -263,6 +264,7 @@ export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
   }
   spinner.succeed(single ? `Graded ${subs[0]!.student} in ${fmtMs(Date.now() - startedAt.getTime())}` : `Graded ${subs.length} submissions in ${fmtMs(Date.now() - startedAt.getTime())}`);
 
+  if (isInterrupting()) return new Promise<never>(() => {}); // grades cut short are not written
   grades = signAll(ui, grades);
   const outputs = renderOutputs(grades, formats, labIds, single);
 

@@ -12,7 +12,7 @@ import { ensureLabFolder, initWorkspace, labDir, referenceSolution, resetLab, so
 import { allLabs } from './labs.ts';
 import { confirm, labArg, openCloud, workspaceOf, type CommonOptions, type OpenCloud } from './context.ts';
 import { EnvironmentError, ExitCode, UsageError } from './errors.ts';
-import { interrupt, onInterrupt } from './interrupt.ts';
+import { interrupt, isInterrupting, onInterrupt } from './interrupt.ts';
 import { renderMarkdown, renderTasks, workbookMarkdown } from './render.ts';
 import type { Ui } from './ui.ts';
 
@@ -68,7 +68,7 @@ export async function cmdList(ui: Ui, opts: CommonOptions): Promise<number> {
 export async function cmdStart(ui: Ui, labId: string | undefined, opts: CommonOptions, show = true): Promise<number> {
   const lab = await labArg(labId);
   const ws = await workspaceOf(opts);
-  const created = await ensureLabFolder(ws, lab);
+  const created = await ensureLabFolder(ws, lab, await allLabs());
   const progress = await updateProgress(ws, (p) => {
     markStarted(p, lab.id);
     return p;
@@ -158,6 +158,8 @@ function requireLabFolder(ws: string, lab: Lab): void {
 }
 
 async function record(ui: Ui, ws: string, grade: LabGrade, kind: 'check' | 'attack' | 'watch', scenarios?: string[]): Promise<LabProgress> {
+  // A grade cut short by Ctrl-C (the lab cloud stopping under it) is not an attempt.
+  if (isInterrupting()) return new Promise<never>(() => {});
   return updateProgress(ws, (p) => recordAttempt(p, grade, { kind, scenarios }), warnTo(ui));
 }
 

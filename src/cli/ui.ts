@@ -2,7 +2,7 @@
 // terminal and never with --json, colors unless NO_COLOR (or not a terminal).
 import ora, { type Ora } from 'ora';
 import { colorEnabled, makeStyle, type Style } from '../engine/report/style.ts';
-import { setInterruptNotice } from './interrupt.ts';
+import { isInterrupting, setInterruptNotice } from './interrupt.ts';
 
 export interface UiOptions {
   json?: boolean;
@@ -43,6 +43,7 @@ export class Ui {
 
   /** Runs `fn` with the spinner line cleared, so printed lines do not mix with it. */
   private paused(fn: () => void): void {
+    if (isInterrupting()) return; // what still runs while the lab cloud stops has nothing useful to say
     const s = this.spinner;
     if (s?.isSpinning) s.clear();
     fn();
@@ -74,7 +75,7 @@ export class Ui {
   /** A spinner on stderr: animated on a terminal, one line per start/end otherwise, nothing with --json. */
   spin(text: string): Spinner {
     this.spinner?.stop();
-    const silent = this.json || this.quiet;
+    const silent = this.json || this.quiet || isInterrupting();
     const o = ora({ text, stream: process.stderr, isEnabled: this.animated, isSilent: silent, discardStdin: false, color: this.err.enabled ? 'cyan' : false as never });
     if (!this.animated && !silent) process.stderr.write(`${this.err.dim(`… ${text}`)}\n`);
     else o.start();

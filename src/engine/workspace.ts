@@ -142,7 +142,7 @@ export interface InitResult {
   created: string[];
   /** Lab folders left alone because they already hold work. */
   kept: string[];
-  /** Other files written (README.md, .gitignore). */
+  /** Other files written (README.md, .gitignore, package.json). */
   files: string[];
 }
 
@@ -171,6 +171,9 @@ Run the commands from this folder (or pass \`--workspace <this folder>\`). Your 
 `;
 }
 
+/** Solutions are ES modules: the student runner needs "type": "module" in a package.json above them. */
+export const WORKSPACE_PACKAGE_JSON = `${JSON.stringify({ name: 'seclab-workspace', private: true, type: 'module' }, null, 2)}\n`;
+
 export const WORKSPACE_GITIGNORE = `# seclab
 .seclab/
 *.bak-*
@@ -195,20 +198,32 @@ export async function initWorkspace(dir: string, labs: Lab[]): Promise<InitResul
     await copyDirAtomic(starterLabDir(lab), dest);
     result.created.push(lab.id);
   }
-  for (const [name, text] of [['README.md', workspaceReadme(labs)], ['.gitignore', WORKSPACE_GITIGNORE]] as const) {
-    const file = path.join(workspace, name);
-    if (existsSync(file)) continue;
-    await writeFileAtomic(file, text);
-    result.files.push(name);
-  }
-  await mkdir(path.join(workspace, PROGRESS_DIR), { recursive: true });
+  result.files = await ensureWorkspaceFiles(workspace, labs);
   return result;
 }
 
-/** Creates `<workspace>/<lab>/` from the starter when it is missing or empty. Returns whether it did. */
-export async function ensureLabFolder(workspace: string, lab: Lab): Promise<boolean> {
+/** README.md, .gitignore, package.json ({"type": "module"}) and .seclab/, each only when missing. Returns what it wrote. */
+export async function ensureWorkspaceFiles(workspace: string, labs: Lab[]): Promise<string[]> {
+  const written: string[] = [];
+  const files: [string, string][] = [['README.md', workspaceReadme(labs)], ['.gitignore', WORKSPACE_GITIGNORE], ['package.json', WORKSPACE_PACKAGE_JSON]];
+  for (const [name, text] of files) {
+    const file = path.join(workspace, name);
+    if (existsSync(file)) continue;
+    await writeFileAtomic(file, text);
+    written.push(name);
+  }
+  await mkdir(path.join(workspace, PROGRESS_DIR), { recursive: true });
+  return written;
+}
+
+/**
+ * Creates `<workspace>/<lab>/` from the starter when it is missing or empty (and the workspace's own
+ * files when they are missing). Returns whether it created the lab folder.
+ */
+export async function ensureLabFolder(workspace: string, lab: Lab, labs: Lab[] = [lab]): Promise<boolean> {
   const dest = labDir(workspace, lab.id);
   if (isNonEmptyDir(dest)) return false;
+  await ensureWorkspaceFiles(workspace, labs);
   if (existsSync(dest)) await rm(dest, { recursive: true });
   await copyDirAtomic(starterLabDir(lab), dest);
   return true;

@@ -3,6 +3,7 @@
 // IAM policy evaluation, checks MFA codes, records a CloudTrail event, and forwards to the target what
 // the target does well. See DESIGN.md, "The gateway".
 import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LabClock } from './clock.ts';
@@ -77,8 +78,8 @@ export class Gateway {
   private server: http.Server | undefined;
   private accounts = new Set<string>();
   private sockets = new Set<import('node:net').Socket>();
-  /** Count of requests handled, for benchmarks and `cloud up`. */
-  requests = 0;
+  /** Requests handled, and the gateway's own time on them (excluding the target's), for benchmarks. */
+  readonly stats = { requests: 0, ownMs: 0, upstreamMs: 0 };
 
   constructor(private readonly options: GatewayOptions) {
     this.upstream = new Upstream(options.upstreamUrl, options.accountSelection ?? 'header');
@@ -173,7 +174,6 @@ export class Gateway {
     const body = Buffer.concat(chunks);
     const rawUrl = req.url ?? '/';
     if (rawUrl.startsWith('/_seclab/')) return this.control(req, res, rawUrl, body);
-    this.requests++;
     const qIndex = rawUrl.indexOf('?');
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
@@ -183,7 +183,11 @@ export class Gateway {
       query: new URLSearchParams(qIndex < 0 ? '' : rawUrl.slice(qIndex + 1)),
       headers, body,
     };
+    const t0 = performance.now();
+    const upstreamBefore = this.stats.upstreamMs;
     const reply = await this.process(signed, rawUrl, req.socket.remoteAddress ?? '127.0.0.1');
+    this.stats.requests++;
+    this.stats.ownMs += performance.now() - t0 - (this.stats.upstreamMs - upstreamBefore);
     const outHeaders = { ...reply.headers };
     delete outHeaders['transfer-encoding'];
     delete outHeaders['connection'];
@@ -240,7 +244,9 @@ export class Gateway {
       await this.beforeForward(cred, call);
       let upstream: UpstreamResponse;
       try {
+        const tu = performance.now();
         upstream = await this.upstream.forward(account, { method: signed.method, url: rawUrl, headers: signed.headers, body: signed.body });
+        this.stats.upstreamMs += performance.now() - tu;
       } catch (e) {
         const msg = e instanceof UpstreamDownError ? e.message : `the lab cloud's emulator did not answer: ${(e as Error).message}`;
         return errorResponse(call, 503, 'ServiceUnavailable', msg, requestId);

@@ -69,6 +69,9 @@ const WRAPPER = [
   'if os.environ.get("SECLAB_MOTO_VERBOSE") != "1":',
   '    import logging',
   '    logging.getLogger("werkzeug").setLevel(logging.WARNING)',
+  // Keep-alive: werkzeug closes every connection under HTTP/1.0, and the gateway forwards every call.
+  'from werkzeug.serving import WSGIRequestHandler',
+  'WSGIRequestHandler.protocol_version = "HTTP/1.1"',
   'from moto.server import main',
   'main(sys.argv[1:])',
 ].join('\n');

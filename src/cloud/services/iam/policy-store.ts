@@ -17,6 +17,10 @@ export interface AccountDetails {
   roles: Map<string, RoleDetail>;
   /** Customer managed policies by ARN: default version document. */
   managed: Map<string, PolicyDocument>;
+  /** Policy sets already assembled for principals (this object is replaced on every IAM change). */
+  sets: Map<string, Promise<PolicySet | undefined>>;
+  /** Parsed inline documents by their text, so each is parsed (and compiled by the evaluator) once. */
+  parsed: Map<string, PolicyDocument>;
 }
 
 /** IAM returns policy documents URL-encoded; moto does too. */
@@ -59,6 +63,7 @@ export class PolicyStore {
     if (!m) this.userBoundaries.set(account, (m = new Map()));
     if (policyArn) m.set(userName, policyArn);
     else m.delete(userName);
+    this.invalidate(account);
   }
 
   userBoundary(account: string, userName: string): string | undefined {
@@ -76,7 +81,7 @@ export class PolicyStore {
   }
 
   private async load(account: string): Promise<AccountDetails> {
-    const out: AccountDetails = { users: new Map(), groups: new Map(), roles: new Map(), managed: new Map() };
+    const out: AccountDetails = { users: new Map(), groups: new Map(), roles: new Map(), managed: new Map(), sets: new Map(), parsed: new Map() };
     let marker: string | undefined;
     do {
       const page = await this.upstream.json<{
@@ -114,7 +119,10 @@ export class PolicyStore {
 
   private async collect(account: string, details: AccountDetails, label: string, inline: InlineRef[] | undefined, attached: ManagedRef[] | undefined, into: SourcedPolicy[]): Promise<void> {
     for (const i of inline ?? []) {
-      if (i.PolicyDocument) into.push({ source: `${label} inline policy ${i.PolicyName}`, document: parsePolicyText(i.PolicyDocument) });
+      if (!i.PolicyDocument) continue;
+      let document = details.parsed.get(i.PolicyDocument);
+      if (!document) details.parsed.set(i.PolicyDocument, (document = parsePolicyText(i.PolicyDocument)));
+      into.push({ source: `${label} inline policy ${i.PolicyName}`, document });
     }
     for (const m of attached ?? []) {
       if (!m.PolicyArn) continue;
@@ -126,6 +134,18 @@ export class PolicyStore {
   /** Identity policies and boundary of an IAM user; undefined when the user no longer exists. */
   async forUser(account: string, userName: string): Promise<(PolicySet & { user: UserDetail }) | undefined> {
     const details = await this.account(account);
+    return this.memo(details, `user/${userName}`, () => this.assembleUser(account, details, userName)) as Promise<(PolicySet & { user: UserDetail }) | undefined>;
+  }
+
+  /** Returns a copy, so callers may add policies (SimulatePrincipalPolicy's PolicyInputList). */
+  private async memo(details: AccountDetails, key: string, build: () => Promise<PolicySet | undefined>): Promise<PolicySet | undefined> {
+    let p = details.sets.get(key);
+    if (!p) details.sets.set(key, (p = build()));
+    const set = await p;
+    return set && { ...set, identity: [...set.identity] };
+  }
+
+  private async assembleUser(account: string, details: AccountDetails, userName: string): Promise<(PolicySet & { user: UserDetail }) | undefined> {
     const user = details.users.get(userName);
     if (!user) return undefined;
     const identity: SourcedPolicy[] = [];
@@ -144,6 +164,10 @@ export class PolicyStore {
 
   async forRole(account: string, roleName: string): Promise<(PolicySet & { role: RoleDetail }) | undefined> {
     const details = await this.account(account);
+    return this.memo(details, `role/${roleName}`, () => this.assembleRole(account, details, roleName)) as Promise<(PolicySet & { role: RoleDetail }) | undefined>;
+  }
+
+  private async assembleRole(account: string, details: AccountDetails, roleName: string): Promise<(PolicySet & { role: RoleDetail }) | undefined> {
     const role = details.roles.get(roleName);
     if (!role) return undefined;
     const identity: SourcedPolicy[] = [];

@@ -1,0 +1,12 @@
+import { performance } from 'node:perf_hooks';
+import { IAMClient, ListUsersCommand } from '@aws-sdk/client-iam';
+import { startLabCloud } from './src/cloud/labcloud.ts';
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
+const cloud = await startLabCloud();
+const root = cloud.createAccount();
+const iam = cloud.client(IAMClient, { credentials: { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey } });
+for (let i = 0; i < 50; i++) await iam.send(new ListUsersCommand({}));
+const t0 = performance.now();
+for (let i = 0; i < 500; i++) await iam.send(new ListUsersCommand({}));
+console.log('per call', (performance.now() - t0) / 500);
+await cloud.stop();

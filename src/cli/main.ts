@@ -1,0 +1,184 @@
+// `seclab`: the command line. With no arguments in a terminal it opens the interactive menu; otherwise
+// it runs one subcommand. Exit codes: 0 ok, 1 failed checks / --fail-under, 2 usage, 3 environment,
+// 130 Ctrl-C (see docs/cli.md).
+import { Command, CommanderError, Option } from 'commander';
+import { CliError, ExitCode, isSetupError } from './errors.ts';
+import { installInterruptHandlers, isInterrupting } from './interrupt.ts';
+import { flushAndExit, Ui } from './ui.ts';
+import { VERSION } from './context.ts';
+
+const WORKSPACE_HELP = 'workspace folder (default: $SECLAB_WORKSPACE, else the current folder when it is a workspace, else ./seclab-workspace)';
+const TARGET_HELP = 'lab cloud: moto (local, default) | localstack (Docker) | endpoint=<url> | aws (real sandbox account: needs --account-id and confirmation)';
+
+const EPILOG = `
+Exit codes: 0 ok · 1 checks failed, lab not passed or --fail-under not reached · 2 usage error
+            3 environment (no Python/moto/Docker, port in use, lab cloud died) · 130 interrupted (Ctrl-C)
+Colors follow NO_COLOR / FORCE_COLOR; spinners only on a terminal and never with --json.
+Documentation: docs/cli.md`;
+
+type Action = (ui: Ui) => Promise<number>;
+
+function addWorkspace(c: Command): Command {
+  return c.option('-w, --workspace <dir>', WORKSPACE_HELP);
+}
+function addTarget(c: Command): Command {
+  return c
+    .addOption(new Option('-t, --target <target>', TARGET_HELP).default('moto'))
+    .option('--account-id <id>', 'with --target aws: the 12-digit sandbox account (checked against sts:GetCallerIdentity)')
+    .option('-y, --yes', 'do not ask for confirmation (--target aws, reset)');
+}
+function addJson(c: Command): Command {
+  return c.option('--json', 'machine-readable output on stdout (no spinners, no colors)');
+}
+function addRun(c: Command): Command {
+  return c
+    .option('--timeout <seconds>', 'time limit for each function of your solution (default 60)')
+    .option('--steps', 'show every attack step, also of attacks that were blocked');
+}
+
+export function buildProgram(run: (action: Action, json: boolean) => void): Command {
+  const program = new Command('seclab');
+  program
+    .exitOverride()
+    .version(VERSION, '-V, --version')
+    .description('Hands-on AWS security labs: provision a lab environment, build the controls, face scripted attacks, get graded.\nRun without arguments in a terminal for the interactive menu.')
+    .showHelpAfterError('(run `seclab --help` for usage)')
+    .showSuggestionAfterError(true)
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: false })
+    .addHelpText('after', EPILOG);
+
+  const optsOf = (cmd: Command) => cmd.opts() as Record<string, unknown> & { json?: boolean };
+
+  addJson(addWorkspace(program.command('list')))
+    .description('the labs with their slide, title and your progress')
+    .action((_o, cmd: Command) => run(async (ui) => (await import('./student.ts')).cmdList(ui, optsOf(cmd)), !!optsOf(cmd).json));
+
+  addJson(addWorkspace(program.command('start')))
+    .argument('<lab>', 'lab id (e.g. iam) or slide number')
+    .description('show the workbook page and the tasks; create <workspace>/<lab>/ from the starter if missing')
+    .action((lab: string, _o, cmd: Command) => run(async (ui) => (await import('./student.ts')).cmdStart(ui, lab, optsOf(cmd)), !!optsOf(cmd).json));
+
+  addRun(addJson(addTarget(addWorkspace(program.command('check')))))
+    .argument('<lab>', 'lab id')
+    .description('grade your workspace for a lab on a fresh lab cloud (your code, controls, attacks) and save your progress')
+    .action((lab: string, _o, cmd: Command) => run(async (ui) => (await import('./student.ts')).cmdCheck(ui, lab, optsOf(cmd)), !!optsOf(cmd).json));
+
+  addRun(addJson(addTarget(addWorkspace(program.command('attack')))))
+    .argument('<lab>', 'lab id')
+    .argument('[scenario]', 'an attack id, a comma list, or all (default)')
+    .description('launch the attacks against your controls with a live view of each step: allowed or refused, detected, blocked')
+    .action((lab: string, scenario: string | undefined, _o, cmd: Command) => run(async (ui) => (await import('./student.ts')).cmdAttack(ui, lab, scenario, optsOf(cmd)), !!optsOf(cmd).json));
+
+  addJson(addWorkspace(program.command('hint')))
+    .argument('<lab>', 'lab id')
+    .argument('[task]', 'task id (default: the first task whose checks failed in your last check)')
+    .description('the next hint you have not seen yet')
+    .action((lab: string, task: string | undefined, _o, cmd: Command) => run(async (ui) => (await import('./student.ts')).cmdHint(ui, lab, task, optsOf(cmd)), !!optsOf(cmd).json));
+
+  addRun(addJson(addTarget(addWorkspace(program.command('watch')))))
+    .argument('<lab>', 'lab id')
+    .description('re-check the lab every time a file in <workspace>/<lab>/ changes (q or Ctrl-C to stop)')
+    .action((lab: string, _o, cmd: Command) => run(async (ui) => (await import('./student.ts')).cmdWatch(ui, lab, optsOf(cmd)), !!optsOf(cmd).json));
+
+  addJson(addWorkspace(program.command('reset')))
+    .argument('<lab>', 'lab id')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .description('restore the starter of a lab; the old folder is kept as <lab>.bak-<timestamp>')
+    .action((lab: string, _o, cmd: Command) => run(async (ui) => (await import('./student.ts')).cmdReset(ui, lab, optsOf(cmd)), !!optsOf(cmd).json));
+
+  addJson(addWorkspace(program.command('solution')))
+    .argument('<lab>', 'lab id')
+    .description('the reference solution, once you have passed the lab')
+    .action((lab: string, _o, cmd: Command) => run(async (ui) => (await import('./student.ts')).cmdSolution(ui, lab, optsOf(cmd)), !!optsOf(cmd).json));
+
+  addJson(program.command('init'))
+    .argument('[dir]', 'where (default: $SECLAB_WORKSPACE, else ./seclab-workspace)')
+    .description('create a workspace from every lab\'s starter, with a README and a .gitignore; lab folders that hold work are left alone')
+    .action((dir: string | undefined, _o, cmd: Command) => run(async (ui) => (await import('./student.ts')).cmdInit(ui, dir, optsOf(cmd)), !!optsOf(cmd).json));
+
+  addJson(program.command('env'))
+    .option('--shell <shell>', 'sh (default), fish or powershell')
+    .description('export lines for the AWS CLI, for the lab cloud of a running `seclab cloud up` (eval "$(seclab env)")')
+    .action((_o, cmd: Command) => run(async (ui) => (await import('./cloud.ts')).cmdEnv(ui, optsOf(cmd)), !!optsOf(cmd).json));
+
+  const cloud = program.command('cloud').description('the lab cloud, for working by hand with the AWS CLI');
+  addJson(addTarget(cloud.command('up')))
+    .option('-p, --port <port>', 'gateway port on 127.0.0.1 (default: a free one)')
+    .option('--lab <lab>', 'also provision this lab\'s environment in the account')
+    .option('--shell <shell>', 'export syntax: sh (default), fish or powershell')
+    .description('run the lab cloud in the foreground: one account, its endpoint, export lines and control endpoints; Ctrl-C stops it')
+    .action((_o, cmd: Command) => run(async (ui) => (await import('./cloud.ts')).cmdCloudUp(ui, optsOf(cmd)), !!optsOf(cmd).json));
+
+  addJson(program.command('doctor'))
+    .description('is this machine ready (Node, Python, moto, Docker, ports)? what to install otherwise')
+    .action((_o, cmd: Command) => run(async (ui) => (await import('./cloud.ts')).cmdDoctor(ui), !!optsOf(cmd).json));
+
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
+  const grade = addJson(addTarget(program.command('grade')))
+    .description('instructors: grade one workspace or a folder of submissions; signed records, gradebook, feedback')
+    .option('-w, --workspace <dir>', 'grade this one workspace (the student name is the folder name, or --student)')
+    .option('-s, --submissions <dir>', 'grade every sub-folder as one student (name = folder name), each in its own account')
+    .option('--lab <ids>', 'only these labs (comma list, repeatable)', collect)
+    .option('-f, --format <formats>', 'text | json | junit | gradescope | csv | feedback (comma list, repeatable; default text, or all with --out)', collect)
+    .option('-o, --out <dir>', 'write grades.json, junit.xml, results.json (results/<student>.json), gradebook.csv, feedback/<student>.md, report.txt')
+    .option('--fail-under <percent>', 'exit 1 when any graded workspace scores below this percentage')
+    .option('-j, --concurrency <n>', 'students graded at once (default 2)')
+    .option('--timeout <seconds>', 'time limit for each function of a solution (default 60)')
+    .option('--student <name>', 'with --workspace: the student name in the records')
+    .addHelpText('after', '\nExamples:\n  seclab grade --workspace solutions --lab iam --format json\n  seclab grade --submissions ./class --out ./grades --fail-under 50\n  seclab grade verify ./grades/grades.json')
+    .action((_o, cmd: Command) => run(async (ui) => (await import('./grade.ts')).cmdGrade(ui, optsOf(cmd)), !!optsOf(cmd).json));
+  addJson(grade.command('verify'))
+    .argument('<files...>', 'grade records (grades.json: one record or an array)')
+    .description('check the signatures of grade records (exit 1 when one was changed)')
+    .action((files: string[], _o, cmd: Command) => run(async (ui) => (await import('./grade.ts')).cmdVerify(ui, files), !!optsOf(cmd).json));
+
+  return program;
+}
+
+/** Turns an error into its message on stderr and an exit code. */
+export function reportError(ui: Ui, e: unknown): number {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.OK;
+    return ExitCode.USAGE; // commander has printed the message
+  }
+  if (e instanceof CliError) {
+    ui.error(e.message, e.hint);
+    return e.exitCode;
+  }
+  if (isSetupError(e)) {
+    ui.error(e.message, e.hint);
+    return ExitCode.ENVIRONMENT;
+  }
+  if (isInterrupting()) return ExitCode.INTERRUPTED;
+  const err = e as Error;
+  ui.error(`unexpected error: ${err?.message ?? String(e)}`, 'This is a bug in seclab: please report it with the command you ran.');
+  if (process.env['SECLAB_DEBUG'] && err?.stack) process.stderr.write(`${err.stack}\n`);
+  return ExitCode.FAILED;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  installInterruptHandlers();
+  let pending: Promise<number> | undefined;
+  let ui = new Ui();
+  const program = buildProgram((action, json) => {
+    ui = new Ui({ json });
+    pending = action(ui);
+  });
+  let code: number = ExitCode.OK;
+  try {
+    if (argv.length === 0) {
+      if (process.stdin.isTTY && process.stdout.isTTY) {
+        const { runMenu } = await import('./menu.ts');
+        code = await runMenu(ui, {});
+      } else {
+        program.outputHelp();
+      }
+    } else {
+      await program.parseAsync(argv, { from: 'user' });
+      if (pending) code = await pending;
+    }
+  } catch (e) {
+    code = reportError(ui, e);
+  }
+  await flushAndExit(code);
+}
