@@ -117,6 +117,7 @@ export class Ui {
 /** Writes everything pending on stdout and stderr, then exits. */
 export function flushAndExit(code: number): Promise<never> {
   return new Promise<never>(() => {
+    if (isInterrupting()) return; // the interrupt handler exits (130) once the lab cloud is stopped
     process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
   });
 }

@@ -12,8 +12,8 @@ import { CredentialStore, newAccessKeyId, newSecret, type Credential } from './c
 import { parseAuth, verifySignature, type SignedRequest } from './sigv4.ts';
 import { Upstream, UpstreamDownError, type UpstreamResponse } from './upstream.ts';
 import { identify, type ApiCall } from './protocol/identify.ts';
-import { toAuthz } from './protocol/authz-map.ts';
-import { errorResponse, accessDeniedMessage } from './protocol/errors.ts';
+import { toAuthz, type AuthzCheck } from './protocol/authz-map.ts';
+import { errorResponse, accessDeniedMessage, accessDeniedResponse, accessDeniedCode, accessDeniedStatus, authFailure, type AuthFailure } from './protocol/errors.ts';
 import { MfaRegistry, totpCode } from '../services/iam/mfa.ts';
 import { PolicyStore } from '../services/iam/policy-store.ts';
 import { evaluate } from '../services/iam/policy/evaluate.ts';
@@ -208,29 +208,21 @@ export class Gateway {
       if (cred) this.record(cred, call, sourceIp, userAgent, requestId, { code, message });
       return errorResponse(call, status, code, message, requestId);
     };
+    const authFail = (kind: AuthFailure, cred?: Credential): Reply => {
+      const f = authFailure(call, kind, { accessKeyId: auth?.accessKeyId });
+      return refuse(f.status, f.code, f.message, cred);
+    };
 
-    if (!auth) {
-      return call.service === 's3'
-        ? refuse(403, 'AccessDenied', 'Access Denied')
-        : refuse(403, 'MissingAuthenticationToken', 'Missing Authentication Token');
-    }
+    if (!auth) return authFail('missing-auth');
     const cred = this.credentials.get(auth.accessKeyId);
-    const s3 = call.service === 's3';
-    if (!cred || cred.status !== 'Active') {
-      // AWS answers the same for unknown, deactivated and deleted keys. Known keys are still recorded.
-      if (cred) this.record(cred, call, sourceIp, userAgent, requestId, { code: s3 ? 'InvalidAccessKeyId' : 'InvalidClientTokenId', message: 'The security token included in the request is invalid.' });
-      return s3
-        ? refuse(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.')
-        : refuse(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
-    }
+    // AWS answers the same for unknown, deactivated and deleted keys; known keys are still recorded.
+    if (!cred || cred.status !== 'Active') return authFail('unknown-key', cred);
     const verdict = await verifySignature(signed, auth, cred.secret);
-    if (!verdict.ok) return refuse(403, verdict.code, verdict.message, cred);
+    if (!verdict.ok) return authFail(verdict.code === 'RequestExpired' ? 'clock-skew' : 'bad-signature', cred);
     if (cred.sessionToken) {
       const token = signed.headers['x-amz-security-token'] ?? signed.query.get('X-Amz-Security-Token');
-      if (token !== cred.sessionToken) return refuse(403, s3 ? 'InvalidToken' : 'InvalidClientTokenId', 'The security token included in the request is invalid.', cred);
-      if (cred.expiresAt && this.clock.nowMs() > cred.expiresAt.getTime()) {
-        return refuse(403, s3 ? 'ExpiredToken' : 'ExpiredTokenException', 'The security token included in the request is expired', cred);
-      }
+      if (token !== cred.sessionToken) return authFail('invalid-token', cred);
+      if (cred.expiresAt && this.clock.nowMs() > cred.expiresAt.getTime()) return authFail('expired-token', cred);
     }
 
     try {
@@ -262,7 +254,11 @@ export class Gateway {
       }
       return { status: upstream.status, headers: upstream.headers, body: upstream.body };
     } catch (e) {
-      if (e instanceof Refusal) return refuse(e.status, e.code, e.message, cred);
+      if (e instanceof Refusal) {
+        if (!e.respond) return refuse(e.status, e.code, e.message, cred);
+        this.record(cred, call, sourceIp, userAgent, requestId, { code: e.code, message: e.message });
+        return e.respond(requestId);
+      }
       if (e instanceof LookupError) return refuse(400, e.code, e.message, cred);
       if (e instanceof UpstreamDownError) return errorResponse(call, 503, 'ServiceUnavailable', e.message, requestId);
       throw e;
@@ -348,7 +344,7 @@ export class Gateway {
   }
 
   private async authorize(cred: Credential, call: ApiCall, sourceIp: string, userAgent: string): Promise<void> {
-    const authz = toAuthz(call, cred.account);
+    const authz = toAuthz(call, cred.account, { userName: cred.userName });
     if (authz.alwaysAllowed) return;
     // Temporary credentials from GetSessionToken cannot call IAM without MFA, nor STS except these.
     if (cred.kind === 'session') {
@@ -359,16 +355,28 @@ export class Gateway {
         throw new Refusal(403, 'AccessDenied', `Cannot call ${call.operation} with session credentials`);
       }
     }
-    const context = { ...this.contextOf(cred, sourceIp, userAgent, call), ...authz.context };
-    for (const resource of authz.resources) {
-      const d = await this.decide(cred, authz.action, resource, context, call.region);
-      if (d.decision !== 'Allow') {
+    const base = this.contextOf(cred, sourceIp, userAgent, call);
+    const checks: AuthzCheck[] = [authz, ...(authz.additional ?? [])];
+    if (authz.resolve?.kmsAliasArn) {
+      // Authorize against the key the alias points to, as KMS does.
+      const keyArn = await this.upstream
+        .json<{ KeyMetadata?: { Arn?: string } }>(cred.account, 'kms', 'DescribeKey', { KeyId: authz.resolve.kmsAliasArn }, call.region)
+        .then((r) => r.KeyMetadata?.Arn, () => undefined);
+      if (keyArn) checks[0] = { ...authz, resources: [keyArn] };
+    }
+    // Every resource of every check must be allowed. (DeleteObjects: S3 would report refused keys
+    // inside a successful response; the gateway refuses the whole call instead.)
+    for (const check of checks) {
+      const context = { ...base, ...check.context };
+      for (const resource of check.resources) {
+        const d = await this.decide(cred, check.action, resource, context, call.region);
+        if (d.decision === 'Allow') continue;
+        const byResource = d.matched.some((m) => m.effect === 'Deny' && /^(bucket|key|trust) policy/.test(m.source));
         const reason = d.decision === 'ExplicitDeny'
-          ? (d.matched.some((m) => m.effect === 'Deny' && /^(bucket|key) policy/.test(m.source)) ? 'explicit-deny-resource' : 'explicit-deny-identity')
+          ? (byResource ? 'explicit-deny-resource' : d.reason.includes('boundary') ? 'explicit-deny-boundary' : 'explicit-deny-identity')
           : d.reason.includes('boundary') ? 'boundary' : 'no-identity-policy';
-        const principalArn = cred.kind === 'session' ? cred.arn : this.principalOf(cred).arn;
-        const denied = errorResponseCode(call);
-        throw new Refusal(denied.status, denied.code, call.service === 's3' ? 'Access Denied' : accessDeniedMessage(principalArn, authz.action, resource, reason));
+        const message = call.service === 's3' ? 'Access Denied' : accessDeniedMessage(cred.arn, check.action, resource, reason);
+        throw new Refusal(accessDeniedStatus(call.service), accessDeniedCode(call.service), message, (requestId) => accessDeniedResponse(call, message, requestId));
       }
     }
     if (call.service === 'sts' && call.operation === 'AssumeRole') await this.checkTrust(cred, call);
@@ -637,13 +645,3 @@ export class Gateway {
   }
 }
 
-/** The status and code AWS uses for an authorization failure in each service. */
-function errorResponseCode(call: ApiCall): { status: number; code: string } {
-  switch (call.service) {
-    case 'kms': case 'logs': case 'events': case 'cloudtrail': case 'lambda': case 'guardduty': case 'macie2':
-      return { status: 400, code: 'AccessDeniedException' };
-    case 'ec2': return { status: 403, code: 'UnauthorizedOperation' };
-    case 'sns': return { status: 403, code: 'AuthorizationError' };
-    default: return { status: 403, code: 'AccessDenied' };
-  }
-}
