@@ -77,10 +77,11 @@ export interface OpenCloud {
  * Starts the lab cloud under a spinner. It is stopped by `close()`, on Ctrl-C (through the interrupt
  * handlers) and, as a last resort, by the targets' exit hook.
  */
-export async function openCloud(ui: Ui, opts: CommonOptions & { port?: number }, label = 'Starting the lab cloud'): Promise<OpenCloud> {
+export async function openCloud(ui: Ui, opts: CommonOptions & { port?: number }, label = 'Starting the lab cloud', quiet = false): Promise<OpenCloud> {
   await checkTargetSafety(opts);
   const target = opts.target ?? 'moto';
-  const spinner = ui.spin(`${label} (${target})`);
+  const noop = { text() {}, succeed() {}, fail() {}, warn() {}, stop() {} };
+  const spinner = quiet ? noop : ui.spin(`${label} (${target})`);
   const t0 = Date.now();
   let cloud: LabCloud;
   try {
@@ -108,6 +109,7 @@ export function toEnvironmentError(e: unknown): Error {
   if (e instanceof UsageError || e instanceof EnvironmentError) return e;
   const msg = (e as Error)?.message ?? String(e);
   if (/already in use/.test(msg)) return new EnvironmentError(msg, 'Choose another port with --port, or stop what is using it.');
+  if (/not available yet/.test(msg)) return new EnvironmentError(msg, 'Use the default local lab cloud: --target moto.');
   return new EnvironmentError(`the lab cloud could not start: ${msg}`, 'Run `seclab doctor` to see what is missing.');
 }
 
@@ -115,4 +117,24 @@ export function toEnvironmentError(e: unknown): Error {
 export async function labArg(id: string | undefined): Promise<Lab> {
   if (!id) throw new UsageError(`which lab? Labs: ${(await labIdsOf()).join(', ')}`, 'e.g. seclab check iam');
   return findLabSafe(id);
+}
+
+/**
+ * Whether the lab cloud still works: the gateway's record of a dead target, else a quick request to the
+ * target itself (a connection refused shows a death before the child's exit event arrives).
+ * Returns why it is dead, or undefined when it answers.
+ */
+export async function probeCloud(cloud: LabCloud): Promise<string | undefined> {
+  const known = cloud.gateway.upstream.deathMessage;
+  if (known) return known;
+  const url = cloud.target.url;
+  if (!url) return undefined;
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await r.arrayBuffer().catch(() => undefined);
+    return undefined;
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
+    return cloud.gateway.upstream.deathMessage ?? `the emulator at ${url} does not answer (${cause})`;
+  }
 }

@@ -15,7 +15,7 @@ import { PLAIN } from '../engine/report/style.ts';
 import type { Grade, Lab, LabGrade } from '../engine/types.ts';
 import { writeFileAtomic } from '../engine/workspace.ts';
 import { allLabs, findLabSafe } from './labs.ts';
-import { openCloud, VERSION, type CommonOptions, type OpenCloud } from './context.ts';
+import { openCloud, probeCloud, VERSION, type CommonOptions, type OpenCloud } from './context.ts';
 import { EnvironmentError, ExitCode, UsageError } from './errors.ts';
 import { isInterrupting } from './interrupt.ts';
 import { Ui } from './ui.ts';
@@ -97,11 +97,13 @@ class SharedCloud {
     return { cloud: this.oc.cloud, gen: this.gen };
   }
 
-  /** Why the cloud of that generation died, if it did. */
-  deathOf(gen: number): string | undefined {
+  /** Why the cloud of that generation died, if it did (asks the target when it is the current one). */
+  async deathOf(gen: number): Promise<string | undefined> {
     if (this.dead.has(gen)) return this.dead.get(gen);
-    if (gen === this.gen) return this.oc.cloud.gateway.upstream.deathMessage;
-    return undefined;
+    if (gen !== this.gen) return undefined;
+    const why = await probeCloud(this.oc.cloud);
+    if (why && gen === this.gen) this.dead.set(gen, why);
+    return why;
   }
 
   /** Restarts after generation `gen` died; true when a newer cloud is available. */
@@ -111,7 +113,7 @@ class SharedCloud {
     if (this.restarts >= 1) return false;
     this.restarts++;
     this.restarting = (async () => {
-      this.ui.warn(`the lab cloud died (${this.deathOf(gen) ?? 'unknown reason'}): restarting it once and grading the affected students again`);
+      this.ui.warn(`the lab cloud died (${this.dead.get(gen) ?? 'unknown reason'}): restarting it once and grading the affected students again`);
       await this.oc.close();
       try {
         this.oc = await this.start();
@@ -121,6 +123,7 @@ class SharedCloud {
       }
       this.gen++;
       this.watch(this.oc, this.gen);
+      this.ui.info(`  lab cloud restarted on ${this.oc.cloud.url}`);
       return true;
     })();
     try {
@@ -221,8 +224,8 @@ export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
     subs = listSubmissions(opts.submissions!, all.map((l) => l.id));
   }
 
-  const startCloud = () => openCloud(ui, opts, 'Starting the lab cloud');
-  const shared = new SharedCloud(await startCloud(), startCloud, ui);
+  // A restart happens under the grading counter: no spinner of its own.
+  const shared = new SharedCloud(await openCloud(ui, opts), () => openCloud(ui, opts, 'Restarting the lab cloud', true), ui);
   const target = opts.target ?? 'moto';
   const startedAt = new Date();
   const single = !!opts.workspace;
@@ -242,7 +245,7 @@ export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
       for (let attempt = 0; ; attempt++) {
         const { cloud, gen } = shared.current();
         labGrades = await gradeLabsOn(cloud, labs, s.dir, timeoutMs, single ? (lab, p) => spinner.text(`Grading ${s.student}: ${lab.id}: ${p}`) : undefined);
-        const death = shared.deathOf(gen);
+        const death = await shared.deathOf(gen);
         if (!death) break;
         if (attempt === 0 && (await shared.restart(gen))) continue;
         cloudFailures++;

@@ -2,7 +2,7 @@
 // it runs one subcommand. Exit codes: 0 ok, 1 failed checks / --fail-under, 2 usage, 3 environment,
 // 130 Ctrl-C (see docs/cli.md).
 import { Command, CommanderError, Option } from 'commander';
-import { CliError, ExitCode, isSetupError } from './errors.ts';
+import { CliError, ExitCode, isSetupError, UsageError } from './errors.ts';
 import { installInterruptHandlers, isInterrupting } from './interrupt.ts';
 import { flushAndExit, Ui } from './ui.ts';
 import { VERSION } from './context.ts';
@@ -47,7 +47,14 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
     .configureHelp({ sortSubcommands: false, showGlobalOptions: false })
     .addHelpText('after', EPILOG);
 
-  const optsOf = (cmd: Command) => cmd.opts() as Record<string, unknown> & { json?: boolean };
+  const optsOf = (cmd: Command) => cmd.optsWithGlobals() as Record<string, unknown> & { json?: boolean };
+
+  addTarget(addWorkspace(program.command('menu')))
+    .description('the interactive menu (what `seclab` alone opens in a terminal), for another workspace or target')
+    .action((_o, cmd: Command) => run(async (ui) => {
+      if (!process.stdin.isTTY || !process.stdout.isTTY) throw new UsageError('the menu needs a terminal', 'use the subcommands (seclab --help) in scripts and CI');
+      return (await import('./menu.ts')).runMenu(ui, optsOf(cmd));
+    }, false));
 
   addJson(addWorkspace(program.command('list')))
     .description('the labs with their slide, title and your progress')

@@ -4,7 +4,7 @@
 import { select, Separator } from '@inquirer/prompts';
 import { loadProgress } from '../engine/progress.ts';
 import type { Lab } from '../engine/types.ts';
-import { openCloud, type CommonOptions, type OpenCloud, workspaceOf } from './context.ts';
+import { openCloud, probeCloud, type CommonOptions, type OpenCloud, workspaceOf } from './context.ts';
 import { CliError, ExitCode } from './errors.ts';
 import { allLabs } from './labs.ts';
 import { cmdAttack, cmdCheck, cmdHint, cmdReset, cmdSolution, cmdStart, cmdWatch, labMaxScore } from './student.ts';
@@ -21,7 +21,7 @@ function isExitPrompt(e: unknown): boolean {
 export async function runMenu(ui: Ui, opts: CommonOptions): Promise<number> {
   let cloud: OpenCloud | undefined;
   const sharedCloud = async (): Promise<OpenCloud> => {
-    if (cloud && !cloud.cloud.gateway.upstream.deathMessage) return cloud;
+    if (cloud && !(await probeCloud(cloud.cloud))) return cloud;
     if (cloud) await cloud.close();
     cloud = await openCloud(ui, opts);
     return cloud;

@@ -10,7 +10,7 @@ import { fmtMs, renderLabText, scenarioSummary, stepLine } from '../engine/repor
 import type { CheckGrade, Lab, LabGrade } from '../engine/types.ts';
 import { ensureLabFolder, initWorkspace, labDir, referenceSolution, resetLab, solutionFile } from '../engine/workspace.ts';
 import { allLabs } from './labs.ts';
-import { confirm, labArg, openCloud, workspaceOf, type CommonOptions, type OpenCloud } from './context.ts';
+import { confirm, labArg, openCloud, probeCloud, workspaceOf, type CommonOptions, type OpenCloud } from './context.ts';
 import { EnvironmentError, ExitCode, UsageError } from './errors.ts';
 import { interrupt, isInterrupting, onInterrupt } from './interrupt.ts';
 import { renderMarkdown, renderTasks, workbookMarkdown } from './render.ts';
@@ -134,7 +134,7 @@ export async function gradeWithUi(ui: Ui, cloud: LabCloud, lab: Lab, ws: string,
   } catch (e) {
     grade = erroredLab(lab.id, lab.title, maxScore(lab), `provisioning failed: ${(e as Error).message}`);
   }
-  const dead = cloud.gateway.upstream.deathMessage;
+  const dead = await probeCloud(cloud);
   if (dead) {
     spinner.fail(`${lab.id}: the lab cloud stopped while grading`);
     throw new EnvironmentError(`the lab cloud died: ${dead}`, 'Run the command again; if it keeps happening, `seclab doctor`.');
