@@ -11,7 +11,16 @@ import type { Style } from '../engine/report/style.ts';
 export function renderMarkdown(markdown: string, opts: { color: boolean; width?: number }): string {
   const width = Math.max(40, Math.min(opts.width ?? process.stdout.columns ?? 80, 100));
   const m = new Marked();
-  m.use(markedTerminal({ width, reflowText: true, showSectionPrefix: false, emoji: false, tab: 2 }) as never);
+  const plain = opts.color ? {} : { codespan: (s: string) => `\`${s}\`` };
+  m.use(markedTerminal({ width, reflowText: true, showSectionPrefix: false, emoji: false, tab: 2, ...plain }) as never);
+  // marked-terminal 7 prints the text of tight list items raw (**bold** stays as is): render their inline tokens.
+  m.use({
+    renderer: {
+      text(this: { parser: { parseInline(tokens: unknown[]): string } }, token: { tokens?: unknown[] }) {
+        return typeof token === 'object' && token.tokens?.length ? this.parser.parseInline(token.tokens) : false;
+      },
+    },
+  } as never);
   const out = m.parse(markdown, { async: false }) as string;
   return (opts.color ? out : stripVTControlCharacters(out)).replace(/\n{3,}/g, '\n\n').trimEnd();
 }
