@@ -140,6 +140,14 @@ export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions)
   }
   const score = [...checks, ...scenarios].reduce((a, c) => a + c.points, 0);
   const max = maxScore(lab);
+  // Results taken while the emulator was down say nothing about the student's work.
+  const died = cloud.gateway.upstream.deathMessage;
+  if (died) {
+    return {
+      id: lab.id, title: lab.title, score, maxScore: max, passed: false, checks, scenarios, student, accountId: session.accountId,
+      durationMs: Date.now() - started, error: `the lab cloud stopped during grading (${died}); this grade is incomplete: grade again`,
+    };
+  }
   return { id: lab.id, title: lab.title, score, maxScore: max, passed: score === max, checks, scenarios, student, accountId: session.accountId, durationMs: Date.now() - started };
 }
 
