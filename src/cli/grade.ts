@@ -221,7 +221,8 @@ export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--workspace ${opts.workspace}: no such folder`);
     subs = [{ student: opts.student ?? path.basename(dir), dir }];
   } else {
-    subs = listSubmissions(opts.submissions!, all.map((l) => l.id));
+    const outDir = opts.out ? path.resolve(opts.out) : undefined;
+    subs = listSubmissions(opts.submissions!, all.map((l) => l.id)).filter((s) => !outDir || (s.dir !== outDir && !s.dir.startsWith(outDir + path.sep)));
   }
 
   // A restart happens under the grading counter: no spinner of its own.

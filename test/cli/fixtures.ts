@@ -1,12 +1,21 @@
 // Fake grades and labs for the CLI tests: no lab cloud involved.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
 import type { CheckGrade, Grade, Lab, LabGrade } from '../../src/engine/types.ts';
 import { buildGrade } from '../../src/engine/report/record.ts';
 
+const made: string[] = [];
+// Registered by every test file that imports these fixtures: its temporary folders go with it.
+afterAll(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
 export function tmpDir(prefix = 'seclab-cli-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 export const SECRET_TITLE = 'Secret wildcard check';

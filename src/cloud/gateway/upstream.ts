@@ -5,6 +5,9 @@ import * as iam from '@aws-sdk/client-iam';
 import * as kms from '@aws-sdk/client-kms';
 import * as s3 from '@aws-sdk/client-s3';
 import * as sts from '@aws-sdk/client-sts';
+import * as logs from '@aws-sdk/client-cloudwatch-logs';
+import * as cloudtrail from '@aws-sdk/client-cloudtrail';
+import * as ec2 from '@aws-sdk/client-ec2';
 
 export interface UpstreamResponse {
   status: number;
@@ -23,8 +26,9 @@ export interface ForwardRequest {
 export class UpstreamDownError extends Error {}
 
 type AnyClient = { send(cmd: unknown): Promise<unknown>; middlewareStack: iam.IAMClient['middlewareStack'] };
-const MODULES: Record<string, Record<string, unknown>> = { iam, kms, s3, sts };
-const CLIENTS: Record<string, string> = { iam: 'IAMClient', kms: 'KMSClient', s3: 'S3Client', sts: 'STSClient' };
+const MODULES: Record<string, Record<string, unknown>> = { iam, kms, s3, sts, logs, cloudtrail, ec2 };
+const CLIENTS: Record<string, string> = { iam: 'IAMClient', kms: 'KMSClient', s3: 'S3Client', sts: 'STSClient', logs: 'CloudWatchLogsClient', cloudtrail: 'CloudTrailClient', ec2: 'EC2Client' };
+export type UpstreamService = 'iam' | 'kms' | 's3' | 'sts' | 'logs' | 'cloudtrail' | 'ec2';
 
 export class Upstream {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -95,7 +99,7 @@ export class Upstream {
   }
 
   /** The gateway's own call to the emulator, as the account's root (nothing recorded, nothing checked). */
-  async json<T>(account: string, service: 'iam' | 'kms' | 's3' | 'sts', operation: string, params: object, region = 'us-east-1'): Promise<T> {
+  async json<T>(account: string, service: UpstreamService, operation: string, params: object, region = 'us-east-1'): Promise<T> {
     if (this.deathMessage) throw new UpstreamDownError(this.deathMessage);
     const Cmd = MODULES[service]![`${operation}Command`] as new (p: object) => unknown;
     if (!Cmd) throw new Error(`no ${service} operation ${operation}`);

@@ -67,17 +67,26 @@ export function toRequestParameters(params: Record<string, unknown>): Record<str
 export type RecordListener = (record: CloudTrailRecord) => void;
 
 export class CloudTrailStore {
-  private byAccount = new Map<string, CloudTrailRecord[]>();
+  private byAccount = new Map<string, { records: CloudTrailRecord[]; trimmed: number }>();
   private listeners = new Set<RecordListener>();
   /** Bounded per account so a long `cloud up` session cannot grow without end. */
   constructor(private readonly maxPerAccount = 200_000) {}
 
+  private log(account: string) {
+    let l = this.byAccount.get(account);
+    if (!l) this.byAccount.set(account, (l = { records: [], trimmed: 0 }));
+    return l;
+  }
+
   add(record: CloudTrailRecord): void {
-    let list = this.byAccount.get(record.recipientAccountId);
-    if (!list) this.byAccount.set(record.recipientAccountId, (list = []));
-    list.push(record);
-    if (list.length > this.maxPerAccount) list.splice(0, list.length - this.maxPerAccount);
-    for (const l of this.listeners) l(record);
+    const l = this.log(record.recipientAccountId);
+    l.records.push(record);
+    if (l.records.length > this.maxPerAccount) {
+      const drop = l.records.length - this.maxPerAccount;
+      l.records.splice(0, drop);
+      l.trimmed += drop;
+    }
+    for (const listener of this.listeners) listener(record);
   }
 
   onRecord(l: RecordListener): () => void {
@@ -86,7 +95,28 @@ export class CloudTrailStore {
   }
 
   all(account: string): readonly CloudTrailRecord[] {
-    return this.byAccount.get(account) ?? [];
+    return this.byAccount.get(account)?.records ?? [];
+  }
+
+  /** Sequence number the next record of the account will get (records are numbered from 0). */
+  nextSeq(account: string): number {
+    const l = this.byAccount.get(account);
+    return l ? l.trimmed + l.records.length : 0;
+  }
+
+  /** Records with sequence numbers in [from, to), oldest first, with their numbers. */
+  range(account: string, from: number, to = Infinity): { seq: number; record: CloudTrailRecord }[] {
+    const l = this.byAccount.get(account);
+    if (!l) return [];
+    const out: { seq: number; record: CloudTrailRecord }[] = [];
+    const start = Math.max(0, from - l.trimmed);
+    const end = Math.min(l.records.length, to - l.trimmed);
+    for (let i = start; i < end; i++) out.push({ seq: i + l.trimmed, record: l.records[i]! });
+    return out;
+  }
+
+  accounts(): string[] {
+    return [...this.byAccount.keys()];
   }
 
   dropAccount(account: string): void {
