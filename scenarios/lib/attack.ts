@@ -3,18 +3,33 @@
 import type { LabSession } from '../../src/engine/session.ts';
 import type { AttackStep, ScenarioResult } from '../../src/engine/types.ts';
 
+/**
+ * Errors by which AWS refuses a caller: authentication or authorization. Only these count as a
+ * control stopping an attacker. The gateway authorizes before the service looks at the request, so
+ * any other error (NoSuchEntity...) means the controls let the call through and it failed anyway.
+ */
+const REFUSALS = new Set([
+  'AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError', 'AuthFailure',
+  'InvalidClientTokenId', 'InvalidAccessKeyId', 'UnrecognizedClientException', 'SignatureDoesNotMatch',
+  'InvalidSignatureException', 'ExpiredToken', 'ExpiredTokenException', 'InvalidToken', 'MissingAuthenticationToken',
+]);
+
 export async function attempt(session: LabSession, description: string, call: () => Promise<unknown>): Promise<AttackStep> {
   const at = session.now();
+  let step: AttackStep;
   try {
     await call();
-    return { description, allowed: true, at };
+    step = { description, allowed: true, at };
   } catch (e) {
     const err = e as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
-    // Only refusals count as blocked; a crash of the lab cloud is not a control.
+    // A crash of the lab cloud is not a control either.
     const status = err.$metadata?.httpStatusCode ?? 0;
     if (status >= 500 || !status) throw new Error(`${description}: the lab cloud failed (${err.name}: ${(e as Error).message})`);
-    return { description, allowed: false, errorCode: err.Code ?? err.name, at };
+    const code = err.Code ?? err.name ?? 'Error';
+    step = { description, allowed: !REFUSALS.has(code), errorCode: code, at };
   }
+  session.onAttackStep?.(step);
+  return step;
 }
 
 /**
@@ -36,6 +51,6 @@ export function judgeByRefusals(session: LabSession, steps: AttackStep[], source
     evidence,
     feedback: blocked
       ? `${what}: all ${steps.length} attempts were refused (${[...new Set(steps.map((s) => s.errorCode))].join(', ')})`
-      : `${what}: ${allowed.length} of ${steps.length} attempts succeeded: ${allowed.map((s) => s.description).join('; ')}`,
+      : `${what}: ${allowed.length} of ${steps.length} attempts got past the controls: ${allowed.map((s) => (s.errorCode ? `${s.description} (then failed: ${s.errorCode})` : s.description)).join('; ')}`,
   };
 }

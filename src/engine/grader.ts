@@ -108,15 +108,17 @@ export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions)
       const max = s.points.blocked + (s.points.detected ?? 0);
       let result: ScenarioResult;
       ev.scenarioStart?.({ id: s.id, title: s.title, description: s.description, techniques: s.techniques, hidden: !!s.hidden });
+      // Steps are reported as they happen (attempt() calls the session's hook).
+      session.onAttackStep = (step) => ev.attackStep?.(s.id, step);
       try {
         const state = s.prepare ? await s.prepare(session) : undefined;
         const steps = await s.inject(session, state);
-        for (const step of steps) ev.attackStep?.(s.id, step);
         result = await s.observe(session, steps, state);
         await s.revert?.(session, state);
       } catch (e) {
         result = { detected: false, blocked: false, steps: [], evidence: [], feedback: `the scenario could not run: ${(e as Error).message}` };
       }
+      session.onAttackStep = undefined;
       const intact = !session.businessBroken;
       let points = 0;
       if (intact) points = (result.blocked ? s.points.blocked : 0) + (result.detected ? s.points.detected ?? 0 : 0);

@@ -6,6 +6,7 @@ import type { RootCredentials } from '../cloud/gateway/server.ts';
 import type { Credential } from '../cloud/gateway/credentials.ts';
 import type { Decision } from '../cloud/services/iam/policy/types.ts';
 import type { CloudTrailRecord } from '../cloud/services/cloudtrail/recorder.ts';
+import type { AttackStep } from './types.ts';
 
 /** Addresses the labs use: documentation ranges (RFC 5737), never routed anywhere. */
 export const OFFICE_CIDR = '203.0.113.0/24';
@@ -22,6 +23,8 @@ export class LabSession {
   studentOutputs: Record<string, unknown> = {};
   /** Business checks that failed: restrictive controls and scenarios earn nothing then. */
   businessBroken = false;
+  /** Called for each attack step as it happens (the live view of `seclab attack`). */
+  onAttackStep?: (step: AttackStep) => void;
 
   constructor(readonly cloud: LabCloud, readonly root: RootCredentials) {}
 

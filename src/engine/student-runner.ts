@@ -41,7 +41,9 @@ export function locate(file: string, err: ErrorInfo): string {
 
 function explain(file: string, err: ErrorInfo, phase: 'load' | 'run'): string {
   const where = locate(file, err);
-  const first = err.message.split('\n').find((l) => l.trim()) ?? err.name;
+  const lines = err.message.split('\n').map((l) => l.trim()).filter(Boolean);
+  // esbuild starts with "Transform failed with 1 error:"; the useful line is the next one.
+  const first = (/^Transform failed/.test(lines[0] ?? '') ? lines[1]?.replace(/^.*?:\d+:\d+:\s*/, '') : lines[0]) ?? err.name;
   if (phase === 'load') {
     const syntax = /Transform failed|SyntaxError|Expected|Unexpected/.test(err.message + err.name);
     return `${where}: ${syntax ? 'does not compile' : 'could not be loaded'}: ${first}`;
