@@ -7,6 +7,8 @@ import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LabClock } from './clock.ts';
+import { xmlTag, type CallContext, type Reply, type ServiceExtension } from './extension.ts';
+import { extensions } from '../services/index.ts';
 import { ApiError as Refusal } from './api-error.ts';
 import { CredentialStore, newAccessKeyId, newSecret, type Credential } from './credentials.ts';
 import { parseAuth, verifySignature, type SignedRequest } from './sigv4.ts';
@@ -18,10 +20,9 @@ import { MfaRegistry, totpCode } from '../services/iam/mfa.ts';
 import { PolicyStore } from '../services/iam/policy-store.ts';
 import { evaluate } from '../services/iam/policy/evaluate.ts';
 import type { AuthzRequest, Decision, PolicySet, RequestPrincipal } from '../services/iam/policy/types.ts';
-import { simulatePrincipalPolicy, type SimulateInput } from '../services/iam/simulate.ts';
 import { CloudTrailDelivery } from '../services/cloudtrail/delivery.ts';
 import { Sinks } from './sinks.ts';
-import { CloudTrailStore, ctTime, isReadOnly, lookupEvents, LookupError, toRequestParameters, type CloudTrailRecord, type UserIdentity } from '../services/cloudtrail/recorder.ts';
+import { CloudTrailStore, ctTime, isReadOnly, LookupError, toRequestParameters, type CloudTrailRecord, type UserIdentity } from '../services/cloudtrail/recorder.ts';
 
 /** Header that sets the simulated source IP of a request (documented in the README). */
 export const SOURCE_IP_HEADER = 'x-seclab-source-ip';
@@ -40,33 +41,6 @@ export interface GatewayOptions {
   region?: string;
 }
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[]>;
-  body: string | Buffer;
-}
-
-const xmlEscape = (s: string): string => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
-const tag = (xml: string, name: string): string | undefined => {
-  const m = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml);
-  return m ? m[1]!.replace(/&lt;|&gt;|&amp;|&apos;|&quot;/g, (e) => ({ '&lt;': '<', '&gt;': '>', '&amp;': '&', '&apos;': "'", '&quot;': '"' })[e]!) : undefined;
-};
-const NAMESPACES: Record<string, string> = {
-  iam: 'https://iam.amazonaws.com/doc/2010-05-08/',
-  sts: 'https://sts.amazonaws.com/doc/2011-06-15/',
-};
-function queryResult(service: string, operation: string, inner: string, requestId: string): Reply {
-  return {
-    status: 200,
-    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-    body: `<${operation}Response xmlns="${NAMESPACES[service] ?? ''}"><${operation}Result>${inner}</${operation}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`,
-  };
-}
-function jsonResult(value: unknown, requestId: string): Reply {
-  return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId }, body: JSON.stringify(value) };
-}
-
-
 export class Gateway {
   readonly clock = new LabClock();
   readonly credentials = new CredentialStore();
@@ -77,6 +51,7 @@ export class Gateway {
   readonly region: string;
   readonly sinks: Sinks;
   readonly cloudtrailDelivery: CloudTrailDelivery;
+  private readonly extensions = new Map<string, ServiceExtension[]>();
   /** Required on control endpoints that hand out secrets (MFA codes of lab people). */
   readonly controlToken = randomBytes(16).toString('hex');
   private server: http.Server | undefined;
@@ -89,6 +64,7 @@ export class Gateway {
     this.upstream = new Upstream(options.upstreamUrl, options.accountSelection ?? 'header');
     this.policies = new PolicyStore(this.upstream);
     this.region = options.region ?? 'us-east-1';
+    for (const ext of extensions) this.extensions.set(ext.service, [...(this.extensions.get(ext.service) ?? []), ext]);
     this.sinks = new Sinks(this.upstream);
     this.cloudtrailDelivery = new CloudTrailDelivery(this.trail, this.upstream, this.sinks);
     // Time-driven work runs when the lab clock moves, and on flush().
@@ -245,12 +221,16 @@ export class Gateway {
     try {
       const account = cred.account;
       await this.authorize(cred, call, sourceIp, userAgent);
-      const served = await this.serveLocally(cred, call, requestId);
-      if (served) {
-        this.record(cred, call, sourceIp, userAgent, requestId);
-        return served;
+      const ctx: CallContext = { gateway: this, cred, call, requestId, sourceIp, userAgent };
+      const exts = this.extensions.get(call.service) ?? [];
+      for (const ext of exts) {
+        const served = await ext.serve?.(ctx);
+        if (served) {
+          this.record(cred, call, sourceIp, userAgent, requestId);
+          return served;
+        }
       }
-      await this.beforeForward(cred, call);
+      for (const ext of exts) await ext.before?.(ctx);
       let upstream: UpstreamResponse;
       try {
         const tu = performance.now();
@@ -261,12 +241,12 @@ export class Gateway {
         return errorResponse(call, 503, 'ServiceUnavailable', msg, requestId);
       }
       if (upstream.status < 300) {
-        await this.afterForward(cred, call, upstream);
+        for (const ext of exts) await ext.after?.(ctx, upstream);
         this.record(cred, call, sourceIp, userAgent, requestId);
       } else {
         const text = upstream.body.toString('utf8');
-        const code = tag(text, 'Code') ?? (/"__type"\s*:\s*"(?:[^"#]*#)?([^"]+)"/.exec(text)?.[1]) ?? String(upstream.status);
-        const message = tag(text, 'Message') ?? (/"message"\s*:\s*"([^"]*)"/i.exec(text)?.[1]) ?? '';
+        const code = xmlTag(text, 'Code') ?? (/"__type"\s*:\s*"(?:[^"#]*#)?([^"]+)"/.exec(text)?.[1]) ?? String(upstream.status);
+        const message = xmlTag(text, 'Message') ?? (/"message"\s*:\s*"([^"]*)"/i.exec(text)?.[1]) ?? '';
         this.record(cred, call, sourceIp, userAgent, requestId, { code, message });
       }
       return { status: upstream.status, headers: upstream.headers, body: upstream.body };
@@ -415,160 +395,6 @@ export class Gateway {
       { identity: [{ source: 'identity (checked above)', document: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }], resource: { source: `trust policy of ${roleName}`, document: trust, account: cred.account, mustAllow: true } },
     );
     if (d.decision !== 'Allow') throw deny();
-  }
-
-  // ---- operations the gateway serves itself (moto lacks them or gets them wrong) ----
-
-  private async serveLocally(cred: Credential, call: ApiCall, requestId: string): Promise<Reply | undefined> {
-    const p = call.params;
-    if (call.service === 'sts' && call.operation === 'GetCallerIdentity') {
-      const userId = cred.kind === 'root' ? cred.account : cred.kind === 'role-session' ? `${cred.userId}:${cred.sessionName}` : cred.userId ?? cred.accessKeyId;
-      return queryResult('sts', 'GetCallerIdentity', `<Arn>${xmlEscape(cred.arn)}</Arn><UserId>${xmlEscape(userId ?? '')}</UserId><Account>${cred.account}</Account>`, requestId);
-    }
-    if (call.service === 'cloudtrail' && call.operation === 'LookupEvents') {
-      return jsonResult(lookupEvents(this.trail.all(cred.account), p as never), requestId);
-    }
-    if (call.service === 'cloudtrail' && call.operation === 'ListPublicKeys') {
-      return jsonResult({ PublicKeyList: this.cloudtrailDelivery.publicKeys(call.region) }, requestId);
-    }
-    if (call.service === 'iam' && call.operation === 'SimulatePrincipalPolicy') {
-      const results = await simulatePrincipalPolicy(this, cred.account, p as unknown as SimulateInput);
-      return queryResult('iam', 'SimulatePrincipalPolicy', results, requestId);
-    }
-    if (call.service === 'iam' && (call.operation === 'PutUserPermissionsBoundary' || call.operation === 'DeleteUserPermissionsBoundary')) {
-      const userName = String(p['UserName'] ?? '');
-      const details = await this.policies.account(cred.account);
-      if (!details.users.has(userName)) throw new Refusal(404, 'NoSuchEntity', `The user with name ${userName} cannot be found.`);
-      if (call.operation === 'PutUserPermissionsBoundary') {
-        const arn = String(p['PermissionsBoundary'] ?? '');
-        if (!details.managed.has(arn) && !arn.startsWith('arn:aws:iam::aws:policy/')) {
-          throw new Refusal(400, 'InvalidInput', `ARN ${arn} is not valid.`);
-        }
-        this.policies.setUserBoundary(cred.account, userName, arn);
-      } else {
-        this.policies.setUserBoundary(cred.account, userName, undefined);
-      }
-      return queryResult('iam', call.operation, '', requestId);
-    }
-    return undefined;
-  }
-
-  /** Checks that must pass before the emulator sees the call (moto accepts any MFA code). */
-  private async beforeForward(cred: Credential, call: ApiCall): Promise<void> {
-    const p = call.params;
-    if (call.service === 'iam' && (call.operation === 'EnableMFADevice' || call.operation === 'ResyncMFADevice')) {
-      const serial = String(p['SerialNumber'] ?? '');
-      const device = this.mfa.get(cred.account, serial);
-      if (!device) throw new Refusal(404, 'NoSuchEntity', `VirtualMFADevice with serial number ${serial} doesn't exist.`);
-      if (call.operation === 'EnableMFADevice' && device.enabled) throw new Refusal(409, 'EntityAlreadyExists', 'MFA Device is already in use.');
-      const step = this.mfa.checkConsecutive(device, String(p['AuthenticationCode1'] ?? ''), String(p['AuthenticationCode2'] ?? ''), this.clock.nowMs());
-      if (step === undefined) throw new Refusal(403, 'InvalidAuthenticationCode', 'Authentication code for device is not valid.');
-      device.lastStep = step;
-    }
-    if (call.service === 'sts' && (call.operation === 'GetSessionToken' || call.operation === 'AssumeRole') && p['SerialNumber'] !== undefined) {
-      const serial = String(p['SerialNumber']);
-      const device = this.mfa.get(cred.account, serial);
-      const owner = cred.kind === 'user' ? cred.userName : undefined;
-      if (!device || !device.enabled || (call.operation === 'GetSessionToken' && device.userName !== owner)) {
-        throw new Refusal(403, 'AccessDenied', 'MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.');
-      }
-      const step = this.mfa.checkCode(device, String(p['TokenCode'] ?? ''), this.clock.nowMs());
-      if (step === undefined) throw new Refusal(403, 'AccessDenied', 'MultiFactorAuthentication failed with invalid MFA one time pass code. ');
-      device.lastStep = step;
-    }
-    if (call.service === 'sts' && call.operation === 'GetSessionToken' && cred.kind !== 'user' && cred.kind !== 'root') {
-      throw new Refusal(403, 'AccessDenied', 'Cannot call GetSessionToken with session credentials');
-    }
-  }
-
-  /** Learns what the emulator created (keys, devices, sessions) and drops stale caches. */
-  private async afterForward(cred: Credential, call: ApiCall, res: UpstreamResponse): Promise<void> {
-    const p = call.params;
-    const account = cred.account;
-    const xml = () => res.body.toString('utf8');
-    if (call.service === 'iam') {
-      if (!isReadOnly(call.operation)) this.policies.invalidate(account);
-      switch (call.operation) {
-        case 'CreateAccessKey': {
-          const body = xml();
-          const userName = tag(body, 'UserName') ?? cred.userName ?? '';
-          const details = await this.policies.account(account);
-          const user = details.users.get(userName);
-          this.credentials.add({
-            accessKeyId: tag(body, 'AccessKeyId') ?? '', secret: tag(body, 'SecretAccessKey') ?? '', account, kind: 'user',
-            userName, userId: user?.UserId, arn: user?.Arn ?? `arn:aws:iam::${account}:user/${userName}`, status: 'Active',
-          });
-          break;
-        }
-        case 'UpdateAccessKey':
-          this.credentials.setStatus(String(p['AccessKeyId']), p['Status'] === 'Active' ? 'Active' : 'Inactive');
-          break;
-        case 'DeleteAccessKey':
-          this.credentials.setStatus(String(p['AccessKeyId']), 'Deleted');
-          break;
-        case 'DeleteUser':
-          for (const c of this.credentials.forUser(account, String(p['UserName']))) c.status = 'Deleted';
-          this.policies.setUserBoundary(account, String(p['UserName']), undefined);
-          break;
-        case 'CreateUser':
-          if (p['PermissionsBoundary']) this.policies.setUserBoundary(account, String(p['UserName']), String(p['PermissionsBoundary']));
-          break;
-        case 'CreateVirtualMFADevice': {
-          const body = xml();
-          const serial = tag(body, 'SerialNumber') ?? '';
-          const seed = Buffer.from(tag(body, 'Base32StringSeed') ?? '', 'base64').toString('utf8');
-          this.mfa.add({ account, serial, seedBase32: seed });
-          break;
-        }
-        case 'EnableMFADevice': {
-          const d = this.mfa.get(account, String(p['SerialNumber']));
-          if (d) {
-            d.enabled = true;
-            d.userName = String(p['UserName']);
-          }
-          break;
-        }
-        case 'DeactivateMFADevice': {
-          const d = this.mfa.get(account, String(p['SerialNumber']));
-          if (d) {
-            d.enabled = false;
-            d.userName = undefined;
-          }
-          break;
-        }
-        case 'DeleteVirtualMFADevice':
-          this.mfa.remove(account, String(p['SerialNumber']));
-          break;
-      }
-    } else if (call.service === 'sts' && (call.operation === 'GetSessionToken' || call.operation === 'AssumeRole')) {
-      const body = xml();
-      const now = this.clock.now();
-      const withMfa = p['SerialNumber'] !== undefined;
-      const durationS = Number(p['DurationSeconds'] ?? (call.operation === 'GetSessionToken' ? 43200 : 3600));
-      const base = {
-        accessKeyId: tag(body, 'AccessKeyId') ?? '', secret: tag(body, 'SecretAccessKey') ?? '', sessionToken: tag(body, 'SessionToken') ?? '',
-        account, status: 'Active' as const, issuedAt: now, mfaAuthenticated: withMfa, ...(withMfa ? { mfaAuthTime: now } : {}),
-        expiresAt: new Date(now.getTime() + durationS * 1000), parentAccessKeyId: cred.accessKeyId,
-      };
-      if (call.operation === 'GetSessionToken') {
-        this.credentials.add({ ...base, kind: cred.kind === 'root' ? 'root' : 'session', userName: cred.userName, userId: cred.userId, arn: cred.arn });
-      } else {
-        const roleArn = String(p['RoleArn']);
-        const roleName = roleArn.split('/').pop() ?? '';
-        const sessionName = String(p['RoleSessionName'] ?? 'session');
-        const role = (await this.policies.account(account)).roles.get(roleName);
-        this.credentials.add({
-          ...base, kind: 'role-session', roleName, roleArn, sessionName, userId: role?.RoleId,
-          arn: `arn:aws:sts::${account}:assumed-role/${roleName}/${sessionName}`,
-        });
-      }
-    } else if (call.service === 'cloudtrail' && ['CreateTrail', 'StartLogging', 'StopLogging', 'DeleteTrail'].includes(call.operation)) {
-      this.cloudtrailDelivery.noteCall(account, call.region, call.operation, p, this.clock.nowMs());
-    } else if (call.service === 's3' && ['PutBucketPolicy', 'DeleteBucketPolicy', 'DeleteBucket'].includes(call.operation)) {
-      this.policies.invalidateBucket(account, String(p['Bucket'] ?? ''));
-    } else if (call.service === 'kms' && call.operation === 'PutKeyPolicy') {
-      this.policies.invalidateKey(account, String(p['KeyId'] ?? ''));
-    }
   }
 
   // ---- CloudTrail ----

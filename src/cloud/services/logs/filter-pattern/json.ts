@@ -40,15 +40,35 @@ function some(node: unknown, steps: readonly PathStep[], i: number, fn: (v: unkn
   }
 }
 
-/** The first string, number or boolean a selector reaches (booleans as "true"/"false"). */
-export function firstScalar(root: unknown, steps: readonly PathStep[]): string | number | undefined {
+/**
+ * The first string, number or boolean a selector reaches (booleans as "true"/"false"), or with
+ * `where`, the first one that satisfies it (for wildcard selectors: the element that matched).
+ */
+export function firstScalar(root: unknown, steps: readonly PathStep[], where?: (v: unknown) => boolean): string | number | undefined {
   let found: string | number | undefined;
   some(root, steps, 0, (v) => {
+    if (where && !where(v)) return false;
     if (typeof v === 'string' || typeof v === 'number') found = v;
     else if (typeof v === 'boolean') found = String(v);
     return found !== undefined;
   });
   return found;
+}
+
+function leafPredicate(leaf: Exclude<Condition<Selector>, { kind: 'and' | 'or' }>): (v: unknown) => boolean {
+  switch (leaf.kind) {
+    case 'cmp': {
+      const test = compileComparison(leaf.op, leaf.literal);
+      return (v) =>
+        typeof v === 'string' ? test.text(v) : typeof v === 'number' ? test.num(v) : typeof v === 'boolean' ? test.text(String(v)) : false;
+    }
+    case 'is': {
+      const want = leaf.value;
+      return (v) => v === want;
+    }
+    case 'notExists':
+      return () => false;
+  }
 }
 
 function compileCondition(c: Condition<Selector>): Eval {
@@ -74,9 +94,7 @@ function compileCondition(c: Condition<Selector>): Eval {
     }
     case 'cmp': {
       const steps = c.subject.steps;
-      const test = compileComparison(c.op, c.literal);
-      const onValue = (v: unknown): boolean =>
-        typeof v === 'string' ? test.text(v) : typeof v === 'number' ? test.num(v) : typeof v === 'boolean' ? test.text(String(v)) : false;
+      const onValue = leafPredicate(c);
       if (steps.length === 1 && steps[0]!.kind === 'key') {
         // Fast path for top-level properties: `$.eventName`.
         const key = steps[0].key;
@@ -151,12 +169,23 @@ export function compileJson(inner: string): CompiledJson {
   });
 
   const selectors: Selector[] = [];
+  /** For wildcard selectors: the comparisons made on them, to extract the element that matched. */
+  const wherePredicates = new Map<string, ((v: unknown) => boolean)[]>();
   let wildcardSelectors = 0;
   let regexCount = 0;
   forEachLeaf(cond, (leaf) => {
-    if (leaf.subject.wildcards > 0) wildcardSelectors++;
+    if (leaf.subject.wildcards > 0) {
+      wildcardSelectors++;
+      const list = wherePredicates.get(leaf.subject.text) ?? [];
+      list.push(leafPredicate(leaf));
+      wherePredicates.set(leaf.subject.text, list);
+    }
     if (leaf.kind === 'cmp' && leaf.literal.kind === 'regex') regexCount++;
     if (!selectors.some((s) => s.text === leaf.subject.text)) selectors.push(leaf.subject);
+  });
+  const extractWhere = selectors.map((s) => {
+    const preds = wherePredicates.get(s.text);
+    return preds ? (v: unknown) => preds.some((p) => p(v)) : undefined;
   });
   if (wildcardSelectors > MAX_WILDCARD_SELECTORS) {
     throw new PatternSyntaxError(
@@ -183,10 +212,11 @@ export function compileJson(inner: string): CompiledJson {
       const root = parseEvent(message);
       if (root === undefined || !evaluate(root)) return FilterMatch.NONE;
       const fields: Record<string, string | number> = {};
-      for (const s of selectors) {
-        const v = firstScalar(root, s.steps);
+      selectors.forEach((s, k) => {
+        const where = extractWhere[k];
+        const v = (where && firstScalar(root, s.steps, where)) ?? firstScalar(root, s.steps);
         if (v !== undefined) fields[s.text] = v;
-      }
+      });
       return new FilterMatch(true, fields, resolve(root));
     },
   };

@@ -339,10 +339,13 @@ export function parseCondition<S>(
 
 /** Visits every comparison of a condition. */
 export function forEachLeaf<S>(c: Condition<S>, fn: (leaf: Exclude<Condition<S>, { kind: 'and' | 'or' }>) => void): void {
-  if (c.kind === 'and' || c.kind === 'or') {
-    forEachLeaf(c.left, fn);
-    forEachLeaf(c.right, fn);
-  } else {
-    fn(c);
+  switch (c.kind) {
+    case 'and':
+    case 'or':
+      forEachLeaf(c.left, fn);
+      forEachLeaf(c.right, fn);
+      return;
+    default:
+      fn(c);
   }
 }

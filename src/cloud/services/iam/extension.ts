@@ -1,0 +1,94 @@
+// IAM in the gateway: keys the gateway must verify, MFA devices checked with real TOTP, user
+// permission boundaries (moto 5.2 lacks PutUserPermissionsBoundary), SimulatePrincipalPolicy.
+import { ApiError } from '../../gateway/api-error.ts';
+import { queryResult, xmlTag, type ServiceExtension } from '../../gateway/extension.ts';
+import { isReadOnly } from '../cloudtrail/recorder.ts';
+import { simulatePrincipalPolicy, type SimulateInput } from './simulate.ts';
+
+export const iamExtension: ServiceExtension = {
+  service: 'iam',
+
+  async serve({ gateway, cred, call, requestId }) {
+    const p = call.params;
+    if (call.operation === 'SimulatePrincipalPolicy') {
+      return queryResult('iam', call.operation, await simulatePrincipalPolicy(gateway, cred.account, p as unknown as SimulateInput), requestId);
+    }
+    if (call.operation === 'PutUserPermissionsBoundary' || call.operation === 'DeleteUserPermissionsBoundary') {
+      const userName = String(p['UserName'] ?? '');
+      const details = await gateway.policies.account(cred.account);
+      if (!details.users.has(userName)) throw new ApiError(404, 'NoSuchEntity', `The user with name ${userName} cannot be found.`);
+      let arn: string | undefined;
+      if (call.operation === 'PutUserPermissionsBoundary') {
+        arn = String(p['PermissionsBoundary'] ?? '');
+        if (!details.managed.has(arn) && !arn.startsWith('arn:aws:iam::aws:policy/')) throw new ApiError(400, 'InvalidInput', `ARN ${arn} is not valid.`);
+      }
+      gateway.policies.setUserBoundary(cred.account, userName, arn);
+      return queryResult('iam', call.operation, '', requestId);
+    }
+    return undefined;
+  },
+
+  async before({ gateway, cred, call }) {
+    if (call.operation !== 'EnableMFADevice' && call.operation !== 'ResyncMFADevice') return;
+    const p = call.params;
+    const serial = String(p['SerialNumber'] ?? '');
+    const device = gateway.mfa.get(cred.account, serial);
+    if (!device) throw new ApiError(404, 'NoSuchEntity', `VirtualMFADevice with serial number ${serial} doesn't exist.`);
+    if (call.operation === 'EnableMFADevice' && device.enabled) throw new ApiError(409, 'EntityAlreadyExists', 'MFA Device is already in use.');
+    const step = gateway.mfa.checkConsecutive(device, String(p['AuthenticationCode1'] ?? ''), String(p['AuthenticationCode2'] ?? ''), gateway.clock.nowMs());
+    if (step === undefined) throw new ApiError(403, 'InvalidAuthenticationCode', 'Authentication code for device is not valid.');
+    device.lastStep = step;
+  },
+
+  async after({ gateway, cred, call }, res) {
+    const p = call.params;
+    const account = cred.account;
+    if (!isReadOnly(call.operation)) gateway.policies.invalidate(account);
+    const body = () => res.body.toString('utf8');
+    switch (call.operation) {
+      case 'CreateAccessKey': {
+        const xml = body();
+        const userName = xmlTag(xml, 'UserName') ?? cred.userName ?? '';
+        const user = (await gateway.policies.account(account)).users.get(userName);
+        gateway.credentials.add({
+          accessKeyId: xmlTag(xml, 'AccessKeyId') ?? '', secret: xmlTag(xml, 'SecretAccessKey') ?? '', account, kind: 'user',
+          userName, userId: user?.UserId, arn: user?.Arn ?? `arn:aws:iam::${account}:user/${userName}`, status: 'Active',
+        });
+        break;
+      }
+      case 'UpdateAccessKey':
+        gateway.credentials.setStatus(String(p['AccessKeyId']), p['Status'] === 'Active' ? 'Active' : 'Inactive');
+        break;
+      case 'DeleteAccessKey':
+        gateway.credentials.setStatus(String(p['AccessKeyId']), 'Deleted');
+        break;
+      case 'DeleteUser':
+        for (const c of gateway.credentials.forUser(account, String(p['UserName']))) c.status = 'Deleted';
+        gateway.policies.setUserBoundary(account, String(p['UserName']), undefined);
+        break;
+      case 'CreateUser':
+        if (p['PermissionsBoundary']) gateway.policies.setUserBoundary(account, String(p['UserName']), String(p['PermissionsBoundary']));
+        break;
+      case 'CreateVirtualMFADevice': {
+        const xml = body();
+        // moto base64-encodes the Base32 seed once more in the XML, as the SDK expects of a blob.
+        const seed = Buffer.from(xmlTag(xml, 'Base32StringSeed') ?? '', 'base64').toString('utf8');
+        gateway.mfa.add({ account, serial: xmlTag(xml, 'SerialNumber') ?? '', seedBase32: seed });
+        break;
+      }
+      case 'EnableMFADevice': {
+        const d = gateway.mfa.get(account, String(p['SerialNumber']));
+        if (d) Object.assign(d, { enabled: true, userName: String(p['UserName']) });
+        break;
+      }
+      case 'DeactivateMFADevice': {
+        const d = gateway.mfa.get(account, String(p['SerialNumber']));
+        if (d) Object.assign(d, { enabled: false, userName: undefined });
+        break;
+      }
+      case 'DeleteVirtualMFADevice':
+        gateway.mfa.remove(account, String(p['SerialNumber']));
+        break;
+    }
+  },
+};

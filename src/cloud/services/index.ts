@@ -1,0 +1,9 @@
+// Every emulated service's additions to the gateway, one folder each.
+import type { ServiceExtension } from '../gateway/extension.ts';
+import { iamExtension } from './iam/extension.ts';
+import { stsExtension } from './sts/extension.ts';
+import { cloudtrailExtension } from './cloudtrail/extension.ts';
+import { s3Extension } from './s3/extension.ts';
+import { kmsExtension } from './kms/extension.ts';
+
+export const extensions: ServiceExtension[] = [iamExtension, stsExtension, cloudtrailExtension, s3Extension, kmsExtension];
