@@ -22,6 +22,8 @@ import { evaluate } from '../services/iam/policy/evaluate.ts';
 import type { AuthzRequest, Decision, PolicySet, RequestPrincipal } from '../services/iam/policy/types.ts';
 import { CloudTrailDelivery } from '../services/cloudtrail/delivery.ts';
 import { Sinks } from './sinks.ts';
+import { LambdaRunner } from '../services/lambda/runner.ts';
+import { Outbox } from '../services/sns/outbox.ts';
 import { CloudTrailStore, ctTime, isReadOnly, LookupError, toRequestParameters, type CloudTrailRecord, type UserIdentity } from '../services/cloudtrail/recorder.ts';
 
 /** Header that sets the simulated source IP of a request (documented in the README). */
@@ -51,6 +53,8 @@ export class Gateway {
   readonly region: string;
   readonly sinks: Sinks;
   readonly cloudtrailDelivery: CloudTrailDelivery;
+  readonly lambda: LambdaRunner;
+  readonly outbox = new Outbox();
   private readonly extensions = new Map<string, ServiceExtension[]>();
   /** Required on control endpoints that hand out secrets (MFA codes of lab people). */
   readonly controlToken = randomBytes(16).toString('hex');
@@ -67,6 +71,7 @@ export class Gateway {
     for (const ext of extensions) this.extensions.set(ext.service, [...(this.extensions.get(ext.service) ?? []), ext]);
     this.sinks = new Sinks(this.upstream);
     this.cloudtrailDelivery = new CloudTrailDelivery(this.trail, this.upstream, this.sinks);
+    this.lambda = new LambdaRunner(this);
     // Time-driven work runs when the lab clock moves, and on flush().
     this.clock.onTick(() => this.flush());
   }
@@ -120,6 +125,7 @@ export class Gateway {
   async flush(): Promise<void> {
     if (this.upstream.deathMessage) return;
     await this.cloudtrailDelivery.deliverAll(this.clock.nowMs());
+    await this.lambda.settle();
   }
 
   /** Marks the target as dead: every later call fails with this message instead of hanging. */
@@ -150,6 +156,7 @@ export class Gateway {
     this.mfa.dropAccount(accountId);
     this.trail.dropAccount(accountId);
     this.policies.dropAccount(accountId);
+    this.outbox.dropAccount(accountId);
   }
 
   /** What the authenticator app of the person holding this MFA device shows now (lab clock). */
@@ -480,6 +487,11 @@ export class Gateway {
       } catch (e) {
         return send(400, { error: (e as Error).message });
       }
+    }
+    if (path === '/_seclab/outbox') {
+      await this.flush();
+      const account = url.searchParams.get('account') ?? '';
+      return send(200, { deliveries: this.outbox.list(account, { protocol: url.searchParams.get('protocol') ?? undefined, endpoint: url.searchParams.get('endpoint') ?? undefined }) });
     }
     if (path === '/_seclab/mfa-code') {
       if (req.headers['x-seclab-control-token'] !== this.controlToken) return send(403, { error: 'a control token is required for MFA codes' });

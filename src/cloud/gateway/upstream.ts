@@ -8,6 +8,11 @@ import * as sts from '@aws-sdk/client-sts';
 import * as logs from '@aws-sdk/client-cloudwatch-logs';
 import * as cloudtrail from '@aws-sdk/client-cloudtrail';
 import * as ec2 from '@aws-sdk/client-ec2';
+import * as sns from '@aws-sdk/client-sns';
+import * as lambda from '@aws-sdk/client-lambda';
+import * as cloudwatch from '@aws-sdk/client-cloudwatch';
+import * as events from '@aws-sdk/client-eventbridge';
+import * as sqs from '@aws-sdk/client-sqs';
 
 export interface UpstreamResponse {
   status: number;
@@ -26,9 +31,12 @@ export interface ForwardRequest {
 export class UpstreamDownError extends Error {}
 
 type AnyClient = { send(cmd: unknown): Promise<unknown>; middlewareStack: iam.IAMClient['middlewareStack'] };
-const MODULES: Record<string, Record<string, unknown>> = { iam, kms, s3, sts, logs, cloudtrail, ec2 };
-const CLIENTS: Record<string, string> = { iam: 'IAMClient', kms: 'KMSClient', s3: 'S3Client', sts: 'STSClient', logs: 'CloudWatchLogsClient', cloudtrail: 'CloudTrailClient', ec2: 'EC2Client' };
-export type UpstreamService = 'iam' | 'kms' | 's3' | 'sts' | 'logs' | 'cloudtrail' | 'ec2';
+const MODULES: Record<string, Record<string, unknown>> = { iam, kms, s3, sts, logs, cloudtrail, ec2, sns, lambda, cloudwatch, events, sqs };
+const CLIENTS: Record<string, string> = {
+  iam: 'IAMClient', kms: 'KMSClient', s3: 'S3Client', sts: 'STSClient', logs: 'CloudWatchLogsClient', cloudtrail: 'CloudTrailClient',
+  ec2: 'EC2Client', sns: 'SNSClient', lambda: 'LambdaClient', cloudwatch: 'CloudWatchClient', events: 'EventBridgeClient', sqs: 'SQSClient',
+};
+export type UpstreamService = keyof typeof CLIENTS & string;
 
 export class Upstream {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });

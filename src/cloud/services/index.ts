@@ -5,5 +5,7 @@ import { stsExtension } from './sts/extension.ts';
 import { cloudtrailExtension } from './cloudtrail/extension.ts';
 import { s3Extension } from './s3/extension.ts';
 import { kmsExtension } from './kms/extension.ts';
+import { lambdaExtension } from './lambda/extension.ts';
+import { snsExtension } from './sns/extension.ts';
 
-export const extensions: ServiceExtension[] = [iamExtension, stsExtension, cloudtrailExtension, s3Extension, kmsExtension];
+export const extensions: ServiceExtension[] = [iamExtension, stsExtension, cloudtrailExtension, s3Extension, kmsExtension, lambdaExtension, snsExtension];

@@ -1,0 +1,61 @@
+// The Node.js Lambda runtime of the lab cloud, run in a child process per invocation: loads the
+// handler from the function's unpacked code, calls it with the event and a context, and reports the
+// result over IPC. The AWS SDK v3 resolves from seclab's own dependencies, as the real runtime ships it.
+import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+const fallbackParent = new URL('../../../../package.json', import.meta.url).href;
+const hook = `
+const FALLBACK = ${JSON.stringify(fallbackParent)};
+export async function resolve(specifier, context, next) {
+  try {
+    return await next(specifier, context);
+  } catch (e) {
+    const bare = !/^(\\.|\\/|file:|node:|data:)/.test(specifier);
+    if (bare && e && e.code === 'ERR_MODULE_NOT_FOUND') return next(specifier, { ...context, parentURL: FALLBACK });
+    throw e;
+  }
+}`;
+register(`data:text/javascript,${encodeURIComponent(hook)}`, import.meta.url);
+
+function describe(err) {
+  if (err instanceof Error) return { errorType: err.name || 'Error', errorMessage: err.message, trace: String(err.stack ?? '').split('\n') };
+  return { errorType: 'Error', errorMessage: String(err), trace: [] };
+}
+
+process.on('message', async ({ codeDir, handler, event, context }) => {
+  const dot = handler.lastIndexOf('.');
+  const modulePath = handler.slice(0, dot);
+  const exportName = handler.slice(dot + 1);
+  const file = ['.mjs', '.js', '.cjs'].map((ext) => path.join(codeDir, modulePath + ext)).find((f) => existsSync(f));
+  if (!file) {
+    process.send({ ok: false, error: { errorType: 'Runtime.ImportModuleError', errorMessage: `Error: Cannot find module '${modulePath}'`, trace: [] } }, () => process.exit(0));
+    return;
+  }
+  let fn;
+  try {
+    const mod = await import(pathToFileURL(file).href);
+    fn = mod[exportName] ?? mod.default?.[exportName];
+  } catch (e) {
+    process.send({ ok: false, error: { ...describe(e), errorType: 'Runtime.ImportModuleError' } }, () => process.exit(0));
+    return;
+  }
+  if (typeof fn !== 'function') {
+    process.send({ ok: false, error: { errorType: 'Runtime.HandlerNotFound', errorMessage: `${modulePath}.${exportName} is undefined or not exported`, trace: [] } }, () => process.exit(0));
+    return;
+  }
+  const ctx = { ...context, getRemainingTimeInMillis: () => Math.max(0, context.deadline - Date.now()), callbackWaitsForEmptyEventLoop: true };
+  try {
+    // Handlers may be async or take a callback.
+    const value = await new Promise((resolve, reject) => {
+      const maybe = fn(event, ctx, (err, res) => (err ? reject(err) : resolve(res)));
+      if (maybe && typeof maybe.then === 'function') maybe.then(resolve, reject);
+    });
+    process.send({ ok: true, value: value === undefined ? null : value }, () => process.exit(0));
+  } catch (e) {
+    process.send({ ok: false, error: describe(e) }, () => process.exit(0));
+  }
+});
+process.send({ ready: true });

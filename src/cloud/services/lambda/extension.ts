@@ -1,0 +1,34 @@
+// Lambda in the gateway: keeps deployment packages and answers Invoke by running the handler.
+import type { ServiceExtension } from '../../gateway/extension.ts';
+
+export const lambdaExtension: ServiceExtension = {
+  service: 'lambda',
+
+  async serve({ gateway, cred, call, requestId }) {
+    if (call.operation !== 'Invoke') return undefined;
+    const name = String(call.params['FunctionName'] ?? '');
+    const raw = call.params['Payload'];
+    let event: unknown = {};
+    try {
+      event = typeof raw === 'string' && raw.length ? JSON.parse(raw) : {};
+    } catch {
+      return { status: 400, headers: { 'x-amzn-errortype': 'InvalidRequestContentException', 'content-type': 'application/json' }, body: JSON.stringify({ Type: 'User', message: 'Could not parse request body into json' }) };
+    }
+    if (call.params['InvocationType'] === 'Event') {
+      gateway.lambda.invokeAsync(cred.account, call.region, name, event);
+      return { status: 202, headers: { 'x-amzn-requestid': requestId }, body: '' };
+    }
+    const r = await gateway.lambda.invoke(cred.account, call.region, name, event);
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-amzn-requestid': r.requestId, 'x-amz-executed-version': '$LATEST' };
+    if (r.functionError) headers['x-amz-function-error'] = r.functionError;
+    if (call.params['LogType'] === 'Tail') headers['x-amz-log-result'] = Buffer.from(r.logs.join('\n').slice(-4096)).toString('base64');
+    return { status: 200, headers, body: JSON.stringify(r.payload) };
+  },
+
+  async after({ gateway, call }, res) {
+    if (call.operation !== 'CreateFunction' && call.operation !== 'UpdateFunctionCode') return;
+    const zip = call.operation === 'CreateFunction' ? (call.params['Code'] as { ZipFile?: string } | undefined)?.ZipFile : call.params['ZipFile'];
+    const arn = (JSON.parse(res.body.toString('utf8')) as { FunctionArn?: string }).FunctionArn;
+    if (typeof zip === 'string' && arn) gateway.lambda.storeCode(arn, Buffer.from(zip, 'base64'));
+  },
+};

@@ -1,0 +1,167 @@
+// Runs Node.js Lambda functions for the lab cloud (moto needs Docker to run code): each invocation in
+// a child process with the function's environment, timeout and memory setting, and credentials of its
+// execution role, so the gateway enforces the function's own permissions. Logs go to
+// /aws/lambda/<name> in CloudWatch Logs, in the runtime's format.
+import { fork } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { unzipSync } from 'fflate';
+import { newAccessKeyId, newSecret } from '../../gateway/credentials.ts';
+import type { Gateway } from '../../gateway/server.ts';
+
+const BOOTSTRAP = fileURLToPath(new URL('./bootstrap.mjs', import.meta.url));
+
+interface FunctionConfig {
+  FunctionName: string;
+  FunctionArn: string;
+  Runtime?: string;
+  Handler?: string;
+  Role?: string;
+  Timeout?: number;
+  MemorySize?: number;
+  Environment?: { Variables?: Record<string, string> };
+}
+
+export interface InvokeResult {
+  /** Unhandled when the handler threw, timed out or could not load. */
+  functionError?: 'Unhandled';
+  payload: unknown;
+  requestId: string;
+  durationMs: number;
+  logs: string[];
+}
+
+export class LambdaRunner {
+  /** Deployment packages seen in CreateFunction/UpdateFunctionCode, by function ARN. */
+  private code = new Map<string, Buffer>();
+  private pending = new Set<Promise<unknown>>();
+  /** Every invocation, for graders and tests (account, function, event, result). */
+  readonly invocations: { account: string; functionName: string; event: unknown; result: InvokeResult; at: number }[] = [];
+
+  constructor(private readonly gateway: Gateway) {}
+
+  storeCode(functionArn: string, zip: Buffer): void {
+    this.code.set(functionArn, zip);
+  }
+
+  private async config(account: string, region: string, name: string): Promise<FunctionConfig> {
+    const out = await this.gateway.upstream.json<{ Configuration?: FunctionConfig }>(account, 'lambda', 'GetFunctionConfiguration', { FunctionName: name }, region);
+    if (!out.Configuration && !(out as FunctionConfig).FunctionArn) throw new Error(`function ${name} not found`);
+    return out.Configuration ?? (out as FunctionConfig);
+  }
+
+  /** Unpacks a package once per content hash. */
+  private unpack(zip: Buffer): string {
+    const dir = path.join(process.env['SECLAB_CACHE_DIR'] ?? path.join(os.homedir(), '.cache', 'seclab'), 'lambda', createHash('sha256').update(zip).digest('hex').slice(0, 24));
+    if (!existsSync(path.join(dir, '.unpacked'))) {
+      for (const [name, data] of Object.entries(unzipSync(new Uint8Array(zip)))) {
+        if (name.endsWith('/')) continue;
+        const target = path.join(dir, name);
+        if (!target.startsWith(dir + path.sep)) continue; // zip slip
+        mkdirSync(path.dirname(target), { recursive: true });
+        writeFileSync(target, data);
+      }
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, '.unpacked'), '');
+    }
+    return dir;
+  }
+
+  /** Session credentials for the execution role, as Lambda hands them to the function. */
+  private roleCredentials(account: string, roleArn: string, functionName: string) {
+    const now = this.gateway.clock.now();
+    const roleName = roleArn.split('/').pop() ?? '';
+    const cred = this.gateway.credentials.add({
+      accessKeyId: newAccessKeyId('ASIA'), secret: newSecret(), sessionToken: randomBytes(48).toString('base64'), account,
+      kind: 'role-session', roleName, roleArn, sessionName: functionName, arn: `arn:aws:sts::${account}:assumed-role/${roleName}/${functionName}`,
+      status: 'Active', issuedAt: now, expiresAt: new Date(now.getTime() + 3600_000),
+    });
+    return cred;
+  }
+
+  /** Synchronous invocation (RequestResponse). */
+  async invoke(account: string, region: string, functionName: string, event: unknown): Promise<InvokeResult> {
+    const cfg = await this.config(account, region, functionName);
+    const requestId = randomUUID();
+    const started = Date.now();
+    const logs: string[] = [];
+    const finish = async (functionError: InvokeResult['functionError'], payload: unknown): Promise<InvokeResult> => {
+      const durationMs = Date.now() - started;
+      logs.unshift(`START RequestId: ${requestId} Version: $LATEST`);
+      logs.push(`END RequestId: ${requestId}`);
+      logs.push(`REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms\tMemory Size: ${cfg.MemorySize ?? 128} MB\tMax Memory Used: ${Math.round(process.memoryUsage().rss / 1e6 / 4)} MB`);
+      const result = { ...(functionError ? { functionError } : {}), payload, requestId, durationMs, logs };
+      const now = this.gateway.clock.nowMs();
+      const d = new Date(now);
+      const stream = `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}/[$LATEST]${randomBytes(16).toString('hex')}`;
+      await this.gateway.sinks.putLogEvents(account, region, `/aws/lambda/${cfg.FunctionName}`, stream, logs.map((message, i) => ({ timestamp: now + i, message })))
+        .catch(() => undefined);
+      this.invocations.push({ account, functionName: cfg.FunctionName, event, result, at: now });
+      return result;
+    };
+
+    const zip = this.code.get(cfg.FunctionArn);
+    if (!zip) return finish('Unhandled', { errorType: 'Runtime.InvalidEntrypoint', errorMessage: 'the lab cloud has no deployment package for this function (create it through the lab cloud with a zip file)' });
+    if (cfg.Runtime && !cfg.Runtime.startsWith('nodejs')) {
+      return finish('Unhandled', { errorType: 'Runtime.InvalidRuntime', errorMessage: `the lab cloud runs Node.js functions only; this one is ${cfg.Runtime}` });
+    }
+    const codeDir = this.unpack(zip);
+    const creds = cfg.Role ? this.roleCredentials(account, cfg.Role, cfg.FunctionName) : undefined;
+    const timeoutMs = (cfg.Timeout ?? 3) * 1000;
+    const env: Record<string, string> = {
+      PATH: process.env['PATH'] ?? '',
+      ...(cfg.Environment?.Variables ?? {}),
+      AWS_REGION: region, AWS_DEFAULT_REGION: region, AWS_ENDPOINT_URL: this.gateway.url,
+      AWS_LAMBDA_FUNCTION_NAME: cfg.FunctionName, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(cfg.MemorySize ?? 128),
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST', AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${cfg.FunctionName}`,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NODE_NO_WARNINGS: '1',
+      AWS_CONFIG_FILE: '/nonexistent/seclab-config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/seclab-credentials',
+      ...(creds ? { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secret, AWS_SESSION_TOKEN: creds.sessionToken! } : {}),
+    };
+    const child = fork(BOOTSTRAP, [], {
+      cwd: codeDir, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      execArgv: [`--max-old-space-size=${Math.max(64, cfg.MemorySize ?? 128)}`],
+    });
+    const collect = (level: string) => (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(`${this.gateway.clock.now().toISOString()}\t${requestId}\t${level}\t${line}`);
+    };
+    child.stdout?.on('data', collect('INFO'));
+    child.stderr?.on('data', collect('ERROR'));
+    const outcome = await new Promise<{ ok: boolean; value?: unknown; error?: unknown; timedOut?: boolean }>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve({ ok: false, timedOut: true });
+      }, timeoutMs);
+      child.on('message', (m: { ready?: boolean; ok?: boolean; value?: unknown; error?: unknown }) => {
+        if (m.ready) {
+          child.send({ codeDir, handler: cfg.Handler ?? 'index.handler', event, context: { functionName: cfg.FunctionName, functionVersion: '$LATEST', invokedFunctionArn: cfg.FunctionArn, memoryLimitInMB: String(cfg.MemorySize ?? 128), awsRequestId: requestId, logGroupName: `/aws/lambda/${cfg.FunctionName}`, deadline: Date.now() + timeoutMs } });
+        } else {
+          clearTimeout(timer);
+          resolve({ ok: !!m.ok, value: m.value, error: m.error });
+        }
+      });
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${signal ?? `exit status ${code}`}` } });
+      });
+    });
+    if (outcome.timedOut) {
+      logs.push(`${new Date().toISOString()} ${requestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`);
+      return finish('Unhandled', { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` });
+    }
+    return outcome.ok ? finish(undefined, outcome.value) : finish('Unhandled', outcome.error);
+  }
+
+  /** Asynchronous invocation (Event, and every trigger): runs in the background; flush() awaits it. */
+  invokeAsync(account: string, region: string, functionName: string, event: unknown): void {
+    const p = this.invoke(account, region, functionName, event).catch(() => undefined).finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  async settle(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+}

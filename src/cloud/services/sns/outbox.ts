@@ -1,0 +1,78 @@
+// SNS deliveries the lab cloud makes on top of moto's: email and SMS are recorded in an outbox (the
+// "inbox" of the lab's administrators, read by `seclab outbox` and graders), and Lambda subscribers
+// are invoked. moto itself delivers to SQS and HTTP(S) subscribers.
+import type { Gateway } from '../../gateway/server.ts';
+
+export interface OutboxEntry {
+  account: string;
+  /** Lab-clock time, ISO. */
+  time: string;
+  protocol: 'email' | 'email-json' | 'sms';
+  endpoint: string;
+  topicArn?: string;
+  subject?: string;
+  message: string;
+  messageId: string;
+}
+
+interface Subscription {
+  SubscriptionArn?: string;
+  Protocol?: string;
+  Endpoint?: string;
+}
+
+export class Outbox {
+  private entries: OutboxEntry[] = [];
+
+  add(e: OutboxEntry): void {
+    this.entries.push(e);
+    if (this.entries.length > 100_000) this.entries.shift();
+  }
+
+  list(account: string, filter: { protocol?: string; endpoint?: string; since?: string } = {}): OutboxEntry[] {
+    return this.entries.filter((e) => e.account === account
+      && (!filter.protocol || e.protocol === filter.protocol)
+      && (!filter.endpoint || e.endpoint === filter.endpoint)
+      && (!filter.since || e.time >= filter.since));
+  }
+
+  dropAccount(account: string): void {
+    this.entries = this.entries.filter((e) => e.account !== account);
+  }
+}
+
+/** The notification JSON that SNS sends to Lambda subscribers (and email-json). */
+function snsRecord(topicArn: string, subscriptionArn: string, messageId: string, subject: string | undefined, message: string, time: string) {
+  return {
+    EventSource: 'aws:sns', EventVersion: '1.0', EventSubscriptionArn: subscriptionArn,
+    Sns: { Type: 'Notification', MessageId: messageId, TopicArn: topicArn, Subject: subject ?? null, Message: message, Timestamp: time, SignatureVersion: '1', Signature: 'seclab:emulated', SigningCertUrl: '', UnsubscribeUrl: '', MessageAttributes: {} },
+  };
+}
+
+/** After a successful Publish to a topic: email/SMS into the outbox, Lambda subscribers invoked. */
+export async function fanOut(gateway: Gateway, account: string, region: string, topicArn: string, message: string, subject: string | undefined, messageId: string): Promise<void> {
+  const subs: Subscription[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await gateway.upstream.json<{ Subscriptions?: Subscription[]; NextToken?: string }>(account, 'sns', 'ListSubscriptionsByTopic', { TopicArn: topicArn, NextToken }, region);
+    subs.push(...(page.Subscriptions ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  const time = gateway.clock.now().toISOString();
+  for (const s of subs) {
+    const protocol = s.Protocol ?? '';
+    if (protocol === 'email' || protocol === 'email-json' || protocol === 'sms') {
+      const body = protocol === 'email-json' ? JSON.stringify(snsRecord(topicArn, s.SubscriptionArn ?? '', messageId, subject, message, time).Sns) : message;
+      gateway.outbox.add({ account, time, protocol, endpoint: s.Endpoint ?? '', topicArn, subject, message: body, messageId });
+    } else if (protocol === 'lambda' && s.Endpoint) {
+      gateway.lambda.invokeAsync(account, s.Endpoint.split(':')[3] ?? region, s.Endpoint, { Records: [snsRecord(topicArn, s.SubscriptionArn ?? '', messageId, subject, message, time)] });
+    }
+  }
+}
+
+/** Publishes as an AWS service would (CloudWatch alarm actions, EventBridge targets): moto, then our fan-out. */
+export async function publishAsService(gateway: Gateway, account: string, topicArn: string, message: string, subject?: string): Promise<void> {
+  const region = topicArn.split(':')[3] ?? gateway.region;
+  const out = await gateway.upstream.json<{ MessageId?: string }>(account, 'sns', 'Publish', { TopicArn: topicArn, Message: message, ...(subject ? { Subject: subject } : {}) }, region);
+  await fanOut(gateway, account, region, topicArn, message, subject, out.MessageId ?? '');
+}
