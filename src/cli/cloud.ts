@@ -191,3 +191,21 @@ export async function cmdDoctor(ui: Ui): Promise<number> {
   return failedRequired.length ? ExitCode.FAILED : ExitCode.OK;
 }
 
+
+/** `seclab outbox`: the email and SMS the running lab cloud delivered (SNS), newest last. */
+export async function cmdOutbox(ui: Ui, opts: CommonOptions & { protocol?: string }): Promise<number> {
+  const s = await runningCloud();
+  if (!s) throw new EnvironmentError('no lab cloud is running', 'Start one with `seclab cloud up`; its deliveries are listed here while it runs.');
+  const q = new URLSearchParams({ account: s.accountId, ...(opts.protocol ? { protocol: opts.protocol } : {}) });
+  const res = (await (await fetch(`${s.url}/_seclab/outbox?${q}`)).json()) as { deliveries: { time: string; protocol: string; endpoint: string; subject?: string; message: string }[] };
+  if (ui.json) {
+    ui.print(JSON.stringify(res.deliveries, null, 2));
+    return ExitCode.OK;
+  }
+  if (!res.deliveries.length) ui.print('No email or SMS delivered yet (subscribe an address to an SNS topic, then publish to it).');
+  for (const d of res.deliveries) {
+    ui.print(`${ui.out.dim(d.time)}  ${d.protocol.padEnd(10)} ${d.endpoint}${d.subject ? `  ${ui.out.bold(d.subject)}` : ''}`);
+    ui.print(`  ${d.message.length > 400 ? `${d.message.slice(0, 400)}…` : d.message}`);
+  }
+  return ExitCode.OK;
+}

@@ -108,6 +108,11 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
     .description('export lines for the AWS CLI, for the lab cloud of a running `seclab cloud up` (eval "$(seclab env)")')
     .action((_o, cmd: Command) => run(async (ui) => (await import('./cloud.ts')).cmdEnv(ui, optsOf(cmd)), !!optsOf(cmd).json));
 
+  addJson(program.command('outbox'))
+    .option('--protocol <protocol>', 'email, email-json or sms')
+    .description('the email and SMS deliveries of the running lab cloud (SNS notifications to administrators)')
+    .action((_o, cmd: Command) => run(async (ui) => (await import('./cloud.ts')).cmdOutbox(ui, optsOf(cmd)), !!optsOf(cmd).json));
+
   const cloud = program.command('cloud').description('the lab cloud, for working by hand with the AWS CLI');
   addJson(addTarget(cloud.command('up')))
     .option('-p, --port <port>', 'gateway port on 127.0.0.1 (default: a free one)')
