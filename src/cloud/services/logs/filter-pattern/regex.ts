@@ -3,17 +3,18 @@
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html#regex-expressions
 //
 // What AWS documents, and so what is accepted here:
-// - alphanumeric characters and the symbols ':' '_' '#' '=' '@' '/' ';' ',' '-';
+// - alphanumeric characters and the symbols ':' '_' '#' '=' '@' '/' ';' ',' '-'; and the space,
+//   which the list leaves out but the page's own example `%^starting|^initializing|^shutting down%` uses;
 // - the operators '^' '$' '?' '[' ']' '{' '}' '|' '\' '*' '+' '.';
 // - `{m,n}` with either bound omitted, character classes with ranges (and '^' negation, which the
 //   page itself uses in `ab[^c]$` and to explain `\D`), `\d \D \s \S \w \W`, `\xhh`, and '\' to
 //   take an operator literally.
 // What is refused: '(' and ')' (even escaped: "You cannot use parentheses to define a subpattern";
-// use \x28 and \x29), spaces and every other symbol, multi-byte characters, escapes the page does
+// use \x28 and \x29), every other symbol, multi-byte characters, escapes the page does
 // not list (\b, \n, \t, ...), a quantifier with nothing to repeat, empty alternatives or classes.
 import { invalidCharacters, PatternSyntaxError } from './errors.ts';
 
-const SYMBOLS = new Set([':', '_', '#', '=', '@', '/', ';', ',', '-']);
+const SYMBOLS = new Set([':', '_', '#', '=', '@', '/', ';', ',', '-', ' ']);
 const OPERATORS = new Set(['^', '$', '?', '[', ']', '{', '}', '|', '\\', '*', '+', '.']);
 const CLASS_ESCAPES: Record<string, string> = {
   d: '\\d',

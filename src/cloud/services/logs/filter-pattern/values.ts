@@ -61,6 +61,7 @@ export function parseNumberRange(msg: string, s: number, e: number): number | un
 type Wildcard = { mode: 'any' } | { mode: 'exact' | 'prefix' | 'suffix' | 'contains'; core: string };
 
 function wildcard(text: string): Wildcard {
+  if (text === '') return { mode: 'exact', core: '' };
   let lead = false;
   let trail = false;
   let core = text;

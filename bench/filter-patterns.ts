@@ -2,7 +2,7 @@
 // Reports matches per second for a term pattern, the VPC flow-log (space-delimited) pattern of the
 // AWS VPC documentation, a JSON (CloudTrail) pattern, and the full metric path (match + metricValue).
 import { performance } from 'node:perf_hooks';
-import { compile, metricValue } from '../../src/cloud/services/logs/filter-pattern/index.ts';
+import { compile, metricValue } from '../src/cloud/services/logs/filter-pattern/index.ts';
 
 function flowRecords(n: number): string[] {
   const out: string[] = [];
