@@ -24,6 +24,8 @@ import { CloudTrailDelivery } from '../services/cloudtrail/delivery.ts';
 import { Sinks } from './sinks.ts';
 import { LambdaRunner } from '../services/lambda/runner.ts';
 import { Outbox } from '../services/sns/outbox.ts';
+import { LogFilters } from '../services/logs/extension.ts';
+import { MetricStore } from '../services/cloudwatch/alarms/metric-store.ts';
 import { CloudTrailStore, ctTime, isReadOnly, LookupError, toRequestParameters, type CloudTrailRecord, type UserIdentity } from '../services/cloudtrail/recorder.ts';
 
 /** Header that sets the simulated source IP of a request (documented in the README). */
@@ -55,6 +57,8 @@ export class Gateway {
   readonly cloudtrailDelivery: CloudTrailDelivery;
   readonly lambda: LambdaRunner;
   readonly outbox = new Outbox();
+  readonly logFilters: LogFilters;
+  private readonly metricStores = new Map<string, MetricStore>();
   private readonly extensions = new Map<string, ServiceExtension[]>();
   /** Required on control endpoints that hand out secrets (MFA codes of lab people). */
   readonly controlToken = randomBytes(16).toString('hex');
@@ -72,6 +76,9 @@ export class Gateway {
     this.sinks = new Sinks(this.upstream);
     this.cloudtrailDelivery = new CloudTrailDelivery(this.trail, this.upstream, this.sinks);
     this.lambda = new LambdaRunner(this);
+    this.logFilters = new LogFilters(this);
+    // What the lab cloud writes to CloudWatch Logs itself goes through the same filters as clients' events.
+    this.sinks.onLogEvents((account, region, group, stream, events) => this.logFilters.apply(account, region, group, stream, events));
     // Time-driven work runs when the lab clock moves, and on flush().
     this.clock.onTick(() => this.flush());
   }
@@ -157,6 +164,15 @@ export class Gateway {
     this.trail.dropAccount(accountId);
     this.policies.dropAccount(accountId);
     this.outbox.dropAccount(accountId);
+    for (const k of this.metricStores.keys()) if (k.startsWith(`${accountId}|`)) this.metricStores.delete(k);
+  }
+
+  /** CloudWatch metrics of an account and region (PutMetricData, metric filters), for alarms. */
+  metricsFor(account: string, region: string): MetricStore {
+    const key = `${account}|${region}`;
+    let m = this.metricStores.get(key);
+    if (!m) this.metricStores.set(key, (m = new MetricStore()));
+    return m;
   }
 
   /** What the authenticator app of the person holding this MFA device shows now (lab clock). */

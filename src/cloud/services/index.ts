@@ -7,5 +7,6 @@ import { s3Extension } from './s3/extension.ts';
 import { kmsExtension } from './kms/extension.ts';
 import { lambdaExtension } from './lambda/extension.ts';
 import { snsExtension } from './sns/extension.ts';
+import { logsExtension } from './logs/extension.ts';
 
-export const extensions: ServiceExtension[] = [iamExtension, stsExtension, cloudtrailExtension, s3Extension, kmsExtension, lambdaExtension, snsExtension];
+export const extensions: ServiceExtension[] = [iamExtension, stsExtension, cloudtrailExtension, s3Extension, kmsExtension, lambdaExtension, snsExtension, logsExtension];

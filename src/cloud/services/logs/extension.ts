@@ -1,0 +1,107 @@
+// CloudWatch Logs in the gateway: metric filters and subscription filters applied to every log event
+// (moto stores both and applies neither), on PutLogEvents from clients and on what the lab cloud
+// delivers itself (CloudTrail, flow logs, Lambda logs); TestMetricFilter answered by the same engine;
+// filter patterns AWS would reject are rejected.
+import { gzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { jsonResult, type ServiceExtension } from '../../gateway/extension.ts';
+import type { Gateway } from '../../gateway/server.ts';
+import type { LogEvent } from '../../gateway/sinks.ts';
+import { compile, dimensionValues, metricValue, testMetricFilter, validateMetricTransformation } from './filter-pattern/index.ts';
+
+interface MetricTransformation {
+  metricName: string;
+  metricNamespace: string;
+  metricValue: string;
+  defaultValue?: number;
+  dimensions?: Record<string, string>;
+  unit?: string;
+}
+interface MetricFilter { filterName: string; filterPattern?: string; metricTransformations?: MetricTransformation[] }
+interface SubscriptionFilter { filterName: string; filterPattern?: string; destinationArn?: string }
+
+interface GroupFilters { metric: MetricFilter[]; subscription: SubscriptionFilter[] }
+
+/** Filters per account|region|group, read from the target and kept until they change. */
+export class LogFilters {
+  private cache = new Map<string, Promise<GroupFilters>>();
+
+  constructor(private readonly gateway: Gateway) {}
+
+  invalidate(account: string, region: string, group: string): void {
+    this.cache.delete(`${account}|${region}|${group}`);
+  }
+
+  private filters(account: string, region: string, group: string): Promise<GroupFilters> {
+    const key = `${account}|${region}|${group}`;
+    let p = this.cache.get(key);
+    if (!p) {
+      const up = this.gateway.upstream;
+      p = Promise.all([
+        up.json<{ metricFilters?: MetricFilter[] }>(account, 'logs', 'DescribeMetricFilters', { logGroupName: group }, region).then((r) => r.metricFilters ?? [], () => []),
+        up.json<{ subscriptionFilters?: SubscriptionFilter[] }>(account, 'logs', 'DescribeSubscriptionFilters', { logGroupName: group }, region).then((r) => r.subscriptionFilters ?? [], () => []),
+      ]).then(([metric, subscription]) => ({ metric, subscription }));
+      this.cache.set(key, p);
+    }
+    return p;
+  }
+
+  /** Runs a group's filters over new events: metrics into the metric store, matches to subscribers. */
+  async apply(account: string, region: string, group: string, stream: string, events: LogEvent[]): Promise<void> {
+    const { metric, subscription } = await this.filters(account, region, group);
+    const metrics = this.gateway.metricsFor(account, region);
+    for (const f of metric) {
+      const compiled = compile(f.filterPattern ?? '');
+      for (const e of events) {
+        const m = compiled.match(e.message);
+        for (const t of f.metricTransformations ?? []) {
+          const value = metricValue(compiled, m, t);
+          if (value === undefined) continue;
+          const dims = Object.entries(dimensionValues(compiled, m, t.dimensions)).map(([Name, Value]) => ({ Name, Value }));
+          metrics.putMetricData(t.metricNamespace, [{ MetricName: t.metricName, Value: value, Timestamp: e.timestamp, ...(t.unit ? { Unit: t.unit } : {}), ...(dims.length ? { Dimensions: dims } : {}) }], this.gateway.clock.nowMs());
+        }
+      }
+    }
+    for (const f of subscription) {
+      const compiled = compile(f.filterPattern ?? '', { operation: 'PutSubscriptionFilter' });
+      const matched = events.filter((e) => compiled.test(e.message));
+      if (!matched.length || !f.destinationArn?.startsWith('arn:aws:lambda:')) continue;
+      // The payload CloudWatch Logs sends to a Lambda subscriber: gzipped, base64, under awslogs.data.
+      const data = gzipSync(JSON.stringify({
+        messageType: 'DATA_MESSAGE', owner: account, logGroup: group, logStream: stream, subscriptionFilters: [f.filterName],
+        logEvents: matched.map((e) => ({ id: randomBytes(28).toString('hex').replace(/\D/g, '').padEnd(56, '0').slice(0, 56), timestamp: e.timestamp, message: e.message })),
+      })).toString('base64');
+      this.gateway.lambda.invokeAsync(account, f.destinationArn.split(':')[3] ?? region, f.destinationArn, { awslogs: { data } });
+    }
+  }
+}
+
+export const logsExtension: ServiceExtension = {
+  service: 'logs',
+
+  async serve({ call, requestId }) {
+    if (call.operation !== 'TestMetricFilter') return undefined;
+    const p = call.params as { filterPattern?: string; logEventMessages?: string[] };
+    return jsonResult(testMetricFilter(p.filterPattern ?? '', p.logEventMessages ?? []), requestId);
+  },
+
+  async before({ call }) {
+    const p = call.params as { filterPattern?: string; metricTransformations?: MetricTransformation[] };
+    if (call.operation === 'PutMetricFilter') {
+      const compiled = compile(p.filterPattern ?? '', { operation: 'PutMetricFilter' });
+      for (const t of p.metricTransformations ?? []) validateMetricTransformation(compiled, t);
+    } else if (call.operation === 'PutSubscriptionFilter') {
+      compile(p.filterPattern ?? '', { operation: 'PutSubscriptionFilter' });
+    }
+  },
+
+  async after({ gateway, cred, call }) {
+    const p = call.params as { logGroupName?: string; logStreamName?: string; logEvents?: LogEvent[] };
+    const group = p.logGroupName ?? '';
+    if (['PutMetricFilter', 'DeleteMetricFilter', 'PutSubscriptionFilter', 'DeleteSubscriptionFilter', 'DeleteLogGroup'].includes(call.operation)) {
+      gateway.logFilters.invalidate(cred.account, call.region, group);
+    } else if (call.operation === 'PutLogEvents') {
+      await gateway.logFilters.apply(cred.account, call.region, group, p.logStreamName ?? '', p.logEvents ?? []);
+    }
+  },
+};
