@@ -26,6 +26,8 @@ import { LambdaRunner } from '../services/lambda/runner.ts';
 import { Outbox } from '../services/sns/outbox.ts';
 import { LogFilters } from '../services/logs/extension.ts';
 import { MetricStore } from '../services/cloudwatch/alarms/metric-store.ts';
+import { AlarmRuntime } from '../services/cloudwatch/runtime.ts';
+import { EventBus } from '../services/events/bus.ts';
 import { CloudTrailStore, ctTime, isReadOnly, LookupError, toRequestParameters, type CloudTrailRecord, type UserIdentity } from '../services/cloudtrail/recorder.ts';
 
 /** Header that sets the simulated source IP of a request (documented in the README). */
@@ -58,6 +60,10 @@ export class Gateway {
   readonly lambda: LambdaRunner;
   readonly outbox = new Outbox();
   readonly logFilters: LogFilters;
+  readonly alarms: AlarmRuntime;
+  readonly bus: EventBus;
+  private ticker: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
   private readonly metricStores = new Map<string, MetricStore>();
   private readonly extensions = new Map<string, ServiceExtension[]>();
   /** Required on control endpoints that hand out secrets (MFA codes of lab people). */
@@ -77,6 +83,8 @@ export class Gateway {
     this.cloudtrailDelivery = new CloudTrailDelivery(this.trail, this.upstream, this.sinks);
     this.lambda = new LambdaRunner(this);
     this.logFilters = new LogFilters(this);
+    this.alarms = new AlarmRuntime(this);
+    this.bus = new EventBus(this);
     // What the lab cloud writes to CloudWatch Logs itself goes through the same filters as clients' events.
     this.sinks.onLogEvents((account, region, group, stream, events) => this.logFilters.apply(account, region, group, stream, events));
     // Time-driven work runs when the lab clock moves, and on flush().
@@ -112,10 +120,14 @@ export class Gateway {
       server.listen(this.options.port ?? 0, '127.0.0.1', () => resolve());
     });
     this.server = server;
+    // Without scenario clock jumps (`cloud up`), AWS's own schedule still runs, in real time.
+    this.ticker = setInterval(() => void this.flush().catch(() => undefined), 10_000);
+    this.ticker.unref();
     return this.url;
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.ticker);
     const s = this.server;
     this.server = undefined;
     if (s) {
@@ -130,9 +142,20 @@ export class Gateway {
    * minutes in AWS). Scenarios and graders call it before they look for deliveries.
    */
   async flush(): Promise<void> {
-    if (this.upstream.deathMessage) return;
-    await this.cloudtrailDelivery.deliverAll(this.clock.nowMs());
-    await this.lambda.settle();
+    // One flush at a time: a clock tick and a real-time tick must not deliver the same records twice.
+    while (this.flushing) await this.flushing;
+    this.flushing = (async () => {
+      if (this.upstream.deathMessage) return;
+      await this.cloudtrailDelivery.deliverAll(this.clock.nowMs());
+      await this.lambda.settle();
+      await this.alarms.tick(this.clock.nowMs());
+      await this.lambda.settle();
+    })();
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = undefined;
+    }
   }
 
   /** Marks the target as dead: every later call fails with this message instead of hanging. */
@@ -164,6 +187,7 @@ export class Gateway {
     this.trail.dropAccount(accountId);
     this.policies.dropAccount(accountId);
     this.outbox.dropAccount(accountId);
+    this.alarms.dropAccount(accountId);
     for (const k of this.metricStores.keys()) if (k.startsWith(`${accountId}|`)) this.metricStores.delete(k);
   }
 

@@ -8,5 +8,7 @@ import { kmsExtension } from './kms/extension.ts';
 import { lambdaExtension } from './lambda/extension.ts';
 import { snsExtension } from './sns/extension.ts';
 import { logsExtension } from './logs/extension.ts';
+import { cloudwatchExtension } from './cloudwatch/extension.ts';
+import { eventsExtension } from './events/extension.ts';
 
-export const extensions: ServiceExtension[] = [iamExtension, stsExtension, cloudtrailExtension, s3Extension, kmsExtension, lambdaExtension, snsExtension, logsExtension];
+export const extensions: ServiceExtension[] = [iamExtension, stsExtension, cloudtrailExtension, s3Extension, kmsExtension, lambdaExtension, snsExtension, logsExtension, cloudwatchExtension, eventsExtension];

@@ -50,7 +50,8 @@ function snsRecord(topicArn: string, subscriptionArn: string, messageId: string,
 }
 
 /** After a successful Publish to a topic: email/SMS into the outbox, Lambda subscribers invoked. */
-export async function fanOut(gateway: Gateway, account: string, region: string, topicArn: string, message: string, subject: string | undefined, messageId: string): Promise<void> {
+/** `emailMessage`: what email subscribers get when it differs (CloudWatch alarms send text to email). */
+export async function fanOut(gateway: Gateway, account: string, region: string, topicArn: string, message: string, subject: string | undefined, messageId: string, emailMessage?: string): Promise<void> {
   const subs: Subscription[] = [];
   let NextToken: string | undefined;
   do {
@@ -62,7 +63,7 @@ export async function fanOut(gateway: Gateway, account: string, region: string, 
   for (const s of subs) {
     const protocol = s.Protocol ?? '';
     if (protocol === 'email' || protocol === 'email-json' || protocol === 'sms') {
-      const body = protocol === 'email-json' ? JSON.stringify(snsRecord(topicArn, s.SubscriptionArn ?? '', messageId, subject, message, time).Sns) : message;
+      const body = protocol === 'email-json' ? JSON.stringify(snsRecord(topicArn, s.SubscriptionArn ?? '', messageId, subject, message, time).Sns) : protocol === 'email' && emailMessage ? emailMessage : message;
       gateway.outbox.add({ account, time, protocol, endpoint: s.Endpoint ?? '', topicArn, subject, message: body, messageId });
     } else if (protocol === 'lambda' && s.Endpoint) {
       gateway.lambda.invokeAsync(account, s.Endpoint.split(':')[3] ?? region, s.Endpoint, { Records: [snsRecord(topicArn, s.SubscriptionArn ?? '', messageId, subject, message, time)] });
@@ -71,8 +72,8 @@ export async function fanOut(gateway: Gateway, account: string, region: string, 
 }
 
 /** Publishes as an AWS service would (CloudWatch alarm actions, EventBridge targets): moto, then our fan-out. */
-export async function publishAsService(gateway: Gateway, account: string, topicArn: string, message: string, subject?: string): Promise<void> {
+export async function publishAsService(gateway: Gateway, account: string, topicArn: string, message: string, subject?: string, emailMessage?: string): Promise<void> {
   const region = topicArn.split(':')[3] ?? gateway.region;
   const out = await gateway.upstream.json<{ MessageId?: string }>(account, 'sns', 'Publish', { TopicArn: topicArn, Message: message, ...(subject ? { Subject: subject } : {}) }, region);
-  await fanOut(gateway, account, region, topicArn, message, subject, out.MessageId ?? '');
+  await fanOut(gateway, account, region, topicArn, message, subject, out.MessageId ?? '', emailMessage);
 }

@@ -59,6 +59,11 @@ export class JsonReader {
     return this.fieldName;
   }
 
+  /** The token last returned by nextToken(). */
+  currentToken(): Token | undefined {
+    return this.current;
+  }
+
   /** Jackson's getCurrentLocation(): the read pointer, as "[Source: ...; line, column]". */
   location(): string {
     return this.locationAt(this.pos);
@@ -114,6 +119,7 @@ export class JsonReader {
     const ctx = this.stack[this.stack.length - 1]!;
     let c = this.skipWs();
     if (ctx.kind === 'object') {
+      if (c === -1) this.endOfInput(ctx);
       if (c === 0x7d /* } */) {
         this.pos++;
         this.stack.pop();
@@ -145,6 +151,7 @@ export class JsonReader {
       return this.setCurrent('FIELD_NAME');
     }
     if (ctx.kind === 'array') {
+      if (c === -1) this.endOfInput(ctx);
       if (c === 0x5d /* ] */) {
         this.pos++;
         this.stack.pop();
@@ -216,6 +223,9 @@ export class JsonReader {
         this.locationAt(this.pos + 1),
       );
     }
+    if (/^-?0$/.test(m[1] === undefined ? m[0] : m[0].split(/[.eE]/)[0]!) && /[0-9]/.test(this.src[this.pos + m[0].length] ?? '')) {
+      throw new JsonReadError('Invalid numeric value: Leading zeroes not allowed', this.locationAt(this.pos + m[0].length + 1));
+    }
     this.pos += m[0].length;
     this.text = m[0];
     return m[2] !== undefined || m[3] !== undefined ? 'VALUE_NUMBER_FLOAT' : 'VALUE_NUMBER_INT';
@@ -243,7 +253,7 @@ export class JsonReader {
   private unexpected(c: number, expectation: string): never {
     const ch = String.fromCharCode(c);
     const shown = c === 0x27 ? "'''" : `'${ch}'`;
-    throw new JsonReadError(`Unexpected character (${shown} (code ${c})): ${expectation}`, this.locationAt(this.pos + 1));
+    throw new JsonReadError(`Unexpected character (${shown} (code ${c})): ${expectation}`, this.locationAt(this.pos));
   }
 
   private endOfInput(ctx: Context): never {
