@@ -28,6 +28,7 @@ import { LogFilters } from '../services/logs/extension.ts';
 import { MetricStore } from '../services/cloudwatch/alarms/metric-store.ts';
 import { AlarmRuntime } from '../services/cloudwatch/runtime.ts';
 import { EventBus } from '../services/events/bus.ts';
+import { DataPlane, MotoTopologySource } from '../services/ec2/dataplane/index.ts';
 import { CloudTrailStore, ctTime, isReadOnly, LookupError, toRequestParameters, type CloudTrailRecord, type UserIdentity } from '../services/cloudtrail/recorder.ts';
 
 /** Header that sets the simulated source IP of a request (documented in the README). */
@@ -62,6 +63,8 @@ export class Gateway {
   readonly logFilters: LogFilters;
   readonly alarms: AlarmRuntime;
   readonly bus: EventBus;
+  /** The VPC data plane: traffic judged by security groups and network ACLs, written as flow logs. */
+  readonly dataplane: DataPlane;
   private ticker: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private readonly metricStores = new Map<string, MetricStore>();
@@ -85,10 +88,20 @@ export class Gateway {
     this.logFilters = new LogFilters(this);
     this.alarms = new AlarmRuntime(this);
     this.bus = new EventBus(this);
+    this.dataplane = new DataPlane({
+      topology: new MotoTopologySource(options.upstreamUrl, { accountSelection: options.accountSelection ?? 'header' }),
+      sinks: {
+        putLogEvents: (account, region, group, stream, events) => this.sinks.putLogEvents(account, region, group, stream, events),
+        putObject: (account, bucket, key, body) => this.sinks.putObject(account, bucket, key, body),
+      },
+    });
     // What the lab cloud writes to CloudWatch Logs itself goes through the same filters as clients' events.
     this.sinks.onLogEvents((account, region, group, stream, events) => this.logFilters.apply(account, region, group, stream, events));
     // Time-driven work runs when the lab clock moves, and on flush().
-    this.clock.onTick(() => this.flush());
+    this.clock.onTick(() => {
+      this.upstream.clockOffsetMs = this.clock.offset();
+      return this.flush();
+    });
   }
 
   get url(): string {
@@ -135,6 +148,7 @@ export class Gateway {
       await new Promise<void>((r) => s.close(() => r()));
     }
     this.upstream.close();
+    this.dataplane.close();
   }
 
   /**
@@ -146,6 +160,7 @@ export class Gateway {
     while (this.flushing) await this.flushing;
     this.flushing = (async () => {
       if (this.upstream.deathMessage) return;
+      await this.dataplane.flush(this.clock.nowMs());
       await this.cloudtrailDelivery.deliverAll(this.clock.nowMs());
       await this.lambda.settle();
       await this.alarms.tick(this.clock.nowMs());

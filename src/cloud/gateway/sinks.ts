@@ -13,6 +13,8 @@ export type ObjectListener = (account: string, bucket: string, key: string, body
 export class Sinks {
   private logListeners = new Set<LogListener>();
   private objectListeners = new Set<ObjectListener>();
+  /** Groups and streams known to exist, so steady deliveries make one call, not three. */
+  private streams = new Set<string>();
 
   constructor(private readonly upstream: Upstream) {}
 
@@ -33,11 +35,23 @@ export class Sinks {
     const ignoreExists = (e: { name?: string }) => {
       if (e.name !== 'ResourceAlreadyExistsException') throw e;
     };
-    await this.upstream.json(account, 'logs', 'CreateLogGroup', { logGroupName: group }, region).catch(ignoreExists);
-    await this.upstream.json(account, 'logs', 'CreateLogStream', { logGroupName: group, logStreamName: stream }, region).catch(ignoreExists);
-    // PutLogEvents takes at most 10,000 events per call.
+    const key = `${account}|${region}|${group}|${stream}`;
+    if (!this.streams.has(key)) {
+      await this.upstream.json(account, 'logs', 'CreateLogGroup', { logGroupName: group }, region).catch(ignoreExists);
+      await this.upstream.json(account, 'logs', 'CreateLogStream', { logGroupName: group, logStreamName: stream }, region).catch(ignoreExists);
+      this.streams.add(key);
+    }
+    // PutLogEvents takes at most 10,000 events per call. A stream deleted since is created again.
     for (let i = 0; i < sorted.length; i += 10_000) {
-      await this.upstream.json(account, 'logs', 'PutLogEvents', { logGroupName: group, logStreamName: stream, logEvents: sorted.slice(i, i + 10_000) }, region);
+      const put = () => this.upstream.json(account, 'logs', 'PutLogEvents', { logGroupName: group, logStreamName: stream, logEvents: sorted.slice(i, i + 10_000) }, region);
+      await put().catch(async (e: { name?: string }) => {
+        if (e.name !== 'ResourceNotFoundException') throw e;
+        this.streams.delete(key);
+        await this.upstream.json(account, 'logs', 'CreateLogGroup', { logGroupName: group }, region).catch(ignoreExists);
+        await this.upstream.json(account, 'logs', 'CreateLogStream', { logGroupName: group, logStreamName: stream }, region).catch(ignoreExists);
+        this.streams.add(key);
+        await put();
+      });
     }
     for (const l of this.logListeners) await l(account, region, group, stream, sorted);
   }

@@ -42,6 +42,8 @@ export class Upstream {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   private readonly target: URL;
   private clients = new Map<string, AnyClient>();
+  /** The lab clock's offset from the wall clock, sent to the target (moto's logs follow it). */
+  clockOffsetMs = 0;
   /** Set when the emulator died, so every later request fails with the same clear message. */
   deathMessage: string | undefined;
 
@@ -58,6 +60,7 @@ export class Upstream {
     const headers: Record<string, string> = { ...req.headers };
     delete headers['connection'];
     delete headers['keep-alive'];
+    if (this.clockOffsetMs) headers['x-seclab-clock-offset'] = String(this.clockOffsetMs);
     if (this.accountSelection === 'header') {
       headers['x-moto-account-id'] = account;
     } else if (headers['authorization']) {
@@ -95,7 +98,9 @@ export class Upstream {
       if (this.accountSelection === 'header') {
         c.middlewareStack.add(
           (next) => async (args) => {
-            (args.request as { headers: Record<string, string> }).headers['x-moto-account-id'] = account;
+            const h = (args.request as { headers: Record<string, string> }).headers;
+            h['x-moto-account-id'] = account;
+            if (this.clockOffsetMs) h['x-seclab-clock-offset'] = String(this.clockOffsetMs);
             return next(args);
           },
           { step: 'build', name: 'selectAccount' },

@@ -10,5 +10,6 @@ import { snsExtension } from './sns/extension.ts';
 import { logsExtension } from './logs/extension.ts';
 import { cloudwatchExtension } from './cloudwatch/extension.ts';
 import { eventsExtension } from './events/extension.ts';
+import { ec2Extension } from './ec2/extension.ts';
 
-export const extensions: ServiceExtension[] = [iamExtension, stsExtension, cloudtrailExtension, s3Extension, kmsExtension, lambdaExtension, snsExtension, logsExtension, cloudwatchExtension, eventsExtension];
+export const extensions: ServiceExtension[] = [iamExtension, stsExtension, cloudtrailExtension, s3Extension, kmsExtension, lambdaExtension, snsExtension, logsExtension, cloudwatchExtension, eventsExtension, ec2Extension];

@@ -69,6 +69,20 @@ const WRAPPER = [
   'if os.environ.get("SECLAB_MOTO_VERBOSE") != "1":',
   '    import logging',
   '    logging.getLogger("werkzeug").setLevel(logging.WARNING)',
+  // The lab clock runs ahead of the wall clock: CloudWatch Logs accepts events up to 2 h ahead of
+  // "now", so its "now" follows the offset the gateway sends with each request.
+  'import datetime as _dt',
+  'try:',
+  '    import moto.logs.models as _lm',
+  '    from flask import request as _rq, has_request_context as _hrc',
+  '    _orig_utcnow = _lm.utcnow',
+  '    def _lab_utcnow():',
+  '        now = _orig_utcnow()',
+  '        off = _rq.headers.get("x-seclab-clock-offset") if _hrc() else None',
+  '        return now + _dt.timedelta(milliseconds=int(off)) if off else now',
+  '    _lm.utcnow = _lab_utcnow',
+  'except Exception as e:',
+  '    print("seclab: lab clock not applied to moto logs:", e, file=sys.stderr)',
   // Keep-alive: werkzeug closes every connection under HTTP/1.0, and the gateway forwards every call.
   'from werkzeug.serving import WSGIRequestHandler',
   'WSGIRequestHandler.protocol_version = "HTTP/1.1"',

@@ -15,6 +15,10 @@
 // - Interfaces of stopped or terminated instances, and detached interfaces, neither send nor
 //   receive; AWS writes no record for traffic that never reached an interface.
 //
+// - Route tables, internet gateways, NAT and peering are not modelled: an outside address reaches an
+//   interface by its public or its private address, and a private address is resolved in the
+//   sender's own VPC (or the flow's `vpcId`).
+//
 // See model.ts for how a conversation's request and response legs are represented.
 import {
   PROTO, protocolName,
@@ -68,7 +72,7 @@ export interface CompiledInterface {
 export interface CompiledTopology {
   topology: Topology;
   byId: Map<string, CompiledInterface>;
-  /** Private IPv4/IPv6 text → interfaces (several VPCs may reuse a range). */
+  /** Private IPv4 text or canonical IPv6 key (ipKey) → interfaces (several VPCs may reuse a range). */
   byPrivateIp: Map<string, CompiledInterface[]>;
   byPublicIp: Map<string, CompiledInterface>;
   /** Security group → private addresses of its member interfaces. */
@@ -78,6 +82,13 @@ export interface CompiledTopology {
 }
 
 const compiledCache = new WeakMap<Topology, CompiledTopology>();
+
+/** Lookup key of an address: IPv4 text as is, IPv6 canonical (so `2001:db8::1` and `2001:0db8:0:0::1` meet). */
+function ipKey(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  const a = parseAddr(ip);
+  return a ? `v6:${a.v6.toString(16)}` : ip;
+}
 
 const ANY_V4 = parseCidr('0.0.0.0/0');
 const ANY_V6 = parseCidr('::/0');
@@ -174,9 +185,10 @@ export function compileTopology(t: Topology): CompiledTopology {
     };
     c.byId.set(iface.id, ci);
     for (const ip of [...iface.privateIps, ...iface.ipv6Ips]) {
-      const list = c.byPrivateIp.get(ip);
+      const key = ipKey(ip);
+      const list = c.byPrivateIp.get(key);
       if (list) list.push(ci);
-      else c.byPrivateIp.set(ip, [ci]);
+      else c.byPrivateIp.set(key, [ci]);
       const a = parseAddr(ip);
       if (!a) continue;
       for (const gid of iface.securityGroupIds) {
@@ -191,7 +203,7 @@ export function compileTopology(t: Topology): CompiledTopology {
         }
       }
     }
-    for (const ip of iface.publicIps) c.byPublicIp.set(ip, ci);
+    for (const ip of iface.publicIps) c.byPublicIp.set(ipKey(ip), ci);
   }
   compiledCache.set(t, c);
   return c;
@@ -284,7 +296,7 @@ function aclDecide(acl: CompiledAcl | undefined, inbound: boolean, protocol: num
 // ---- resolving addresses to interfaces ----
 
 function resolvePrivate(c: CompiledTopology, addr: string, vpcId: string | undefined): CompiledInterface | undefined {
-  const list = c.byPrivateIp.get(addr);
+  const list = c.byPrivateIp.get(ipKey(addr));
   if (!list) return undefined;
   if (list.length === 1) return vpcId === undefined || list[0]!.iface.vpcId === vpcId ? list[0] : undefined;
   if (vpcId !== undefined) return list.find((x) => x.iface.vpcId === vpcId);
@@ -318,6 +330,38 @@ function pktAddr(ci: CompiledInterface, used: string, family: 4 | 6): string {
   return ci.privateSet.has(used) ? used : ownAddr(ci, used, family);
 }
 
+interface JudgeState {
+  flow: Flow;
+  family: 4 | 6;
+  srcIf: CompiledInterface | undefined;
+  dstIf: CompiledInterface | undefined;
+  srcport: number;
+  dstport: number;
+  out: InterfaceVerdict[];
+}
+
+/** One interface's view of one leg, with the addresses as that interface reports them. */
+function record(j: JudgeState, ci: CompiledInterface, action: Action, reason: string, direction: Direction, leg: Leg): InterfaceVerdict {
+  const { flow, family, srcIf, dstIf } = j;
+  const request = leg === 'request';
+  const fromIf = request ? srcIf : dstIf;
+  const toIf = request ? dstIf : srcIf;
+  const fromText = request ? flow.srcaddr : flow.dstaddr;
+  const toText = request ? flow.dstaddr : flow.srcaddr;
+  const v: InterfaceVerdict = {
+    eni: ci.id, action, reason, direction, leg,
+    srcaddr: fromIf === ci ? ownAddr(ci, fromText, family) : fromText,
+    dstaddr: toIf === ci ? ownAddr(ci, toText, family) : toText,
+    srcport: request ? j.srcport : j.dstport,
+    dstport: request ? j.dstport : j.srcport,
+    pktSrcaddr: fromIf ? pktAddr(fromIf, fromText, family) : fromText,
+    pktDstaddr: toIf ? pktAddr(toIf, toText, family) : toText,
+    packets: 0, bytes: 0, tcpFlags: 0,
+  };
+  j.out.push(v);
+  return v;
+}
+
 /**
  * Judges one flow: for every VPC interface it crosses (the source interface's egress and/or the
  * destination interface's ingress, and the response legs in return) whether the traffic was
@@ -337,9 +381,9 @@ export function judgeFlow(flow: Flow, topology: Topology): FlowVerdict {
   const srcport = isIcmp ? 0 : flow.srcport;
   const dstport = isIcmp ? 0 : flow.dstport;
 
-  const srcIf = resolvePrivate(c, flow.srcaddr, flow.vpcId) ?? c.byPublicIp.get(flow.srcaddr);
+  const srcIf = resolvePrivate(c, flow.srcaddr, flow.vpcId) ?? c.byPublicIp.get(ipKey(flow.srcaddr));
   // A private destination is reachable from inside its own VPC (or from a caller that names none).
-  const dstIf = resolvePrivate(c, flow.dstaddr, srcIf ? srcIf.iface.vpcId : flow.vpcId) ?? c.byPublicIp.get(flow.dstaddr);
+  const dstIf = resolvePrivate(c, flow.dstaddr, srcIf ? srcIf.iface.vpcId : flow.vpcId) ?? c.byPublicIp.get(ipKey(flow.dstaddr));
 
   if (!srcIf && !dstIf) return { action: 'UNOBSERVED', reason: 'neither address belongs to a network interface of this account and region', interfaces: [] };
   if (srcIf && srcIf === dstIf) return { action: 'ACCEPT', reason: 'traffic to itself never leaves the interface', interfaces: [] };
@@ -350,25 +394,8 @@ export function judgeFlow(flow: Flow, topology: Topology): FlowVerdict {
   const out: InterfaceVerdict[] = [];
   const crossesSubnet = !srcIf || !dstIf || srcIf.iface.subnetId !== dstIf.iface.subnetId;
   const isTcp = protocol === PROTO.TCP;
-  const observe = (ci: CompiledInterface, action: Action, reason: string, direction: Direction, leg: Leg): InterfaceVerdict => {
-    const request = leg === 'request';
-    const fromIf = request ? srcIf : dstIf;
-    const toIf = request ? dstIf : srcIf;
-    const fromText = request ? flow.srcaddr : flow.dstaddr;
-    const toText = request ? flow.dstaddr : flow.srcaddr;
-    const v: InterfaceVerdict = {
-      eni: ci.id, action, reason, direction, leg,
-      srcaddr: fromIf === ci ? ownAddr(ci, fromText, family) : fromText,
-      dstaddr: toIf === ci ? ownAddr(ci, toText, family) : toText,
-      srcport: request ? srcport : dstport,
-      dstport: request ? dstport : srcport,
-      pktSrcaddr: fromIf === ci ? pktAddr(ci, fromText, family) : fromIf ? pktAddr(fromIf, fromText, family) : fromText,
-      pktDstaddr: toIf === ci ? pktAddr(ci, toText, family) : toIf ? pktAddr(toIf, toText, family) : toText,
-      packets: 0, bytes: 0, tcpFlags: 0,
-    };
-    out.push(v);
-    return v;
-  };
+  const j: JudgeState = { flow, family, srcIf, dstIf, srcport, dstport, out };
+  const observe = (ci: CompiledInterface, action: Action, reason: string, direction: Direction, leg: Leg) => record(j, ci, action, reason, direction, leg);
 
   const response = defaultResponse(flow);
   const requestObs: InterfaceVerdict[] = [];

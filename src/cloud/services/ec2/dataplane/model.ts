@@ -220,7 +220,10 @@ export interface FlowLogConfig {
   };
 }
 
-/** A snapshot of one account and region. */
+/**
+ * A snapshot of one account and region. Treat it as immutable once judged: the judge and the
+ * flow-log coverage index it per object; to change the network, load or build a new snapshot.
+ */
 export interface Topology {
   account: string;
   region: string;
