@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { zipSync, strToU8 } from 'fflate';
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutMetricFilterCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CloudWatchClient, PutMetricAlarmCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { SNSClient, CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CloudWatchClient, PutMetricAlarmCommand, DescribeAlarmsCommand, DescribeAlarmHistoryCommand } from '@aws-sdk/client-cloudwatch';
+import { SNSClient, CreateTopicCommand, SubscribeCommand, SetTopicAttributesCommand, PublishCommand } from '@aws-sdk/client-sns';
+import { CreateUserCommand, PutUserPolicyCommand, CreateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand, PutEventsCommand, TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
 import { IAMClient, CreateRoleCommand } from '@aws-sdk/client-iam';
 import { LambdaClient, CreateFunctionCommand } from '@aws-sdk/client-lambda';
@@ -57,6 +58,8 @@ describe('alarms on the lab clock', () => {
     expect(JSON.parse(out.find((d) => d.protocol === 'sms')!.message)).toMatchObject({ AlarmName: 'denied-burst', NewStateValue: 'ALARM', OldStateValue: 'INSUFFICIENT_DATA' });
     const inv = c.gateway.lambda.invocations.filter((i) => i.account === root.accountId);
     expect(inv.map((i) => i.result.payload)).toEqual(['CloudWatch Alarm State Change']);
+    const history = (await cw.send(new DescribeAlarmHistoryCommand({ AlarmName: 'denied-burst', HistoryItemType: 'StateUpdate' }))).AlarmHistoryItems!;
+    expect(history[0]!.HistorySummary).toBe('Alarm updated from INSUFFICIENT_DATA to ALARM');
   });
 });
 
@@ -79,5 +82,22 @@ describe('EventBridge', () => {
     expect(ok.Result).toBe(true);
     const bad = await events.send(new PutRuleCommand({ Name: 'bad', EventPattern: '{"source": "not-an-array"}' })).then(() => 'accepted', (e: Error) => e.name);
     expect(bad).toBe('InvalidEventPatternException');
+  });
+});
+
+describe('SNS topic policies', () => {
+  it('are enforced by the gateway', async () => {
+    const { c, root, credentials } = await setup();
+    const iam = c.client(IAMClient, { credentials });
+    await iam.send(new CreateUserCommand({ UserName: 'app' }));
+    await iam.send(new PutUserPolicyCommand({ UserName: 'app', PolicyName: 'p', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sns:Publish', Resource: '*' }] }) }));
+    const k = (await iam.send(new CreateAccessKeyCommand({ UserName: 'app' }))).AccessKey!;
+    const sns = c.client(SNSClient, { credentials });
+    const topic = (await sns.send(new CreateTopicCommand({ Name: 'locked' }))).TopicArn!;
+    const app = c.client(SNSClient, { credentials: { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! } });
+    await app.send(new PublishCommand({ TopicArn: topic, Message: 'ok' }));
+    await sns.send(new SetTopicAttributesCommand({ TopicArn: topic, AttributeName: 'Policy', AttributeValue: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: { AWS: `arn:aws:iam::${root.accountId}:user/app` }, Action: 'sns:Publish', Resource: topic }] }) }));
+    const denied = await app.send(new PublishCommand({ TopicArn: topic, Message: 'no' })).then(() => 'allowed', (e: Error) => e.name);
+    expect(denied).toBe('AuthorizationErrorException');
   });
 });

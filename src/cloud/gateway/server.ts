@@ -384,6 +384,11 @@ export class Gateway {
       const doc = await this.policies.bucketPolicy(account, bucket).catch(() => undefined);
       return doc ? { source: `bucket policy of ${bucket}`, document: doc, account } : undefined;
     }
+    const sns = /^arn:aws:sns:([^:]+):(\d{12}):([^:]+)$/.exec(resource);
+    if (sns) {
+      const doc = await this.policies.topicPolicy(account, sns[1]!, resource);
+      return doc ? { source: `topic policy of ${sns[3]}`, document: doc, account: sns[2]! } : undefined;
+    }
     const kms = /^arn:aws:kms:([^:]+):(\d{12}):key\/(.+)$/.exec(resource);
     if (kms) {
       const doc = await this.policies.keyPolicy(account, kms[1] ?? region, kms[3]!);
@@ -430,7 +435,7 @@ export class Gateway {
       for (const resource of check.resources) {
         const d = await this.decide(cred, check.action, resource, context, call.region);
         if (d.decision === 'Allow') continue;
-        const byResource = d.matched.some((m) => m.effect === 'Deny' && /^(bucket|key|trust) policy/.test(m.source));
+        const byResource = d.matched.some((m) => m.effect === 'Deny' && /^(bucket|key|trust|topic) policy/.test(m.source));
         const reason = d.decision === 'ExplicitDeny'
           ? (byResource ? 'explicit-deny-resource' : d.reason.includes('boundary') ? 'explicit-deny-boundary' : 'explicit-deny-identity')
           : d.reason.includes('boundary') ? 'boundary' : 'no-identity-policy';

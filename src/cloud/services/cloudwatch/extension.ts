@@ -1,6 +1,6 @@
 // CloudWatch (signing name "monitoring") in the gateway: metric data into the lab cloud's metric
 // store, alarms mirrored for evaluation on the lab clock.
-import type { ServiceExtension } from '../../gateway/extension.ts';
+import { jsonResult, queryResult, xmlEscape, type ServiceExtension } from '../../gateway/extension.ts';
 import { validatePutMetricAlarm, type MetricDatum, type PutMetricAlarmInput, type StateValue } from './alarms/index.ts';
 
 /** Query-protocol numbers arrive as strings; the JSON protocol sends numbers. */
@@ -19,6 +19,25 @@ function numbers<T>(o: T): T {
 
 export const cloudwatchExtension: ServiceExtension = {
   service: 'monitoring',
+
+  /** DescribeAlarmHistory from the lab cloud's own evaluations (moto records none). */
+  async serve({ gateway, cred, call, requestId }) {
+    if (call.operation !== 'DescribeAlarmHistory') return undefined;
+    const p = call.params as { AlarmName?: string; HistoryItemType?: string; StartDate?: string | number; EndDate?: string | number; MaxRecords?: number | string; ScanBy?: string };
+    const time = (v: string | number | undefined) => (v === undefined ? undefined : typeof v === 'number' ? v * 1000 : Number.isNaN(Number(v)) ? Date.parse(v) : Number(v) * 1000);
+    const start = time(p.StartDate);
+    const end = time(p.EndDate);
+    let items = gateway.alarms.history.filter((h) => h.account === cred.account
+      && (!p.AlarmName || h.AlarmName === p.AlarmName) && (!p.HistoryItemType || h.HistoryItemType === p.HistoryItemType)
+      && (start === undefined || h.Timestamp.getTime() >= start) && (end === undefined || h.Timestamp.getTime() <= end));
+    items = p.ScanBy === 'TimestampAscending' ? items : [...items].reverse();
+    items = items.slice(0, Number(p.MaxRecords ?? 100));
+    if (call.protocol === 'query') {
+      const members = items.map((h) => `<member><AlarmName>${xmlEscape(h.AlarmName)}</AlarmName><AlarmType>${h.AlarmType}</AlarmType><Timestamp>${h.Timestamp.toISOString()}</Timestamp><HistoryItemType>${h.HistoryItemType}</HistoryItemType><HistorySummary>${xmlEscape(h.HistorySummary)}</HistorySummary><HistoryData>${xmlEscape(h.HistoryData)}</HistoryData></member>`).join('');
+      return queryResult('monitoring', 'DescribeAlarmHistory', `<AlarmHistoryItems>${members}</AlarmHistoryItems>`, requestId);
+    }
+    return jsonResult({ AlarmHistoryItems: items.map(({ account: _a, ...h }) => ({ ...h, Timestamp: h.Timestamp.getTime() / 1000 })) }, requestId, 'application/x-amz-json-1.0');
+  },
 
   async before({ call }) {
     if (call.operation === 'PutMetricAlarm') validatePutMetricAlarm(numbers(call.params) as unknown as PutMetricAlarmInput);

@@ -35,6 +35,7 @@ export class PolicyStore {
   private awsManaged = new Map<string, Promise<PolicyDocument | undefined>>();
   private bucketPolicies = new Map<string, Promise<PolicyDocument | undefined>>();
   private keyPolicies = new Map<string, Promise<PolicyDocument | undefined>>();
+  private topicPolicies = new Map<string, Promise<PolicyDocument | undefined>>();
   /** account -> user name -> boundary policy ARN */
   private userBoundaries = new Map<string, Map<string, string>>();
 
@@ -48,6 +49,23 @@ export class PolicyStore {
     this.bucketPolicies.delete(`${account}|${bucket}`);
   }
 
+  invalidateTopic(account: string, topicArn: string): void {
+    this.topicPolicies.delete(`${account}|${topicArn}`);
+  }
+
+  /** SNS topic policies (the default one lets the owning account publish and subscribe). */
+  topicPolicy(account: string, region: string, topicArn: string): Promise<PolicyDocument | undefined> {
+    const k = `${account}|${topicArn}`;
+    let p = this.topicPolicies.get(k);
+    if (!p) {
+      p = this.upstream
+        .json<{ Attributes?: { Policy?: string } }>(account, 'sns', 'GetTopicAttributes', { TopicArn: topicArn }, region)
+        .then((r) => (r.Attributes?.Policy ? parsePolicyText(r.Attributes.Policy) : undefined), () => undefined);
+      this.topicPolicies.set(k, p);
+    }
+    return p;
+  }
+
   invalidateKey(account: string, keyId: string): void {
     for (const k of this.keyPolicies.keys()) if (k.startsWith(`${account}|`) && k.endsWith(keyId)) this.keyPolicies.delete(k);
   }
@@ -55,7 +73,7 @@ export class PolicyStore {
   dropAccount(account: string): void {
     this.details.delete(account);
     this.userBoundaries.delete(account);
-    for (const m of [this.bucketPolicies, this.keyPolicies]) for (const k of m.keys()) if (k.startsWith(`${account}|`)) m.delete(k);
+    for (const m of [this.bucketPolicies, this.keyPolicies, this.topicPolicies]) for (const k of m.keys()) if (k.startsWith(`${account}|`)) m.delete(k);
   }
 
   setUserBoundary(account: string, userName: string, policyArn: string | undefined): void {

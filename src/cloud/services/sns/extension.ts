@@ -5,6 +5,7 @@ import { fanOut } from './outbox.ts';
 export const snsExtension: ServiceExtension = {
   service: 'sns',
   async after({ gateway, cred, call }, res) {
+    if (call.operation === 'SetTopicAttributes' || call.operation === 'DeleteTopic') gateway.policies.invalidateTopic(cred.account, String(call.params['TopicArn'] ?? ''));
     if (call.operation !== 'Publish') return;
     const p = call.params;
     const messageId = xmlTag(res.body.toString('utf8'), 'MessageId') ?? '';
