@@ -47,6 +47,8 @@ export interface AlertRule {
   readonly license?: string;
   /** File the rule came from, relative to its pack. */
   readonly source: string;
+  /** Upstream URL of the rule (for rules from a pack that gives one, e.g. SigmaHQ). */
+  readonly url?: string;
   /** e.g. "SigmaHQ (https://github.com/SigmaHQ/sigma), Detection Rule License 1.1". */
   readonly attribution?: string;
 }
@@ -151,6 +153,7 @@ function ruleInfo(rule: SigmaRule): AlertRule {
     references: rule.references,
     license: rule.license,
     source: rule.source,
+    url: rule.url,
     attribution: rule.pack?.attribution,
   };
 }

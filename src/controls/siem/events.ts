@@ -16,7 +16,7 @@ import { gunzipSync } from 'fflate';
 export type EventSource = 'cloudtrail' | 'vpcflow' | 'logs';
 
 export interface EventLogSource {
-  readonly product: 'aws';
+  readonly product: string;
   readonly service: string;
   readonly category?: string;
 }
@@ -39,7 +39,7 @@ export interface SiemEvent {
 }
 
 export const CLOUDTRAIL_LOGSOURCE: EventLogSource = { product: 'aws', service: 'cloudtrail' };
-export const VPCFLOW_LOGSOURCE: EventLogSource = { product: 'aws', service: 'vpcflowlogs', category: 'network_connection' };
+export const VPCFLOW_LOGSOURCE: EventLogSource = { product: 'aws', service: 'vpcflowlogs' };
 export const LOGS_LOGSOURCE: EventLogSource = { product: 'aws', service: 'cloudwatch' };
 
 type Origin = SiemEvent['origin'];

@@ -49,7 +49,8 @@ export function attackFromTags(tags: readonly string[]): AttackInfo {
   for (const raw of tags) {
     const tag = raw.toLowerCase();
     if (!tag.startsWith('attack.')) continue;
-    const rest = tag.slice('attack.'.length);
+    // Older rules write tactics with underscores (attack.defense_evasion).
+    const rest = tag.slice('attack.'.length).replace(/_/g, '-');
     const t = /^t(\d{4})(?:\.(\d{3}))?$/.exec(rest);
     if (t) techniques.add(`T${t[1]}${t[2] ? `.${t[2]}` : ''}`);
     else if (BY_SLUG.has(rest)) tactics.add(rest);

@@ -156,9 +156,9 @@ export class CorrelationWindow<E> {
     let drop = 0;
     while (drop < g.entries.length && g.entries[drop]!.ts < from) drop++;
     if (drop) g.entries.splice(0, drop);
-    const value = this.evaluate(g.entries);
-    if (value !== undefined) {
-      fired.push(this.fire(key, g, g.entries, value));
+    const hit = this.evaluate(g.entries);
+    if (hit) {
+      fired.push(this.fire(key, g, g.entries.slice(hit.from), hit.value));
       g.entries = [];
     }
     return fired;
@@ -173,8 +173,8 @@ export class CorrelationWindow<E> {
       while (g.windowStart !== undefined && now > g.windowStart + this.spec.timespanMs) {
         const end = g.windowStart + this.spec.timespanMs;
         const inWindow = g.entries.filter((e) => e.ts <= end);
-        const value = this.evaluate(inWindow);
-        if (value !== undefined) out.push(this.fire(key, g, inWindow, value));
+        const hit = this.evaluate(inWindow);
+        if (hit) out.push(this.fire(key, g, inWindow.slice(hit.from), hit.value));
         g.entries = g.entries.filter((e) => e.ts > end);
         g.windowStart = g.entries[0]?.ts;
       }
@@ -197,31 +197,34 @@ export class CorrelationWindow<E> {
     }
   }
 
-  /** The count that satisfies the condition, or undefined. */
-  private evaluate(entries: readonly Entry<E>[]): number | undefined {
+  /** The count that satisfies the condition and the first entry that belongs to the match, or undefined. */
+  private evaluate(entries: readonly Entry<E>[]): { value: number; from: number } | undefined {
     const { spec } = this;
     if (!entries.length) return undefined;
     switch (spec.type) {
       case 'event_count': {
         const n = entries.length;
-        return boundsHold(spec.bounds ?? {}, n) ? n : undefined;
+        return boundsHold(spec.bounds ?? {}, n) ? { value: n, from: 0 } : undefined;
       }
       case 'value_count': {
         const distinct = new Set<string>();
         for (const e of entries) for (const v of e.values ?? []) distinct.add(v);
         const n = distinct.size;
-        return boundsHold(spec.bounds ?? {}, n) ? n : undefined;
+        return boundsHold(spec.bounds ?? {}, n) ? { value: n, from: 0 } : undefined;
       }
       case 'temporal': {
         const present = new Set(entries.map((e) => e.input));
-        return this.temporalHolds(present) ? present.size : undefined;
+        return this.temporalHolds(present) ? { value: present.size, from: 0 } : undefined;
       }
       case 'temporal_ordered': {
         // Greedy: the earliest match of rule 0, then the earliest later match of rule 1, and so on.
         let next = 0;
         let lastTs = -Infinity;
-        for (const e of entries) {
+        let from = -1;
+        for (let i = 0; i < entries.length; i++) {
+          const e = entries[i]!;
           if (e.input === next && e.ts >= lastTs) {
+            if (next === 0) from = i;
             next++;
             lastTs = e.ts;
             if (next === spec.inputs) break;
@@ -229,8 +232,8 @@ export class CorrelationWindow<E> {
         }
         const present = new Set<number>();
         for (let i = 0; i < next; i++) present.add(i);
-        if (spec.expression || spec.bounds) return this.temporalHolds(present) ? present.size : undefined;
-        return next === spec.inputs ? next : undefined;
+        const ok = spec.expression || spec.bounds ? this.temporalHolds(present) : next === spec.inputs;
+        return ok && from >= 0 ? { value: next, from } : undefined;
       }
     }
   }

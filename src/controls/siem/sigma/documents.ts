@@ -54,7 +54,7 @@ export function parseSigmaFile(text: string, file: string): SigmaDocument[] {
   for (const d of docs) {
     const problem = d.errors[0] ?? d.warnings[0];
     if (problem) {
-      const line = problem.linePos?.[0]?.line;
+      const line = problem.linePos?.[0]?.line ?? (problem.pos ? lineCounter.linePos(problem.pos[0]).line : undefined);
       throw new SigmaRuleError(file, '', `invalid YAML: ${problem.message.split('\n')[0]}`, line);
     }
   }

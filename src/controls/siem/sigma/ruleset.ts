@@ -2,7 +2,7 @@
 // references (by id or name) and global filters resolved. Broken rules do not stop the others from loading:
 // their errors are collected in `errors`.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { attackFromTags, type AttackInfo } from './attack.ts';
 import { compileDetection, type Predicate, type Requirement } from './compile.ts';
 import { parseCondition } from './condition.ts';
@@ -33,6 +33,8 @@ export interface PackInfo {
   readonly license?: string;
   readonly attribution?: string;
   readonly source?: string;
+  /** File name → URL of the exact upstream version, for attribution. */
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 export interface RuleCommon {
@@ -54,6 +56,8 @@ export interface RuleCommon {
   readonly falsepositives: readonly string[];
   /** File (and #document) the rule came from, relative to the loaded folder when loaded from one. */
   readonly source: string;
+  /** Upstream URL of the rule file, when its pack gives one (attribution). */
+  readonly url?: string;
   readonly pack?: PackInfo;
   /** False for rules only used by correlations (Sigma `generate: false`, the default) and for disabled rules. */
   standalone: boolean;
@@ -107,6 +111,7 @@ interface PackManifest {
   license?: string;
   attribution?: string;
   source?: string;
+  files?: Record<string, string>;
   disabled?: Array<{ id: string; reason?: string }>;
 }
 
@@ -126,7 +131,7 @@ function readManifest(dir: string, out: Loaded): PackInfo | undefined {
     const m = JSON.parse(readFileSync(p, 'utf8')) as PackManifest;
     for (const d of m.disabled ?? []) out.disabled.set(d.id, d.reason ?? 'disabled by the pack');
     if (!m.name && !m.license && !m.attribution && !m.source) return undefined;
-    return { name: m.name, license: m.license, attribution: m.attribution, source: m.source };
+    return { name: m.name, license: m.license, attribution: m.attribution, source: m.source, files: m.files };
   } catch (e) {
     out.errors.push(new SigmaRuleError(p, '', `invalid pack manifest: ${(e as Error).message}`));
     return undefined;
@@ -213,7 +218,8 @@ function commonOf(doc: SigmaDocument, pack: PackInfo | undefined) {
     modified: d.modified,
     falsepositives: d.falsepositives ?? [],
     source: doc.source,
-    pack,
+    url: pack?.files?.[basename(doc.file)],
+    pack: pack && { name: pack.name, license: pack.license, attribution: pack.attribution, source: pack.source },
     standalone: true,
     parents: [] as Array<{ rule: CorrelationRule; input: number }>,
   };
@@ -299,6 +305,12 @@ function compileRuleSet(
       if (waitingOn.length && waitingOn.length === missing.length) continue;
       pending.splice(i--, 1);
       progress = true;
+      const unknown = missing.find((r) => !waitingOn.includes(r));
+      if (unknown !== undefined) {
+        const at = refs.indexOf(unknown);
+        errors.push(err(doc, new CompileError(['correlation', 'rules', at], `unknown rule "${unknown}" (reference a rule by its id or name)`)));
+        continue;
+      }
       try {
         const rule = compileCorrelation(doc, pack, byRef);
         if (register(rule, doc)) {
