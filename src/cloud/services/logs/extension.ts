@@ -7,17 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { jsonResult, type ServiceExtension } from '../../gateway/extension.ts';
 import type { Gateway } from '../../gateway/server.ts';
 import type { LogEvent } from '../../gateway/sinks.ts';
-import { compile, dimensionValues, metricValue, testMetricFilter, validateMetricTransformation } from './filter-pattern/index.ts';
+import { compile, testMetricFilter, validateMetricTransformation } from './filter-pattern/index.ts';
+import { metricDataFor, type MetricFilter, type MetricTransformation } from './metric-filters.ts';
 
-interface MetricTransformation {
-  metricName: string;
-  metricNamespace: string;
-  metricValue: string;
-  defaultValue?: number;
-  dimensions?: Record<string, string>;
-  unit?: string;
-}
-interface MetricFilter { filterName: string; filterPattern?: string; metricTransformations?: MetricTransformation[] }
 interface SubscriptionFilter { filterName: string; filterPattern?: string; destinationArn?: string }
 
 interface GroupFilters { metric: MetricFilter[]; subscription: SubscriptionFilter[] }
@@ -50,18 +42,7 @@ export class LogFilters {
   async apply(account: string, region: string, group: string, stream: string, events: LogEvent[]): Promise<void> {
     const { metric, subscription } = await this.filters(account, region, group);
     const metrics = this.gateway.metricsFor(account, region);
-    for (const f of metric) {
-      const compiled = compile(f.filterPattern ?? '');
-      for (const e of events) {
-        const m = compiled.match(e.message);
-        for (const t of f.metricTransformations ?? []) {
-          const value = metricValue(compiled, m, t);
-          if (value === undefined) continue;
-          const dims = Object.entries(dimensionValues(compiled, m, t.dimensions)).map(([Name, Value]) => ({ Name, Value }));
-          metrics.putMetricData(t.metricNamespace, [{ MetricName: t.metricName, Value: value, Timestamp: e.timestamp, ...(t.unit ? { Unit: t.unit } : {}), ...(dims.length ? { Dimensions: dims } : {}) }], this.gateway.clock.nowMs());
-        }
-      }
-    }
+    for (const { namespace, datum } of metricDataFor(metric, events)) metrics.putMetricData(namespace, [datum], this.gateway.clock.nowMs());
     for (const f of subscription) {
       const compiled = compile(f.filterPattern ?? '', { operation: 'PutSubscriptionFilter' });
       const matched = events.filter((e) => compiled.test(e.message));
