@@ -40,7 +40,9 @@ export function newSecret(): string {
 export class CredentialStore {
   private byKey = new Map<string, Credential>();
 
+  /** Refuses an id already in use: two principals behind one key would mix up identities. */
   add(cred: Credential): Credential {
+    if (this.byKey.has(cred.accessKeyId)) throw new Error(`access key ${cred.accessKeyId} is already in use`);
     this.byKey.set(cred.accessKeyId, cred);
     return cred;
   }

@@ -27,8 +27,8 @@ export interface ServiceExtension {
   serve?(ctx: CallContext): Promise<Reply | undefined>;
   /** Checks before the target sees an authorized call; throw ApiError to refuse it. */
   before?(ctx: CallContext): Promise<void>;
-  /** Learns from the target's successful answer (what it created, what changed). */
-  after?(ctx: CallContext, res: UpstreamResponse): Promise<void>;
+  /** Learns from the target's successful answer (what it created, what changed); may replace it. */
+  after?(ctx: CallContext, res: UpstreamResponse): Promise<UpstreamResponse | void>;
 }
 
 // ---- small helpers for the protocols' success responses ----

@@ -268,17 +268,18 @@ export class Gateway {
       return refuse(f.status, f.code, f.message, cred);
     };
 
+    const malformed = malformedRequest(call, signed);
+    if (malformed) return refuse(400, malformed.code, malformed.message);
     if (!auth) return authFail('missing-auth');
     const cred = this.credentials.get(auth.accessKeyId);
-    // AWS answers the same for unknown, deactivated and deleted keys; known keys are still recorded.
-    if (!cred || cred.status !== 'Active') return authFail('unknown-key', cred);
+    // AWS answers the same for unknown, deactivated and deleted keys. Requests that fail
+    // authentication are not recorded: nothing in them is verified (AWS does not log them either).
+    if (!cred || cred.status !== 'Active') return authFail('unknown-key');
     const verdict = await verifySignature(signed, auth, cred.secret);
-    if (!verdict.ok) return authFail(verdict.code === 'RequestExpired' ? 'clock-skew' : 'bad-signature', cred);
-    if (cred.sessionToken) {
-      const token = signed.headers['x-amz-security-token'] ?? signed.query.get('X-Amz-Security-Token');
-      if (token !== cred.sessionToken) return authFail('invalid-token', cred);
-      if (cred.expiresAt && this.clock.nowMs() > cred.expiresAt.getTime()) return authFail('expired-token', cred);
-    }
+    if (!verdict.ok) return authFail(verdict.code === 'RequestExpired' ? 'clock-skew' : 'bad-signature');
+    const token = signed.headers['x-amz-security-token'] ?? signed.query.get('X-Amz-Security-Token') ?? undefined;
+    if (token !== cred.sessionToken) return authFail('invalid-token');
+    if (cred.expiresAt && this.clock.nowMs() > cred.expiresAt.getTime()) return authFail('expired-token', cred);
 
     try {
       const account = cred.account;
@@ -303,7 +304,14 @@ export class Gateway {
         return errorResponse(call, 503, 'ServiceUnavailable', msg, requestId);
       }
       if (upstream.status < 300) {
-        for (const ext of exts) await ext.after?.(ctx, upstream);
+        for (const ext of exts) {
+          // The call succeeded in the target: a failing hook must not turn it into an error.
+          try {
+            upstream = (await ext.after?.(ctx, upstream)) ?? upstream;
+          } catch (e) {
+            process.emitWarning(`seclab gateway: after ${call.service}:${call.operation}: ${(e as Error).message}`);
+          }
+        }
         this.record(cred, call, sourceIp, userAgent, requestId);
       } else {
         const text = upstream.body.toString('utf8');
@@ -565,3 +573,25 @@ export class Gateway {
   }
 }
 
+
+/**
+ * Requests the gateway and the target could read differently, which would let a call be authorized
+ * as one thing and executed as another: repeated query parameters (moto keeps the first, the query
+ * parser the last) and a "/" encoded inside an S3 bucket name.
+ */
+function malformedRequest(call: ApiCall, req: SignedRequest): { code: string; message: string } | undefined {
+  if (call.protocol === 'query') {
+    const seen = new Set<string>();
+    const form = (req.headers['content-type'] ?? '').includes('x-www-form-urlencoded') ? new URLSearchParams(req.body.toString('utf8')) : new URLSearchParams();
+    for (const params of [req.query, form]) {
+      for (const k of params.keys()) {
+        if (seen.has(k) && !k.startsWith('X-Amz-')) return { code: 'MalformedQueryString', message: `The parameter ${k} appears more than once.` };
+        seen.add(k);
+      }
+    }
+  }
+  if (call.service === 's3' && /^\/[^/]*%2f/i.test(req.path)) {
+    return { code: 'InvalidBucketName', message: 'The specified bucket is not valid.' };
+  }
+  return undefined;
+}

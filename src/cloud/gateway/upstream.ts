@@ -60,6 +60,8 @@ export class Upstream {
     const headers: Record<string, string> = { ...req.headers };
     delete headers['connection'];
     delete headers['keep-alive'];
+    // Only the gateway speaks for the lab clock.
+    delete headers['x-seclab-clock-offset'];
     if (this.clockOffsetMs) headers['x-seclab-clock-offset'] = String(this.clockOffsetMs);
     if (this.accountSelection === 'header') {
       headers['x-moto-account-id'] = account;

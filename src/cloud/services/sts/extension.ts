@@ -1,7 +1,9 @@
 // STS in the gateway: GetCallerIdentity from the gateway's own knowledge of the caller, MFA codes
 // checked on GetSessionToken and AssumeRole, and the session credentials they hand out.
 import { ApiError } from '../../gateway/api-error.ts';
-import { queryResult, xmlEscape, xmlTag, type ServiceExtension } from '../../gateway/extension.ts';
+import { randomBytes } from 'node:crypto';
+import { queryResult, xmlEscape, type ServiceExtension } from '../../gateway/extension.ts';
+import { newAccessKeyId, newSecret } from '../../gateway/credentials.ts';
 
 export const stsExtension: ServiceExtension = {
   service: 'sts',
@@ -16,6 +18,14 @@ export const stsExtension: ServiceExtension = {
     const p = call.params;
     if (call.operation === 'GetSessionToken' && cred.kind !== 'user' && cred.kind !== 'root') {
       throw new ApiError(403, 'AccessDenied', 'Cannot call GetSessionToken with session credentials');
+    }
+    if (call.operation === 'GetSessionToken' || call.operation === 'AssumeRole') {
+      // The ranges AWS accepts (GetSessionToken: 15 min to 36 h; AssumeRole: 15 min to 12 h).
+      const max = call.operation === 'GetSessionToken' ? 129_600 : 43_200;
+      const d = p['DurationSeconds'];
+      if (d !== undefined && !(Number.isInteger(Number(d)) && Number(d) >= 900 && Number(d) <= max)) {
+        throw new ApiError(400, 'ValidationError', `1 validation error detected: Value '${String(d)}' at 'durationSeconds' failed to satisfy constraint: Member must have value ${Number(d) < 900 ? 'greater than or equal to 900' : `less than or equal to ${max}`}`);
+      }
     }
     if ((call.operation !== 'GetSessionToken' && call.operation !== 'AssumeRole') || p['SerialNumber'] === undefined) return;
     const serial = String(p['SerialNumber']);
@@ -33,26 +43,34 @@ export const stsExtension: ServiceExtension = {
     if (call.operation !== 'GetSessionToken' && call.operation !== 'AssumeRole') return;
     const p = call.params;
     const account = cred.account;
-    const xml = res.body.toString('utf8');
     const now = gateway.clock.now();
     const withMfa = p['SerialNumber'] !== undefined;
     const durationS = Number(p['DurationSeconds'] ?? (call.operation === 'GetSessionToken' ? 43200 : 3600));
+    // moto hands every GetSessionToken caller the same documentation example key: mint fresh,
+    // unique credentials and put them in the response instead.
+    const expiresAt = new Date(now.getTime() + durationS * 1000);
     const base = {
-      accessKeyId: xmlTag(xml, 'AccessKeyId') ?? '', secret: xmlTag(xml, 'SecretAccessKey') ?? '', sessionToken: xmlTag(xml, 'SessionToken') ?? '',
+      accessKeyId: newAccessKeyId('ASIA'), secret: newSecret(), sessionToken: randomBytes(96).toString('base64'),
       account, status: 'Active' as const, issuedAt: now, mfaAuthenticated: withMfa, ...(withMfa ? { mfaAuthTime: now } : {}),
-      expiresAt: new Date(now.getTime() + durationS * 1000), parentAccessKeyId: cred.accessKeyId,
+      expiresAt, parentAccessKeyId: cred.accessKeyId,
     };
     if (call.operation === 'GetSessionToken') {
       gateway.credentials.add({ ...base, kind: cred.kind === 'root' ? 'root' : 'session', userName: cred.userName, userId: cred.userId, arn: cred.arn });
-      return;
+    } else {
+      const roleArn = String(p['RoleArn']);
+      const roleName = roleArn.split('/').pop() ?? '';
+      const sessionName = String(p['RoleSessionName'] ?? 'session');
+      const role = (await gateway.policies.account(account)).roles.get(roleName);
+      gateway.credentials.add({
+        ...base, kind: 'role-session', roleName, roleArn, sessionName, userId: role?.RoleId,
+        arn: `arn:aws:sts::${account}:assumed-role/${roleName}/${sessionName}`,
+      });
     }
-    const roleArn = String(p['RoleArn']);
-    const roleName = roleArn.split('/').pop() ?? '';
-    const sessionName = String(p['RoleSessionName'] ?? 'session');
-    const role = (await gateway.policies.account(account)).roles.get(roleName);
-    gateway.credentials.add({
-      ...base, kind: 'role-session', roleName, roleArn, sessionName, userId: role?.RoleId,
-      arn: `arn:aws:sts::${account}:assumed-role/${roleName}/${sessionName}`,
-    });
+    const body = res.body.toString('utf8')
+      .replace(/<AccessKeyId>[^<]*<\/AccessKeyId>/, `<AccessKeyId>${base.accessKeyId}</AccessKeyId>`)
+      .replace(/<SecretAccessKey>[^<]*<\/SecretAccessKey>/, `<SecretAccessKey>${xmlEscape(base.secret)}</SecretAccessKey>`)
+      .replace(/<SessionToken>[^<]*<\/SessionToken>/, `<SessionToken>${xmlEscape(base.sessionToken)}</SessionToken>`)
+      .replace(/<Expiration>[^<]*<\/Expiration>/, `<Expiration>${expiresAt.toISOString()}</Expiration>`);
+    return { ...res, body: Buffer.from(body) };
   },
 };
