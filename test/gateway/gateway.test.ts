@@ -70,6 +70,33 @@ describe('gateway: identity and signatures', () => {
     expect(inactive.name).toBe('InvalidClientTokenId');
   });
 
+  it('keeps accounts\' buckets apart: S3 names are global, access is not', async () => {
+    const a = await setup();
+    const b = await setup();
+    await a.c.client(S3Client, { credentials: a.rootCreds }).send(new CreateBucketCommand({ Bucket: `only-a-${a.root.accountId}` }));
+    await a.c.client(S3Client, { credentials: a.rootCreds }).send(new PutObjectCommand({ Bucket: `only-a-${a.root.accountId}`, Key: 'k', Body: 'secret' }));
+    const err = await errorOf(b.c.client(S3Client, { credentials: b.rootCreds }).send(new GetObjectCommand({ Bucket: `only-a-${a.root.accountId}`, Key: 'k' })));
+    expect(err.name).toBe('AccessDenied');
+  });
+
+  it('refuses requests the gateway and the target could read differently', async () => {
+    const { c, newUser } = await setup();
+    const bob = await newUser('bob', [{ Effect: 'Allow', Action: 'iam:ListUsers', Resource: '*' }]);
+    // Action given twice: the gateway must not authorize one and forward the other. The body is
+    // changed before signing, so the signature is valid.
+    const iam = c.client(IAMClient, { credentials: bob });
+    iam.middlewareStack.add((next) => async (args) => {
+      const r = args.request as { body: string; headers: Record<string, string> };
+      r.body = 'Action=AttachUserPolicy&Action=ListUsers&UserName=bob&PolicyArn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAdministratorAccess&Version=2010-05-08';
+      r.headers['content-length'] = String(Buffer.byteLength(r.body));
+      return next(args);
+    }, { step: 'build' });
+    const err = await errorOf(iam.send(new ListUsersCommand({})));
+    const res = { status: err.status ?? 0, text: async () => err.name };
+    expect(res.status).toBe(400);
+    expect(await res.text()).toBe('MalformedQueryString');
+  });
+
   it('keeps accounts apart', async () => {
     const a = await setup();
     const b = await setup();

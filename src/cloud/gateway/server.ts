@@ -68,6 +68,8 @@ export class Gateway {
   private ticker: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private readonly metricStores = new Map<string, MetricStore>();
+  /** S3 bucket names are global: which account created each bucket. */
+  readonly bucketOwners = new Map<string, string>();
   private readonly extensions = new Map<string, ServiceExtension[]>();
   /** Required on control endpoints that hand out secrets (MFA codes of lab people). */
   readonly controlToken = randomBytes(16).toString('hex');
@@ -297,7 +299,7 @@ export class Gateway {
       let upstream: UpstreamResponse;
       try {
         const tu = performance.now();
-        upstream = await this.upstream.forward(account, { method: signed.method, url: rawUrl, headers: signed.headers, body: signed.body });
+        upstream = await this.upstream.forward(account, { method: signed.method, url: forwardUrl(call, rawUrl, signed.headers['host']), headers: { ...signed.headers, host: new URL(this.upstream.url).host }, body: signed.body });
         this.stats.upstreamMs += performance.now() - tu;
       } catch (e) {
         const msg = e instanceof UpstreamDownError ? e.message : `the lab cloud's emulator did not answer: ${(e as Error).message}`;
@@ -411,8 +413,14 @@ export class Gateway {
     if (!set) {
       return { decision: 'ImplicitDeny', matched: [], reason: `the principal ${cred.arn} no longer exists` };
     }
-    const resourcePolicy = await this.resourcePolicyFor(cred.account, region, resource);
-    return evaluate({ action, resource, principal: this.principalOf(cred), context }, { ...set, ...(resourcePolicy ? { resource: resourcePolicy } : {}) });
+    // S3 ARNs carry no account: the bucket's owner decides whether the request is cross-account.
+    const bucket = resource.startsWith('arn:aws:s3:::') ? resource.slice(13).split('/')[0] : undefined;
+    const owner = (bucket && this.bucketOwners.get(bucket)) || cred.account;
+    const resourcePolicy = await this.resourcePolicyFor(owner, region, resource);
+    return evaluate(
+      { action, resource, principal: this.principalOf(cred), context, resourceAccount: bucket ? owner : undefined },
+      { ...set, ...(resourcePolicy ? { resource: resourcePolicy } : {}) },
+    );
   }
 
   private async authorize(cred: Credential, call: ApiCall, sourceIp: string, userAgent: string): Promise<void> {
@@ -594,4 +602,15 @@ function malformedRequest(call: ApiCall, req: SignedRequest): { code: string; me
     return { code: 'InvalidBucketName', message: 'The specified bucket is not valid.' };
   }
   return undefined;
+}
+
+/**
+ * The URL to send the target, path-style: the target must see the bucket the gateway authorized.
+ * A virtual-hosted request (bucket in the Host header) becomes /bucket/key; any other Host is
+ * replaced, so the target cannot read a bucket from a Host the gateway did not.
+ */
+function forwardUrl(call: ApiCall, rawUrl: string, host: string | undefined): string {
+  const bucket = call.service === 's3' ? call.params['Bucket'] : undefined;
+  if (typeof bucket !== 'string' || !bucket || !host?.toLowerCase().startsWith(`${bucket.toLowerCase()}.`)) return rawUrl;
+  return `/${encodeURIComponent(bucket)}${rawUrl.startsWith('/') ? rawUrl : `/${rawUrl}`}`.replace(/^(\/[^/?]+)\/\?/, '$1?');
 }
