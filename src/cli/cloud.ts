@@ -47,10 +47,12 @@ function envOfState(s: CloudState): Record<string, string> {
 export function controlEndpoints(url: string, token: string): string[] {
   return [
     `GET  ${url}/_seclab/health                 is the lab cloud up (and its target alive)?`,
-    `GET  ${url}/_seclab/clock                  the lab clock; POST {"advanceSeconds": N} moves it forward`,
+    `GET  ${url}/_seclab/clock                  the lab clock`,
+    `  with the header x-seclab-control-token: ${token}`,
+    `POST ${url}/_seclab/clock                  {"advanceSeconds": N} moves the lab clock forward`,
     `POST ${url}/_seclab/accounts               a new 12-digit account: root access key and secret`,
+    `GET  ${url}/_seclab/outbox?account=<id>    email and SMS delivered by SNS`,
     `GET  ${url}/_seclab/mfa-code?account=<id>&serial=<arn>   the code a lab person's authenticator shows`,
-    `       (needs the header x-seclab-control-token: ${token})`,
     `Header X-Seclab-Source-Ip: <ip> on any AWS call sets the source address the gateway sees (CloudTrail, aws:SourceIp).`,
   ];
 }
@@ -197,7 +199,7 @@ export async function cmdOutbox(ui: Ui, opts: CommonOptions & { protocol?: strin
   const s = await runningCloud();
   if (!s) throw new EnvironmentError('no lab cloud is running', 'Start one with `seclab cloud up`; its deliveries are listed here while it runs.');
   const q = new URLSearchParams({ account: s.accountId, ...(opts.protocol ? { protocol: opts.protocol } : {}) });
-  const res = (await (await fetch(`${s.url}/_seclab/outbox?${q}`)).json()) as { deliveries: { time: string; protocol: string; endpoint: string; subject?: string; message: string }[] };
+  const res = (await (await fetch(`${s.url}/_seclab/outbox?${q}`, { headers: { 'x-seclab-control-token': s.controlToken } })).json()) as { deliveries: { time: string; protocol: string; endpoint: string; subject?: string; message: string }[] };
   if (ui.json) {
     ui.print(JSON.stringify(res.deliveries, null, 2));
     return ExitCode.OK;

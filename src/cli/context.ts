@@ -127,14 +127,20 @@ export async function labArg(id: string | undefined): Promise<Lab> {
 export async function probeCloud(cloud: LabCloud): Promise<string | undefined> {
   const known = cloud.gateway.upstream.deathMessage;
   if (known) return known;
+  // A busy emulator is slow, not dead: only a refused connection (or the child's exit) says dead.
   const url = cloud.target.url;
   if (!url) return undefined;
-  try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    await r.arrayBuffer().catch(() => undefined);
-    return undefined;
-  } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
-    return cloud.gateway.upstream.deathMessage ?? `the emulator at ${url} does not answer (${cause})`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      await r.arrayBuffer().catch(() => undefined);
+      return undefined;
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
+      if (cloud.gateway.upstream.deathMessage) return cloud.gateway.upstream.deathMessage;
+      if (cause === 'ECONNREFUSED' && attempt === 2) return `the emulator at ${url} refuses connections`;
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
+  return undefined;
 }

@@ -1,5 +1,8 @@
 // The lab cloud: a target (moto by default) with the gateway in front of it. Everything else talks
 // to the gateway: the engine, students' code, the AWS CLI.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Gateway, SOURCE_IP_HEADER, type RootCredentials } from './gateway/server.ts';
 import { startTarget } from './targets/index.ts';
 import type { Progress, Target } from './targets/types.ts';
@@ -88,6 +91,7 @@ export class LabCloud {
     this.stopped = true;
     await this.gateway.stop();
     await this.target.stop();
+    if (this.gateway.clock.file) rmSync(path.dirname(this.gateway.clock.file), { recursive: true, force: true });
   }
 }
 
@@ -106,6 +110,8 @@ export async function startLabCloud(opts: LabCloudOptions = {}): Promise<LabClou
     region,
   });
   target.onDeath((err) => gateway.targetDied(err.message));
+  gateway.clock.file = path.join(mkdtempSync(path.join(os.tmpdir(), 'seclab-clock-')), 'offset');
+  writeFileSync(gateway.clock.file, '0');
   try {
     await gateway.start();
   } catch (e) {

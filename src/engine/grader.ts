@@ -28,10 +28,6 @@ export interface GradeLabOptions {
   events?: GradeEvents;
 }
 
-function scenarioFeedback(r: ScenarioResult): string {
-  return r.feedback;
-}
-
 /** Provisions a lab in a fresh account and returns the session (also used by `seclab start`). */
 export async function provisionLab(cloud: LabCloud, lab: Lab): Promise<LabSession> {
   const session = new LabSession(cloud, cloud.createAccount());
@@ -40,12 +36,21 @@ export async function provisionLab(cloud: LabCloud, lab: Lab): Promise<LabSessio
   return session;
 }
 
-/** The lab's input to student code, and the environment its process gets. */
-export function studentContext(session: LabSession, lab: Lab): { input: unknown; env: Record<string, string> } {
+/**
+ * The lab's input to student code, and the environment its process gets: administrator credentials
+ * of the account minted for this phase only (`revoke` ends them, so nothing the code leaves running
+ * can act later), and the lab clock.
+ */
+export function studentContext(session: LabSession, lab: Lab): { input: unknown; env: Record<string, string>; revoke: () => void } {
   const cloud = session.cloud;
+  const phase = session.gateway.mintRootCredentials(session.accountId);
   return {
     input: { lab: lab.id, accountId: session.accountId, region: cloud.region, endpoint: cloud.url, now: session.now(), env: session.env },
-    env: { ...cloud.envFor(session.rootCredentials), SECLAB_CLOCK_OFFSET_MS: String(session.gateway.clock.offset()), SECLAB_LAB: lab.id },
+    env: {
+      ...cloud.envFor(phase), SECLAB_CLOCK_OFFSET_MS: String(session.gateway.clock.offset()), SECLAB_LAB: lab.id,
+      ...(session.gateway.clock.file ? { SECLAB_CLOCK_FILE: session.gateway.clock.file } : {}),
+    },
+    revoke: () => session.gateway.credentials.setStatus(phase.accessKeyId, 'Deleted'),
   };
 }
 
@@ -60,12 +65,12 @@ export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions)
   try {
     if (!opts.skipStudentCode && lab.studentSteps.length) {
       ev.phase?.('student code');
-      const { input, env } = studentContext(session, lab);
+      const { input, env, revoke } = studentContext(session, lab);
       const res = await runStudentCode({
         file: path.join(opts.workspace, lab.id, 'solution.ts'),
         exports: lab.studentSteps.map((s) => s.export),
         input, env, timeoutMs: opts.timeoutMs, onOutput: ev.studentOutput,
-      });
+      }).finally(revoke);
       student = res.runs;
       for (const step of lab.studentSteps) {
         if (!(step.export in res.values)) continue;
@@ -110,27 +115,51 @@ export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions)
       ev.scenarioStart?.({ id: s.id, title: s.title, description: s.description, techniques: s.techniques, hidden: !!s.hidden });
       // Steps are reported as they happen (attempt() calls the session's hook).
       session.onAttackStep = (step) => ev.attackStep?.(s.id, step);
+      let state: unknown;
       try {
-        const state = s.prepare ? await s.prepare(session) : undefined;
+        state = s.prepare ? await s.prepare(session) : undefined;
         const steps = await s.inject(session, state);
         result = await s.observe(session, steps, state);
-        await s.revert?.(session, state);
       } catch (e) {
         result = { detected: false, blocked: false, steps: [], evidence: [], feedback: `the scenario could not run: ${(e as Error).message}` };
       }
       session.onAttackStep = undefined;
+      // Undo what the attacker changed, whatever happened, so later scenarios meet the student's controls.
+      await s.revert?.(session, state).catch(() => undefined);
       const intact = !session.businessBroken;
       let points = 0;
       if (intact) points = (result.blocked ? s.points.blocked : 0) + (result.detected ? s.points.detected ?? 0 : 0);
       const g: CheckGrade = {
         id: s.id, title: s.title, kind: 'scenario', passed: points === max, points, maxPoints: max, hidden: !!s.hidden,
-        feedback: intact ? scenarioFeedback(result) : `${scenarioFeedback(result)} — legitimate work is broken, so blocking earns nothing`,
+        feedback: intact ? result.feedback : `${result.feedback} — legitimate work is broken, so blocking earns nothing`,
         detected: result.detected, blocked: result.blocked, businessIntact: intact,
         timeToDetectMs: result.timeToDetectMs ?? null, timeToRespondMs: result.timeToRespondMs ?? null,
         techniques: s.techniques, steps: result.steps,
       };
       scenarios.push(g);
       ev.check?.(g);
+    }
+    // Legitimate work must still succeed after the attacks (and after anything the student's code
+    // left running): a control that breaks it later earns nothing either.
+    ev.phase?.('business checks, after the attacks');
+    for (const c of lab.checks.filter((x) => x.kind === 'business')) {
+      const g = checks.find((x) => x.id === c.id && x.kind === 'business');
+      if (!g?.passed) continue;
+      const out = await c.run(session).catch((e: Error) => ({ passed: false, feedback: `the check could not run: ${e.message}` }));
+      if (out.passed) continue;
+      Object.assign(g, { passed: false, feedback: `after the attacks: ${out.feedback}` });
+      session.businessBroken = true;
+    }
+    if (session.businessBroken) {
+      for (const g of checks) {
+        const def = lab.checks.find((c) => c.id === g.id);
+        if (def?.restrictive && g.points > 0) {
+          Object.assign(g, { passed: false, points: 0, feedback: `${g.feedback} — but legitimate work is broken (see the business checks), so this control earns nothing` });
+        }
+      }
+      for (const g of scenarios) {
+        if (g.businessIntact) Object.assign(g, { passed: false, points: 0, businessIntact: false, feedback: `${g.feedback} — legitimate work is broken, so blocking earns nothing` });
+      }
     }
   } catch (e) {
     const all = [...checks, ...scenarios];

@@ -1,7 +1,7 @@
 // Runs student code in its own process with the lab's credentials only and a timeout. A solution that
 // does not compile, throws or hangs gets a message that points at its file and line; the rest of the
 // grade still runs.
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +73,26 @@ function esmProblem(file: string): string | undefined {
   }
 }
 
+const running = new Set<ChildProcess>();
+let exitHook = false;
+
+/** Stops a student process and everything it spawned (detached children would outlive it). */
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
+function ensureExitHook(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const c of running) killGroup(c);
+  });
+}
+
 export async function runStudentCode(call: StudentCall): Promise<StudentResults> {
   const runs: StudentRun[] = [];
   const values: Record<string, unknown> = {};
@@ -81,6 +101,7 @@ export async function runStudentCode(call: StudentCall): Promise<StudentResults>
     for (const e of call.exports) runs.push({ export: e, ok: false, durationMs: 0, error: `${call.file} does not exist: run \`seclab init\` to create a workspace` });
     return { runs, values, output };
   }
+  ensureExitHook();
   const moduleProblem = esmProblem(call.file);
   if (moduleProblem) {
     for (const e of call.exports) runs.push({ export: e, ok: false, durationMs: 0, error: moduleProblem });
@@ -97,7 +118,9 @@ export async function runStudentCode(call: StudentCall): Promise<StudentResults>
     NODE_NO_WARNINGS: '1',
     ...call.env,
   };
-  const child = fork(CHILD, [], { cwd: path.dirname(call.file), env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+  // Its own process group, so everything it starts is stopped with it (see killGroup).
+  const child = fork(CHILD, [], { cwd: path.dirname(call.file), env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [], detached: true });
+  running.add(child);
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
       if (!line) continue;
@@ -118,7 +141,7 @@ export async function runStudentCode(call: StudentCall): Promise<StudentResults>
       clearTimeout(timer);
       timer = setTimeout(() => {
         const name = current ?? [...pending][0] ?? 'module';
-        child.kill('SIGKILL');
+        killGroup(child);
         runs.push({ export: name, ok: false, durationMs: Date.now() - startedAt, error: `${path.relative(process.cwd(), call.file)}: ${name}() did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped (an endless loop or a promise that never settles?)` });
         pending.delete(name);
       }, timeoutMs);
@@ -141,8 +164,13 @@ export async function runStudentCode(call: StudentCall): Promise<StudentResults>
         if (msg.ok) values[msg.export!] = msg.value;
       }
     });
+    // However often the code says it started a new step, the whole run has one deadline.
+    const deadline = setTimeout(() => killGroup(child), timeoutMs * call.exports.length + 5_000);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(deadline);
+      killGroup(child); // whatever it left running
+      running.delete(child);
       for (const e of pending) {
         runs.push({ export: e, ok: false, durationMs: Date.now() - startedAt, error: `${path.relative(process.cwd(), call.file)}: the process running your code exited (${signal ?? `code ${code}`}) before ${e}() finished${output.length ? `; last output: ${output.slice(-3).join(' | ')}` : ''}` });
       }

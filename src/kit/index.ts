@@ -1,4 +1,8 @@
 // What students' solutions may import as 'seclab/kit': small helpers, nothing that does the lab for them.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { zipSync } from 'fflate';
 import * as OTPAuth from 'otpauth';
 
 /**
@@ -26,5 +30,34 @@ export interface LabInput<Env = Record<string, unknown>> {
 
 /** The lab cloud's clock (it may run ahead of the wall clock when scenarios advance time). */
 export function labNow(): number {
+  const file = process.env['SECLAB_CLOCK_FILE'];
+  if (file) {
+    try {
+      return Date.now() + Number(readFileSync(file, 'utf8'));
+    } catch {
+      // fall back to the offset at start
+    }
+  }
   return Date.now() + Number(process.env['SECLAB_CLOCK_OFFSET_MS'] ?? 0);
+}
+
+/**
+ * A zip of every file under `dir` (a path or a file: URL), paths relative to it, for Lambda's
+ * CreateFunction (`Code: { ZipFile: zipDir(new URL('./responder/', import.meta.url)) }`).
+ * Reproducible: entries sorted, fixed timestamps; node_modules and dotfiles are left out.
+ */
+export function zipDir(dir: string | URL): Uint8Array {
+  const root = typeof dir === 'string' ? dir : fileURLToPath(dir);
+  const files: Record<string, [Uint8Array, { mtime: Date }]> = {};
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      if (name.startsWith('.') || name === 'node_modules') continue;
+      const p = path.join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else files[path.relative(root, p).split(path.sep).join('/')] = [readFileSync(p), { mtime: new Date('1980-01-01T00:00:00Z') }];
+    }
+  };
+  walk(root);
+  if (!Object.keys(files).length) throw new Error(`zipDir: ${root} holds no files`);
+  return zipSync(files, { level: 6 });
 }

@@ -234,7 +234,10 @@ describe('gateway: CloudTrail', () => {
   it('stamps events with the lab clock, which control endpoints can advance', async () => {
     const { c, rootCreds } = await setup();
     const before = await (await fetch(`${c.url}/_seclab/clock`)).json() as { now: string };
-    const after = await (await fetch(`${c.url}/_seclab/clock`, { method: 'POST', body: JSON.stringify({ advanceSeconds: 3600 }) })).json() as { now: string };
+    expect((await fetch(`${c.url}/_seclab/clock`, { method: 'POST', body: JSON.stringify({ advanceSeconds: 3600 }) })).status).toBe(403);
+    const token = { 'x-seclab-control-token': c.gateway.controlToken };
+    expect((await fetch(`${c.url}/_seclab/clock`, { method: 'POST', headers: token, body: JSON.stringify({ advanceSeconds: 1e13 }) })).status).toBe(400);
+    const after = await (await fetch(`${c.url}/_seclab/clock`, { method: 'POST', headers: token, body: JSON.stringify({ advanceSeconds: 3600 }) })).json() as { now: string };
     expect(Date.parse(after.now) - Date.parse(before.now)).toBeGreaterThanOrEqual(3600_000);
     await c.client(IAMClient, { credentials: rootCreds }).send(new ListUsersCommand({}));
     const ev = (await c.client(CloudTrailClient, { credentials: rootCreds }).send(new LookupEventsCommand({ MaxResults: 1 }))).Events![0]!;

@@ -78,7 +78,9 @@ describe('SNS', () => {
     await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'sms', Endpoint: '+15555550100' }));
     await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'lambda', Endpoint: `arn:aws:lambda:us-east-1:${root.accountId}:function:responder` }));
     await sns.send(new PublishCommand({ TopicArn: topic, Subject: 'ALARM', Message: 'rejected SSH burst' }));
-    const res = await (await fetch(`${c.url}/_seclab/outbox?account=${root.accountId}`)).json() as { deliveries: { protocol: string; endpoint: string; message: string; subject?: string }[] };
+    const denied = await fetch(`${c.url}/_seclab/outbox?account=${root.accountId}`);
+    expect(denied.status).toBe(403);
+    const res = await (await fetch(`${c.url}/_seclab/outbox?account=${root.accountId}`, { headers: { 'x-seclab-control-token': c.gateway.controlToken } })).json() as { deliveries: { protocol: string; endpoint: string; message: string; subject?: string }[] };
     expect(res.deliveries.map((d) => [d.protocol, d.endpoint, d.message])).toEqual([
       ['email', 'soc@example.com', 'rejected SSH burst'],
       ['sms', '+15555550100', 'rejected SSH burst'],

@@ -151,6 +151,7 @@ export class Gateway {
     }
     this.upstream.close();
     this.dataplane.close();
+    this.lambda.stopAll();
   }
 
   /**
@@ -185,6 +186,7 @@ export class Gateway {
   createAccount(accountId?: string): RootCredentials {
     let id = accountId;
     if (id && !/^\d{12}$/.test(id)) throw new Error(`an account id has 12 digits; got ${id}`);
+    if (id && this.accounts.has(id)) throw new Error(`account ${id} already exists`);
     while (!id || this.accounts.has(id)) {
       id = String(100000000000 + Math.floor(Math.random() * 899999999999));
     }
@@ -194,6 +196,15 @@ export class Gateway {
       arn: `arn:aws:iam::${id}:root`, status: 'Active',
     });
     return { accountId: id, accessKeyId: cred.accessKeyId, secretAccessKey: cred.secret };
+  }
+
+  /** Another set of root credentials for an account (one per student phase, revoked after it). */
+  mintRootCredentials(accountId: string): { accessKeyId: string; secretAccessKey: string } {
+    const cred = this.credentials.add({
+      accessKeyId: newAccessKeyId('AKIA'), secret: newSecret(), account: accountId, kind: 'root',
+      arn: `arn:aws:iam::${accountId}:root`, status: 'Active',
+    });
+    return { accessKeyId: cred.accessKeyId, secretAccessKey: cred.secret };
   }
 
   /** Forgets an account's credentials, devices and events (its resources stay in the emulator until reset). */
@@ -545,16 +556,18 @@ export class Gateway {
       return send(400, { error: 'the body must be JSON' });
     }
     const path = url.pathname;
-    if (path === '/_seclab/health') return send(200, { ok: !this.upstream.deathMessage, target: this.upstream.url, error: this.upstream.deathMessage });
+    // Open to anyone on the machine: whether the lab cloud is up, and what time it is. Everything
+    // else needs the control token (held by seclab, printed by `cloud up`, never given to students'
+    // code): it moves time, makes accounts, reads other accounts' deliveries and MFA codes.
+    if (path === '/_seclab/health') return send(200, { ok: !this.upstream.deathMessage, error: this.upstream.deathMessage });
+    if (path === '/_seclab/clock' && req.method !== 'POST') return send(200, { now: this.clock.now().toISOString(), offsetMs: this.clock.offset() });
+    if (req.headers['x-seclab-control-token'] !== this.controlToken) {
+      return send(403, { error: `${path} needs the header x-seclab-control-token (printed by \`seclab cloud up\`)` });
+    }
     if (path === '/_seclab/clock') {
-      if (req.method === 'POST') {
-        const seconds = Number(input['advanceSeconds'] ?? 0);
-        try {
-          await this.clock.advance(seconds * 1000);
-        } catch (e) {
-          return send(400, { error: (e as Error).message });
-        }
-      }
+      const seconds = Number(input['advanceSeconds'] ?? 0);
+      if (!Number.isFinite(seconds) || seconds < 0 || seconds > 366 * 86400) return send(400, { error: 'advanceSeconds must be a number of seconds between 0 and 31622400 (a year)' });
+      await this.clock.advance(seconds * 1000);
       return send(200, { now: this.clock.now().toISOString(), offsetMs: this.clock.offset() });
     }
     if (path === '/_seclab/accounts' && req.method === 'POST') {
@@ -570,7 +583,6 @@ export class Gateway {
       return send(200, { deliveries: this.outbox.list(account, { protocol: url.searchParams.get('protocol') ?? undefined, endpoint: url.searchParams.get('endpoint') ?? undefined }) });
     }
     if (path === '/_seclab/mfa-code') {
-      if (req.headers['x-seclab-control-token'] !== this.controlToken) return send(403, { error: 'a control token is required for MFA codes' });
       try {
         return send(200, { code: this.mfaCode(url.searchParams.get('account') ?? '', url.searchParams.get('serial') ?? '') });
       } catch (e) {

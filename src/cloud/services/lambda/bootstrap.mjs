@@ -25,25 +25,31 @@ function describe(err) {
   return { errorType: 'Error', errorMessage: String(err), trace: [] };
 }
 
-process.on('message', async ({ codeDir, handler, event, context }) => {
-  const dot = handler.lastIndexOf('.');
-  const modulePath = handler.slice(0, dot);
-  const exportName = handler.slice(dot + 1);
-  const file = ['.mjs', '.js', '.cjs'].map((ext) => path.join(codeDir, modulePath + ext)).find((f) => existsSync(f));
-  if (!file) {
-    process.send({ ok: false, error: { errorType: 'Runtime.ImportModuleError', errorMessage: `Error: Cannot find module '${modulePath}'`, trace: [] } }, () => process.exit(0));
-    return;
-  }
-  let fn;
+// Init phase (as Lambda's): load the handler module before reporting ready, so its imports do not
+// count against the invocation's timeout. Then one invocation per process.
+const codeDir = process.env.SECLAB_LAMBDA_CODE_DIR;
+const handler = process.env._HANDLER ?? 'index.handler';
+const dot = handler.lastIndexOf('.');
+const modulePath = handler.slice(0, dot);
+const exportName = handler.slice(dot + 1);
+let fn;
+let initError;
+const file = ['.mjs', '.js', '.cjs'].map((ext) => path.join(codeDir, modulePath + ext)).find((f) => existsSync(f));
+if (!file) {
+  initError = { errorType: 'Runtime.ImportModuleError', errorMessage: `Error: Cannot find module '${modulePath}'`, trace: [] };
+} else {
   try {
     const mod = await import(pathToFileURL(file).href);
     fn = mod[exportName] ?? mod.default?.[exportName];
+    if (typeof fn !== 'function') initError = { errorType: 'Runtime.HandlerNotFound', errorMessage: `${modulePath}.${exportName} is undefined or not exported`, trace: [] };
   } catch (e) {
-    process.send({ ok: false, error: { ...describe(e), errorType: 'Runtime.ImportModuleError' } }, () => process.exit(0));
-    return;
+    initError = { ...describe(e), errorType: 'Runtime.ImportModuleError' };
   }
-  if (typeof fn !== 'function') {
-    process.send({ ok: false, error: { errorType: 'Runtime.HandlerNotFound', errorMessage: `${modulePath}.${exportName} is undefined or not exported`, trace: [] } }, () => process.exit(0));
+}
+
+process.on('message', async ({ event, context }) => {
+  if (initError) {
+    process.send({ ok: false, error: initError }, () => process.exit(0));
     return;
   }
   const ctx = { ...context, getRemainingTimeInMillis: () => Math.max(0, context.deadline - Date.now()), callbackWaitsForEmptyEventLoop: true };

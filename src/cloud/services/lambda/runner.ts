@@ -2,7 +2,7 @@
 // a child process with the function's environment, timeout and memory setting, and credentials of its
 // execution role, so the gateway enforces the function's own permissions. Logs go to
 // /aws/lambda/<name> in CloudWatch Logs, in the runtime's format.
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -38,6 +38,7 @@ export class LambdaRunner {
   /** Deployment packages seen in CreateFunction/UpdateFunctionCode, by function ARN. */
   private code = new Map<string, Buffer>();
   private pending = new Set<Promise<unknown>>();
+  private children = new Set<ChildProcess>();
   /** Every invocation, for graders and tests (account, function, event, result). */
   readonly invocations: { account: string; functionName: string; event: unknown; result: InvokeResult; at: number }[] = [];
 
@@ -119,25 +120,41 @@ export class LambdaRunner {
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST', AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${cfg.FunctionName}`,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NODE_NO_WARNINGS: '1',
       AWS_CONFIG_FILE: '/nonexistent/seclab-config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/seclab-credentials',
+      SECLAB_LAMBDA_CODE_DIR: codeDir, _HANDLER: cfg.Handler ?? 'index.handler', LAMBDA_TASK_ROOT: codeDir,
       ...(creds ? { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secret, AWS_SESSION_TOKEN: creds.sessionToken! } : {}),
     };
     const child = fork(BOOTSTRAP, [], {
-      cwd: codeDir, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      cwd: codeDir, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true,
       execArgv: [`--max-old-space-size=${Math.max(64, cfg.MemorySize ?? 128)}`],
     });
+    this.children.add(child);
+    const kill = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
     const collect = (level: string) => (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(`${this.gateway.clock.now().toISOString()}\t${requestId}\t${level}\t${line}`);
     };
     child.stdout?.on('data', collect('INFO'));
     child.stderr?.on('data', collect('ERROR'));
     const outcome = await new Promise<{ ok: boolean; value?: unknown; error?: unknown; timedOut?: boolean }>((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve({ ok: false, timedOut: true });
-      }, timeoutMs);
+      // The function's timeout runs from the handler call, not from the process start (cold start);
+      // a runtime that never becomes ready is stopped after a generous bound.
+      let timer = setTimeout(() => {
+        kill();
+        resolve({ ok: false, error: { errorType: 'Runtime.Unavailable', errorMessage: 'the Node.js runtime did not start within 30 s' } });
+      }, 30_000);
       child.on('message', (m: { ready?: boolean; ok?: boolean; value?: unknown; error?: unknown }) => {
         if (m.ready) {
-          child.send({ codeDir, handler: cfg.Handler ?? 'index.handler', event, context: { functionName: cfg.FunctionName, functionVersion: '$LATEST', invokedFunctionArn: cfg.FunctionArn, memoryLimitInMB: String(cfg.MemorySize ?? 128), awsRequestId: requestId, logGroupName: `/aws/lambda/${cfg.FunctionName}`, deadline: Date.now() + timeoutMs } });
+          clearTimeout(timer);
+          timer = setTimeout(() => {
+            kill();
+            resolve({ ok: false, timedOut: true });
+          }, timeoutMs);
+          child.send({ event, context: { functionName: cfg.FunctionName, functionVersion: '$LATEST', invokedFunctionArn: cfg.FunctionArn, memoryLimitInMB: String(cfg.MemorySize ?? 128), awsRequestId: requestId, logGroupName: `/aws/lambda/${cfg.FunctionName}`, deadline: Date.now() + timeoutMs } });
         } else {
           clearTimeout(timer);
           resolve({ ok: !!m.ok, value: m.value, error: m.error });
@@ -145,6 +162,8 @@ export class LambdaRunner {
       });
       child.on('exit', (code, signal) => {
         clearTimeout(timer);
+        kill();
+        this.children.delete(child);
         resolve({ ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${signal ?? `exit status ${code}`}` } });
       });
     });
@@ -159,6 +178,18 @@ export class LambdaRunner {
   invokeAsync(account: string, region: string, functionName: string, event: unknown): void {
     const p = this.invoke(account, region, functionName, event).catch(() => undefined).finally(() => this.pending.delete(p));
     this.pending.add(p);
+  }
+
+  /** Stops every running function (the lab cloud is shutting down). */
+  stopAll(): void {
+    for (const c of this.children) {
+      try {
+        if (c.pid) process.kill(-c.pid, 'SIGKILL');
+      } catch {
+        c.kill('SIGKILL');
+      }
+    }
+    this.children.clear();
   }
 
   async settle(): Promise<void> {
