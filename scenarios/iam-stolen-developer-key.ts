@@ -1,12 +1,12 @@
 // A developer's access key is stolen (malware on the laptop); the attacker has no MFA device.
-import { IAMClient, ListUsersCommand, CreateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { IAMClient, ListUsersCommand, CreateAccessKeyCommand, DeleteAccessKeyCommand } from '@aws-sdk/client-iam';
 import { S3Client, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Scenario } from '../src/engine/types.ts';
 import type { LabSession } from '../src/engine/session.ts';
 import { attempt, judgeByRefusals } from './lib/attack.ts';
 import { ADMIN, randomRogueIp, SHARED_USER, type IamLabEnv } from '../labs/iam/company.ts';
 
-interface State { ip: string; victim: string; creds: { accessKeyId: string; secretAccessKey: string } }
+interface State { ip: string; victim: string; creds: { accessKeyId: string; secretAccessKey: string }; adminKeysBefore: string[] }
 
 export const stolenDeveloperKey: Scenario = {
   id: 'stolen-developer-key',
@@ -20,7 +20,10 @@ export const stolenDeveloperKey: Scenario = {
     const own = session.keysOf('ben')[0];
     const key = own ?? session.keysOf(SHARED_USER)[0];
     if (!key) throw new Error('no key for ben to steal: ben has no access key and the shared key is gone');
-    return { ip: randomRogueIp(), victim: own ? 'ben' : SHARED_USER, creds: { accessKeyId: key.accessKeyId, secretAccessKey: key.secret } };
+    return {
+      ip: randomRogueIp(), victim: own ? 'ben' : SHARED_USER, creds: { accessKeyId: key.accessKeyId, secretAccessKey: key.secret },
+      adminKeysBefore: session.keysOf(ADMIN).map((k) => k.accessKeyId),
+    };
   },
   async inject(session, state) {
     const { ip, creds } = state as State;
@@ -38,10 +41,11 @@ export const stolenDeveloperKey: Scenario = {
     const s = state as State;
     return judgeByRefusals(session, steps, s.ip, `stolen key of ${s.victim}`);
   },
-  async revert(session) {
-    // Keys the attacker managed to create would let later scenarios in; delete them.
-    for (const c of session.keysOf(ADMIN).slice(1)) {
-      await session.client(IAMClient).send(new (await import('@aws-sdk/client-iam')).DeleteAccessKeyCommand({ UserName: ADMIN, AccessKeyId: c.accessKeyId })).catch(() => undefined);
+  async revert(session, state) {
+    // Keys the attacker managed to create would let later scenarios in; delete those only.
+    const before = new Set((state as State).adminKeysBefore);
+    for (const c of session.keysOf(ADMIN).filter((k) => !before.has(k.accessKeyId))) {
+      await session.client(IAMClient).send(new DeleteAccessKeyCommand({ UserName: ADMIN, AccessKeyId: c.accessKeyId })).catch(() => undefined);
     }
   },
 };

@@ -5,14 +5,14 @@ import { STSClient, GetSessionTokenCommand } from '@aws-sdk/client-sts';
 import type { Scenario } from '../src/engine/types.ts';
 import type { LabSession } from '../src/engine/session.ts';
 import { attempt, judgeByRefusals } from './lib/attack.ts';
-import { ADMIN, randomRogueIp, type IamLabEnv } from '../labs/iam/company.ts';
+import { ADMIN, person, type IamLabEnv } from '../labs/iam/company.ts';
 
 interface State { ip: string; creds: { accessKeyId: string; secretAccessKey: string }; serial: string }
 
 export const wrongMfa: Scenario = {
   id: 'wrong-mfa',
   title: 'A session with a wrong MFA code, then the bare key',
-  description: "With alice's phished access key but not her device, the attacker guesses an MFA code, then tries the key without MFA.",
+  description: "Malware on alice's laptop has her access key but not her MFA device: it guesses an MFA code, then tries the key without MFA, from her office address.",
   techniques: ['T1078.004', 'T1621', 'T1136.003'],
   detections: ['Sigma: AWS STS GetSessionToken Misuse', 'CloudTrail: errorCode AccessDenied on GetSessionToken'],
   points: { blocked: 10 },
@@ -20,7 +20,9 @@ export const wrongMfa: Scenario = {
     const key = session.keysOf(ADMIN)[0];
     if (!key) throw new Error('alice has no active access key to phish');
     const serial = session.mfaDevicesOf(ADMIN)[0] ?? `arn:aws:iam::${session.accountId}:mfa/${ADMIN}`;
-    return { ip: randomRogueIp(), creds: { accessKeyId: key.accessKeyId, secretAccessKey: key.secret }, serial };
+    // Malware on alice's laptop: the calls come from her office address, so only MFA can stop them.
+    const ip = person(session.env as unknown as IamLabEnv, ADMIN).officeIp;
+    return { ip, creds: { accessKeyId: key.accessKeyId, secretAccessKey: key.secret }, serial };
   },
   async inject(session, state) {
     const { ip, creds, serial } = state as State;

@@ -40,9 +40,15 @@ export function person(env: IamLabEnv, name: string) {
   return p;
 }
 
-/** A random address outside the office, from the documentation ranges (RFC 5737) and a few others. */
+/**
+ * A random public IPv4 address outside the office: any /8 that is not private, loopback, multicast,
+ * reserved or a documentation range, so nobody can list the candidates.
+ */
 export function randomRogueIp(): string {
-  const prefixes = ['198.51.100', '192.0.2', '185.220.101', '45.155.205', '91.240.118'];
-  const p = prefixes[Math.floor(Math.random() * prefixes.length)]!;
-  return `${p}.${2 + Math.floor(Math.random() * 250)}`;
+  const excluded = new Set([0, 10, 100, 127, 169, 172, 192, 198, 203, 224]);
+  let first: number;
+  do first = 1 + Math.floor(Math.random() * 222);
+  while (excluded.has(first));
+  const b = () => Math.floor(Math.random() * 256);
+  return `${first}.${b()}.${b()}.${1 + Math.floor(Math.random() * 254)}`;
 }

@@ -103,5 +103,6 @@ export async function snapshotIam(session: LabSession): Promise<Record<string, u
       if (p.source.includes('managed policy')) wildcardPolicies.add(`arn:aws:iam::aws:policy/${name}`).add(`arn:aws:iam::${session.accountId}:policy/${name}`);
     }
   }
-  return { usersWithoutMfa: withoutMfa.sort(), rogueIp, wildcardPolicies: [...wildcardPolicies], deniedFromRogue, sharedUser: SHARED_USER, sharedKeyId: session.keysOf(SHARED_USER)[0]?.accessKeyId };
+  const refusedIps = [...new Set(session.events().filter((e) => e.errorCode).map((e) => e.sourceIPAddress))];
+  return { usersWithoutMfa: withoutMfa.sort(), rogueIp, refusedIps, wildcardPolicies: [...wildcardPolicies], deniedFromRogue, sharedUser: SHARED_USER, sharedKeyId: session.keysOf(SHARED_USER)[0]?.accessKeyId };
 }

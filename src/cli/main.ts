@@ -121,6 +121,28 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
     .description('run the lab cloud in the foreground: one account, its endpoint, export lines and control endpoints; Ctrl-C stops it')
     .action((_o, cmd: Command) => run(async (ui) => (await import('./cloud.ts')).cmdCloudUp(ui, optsOf(cmd)), !!optsOf(cmd).json));
 
+  const siem = program.command('siem').description('the SIEM: scan log files offline with Sigma rules, or run your workspace\'s siem/siem.yml against the lab cloud');
+  addJson(siem.command('scan'))
+    .argument('<paths...>', 'CloudTrail files (Records JSON, JSON array or lines, gzipped trail files) and VPC flow-log files, or folders of them')
+    .option('--rules <pack>', 'a folder of Sigma rules or a rule file (default: the bundled pack)')
+    .option('-f, --format <format>', 'text (default) or json')
+    .description('evaluate log files offline and print the alerts with the events that matched')
+    .action((paths: string[], _o, cmd: Command) => run(async (ui) => (await import('./siem.ts')).cmdSiemScan(ui, paths, optsOf(cmd)), !!optsOf(cmd).json || optsOf(cmd)['format'] === 'json'));
+  for (const [name, what] of [
+    ['alerts', 'read what is new in the sources of siem/siem.yml (running lab cloud), notify, and list every alert'],
+    ['sources', 'read what is new, then show what each source and channel of siem/siem.yml has done (exit 1 when one fails)'],
+    ['rules', 'the rules siem/siem.yml loads, with their ATT&CK tags and authors (no lab cloud needed; exit 1 on rule errors)'],
+  ] as const) {
+    addJson(addWorkspace(siem.command(name)))
+      .option('--config <file>', 'another SIEM configuration file (default: <workspace>/siem/siem.yml)')
+      .description(what)
+      .action((_o, cmd: Command) => run(async (ui) => {
+        const m = await import('./siem.ts');
+        const fn = name === 'alerts' ? m.cmdSiemAlerts : name === 'sources' ? m.cmdSiemSources : m.cmdSiemRules;
+        return fn(ui, optsOf(cmd));
+      }, !!optsOf(cmd).json));
+  }
+
   addJson(program.command('doctor'))
     .description('is this machine ready (Node, Python, moto, Docker, ports)? what to install otherwise')
     .action((_o, cmd: Command) => run(async (ui) => (await import('./cloud.ts')).cmdDoctor(ui), !!optsOf(cmd).json));

@@ -90,7 +90,9 @@ export class LabSession {
       arn: user?.Arn ?? `arn:aws:iam::${this.accountId}:user/${userName}`, status: 'Active',
       ...(opts.mfa === undefined ? {} : { mfaAuthenticated: opts.mfa, issuedAt: this.gateway.clock.now(), mfaAuthTime: this.gateway.clock.now() }),
     };
-    const context = this.gateway.contextOf(cred, opts.sourceIp ?? '203.0.113.10', 'seclab-grader', { service: action.split(':')[0]!, eventSource: '', operation: '', protocol: 'query', region: this.cloud.region, params: {} });
+    // The context of a real request by that person (address, SDK user agent): a probe must not be
+    // told apart from real use by a policy.
+    const context = this.gateway.contextOf(cred, opts.sourceIp ?? '203.0.113.10', 'aws-sdk-js/3.1169.0 ua/2.1 os/linux#6.1 lang/js md/nodejs#20.20.2 api/s3#3.1175.0 m/E', { service: action.split(':')[0]!, eventSource: '', operation: '', protocol: 'query', region: this.cloud.region, params: {} });
     return this.gateway.decide(cred, action, resource, context);
   }
 

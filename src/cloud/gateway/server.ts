@@ -402,7 +402,8 @@ export class Gateway {
     if (resource.startsWith('arn:aws:s3:::')) {
       const bucket = resource.slice('arn:aws:s3:::'.length).split('/')[0]!;
       if (!bucket || bucket === '*') return undefined;
-      const doc = await this.policies.bucketPolicy(account, bucket).catch(() => undefined);
+      // A policy that cannot be read fails the call (closed), rather than being ignored (open).
+      const doc = await this.policies.bucketPolicy(account, bucket);
       return doc ? { source: `bucket policy of ${bucket}`, document: doc, account } : undefined;
     }
     const sns = /^arn:aws:sns:([^:]+):(\d{12}):([^:]+)$/.exec(resource);

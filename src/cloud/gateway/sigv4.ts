@@ -73,7 +73,7 @@ const V2_SUBRESOURCES = new Set(['acl', 'cors', 'delete', 'lifecycle', 'location
 /** S3 SigV2 query authentication: HMAC-SHA1 over method, MD5, type, Expires, amz headers, resource. */
 function verifyV2(req: SignedRequest, auth: ParsedAuth, secret: string, now: number): VerifyResult {
   const expires = auth.expiresSeconds ?? 0;
-  if (now > expires * 1000) return { ok: false, code: 'RequestExpired', message: 'Request has expired' };
+  if (!Number.isInteger(expires) || now > expires * 1000) return { ok: false, code: 'RequestExpired', message: 'Request has expired' };
   const amz = Object.keys(req.headers).filter((h) => h.startsWith('x-amz-')).sort().map((h) => `${h}:${req.headers[h]!.trim()}\n`).join('');
   const sub = [...req.query.keys()].filter((k) => V2_SUBRESOURCES.has(k)).sort()
     .map((k) => (req.query.get(k) ? `${k}=${req.query.get(k)}` : k));
@@ -141,8 +141,20 @@ export async function verifySignature(req: SignedRequest, auth: ParsedAuth, secr
   if (auth.version === 2) return verifyV2(req, auth, secret, now);
   const signedAt = parseAmzDate(auth.amzDate);
   if (!signedAt) return { ok: false, code: 'IncompleteSignature', message: 'Authorization header requires existence of either a \'X-Amz-Date\' or a \'Date\' header.' };
+  if (!auth.signedHeaders.includes('host')) {
+    return { ok: false, code: 'SignatureDoesNotMatch', message: "'Host' must be a 'SignedHeader' in the AWS Authorization." };
+  }
+  const declared = req.headers['x-amz-content-sha256'];
+  if (auth.service !== 's3' && declared !== undefined && !/^[0-9a-f]{64}$/.test(declared)) {
+    // Only S3 accepts an unsigned or streamed payload; elsewhere the body must be covered.
+    return { ok: false, code: 'SignatureDoesNotMatch', message: 'The request body must be signed.' };
+  }
   if (auth.presigned) {
-    if (now > signedAt.getTime() + (auth.expiresSeconds ?? 900) * 1000) {
+    const expires = auth.expiresSeconds ?? 900;
+    if (!Number.isInteger(expires) || expires < 1 || expires > 604_800) {
+      return { ok: false, code: 'SignatureDoesNotMatch', message: 'X-Amz-Expires must be between 1 and 604800 seconds' };
+    }
+    if (now > signedAt.getTime() + expires * 1000) {
       return { ok: false, code: 'RequestExpired', message: 'Request has expired' };
     }
   } else if (Math.abs(now - signedAt.getTime()) > MAX_SKEW_MS) {

@@ -198,7 +198,6 @@ export class CloudTrailDelivery {
       if (global && trail.IncludeGlobalServiceEvents === false) return false;
       return (inRegion || (global && trail.HomeRegion === 'us-east-1')) && CloudTrailDelivery.selected(record, selectors);
     });
-    t.cursor = end;
     const byRegion = new Map<string, CloudTrailRecord[]>();
     for (const { record } of batch) {
       const list = byRegion.get(record.awsRegion) ?? [];
@@ -229,6 +228,8 @@ export class CloudTrailDelivery {
           records.map((r) => ({ timestamp: Date.parse(r.eventTime), message: JSON.stringify(r) })));
       }
     }
+    // Only now is the batch delivered (a failed put above throws, and the records are tried again).
+    t.cursor = end;
     if (byRegion.size) t.lastDelivery = { time: now, ok: !error, ...(error ? { error } : {}) };
     if (trail.LogFileValidationEnabled && trail.S3BucketName && t.digestStart !== undefined && now - t.digestStart >= HOUR) {
       await this.writeDigests(t, trail, now);

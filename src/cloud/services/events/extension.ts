@@ -24,6 +24,11 @@ export const eventsExtension: ServiceExtension = {
         results.push({ ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' });
         continue;
       }
+      if (e.Source?.startsWith('aws.')) {
+        // Sources of AWS services are reserved: a client cannot forge their events.
+        results.push({ ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' });
+        continue;
+      }
       if (!e.Source || !e.DetailType) {
         results.push({ ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameters Source and DetailType are required.' });
         continue;

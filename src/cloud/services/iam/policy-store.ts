@@ -66,8 +66,9 @@ export class PolicyStore {
     return p;
   }
 
-  invalidateKey(account: string, keyId: string): void {
-    for (const k of this.keyPolicies.keys()) if (k.startsWith(`${account}|`) && k.endsWith(keyId)) this.keyPolicies.delete(k);
+  /** keyId may be an id, a key ARN or an alias: any change to a key policy drops the account's cache. */
+  invalidateKey(account: string, _keyId: string): void {
+    for (const k of this.keyPolicies.keys()) if (k.startsWith(`${account}|`)) this.keyPolicies.delete(k);
   }
 
   dropAccount(account: string): void {

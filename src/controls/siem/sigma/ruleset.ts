@@ -104,6 +104,8 @@ export interface RuleSet {
 export interface LoadOptions {
   /** Rule ids (or names) to disable, with the reason; merged with the `disabled` lists of pack.json files. */
   readonly disabled?: ReadonlyMap<string, string>;
+  /** Rules kept outside files (e.g. inline in a SIEM configuration), loaded with the files so they may reference each other. */
+  readonly texts?: ReadonlyArray<{ readonly name: string; readonly text: string }>;
 }
 
 interface PackManifest {
@@ -172,6 +174,15 @@ export function loadRuleSet(paths: string | readonly string[], options: LoadOpti
     }
     const root = statSync(abs).isDirectory() ? abs : resolve(abs, '..');
     loadPath(abs, root, out, undefined);
+  }
+  for (const { name, text } of options.texts ?? []) {
+    out.files.push(name);
+    try {
+      for (const doc of parseSigmaFile(text, name)) out.docs.push({ doc, label: name });
+    } catch (e) {
+      if (e instanceof SigmaRuleError) out.errors.push(e);
+      else out.errors.push(new SigmaRuleError(name, '', (e as Error).message));
+    }
   }
   return compileRuleSet(out.docs, out.errors, out.files, out.disabled);
 }

@@ -1,0 +1,95 @@
+// Exfiltration from a compromised application server: hundreds of megabytes a minute over HTTPS to a
+// host the attacker controls. Blocked when the transfers are refused and the instance is isolated
+// (or stopped, or terminated): a compromised host must not keep talking to the internet.
+import type { Scenario } from '../src/engine/types.ts';
+import type { LabSession } from '../src/engine/session.ts';
+import { PROTO, Rng, ephemeralPort, type Flow } from '../src/cloud/services/ec2/dataplane/index.ts';
+import { randomRogueIp } from '../labs/network/company.ts';
+import {
+  attackMinute, blockedFrom, describeRefusals, detection, emptyTally, firstResponse, labEnv, minuteStep, probe, quietPeriod, refusedCount,
+  type AttackMinute, type BusinessTally,
+} from './lib/network.ts';
+
+const ATTACK_MINUTES = 6;
+const QUIET_MINUTES = 6;
+const CONNECTIONS_PER_MINUTE = 4;
+const BYTES_PER_CONNECTION = 120_000_000;
+
+interface State { ip: string; victim: { name: string; id: string; privateIp: string }; start: number; minutes: AttackMinute[]; business: BusinessTally }
+
+export const exfiltrationScenario: Scenario = {
+  id: 'exfiltration',
+  title: 'Exfiltration from an application server to a rogue host',
+  description: 'Malware on one of the application servers uploads the customer database to a host on the internet, about half a gigabyte a minute.',
+  techniques: ['T1041', 'T1048.002', 'T1567'],
+  detections: ['GuardDuty: Trojan:EC2/DropPoint', 'Flow logs: large outbound byte counts from one instance to one outside address'],
+  points: { detected: 8, blocked: 8 },
+  async prepare(session: LabSession): Promise<State> {
+    const env = labEnv(session);
+    const ip = randomRogueIp(Object.values(session.hidden).filter((v): v is string => typeof v === 'string'));
+    const apps = env.instances.filter((i) => i.tier === 'app');
+    const victim = apps[Math.floor(Math.random() * apps.length)]!;
+    session.hidden['exfiltrationIp'] = ip;
+    session.hidden['exfiltrationInstance'] = victim.id;
+    return { ip, victim: { name: victim.name, id: victim.id, privateIp: victim.privateIp }, start: 0, minutes: [], business: emptyTally() };
+  },
+  async inject(session, state) {
+    const st = state as State;
+    await quietPeriod(session, QUIET_MINUTES, st.business);
+    st.start = session.now();
+    const steps = [];
+    for (let i = 0; i < ATTACK_MINUTES; i++) {
+      const m = await attackMinute(session, (from, to) => {
+        const rng = new Rng(`${st.ip}:${from}`);
+        return Array.from({ length: CONNECTIONS_PER_MINUTE }, (_, k): Flow => {
+          const bytes = Math.round(BYTES_PER_CONNECTION * (0.8 + rng.next() * 0.4));
+          const packets = Math.ceil(bytes / 1448);
+          const start = from + k * 2000 + rng.int(0, 1500);
+          return {
+            srcaddr: st.victim.privateIp, dstaddr: st.ip, srcport: ephemeralPort(rng), dstport: 443, protocol: PROTO.TCP,
+            packets, bytes, response: { packets: Math.ceil(packets / 2), bytes: Math.ceil(packets / 2) * 52 },
+            start, end: to - 1 - rng.int(0, 3000), label: 'attack:exfiltration',
+          };
+        });
+      }, st.business);
+      st.minutes.push(m);
+      steps.push(minuteStep(session, m, i, `uploads from ${st.victim.name}`));
+    }
+    return steps;
+  },
+  async observe(session, steps, state) {
+    const st = state as State;
+    const d = detection(session, st.start);
+    const from = blockedFrom(st.minutes);
+    // Isolated or gone: the instance can reach no other host on the internet either.
+    const now = session.now();
+    const elsewhere = randomRogueIp([st.ip]);
+    const probes = await probe(session, [443, 80].map((port, k): Flow => ({
+      srcaddr: st.victim.privateIp, dstaddr: elsewhere, srcport: 40000 + k, dstport: port, protocol: PROTO.TCP, packets: 10, bytes: 5000, start: now, end: now + 1000,
+    })));
+    const isolated = probes.every((v) => v.action !== 'ACCEPT');
+    const blocked = from !== undefined && isolated;
+    const response = firstResponse(session, st.start);
+    const respondedAt = blocked ? Math.min(st.minutes[from!]!.from, response?.at ?? Infinity) : undefined;
+    const broken = refusedCount(st.business) > 0;
+    if (broken) session.businessBroken = true;
+    const sent = st.minutes.reduce((n, m) => n + m.flows.reduce((b, f, j) => b + (m.verdicts[j]!.action === 'ACCEPT' ? f.bytes : 0), 0), 0);
+    return {
+      detected: d.detected,
+      blocked,
+      ...(d.timeToDetectMs !== undefined ? { timeToDetectMs: d.timeToDetectMs } : {}),
+      ...(respondedAt !== undefined ? { timeToRespondMs: Math.max(0, respondedAt - st.start) } : {}),
+      steps,
+      evidence: [...d.evidence, ...(response ? [`${new Date(response.at).toISOString()} ${response.what}`] : [])],
+      feedback: [
+        d.feedback,
+        blocked
+          ? `blocked: ${st.victim.name} was cut off from minute ${from! + 1} of ${ATTACK_MINUTES}${response ? ` (${response.what})` : ''}, after ${(sent / 1e6).toFixed(0)} MB had left`
+          : from === undefined
+            ? `not blocked: ${st.victim.name} was still uploading in the last minute (${(sent / 1e6).toFixed(0)} MB left in all) — isolate the instance (a security group without rules) or stop it`
+            : `not blocked: the uploads to the attacker's host were refused, but ${st.victim.name} can still reach other hosts on the internet — isolate the compromised instance itself, not only the address it talked to`,
+        ...(broken ? [`legitimate traffic was refused during the attack: ${describeRefusals(st.business)}`] : []),
+      ].join('; '),
+    };
+  },
+};

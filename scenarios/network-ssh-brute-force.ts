@@ -1,0 +1,73 @@
+// SSH brute force against Northwind's public hosts from one rogue address: many short TCP/22
+// conversations. The web server's security group refuses them (rejected SSH in the flow logs); the
+// bastion, open to SSH from anywhere for the contractors, accepts them until someone blocks the address.
+import type { Scenario } from '../src/engine/types.ts';
+import type { LabSession } from '../src/engine/session.ts';
+import { sshBruteForce, type Flow } from '../src/cloud/services/ec2/dataplane/index.ts';
+import { instance, randomRogueIp } from '../labs/network/company.ts';
+import {
+  attackMinute, blockedFrom, describeRefusals, detection, emptyTally, firstResponse, labEnv, minuteStep, quietPeriod, refusedCount,
+  type AttackMinute, type BusinessTally,
+} from './lib/network.ts';
+
+const ATTACK_MINUTES = 6;
+const QUIET_MINUTES = 6;
+const ATTEMPTS_PER_HOST_PER_MINUTE = 24;
+
+interface State { ip: string; targets: string[]; start: number; minutes: AttackMinute[]; business: BusinessTally }
+
+export const sshBruteForceScenario: Scenario = {
+  id: 'ssh-brute-force',
+  title: 'SSH brute force from a rogue address',
+  description: 'An address never seen before tries passwords over SSH against the web server and the bastion, dozens of times a minute, for several minutes.',
+  techniques: ['T1110.001', 'T1021.004', 'T1133'],
+  detections: ['GuardDuty: UnauthorizedAccess:EC2/SSHBruteForce', 'Flow logs: many REJECT records to port 22 from one address'],
+  points: { detected: 8, blocked: 8 },
+  async prepare(session: LabSession): Promise<State> {
+    const env = labEnv(session);
+    const ip = randomRogueIp(Object.values(session.hidden).filter((v): v is string => typeof v === 'string'));
+    session.hidden['sshBruteForceIp'] = ip;
+    const targets = ['web-1', 'bastion'].map((n) => instance(env, n)).map((i) => i.publicIp ?? i.privateIp);
+    return { ip, targets, start: 0, minutes: [], business: emptyTally() };
+  },
+  async inject(session, state) {
+    const st = state as State;
+    await quietPeriod(session, QUIET_MINUTES, st.business);
+    st.start = session.now();
+    const steps = [];
+    for (let i = 0; i < ATTACK_MINUTES; i++) {
+      const m = await attackMinute(session, (from, to) => st.targets.flatMap((target, k): Flow[] => sshBruteForce({
+        attacker: st.ip, target, start: from, attempts: ATTEMPTS_PER_HOST_PER_MINUTE, intervalMs: (to - from) / (ATTEMPTS_PER_HOST_PER_MINUTE + 1), seed: `${st.ip}:${from}:${k}`,
+      }).map((f) => ({ ...f, start: Math.min(f.start, to - 4000), end: Math.min(f.end, to - 1) }))), st.business);
+      st.minutes.push(m);
+      steps.push(minuteStep(session, m, i, 'SSH login attempts'));
+    }
+    return steps;
+  },
+  async observe(session, steps, state) {
+    const st = state as State;
+    const d = detection(session, st.start);
+    const from = blockedFrom(st.minutes);
+    const blocked = from !== undefined;
+    const response = firstResponse(session, st.start);
+    const respondedAt = blocked ? Math.min(st.minutes[from]!.from, response?.at ?? Infinity) : undefined;
+    const broken = refusedCount(st.business) > 0;
+    if (broken) session.businessBroken = true;
+    const bastionAccepted = st.minutes.reduce((n, m) => n + m.verdicts.filter((v, j) => v.action === 'ACCEPT' && m.flows[j]!.dstaddr === st.targets[1]).length, 0);
+    return {
+      detected: d.detected,
+      blocked,
+      ...(d.timeToDetectMs !== undefined ? { timeToDetectMs: d.timeToDetectMs } : {}),
+      ...(respondedAt !== undefined ? { timeToRespondMs: Math.max(0, respondedAt - st.start) } : {}),
+      steps,
+      evidence: [...d.evidence, ...(response ? [`${new Date(response.at).toISOString()} ${response.what}`] : [])],
+      feedback: [
+        d.feedback,
+        blocked
+          ? `blocked: every SSH attempt was refused from minute ${from! + 1} of ${ATTACK_MINUTES}${response ? ` (${response.what})` : ''}; the bastion had let ${bastionAccepted} through before`
+          : `not blocked: the bastion still accepted SSH from the attacker in the last minute (${bastionAccepted} conversations in all) — have the responder add a network ACL deny entry for the address, numbered below the allow rules`,
+        ...(broken ? [`legitimate traffic was refused during the attack: ${describeRefusals(st.business)}`] : []),
+      ].join('; '),
+    };
+  },
+};
