@@ -91,7 +91,8 @@ export const checks: Check[] = [
       if (!r) return noAudit;
       // Every reported entry must be a policy that granted a wildcard action when the audit ran.
       const wildcard = new Set(s.snapshot['wildcardPolicies'] as string[]);
-      const planted = r.overBroadPolicies.some((p) => p === 'dan-full-access' || p === `${ANALYST}/dan-full-access`);
+      const name = s.snapshot['overBroadPolicy'] as string;
+      const planted = r.overBroadPolicies.some((p) => p === name || p === `${ANALYST}/${name}`);
       const bogus = r.overBroadPolicies.filter((p) => !wildcard.has(p));
       if (planted && !bogus.length) return pass('the analyst\'s "Action": "*" policy was flagged');
       if (!planted) return fail('a policy granting "Action": "*" to someone who needs far less was not flagged — read every user\'s inline and attached policies');

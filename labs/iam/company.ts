@@ -15,7 +15,8 @@ export const ADMIN = 'alice';
 export const DEVELOPERS = ['ben', 'chloe'];
 export const ANALYST = 'dan';
 export const SHARED_USER = 'dev-team';
-export const OVERBROAD_POLICY = 'dan-full-access';
+/** Prefix of the analyst's planted policy; a random suffix per run. */
+export const OVERBROAD_POLICY = 'analyst-full-access';
 export const SHARED_POLICY = 'DevTeamAccess';
 
 export function companyEnv(runId: string): IamLabEnv {

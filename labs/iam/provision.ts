@@ -46,8 +46,15 @@ export async function provisionIam(session: LabSession): Promise<IamLabEnv & Rec
 
   // dan: an analyst who reads reports, with everything allowed.
   await iam.send(new CreateUserCommand({ UserName: ANALYST, Tags: [{ Key: 'role', Value: 'analyst' }] }));
-  await iam.send(new PutUserPolicyCommand({ UserName: ANALYST, PolicyName: OVERBROAD_POLICY, PolicyDocument: doc([{ Effect: 'Allow', Action: '*', Resource: '*' }]) }));
+  // Names an audit cannot know in advance: it has to look.
+  const tag = session.runId.slice(0, 4);
+  session.hidden['overBroadPolicy'] = `${OVERBROAD_POLICY}-${tag}`;
+  await iam.send(new PutUserPolicyCommand({ UserName: ANALYST, PolicyName: `${OVERBROAD_POLICY}-${tag}`, PolicyDocument: doc([{ Effect: 'Allow', Action: '*', Resource: '*' }]) }));
   await iam.send(new CreateAccessKeyCommand({ UserName: ANALYST }));
+
+  // A contractor who left last year; nobody removed the user or its key.
+  await iam.send(new CreateUserCommand({ UserName: `contractor-${tag}`, Tags: [{ Key: 'note', Value: 'contract ended' }] }));
+  await iam.send(new CreateAccessKeyCommand({ UserName: `contractor-${tag}` }));
 
   await plantHistory(session, env);
   return { ...env };
@@ -104,5 +111,5 @@ export async function snapshotIam(session: LabSession): Promise<Record<string, u
     }
   }
   const refusedIps = [...new Set(session.events().filter((e) => e.errorCode).map((e) => e.sourceIPAddress))];
-  return { usersWithoutMfa: withoutMfa.sort(), rogueIp, refusedIps, wildcardPolicies: [...wildcardPolicies], deniedFromRogue, sharedUser: SHARED_USER, sharedKeyId: session.keysOf(SHARED_USER)[0]?.accessKeyId };
+  return { usersWithoutMfa: withoutMfa.sort(), rogueIp, refusedIps, overBroadPolicy: session.hidden['overBroadPolicy'], wildcardPolicies: [...wildcardPolicies], deniedFromRogue, sharedUser: SHARED_USER, sharedKeyId: session.keysOf(SHARED_USER)[0]?.accessKeyId };
 }

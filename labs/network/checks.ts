@@ -85,14 +85,15 @@ async function load(s: LabSession): Promise<Inspection> {
     outbound: exfiltration({ source: instance(e, 'app-1').privateIp, destination: rogue, start: W, durationMs: 50_000, connections: 4, totalBytes: 480_000_000 }),
   };
   const run = (flows: Flow[]): Series => {
-    const records = recordsOf(t, flows.map((f) => ({ ...f, end: Math.min(f.end, W + MINUTE - 1) })), e.vpcs.sensitive.id);
+    const records = recordsOf(t, flows, e.vpcs.sensitive.id);
     const merged: Series = new Map();
     for (const [group, format] of groups) for (const [k, v] of applyFilters(filters.get(group) ?? [], records, format)) merged.set(k, v);
     return merged;
   };
-  const series = { ssh: run([...normalMinute, ...attacks.ssh]), unexpected: run([...normalMinute, ...attacks.unexpected]), outbound: run([...normalMinute, ...attacks.outbound]) };
-  const day = await normalFlows(s, W, W + 15 * MINUTE);
-  const normal = run(day.map((f) => f));
+  // The attack minute: its flows kept inside the one-minute window the alarms are judged on.
+  const minute = (flows: Flow[]) => run([...normalMinute, ...flows].map((f) => ({ ...f, start: Math.min(f.start, W + MINUTE - 2000), end: Math.min(f.end, W + MINUTE - 1) })));
+  const series = { ssh: minute(attacks.ssh), unexpected: minute(attacks.unexpected), outbound: minute(attacks.outbound) };
+  const normal = run(await normalFlows(s, W, W + 15 * MINUTE));
 
   // Notifications.
   const sns = s.client(SNSClient);
