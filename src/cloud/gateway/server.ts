@@ -471,11 +471,11 @@ export class Gateway {
         throw new Refusal(accessDeniedStatus(call.service), accessDeniedCode(call.service), message, (requestId) => accessDeniedResponse(call, message, requestId));
       }
     }
-    if (call.service === 'sts' && call.operation === 'AssumeRole') await this.checkTrust(cred, call);
+    if (call.service === 'sts' && call.operation === 'AssumeRole') await this.checkTrust(cred, call, base);
   }
 
   /** AssumeRole also needs the role's trust policy to allow the caller. */
-  private async checkTrust(cred: Credential, call: ApiCall): Promise<void> {
+  private async checkTrust(cred: Credential, call: ApiCall, context: AuthzRequest['context']): Promise<void> {
     const roleArn = String(call.params['RoleArn'] ?? '');
     const roleName = roleArn.split('/').pop() ?? '';
     const details = await this.policies.account(cred.account);
@@ -486,7 +486,8 @@ export class Gateway {
     const { parsePolicyText } = await import('../services/iam/policy-store.ts');
     const trust = parsePolicyText(role.AssumeRolePolicyDocument);
     const d = evaluate(
-      { action: 'sts:AssumeRole', resource: roleArn, principal, context: {} },
+      // The caller's context: trust policies test MFA, source address and sts:ExternalId.
+      { action: 'sts:AssumeRole', resource: roleArn, principal, context: { ...context, ...(call.params['ExternalId'] !== undefined ? { 'sts:ExternalId': String(call.params['ExternalId']) } : {}) } },
       { identity: [{ source: 'identity (checked above)', document: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }], resource: { source: `trust policy of ${roleName}`, document: trust, account: cred.account, mustAllow: true } },
     );
     if (d.decision !== 'Allow') throw deny();

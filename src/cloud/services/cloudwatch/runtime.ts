@@ -55,6 +55,7 @@ export class AlarmRuntime {
 
   private record(account: string, items: AlarmHistoryItem[]): void {
     for (const i of items) this.history.push({ ...i, account });
+    if (this.history.length > 50_000) this.history.splice(0, 5_000);
   }
 
   /** Evaluates every alarm at each minute between its last evaluation and now. */

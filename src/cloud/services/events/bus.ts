@@ -70,6 +70,7 @@ export class EventBus {
         if (t.Input) payload = JSON.parse(t.Input);
         else if (t.InputPath) payload = t.InputPath.replace(/^\$\.?/, '').split('.').filter(Boolean).reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], event);
         this.deliveries.push({ account, rule: rule.Name, target: t.Arn, event });
+        if (this.deliveries.length > 10_000) this.deliveries.splice(0, 1_000);
         await this.deliver(account, region, t.Arn, payload).catch(() => undefined);
       }
     }

@@ -101,6 +101,7 @@ export class LambdaRunner {
       await this.gateway.sinks.putLogEvents(account, region, `/aws/lambda/${cfg.FunctionName}`, stream, logs.map((message, i) => ({ timestamp: now + i, message })))
         .catch(() => undefined);
       this.invocations.push({ account, functionName: cfg.FunctionName, event, result, at: now });
+      if (this.invocations.length > 10_000) this.invocations.splice(0, 1_000);
       return result;
     };
 
