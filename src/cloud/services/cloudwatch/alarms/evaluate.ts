@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { dbl, isoMillis, javaDouble, javaJson, plural, reasonDate, wasWere } from './format.ts';
 import type { MetricStore } from './metric-store.ts';
-import { parsePercentile } from './metric-store.ts';
+import { parsePercentile, statisticValue } from './metric-store.ts';
 import { alarmActions, alarmStateChangeEvent, stateUpdateHistoryItem } from './notifications.ts';
 import type { AlarmAction, AlarmHistoryItem, AlarmTransition, MetricAlarm, StateValue, TreatMissingData } from './types.ts';
 import { BAND_OPERATORS } from './types.ts';
@@ -221,7 +221,7 @@ export function evaluateAlarm(alarm: MetricAlarm, store: MetricStore, now: Date 
     const start = end - i * p;
     const slot: EvaluationSlot = { start: new Date(start) };
     const stats = store.getStatistics(alarm.Namespace, alarm.MetricName, alarm.Dimensions, start, start + p, alarm.Unit);
-    const value = stats ? statisticOf(stats, statistic) : undefined;
+    const value = stats ? statisticValue(stats, statistic) : undefined;
     if (stats && value !== undefined) {
       const bounds = band ? options.band!(slot.start) : undefined;
       if (!band || bounds) {
@@ -262,24 +262,6 @@ export function evaluateAlarm(alarm: MetricAlarm, store: MetricStore, now: Date 
   return { ...applyState(alarm, decision.state, reason, reasonData, at, options), detail };
 }
 
-function statisticOf(stats: NonNullable<ReturnType<MetricStore['getStatistics']>>, statistic: string): number | undefined {
-  switch (statistic) {
-    case 'SampleCount':
-      return stats.SampleCount;
-    case 'Sum':
-      return stats.Sum;
-    case 'Minimum':
-      return stats.Minimum;
-    case 'Maximum':
-      return stats.Maximum;
-    case 'Average':
-      return stats.Average;
-    default: {
-      const pct = parsePercentile(statistic);
-      return pct === undefined ? undefined : stats.percentile(pct);
-    }
-  }
-}
 
 /** EvaluateLowSampleCountPercentile=ignore: "the alarm state does not change during periods with too few data points". */
 function lowSampleCountIgnored(alarm: MetricAlarm, slots: EvaluationSlot[], decision: Decision): boolean {
