@@ -6,7 +6,7 @@ import type { LabSession } from '../src/engine/session.ts';
 import { PROTO, Rng, ephemeralPort, type Flow } from '../src/cloud/services/ec2/dataplane/index.ts';
 import { randomRogueIp } from '../labs/network/company.ts';
 import {
-  attackMinute, blockedFrom, describeRefusals, detection, emptyTally, firstResponse, labEnv, minuteStep, probe, quietPeriod, refusedCount,
+  attackMinute, blockedFrom, describeRefusals, detection, emptyTally, firstResponse, labEnv, lateRecords, minuteStep, probe, quietPeriod, refusedCount,
   type AttackMinute, type BusinessTally,
 } from './lib/network.ts';
 
@@ -59,7 +59,7 @@ export const exfiltrationScenario: Scenario = {
   },
   async observe(session, steps, state) {
     const st = state as State;
-    const d = detection(session, st.start);
+    const d = await detection(session, st.start);
     const from = blockedFrom(st.minutes);
     // Isolated or gone: the instance can reach no other host on the internet either.
     const now = session.now();
@@ -72,6 +72,7 @@ export const exfiltrationScenario: Scenario = {
     const response = firstResponse(session, st.start);
     const respondedAt = blocked ? Math.min(st.minutes[from!]!.from, response?.at ?? Infinity) : undefined;
     const broken = refusedCount(st.business) > 0;
+    const late = !blocked && d.detected ? await lateRecords(session) : undefined;
     if (broken) session.businessBroken = true;
     const sent = st.minutes.reduce((n, m) => n + m.flows.reduce((b, f, j) => b + (m.verdicts[j]!.action === 'ACCEPT' ? f.bytes : 0), 0), 0);
     return {
@@ -89,6 +90,7 @@ export const exfiltrationScenario: Scenario = {
             ? `not blocked: ${st.victim.name} was still uploading in the last minute (${(sent / 1e6).toFixed(0)} MB left in all) — isolate the instance (a security group without rules) or stop it`
             : `not blocked: the uploads to the attacker's host were refused, but ${st.victim.name} can still reach other hosts on the internet — isolate the compromised instance itself, not only the address it talked to`,
         ...(broken ? [`legitimate traffic was refused during the attack: ${describeRefusals(st.business)}`] : []),
+        ...(late ? [`note: ${late}`] : []),
       ].join('; '),
     };
   },

@@ -6,7 +6,7 @@ import type { LabSession } from '../src/engine/session.ts';
 import { sshBruteForce, type Flow } from '../src/cloud/services/ec2/dataplane/index.ts';
 import { instance, randomRogueIp } from '../labs/network/company.ts';
 import {
-  attackMinute, blockedFrom, describeRefusals, detection, emptyTally, firstResponse, labEnv, minuteStep, quietPeriod, refusedCount,
+  attackMinute, blockedFrom, describeRefusals, detection, emptyTally, firstResponse, labEnv, lateRecords, minuteStep, quietPeriod, refusedCount,
   type AttackMinute, type BusinessTally,
 } from './lib/network.ts';
 
@@ -46,12 +46,13 @@ export const sshBruteForceScenario: Scenario = {
   },
   async observe(session, steps, state) {
     const st = state as State;
-    const d = detection(session, st.start);
+    const d = await detection(session, st.start);
     const from = blockedFrom(st.minutes);
     const blocked = from !== undefined;
     const response = firstResponse(session, st.start);
     const respondedAt = blocked ? Math.min(st.minutes[from]!.from, response?.at ?? Infinity) : undefined;
     const broken = refusedCount(st.business) > 0;
+    const late = !blocked && d.detected ? await lateRecords(session) : undefined;
     if (broken) session.businessBroken = true;
     const bastionAccepted = st.minutes.reduce((n, m) => n + m.verdicts.filter((v, j) => v.action === 'ACCEPT' && m.flows[j]!.dstaddr === st.targets[1]).length, 0);
     return {
@@ -67,6 +68,7 @@ export const sshBruteForceScenario: Scenario = {
           ? `blocked: every SSH attempt was refused from minute ${from! + 1} of ${ATTACK_MINUTES}${response ? ` (${response.what})` : ''}; the bastion had let ${bastionAccepted} through before`
           : `not blocked: the bastion still accepted SSH from the attacker in the last minute (${bastionAccepted} conversations in all) — have the responder add a network ACL deny entry for the address, numbered below the allow rules`,
         ...(broken ? [`legitimate traffic was refused during the attack: ${describeRefusals(st.business)}`] : []),
+        ...(late ? [`note: ${late}`] : []),
       ].join('; '),
     };
   },

@@ -87,7 +87,13 @@ async function load(s: LabSession): Promise<Inspection> {
   const run = (flows: Flow[]): Series => {
     const records = recordsOf(t, flows, e.vpcs.sensitive.id);
     const merged: Series = new Map();
-    for (const [group, format] of groups) for (const [k, v] of applyFilters(filters.get(group) ?? [], records, format)) merged.set(k, v);
+    for (const [group, format] of groups) {
+      for (const [k, byWindow] of applyFilters(filters.get(group) ?? [], records, format)) {
+        const into = merged.get(k) ?? new Map<number, number[]>();
+        for (const [w, vs] of byWindow) into.set(w, [...(into.get(w) ?? []), ...vs]);
+        merged.set(k, into);
+      }
+    }
     return merged;
   };
   // The attack minute: its flows kept inside the one-minute window the alarms are judged on.
@@ -243,7 +249,7 @@ export const checks: Check[] = [
       const uncovered = i.sensitiveEnis.filter((eni) => !flowLogsCovering(t, eni).some((f) => f.destinationType === 'cloud-watch-logs' && f.logGroupName));
       if (!uncovered.length && i.sensitiveEnis.length) {
         const slow = i.sensitiveLogs.filter((f) => f.maxAggregationInterval !== 60);
-        return pass(`${i.sensitiveLogs.map((f) => `${f.id} → ${f.logGroupName}`).join(', ')} cover(s) ${e.vpcs.sensitive.name}${slow.length ? ` (note: MaxAggregationInterval is ${slow[0]!.maxAggregationInterval} s, so records arrive up to 10 minutes late; 60 s lets alarms react within minutes)` : ''}`);
+        return pass(`${e.vpcs.sensitive.name}'s traffic goes to ${[...new Set(i.sensitiveLogs.map((f) => f.logGroupName))].join(', ')} (${i.sensitiveLogs.map((f) => f.id).join(', ')})${slow.length ? `; note: MaxAggregationInterval is ${slow[0]!.maxAggregationInterval} s, so records arrive up to 10 minutes late — 60 s lets alarms react within minutes` : ''}`);
       }
       const elsewhere = t.flowLogs.filter((f) => f.resourceId === e.vpcs.sandbox.id || f.resourceId === e.subnets.sandbox.id);
       const toS3 = t.flowLogs.filter((f) => f.destinationType !== 'cloud-watch-logs' && i.sensitiveEnis.some((eni) => flowLogsCovering(t, eni).includes(f)));

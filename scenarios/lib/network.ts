@@ -151,8 +151,16 @@ export interface Detection {
   feedback: string;
 }
 
+/** Why records may have come too late: flow logs of the sensitive VPC aggregating over 10 minutes. */
+export async function lateRecords(s: LabSession): Promise<string | undefined> {
+  const env = labEnv(s);
+  const t = await topology(s);
+  const slow = t.flowLogs.filter((f) => f.maxAggregationInterval !== 60 && (f.resourceId === env.vpcs.sensitive.id || [env.subnets.web.id, env.subnets.app.id, env.subnets.db.id].includes(f.resourceId)));
+  return slow.length ? `${slow[0]!.id} aggregates over ${slow[0]!.maxAggregationInterval} s, so its records reach the logs up to 10 minutes late (MaxAggregationInterval 60)` : undefined;
+}
+
 /** Detected: an alarm went to ALARM after the attack started and the administrators got both an email and a text message. */
-export function detection(s: LabSession, attackStart: number): Detection {
+export async function detection(s: LabSession, attackStart: number): Promise<Detection> {
   const env = labEnv(s);
   const alarms = s.gateway.alarms.history
     .filter((h) => h.account === s.accountId && h.HistoryItemType === 'StateUpdate' && h.Timestamp.getTime() >= attackStart)
@@ -168,7 +176,8 @@ export function detection(s: LabSession, attackStart: number): Detection {
     ...(email ? [`${email.time} email to ${email.endpoint}: ${email.subject ?? email.message.slice(0, 80)}`] : []),
     ...(sms ? [`${sms.time} SMS to ${sms.endpoint}: ${sms.message.slice(0, 80)}`] : []),
   ];
-  const missing = [!alarms.length && 'no alarm went to ALARM', !email && `no email reached ${env.admins.email}`, !sms && `no text message reached ${env.admins.phone}`].filter(Boolean);
+  const late = alarms.length ? undefined : await lateRecords(s);
+  const missing = [!alarms.length && `no alarm went to ALARM${late ? ` (${late})` : ''}`, !email && `no email reached ${env.admins.email}`, !sms && `no text message reached ${env.admins.phone}`].filter(Boolean);
   const ttd = detected ? Math.max(Date.parse(email!.time), Date.parse(sms!.time)) - attackStart : undefined;
   return {
     detected, alarms, ...(email ? { email } : {}), ...(sms ? { sms } : {}), ...(ttd !== undefined ? { timeToDetectMs: Math.max(0, ttd) } : {}), evidence,

@@ -8,8 +8,9 @@ import { kmsExtension } from './kms/extension.ts';
 import { lambdaExtension } from './lambda/extension.ts';
 import { snsExtension } from './sns/extension.ts';
 import { logsExtension } from './logs/extension.ts';
+import { filterLogEventsExtension } from './logs/filter-log-events.ts';
 import { cloudwatchExtension } from './cloudwatch/extension.ts';
 import { eventsExtension } from './events/extension.ts';
 import { ec2Extension } from './ec2/extension.ts';
 
-export const extensions: ServiceExtension[] = [iamExtension, stsExtension, cloudtrailExtension, s3Extension, kmsExtension, lambdaExtension, snsExtension, logsExtension, cloudwatchExtension, eventsExtension, ec2Extension];
+export const extensions: ServiceExtension[] = [iamExtension, stsExtension, cloudtrailExtension, s3Extension, kmsExtension, lambdaExtension, snsExtension, logsExtension, filterLogEventsExtension, cloudwatchExtension, eventsExtension, ec2Extension];
