@@ -9,7 +9,7 @@ import type { LabSession } from '../src/engine/session.ts';
 import { attempt } from './lib/attack.ts';
 import { ADMIN, person, randomRogueIp } from '../labs/siem/company.ts';
 import { keyOf, labEnv, MINUTE } from '../labs/siem/background.ts';
-import { mark, observeAttack, siemRun } from '../labs/siem/run.ts';
+import { injecting, mark, observeAttack, siemRun } from '../labs/siem/run.ts';
 
 interface State { ip: string; creds: { accessKeyId: string; secretAccessKey: string }; start: number; stopped: string[]; user: string }
 
@@ -26,26 +26,28 @@ export const cloudtrailStopped: Scenario = {
     return { ip: randomRogueIp(), creds, start: 0, stopped: [], user: `svc-sync-${session.runId}` };
   },
   async inject(session, state) {
-    const st = state as State;
-    const run = await siemRun(session);
-    mark(run);
-    st.start = session.now();
-    const opts = { credentials: st.creds, sourceIp: st.ip, userAgent: 'Boto3/1.34.0 Python/3.11.4 Linux/6.5' };
-    const ct = session.client(CloudTrailClient, opts);
-    const iam = session.client(IAMClient, opts);
-    const steps = [await attempt(session, 'who am I', () => session.client(STSClient, opts).send(new GetCallerIdentityCommand({})))];
-    let trails: string[] = [];
-    steps.push(await attempt(session, 'look up the trails', async () => {
-      trails = ((await ct.send(new DescribeTrailsCommand({}))).trailList ?? []).map((t) => t.Name!).filter(Boolean);
-    }));
-    for (const name of trails) {
-      const step = await attempt(session, `stop logging on trail ${name}`, () => ct.send(new StopLoggingCommand({ Name: name })));
-      if (step.allowed) st.stopped.push(name);
-      steps.push(step);
-    }
-    steps.push(await attempt(session, `create user ${st.user}`, () => iam.send(new CreateUserCommand({ UserName: st.user }))));
-    steps.push(await attempt(session, `create an access key for ${st.user}`, () => iam.send(new CreateAccessKeyCommand({ UserName: st.user }))));
-    return steps;
+    return injecting(session, async () => {
+      const st = state as State;
+      const run = await siemRun(session);
+      mark(run);
+      st.start = session.now();
+      const opts = { credentials: st.creds, sourceIp: st.ip, userAgent: 'Boto3/1.34.0 Python/3.11.4 Linux/6.5' };
+      const ct = session.client(CloudTrailClient, opts);
+      const iam = session.client(IAMClient, opts);
+      const steps = [await attempt(session, 'who am I', () => session.client(STSClient, opts).send(new GetCallerIdentityCommand({})))];
+      let trails: string[] = [];
+      steps.push(await attempt(session, 'look up the trails', async () => {
+        trails = ((await ct.send(new DescribeTrailsCommand({}))).trailList ?? []).map((t) => t.Name!).filter(Boolean);
+      }));
+      for (const name of trails) {
+        const step = await attempt(session, `stop logging on trail ${name}`, () => ct.send(new StopLoggingCommand({ Name: name })));
+        if (step.allowed) st.stopped.push(name);
+        steps.push(step);
+      }
+      steps.push(await attempt(session, `create user ${st.user}`, () => iam.send(new CreateUserCommand({ UserName: st.user }))));
+      steps.push(await attempt(session, `create an access key for ${st.user}`, () => iam.send(new CreateAccessKeyCommand({ UserName: st.user }))));
+      return steps;
+    });
   },
   async observe(session, steps, state) {
     const st = state as State;

@@ -4,7 +4,7 @@ import type { Scenario } from '../src/engine/types.ts';
 import { exfiltration } from '../src/cloud/services/ec2/dataplane/index.ts';
 import { randomRogueIp } from '../labs/siem/company.ts';
 import { labEnv, MINUTE } from '../labs/siem/background.ts';
-import { mark, observeAttack, siemRun } from '../labs/siem/run.ts';
+import { injecting, mark, observeAttack, siemRun } from '../labs/siem/run.ts';
 
 interface State { ip: string; start: number; sent: boolean }
 const BYTES = 1_500_000_000;
@@ -20,13 +20,15 @@ export const flowExfiltration: Scenario = {
     return { ip: randomRogueIp(), start: 0, sent: false };
   },
   async inject(session, state) {
-    const st = state as State;
-    const run = await siemRun(session);
-    mark(run);
-    st.start = session.now();
-    const step = { description: `upload ${BYTES / 1e9} GB from the application server to ${st.ip}:443 over 6 minutes`, allowed: true, at: st.start };
-    session.onAttackStep?.(step);
-    return [step];
+    return injecting(session, async () => {
+      const st = state as State;
+      const run = await siemRun(session);
+      mark(run);
+      st.start = session.now();
+      const step = { description: `upload ${BYTES / 1e9} GB from the application server to ${st.ip}:443 over 6 minutes`, allowed: true, at: st.start };
+      session.onAttackStep?.(step);
+      return [step];
+    });
   },
   async observe(session, steps, state) {
     const st = state as State;

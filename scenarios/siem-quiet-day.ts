@@ -1,7 +1,9 @@
 // Lab siem: half an hour of Northwind's normal work and nothing else. The SIEM must read it (CloudTrail and flow
 // logs) and stay quiet: alerts on the company's ordinary activity beyond a small budget cost the points.
-import type { Scenario } from '../src/engine/types.ts';
-import { mark, siemRun, simulate } from '../labs/siem/run.ts';
+import type { AttackStep, Scenario, ScenarioResult } from '../src/engine/types.ts';
+import type { LabSession } from '../src/engine/session.ts';
+import { endAttack, injecting, mark, siemRun, simulate } from '../labs/siem/run.ts';
+import type { SiemAlert } from '../src/controls/siem/index.ts';
 
 /** Alerts on benign activity the SIEM may raise in the quiet half hour. */
 export const FALSE_POSITIVE_BUDGET = 2;
@@ -14,31 +16,47 @@ export const quietDay: Scenario = {
   techniques: [],
   points: { blocked: 0, detected: 10 },
   async inject(session) {
-    const run = await siemRun(session);
-    mark(run);
-    const start = session.now();
-    for (let i = 0; i < DAY_MINUTES / 10; i++) await simulate(session, run, 10, { consoleSignIn: i === 0 });
-    const step = { description: `${DAY_MINUTES} minutes of normal activity (${run.background.calls} API calls, the administrator's console sign-in, logs and traffic)`, allowed: true, at: start };
-    session.onAttackStep?.(step);
-    return [step];
+    return injecting(session, () => day(session));
   },
   async observe(session, steps) {
-    const run = await siemRun(session);
-    if (!run.siem) return { detected: false, blocked: false, steps, evidence: [], feedback: `your SIEM did not run: ${run.error}` };
-    const raised = run.polls.flatMap((p) => p.alerts);
-    const evidence = raised.slice(0, 8).map((a) => `${a.severity} "${a.rule.title}" on ${a.events[0]?.summary ?? '?'}`);
-    const missing = [run.read.cloudtrail === 0 && 'CloudTrail events', run.read.vpcflow === 0 && 'VPC flow-log records'].filter(Boolean);
-    if (missing.length) {
-      return { detected: false, blocked: false, steps, evidence, feedback: `your SIEM read no ${missing.join(' and no ')} during the half hour: a SIEM that reads nothing raises no false alarm but sees nothing either — connect the sources in siem/siem.yml` };
+    try {
+      return await judgeDay(session, steps);
+    } finally {
+      endAttack(session);
     }
-    const titles = [...new Set(raised.map((a) => a.rule.title))];
-    const read = `read ${run.read.cloudtrail} CloudTrail events, ${run.read.vpcflow} flow-log records and ${run.read.logs} log lines`;
-    if (raised.length > FALSE_POSITIVE_BUDGET) {
-      return {
-        detected: false, blocked: false, steps, evidence,
-        feedback: `your SIEM ${read} and raised ${raised.length} alerts on normal work (budget ${FALSE_POSITIVE_BUDGET}), from: ${titles.slice(0, 5).map((t) => `"${t}"`).join(', ')}${titles.length > 5 ? ', …' : ''} — make those rules specific to what attackers do (or thresholds above normal), or turn them off`,
-      };
-    }
-    return { detected: true, blocked: false, steps, evidence, feedback: `your SIEM ${read} in ${DAY_MINUTES} minutes and raised ${raised.length} alert${raised.length === 1 ? '' : 's'} on normal work (budget ${FALSE_POSITIVE_BUDGET})${titles.length ? `: ${titles.join(', ')}` : ''}` };
   },
 };
+
+async function day(session: LabSession): Promise<AttackStep[]> {
+  const run = await siemRun(session);
+  mark(run);
+  const start = session.now();
+  const calls = run.background.calls;
+  for (let i = 0; i < DAY_MINUTES / 10; i++) await simulate(session, run, 10, { consoleSignIn: i === 0 });
+  const step = { description: `${DAY_MINUTES} minutes of normal activity (${run.background.calls - calls} API calls, the administrator's console sign-in, logs and traffic)`, allowed: true, at: start };
+  session.onAttackStep?.(step);
+  return [step];
+}
+
+async function judgeDay(session: LabSession, steps: AttackStep[]): Promise<ScenarioResult> {
+  const run = await siemRun(session);
+  if (!run.siem) return { detected: false, blocked: false, steps, evidence: [], feedback: `your SIEM did not run: ${run.error}` };
+  // Alerts on normal work: those of the half hour and of the SIEM's first poll (five minutes of normal work too),
+  // but not those on the student's own set-up, which apply() did as the account's root.
+  const setup = (a: SiemAlert) => a.events.length > 0 && a.events.every((e) => (e.fields['userIdentity'] as { type?: string } | undefined)?.type === 'Root');
+  const raised = [...(run.warmup?.alerts ?? []), ...run.polls.flatMap((p) => p.alerts)].filter((a) => !setup(a));
+  const evidence = raised.slice(0, 8).map((a) => `${a.severity} "${a.rule.title}" on ${a.events[0]?.summary ?? '?'}`);
+  const missing = [run.read.cloudtrail === 0 && 'CloudTrail events', run.read.vpcflow === 0 && 'VPC flow-log records'].filter(Boolean);
+  if (missing.length) {
+    return { detected: false, blocked: false, steps, evidence, feedback: `your SIEM read no ${missing.join(' and no ')} during the half hour: a SIEM that reads nothing raises no false alarm but sees nothing either — connect the sources in siem/siem.yml` };
+  }
+  const titles = [...new Set(raised.map((a) => a.rule.title))];
+  const read = `read ${run.read.cloudtrail} CloudTrail events, ${run.read.vpcflow} flow-log records and ${run.read.logs} log lines in ${DAY_MINUTES} minutes`;
+  if (raised.length > FALSE_POSITIVE_BUDGET) {
+    return {
+      detected: false, blocked: false, steps, evidence,
+      feedback: `your SIEM ${read} and raised ${raised.length} alerts on normal work (budget ${FALSE_POSITIVE_BUDGET}), from: ${titles.slice(0, 5).map((t) => `"${t}"`).join(', ')}${titles.length > 5 ? ', …' : ''} — make those rules specific to what attackers do (or thresholds above normal), or turn them off`,
+    };
+  }
+  return { detected: true, blocked: false, steps, evidence, feedback: `your SIEM ${read} and raised ${raised.length} alert${raised.length === 1 ? '' : 's'} on normal work (budget ${FALSE_POSITIVE_BUDGET})${titles.length ? `: ${titles.join(', ')}` : ''}` };
+}

@@ -10,7 +10,7 @@ import type { LabSession } from '../src/engine/session.ts';
 import { attempt } from './lib/attack.ts';
 import { DEVELOPER, EXPORTS, randomRogueIp } from '../labs/siem/company.ts';
 import { keyOf, labEnv, MINUTE } from '../labs/siem/background.ts';
-import { mark, observeAttack, siemRun } from '../labs/siem/run.ts';
+import { injecting, mark, observeAttack, siemRun } from '../labs/siem/run.ts';
 
 interface State { ip: string; creds: { accessKeyId: string; secretAccessKey: string }; start: number }
 export const ATTACK_REGION = 'us-west-2';
@@ -28,30 +28,32 @@ export const unauthorizedBurst: Scenario = {
     return { ip: randomRogueIp(), creds, start: 0 };
   },
   async inject(session, state) {
-    const st = state as State;
-    const run = await siemRun(session);
-    mark(run);
-    st.start = session.now();
-    const env = labEnv(session);
-    const opts = { credentials: st.creds, sourceIp: st.ip, userAgent: 'python-requests/2.31.0' };
-    const west = session.client(EC2Client, { ...opts, region: ATTACK_REGION });
-    const iam = session.client(IAMClient, opts);
-    const s3 = session.client(S3Client, opts);
-    const steps = [
-      await attempt(session, `list instances in ${ATTACK_REGION}`, () => west.send(new DescribeInstancesCommand({}))),
-      await attempt(session, `list security groups in ${ATTACK_REGION}`, () => west.send(new DescribeSecurityGroupsCommand({}))),
-    ];
-    for (let i = 0; i < 3; i++) steps.push(await attempt(session, `launch a c5.24xlarge in ${ATTACK_REGION} (${i + 1})`, () => west.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', InstanceType: 'c5.24xlarge', MinCount: 1, MaxCount: 4 }))));
-    for (let i = 0; i < 2; i++) steps.push(await attempt(session, `create a key pair in ${ATTACK_REGION}`, () => west.send(new CreateKeyPairCommand({ KeyName: `ops-${i}-${session.runId}` }))));
-    steps.push(await attempt(session, `create a security group in ${ATTACK_REGION}`, () => west.send(new CreateSecurityGroupCommand({ GroupName: `ssh-${session.runId}`, Description: 'ssh' }))));
-    steps.push(await attempt(session, `open SSH to the world in ${ATTACK_REGION}`, () => west.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: 'sg-0123456789abcdef0', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }))));
-    steps.push(await attempt(session, `launch again in ${ATTACK_REGION}`, () => west.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', InstanceType: 'p3.16xlarge', MinCount: 1, MaxCount: 2 }))));
-    steps.push(await attempt(session, 'list IAM users', () => iam.send(new ListUsersCommand({}))));
-    steps.push(await attempt(session, 'create a user for persistence', () => iam.send(new CreateUserCommand({ UserName: `backup-svc-${session.runId}` }))));
-    steps.push(await attempt(session, "create an access key for the administrator", () => iam.send(new CreateAccessKeyCommand({ UserName: 'alice' }))));
-    steps.push(await attempt(session, 'list buckets', () => s3.send(new ListBucketsCommand({}))));
-    steps.push(await attempt(session, 'read a customer export', () => s3.send(new GetObjectCommand({ Bucket: env.buckets.customerData, Key: EXPORTS[0] }))));
-    return steps;
+    return injecting(session, async () => {
+      const st = state as State;
+      const run = await siemRun(session);
+      mark(run);
+      st.start = session.now();
+      const env = labEnv(session);
+      const opts = { credentials: st.creds, sourceIp: st.ip, userAgent: 'python-requests/2.31.0' };
+      const west = session.client(EC2Client, { ...opts, region: ATTACK_REGION });
+      const iam = session.client(IAMClient, opts);
+      const s3 = session.client(S3Client, opts);
+      const steps = [
+        await attempt(session, `list instances in ${ATTACK_REGION}`, () => west.send(new DescribeInstancesCommand({}))),
+        await attempt(session, `list security groups in ${ATTACK_REGION}`, () => west.send(new DescribeSecurityGroupsCommand({}))),
+      ];
+      for (let i = 0; i < 3; i++) steps.push(await attempt(session, `launch a c5.24xlarge in ${ATTACK_REGION} (${i + 1})`, () => west.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', InstanceType: 'c5.24xlarge', MinCount: 1, MaxCount: 4 }))));
+      for (let i = 0; i < 2; i++) steps.push(await attempt(session, `create a key pair in ${ATTACK_REGION}`, () => west.send(new CreateKeyPairCommand({ KeyName: `ops-${i}-${session.runId}` }))));
+      steps.push(await attempt(session, `create a security group in ${ATTACK_REGION}`, () => west.send(new CreateSecurityGroupCommand({ GroupName: `ssh-${session.runId}`, Description: 'ssh' }))));
+      steps.push(await attempt(session, `open SSH to the world in ${ATTACK_REGION}`, () => west.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: 'sg-0123456789abcdef0', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }))));
+      steps.push(await attempt(session, `launch again in ${ATTACK_REGION}`, () => west.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', InstanceType: 'p3.16xlarge', MinCount: 1, MaxCount: 2 }))));
+      steps.push(await attempt(session, 'list IAM users', () => iam.send(new ListUsersCommand({}))));
+      steps.push(await attempt(session, 'create a user for persistence', () => iam.send(new CreateUserCommand({ UserName: `backup-svc-${session.runId}` }))));
+      steps.push(await attempt(session, "create an access key for the administrator", () => iam.send(new CreateAccessKeyCommand({ UserName: 'alice' }))));
+      steps.push(await attempt(session, 'list buckets', () => s3.send(new ListBucketsCommand({}))));
+      steps.push(await attempt(session, 'read a customer export', () => s3.send(new GetObjectCommand({ Bucket: env.buckets.customerData, Key: EXPORTS[0] }))));
+      return steps;
+    });
   },
   async observe(session, steps, state) {
     const st = state as State;

@@ -150,7 +150,7 @@ export async function cmdSiemSources(ui: Ui, opts: WorkspaceSiemOptions): Promis
   for (const s of siem.sources()) {
     const mark = s.error ? ui.out.red('✘') : s.events ? ui.out.green('✔') : ui.out.yellow('…');
     ui.print(`${mark} ${ui.out.bold(s.name.padEnd(16))} ${s.type.padEnd(10)} ${s.location}`);
-    ui.print(`    ${s.events} events from ${s.objects} ${s.location.startsWith('s3://') ? 'files' : 'log-group reads'}${s.skipped ? `, ${s.skipped} skipped` : ''}${s.newestEvent ? `, newest ${s.newestEvent}` : ''}`);
+    ui.print(`    ${s.events} events from ${s.objects} ${s.location.startsWith('s3://') ? (s.objects === 1 ? 'file' : 'files') : s.objects === 1 ? 'log-group read' : 'log-group reads'}${s.skipped ? `, ${s.skipped} skipped` : ''}${s.newestEvent ? `, newest ${s.newestEvent}` : ''}`);
     if (s.error) ui.print(`    ${ui.out.red(s.error)}`);
   }
   for (const c of siem.channels()) {

@@ -62,6 +62,7 @@ export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions)
   let student: StudentRun[] = [];
   ev.phase?.('provision');
   const session = await provisionLab(cloud, lab);
+  session.workspace = opts.workspace;
   try {
     if (!opts.skipStudentCode && lab.studentSteps.length) {
       ev.phase?.('student code');

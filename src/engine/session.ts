@@ -23,6 +23,8 @@ export class LabSession {
   studentOutputs: Record<string, unknown> = {};
   /** Business checks that failed: restrictive controls and scenarios earn nothing then. */
   businessBroken = false;
+  /** The workspace being graded, when there is one (labs whose students write configuration files read them here). */
+  workspace?: string;
   /** Called for each attack step as it happens (the live view of `seclab attack`). */
   onAttackStep?: (step: AttackStep) => void;
 

@@ -76,7 +76,8 @@ export interface SiemAlert extends Alert {
 export interface ChannelStatus {
   readonly name: string;
   readonly type: 'sns';
-  readonly topicArn: string;
+  /** The topic, placeholders replaced once known. */
+  topicArn: string;
   readonly minSeverity: ChannelSeverity;
   enabled: boolean;
   sent: number;
@@ -137,7 +138,8 @@ const groupKey = (a: Alert) => `${a.rule.id}\u0000${JSON.stringify(a.group)}`;
 export class Siem {
   readonly config: SiemConfig;
   readonly region: string;
-  private readonly ruleSet: RuleSet;
+  /** The compiled rules (bundled pack, workspace folders, custom rules). */
+  readonly ruleSet: RuleSet;
   private readonly engine: SiemEngine;
   private readonly ruleProblems: string[];
   private readonly state: StateFile;
@@ -169,9 +171,9 @@ export class Siem {
     });
     this.state = this.loadState();
     this.statuses = config.sources.map((s) => {
-      const location = describeLocation(s);
-      const kept = Object.values(this.state.sources).find((x) => x.status.name === s.name && x.status.type === s.type && x.status.location === location);
-      return kept?.status ?? { name: s.name, type: s.type, location, region: s.region ?? this.region, enabled: s.enabled !== false, events: 0, objects: 0, skipped: 0 };
+      const configured = describeLocation(s);
+      const kept = Object.values(this.state.sources).find((x) => x.status.name === s.name && x.status.type === s.type && x.status.configured === configured);
+      return kept?.status ?? { name: s.name, type: s.type, location: configured, configured, region: s.region ?? this.region, enabled: s.enabled !== false, events: 0, objects: 0, skipped: 0 };
     });
     this.channelStatus = config.channels.map((c) => ({ name: c.name, type: 'sns', topicArn: c.topicArn, minSeverity: c.minSeverity ?? 'low', enabled: c.enabled !== false, sent: 0, failed: 0 }));
     for (const a of this.state.alerts) this.byGroup.set(groupKey(a), a);
@@ -222,6 +224,13 @@ export class Siem {
   private async pollOnce(): Promise<SiemAlert[]> {
     const vars = await this.resolveVars();
     const now = new Date().toISOString();
+    this.config.channels.forEach((ch, i) => {
+      try {
+        this.channelStatus[i]!.topicArn = substitute(ch.topicArn, vars, `channels[${i}].topicArn`);
+      } catch {
+        // reported when an alert is to be sent
+      }
+    });
     const batch: SiemEvent[] = [];
     for (let i = 0; i < this.config.sources.length; i++) {
       const cfg = this.config.sources[i]!;
@@ -235,6 +244,7 @@ export class Siem {
         const logGroupPrefix = cfg.logGroupPrefix === undefined ? undefined : substitute(cfg.logGroupPrefix, vars, `sources[${i}].logGroupPrefix`);
         const partial = { ...cfg, s3, logGroup, logGroupPrefix };
         resolved = { ...partial, location: describeLocation(partial) };
+        status.location = resolved.location;
       } catch (e) {
         status.error = `${this.config.file}: ${(e as Error).message}`;
         continue;
@@ -357,6 +367,7 @@ export class Siem {
       let topicArn: string;
       try {
         topicArn = substitute(ch.topicArn, vars, `channels[${i}].topicArn`);
+        status.topicArn = topicArn;
       } catch (e) {
         status.lastError = `${this.config.file}: ${(e as Error).message}`;
         status.failed += wanted.length;

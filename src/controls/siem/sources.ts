@@ -54,7 +54,10 @@ export type SourceCheckpoint =
 export interface SourceStatus {
   readonly name: string;
   readonly type: SourceConfig['type'];
-  readonly location: string;
+  /** Where it reads, placeholders replaced once known (`s3://bucket/prefix/`, `logs:group`, `logs:prefix*`). */
+  location: string;
+  /** The location as the configuration writes it. */
+  readonly configured: string;
   readonly region: string;
   enabled: boolean;
   /** Events read (all polls, this process and before it when a state file is used). */

@@ -1,0 +1,77 @@
+// Lab siem (slide 13): a SIEM wired to CloudTrail, CloudWatch Logs and VPC Flow Logs, rules for unauthorized access
+// and exfiltration, and administrators notified by email and SMS — graded by running the student's SIEM (the Siem
+// of src/controls/siem with <workspace>/siem/siem.yml) against attacks hidden in the company's normal activity.
+import { fileURLToPath } from 'node:url';
+import type { Lab } from '../../src/engine/types.ts';
+import { provisionSiem } from './provision.ts';
+import { checks } from './checks.ts';
+import { quietDay } from '../../scenarios/siem-quiet-day.ts';
+import { unauthorizedBurst } from '../../scenarios/siem-unauthorized-burst.ts';
+import { consoleLoginWithoutMfa } from '../../scenarios/siem-console-login-no-mfa.ts';
+import { s3Exfiltration } from '../../scenarios/siem-s3-exfiltration.ts';
+import { flowExfiltration } from '../../scenarios/siem-flow-exfiltration.ts';
+import { cloudtrailStopped } from '../../scenarios/siem-cloudtrail-stopped.ts';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+export const lab: Lab = {
+  id: 'siem',
+  slide: 13,
+  title: 'SIEM: detect and notify',
+  summary: 'Feed a SIEM with CloudTrail, CloudWatch Logs and VPC Flow Logs, write rules for unauthorized access and data exfiltration, and notify the administrators by email and SMS.',
+  objectives: [
+    'Set up a SIEM and integrate it with AWS services',
+    'Feed it CloudTrail, CloudWatch Logs and VPC Flow Logs',
+    'Create alerts for unauthorized access and data exfiltration',
+    'Notify administrators by email and SMS',
+  ],
+  workbook: here('./workbook.md'),
+  starter: here('./starter'),
+  tasks: [
+    {
+      id: 'trail', title: 'A multi-region trail with log-file validation, to S3 and CloudWatch Logs',
+      hints: [
+        'Create a bucket for the trail (its name must be unique: put the account id in it) and give it the bucket policy CloudTrail needs: cloudtrail.amazonaws.com may s3:GetBucketAcl on the bucket and s3:PutObject on arn:aws:s3:::<bucket>/AWSLogs/<account>/* with the condition s3:x-amz-acl = bucket-owner-full-control. Without it nothing is delivered.',
+        'CreateTrail with IsMultiRegionTrail: true, EnableLogFileValidation: true, IncludeGlobalServiceEvents: true, CloudWatchLogsLogGroupArn (arn:aws:logs:<region>:<account>:log-group:<group>:*) and CloudWatchLogsRoleArn; then StartLogging — a new trail does not log until you start it.',
+        'GetObject is an S3 data event, not recorded by default: PutEventSelectors with DataResources [{ Type: "AWS::S3::Object", Values: ["arn:aws:s3:::<customer-data bucket>/"] }] and IncludeManagementEvents: true. Only that bucket: recording reads of the trail\'s own bucket would log every read your SIEM makes.',
+      ],
+    },
+    {
+      id: 'telemetry', title: 'Flow logs on the production VPC; the application log groups',
+      hints: [
+        'CreateFlowLogs with ResourceType VPC, ResourceIds [env.vpc.id], TrafficType ALL, LogDestinationType cloud-watch-logs, LogGroupName e.g. /northwind/vpc/flow-logs and DeliverLogsPermissionArn (a role vpc-flow-logs.amazonaws.com may assume).',
+        'MaxAggregationInterval 60 delivers records every minute instead of every ten: faster detection.',
+        'The instances already ship their logs to env.logGroups.app and env.logGroups.bastion: nothing to create, but the SIEM has to read them.',
+      ],
+    },
+    {
+      id: 'siem', title: 'Connect the SIEM to its sources (siem/siem.yml)',
+      hints: [
+        'One source per input: type cloudtrail with s3: { bucket: "<trail bucket>" } (or logGroup: the trail\'s log group; with both, the SIEM counts each event once), type vpcflow with logGroup: the flow log\'s group, type logs with logGroup or logGroupPrefix: /northwind/.',
+        'Names that contain the account id: write ${accountId} (and ${region}); the SIEM replaces them.',
+        'A flow log with a custom LogFormat writes no header line to CloudWatch Logs: give the same format in the source (format: "${version} ${srcaddr} ...").',
+        'Check what it reads: seclab cloud up --lab siem, run your solution, then seclab siem sources --workspace <ws>.',
+      ],
+    },
+    {
+      id: 'rules', title: 'Rules for unauthorized access and exfiltration',
+      hints: [
+        'The bundled pack (rules: { bundled: true }) has rules for all of it; `seclab siem rules` lists them. Your own rules go in siem/rules/*.yml (Sigma), with ATT&CK tags: the grader looks for the attack\'s technique or tactic on the alert.',
+        'Unauthorized access: a correlation (type event_count, group-by userIdentity.arn, timespan 5m, condition gte 10) over a rule matching errorCode AccessDenied/UnauthorizedOperation; ConsoleLogin with additionalEventData.MFAUsed "No" and responseElements.ConsoleLogin "Success"; userIdentity.type Root.',
+        'Exfiltration: value_count of requestParameters.key per sourceIPAddress for GetObject; a flow-log rule on bytes|gt with srcaddr|cidr private and dstaddr not private; and StopLogging/DeleteTrail, which hides what comes next.',
+        'Noise costs points: a half hour of normal work may raise at most 2 alerts. A rule on every AccessDenied, every console login or every internet flow will not do.',
+      ],
+    },
+    {
+      id: 'notify', title: 'Notify the administrators by email and SMS',
+      hints: [
+        'CreateTopic, then Subscribe with Protocol email (env.admins.email) and Protocol sms (env.admins.phone, E.164).',
+        'In siem.yml: channels: [{ name: secops, type: sns, topicArn: "arn:aws:sns:${region}:${accountId}:<topic>", minSeverity: medium }]. `seclab outbox` shows what the administrators received.',
+      ],
+    },
+  ],
+  provision: provisionSiem,
+  studentSteps: [{ export: 'apply' }],
+  checks,
+  scenarios: [quietDay, unauthorizedBurst, consoleLoginWithoutMfa, s3Exfiltration, flowExfiltration, cloudtrailStopped],
+};
