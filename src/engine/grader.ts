@@ -109,37 +109,45 @@ export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions)
     }
 
     ev.phase?.('attacks');
-    for (const s of lab.scenarios) {
-      if (opts.scenarios && !opts.scenarios.includes(s.id)) continue;
-      const max = s.points.blocked + (s.points.detected ?? 0);
-      let result: ScenarioResult;
-      ev.scenarioStart?.({ id: s.id, title: s.title, description: s.description, techniques: s.techniques, hidden: !!s.hidden });
-      // Steps are reported as they happen (attempt() calls the session's hook).
-      session.onAttackStep = (step) => ev.attackStep?.(s.id, step);
-      let state: unknown;
-      try {
-        state = s.prepare ? await s.prepare(session) : undefined;
-        const steps = await s.inject(session, state);
-        result = await s.observe(session, steps, state);
-      } catch (e) {
-        result = { detected: false, blocked: false, steps: [], evidence: [], feedback: `the scenario could not run: ${(e as Error).message}` };
+    // Scenarios move the lab clock, which every grading on this lab cloud shares: one grading's
+    // attacks run at a time, so another's clock jumps cannot stretch or squeeze them.
+    const release = await attackTurn(cloud);
+    try {
+      for (const s of lab.scenarios) {
+        if (opts.scenarios && !opts.scenarios.includes(s.id)) continue;
+        const max = s.points.blocked + (s.points.detected ?? 0);
+        let result: ScenarioResult;
+        ev.scenarioStart?.({ id: s.id, title: s.title, description: s.description, techniques: s.techniques, hidden: !!s.hidden });
+        // Steps are reported as they happen (attempt() calls the session's hook).
+        session.onAttackStep = (step) => ev.attackStep?.(s.id, step);
+        let state: unknown;
+        try {
+          state = s.prepare ? await s.prepare(session) : undefined;
+          const steps = await s.inject(session, state);
+          result = await s.observe(session, steps, state);
+        } catch (e) {
+          result = { detected: false, blocked: false, steps: [], evidence: [], feedback: `the scenario could not run: ${(e as Error).message}` };
+        }
+        session.onAttackStep = undefined;
+        // Undo what the attacker changed, whatever happened, so later scenarios meet the student's controls.
+        await s.revert?.(session, state).catch(() => undefined);
+        const intact = !session.businessBroken;
+        let points = 0;
+        if (intact) points = (result.blocked ? s.points.blocked : 0) + (result.detected ? s.points.detected ?? 0 : 0);
+        const g: CheckGrade = {
+          id: s.id, title: s.title, kind: 'scenario', passed: points === max, points, maxPoints: max, hidden: !!s.hidden,
+          feedback: intact ? result.feedback : `${result.feedback} — legitimate work is broken, so blocking earns nothing`,
+          detected: result.detected, blocked: result.blocked, businessIntact: intact,
+          timeToDetectMs: result.timeToDetectMs ?? null, timeToRespondMs: result.timeToRespondMs ?? null,
+          techniques: s.techniques, steps: result.steps,
+        };
+        scenarios.push(g);
+        ev.check?.(g);
       }
-      session.onAttackStep = undefined;
-      // Undo what the attacker changed, whatever happened, so later scenarios meet the student's controls.
-      await s.revert?.(session, state).catch(() => undefined);
-      const intact = !session.businessBroken;
-      let points = 0;
-      if (intact) points = (result.blocked ? s.points.blocked : 0) + (result.detected ? s.points.detected ?? 0 : 0);
-      const g: CheckGrade = {
-        id: s.id, title: s.title, kind: 'scenario', passed: points === max, points, maxPoints: max, hidden: !!s.hidden,
-        feedback: intact ? result.feedback : `${result.feedback} — legitimate work is broken, so blocking earns nothing`,
-        detected: result.detected, blocked: result.blocked, businessIntact: intact,
-        timeToDetectMs: result.timeToDetectMs ?? null, timeToRespondMs: result.timeToRespondMs ?? null,
-        techniques: s.techniques, steps: result.steps,
-      };
-      scenarios.push(g);
-      ev.check?.(g);
+    } finally {
+      release();
     }
+
     // Legitimate work must still succeed after the attacks (and after anything the student's code
     // left running): a control that breaks it later earns nothing either.
     ev.phase?.('business checks, after the attacks');
@@ -186,4 +194,16 @@ export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions)
 export function maxScore(lab: Lab): number {
   return lab.checks.reduce((a, c) => a + (c.kind === 'posture' ? c.points : 0), 0)
     + lab.scenarios.reduce((a, s) => a + s.points.blocked + (s.points.detected ?? 0), 0);
+}
+
+const turns = new WeakMap<LabCloud, Promise<void>>();
+
+/** Waits for this grading's turn to run attacks on the lab cloud; call the result to pass it on. */
+async function attackTurn(cloud: LabCloud): Promise<() => void> {
+  let release!: () => void;
+  const mine = new Promise<void>((r) => (release = r));
+  const before = turns.get(cloud) ?? Promise.resolve();
+  turns.set(cloud, before.then(() => mine));
+  await before;
+  return release;
 }
