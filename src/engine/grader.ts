@@ -140,6 +140,7 @@ export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions)
           detected: result.detected, blocked: result.blocked, businessIntact: intact,
           timeToDetectMs: result.timeToDetectMs ?? null, timeToRespondMs: result.timeToRespondMs ?? null,
           techniques: s.techniques, steps: result.steps,
+          graded: { blocked: s.points.blocked > 0, detected: (s.points.detected ?? 0) > 0 },
         };
         scenarios.push(g);
         ev.check?.(g);

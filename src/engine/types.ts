@@ -125,6 +125,8 @@ export interface CheckGrade {
   timeToRespondMs?: number | null;
   techniques?: string[];
   steps?: AttackStep[];
+  /** Which outcomes of the scenario earn points (a lab may grade detection only, or blocking only). */
+  graded?: { blocked: boolean; detected: boolean };
 }
 
 export interface StudentRun {

@@ -26,9 +26,12 @@ export function stepLine(step: AttackStep, st: Style = PLAIN): string {
 }
 
 export function scenarioSummary(c: CheckGrade, st: Style = PLAIN): string {
+  // An outcome the lab does not grade is shown dimmed, not as a failure.
+  const blocked = c.graded?.blocked === false ? st.dim : (t: string) => (c.blocked ? st.green(t) : st.red(t));
+  const detected = c.graded?.detected === false ? st.dim : (t: string) => (c.detected ? st.green(t) : st.yellow(t));
   const parts = [
-    c.blocked ? st.green('blocked') : st.red('not blocked'),
-    c.detected ? st.green(`detected${typeof c.timeToDetectMs === 'number' ? ` in ${fmtMs(c.timeToDetectMs)}` : ''}`) : st.yellow('not detected'),
+    blocked(c.blocked ? 'blocked' : 'not blocked'),
+    detected(c.detected ? `detected${typeof c.timeToDetectMs === 'number' ? ` in ${fmtMs(c.timeToDetectMs)}` : ''}` : 'not detected'),
   ];
   if (c.businessIntact === false) parts.push(st.red('legitimate work broken'));
   return parts.join(', ');
