@@ -528,7 +528,7 @@ export class Gateway {
       awsRegion: call.region,
       sourceIPAddress: sourceIp,
       userAgent,
-      requestParameters: toRequestParameters(call.params),
+      requestParameters: toRequestParameters(call.service === 's3' ? s3RequestParameters(call.params, call.region) : call.params),
       responseElements: null,
       ...(error ? { errorCode: error.code, errorMessage: error.message } : {}),
       requestID: requestId,
@@ -627,4 +627,16 @@ function forwardUrl(call: ApiCall, rawUrl: string, host: string | undefined): st
   const bucket = call.service === 's3' ? call.params['Bucket'] : undefined;
   if (typeof bucket !== 'string' || !bucket || !host?.toLowerCase().startsWith(`${bucket.toLowerCase()}.`)) return rawUrl;
   return `/${encodeURIComponent(bucket)}${rawUrl.startsWith('/') ? rawUrl : `/${rawUrl}`}`.replace(/^(\/[^/?]+)\/\?/, '$1?');
+}
+
+/** CloudTrail names S3's request parameters bucketName, key and Host, not as the API does. */
+function s3RequestParameters(params: Record<string, unknown>, region: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) {
+    if (k === 'Bucket') out['BucketName'] = v;
+    else if (k === 'Key') out['Key'] = v;
+    else out[k] = v;
+  }
+  if (params['Bucket'] !== undefined) out['Host'] = `${String(params['Bucket'])}.s3.${region}.amazonaws.com`;
+  return out;
 }
