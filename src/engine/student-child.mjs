@@ -1,24 +1,12 @@
 // Runs a student's solution module in its own process (forked by student-runner.ts): TypeScript via
 // tsx, bare imports the workspace cannot resolve fall back to seclab's own dependencies, and each
 // requested export's result or error is sent back over IPC.
-import { register } from 'node:module';
+import { registerFallbackResolve } from '../runtime/fallback-resolve.mjs';
 import { pathToFileURL } from 'node:url';
 import { register as registerTsx } from 'tsx/esm/api';
 
 registerTsx();
-const fallbackParent = new URL('../../package.json', import.meta.url).href;
-const hook = `
-const FALLBACK = ${JSON.stringify(fallbackParent)};
-export async function resolve(specifier, context, next) {
-  try {
-    return await next(specifier, context);
-  } catch (e) {
-    const bare = !/^(\\.|\\/|file:|node:|data:)/.test(specifier);
-    if (bare && e && (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED')) return next(specifier, { ...context, parentURL: FALLBACK });
-    throw e;
-  }
-}`;
-register(`data:text/javascript,${encodeURIComponent(hook)}`, import.meta.url);
+registerFallbackResolve();
 
 function describe(err) {
   if (err && typeof err === 'object') {

@@ -51,6 +51,10 @@ export class CredentialStore {
     return this.byKey.get(accessKeyId);
   }
 
+  remove(accessKeyId: string): void {
+    this.byKey.delete(accessKeyId);
+  }
+
   setStatus(accessKeyId: string, status: Credential['status']): void {
     const c = this.byKey.get(accessKeyId);
     if (c) c.status = status;
@@ -59,10 +63,6 @@ export class CredentialStore {
   /** Deleting a user or resetting an account ends its credentials and every session made from them. */
   forUser(account: string, userName: string): Credential[] {
     return [...this.byKey.values()].filter((c) => c.account === account && c.userName === userName);
-  }
-
-  forAccount(account: string): Credential[] {
-    return [...this.byKey.values()].filter((c) => c.account === account);
   }
 
   dropAccount(account: string): void {

@@ -1,24 +1,12 @@
 // The Node.js Lambda runtime of the lab cloud, run in a child process per invocation: loads the
 // handler from the function's unpacked code, calls it with the event and a context, and reports the
 // result over IPC. The AWS SDK v3 resolves from seclab's own dependencies, as the real runtime ships it.
-import { register } from 'node:module';
+import { registerFallbackResolve } from '../../../runtime/fallback-resolve.mjs';
 import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-const fallbackParent = new URL('../../../../package.json', import.meta.url).href;
-const hook = `
-const FALLBACK = ${JSON.stringify(fallbackParent)};
-export async function resolve(specifier, context, next) {
-  try {
-    return await next(specifier, context);
-  } catch (e) {
-    const bare = !/^(\\.|\\/|file:|node:|data:)/.test(specifier);
-    if (bare && e && e.code === 'ERR_MODULE_NOT_FOUND') return next(specifier, { ...context, parentURL: FALLBACK });
-    throw e;
-  }
-}`;
-register(`data:text/javascript,${encodeURIComponent(hook)}`, import.meta.url);
+registerFallbackResolve();
 
 function describe(err) {
   if (err instanceof Error) return { errorType: err.name || 'Error', errorMessage: err.message, trace: String(err.stack ?? '').split('\n') };

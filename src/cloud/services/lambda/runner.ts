@@ -168,6 +168,8 @@ export class LambdaRunner {
         resolve({ ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${signal ?? `exit status ${code}`}` } });
       });
     });
+    // The invocation's role credentials end with it (and do not pile up in the gateway).
+    if (creds) this.gateway.credentials.remove(creds.accessKeyId);
     if (outcome.timedOut) {
       logs.push(`${new Date().toISOString()} ${requestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`);
       return finish('Unhandled', { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` });
