@@ -6,8 +6,7 @@ import type { LabSession } from '../src/engine/session.ts';
 import { PROTO, Rng, ephemeralPort, type Flow } from '../src/cloud/services/ec2/dataplane/index.ts';
 import { randomRogueIp } from '../labs/network/company.ts';
 import {
-  attackMinute, blockedFrom, describeRefusals, detection, emptyTally, firstResponse, labEnv, lateRecords, minuteStep, probe, quietPeriod, refusedCount,
-  type AttackMinute, type BusinessTally,
+  attackMinute, blockedFrom, detection, emptyTally, labEnv, minuteStep, probe, quietPeriod, type AttackMinute, type BusinessTally, judgeAttack,
 } from './lib/network.ts';
 
 const ATTACK_MINUTES = 6;
@@ -68,30 +67,13 @@ export const exfiltrationScenario: Scenario = {
       srcaddr: st.victim.privateIp, dstaddr: elsewhere, srcport: 40000 + k, dstport: port, protocol: PROTO.TCP, packets: 10, bytes: 5000, start: now, end: now + 1000,
     })));
     const isolated = probes.every((v) => v.action !== 'ACCEPT');
-    const blocked = from !== undefined && isolated;
-    const response = firstResponse(session, st.start);
-    const respondedAt = blocked ? Math.min(st.minutes[from!]!.from, response?.at ?? Infinity) : undefined;
-    const broken = refusedCount(st.business) > 0;
-    const late = !blocked && d.detected ? await lateRecords(session) : undefined;
-    if (broken) session.businessBroken = true;
     const sent = st.minutes.reduce((n, m) => n + m.flows.reduce((b, f, j) => b + (m.verdicts[j]!.action === 'ACCEPT' ? f.bytes : 0), 0), 0);
-    return {
-      detected: d.detected,
-      blocked,
-      ...(d.timeToDetectMs !== undefined ? { timeToDetectMs: d.timeToDetectMs } : {}),
-      ...(respondedAt !== undefined ? { timeToRespondMs: Math.max(0, respondedAt - st.start) } : {}),
-      steps,
-      evidence: [...d.evidence, ...(response ? [`${new Date(response.at).toISOString()} ${response.what}`] : [])],
-      feedback: [
-        d.feedback,
-        blocked
-          ? `blocked: ${st.victim.name} was cut off from minute ${from! + 1} of ${ATTACK_MINUTES}${response ? ` (${response.what})` : ''}, after ${(sent / 1e6).toFixed(0)} MB had left`
-          : from === undefined
-            ? `not blocked: ${st.victim.name} was still uploading in the last minute (${(sent / 1e6).toFixed(0)} MB left in all) — isolate the instance (a security group without rules) or stop it`
-            : `not blocked: the uploads to the attacker's host were refused, but ${st.victim.name} can still reach other hosts on the internet — isolate the compromised instance itself, not only the address it talked to`,
-        ...(broken ? [`legitimate traffic was refused during the attack: ${describeRefusals(st.business)}`] : []),
-        ...(late ? [`note: ${late}`] : []),
-      ].join('; '),
-    };
+    return judgeAttack(session, st, steps, d, {
+      blockedFrom: from, blocked: from !== undefined && isolated,
+      blockedText: (by) => `blocked: ${st.victim.name} was cut off from minute ${from! + 1} of ${ATTACK_MINUTES}${by}, after ${(sent / 1e6).toFixed(0)} MB had left`,
+      notBlockedText: from === undefined
+        ? `not blocked: ${st.victim.name} was still uploading in the last minute (${(sent / 1e6).toFixed(0)} MB left in all) — isolate the instance (a security group without rules) or stop it`
+        : `not blocked: the uploads to the attacker's host were refused, but ${st.victim.name} can still reach other hosts on the internet — isolate the compromised instance itself, not only the address it talked to`,
+    });
   },
 };

@@ -6,8 +6,7 @@ import type { LabSession } from '../src/engine/session.ts';
 import { PROTO, Rng, ephemeralPort, portScan, type Flow } from '../src/cloud/services/ec2/dataplane/index.ts';
 import { instance, randomRogueIp } from '../labs/network/company.ts';
 import {
-  attackMinute, blockedFrom, describeRefusals, detection, emptyTally, firstResponse, labEnv, lateRecords, minuteStep, quietPeriod, refusedCount,
-  type AttackMinute, type BusinessTally,
+  attackMinute, blockedFrom, detection, emptyTally, labEnv, minuteStep, quietPeriod, type AttackMinute, type BusinessTally, judgeAttack,
 } from './lib/network.ts';
 
 const ATTACK_MINUTES = 6;
@@ -67,31 +66,13 @@ export const portScanScenario: Scenario = {
   },
   async observe(session, steps, state) {
     const st = state as State;
-    const d = await detection(session, st.start);
     const from = blockedFrom(st.minutes);
-    const blocked = from !== undefined;
-    const response = firstResponse(session, st.start);
-    const respondedAt = blocked ? Math.min(st.minutes[from]!.from, response?.at ?? Infinity) : undefined;
-    const broken = refusedCount(st.business) > 0;
-    const late = !blocked && d.detected ? await lateRecords(session) : undefined;
-    if (broken) session.businessBroken = true;
     const last = st.minutes[st.minutes.length - 1];
     const through = last ? last.flows.filter((f, j) => last.verdicts[j]!.action === 'ACCEPT').map((f) => `${f.dstaddr}:${f.dstport}`) : [];
-    return {
-      detected: d.detected,
-      blocked,
-      ...(d.timeToDetectMs !== undefined ? { timeToDetectMs: d.timeToDetectMs } : {}),
-      ...(respondedAt !== undefined ? { timeToRespondMs: Math.max(0, respondedAt - st.start) } : {}),
-      steps,
-      evidence: [...d.evidence, ...(response ? [`${new Date(response.at).toISOString()} ${response.what}`] : [])],
-      feedback: [
-        d.feedback,
-        blocked
-          ? `blocked: every probe was refused from minute ${from! + 1} of ${ATTACK_MINUTES}${response ? ` (${response.what})` : ''}`
-          : `not blocked: in the last minute the scanner still reached ${[...new Set(through)].join(', ')} — refused probes are not a block: the address must be denied (network ACL entry before the allow rules)`,
-        ...(broken ? [`legitimate traffic was refused during the attack: ${describeRefusals(st.business)}`] : []),
-        ...(late ? [`note: ${late}`] : []),
-      ].join('; '),
-    };
+    return judgeAttack(session, st, steps, await detection(session, st.start), {
+      blockedFrom: from, blocked: from !== undefined,
+      blockedText: (by) => `blocked: every probe was refused from minute ${from! + 1} of ${ATTACK_MINUTES}${by}`,
+      notBlockedText: `not blocked: in the last minute the scanner still reached ${[...new Set(through)].join(', ')} — refused probes are not a block: the address must be denied (network ACL entry before the allow rules)`,
+    });
   },
 };

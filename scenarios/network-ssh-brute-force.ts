@@ -6,8 +6,7 @@ import type { LabSession } from '../src/engine/session.ts';
 import { sshBruteForce, type Flow } from '../src/cloud/services/ec2/dataplane/index.ts';
 import { instance, randomRogueIp } from '../labs/network/company.ts';
 import {
-  attackMinute, blockedFrom, describeRefusals, detection, emptyTally, firstResponse, labEnv, lateRecords, minuteStep, quietPeriod, refusedCount,
-  type AttackMinute, type BusinessTally,
+  attackMinute, blockedFrom, detection, emptyTally, labEnv, minuteStep, quietPeriod, type AttackMinute, type BusinessTally, judgeAttack,
 } from './lib/network.ts';
 
 const ATTACK_MINUTES = 6;
@@ -46,30 +45,12 @@ export const sshBruteForceScenario: Scenario = {
   },
   async observe(session, steps, state) {
     const st = state as State;
-    const d = await detection(session, st.start);
     const from = blockedFrom(st.minutes);
-    const blocked = from !== undefined;
-    const response = firstResponse(session, st.start);
-    const respondedAt = blocked ? Math.min(st.minutes[from]!.from, response?.at ?? Infinity) : undefined;
-    const broken = refusedCount(st.business) > 0;
-    const late = !blocked && d.detected ? await lateRecords(session) : undefined;
-    if (broken) session.businessBroken = true;
     const bastionAccepted = st.minutes.reduce((n, m) => n + m.verdicts.filter((v, j) => v.action === 'ACCEPT' && m.flows[j]!.dstaddr === st.targets[1]).length, 0);
-    return {
-      detected: d.detected,
-      blocked,
-      ...(d.timeToDetectMs !== undefined ? { timeToDetectMs: d.timeToDetectMs } : {}),
-      ...(respondedAt !== undefined ? { timeToRespondMs: Math.max(0, respondedAt - st.start) } : {}),
-      steps,
-      evidence: [...d.evidence, ...(response ? [`${new Date(response.at).toISOString()} ${response.what}`] : [])],
-      feedback: [
-        d.feedback,
-        blocked
-          ? `blocked: every SSH attempt was refused from minute ${from! + 1} of ${ATTACK_MINUTES}${response ? ` (${response.what})` : ''}; the bastion had let ${bastionAccepted} through before`
-          : `not blocked: the bastion still accepted SSH from the attacker in the last minute (${bastionAccepted} conversations in all) — have the responder add a network ACL deny entry for the address, numbered below the allow rules`,
-        ...(broken ? [`legitimate traffic was refused during the attack: ${describeRefusals(st.business)}`] : []),
-        ...(late ? [`note: ${late}`] : []),
-      ].join('; '),
-    };
+    return judgeAttack(session, st, steps, await detection(session, st.start), {
+      blockedFrom: from, blocked: from !== undefined,
+      blockedText: (by) => `blocked: every SSH attempt was refused from minute ${from! + 1} of ${ATTACK_MINUTES}${by}; the bastion had let ${bastionAccepted} through before`,
+      notBlockedText: `not blocked: the bastion still accepted SSH from the attacker in the last minute (${bastionAccepted} conversations in all) — have the responder add a network ACL deny entry for the address, numbered below the allow rules`,
+    });
   },
 };

@@ -7,7 +7,7 @@
 // minute, which delivers flow-log records, applies metric filters, evaluates alarms and runs the
 // Lambda functions they trigger. A responder's deny entry or isolation decides the next minute.
 import type { LabSession } from '../../src/engine/session.ts';
-import type { AttackStep } from '../../src/engine/types.ts';
+import type { AttackStep, ScenarioResult } from '../../src/engine/types.ts';
 import { judgeFlow, normalTraffic, selectInterfaces, type Flow, type FlowVerdict, type Topology } from '../../src/cloud/services/ec2/dataplane/index.ts';
 import type { OutboxEntry } from '../../src/cloud/services/sns/outbox.ts';
 import { profileOf, sideTraffic, type NetworkLabEnv } from '../../labs/network/company.ts';
@@ -215,4 +215,34 @@ export function blockedFrom(minutes: AttackMinute[], refused: (v: FlowVerdict, f
     else break;
   }
   return from;
+}
+
+/** What every network scenario reports once it knows whether and from when the attack was blocked. */
+export async function judgeAttack(
+  s: LabSession,
+  st: { start: number; minutes: AttackMinute[]; business: BusinessTally },
+  steps: AttackStep[],
+  d: Detection,
+  outcome: { blockedFrom: number | undefined; blocked: boolean; blockedText: (response: string) => string; notBlockedText: string },
+): Promise<ScenarioResult> {
+  const response = firstResponse(s, st.start);
+  const from = outcome.blockedFrom;
+  const respondedAt = outcome.blocked && from !== undefined ? Math.min(st.minutes[from]!.from, response?.at ?? Infinity) : undefined;
+  const broken = refusedCount(st.business) > 0;
+  const late = !outcome.blocked && d.detected ? await lateRecords(s) : undefined;
+  if (broken) s.businessBroken = true;
+  return {
+    detected: d.detected,
+    blocked: outcome.blocked,
+    ...(d.timeToDetectMs !== undefined ? { timeToDetectMs: d.timeToDetectMs } : {}),
+    ...(respondedAt !== undefined ? { timeToRespondMs: Math.max(0, respondedAt - st.start) } : {}),
+    steps,
+    evidence: [...d.evidence, ...(response ? [`${new Date(response.at).toISOString()} ${response.what}`] : [])],
+    feedback: [
+      d.feedback,
+      outcome.blocked ? outcome.blockedText(response ? ` (${response.what})` : '') : outcome.notBlockedText,
+      ...(broken ? [`legitimate traffic was refused during the attack: ${describeRefusals(st.business)}`] : []),
+      ...(late ? [`note: ${late}`] : []),
+    ].join('; '),
+  };
 }
