@@ -243,6 +243,8 @@ export async function judgeAttack(
       outcome.blocked ? outcome.blockedText(response ? ` (${response.what})` : '') : outcome.notBlockedText,
       ...(broken ? [`legitimate traffic was refused during the attack: ${describeRefusals(st.business)}`] : []),
       ...(late ? [`note: ${late}`] : []),
+      // A trigger the function's resource policy refused is a common reason for no response.
+      ...[...new Set(s.gateway.lambda.refusals.filter((r) => r.account === s.accountId && r.at >= st.start).map((r) => r.reason))].map((r) => `note: not invoked: ${r}`),
     ].join('; '),
   };
 }

@@ -8,7 +8,7 @@ import { SNSClient, CreateTopicCommand, SubscribeCommand, SetTopicAttributesComm
 import { CreateUserCommand, PutUserPolicyCommand, CreateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand, PutEventsCommand, TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
 import { IAMClient, CreateRoleCommand } from '@aws-sdk/client-iam';
-import { LambdaClient, CreateFunctionCommand } from '@aws-sdk/client-lambda';
+import { LambdaClient, CreateFunctionCommand, AddPermissionCommand } from '@aws-sdk/client-lambda';
 import { useLabCloud } from '../helpers/cloud.ts';
 
 const { cloud } = useLabCloud();
@@ -22,6 +22,7 @@ async function setup() {
     FunctionName: 'on-event', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: `arn:aws:iam::${root.accountId}:role/r`,
     Code: { ZipFile: zipSync({ 'index.mjs': strToU8('export const handler = async (e) => e["detail-type"] ?? "sns";') }) },
   }));
+  await c.client(LambdaClient, { credentials }).send(new AddPermissionCommand({ FunctionName: 'on-event', StatementId: 'events', Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' }));
   return { c, root, credentials, fn: `arn:aws:lambda:us-east-1:${root.accountId}:function:on-event` };
 }
 

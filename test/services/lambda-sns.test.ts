@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { zipSync, strToU8 } from 'fflate';
 import { IAMClient, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { LambdaClient, CreateFunctionCommand, InvokeCommand } from '@aws-sdk/client-lambda';
+import { LambdaClient, CreateFunctionCommand, InvokeCommand, AddPermissionCommand } from '@aws-sdk/client-lambda';
 import { SNSClient, CreateTopicCommand, SubscribeCommand, PublishCommand } from '@aws-sdk/client-sns';
 import { CloudWatchLogsClient, DescribeLogStreamsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { useLabCloud } from '../helpers/cloud.ts';
@@ -77,11 +77,19 @@ describe('SNS', () => {
     await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'email', Endpoint: 'soc@example.com' }));
     await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'sms', Endpoint: '+15555550100' }));
     await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'lambda', Endpoint: `arn:aws:lambda:us-east-1:${root.accountId}:function:responder` }));
+    // Without a resource policy letting SNS invoke it, the function is not invoked (as in AWS).
+    await sns.send(new PublishCommand({ TopicArn: topic, Subject: 'ALARM', Message: 'not delivered to the function' }));
+    await c.gateway.flush();
+    expect(c.gateway.lambda.invocations.filter((i) => i.account === root.accountId).length).toBe(0);
+    expect(c.gateway.lambda.refusals.filter((r) => r.account === root.accountId).length).toBe(1);
+    await c.client(LambdaClient, { credentials: creds }).send(new AddPermissionCommand({ FunctionName: 'responder', StatementId: 'sns', Action: 'lambda:InvokeFunction', Principal: 'sns.amazonaws.com', SourceArn: topic }));
     await sns.send(new PublishCommand({ TopicArn: topic, Subject: 'ALARM', Message: 'rejected SSH burst' }));
     const denied = await fetch(`${c.url}/_seclab/outbox?account=${root.accountId}`);
     expect(denied.status).toBe(403);
     const res = await (await fetch(`${c.url}/_seclab/outbox?account=${root.accountId}`, { headers: { 'x-seclab-control-token': c.gateway.controlToken } })).json() as { deliveries: { protocol: string; endpoint: string; message: string; subject?: string }[] };
     expect(res.deliveries.map((d) => [d.protocol, d.endpoint, d.message])).toEqual([
+      ['email', 'soc@example.com', 'not delivered to the function'],
+      ['sms', '+15555550100', 'not delivered to the function'],
       ['email', 'soc@example.com', 'rejected SSH burst'],
       ['sms', '+15555550100', 'rejected SSH burst'],
     ]);

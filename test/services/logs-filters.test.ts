@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { zipSync, strToU8 } from 'fflate';
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutMetricFilterCommand, PutLogEventsCommand, TestMetricFilterCommand, PutSubscriptionFilterCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient, CreateRoleCommand } from '@aws-sdk/client-iam';
-import { LambdaClient, CreateFunctionCommand } from '@aws-sdk/client-lambda';
+import { LambdaClient, CreateFunctionCommand, AddPermissionCommand } from '@aws-sdk/client-lambda';
 import { useLabCloud } from '../helpers/cloud.ts';
 
 const { cloud } = useLabCloud();
@@ -63,6 +63,7 @@ describe('subscription filters', () => {
       FunctionName: 'sink', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: `arn:aws:iam::${root.accountId}:role/r`,
       Code: { ZipFile: zipSync({ 'index.mjs': strToU8('export const handler = async () => "ok";') }) },
     }));
+    await c.client(LambdaClient, { credentials: creds }).send(new AddPermissionCommand({ FunctionName: 'sink', StatementId: 'logs', Action: 'lambda:InvokeFunction', Principal: 'logs.amazonaws.com', SourceArn: `arn:aws:logs:us-east-1:${root.accountId}:log-group:vpc-flow:*` }));
     await logs.send(new PutSubscriptionFilterCommand({ logGroupName: 'vpc-flow', filterName: 'to-responder', filterPattern: SSH_REJECT, destinationArn: `arn:aws:lambda:us-east-1:${root.accountId}:function:sink` }));
     const t = Math.floor(c.gateway.clock.nowMs() / 1000);
     await logs.send(new PutLogEventsCommand({ logGroupName: 'vpc-flow', logStreamName: 'eni-0a1b2c3d-all', logEvents: [

@@ -84,7 +84,7 @@ export class AlarmRuntime {
     for (const a of actions) {
       try {
         if (a.type === 'sns') await publishAsService(this.gateway, account, a.arn, a.message, a.subject, a.emailMessage);
-        else if (a.type === 'lambda') this.gateway.lambda.invokeAsync(account, a.arn.split(':')[3] ?? region, a.arn, JSON.parse(a.payload));
+        else if (a.type === 'lambda') this.gateway.lambda.invokeAsync(account, a.arn.split(':')[3] ?? region, a.arn, JSON.parse(a.payload), { service: 'lambda.alarms.cloudwatch.amazonaws.com', sourceArn: alarm.AlarmArn });
         else throw new Error(`${a.type} alarm actions are not emulated`);
         this.record(account, [actionHistoryItem(alarm, a, { ok: true }, at)]);
       } catch (err) {

@@ -71,15 +71,15 @@ export class EventBus {
         else if (t.InputPath) payload = t.InputPath.replace(/^\$\.?/, '').split('.').filter(Boolean).reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], event);
         this.deliveries.push({ account, rule: rule.Name, target: t.Arn, event });
         if (this.deliveries.length > 10_000) this.deliveries.splice(0, 1_000);
-        await this.deliver(account, region, t.Arn, payload).catch(() => undefined);
+        await this.deliver(account, region, t.Arn, payload, rule.Arn ?? `arn:aws:events:${region}:${account}:rule/${rule.Name}`).catch(() => undefined);
       }
     }
     return matched;
   }
 
-  private async deliver(account: string, region: string, arn: string, payload: unknown): Promise<void> {
+  private async deliver(account: string, region: string, arn: string, payload: unknown, ruleArn: string): Promise<void> {
     const service = arn.split(':')[2];
-    if (service === 'lambda') this.gateway.lambda.invokeAsync(account, arn.split(':')[3] ?? region, arn, payload);
+    if (service === 'lambda') this.gateway.lambda.invokeAsync(account, arn.split(':')[3] ?? region, arn, payload, { service: 'events.amazonaws.com', sourceArn: ruleArn });
     else if (service === 'sns') await publishAsService(this.gateway, account, arn, JSON.stringify(payload));
     else if (service === 'sqs') {
       const [, , , r, acct, name] = arn.split(':');

@@ -11,6 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
 import { newAccessKeyId, newSecret } from '../../gateway/credentials.ts';
 import type { Gateway } from '../../gateway/server.ts';
+import { evaluate } from '../iam/policy/evaluate.ts';
+import { parsePolicyText } from '../iam/policy-store.ts';
+
+/** An AWS service invoking a function, and on behalf of what (topic, rule, log group, alarm). */
+export interface ServiceCaller {
+  service: string;
+  sourceArn: string;
+}
 
 const BOOTSTRAP = fileURLToPath(new URL('./bootstrap.mjs', import.meta.url));
 
@@ -38,6 +46,8 @@ export class LambdaRunner {
   /** Deployment packages seen in CreateFunction/UpdateFunctionCode, by function ARN. */
   private code = new Map<string, Buffer>();
   private pending = new Set<Promise<unknown>>();
+  /** Service invocations the function's resource policy refused (what AWS shows as delivery failures). */
+  readonly refusals: { account: string; functionName: string; service: string; reason: string; at: number }[] = [];
   private children = new Set<ChildProcess>();
   /** Every invocation, for graders and tests (account, function, event, result). */
   readonly invocations: { account: string; functionName: string; event: unknown; result: InvokeResult; at: number }[] = [];
@@ -178,9 +188,40 @@ export class LambdaRunner {
   }
 
   /** Asynchronous invocation (Event, and every trigger): runs in the background; flush() awaits it. */
-  invokeAsync(account: string, region: string, functionName: string, event: unknown): void {
-    const p = this.invoke(account, region, functionName, event).catch(() => undefined).finally(() => this.pending.delete(p));
+  invokeAsync(account: string, region: string, functionName: string, event: unknown, asService?: ServiceCaller): void {
+    const run = async () => {
+      if (asService) {
+        const refusal = await this.serviceRefusal(account, region, functionName, asService);
+        if (refusal) {
+          this.refusals.push({ account, functionName, service: asService.service, reason: refusal, at: this.gateway.clock.nowMs() });
+          return undefined;
+        }
+      }
+      return this.invoke(account, region, functionName, event);
+    };
+    const p = run().catch(() => undefined).finally(() => this.pending.delete(p));
     this.pending.add(p);
+  }
+
+  /**
+   * An AWS service (SNS, EventBridge, CloudWatch Logs, alarms) may invoke a function only when the
+   * function's resource policy allows it (lambda AddPermission), as in AWS.
+   */
+  private async serviceRefusal(account: string, region: string, functionName: string, caller: ServiceCaller): Promise<string | undefined> {
+    const text = await this.gateway.upstream
+      .json<{ Policy?: string }>(account, 'lambda', 'GetPolicy', { FunctionName: functionName }, region)
+      .then((r) => r.Policy, () => undefined);
+    if (!text) return `${functionName} has no resource policy letting ${caller.service} invoke it (lambda AddPermission)`;
+    const cfg = await this.config(account, region, functionName);
+    const d = evaluate(
+      {
+        action: 'lambda:InvokeFunction', resource: cfg.FunctionArn,
+        principal: { arn: caller.service, account, type: 'AWSService' },
+        context: { 'aws:SourceArn': caller.sourceArn, 'aws:SourceAccount': account },
+      },
+      { identity: [], resource: { source: `resource policy of ${functionName}`, document: parsePolicyText(text), account } },
+    );
+    return d.decision === 'Allow' ? undefined : `the resource policy of ${functionName} does not let ${caller.service} invoke it from ${caller.sourceArn}`;
   }
 
   /** Stops every running function (the lab cloud is shutting down). */

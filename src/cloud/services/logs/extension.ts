@@ -52,7 +52,8 @@ export class LogFilters {
         messageType: 'DATA_MESSAGE', owner: account, logGroup: group, logStream: stream, subscriptionFilters: [f.filterName],
         logEvents: matched.map((e) => ({ id: randomBytes(28).toString('hex').replace(/\D/g, '').padEnd(56, '0').slice(0, 56), timestamp: e.timestamp, message: e.message })),
       })).toString('base64');
-      this.gateway.lambda.invokeAsync(account, f.destinationArn.split(':')[3] ?? region, f.destinationArn, { awslogs: { data } });
+      this.gateway.lambda.invokeAsync(account, f.destinationArn.split(':')[3] ?? region, f.destinationArn, { awslogs: { data } },
+        { service: 'logs.amazonaws.com', sourceArn: `arn:aws:logs:${region}:${account}:log-group:${group}:*` });
     }
   }
 }

@@ -66,7 +66,7 @@ export async function fanOut(gateway: Gateway, account: string, region: string, 
       const body = protocol === 'email-json' ? JSON.stringify(snsRecord(topicArn, s.SubscriptionArn ?? '', messageId, subject, message, time).Sns) : protocol === 'email' && emailMessage ? emailMessage : message;
       gateway.outbox.add({ account, time, protocol, endpoint: s.Endpoint ?? '', topicArn, subject, message: body, messageId });
     } else if (protocol === 'lambda' && s.Endpoint) {
-      gateway.lambda.invokeAsync(account, s.Endpoint.split(':')[3] ?? region, s.Endpoint, { Records: [snsRecord(topicArn, s.SubscriptionArn ?? '', messageId, subject, message, time)] });
+      gateway.lambda.invokeAsync(account, s.Endpoint.split(':')[3] ?? region, s.Endpoint, { Records: [snsRecord(topicArn, s.SubscriptionArn ?? '', messageId, subject, message, time)] }, { service: 'sns.amazonaws.com', sourceArn: topicArn });
     }
   }
 }
