@@ -6,11 +6,9 @@ import type { LabSession } from '../src/engine/session.ts';
 import { PROTO, Rng, ephemeralPort, type Flow } from '../src/cloud/services/ec2/dataplane/index.ts';
 import { randomRogueIp } from '../labs/network/company.ts';
 import {
-  attackMinute, blockedFrom, detection, emptyTally, labEnv, minuteStep, probe, quietPeriod, type AttackMinute, type BusinessTally, judgeAttack,
+  blockedFrom, detection, emptyTally, labEnv, probe, type AttackMinute, type BusinessTally, judgeAttack, runAttack, freshRogueIp, ATTACK_MINUTES,
 } from './lib/network.ts';
 
-const ATTACK_MINUTES = 6;
-const QUIET_MINUTES = 6;
 const CONNECTIONS_PER_MINUTE = 4;
 const BYTES_PER_CONNECTION = 120_000_000;
 
@@ -25,7 +23,7 @@ export const exfiltrationScenario: Scenario = {
   points: { detected: 8, blocked: 8 },
   async prepare(session: LabSession): Promise<State> {
     const env = labEnv(session);
-    const ip = randomRogueIp(Object.values(session.hidden).filter((v): v is string => typeof v === 'string'));
+    const ip = freshRogueIp(session);
     const apps = env.instances.filter((i) => i.tier === 'app');
     const victim = apps[Math.floor(Math.random() * apps.length)]!;
     session.hidden['exfiltrationIp'] = ip;
@@ -34,27 +32,19 @@ export const exfiltrationScenario: Scenario = {
   },
   async inject(session, state) {
     const st = state as State;
-    await quietPeriod(session, QUIET_MINUTES, st.business);
-    st.start = session.now();
-    const steps = [];
-    for (let i = 0; i < ATTACK_MINUTES; i++) {
-      const m = await attackMinute(session, (from, to) => {
-        const rng = new Rng(`${st.ip}:${from}`);
-        return Array.from({ length: CONNECTIONS_PER_MINUTE }, (_, k): Flow => {
-          const bytes = Math.round(BYTES_PER_CONNECTION * (0.8 + rng.next() * 0.4));
-          const packets = Math.ceil(bytes / 1448);
-          const start = from + k * 2000 + rng.int(0, 1500);
-          return {
-            srcaddr: st.victim.privateIp, dstaddr: st.ip, srcport: ephemeralPort(rng), dstport: 443, protocol: PROTO.TCP,
-            packets, bytes, response: { packets: Math.ceil(packets / 2), bytes: Math.ceil(packets / 2) * 52 },
-            start, end: to - 1 - rng.int(0, 3000), label: 'attack:exfiltration',
-          };
-        });
-      }, st.business);
-      st.minutes.push(m);
-      steps.push(minuteStep(session, m, i, `uploads from ${st.victim.name}`));
-    }
-    return steps;
+    return runAttack(session, st, `uploads from ${st.victim.name}`, (_minute, from, to) => {
+      const rng = new Rng(`${st.ip}:${from}`);
+      return Array.from({ length: CONNECTIONS_PER_MINUTE }, (_, k): Flow => {
+        const bytes = Math.round(BYTES_PER_CONNECTION * (0.8 + rng.next() * 0.4));
+        const packets = Math.ceil(bytes / 1448);
+        const start = from + k * 2000 + rng.int(0, 1500);
+        return {
+          srcaddr: st.victim.privateIp, dstaddr: st.ip, srcport: ephemeralPort(rng), dstport: 443, protocol: PROTO.TCP,
+          packets, bytes, response: { packets: Math.ceil(packets / 2), bytes: Math.ceil(packets / 2) * 52 },
+          start, end: to - 1 - rng.int(0, 3000), label: 'attack:exfiltration',
+        };
+      });
+    });
   },
   async observe(session, steps, state) {
     const st = state as State;

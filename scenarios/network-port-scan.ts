@@ -4,13 +4,11 @@
 import type { Scenario } from '../src/engine/types.ts';
 import type { LabSession } from '../src/engine/session.ts';
 import { PROTO, Rng, ephemeralPort, portScan, type Flow } from '../src/cloud/services/ec2/dataplane/index.ts';
-import { instance, randomRogueIp } from '../labs/network/company.ts';
+import { instance } from '../labs/network/company.ts';
 import {
-  attackMinute, blockedFrom, detection, emptyTally, labEnv, minuteStep, quietPeriod, type AttackMinute, type BusinessTally, judgeAttack,
+  blockedFrom, detection, emptyTally, labEnv, type AttackMinute, type BusinessTally, judgeAttack, runAttack, freshRogueIp, ATTACK_MINUTES,
 } from './lib/network.ts';
 
-const ATTACK_MINUTES = 6;
-const QUIET_MINUTES = 6;
 const PORTS_PER_HOST_PER_MINUTE = 120;
 
 interface Target { address: string; open: number[] }
@@ -25,7 +23,7 @@ export const portScanScenario: Scenario = {
   points: { detected: 8, blocked: 8 },
   async prepare(session: LabSession): Promise<State> {
     const env = labEnv(session);
-    const ip = randomRogueIp(Object.values(session.hidden).filter((v): v is string => typeof v === 'string'));
+    const ip = freshRogueIp(session);
     session.hidden['portScanIp'] = ip;
     const web = instance(env, 'web-1');
     const bastion = instance(env, 'bastion');
@@ -41,12 +39,9 @@ export const portScanScenario: Scenario = {
   },
   async inject(session, state) {
     const st = state as State;
-    await quietPeriod(session, QUIET_MINUTES, st.business);
-    st.start = session.now();
-    const steps = [];
-    for (let i = 0; i < ATTACK_MINUTES; i++) {
+    return runAttack(session, st, 'probes', (i, from, to) => {
       const slice = st.ports.slice(i * PORTS_PER_HOST_PER_MINUTE, (i + 1) * PORTS_PER_HOST_PER_MINUTE);
-      const m = await attackMinute(session, (from, to) => st.targets.flatMap((t, k): Flow[] => {
+      return st.targets.flatMap((t, k): Flow[] => {
         const rng = new Rng(`${st.ip}:${from}:${k}`);
         const scan = portScan({ attacker: st.ip, target: t.address, start: from, ports: slice, openPorts: t.open, intervalMs: (to - from - 5000) / slice.length, seed: `${st.ip}:${from}:${k}` });
         // Back to the ports that answered: a banner grab or an exploit attempt each.
@@ -58,11 +53,8 @@ export const portScanScenario: Scenario = {
           };
         });
         return [...scan, ...pokes];
-      }), st.business);
-      st.minutes.push(m);
-      steps.push(minuteStep(session, m, i, 'probes'));
-    }
-    return steps;
+      });
+    });
   },
   async observe(session, steps, state) {
     const st = state as State;

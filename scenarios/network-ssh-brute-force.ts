@@ -4,13 +4,11 @@
 import type { Scenario } from '../src/engine/types.ts';
 import type { LabSession } from '../src/engine/session.ts';
 import { sshBruteForce, type Flow } from '../src/cloud/services/ec2/dataplane/index.ts';
-import { instance, randomRogueIp } from '../labs/network/company.ts';
+import { instance } from '../labs/network/company.ts';
 import {
-  attackMinute, blockedFrom, detection, emptyTally, labEnv, minuteStep, quietPeriod, type AttackMinute, type BusinessTally, judgeAttack,
+  blockedFrom, detection, emptyTally, labEnv, type AttackMinute, type BusinessTally, judgeAttack, runAttack, freshRogueIp, ATTACK_MINUTES,
 } from './lib/network.ts';
 
-const ATTACK_MINUTES = 6;
-const QUIET_MINUTES = 6;
 const ATTEMPTS_PER_HOST_PER_MINUTE = 24;
 
 interface State { ip: string; targets: string[]; start: number; minutes: AttackMinute[]; business: BusinessTally }
@@ -24,24 +22,16 @@ export const sshBruteForceScenario: Scenario = {
   points: { detected: 8, blocked: 8 },
   async prepare(session: LabSession): Promise<State> {
     const env = labEnv(session);
-    const ip = randomRogueIp(Object.values(session.hidden).filter((v): v is string => typeof v === 'string'));
+    const ip = freshRogueIp(session);
     session.hidden['sshBruteForceIp'] = ip;
     const targets = ['web-1', 'bastion'].map((n) => instance(env, n)).map((i) => i.publicIp ?? i.privateIp);
     return { ip, targets, start: 0, minutes: [], business: emptyTally() };
   },
   async inject(session, state) {
     const st = state as State;
-    await quietPeriod(session, QUIET_MINUTES, st.business);
-    st.start = session.now();
-    const steps = [];
-    for (let i = 0; i < ATTACK_MINUTES; i++) {
-      const m = await attackMinute(session, (from, to) => st.targets.flatMap((target, k): Flow[] => sshBruteForce({
-        attacker: st.ip, target, start: from, attempts: ATTEMPTS_PER_HOST_PER_MINUTE, intervalMs: (to - from) / (ATTEMPTS_PER_HOST_PER_MINUTE + 1), seed: `${st.ip}:${from}:${k}`,
-      }).map((f) => ({ ...f, start: Math.min(f.start, to - 4000), end: Math.min(f.end, to - 1) }))), st.business);
-      st.minutes.push(m);
-      steps.push(minuteStep(session, m, i, 'SSH login attempts'));
-    }
-    return steps;
+    return runAttack(session, st, 'SSH login attempts', (_minute, from, to) => st.targets.flatMap((target, k): Flow[] => sshBruteForce({
+      attacker: st.ip, target, start: from, attempts: ATTEMPTS_PER_HOST_PER_MINUTE, intervalMs: (to - from) / (ATTEMPTS_PER_HOST_PER_MINUTE + 1), seed: `${st.ip}:${from}:${k}`,
+    }).map((f) => ({ ...f, start: Math.min(f.start, to - 4000), end: Math.min(f.end, to - 1) }))));
   },
   async observe(session, steps, state) {
     const st = state as State;

@@ -10,7 +10,7 @@ import type { LabSession } from '../../src/engine/session.ts';
 import type { AttackStep, ScenarioResult } from '../../src/engine/types.ts';
 import { judgeFlow, normalTraffic, selectInterfaces, type Flow, type FlowVerdict, type Topology } from '../../src/cloud/services/ec2/dataplane/index.ts';
 import type { OutboxEntry } from '../../src/cloud/services/sns/outbox.ts';
-import { profileOf, sideTraffic, type NetworkLabEnv } from '../../labs/network/company.ts';
+import { profileOf, randomRogueIp, sideTraffic, type NetworkLabEnv } from '../../labs/network/company.ts';
 
 export const MINUTE = 60_000;
 
@@ -247,4 +247,34 @@ export async function judgeAttack(
       ...[...new Set(s.gateway.lambda.refusals.filter((r) => r.account === s.accountId && r.at >= st.start).map((r) => r.reason))].map((r) => `note: not invoked: ${r}`),
     ].join('; '),
   };
+}
+
+/** Every network attack: a quiet spell of normal traffic, then this many minutes of attack. */
+export const QUIET_MINUTES = 6;
+export const ATTACK_MINUTES = 6;
+
+/** A rogue address no other scenario of this run uses. */
+export function freshRogueIp(s: LabSession): string {
+  return randomRogueIp(Object.values(s.hidden).filter((v): v is string => typeof v === 'string'));
+}
+
+/**
+ * Runs the quiet spell, then ATTACK_MINUTES minutes in which `attack(minute, from, to)` flows go out
+ * with the company's traffic; records them in `st` and returns one step per minute.
+ */
+export async function runAttack(
+  s: LabSession,
+  st: { start: number; minutes: AttackMinute[]; business: BusinessTally },
+  what: string,
+  attack: (minute: number, from: number, to: number) => Flow[],
+): Promise<AttackStep[]> {
+  await quietPeriod(s, QUIET_MINUTES, st.business);
+  st.start = s.now();
+  const steps: AttackStep[] = [];
+  for (let i = 0; i < ATTACK_MINUTES; i++) {
+    const m = await attackMinute(s, (from, to) => attack(i, from, to), st.business);
+    st.minutes.push(m);
+    steps.push(minuteStep(s, m, i, what));
+  }
+  return steps;
 }
