@@ -9,7 +9,7 @@ import type { LabSession } from '../src/engine/session.ts';
 import { attempt } from './lib/attack.ts';
 import { ADMIN, person, randomRogueIp } from '../labs/siem/company.ts';
 import { keyOf, labEnv, MINUTE } from '../labs/siem/background.ts';
-import { injecting, mark, observeAttack, siemRun } from '../labs/siem/run.ts';
+import { injecting, observeAttack, siemRun } from '../labs/siem/run.ts';
 
 interface State { ip: string; creds: { accessKeyId: string; secretAccessKey: string }; start: number; stopped: string[]; user: string }
 
@@ -26,11 +26,8 @@ export const cloudtrailStopped: Scenario = {
     return { ip: randomRogueIp(), creds, start: 0, stopped: [], user: `svc-sync-${session.runId}` };
   },
   async inject(session, state) {
-    return injecting(session, async () => {
-      const st = state as State;
-      const run = await siemRun(session);
-      mark(run);
-      st.start = session.now();
+    const st = state as State;
+    return injecting(session, st, async (run) => {
       const opts = { credentials: st.creds, sourceIp: st.ip, userAgent: 'Boto3/1.34.0 Python/3.11.4 Linux/6.5' };
       const ct = session.client(CloudTrailClient, opts);
       const iam = session.client(IAMClient, opts);

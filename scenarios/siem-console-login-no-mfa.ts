@@ -5,7 +5,7 @@ import type { Scenario } from '../src/engine/types.ts';
 import { recordConsoleSignIn } from '../src/cloud/services/cloudtrail/console-signin.ts';
 import { ANALYST, randomRogueIp } from '../labs/siem/company.ts';
 import { MINUTE } from '../labs/siem/background.ts';
-import { injecting, mark, observeAttack, siemRun } from '../labs/siem/run.ts';
+import { injecting, observeAttack, siemRun } from '../labs/siem/run.ts';
 
 interface State { ip: string; start: number }
 
@@ -20,11 +20,8 @@ export const consoleLoginWithoutMfa: Scenario = {
     return { ip: randomRogueIp(), start: 0 };
   },
   async inject(session, state) {
-    return injecting(session, async () => {
-      const st = state as State;
-      const run = await siemRun(session);
-      mark(run);
-      st.start = session.now();
+    const st = state as State;
+    return injecting(session, st, async (run) => {
       const ua = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
       recordConsoleSignIn(session.gateway, { account: session.accountId, userName: ANALYST, sourceIp: st.ip, userAgent: ua, mfaUsed: false, success: false });
       recordConsoleSignIn(session.gateway, { account: session.accountId, userName: ANALYST, sourceIp: st.ip, userAgent: ua, mfaUsed: false });

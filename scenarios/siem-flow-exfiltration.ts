@@ -4,7 +4,7 @@ import type { Scenario } from '../src/engine/types.ts';
 import { exfiltration } from '../src/cloud/services/ec2/dataplane/index.ts';
 import { randomRogueIp } from '../labs/siem/company.ts';
 import { labEnv, MINUTE } from '../labs/siem/background.ts';
-import { injecting, mark, observeAttack, siemRun } from '../labs/siem/run.ts';
+import { injecting, observeAttack, siemRun } from '../labs/siem/run.ts';
 
 interface State { ip: string; start: number; sent: boolean }
 const BYTES = 1_500_000_000;
@@ -20,11 +20,8 @@ export const flowExfiltration: Scenario = {
     return { ip: randomRogueIp(), start: 0, sent: false };
   },
   async inject(session, state) {
-    return injecting(session, async () => {
-      const st = state as State;
-      const run = await siemRun(session);
-      mark(run);
-      st.start = session.now();
+    const st = state as State;
+    return injecting(session, st, async (run) => {
       const step = { description: `upload ${BYTES / 1e9} GB from the application server to ${st.ip}:443 over 6 minutes`, allowed: true, at: st.start };
       session.onAttackStep?.(step);
       return [step];

@@ -2,7 +2,7 @@
 // logs) and stay quiet: alerts on the company's ordinary activity beyond a small budget cost the points.
 import type { AttackStep, Scenario, ScenarioResult } from '../src/engine/types.ts';
 import type { LabSession } from '../src/engine/session.ts';
-import { endAttack, injecting, mark, siemRun, simulate } from '../labs/siem/run.ts';
+import { endAttack, injecting, siemRun, simulate, type SiemRun } from '../labs/siem/run.ts';
 import type { SiemAlert } from '../src/controls/siem/index.ts';
 
 /** Alerts on benign activity the SIEM may raise in the quiet half hour. */
@@ -16,7 +16,7 @@ export const quietDay: Scenario = {
   techniques: [],
   points: { blocked: 0, detected: 10 },
   async inject(session) {
-    return injecting(session, () => day(session));
+    return injecting(session, { start: 0 }, (run) => day(session, run));
   },
   async observe(session, steps) {
     try {
@@ -27,9 +27,7 @@ export const quietDay: Scenario = {
   },
 };
 
-async function day(session: LabSession): Promise<AttackStep[]> {
-  const run = await siemRun(session);
-  mark(run);
+async function day(session: LabSession, run: SiemRun): Promise<AttackStep[]> {
   const start = session.now();
   const calls = run.background.calls;
   for (let i = 0; i < DAY_MINUTES / 10; i++) await simulate(session, run, 10, { consoleSignIn: i === 0 });

@@ -6,7 +6,7 @@ import type { Scenario } from '../src/engine/types.ts';
 import { attempt } from './lib/attack.ts';
 import { APP_USER, EXPORTS, randomRogueIp } from '../labs/siem/company.ts';
 import { keyOf, labEnv, MINUTE } from '../labs/siem/background.ts';
-import { injecting, mark, observeAttack, siemRun } from '../labs/siem/run.ts';
+import { injecting, observeAttack, siemRun } from '../labs/siem/run.ts';
 
 interface State { ip: string; creds: { accessKeyId: string; secretAccessKey: string }; start: number }
 const STOLEN = 40;
@@ -24,11 +24,8 @@ export const s3Exfiltration: Scenario = {
     return { ip: randomRogueIp(), creds, start: 0 };
   },
   async inject(session, state) {
-    return injecting(session, async () => {
-      const st = state as State;
-      const run = await siemRun(session);
-      mark(run);
-      st.start = session.now();
+    const st = state as State;
+    return injecting(session, st, async (run) => {
       const bucket = labEnv(session).buckets.customerData;
       const s3 = session.client(S3Client, { credentials: st.creds, sourceIp: st.ip, userAgent: 'aws-cli/1.29.0 Python/3.8 rclone' });
       const steps = [await attempt(session, 'list the customer exports', () => s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'exports/' })))];

@@ -10,7 +10,7 @@ import type { LabSession } from '../src/engine/session.ts';
 import { attempt } from './lib/attack.ts';
 import { DEVELOPER, EXPORTS, randomRogueIp } from '../labs/siem/company.ts';
 import { keyOf, labEnv, MINUTE } from '../labs/siem/background.ts';
-import { injecting, mark, observeAttack, siemRun } from '../labs/siem/run.ts';
+import { injecting, observeAttack, siemRun } from '../labs/siem/run.ts';
 
 interface State { ip: string; creds: { accessKeyId: string; secretAccessKey: string }; start: number }
 export const ATTACK_REGION = 'us-west-2';
@@ -28,11 +28,8 @@ export const unauthorizedBurst: Scenario = {
     return { ip: randomRogueIp(), creds, start: 0 };
   },
   async inject(session, state) {
-    return injecting(session, async () => {
-      const st = state as State;
-      const run = await siemRun(session);
-      mark(run);
-      st.start = session.now();
+    const st = state as State;
+    return injecting(session, st, async (run) => {
       const env = labEnv(session);
       const opts = { credentials: st.creds, sourceIp: st.ip, userAgent: 'python-requests/2.31.0' };
       const west = session.client(EC2Client, { ...opts, region: ATTACK_REGION });

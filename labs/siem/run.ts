@@ -133,7 +133,7 @@ async function start(s: LabSession): Promise<SiemRun> {
 }
 
 /** Forgets what the SIEM read so far (a scenario judges only what it read during the scenario). */
-export function mark(run: SiemRun): void {
+function mark(run: SiemRun): void {
   run.read = { cloudtrail: 0, vpcflow: 0, logs: 0 };
   run.events = [];
   run.polls = [];
@@ -228,11 +228,14 @@ export interface ScenarioRunOptions extends SimulateOptions {
 /**
  * Runs the attack's `inject` with the timeline held (released by observeAttack, or here when it fails).
  */
-export async function injecting<T>(s: LabSession, fn: () => Promise<T>): Promise<T> {
-  await siemRun(s); // the warm-up takes the timeline itself: before ours
+export async function injecting<T>(s: LabSession, st: { start: number }, fn: (run: SiemRun) => Promise<T>): Promise<T> {
+  const run = await siemRun(s); // the warm-up takes the timeline itself: before ours
   await beginAttack(s);
   try {
-    return await fn();
+    // What the SIEM reads and raises from here on is the attack's.
+    mark(run);
+    st.start = s.now();
+    return await fn(run);
   } catch (e) {
     endAttack(s);
     throw e;
