@@ -121,7 +121,9 @@ describe('Siem against the lab cloud', () => {
     const iam = c.client(IAMClient, { credentials: env.prowler, sourceIp: '185.220.101.7' });
     for (let i = 0; i < 6; i++) await ec2.send(new DescribeInstancesCommand({})).catch(() => undefined);
     for (let i = 0; i < 6; i++) await iam.send(new ListUsersCommand({})).catch(() => undefined);
-    // A large outbound transfer and bastion log lines.
+    // A large outbound transfer and bastion log lines. The flow starts just after a capture window
+    // opens: one straddling two 60 s windows would be split in two smaller records, as AWS does.
+    await c.gateway.clock.advance(Math.ceil(c.gateway.clock.nowMs() / MIN) * MIN + 1000 - c.gateway.clock.nowMs());
     const now = c.gateway.clock.nowMs();
     await c.gateway.dataplane.send(env.account, 'us-east-1', [
       { srcaddr: env.webIp, dstaddr: '198.51.100.99', srcport: 40000, dstport: 443, protocol: PROTO.TCP, packets: 60_000, bytes: 80_000_000, start: now, end: now + 20_000 },
