@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { IAMClient, ListUsersCommand } from '@aws-sdk/client-iam';
 import { S3Client, GetObjectCommand } from '@aws-sdk/client-s3';
 
-/** @type {{ gatewayUrl: string, motoUrl: string, accountId: string, user: { accessKeyId: string, secretAccessKey: string }, calls: number }} */
+/** @type {{ gatewayUrl: string, motoUrl: string, motoHeaders?: Record<string, string>, accountId: string, user: { accessKeyId: string, secretAccessKey: string }, calls: number }} */
 const input = workerData;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -17,6 +17,7 @@ function clients(endpoint, direct) {
     for (const c of [iam, s3]) {
       c.middlewareStack.add((next) => async (a) => {
         a.request.headers['x-moto-account-id'] = input.accountId;
+        Object.assign(a.request.headers, input.motoHeaders ?? {});
         return next(a);
       }, { step: 'build' });
     }

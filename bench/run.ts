@@ -56,7 +56,7 @@ async function gatewayOverhead(cloud: LabCloud, calls: number) {
 
   const before = { ...cloud.gateway.stats };
   const worker = new Worker(new URL('./load-client.mjs', import.meta.url), {
-    workerData: { gatewayUrl: cloud.url, motoUrl: cloud.target.url, accountId: root.accountId, user, calls },
+    workerData: { gatewayUrl: cloud.url, motoUrl: cloud.target.url, motoHeaders: cloud.target.upstreamHeaders, accountId: root.accountId, user, calls },
   });
   const results = await new Promise<Record<string, { gateway: number; moto: number }>>((resolve, reject) => {
     worker.once('message', resolve);

@@ -108,6 +108,7 @@ export async function startLabCloud(opts: LabCloudOptions = {}): Promise<LabClou
     accountSelection: target.accountSelection === 'access-key' ? 'access-key' : 'header',
     port: opts.port,
     region,
+    upstreamHeaders: target.upstreamHeaders,
   });
   target.onDeath((err) => gateway.targetDied(err.message));
   gateway.clock.file = path.join(mkdtempSync(path.join(os.tmpdir(), 'seclab-clock-')), 'offset');

@@ -123,7 +123,8 @@ async function build(): Promise<Env> {
   expect(s3Log.Unsuccessful ?? []).toEqual([]);
 
   const url = cloud().target.url!;
-  const plane = new DataPlane({ topology: new MotoTopologySource(url), sinks: new EmulatorSinks(url) });
+  const secret = cloud().target.upstreamHeaders;
+  const plane = new DataPlane({ topology: new MotoTopologySource(url, { headers: secret }), sinks: new EmulatorSinks(url, 'header', secret) });
   const e: Env = {
     account: root.accountId, ec2, logs, s3, plane, vpcId, subnets, acls, sgs,
     instances: { web: web.id, app: app.id, db: db.id, spare: spare.id },

@@ -8,13 +8,15 @@ import { processGone, waitFor } from './helpers.ts';
 
 const ACCOUNT = '111122223333';
 
+let secret: Record<string, string> = {};
+
 async function createBucket(url: string, name: string, account = ACCOUNT): Promise<number> {
-  const res = await httpRequest(`${url}/${name}`, { method: 'PUT', headers: { 'x-moto-account-id': account, host: `127.0.0.1` } });
+  const res = await httpRequest(`${url}/${name}`, { method: 'PUT', headers: { 'x-moto-account-id': account, host: `127.0.0.1`, ...secret } });
   return res.status;
 }
 
 async function listBuckets(url: string, account = ACCOUNT): Promise<string> {
-  return (await httpRequest(`${url}/`, { headers: { 'x-moto-account-id': account } })).body;
+  return (await httpRequest(`${url}/`, { headers: { 'x-moto-account-id': account, ...secret } })).body;
 }
 
 describe('moto target', () => {
@@ -23,6 +25,7 @@ describe('moto target', () => {
 
   beforeAll(async () => {
     target = await startMoto({ progress: (m) => messages.push(m) });
+    secret = target.upstreamHeaders ?? {};
   });
   afterAll(async () => {
     await target?.stop();
@@ -38,12 +41,30 @@ describe('moto target', () => {
     expect(target.startupMs).toBeLessThan(20_000);
     // Reported so the measured startup shows in the test output.
     console.log(`moto startup: ${target.startupMs} ms (${target.description})`);
-    const res = await httpRequest(`${target.url}/moto-api/`);
+    const res = await httpRequest(`${target.url}/moto-api/`, { headers: secret });
     expect(res.status).toBe(200);
   });
 
+  it('refuses every request without the per-run secret only the gateway holds, /moto-api/* included', async () => {
+    expect(Object.keys(secret)).toEqual(['x-seclab-upstream-token']);
+    expect(await createBucket(target.url, 'seclab-secret-test')).toBe(200);
+    for (const [method, p] of [['GET', '/moto-api/'], ['GET', '/moto-api/data.json'], ['POST', '/moto-api/reset'], ['GET', '/'], ['POST', '/moto-api/config']] as const) {
+      const res = await httpRequest(`${target.url}${p}`, { method, headers: { 'x-moto-account-id': ACCOUNT } });
+      expect(res.status, `${method} ${p}`).toBe(403);
+      const wrong = await httpRequest(`${target.url}${p}`, { method, headers: { 'x-moto-account-id': ACCOUNT, 'x-seclab-upstream-token': 'guess' } });
+      expect(wrong.status, `${method} ${p} with a wrong secret`).toBe(403);
+    }
+    // the refused reset did nothing
+    expect(await listBuckets(target.url)).toContain('seclab-secret-test');
+    // the secret is in neither the command line nor the environment of moto's process
+    const { readFileSync } = await import('node:fs');
+    const token = secret['x-seclab-upstream-token']!;
+    expect(readFileSync(`/proc/${target.pid}/cmdline`, 'utf8')).not.toContain(token);
+    expect(readFileSync(`/proc/${target.pid}/environ`, 'utf8')).not.toContain(token);
+  });
+
   it("selects moto's Docker-free Lambda backend", async () => {
-    const cfg = JSON.parse((await httpRequest(`${target.url}/moto-api/config`)).body) as Record<string, Record<string, unknown>>;
+    const cfg = JSON.parse((await httpRequest(`${target.url}/moto-api/config`, { headers: secret })).body) as Record<string, Record<string, unknown>>;
     expect(cfg.lambda?.use_docker).toBe(false);
     expect(cfg.batch?.use_docker).toBe(false);
   });
@@ -55,7 +76,7 @@ describe('moto target', () => {
     expect(await listBuckets(target.url, '444455556666')).not.toContain('seclab-reset-test');
     await target.reset();
     expect(await listBuckets(target.url)).not.toContain('seclab-reset-test');
-    const cfg = JSON.parse((await httpRequest(`${target.url}/moto-api/config`)).body) as Record<string, Record<string, unknown>>;
+    const cfg = JSON.parse((await httpRequest(`${target.url}/moto-api/config`, { headers: secret })).body) as Record<string, Record<string, unknown>>;
     expect(cfg.lambda?.use_docker).toBe(false);
   });
 

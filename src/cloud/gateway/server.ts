@@ -46,6 +46,8 @@ export interface GatewayOptions {
   port?: number;
   /** Default region for clients. */
   region?: string;
+  /** Headers every request to the target carries (moto's per-run secret). */
+  upstreamHeaders?: Record<string, string>;
 }
 
 export class Gateway {
@@ -80,7 +82,7 @@ export class Gateway {
   readonly stats = { requests: 0, ownMs: 0, upstreamMs: 0 };
 
   constructor(private readonly options: GatewayOptions) {
-    this.upstream = new Upstream(options.upstreamUrl, options.accountSelection ?? 'header');
+    this.upstream = new Upstream(options.upstreamUrl, options.accountSelection ?? 'header', options.upstreamHeaders);
     this.policies = new PolicyStore(this.upstream);
     this.region = options.region ?? 'us-east-1';
     for (const ext of extensions) this.extensions.set(ext.service, [...(this.extensions.get(ext.service) ?? []), ext]);
@@ -91,7 +93,7 @@ export class Gateway {
     this.alarms = new AlarmRuntime(this);
     this.bus = new EventBus(this);
     this.dataplane = new DataPlane({
-      topology: new MotoTopologySource(options.upstreamUrl, { accountSelection: options.accountSelection ?? 'header' }),
+      topology: new MotoTopologySource(options.upstreamUrl, { accountSelection: options.accountSelection ?? 'header', headers: options.upstreamHeaders }),
       sinks: {
         putLogEvents: (account, region, group, stream, events) => this.sinks.putLogEvents(account, region, group, stream, events),
         putObject: (account, bucket, key, body) => this.sinks.putObject(account, bucket, key, body),

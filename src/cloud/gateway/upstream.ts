@@ -47,7 +47,7 @@ export class Upstream {
   /** Set when the emulator died, so every later request fails with the same clear message. */
   deathMessage: string | undefined;
 
-  constructor(url: string, readonly accountSelection: 'header' | 'access-key' = 'header') {
+  constructor(url: string, readonly accountSelection: 'header' | 'access-key' = 'header', private readonly secretHeaders: Record<string, string> = {}) {
     this.target = new URL(url);
   }
 
@@ -63,6 +63,8 @@ export class Upstream {
     // Only the gateway speaks for the lab clock.
     delete headers['x-seclab-clock-offset'];
     if (this.clockOffsetMs) headers['x-seclab-clock-offset'] = String(this.clockOffsetMs);
+    for (const k of Object.keys(headers)) if (k.startsWith('x-seclab-upstream')) delete headers[k];
+    Object.assign(headers, this.secretHeaders);
     if (this.accountSelection === 'header') {
       headers['x-moto-account-id'] = account;
     } else if (headers['authorization']) {
@@ -97,17 +99,16 @@ export class Upstream {
         endpoint: this.url, region, forcePathStyle: true, maxAttempts: 2,
         credentials: { accessKeyId: this.accountSelection === 'header' ? 'AKIASECLABGATEWAY000' : account, secretAccessKey: 'gateway' },
       });
-      if (this.accountSelection === 'header') {
-        c.middlewareStack.add(
-          (next) => async (args) => {
-            const h = (args.request as { headers: Record<string, string> }).headers;
-            h['x-moto-account-id'] = account;
-            if (this.clockOffsetMs) h['x-seclab-clock-offset'] = String(this.clockOffsetMs);
-            return next(args);
-          },
-          { step: 'build', name: 'selectAccount' },
-        );
-      }
+      c.middlewareStack.add(
+        (next) => async (args) => {
+          const h = (args.request as { headers: Record<string, string> }).headers;
+          Object.assign(h, this.secretHeaders);
+          if (this.accountSelection === 'header') h['x-moto-account-id'] = account;
+          if (this.clockOffsetMs) h['x-seclab-clock-offset'] = String(this.clockOffsetMs);
+          return next(args);
+        },
+        { step: 'build', name: 'selectAccount' },
+      );
       this.clients.set(key, c);
     }
     return c;

@@ -1,6 +1,7 @@
 // The default target: moto_server as a child process on a free loopback port.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { SetupError, TargetDiedError } from './errors.ts';
 import { dockerAvailable } from './docker.ts';
 import { httpRequest } from './http.ts';
@@ -58,6 +59,15 @@ export interface MotoTarget extends Target {
  */
 const WRAPPER = [
   'import os, sys, threading',
+  // The per-run secret arrives as the first line on stdin (not in the environment or the command
+  // line, which other processes of the same user can read).
+  '_seclab_token = b""',
+  'while not _seclab_token.endswith(b"\\n"):',
+  '    _chunk = os.read(0, 1)',
+  '    if not _chunk:',
+  '        os._exit(0)',
+  '    _seclab_token += _chunk',
+  '_seclab_token = _seclab_token.strip().decode()',
   'def _seclab_watch_parent():',
   '    try:',
   '        while os.read(0, 65536):',
@@ -86,6 +96,21 @@ const WRAPPER = [
   // Keep-alive: werkzeug closes every connection under HTTP/1.0, and the gateway forwards every call.
   'from werkzeug.serving import WSGIRequestHandler',
   'WSGIRequestHandler.protocol_version = "HTTP/1.1"',
+  // Only the gateway may talk to moto: every request, /moto-api/* included, must carry the secret.
+  'import hmac as _hmac',
+  'import werkzeug.serving as _ws',
+  '_orig_run_simple = _ws.run_simple',
+  'def _seclab_guard(app):',
+  '    def guarded(environ, start_response):',
+  '        given = environ.get("HTTP_X_SECLAB_UPSTREAM_TOKEN", "")',
+  '        if not _hmac.compare_digest(given.encode(), _seclab_token.encode()):',
+  '            start_response("403 Forbidden", [("Content-Type", "text/plain")])',
+  '            return [b"this emulator belongs to a seclab lab cloud: talk to its gateway"]',
+  '        return app(environ, start_response)',
+  '    return guarded',
+  'def _seclab_run_simple(hostname, port, application, *a, **kw):',
+  '    return _orig_run_simple(hostname, port, _seclab_guard(application), *a, **kw)',
+  '_ws.run_simple = _seclab_run_simple',
   'from moto.server import main',
   'main(sys.argv[1:])',
 ].join('\n');
@@ -145,14 +170,14 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Configure moto (MOTO_CONFIG) and check it took. */
-export async function configureMoto(url: string): Promise<void> {
+export async function configureMoto(url: string, headers: Record<string, string> = {}): Promise<void> {
   const res = await httpRequest(`${url}/moto-api/config`, {
     method: 'POST',
     body: JSON.stringify(MOTO_CONFIG),
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
   });
   if (res.status >= 300) throw new Error(`moto refused its configuration (POST /moto-api/config answered HTTP ${res.status}): ${res.body.slice(0, 300)}`);
-  const now = await httpRequest(`${url}/moto-api/config`);
+  const now = await httpRequest(`${url}/moto-api/config`, { headers });
   let cfg: Record<string, Record<string, unknown>>;
   try {
     cfg = JSON.parse(now.body) as Record<string, Record<string, unknown>>;
@@ -168,12 +193,15 @@ export async function configureMoto(url: string): Promise<void> {
   }
 }
 
-async function resetMoto(url: string): Promise<void> {
-  const res = await httpRequest(`${url}/moto-api/reset`, { method: 'POST', timeoutMs: 30_000 });
+async function resetMoto(url: string, headers: Record<string, string> = {}): Promise<void> {
+  const res = await httpRequest(`${url}/moto-api/reset`, { method: 'POST', timeoutMs: 30_000, headers });
   if (res.status >= 300) throw new Error(`moto reset failed: POST /moto-api/reset answered HTTP ${res.status}`);
   // A reset wipes every backend; put seclab's configuration back in case a moto version resets it too.
-  await configureMoto(url);
+  await configureMoto(url, headers);
 }
+
+/** The header carrying moto's per-run secret. */
+export const UPSTREAM_TOKEN_HEADER = 'x-seclab-upstream-token';
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `killed by ${signal}` : `exit code ${String(code)}`;
@@ -186,7 +214,7 @@ interface Spawned {
   hasExited(): boolean;
 }
 
-function spawnMoto(python: string, port: number, verbose: boolean): Spawned {
+function spawnMoto(python: string, port: number, verbose: boolean, token: string): Spawned {
   const child = spawn(python, ['-c', WRAPPER, '-H', LOOPBACK, '-p', String(port)], {
     detached: false,
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -206,6 +234,7 @@ function spawnMoto(python: string, port: number, verbose: boolean): Spawned {
   child.stderr!.on('data', (c: Buffer) => output.push(c));
   // Writing is never needed; the pipe only exists so moto notices when we are gone.
   child.stdin!.on('error', () => {});
+  child.stdin!.write(`${token}\n`);
   let done = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -221,7 +250,7 @@ function spawnMoto(python: string, port: number, verbose: boolean): Spawned {
   return { child, output, exited, hasExited: () => done };
 }
 
-async function waitReady(url: string, s: Spawned, timeoutMs: number, spawnError: () => Error | undefined): Promise<void> {
+async function waitReady(url: string, s: Spawned, timeoutMs: number, spawnError: () => Error | undefined, headers: Record<string, string>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const err = spawnError();
@@ -231,7 +260,7 @@ async function waitReady(url: string, s: Spawned, timeoutMs: number, spawnError:
       throw Object.assign(new Error(`moto exited during startup (${describeExit(code, signal)})`), { motoOutput: s.output.tail() });
     }
     try {
-      const res = await httpRequest(`${url}/moto-api/`, { timeoutMs: 2000, maxBody: 0 });
+      const res = await httpRequest(`${url}/moto-api/`, { timeoutMs: 2000, maxBody: 0, headers });
       if (res.status < 500) return;
     } catch {
       // not listening yet
@@ -264,7 +293,9 @@ async function startWithPython(py: PythonProbe, opts: StartMotoOptions): Promise
     const port = opts.port ?? (await freePort());
     const url = `http://${LOOPBACK}:${port}`;
     const t0 = performance.now();
-    const s = spawnMoto(py.executable, port, opts.verbose === true);
+    const token = randomBytes(24).toString('hex');
+    const headers = { [UPSTREAM_TOKEN_HEADER]: token };
+    const s = spawnMoto(py.executable, port, opts.verbose === true, token);
     let spawnErr: Error | undefined;
     s.child.once('error', (e) => {
       spawnErr = e;
@@ -272,8 +303,8 @@ async function startWithPython(py: PythonProbe, opts: StartMotoOptions): Promise
     const untrack = track({ name: `moto (pid ${String(s.child.pid)})`, killNow: () => killHard(s.child) });
     void s.exited.then(untrack);
     try {
-      await waitReady(url, s, readyTimeoutMs, () => spawnErr);
-      await configureMoto(url);
+      await waitReady(url, s, readyTimeoutMs, () => spawnErr, headers);
+      await configureMoto(url, headers);
     } catch (e) {
       killHard(s.child);
       await Promise.race([s.exited, sleep(2000)]);
@@ -293,7 +324,7 @@ async function startWithPython(py: PythonProbe, opts: StartMotoOptions): Promise
       );
     }
     const startupMs = Math.round(performance.now() - t0);
-    return makePythonTarget(py, s, url, port, startupMs);
+    return makePythonTarget(py, s, url, port, startupMs, headers);
   }
   throw new SetupError(
     `The lab cloud (moto) could not get a free loopback port after ${attempts} tries: ${lastError?.message ?? ''}`,
@@ -301,7 +332,7 @@ async function startWithPython(py: PythonProbe, opts: StartMotoOptions): Promise
   );
 }
 
-function makePythonTarget(py: PythonProbe, s: Spawned, url: string, port: number, startupMs: number): MotoTarget {
+function makePythonTarget(py: PythonProbe, s: Spawned, url: string, port: number, startupMs: number, upstreamHeaders: Record<string, string>): MotoTarget {
   const death = new DeathWatch();
   let stopping: Promise<void> | undefined;
   void s.exited.then(({ code, signal }) => {
@@ -323,6 +354,7 @@ function makePythonTarget(py: PythonProbe, s: Spawned, url: string, port: number
     url,
     emulated: true,
     accountSelection: 'header',
+    upstreamHeaders,
     description: `moto ${py.moto ?? '?'} (python ${py.executable}) on ${url}`,
     startupMs,
     version: py.moto ?? 'unknown',
@@ -333,7 +365,7 @@ function makePythonTarget(py: PythonProbe, s: Spawned, url: string, port: number
     lastOutput: () => s.output.tail(),
     async reset() {
       alive();
-      await resetMoto(url);
+      await resetMoto(url, upstreamHeaders);
     },
     stop() {
       stopping ??= (async () => {

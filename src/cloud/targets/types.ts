@@ -22,6 +22,11 @@ export interface Target {
    */
   emulated: boolean;
   accountSelection: AccountSelection;
+  /**
+   * Headers every request to the target must carry (moto started by seclab refuses requests without
+   * its per-run secret, so only the gateway can reach it). Never given to students' code.
+   */
+  upstreamHeaders?: Record<string, string>;
   /** One line for humans, e.g. "moto 5.2.1 (python /usr/bin/python3.11) on http://127.0.0.1:51234". */
   description: string;
   /** Milliseconds the target took to become ready (started targets only). */

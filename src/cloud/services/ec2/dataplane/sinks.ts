@@ -73,18 +73,22 @@ export class EmulatorSinks implements FlowLogSinks {
   private readonly s3 = new Map<string, S3Client>();
   private readonly ready = new Set<string>();
 
-  constructor(private readonly url: string, private readonly accountSelection: 'header' | 'access-key' = 'header') {}
+  constructor(
+    private readonly url: string,
+    private readonly accountSelection: 'header' | 'access-key' = 'header',
+    /** Headers every request carries (moto's per-run secret). */
+    private readonly headers: Record<string, string> = {},
+  ) {}
 
   private configure<C extends { middlewareStack: { add: (...a: never[]) => unknown } }>(c: C, account: string): C {
-    if (this.accountSelection === 'header') {
-      (c.middlewareStack as unknown as { add: (mw: unknown, o: unknown) => void }).add(
-        (next: (a: unknown) => unknown) => async (args: { request: { headers: Record<string, string> } }) => {
-          args.request.headers['x-moto-account-id'] = account;
-          return next(args);
-        },
-        { step: 'build', name: 'seclabSelectAccount' },
-      );
-    }
+    (c.middlewareStack as unknown as { add: (mw: unknown, o: unknown) => void }).add(
+      (next: (a: unknown) => unknown) => async (args: { request: { headers: Record<string, string> } }) => {
+        Object.assign(args.request.headers, this.headers);
+        if (this.accountSelection === 'header') args.request.headers['x-moto-account-id'] = account;
+        return next(args);
+      },
+      { step: 'build', name: 'seclabSelectAccount' },
+    );
     return c;
   }
 

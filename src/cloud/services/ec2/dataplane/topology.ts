@@ -55,6 +55,8 @@ export const emptyTopology = (account: string, region: string): Topology => ({
 export interface MotoTopologyOptions {
   /** How the emulator picks the account: moto's x-moto-account-id header, or a 12-digit access key (LocalStack). */
   accountSelection?: 'header' | 'access-key';
+  /** Headers every request to the emulator carries (moto's per-run secret). */
+  headers?: Record<string, string>;
 }
 
 type Paged<T> = { items: T[]; next?: string };
@@ -74,15 +76,15 @@ export class MotoTopologySource implements TopologySource {
         endpoint: this.url, region, maxAttempts: 2,
         credentials: { accessKeyId: header ? 'AKIASECLABDATAPLANE0' : account, secretAccessKey: 'dataplane' },
       });
-      if (header) {
-        c.middlewareStack.add(
-          (next) => async (args) => {
-            (args.request as { headers: Record<string, string> }).headers['x-moto-account-id'] = account;
-            return next(args);
-          },
-          { step: 'build', name: 'seclabSelectAccount' },
-        );
-      }
+      c.middlewareStack.add(
+        (next) => async (args) => {
+          const h = (args.request as { headers: Record<string, string> }).headers;
+          Object.assign(h, this.opts.headers ?? {});
+          if (header) h['x-moto-account-id'] = account;
+          return next(args);
+        },
+        { step: 'build', name: 'seclabSelectAccount' },
+      );
       this.clients.set(key, c);
     }
     return c;
