@@ -2,6 +2,7 @@
 // tsx, bare imports the workspace cannot resolve fall back to seclab's own dependencies, and each
 // requested export's result or error is sent back over IPC.
 import { registerFallbackResolve } from '../runtime/fallback-resolve.mjs';
+import { startGatewayBridge } from '../runtime/gateway-bridge.mjs';
 import { pathToFileURL } from 'node:url';
 import { register as registerTsx } from 'tsx/esm/api';
 
@@ -41,4 +42,5 @@ process.on('message', async (msg) => {
   }
   process.send({ type: 'done' }, () => process.exit(0));
 });
+await startGatewayBridge();
 process.send({ type: 'ready' });

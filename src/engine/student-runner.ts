@@ -1,11 +1,14 @@
 // Runs student code in its own process with the lab's credentials only and a timeout. A solution that
 // does not compile, throws or hangs gets a message that points at its file and line; the rest of the
 // grade still runs.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StudentRun } from './types.ts';
+import { sandboxUid, type SandboxKind } from '../cloud/sandbox/index.ts';
+import { launchNode } from '../cloud/sandbox/launch.ts';
+import { stageLabFolder, type Staged } from '../cloud/sandbox/stage.ts';
 
 const CHILD = fileURLToPath(new URL('./student-child.mjs', import.meta.url));
 
@@ -20,7 +23,19 @@ export interface StudentCall {
   timeoutMs?: number;
   /** Lines the code printed, as they come. */
   onOutput?: (line: string) => void;
+  /**
+   * Where it runs: 'bwrap' in a sandbox that reaches the gateway only (through its Unix socket) and
+   * sees only a copy of its own lab folder; 'none' as a plain child process (a student's own machine).
+   */
+  sandbox?: SandboxKind;
+  gateway?: { url: string; socketPath?: string };
+  /** A file that follows the lab clock (shown to the code as SECLAB_CLOCK_FILE). */
+  clockFile?: string;
 }
+
+/** What the code may print, in all, before the rest is dropped (a flood must not slow the grader). */
+const OUTPUT_LIMIT_BYTES = 1024 * 1024;
+const CLOCK_INSIDE = '/run/seclab/clock';
 
 export interface StudentResults {
   runs: StudentRun[];
@@ -108,6 +123,7 @@ export async function runStudentCode(call: StudentCall): Promise<StudentResults>
     return { runs, values, output };
   }
   const timeoutMs = call.timeoutMs ?? 60_000;
+  const kind = call.sandbox ?? 'none';
   const env: Record<string, string> = {
     PATH: process.env['PATH'] ?? '',
     HOME: process.env['HOME'] ?? '',
@@ -118,15 +134,49 @@ export async function runStudentCode(call: StudentCall): Promise<StudentResults>
     NODE_NO_WARNINGS: '1',
     ...call.env,
   };
-  // Its own process group, so everything it starts is stopped with it (see killGroup).
-  const child = fork(CHILD, [], { cwd: path.dirname(call.file), env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [], detached: true });
+  const labDir = path.dirname(path.resolve(call.file));
+  const uid = sandboxUid();
+  let staged: Staged | undefined;
+  const mounts: { host: string; inside: string; rw?: boolean }[] = [];
+  if (kind === 'bwrap') {
+    try {
+      staged = stageLabFolder(labDir, uid);
+    } catch (e) {
+      for (const ex of call.exports) runs.push({ export: ex, ok: false, durationMs: 0, error: `${path.relative(process.cwd(), labDir) || labDir}: ${(e as Error).message}` });
+      return { runs, values, output };
+    }
+    mounts.push(...staged.mounts);
+    if (call.clockFile) {
+      mounts.push({ host: call.clockFile, inside: CLOCK_INSIDE });
+      env['SECLAB_CLOCK_FILE'] = CLOCK_INSIDE;
+    }
+  } else if (call.clockFile) {
+    env['SECLAB_CLOCK_FILE'] = call.clockFile;
+  }
+  // Its own process group (and in a sandbox its own PID namespace), so everything it starts is
+  // stopped with it (see killGroup).
+  const child = launchNode({
+    kind, script: CHILD, cwd: labDir, env, uid, mounts,
+    gateway: call.gateway ?? { url: env['AWS_ENDPOINT_URL'] ?? '' },
+    execArgv: ['--max-old-space-size=768'],
+    limits: { memoryMb: 1024, cpuSeconds: Math.ceil((timeoutMs * call.exports.length) / 1000) + 30, processes: 128, fileSizeMb: 64, openFiles: 1024 },
+  });
   running.add(child);
+  let printed = 0;
   const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (!line) continue;
+    if (printed > OUTPUT_LIMIT_BYTES) return;
+    printed += chunk.length;
+    for (const raw of chunk.toString('utf8').split('\n')) {
+      if (!raw) continue;
+      const line = raw.length > 2000 ? `${raw.slice(0, 2000)}… (line cut)` : raw;
       output.push(line);
       if (output.length > 200) output.shift();
       call.onOutput?.(line);
+    }
+    if (printed > OUTPUT_LIMIT_BYTES) {
+      const note = `(more than ${OUTPUT_LIMIT_BYTES / 1024 / 1024} MB of output: the rest is dropped)`;
+      output.push(note);
+      call.onOutput?.(note);
     }
   };
   child.stdout?.on('data', collect);
@@ -166,11 +216,21 @@ export async function runStudentCode(call: StudentCall): Promise<StudentResults>
     });
     // However often the code says it started a new step, the whole run has one deadline.
     const deadline = setTimeout(() => killGroup(child), timeoutMs * call.exports.length + 5_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      clearTimeout(deadline);
+      running.delete(child);
+      staged?.remove();
+      for (const ex of pending) runs.push({ export: ex, ok: false, durationMs: 0, error: `could not start the process for your code: ${e.message}` });
+      pending.clear();
+      resolve();
+    });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       clearTimeout(deadline);
       killGroup(child); // whatever it left running
       running.delete(child);
+      staged?.remove();
       for (const e of pending) {
         runs.push({ export: e, ok: false, durationMs: Date.now() - startedAt, error: `${path.relative(process.cwd(), call.file)}: the process running your code exited (${signal ?? `code ${code}`}) before ${e}() finished${output.length ? `; last output: ${output.slice(-3).join(' | ')}` : ''}` });
       }

@@ -2,11 +2,13 @@
 // handler from the function's unpacked code, calls it with the event and a context, and reports the
 // result over IPC. The AWS SDK v3 resolves from seclab's own dependencies, as the real runtime ships it.
 import { registerFallbackResolve } from '../../../runtime/fallback-resolve.mjs';
+import { startGatewayBridge } from '../../../runtime/gateway-bridge.mjs';
 import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 registerFallbackResolve();
+await startGatewayBridge();
 
 function describe(err) {
   if (err instanceof Error) return { errorType: err.name || 'Error', errorMessage: err.message, trace: String(err.stack ?? '').split('\n') };

@@ -2,7 +2,7 @@
 // a child process with the function's environment, timeout and memory setting, and credentials of its
 // execution role, so the gateway enforces the function's own permissions. Logs go to
 // /aws/lambda/<name> in CloudWatch Logs, in the runtime's format.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,6 +13,10 @@ import { newAccessKeyId, newSecret } from '../../gateway/credentials.ts';
 import type { Gateway } from '../../gateway/server.ts';
 import { evaluate } from '../iam/policy/evaluate.ts';
 import { parsePolicyText } from '../iam/policy-store.ts';
+import { launchNode } from '../../sandbox/launch.ts';
+
+/** Log output kept per invocation; more is dropped with a note (a flood must not slow the lab cloud). */
+const LOG_LIMIT_BYTES = 256 * 1024;
 
 /** An AWS service invoking a function, and on behalf of what (topic, rule, log group, alarm). */
 export interface ServiceCaller {
@@ -134,9 +138,14 @@ export class LambdaRunner {
       SECLAB_LAMBDA_CODE_DIR: codeDir, _HANDLER: cfg.Handler ?? 'index.handler', LAMBDA_TASK_ROOT: codeDir,
       ...(creds ? { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secret, AWS_SESSION_TOKEN: creds.sessionToken! } : {}),
     };
-    const child = fork(BOOTSTRAP, [], {
-      cwd: codeDir, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true,
+    // The handler is a submission's code: in the sandbox (when the machine has one) it sees its own
+    // package and reaches the gateway only, under limits derived from the function's memory setting.
+    const memory = Math.min(Math.max(128, cfg.MemorySize ?? 128), 4096);
+    const child = launchNode({
+      kind: this.gateway.sandbox, script: BOOTSTRAP, cwd: codeDir, env, readOnly: [codeDir],
+      gateway: { url: this.gateway.url, socketPath: this.gateway.socketPath },
       execArgv: [`--max-old-space-size=${Math.max(64, cfg.MemorySize ?? 128)}`],
+      limits: { memoryMb: memory + 512, cpuSeconds: (cfg.Timeout ?? 3) + 30, processes: 64, fileSizeMb: 64, openFiles: 1024 },
     });
     this.children.add(child);
     const kill = () => {
@@ -146,8 +155,12 @@ export class LambdaRunner {
         child.kill('SIGKILL');
       }
     };
+    let logged = 0;
     const collect = (level: string) => (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(`${this.gateway.clock.now().toISOString()}\t${requestId}\t${level}\t${line}`);
+      if (logged > LOG_LIMIT_BYTES) return;
+      logged += chunk.length;
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(`${this.gateway.clock.now().toISOString()}\t${requestId}\t${level}\t${line.slice(0, 4096)}`);
+      if (logged > LOG_LIMIT_BYTES) logs.push(`${this.gateway.clock.now().toISOString()}\t${requestId}\tWARN\t(more than ${LOG_LIMIT_BYTES / 1024} KB of log output in this invocation: the rest is dropped)`);
     };
     child.stdout?.on('data', collect('INFO'));
     child.stderr?.on('data', collect('ERROR'));
@@ -170,6 +183,11 @@ export class LambdaRunner {
           clearTimeout(timer);
           resolve({ ok: !!m.ok, value: m.value, error: m.error });
         }
+      });
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        this.children.delete(child);
+        resolve({ ok: false, error: { errorType: 'Runtime.Unavailable', errorMessage: `the Node.js runtime could not start: ${e.message}` } });
       });
       child.on('exit', (code, signal) => {
         clearTimeout(timer);
