@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { chmodSync, chownSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, gradeKey, keyFile, signGrade, verifyGrade } from '../../src/engine/report/sign.ts';
@@ -63,5 +63,51 @@ describe('signed grade records', () => {
     const k2 = gradeKey({ env: e });
     expect(k2.id).toBe(k1.id);
     expect(verifyGrade(signGrade(fakeGrade(), k1), k2).ok).toBe(true);
+  });
+
+  it('refuse a key file others could have written or can read, a linked key, and a folder others can write', () => {
+    const fresh = () => {
+      const home = tmpDir('seclab-home-');
+      const e = { HOME: home };
+      gradeKey({ env: e, create: true });
+      return { e, file: keyFile(e) };
+    };
+    const a = fresh();
+    chmodSync(a.file, 0o644);
+    expect(() => gradeKey({ env: a.e })).toThrow(/can be read or written by others \(mode 644\)/);
+    expect(() => gradeKey({ env: a.e, create: true })).toThrow(/mode 644/);
+
+    const b = fresh();
+    rmSync(b.file);
+    const elsewhere = path.join(tmpDir('seclab-planted-'), 'key');
+    writeFileSync(elsewhere, 'known-to-the-attacker\n', { mode: 0o600 });
+    symlinkSync(elsewhere, b.file);
+    expect(() => gradeKey({ env: b.e, create: true })).toThrow(/not a regular file/);
+
+    const c = fresh();
+    chmodSync(path.dirname(c.file), 0o777);
+    expect(() => gradeKey({ env: c.e })).toThrow(/can be written by others/);
+
+    if (process.getuid?.() === 0) {
+      // A key pre-created by another user (as a student would plant one before first use).
+      const d = fresh();
+      chownSync(d.file, 4242, 4242);
+      expect(() => gradeKey({ env: d.e, create: true })).toThrow(/belongs to user id 4242/);
+    }
+  });
+
+  it('create the key atomically: creators racing each other end up with one key', async () => {
+    const home = tmpDir('seclab-home-');
+    const { spawn } = await import('node:child_process');
+    const code = `import('${new URL('../../src/engine/report/sign.ts', import.meta.url).href}').then((m) => console.log(m.gradeKey({ create: true }).id))`;
+    const ids = await Promise.all(Array.from({ length: 6 }, () => new Promise<string>((resolve, reject) => {
+      const c = spawn(process.execPath, ['--import', 'tsx', '-e', code], { env: { ...process.env, HOME: home, SECLAB_GRADE_KEY: '' } });
+      let out = '';
+      c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      c.on('exit', (status) => (status === 0 ? resolve(out.trim()) : reject(new Error(`exit ${status}`))));
+    })));
+    expect(new Set(ids).size).toBe(1);
+    expect(ids[0]).toMatch(/^[0-9a-f]{12}$/);
+    expect(readdirSync(path.dirname(keyFile({ HOME: home })))).toEqual(['grade-key']);
   });
 });

@@ -2,7 +2,7 @@
 // `signature` (keys sorted, no whitespace: RFC 8785 style). Key: $SECLAB_GRADE_KEY, or a random key
 // created on first use in ~/.config/seclab/grade-key (mode 0600; $XDG_CONFIG_HOME is honoured).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Grade } from '../types.ts';
@@ -51,6 +51,7 @@ export function gradeKey(opts: { create?: boolean; env?: NodeJS.ProcessEnv } = {
   }
   const file = keyFile(env);
   const read = (): GradeKey => {
+    checkKeyFile(file);
     const text = readFileSync(file, 'utf8').trim();
     if (!text) throw new Error(`the grade key file ${file} is empty`);
     const key = Buffer.from(text, 'utf8');
@@ -62,13 +63,47 @@ export function gradeKey(opts: { create?: boolean; env?: NodeJS.ProcessEnv } = {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     if (!opts.create) throw new Error(`no grade key: set SECLAB_GRADE_KEY or keep the key file ${file} of the machine that signed the grades`);
   }
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const dir = path.dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  checkKeyDir(dir);
+  // Atomic: the key is written in full to a private temporary file, then linked in place; linking
+  // fails when the file exists (created meanwhile by another seclab, or by someone else: then read()
+  // checks who owns it).
+  const tmp = path.join(dir, `.grade-key.${process.pid}.${randomBytes(6).toString('hex')}`);
+  writeFileSync(tmp, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   try {
-    writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+    linkSync(tmp, file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; // created meanwhile by another seclab
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  } finally {
+    rmSync(tmp, { force: true });
   }
   return read();
+}
+
+const myUid = () => (typeof process.getuid === 'function' ? process.getuid() : undefined);
+
+/** A key file someone else could have written or can read is no key: refuse it, saying why. */
+function checkKeyFile(file: string): void {
+  const st = lstatSync(file);
+  const uid = myUid();
+  const fix = `delete it (grades signed with it can no longer be trusted) and let seclab create a new one, or set SECLAB_GRADE_KEY`;
+  if (!st.isFile()) throw new Error(`the grade key ${file} is not a regular file (a link?): ${fix}`);
+  if (uid !== undefined && st.uid !== uid) throw new Error(`the grade key ${file} belongs to user id ${st.uid}, not to you (${uid}): ${fix}`);
+  if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
+    throw new Error(`the grade key ${file} can be read or written by others (mode ${(st.mode & 0o777).toString(8)}): ${fix}`);
+  }
+  checkKeyDir(path.dirname(file));
+}
+
+function checkKeyDir(dir: string): void {
+  const st = lstatSync(dir);
+  const uid = myUid();
+  if (!st.isDirectory()) throw new Error(`${dir} (the grade key's folder) is not a folder`);
+  if (uid !== undefined && st.uid !== uid) throw new Error(`${dir} (the grade key's folder) belongs to user id ${st.uid}, not to you: someone else could replace the key`);
+  if (process.platform !== 'win32' && (st.mode & 0o022) !== 0) {
+    throw new Error(`${dir} (the grade key's folder) can be written by others (mode ${(st.mode & 0o777).toString(8)}): chmod go-w ${dir}`);
+  }
 }
 
 function mac(record: object, key: Buffer): string {
