@@ -14,7 +14,7 @@ export const leakedSharedKey: Scenario = {
   description: 'An attacker found the dev-team access key and uses it from outside the office to read customer data, plant a build artifact and create a user.',
   techniques: ['T1078.004', 'T1552.001', 'T1530'],
   detections: ['Sigma: AWS IAM User Created By Unusual Source', 'GuardDuty: UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS'],
-  points: { blocked: 10 },
+  points: { blocked: 8 },
   async prepare(session: LabSession): Promise<State> {
     // The attacker holds the key as it leaked, whatever became of it since.
     const key = session.gateway.credentials.forUser(session.accountId, SHARED_USER).find((c) => c.kind === 'user');

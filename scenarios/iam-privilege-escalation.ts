@@ -13,7 +13,7 @@ export const privilegeEscalation: Scenario = {
   description: 'Signed in as ben (with MFA, from the office), the attacker attaches or writes an admin policy on himself and creates credentials for the administrator.',
   techniques: ['T1098', 'T1098.001', 'T1078.004'],
   detections: ['Sigma: AWS IAM Privilege Escalation via Attach User Policy', 'Sigma: AWS IAM Backdoor Users Keys'],
-  points: { blocked: 10 },
+  points: { blocked: 8 },
   async prepare(session: LabSession): Promise<State> {
     const e = session.env as unknown as IamLabEnv;
     const ip = person(e, 'ben').officeIp;

@@ -14,7 +14,7 @@ export const stolenDeveloperKey: Scenario = {
   description: "Ben's long-term access key is stolen. Without his MFA device the attacker tries customer data, a poisoned artifact and IAM changes from an outside address.",
   techniques: ['T1078.004', 'T1530', 'T1098.001'],
   detections: ['GuardDuty: UnauthorizedAccess:IAMUser/MaliciousIPCaller', 'Sigma: AWS IAM Access Key Created For Another User'],
-  points: { blocked: 10 },
+  points: { blocked: 8 },
   async prepare(session: LabSession): Promise<State> {
     // Ben's own key when he has one, else the shared key he works with.
     const own = session.keysOf('ben')[0];

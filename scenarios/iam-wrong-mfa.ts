@@ -15,7 +15,7 @@ export const wrongMfa: Scenario = {
   description: "Malware on alice's laptop has her access key but not her MFA device: it guesses an MFA code, then tries the key without MFA, from her office address.",
   techniques: ['T1078.004', 'T1621', 'T1136.003'],
   detections: ['Sigma: AWS STS GetSessionToken Misuse', 'CloudTrail: errorCode AccessDenied on GetSessionToken'],
-  points: { blocked: 10 },
+  points: { blocked: 8 },
   async prepare(session: LabSession): Promise<State> {
     const key = session.keysOf(ADMIN)[0];
     if (!key) throw new Error('alice has no active access key to phish');

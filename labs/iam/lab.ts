@@ -8,6 +8,7 @@ import { leakedSharedKey } from '../../scenarios/iam-leaked-shared-key.ts';
 import { stolenDeveloperKey } from '../../scenarios/iam-stolen-developer-key.ts';
 import { privilegeEscalation } from '../../scenarios/iam-privilege-escalation.ts';
 import { wrongMfa } from '../../scenarios/iam-wrong-mfa.ts';
+import { stolenMfaSession } from '../../scenarios/iam-stolen-mfa-session.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -32,6 +33,8 @@ export const lab: Lab = {
         'ListUsers, then ListMFADevices and ListAccessKeys per user; ListUserPolicies/GetUserPolicy and ListAttachedUserPolicies show what each may do.',
         'CloudTrail LookupEvents returns events with a CloudTrailEvent JSON string: group by userIdentity.accessKeyId and look at sourceIPAddress and userAgent. One key used from several machines is shared.',
         'Calls refused by IAM carry an errorCode such as AccessDenied. Which of their sourceIPAddress values is not in the office range 203.0.113.0/24?',
+        'Not every error is a refusal: NoSuchEntity or NoSuchBucketPolicy means IAM let the call through. A colleague working from a hotel uses their own key from their own laptop, and nothing of theirs is refused.',
+        'Name things in any standard form: users by name or ARN, the shared credential by user or access key id, policies by name, ARN or user/policy, addresses as 198.51.100.7 or 198.51.100.7/32.',
       ],
     },
     {
@@ -44,7 +47,8 @@ export const lab: Lab = {
     {
       id: 'least-privilege', title: 'Least privilege',
       hints: [
-        'Developers need s3:PutObject (and s3:GetObject, s3:ListBucket) on the artifacts bucket only; the analyst s3:GetObject and s3:ListBucket on the reports bucket.',
+        'Developers need s3:PutObject (and s3:GetObject, s3:ListBucket) on the artifacts bucket only, not s3:DeleteObject; the analyst s3:GetObject and s3:ListBucket on the reports bucket.',
+        'Least privilege is judged with the credentials people really use (an MFA session once they have a device) and probes reads, writes and deletes outside each job, IAM included.',
         'Delete the analyst\'s "Action": "*" inline policy once the analysts group grants what is needed.',
         'Attach policies to groups, not users: admins (AdministratorAccess), developers, analysts.',
       ],
@@ -62,5 +66,5 @@ export const lab: Lab = {
   snapshot: snapshotIam,
   studentSteps: [{ export: 'audit', parse: parseAuditReport }, { export: 'apply' }],
   checks,
-  scenarios: [leakedSharedKey, stolenDeveloperKey, privilegeEscalation, wrongMfa],
+  scenarios: [leakedSharedKey, stolenDeveloperKey, stolenMfaSession, privilegeEscalation, wrongMfa],
 };

@@ -1,11 +1,12 @@
 // Builds Northwind's account as the student finds it: a shared developer user whose key several
 // people use, an admin without MFA, an analyst with "Action": "*", customer data, artifacts and
-// reports buckets, and some history in CloudTrail (including denied calls from a rogue address).
-import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, AttachUserPolicyCommand, CreateLoginProfileCommand, ListUsersCommand, ListMFADevicesCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
-import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, ListBucketsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+// reports buckets, and some history in CloudTrail: denied calls from a rogue address, and the
+// analyst's ordinary work from a hotel while visiting a client (outside the office, yet legitimate).
+import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, AttachUserPolicyCommand, CreateLoginProfileCommand, GetLoginProfileCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, GetBucketPolicyCommand, ListBucketsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import type { LabSession } from '../../src/engine/session.ts';
-import { hasWildcardAction } from './checks.ts';
+import { hasWildcardAction, type PlantedPolicy } from './checks.ts';
 import { ADMIN, ANALYST, companyEnv, OVERBROAD_POLICY, person, randomRogueIp, SHARED_POLICY, SHARED_USER, type IamLabEnv } from './company.ts';
 
 const CUSTOMERS_CSV = [
@@ -72,11 +73,27 @@ async function plantHistory(session: LabSession, env: IamLabEnv): Promise<void> 
     await session.client(IAMClient, opts).send(new ListAccessKeysCommand({ UserName: SHARED_USER }));
   }
   const danKey = session.keysOf(ANALYST)[0]!;
-  const dan = session.client(S3Client, { credentials: { accessKeyId: danKey.accessKeyId, secretAccessKey: danKey.secret }, sourceIp: person(env, ANALYST).officeIp });
-  await dan.send(new GetObjectCommand({ Bucket: env.buckets.reports, Key: env.objects.report }));
+  const danCreds = { accessKeyId: danKey.accessKeyId, secretAccessKey: danKey.secret };
+  const danOpts = { credentials: danCreds, sourceIp: person(env, ANALYST).officeIp, userAgent: `${ANALYST}-laptop` };
+  await session.client(S3Client, danOpts).send(new ListBucketsCommand({}));
+  await session.client(S3Client, danOpts).send(new GetObjectCommand({ Bucket: env.buckets.reports, Key: env.objects.report }));
+
+  // dan visits a client and works from the hotel: his own key, his own laptop, his usual reports,
+  // and calls that fail without being refused (no bucket policy, no console password). Outside the
+  // office, and legitimate.
+  const travellerIp = randomRogueIp();
+  let rogueIp = randomRogueIp();
+  while (rogueIp === travellerIp) rogueIp = randomRogueIp();
+  session.hidden['travellerIp'] = travellerIp;
+  const awayOpts = { ...danOpts, sourceIp: travellerIp };
+  const away = session.client(S3Client, awayOpts);
+  await away.send(new ListBucketsCommand({}));
+  await away.send(new GetBucketPolicyCommand({ Bucket: env.buckets.reports })).catch(() => undefined);
+  await away.send(new ListObjectsV2Command({ Bucket: env.buckets.reports, Prefix: 'finance/' }));
+  await away.send(new GetObjectCommand({ Bucket: env.buckets.reports, Key: env.objects.report }));
+  await session.client(IAMClient, awayOpts).send(new GetLoginProfileCommand({ UserName: ANALYST })).catch(() => undefined);
 
   // The rogue address: the shared key from outside the office, reaching beyond what it may do.
-  const rogueIp = randomRogueIp();
   session.hidden['rogueIp'] = rogueIp;
   const opts = { credentials: sharedCreds, sourceIp: rogueIp, userAgent: 'python-requests/2.31' };
   const attempts: (() => Promise<unknown>)[] = [
@@ -88,28 +105,41 @@ async function plantHistory(session: LabSession, env: IamLabEnv): Promise<void> 
   for (const a of attempts) await a().catch(() => undefined);
 }
 
-/** What was planted, captured before the student's code runs: the audit is graded against it. */
+/** Errors by which IAM refuses a caller, as CloudTrail records them. */
+const REFUSALS = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'Client.UnauthorizedOperation', 'AuthorizationError']);
+
+/**
+ * What was planted, captured before the student's code runs: the audit is graded against it. Read
+ * from the stores the gateway enforces with (its policy store and MFA registry), not from moto.
+ */
 export async function snapshotIam(session: LabSession): Promise<Record<string, unknown>> {
-  const iam = session.client(IAMClient);
-  const users = (await iam.send(new ListUsersCommand({}))).Users ?? [];
-  const withoutMfa: string[] = [];
-  for (const u of users) {
-    const devices = (await iam.send(new ListMFADevicesCommand({ UserName: u.UserName }))).MFADevices ?? [];
-    if (devices.length === 0) withoutMfa.push(u.UserName!);
-  }
+  const details = await session.gateway.policies.account(session.accountId);
+  const users = [...details.users.keys()];
+  const withoutMfa = users.filter((u) => !session.mfaDevicesOf(u).length);
   const rogueIp = session.hidden['rogueIp'] as string;
-  const deniedFromRogue = session.events().filter((e) => e.sourceIPAddress === rogueIp && e.errorCode).map((e) => e.eventName);
-  // Names under which an audit may report a policy granting a wildcard action.
-  const wildcardPolicies = new Set<string>();
+  const deniedFromRogue = session.events().filter((e) => e.sourceIPAddress === rogueIp && e.errorCode && REFUSALS.has(e.errorCode)).map((e) => e.eventName);
+  // Every policy that grants a wildcard action, with what an audit may call it.
+  const wildcardPolicies: PlantedPolicy[] = [];
   for (const u of users) {
-    const set = await session.gateway.policies.forUser(session.accountId, u.UserName!);
+    const set = await session.gateway.policies.forUser(session.accountId, u);
     for (const p of set?.identity ?? []) {
       if (!hasWildcardAction(p.document as { Statement: unknown })) continue;
-      const name = p.source.split(' policy ').pop()!;
-      wildcardPolicies.add(name).add(`${u.UserName}/${name}`);
-      if (p.source.includes('managed policy')) wildcardPolicies.add(`arn:aws:iam::aws:policy/${name}`).add(`arn:aws:iam::${session.accountId}:policy/${name}`);
+      const m = /^(user|group) (\S+) (inline|managed) policy (.+)$/.exec(p.source);
+      if (!m) continue;
+      const [, kind, holder, type, name] = m as unknown as [string, string, string, string, string];
+      if (type === 'inline') {
+        wildcardPolicies.push({ user: u, name });
+        continue;
+      }
+      const attached = kind === 'user' ? set!.user.AttachedManagedPolicies : details.groups.get(holder)?.AttachedManagedPolicies;
+      const arn = attached?.find((a) => a.PolicyName === name || a.PolicyArn === name)?.PolicyArn;
+      wildcardPolicies.push({ user: u, name: arn ? arn.split('/').pop()! : name, ...(arn ? { arn } : {}) });
     }
   }
-  const refusedIps = [...new Set(session.events().filter((e) => e.errorCode).map((e) => e.sourceIPAddress))];
-  return { usersWithoutMfa: withoutMfa.sort(), rogueIp, refusedIps, overBroadPolicy: session.hidden['overBroadPolicy'], wildcardPolicies: [...wildcardPolicies], deniedFromRogue, sharedUser: SHARED_USER, sharedKeyId: session.keysOf(SHARED_USER)[0]?.accessKeyId };
+  const overBroadPolicy: PlantedPolicy = { user: ANALYST, name: session.hidden['overBroadPolicy'] as string };
+  const refusedIps = [...new Set(session.events().filter((e) => e.errorCode && REFUSALS.has(e.errorCode)).map((e) => e.sourceIPAddress))];
+  return {
+    usersWithoutMfa: withoutMfa.sort(), rogueIp, travellerIp: session.hidden['travellerIp'], refusedIps, overBroadPolicy, wildcardPolicies, deniedFromRogue,
+    sharedUser: SHARED_USER, sharedKeyId: session.keysOf(SHARED_USER)[0]?.accessKeyId,
+  };
 }

@@ -19,6 +19,9 @@ interface Env {
 const iam = new IAMClient({});
 const doc = (Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
 
+/** Error codes by which AWS refuses a caller (authorization), as CloudTrail records them. */
+const REFUSED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'Client.UnauthorizedOperation']);
+
 function inOffice(ip: string, cidr: string): boolean {
   // The office is a /24: compare the first three octets.
   return ip.split('.').slice(0, 3).join('.') === cidr.split('/')[0]!.split('.').slice(0, 3).join('.');
@@ -60,7 +63,9 @@ export async function audit({ env }: LabInput<Env>) {
         if (!machinesByKey.has(key)) machinesByKey.set(key, new Set());
         machinesByKey.get(key)!.add(`${e.sourceIPAddress} ${e.userAgent}`);
       }
-      if (e.errorCode && !inOffice(e.sourceIPAddress, env.officeCidr) && e.sourceIPAddress !== '127.0.0.1') suspicious.add(e.sourceIPAddress);
+      // Refused by IAM, from outside the office. Other errors (NoSuchEntity, NoSuchBucketPolicy...)
+      // are not refusals: a colleague working from a hotel with their own key is not suspicious.
+      if (REFUSED.has(e.errorCode) && !inOffice(e.sourceIPAddress, env.officeCidr) && e.sourceIPAddress !== '127.0.0.1') suspicious.add(e.sourceIPAddress);
     }
     NextToken = page.NextToken;
   } while (NextToken);
