@@ -37,9 +37,10 @@ async function trails(s: LabSession): Promise<TrailInfo[]> {
   const list = (await up(s).json<{ trailList?: Trail[] }>(s.accountId, 'cloudtrail', 'DescribeTrails', {}, s.cloud.region)).trailList ?? [];
   const out: TrailInfo[] = [];
   for (const trail of list) {
-    const status = await up(s).json<{ IsLogging?: boolean }>(s.accountId, 'cloudtrail', 'GetTrailStatus', { Name: trail.Name }, trail.HomeRegion ?? s.cloud.region).catch(() => ({ IsLogging: false }));
+    // Logging as the gateway delivers it (its own StartLogging/StopLogging state), not moto's status.
+    const logging = s.gateway.cloudtrailDelivery.isLogging(s.accountId, trail.Name ?? '');
     const sel = await up(s).json<{ EventSelectors?: TrailInfo['selectors'] }>(s.accountId, 'cloudtrail', 'GetEventSelectors', { TrailName: trail.Name }, trail.HomeRegion ?? s.cloud.region).catch(() => ({ EventSelectors: [] }));
-    out.push({ trail, logging: !!status.IsLogging, selectors: sel.EventSelectors ?? [] });
+    out.push({ trail, logging, selectors: sel.EventSelectors ?? [] });
   }
   return out;
 }

@@ -103,6 +103,16 @@ export class CloudTrailDelivery {
     }
   }
 
+  /**
+   * Whether the trail logs now, as delivery decides it (StartLogging/StopLogging/DeleteTrail seen by
+   * the gateway), which is what checks must read rather than the emulator's own status.
+   */
+  isLogging(account: string, name: string): boolean {
+    const t = this.trails.get(`${account}|${name}`);
+    if (!t || t.deletedAtSeq !== undefined) return false;
+    return this.loggingAt(t, Number.MAX_SAFE_INTEGER);
+  }
+
   status(account: string, name: string): TrailState['lastDelivery'] {
     return this.trails.get(`${account}|${name}`)?.lastDelivery;
   }
