@@ -62,8 +62,15 @@ const logGroupOf = (arn: string | undefined) => /:log-group:([^:]+)/.exec(arn ??
 
 interface FlowLog { FlowLogId?: string; ResourceId?: string; TrafficType?: string; LogDestinationType?: string; LogGroupName?: string; LogDestination?: string; FlowLogStatus?: string; LogFormat?: string }
 
+/** The active flow logs as the data plane writes them (its topology), not a separate read of moto. */
 async function flowLogs(s: LabSession): Promise<FlowLog[]> {
-  return (await up(s).json<{ FlowLogs?: FlowLog[] }>(s.accountId, 'ec2', 'DescribeFlowLogs', {}, s.cloud.region)).FlowLogs ?? [];
+  const t = await s.gateway.dataplane.topology(s.accountId, s.cloud.region);
+  return t.flowLogs.map((f) => ({
+    FlowLogId: f.id, ResourceId: f.resourceId, TrafficType: f.trafficType, LogDestinationType: f.destinationType, FlowLogStatus: 'ACTIVE',
+    ...(f.logGroupName ? { LogGroupName: f.logGroupName } : {}),
+    ...(f.logDestination ? { LogDestination: f.logDestination } : f.bucket ? { LogDestination: `arn:aws:s3:::${f.bucket}${f.prefix ? `/${f.prefix}` : ''}` } : {}),
+    ...(f.logFormat ? { LogFormat: f.logFormat } : {}),
+  }));
 }
 
 /** Flow logs covering the production VPC (on the VPC itself, or on all of its subnets or interfaces). */

@@ -5,7 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { S3Client, CreateBucketCommand, PutBucketPolicyCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { CloudTrailClient, CreateTrailCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
+import { CloudWatchLogsClient, CreateLogGroupCommand, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { findLab } from '../../src/engine/labs.ts';
+import { provisionLab } from '../../src/engine/grader.ts';
+import { exfiltration } from '../../src/cloud/services/ec2/dataplane/index.ts';
+import type { SiemLabEnv } from '../../labs/siem/company.ts';
 import { LabSession } from '../../src/engine/session.ts';
 import { useLabCloud } from '../helpers/cloud.ts';
 
@@ -48,5 +52,33 @@ describe('lab siem: the trail is logging as the gateway delivers it', () => {
     // Started through the gateway, it is logging, and the check says so.
     await ct.send(new StartLoggingCommand({ Name: 'main' }));
     expect((await check.run(session)).passed).toBe(true);
+  });
+
+  it('a flow log created in moto only is not a flow log, and the data plane writes nothing for it', async () => {
+    const lab = await findLab('siem');
+    const session = await provisionLab(cloud(), lab);
+    const env = session.env as unknown as SiemLabEnv;
+    const { accountId } = session;
+    const region = cloud().region;
+    const group = `/moto-only/${session.runId}`;
+    await session.client(CloudWatchLogsClient).send(new CreateLogGroupCommand({ logGroupName: group }));
+    await cloud().gateway.dataplane.topology(accountId, region); // what the data plane works from
+    // Straight to moto, bypassing the gateway (which would have told the data plane).
+    await cloud().gateway.upstream.json(accountId, 'ec2', 'CreateFlowLogs', {
+      ResourceType: 'VPC', ResourceIds: [env.vpc.id], TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs', LogGroupName: group,
+      DeliverLogsPermissionArn: `arn:aws:iam::${accountId}:role/flow-logs`, MaxAggregationInterval: 60,
+    }, region);
+    const listed = await cloud().gateway.upstream.json<{ FlowLogs?: { LogGroupName?: string }[] }>(accountId, 'ec2', 'DescribeFlowLogs', {}, region);
+    expect(listed.FlowLogs!.some((f) => f.LogGroupName === group)).toBe(true);
+
+    const out = await lab.checks.find((c) => c.id === 'flow-logs')!.run(session);
+    expect(out.passed).toBe(false);
+
+    const app = env.vpc.instances.find((i) => i.tier === 'app')!;
+    await cloud().gateway.dataplane.send(accountId, region, exfiltration({ source: app.privateIp, destination: '198.51.100.7', start: session.now(), durationMs: 10_000, connections: 1, totalBytes: 10_000_000 }));
+    await cloud().gateway.clock.advance(600_000);
+    await cloud().gateway.flush();
+    const written = await session.client(CloudWatchLogsClient).send(new FilterLogEventsCommand({ logGroupName: group }));
+    expect(written.events ?? []).toEqual([]);
   });
 });
