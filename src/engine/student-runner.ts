@@ -2,10 +2,11 @@
 // does not compile, throws or hangs gets a message that points at its file and line; the rest of the
 // grade still runs.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StudentRun } from './types.ts';
+import { escapeControl } from './report/escape.ts';
 import { sandboxUid, type SandboxKind } from '../cloud/sandbox/index.ts';
 import { launchNode } from '../cloud/sandbox/launch.ts';
 import { stageLabFolder, type Staged } from '../cloud/sandbox/stage.ts';
@@ -66,6 +67,8 @@ function explain(file: string, err: ErrorInfo, phase: 'load' | 'run'): string {
   return `${where}: ${err.name}: ${first}`;
 }
 
+const NO_PACKAGE_JSON = 'no package.json at all';
+
 /**
  * Solutions are ES modules: the workspace's package.json says "type": "module" (`seclab init` writes
  * it). Without it Node loads the file as CommonJS and fails with an obscure cycle error.
@@ -83,7 +86,9 @@ function esmProblem(file: string): string | undefined {
       return `${pkg} does not say "type": "module": solutions are ES modules; add it, or create the workspace with \`seclab init\``;
     }
     const up = path.dirname(dir);
-    if (up === dir) return `no package.json above ${path.relative(process.cwd(), file)}: create the workspace with \`seclab init\` (it writes {"type": "module"}), or add that file`;
+    // No package.json at all (a copy of solutions/, a folder unpacked from an archive): ES module, as
+    // seclab init would have made it (see NO_PACKAGE_JSON).
+    if (up === dir) return `${NO_PACKAGE_JSON} above ${path.relative(process.cwd(), file)}: create the workspace with \`seclab init\` (it writes {"type": "module"}), or add that file`;
     dir = up;
   }
 }
@@ -108,6 +113,19 @@ function ensureExitHook(): void {
   });
 }
 
+/** The solution file, or its lab folder, is a link out of the submission: not run (someone else's code). */
+function leavesFolder(file: string): string | undefined {
+  const labDir = path.dirname(path.resolve(file));
+  try {
+    if (lstatSync(labDir).isSymbolicLink()) return `${path.relative(process.cwd(), labDir) || labDir} is a link, not a folder of the submission: not run`;
+    const real = realpathSync(file);
+    if (!real.startsWith(realpathSync(labDir) + path.sep)) return `${path.relative(process.cwd(), file)} is a link to ${real}, outside the submission: not run`;
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
 export async function runStudentCode(call: StudentCall): Promise<StudentResults> {
   const runs: StudentRun[] = [];
   const values: Record<string, unknown> = {};
@@ -117,13 +135,20 @@ export async function runStudentCode(call: StudentCall): Promise<StudentResults>
     return { runs, values, output };
   }
   ensureExitHook();
+  const outside = leavesFolder(call.file);
+  if (outside) {
+    for (const e of call.exports) runs.push({ export: e, ok: false, durationMs: 0, error: outside });
+    return { runs, values, output };
+  }
+  const kind = call.sandbox ?? 'none';
   const moduleProblem = esmProblem(call.file);
-  if (moduleProblem) {
+  // In the sandbox, a submission without any package.json gets one saying ES module (see stageLabFolder).
+  const defaultEsm = !!moduleProblem?.startsWith(NO_PACKAGE_JSON) && kind === 'bwrap';
+  if (moduleProblem && !defaultEsm) {
     for (const e of call.exports) runs.push({ export: e, ok: false, durationMs: 0, error: moduleProblem });
     return { runs, values, output };
   }
   const timeoutMs = call.timeoutMs ?? 60_000;
-  const kind = call.sandbox ?? 'none';
   const env: Record<string, string> = {
     PATH: process.env['PATH'] ?? '',
     HOME: process.env['HOME'] ?? '',
@@ -140,7 +165,7 @@ export async function runStudentCode(call: StudentCall): Promise<StudentResults>
   const mounts: { host: string; inside: string; rw?: boolean }[] = [];
   if (kind === 'bwrap') {
     try {
-      staged = stageLabFolder(labDir, uid);
+      staged = stageLabFolder(labDir, uid, { esmPackageJson: defaultEsm });
     } catch (e) {
       for (const ex of call.exports) runs.push({ export: ex, ok: false, durationMs: 0, error: `${path.relative(process.cwd(), labDir) || labDir}: ${(e as Error).message}` });
       return { runs, values, output };
@@ -168,7 +193,7 @@ export async function runStudentCode(call: StudentCall): Promise<StudentResults>
     printed += chunk.length;
     for (const raw of chunk.toString('utf8').split('\n')) {
       if (!raw) continue;
-      const line = raw.length > 2000 ? `${raw.slice(0, 2000)}… (line cut)` : raw;
+      const line = escapeControl(raw.length > 2000 ? `${raw.slice(0, 2000)}… (line cut)` : raw);
       output.push(line);
       if (output.length > 200) output.shift();
       call.onOutput?.(line);

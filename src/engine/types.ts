@@ -147,10 +147,24 @@ export interface LabGrade {
   scenarios: CheckGrade[];
   student: StudentRun[];
   accountId: string;
+  /** The run's seed the lab's randomness came from (`seclab grade --seed` grades the same way again). */
+  seed?: string;
   durationMs: number;
   /** Set when the lab could not be graded at all (the lab cloud died...). */
   error?: string;
+  /**
+   * What happened to the submission's code, for instructors: graded, crashed, timed out, did not
+   * compile, isolation violation (an attempt to leave the sandbox or the account, see `violations`),
+   * not graded (see `error`).
+   */
+  status?: LabStatus;
+  /** file:line of a crash, the first compile error, or the first violation. */
+  statusDetail?: string;
+  /** Attempts to break isolation that the sandbox or the gateway refused. */
+  violations?: string[];
 }
+
+export type LabStatus = 'graded' | 'crashed' | 'timed out' | 'did not compile' | 'isolation violation' | 'not graded';
 
 export interface Grade {
   tool: 'seclab';
@@ -163,6 +177,8 @@ export interface Grade {
   maxScore: number;
   percent: number;
   labs: LabGrade[];
+  /** The run's seed: every random choice of the grading came from it (`seclab grade --seed <seed>` reproduces it). */
+  seed?: string;
   /** HMAC over the rest of the record, so edited grade files are detected. */
   signature?: string;
 }

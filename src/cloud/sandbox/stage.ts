@@ -1,7 +1,7 @@
 // A submission's folder copied for one sandboxed run: the code may change its copy, never the
 // submission itself, nor see anything else. Symlinks are copied as links (inside the sandbox they
 // point nowhere), never followed: a link to the reference solution stays a dangling link.
-import { chownSync, cpSync, lstatSync, mkdtempSync, readdirSync, rmSync, chmodSync } from 'node:fs';
+import { chownSync, cpSync, lstatSync, mkdtempSync, readdirSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -41,8 +41,10 @@ function chownTree(p: string, uid: number): void {
  * Copies `labDir` (and the workspace's package.json and tsconfig.json beside it) for a sandbox whose
  * processes run as `uid` (root only: otherwise the copy is the caller's).
  */
-export function stageLabFolder(labDir: string, uid?: number): Staged {
+export function stageLabFolder(labDir: string, uid?: number, opts: { esmPackageJson?: boolean } = {}): Staged {
   const workspace = path.dirname(labDir);
+  // A lab folder that is itself a link would mount its target (someone else's work) writable.
+  if (!lstatSync(labDir).isDirectory()) throw new StageError(`${labDir} is not a folder of the submission (a link?): not run`);
   sizeOf(labDir, STAGE_LIMIT_BYTES);
   const root = mkdtempSync(path.join(os.tmpdir(), 'seclab-stage-'));
   const remove = () => rmSync(root, { recursive: true, force: true });
@@ -61,6 +63,12 @@ export function stageLabFolder(labDir: string, uid?: number): Staged {
       const c = path.join(root, name);
       cpSync(f, c);
       mounts.push({ host: c, inside: f });
+    }
+    if (opts.esmPackageJson && !mounts.some((m) => m.inside === path.join(workspace, 'package.json'))) {
+      // A folder without any package.json (a copy of solutions/): an ES module workspace, as `seclab init` makes.
+      const c = path.join(root, 'package.json');
+      writeFileSync(c, '{ "type": "module", "private": true }\n');
+      mounts.push({ host: c, inside: path.join(workspace, 'package.json') });
     }
     // The student's own dependencies, read-only (real folders only).
     for (const nm of [path.join(workspace, 'node_modules'), path.join(labDir, 'node_modules')]) {

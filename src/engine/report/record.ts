@@ -1,6 +1,6 @@
 // Grade records: the JSON format documented in docs/cli.md. A record lists every check of a lab in
 // `checks[]`, scenarios included (kind 'scenario'), and keeps `scenarios[]` as well.
-import type { CheckGrade, Grade, LabGrade } from '../types.ts';
+import type { CheckGrade, Grade, LabGrade, LabStatus } from '../types.ts';
 
 export function percentOf(score: number, max: number): number {
   return max > 0 ? Math.round((score / max) * 1000) / 10 : 0;
@@ -29,6 +29,8 @@ export interface GradeInput {
   version: string;
   startedAt: Date | string;
   labs: LabGrade[];
+  /** The run's seed (default: the labs' seed when they share one). */
+  seed?: string;
 }
 
 /** Builds a grade record (unsigned): totals over the labs, scenarios merged into checks. */
@@ -36,6 +38,8 @@ export function buildGrade(input: GradeInput): Grade {
   const labs = input.labs.map(labRecord);
   const score = labs.reduce((a, l) => a + l.score, 0);
   const maxScore = labs.reduce((a, l) => a + l.maxScore, 0);
+  const seeds = [...new Set(labs.map((l) => l.seed).filter((x): x is string => !!x))];
+  const seed = input.seed ?? (seeds.length === 1 ? seeds[0] : undefined);
   return {
     tool: 'seclab',
     version: input.version,
@@ -43,6 +47,7 @@ export function buildGrade(input: GradeInput): Grade {
     workspace: input.workspace,
     target: input.target,
     startedAt: typeof input.startedAt === 'string' ? input.startedAt : input.startedAt.toISOString(),
+    ...(seed !== undefined ? { seed } : {}),
     score,
     maxScore,
     percent: percentOf(score, maxScore),
@@ -79,4 +84,23 @@ export function redactLab(lab: LabGrade): LabGrade {
 /** Student code failures of a lab, one line each (they carry file:line). */
 export function codeErrors(lab: LabGrade): string[] {
   return lab.student.filter((r) => !r.ok && r.error).map((r) => `${r.export}(): ${r.error}`);
+}
+
+/** What happened to a lab's submission, from its runs, error and violations (see LabGrade.status). */
+export function statusOf(lab: LabGrade): { status: LabStatus; detail?: string } {
+  if (lab.violations?.length) return { status: 'isolation violation', detail: lab.violations[0] };
+  if (lab.error) return { status: 'not graded', detail: lab.error };
+  const failed = (lab.student ?? []).filter((r) => !r.ok && r.error);
+  const first = (re: RegExp) => failed.find((r) => re.test(r.error!));
+  const compile = first(/does not compile/);
+  if (compile) return { status: 'did not compile', detail: compile.error };
+  const timeout = first(/did not finish within|was stopped/);
+  if (timeout) return { status: 'timed out', detail: timeout.error };
+  if (failed.length) return { status: 'crashed', detail: failed[0]!.error };
+  return { status: 'graded' };
+}
+
+export function withStatus(lab: LabGrade): LabGrade {
+  const { status, detail } = statusOf(lab);
+  return { ...lab, status, ...(detail ? { statusDetail: detail } : {}) };
 }

@@ -1,7 +1,8 @@
 // Terminal reports. Students see hidden checks only as "hidden check: passed/failed"; instructors see
 // everything, hidden checks marked.
 import type { AttackStep, CheckGrade, Grade, LabGrade } from '../types.ts';
-import { partsOf } from './record.ts';
+import { partsOf, statusOf } from './record.ts';
+import { escapeControl } from './escape.ts';
 import { PLAIN, type Style } from './style.ts';
 
 export type Audience = 'student' | 'instructor';
@@ -111,13 +112,24 @@ export function renderClassText(grades: Grade[], opts: TextOptions = {}): string
     const cells = ids.map((id) => {
       const l = by.get(id);
       if (!l) return ''.padStart(8);
-      if (l.error) return st.red('error'.padStart(8));
+      if (l.error && !l.violations?.length) return st.red('error'.padStart(8));
+      if (l.violations?.length) return st.red('violat.'.padStart(8));
       return (l.passed ? st.green : (s: string) => s)(`${l.score}/${l.maxScore}`.padStart(8));
     });
     lines.push(`${g.student.padEnd(width)}  ${cells.join(' ')}  ${`${g.score}/${g.maxScore}`.padStart(9)}  ${g.percent.toFixed(1).padStart(6)}`);
-    for (const l of g.labs) if (l.error) lines.push(st.red(`${' '.repeat(width)}  ${l.id}: ${l.error}`));
+    for (const l of g.labs) {
+      const { status, detail } = statusOf(l);
+      if (status === 'graded') continue;
+      const paint = status === 'not graded' || status === 'isolation violation' ? st.red : (x: string) => x;
+      lines.push(paint(`${' '.repeat(width)}  ${l.id}: ${status}${detail ? `: ${oneLine(detail)}` : ''}`));
+    }
   }
   const avg = grades.length ? grades.reduce((a, g) => a + g.percent, 0) / grades.length : 0;
   lines.push('', `${grades.length} graded, average ${avg.toFixed(1)} %`);
   return lines.join('\n');
+}
+
+/** Student-supplied text on one line (control characters already escaped by the grader). */
+function oneLine(text: string): string {
+  return escapeControl(text).replace(/\s+/g, ' ').slice(0, 300);
 }

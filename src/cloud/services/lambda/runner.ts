@@ -141,9 +141,10 @@ export class LambdaRunner {
     // The handler is a submission's code: in the sandbox (when the machine has one) it sees its own
     // package and reaches the gateway only, under limits derived from the function's memory setting.
     const memory = Math.min(Math.max(128, cfg.MemorySize ?? 128), 4096);
+    const channel = this.gateway.sandbox === 'bwrap' ? await this.gateway.openChannel(account, `Lambda function ${cfg.FunctionName}`) : undefined;
     const child = launchNode({
       kind: this.gateway.sandbox, script: BOOTSTRAP, cwd: codeDir, env, readOnly: [codeDir],
-      gateway: { url: this.gateway.url, socketPath: this.gateway.socketPath },
+      gateway: { url: this.gateway.url, socketPath: channel?.socketPath },
       execArgv: [`--max-old-space-size=${Math.max(64, cfg.MemorySize ?? 128)}`],
       limits: { memoryMb: memory + 512, cpuSeconds: (cfg.Timeout ?? 3) + 30, processes: 64, fileSizeMb: 64, openFiles: 1024 },
     });
@@ -196,8 +197,9 @@ export class LambdaRunner {
         resolve({ ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${signal ?? `exit status ${code}`}` } });
       });
     });
-    // The invocation's role credentials end with it (and do not pile up in the gateway).
+    // The invocation's role credentials and its way to the gateway end with it.
     if (creds) this.gateway.credentials.remove(creds.accessKeyId);
+    await channel?.close();
     if (outcome.timedOut) {
       logs.push(`${new Date().toISOString()} ${requestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`);
       return finish('Unhandled', { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` });
