@@ -2,7 +2,7 @@
 // one results.json per submission. Hidden checks are tests with visibility "after_published", so
 // students see them only once grades are published.
 import type { CheckGrade, Grade } from '../types.ts';
-import { codeErrors, partsOf } from './record.ts';
+import { codeErrors, partsOf, statusOf } from './record.ts';
 
 export interface GradescopeTest {
   name: string;
@@ -34,6 +34,9 @@ export function toGradescope(grade: Grade): GradescopeResults {
   const tests: GradescopeTest[] = [];
   const out: string[] = [];
   for (const lab of grade.labs) {
+    const { status } = statusOf(lab);
+    if (status !== 'graded') out.push(`${lab.id}: ${status}`);
+    for (const v of lab.violations ?? []) out.push(`${lab.id}: isolation violation: ${v}`);
     if (lab.error) out.push(`${lab.id}: could not be graded: ${lab.error}`);
     for (const e of codeErrors(lab)) out.push(`${lab.id}: your code failed: ${e}`);
     const { posture, scenarios, business } = partsOf(lab);
