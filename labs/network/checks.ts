@@ -2,10 +2,8 @@
 // and its role) and business (customers, tiers, contractors, backups keep working). Each judges the
 // lab cloud, never the student's code; alarms are judged by what they would do with simulated
 // traffic, so any equivalent filter pattern or threshold counts.
-import { CloudWatchLogsClient, DescribeMetricFiltersCommand, DescribeSubscriptionFiltersCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { SNSClient, ListTopicsCommand, ListSubscriptionsByTopicCommand, type Subscription } from '@aws-sdk/client-sns';
 import { LambdaClient, ListFunctionsCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
-import { EventBridgeClient, ListRulesCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
 import type { Check, CheckOutcome } from '../../src/engine/types.ts';
 import type { LabSession } from '../../src/engine/session.ts';
 import type { Credential } from '../../src/cloud/gateway/credentials.ts';
@@ -69,11 +67,11 @@ async function load(s: LabSession): Promise<Inspection> {
   const judged = sensitiveLogs.length ? sensitiveLogs : cw;
 
   // Metric filters of the judged groups, applied to simulated records in each group's format.
-  const logs = s.client(CloudWatchLogsClient);
   const groups = [...new Map(judged.map((f) => [f.logGroupName!, f.logFormat])).entries()];
   const filters = new Map<string, MetricFilterSpec[]>();
   for (const [group] of groups) {
-    filters.set(group, ((await logs.send(new DescribeMetricFiltersCommand({ logGroupName: group })).catch(() => ({ metricFilters: [] }))).metricFilters ?? []) as MetricFilterSpec[]);
+    // As the gateway applies them to the group's events (not a separate read of moto).
+    filters.set(group, (await s.gateway.logFilters.filters(s.accountId, s.cloud.region, group)).metric as MetricFilterSpec[]);
   }
   const W = Math.floor(s.now() / MINUTE) * MINUTE + 60 * MINUTE; // an aligned minute, away from real traffic
   const normalMinute = await normalFlows(s, W, W + MINUTE);
@@ -138,18 +136,16 @@ async function load(s: LabSession): Promise<Inspection> {
   const sameFn = (arn: string | undefined, fn: FunctionConfiguration) => !!arn && (arn === fn.FunctionArn || arn.startsWith(`${fn.FunctionArn}:`) || arn === fn.FunctionName);
   const rules: { name: string; pattern: string; targets: string[] }[] = [];
   if (functions.length) {
-    const events = s.client(EventBridgeClient);
-    for (const r of (await events.send(new ListRulesCommand({}))).Rules ?? []) {
-      if (r.State === 'DISABLED' || !r.EventPattern) continue;
-      const targets = ((await events.send(new ListTargetsByRuleCommand({ Rule: r.Name! }))).Targets ?? []).map((x) => x.Arn ?? '');
-      rules.push({ name: r.Name!, pattern: r.EventPattern, targets });
+    // The rules events are matched against, as the gateway's event bus holds them.
+    for (const r of await s.gateway.bus.rulesOf(s.accountId, s.cloud.region)) {
+      rules.push({ name: r.rule.Name!, pattern: r.rule.EventPattern!, targets: r.targets.map((x) => x.Arn ?? '') });
     }
   }
   const subscriptionFilters: { group: string; destination: string }[] = [];
   if (functions.length) {
     for (const [group] of groups) {
-      const r = await logs.send(new DescribeSubscriptionFiltersCommand({ logGroupName: group })).catch(() => ({ subscriptionFilters: [] }));
-      for (const f of r.subscriptionFilters ?? []) subscriptionFilters.push({ group, destination: f.destinationArn ?? '' });
+      const r = await s.gateway.logFilters.filters(s.accountId, s.cloud.region, group);
+      for (const f of r.subscription) subscriptionFilters.push({ group, destination: f.destinationArn ?? '' });
     }
   }
   let responder: Responder | undefined;

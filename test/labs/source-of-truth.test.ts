@@ -6,10 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { S3Client, CreateBucketCommand, PutBucketPolicyCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { CloudTrailClient, CreateTrailCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchLogsClient, CreateLogGroupCommand, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import { EC2Client, CreateFlowLogsCommand } from '@aws-sdk/client-ec2';
+import { IAMClient, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { SNSClient, CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { findLab } from '../../src/engine/labs.ts';
 import { provisionLab } from '../../src/engine/grader.ts';
 import { exfiltration } from '../../src/cloud/services/ec2/dataplane/index.ts';
 import type { SiemLabEnv } from '../../labs/siem/company.ts';
+import type { NetworkLabEnv } from '../../labs/network/company.ts';
 import { LabSession } from '../../src/engine/session.ts';
 import { useLabCloud } from '../helpers/cloud.ts';
 
@@ -82,3 +87,52 @@ describe('lab siem: the trail is logging as the gateway delivers it', () => {
     expect(written.events ?? []).toEqual([]);
   });
 });
+
+describe('lab network: metric filters as the gateway applies them', () => {
+  it('a metric filter created in moto only is not applied: the alarm check fails and the attack goes unseen', async () => {
+    const lab = await findLab('network');
+    const session = await provisionLab(cloud(), lab);
+    const env = session.env as unknown as NetworkLabEnv;
+    const { accountId } = session;
+    const region = cloud().region;
+    const group = `/northwind/flows-${session.runId}`;
+    const groupArn = `arn:aws:logs:${region}:${accountId}:log-group:${group}`;
+    // Everything else through the gateway, as the reference does it.
+    await session.client(CloudWatchLogsClient).send(new CreateLogGroupCommand({ logGroupName: group }));
+    const iam = session.client(IAMClient);
+    const role = await iam.send(new CreateRoleCommand({ RoleName: 'flow-logs', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'vpc-flow-logs.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }));
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'flow-logs', PolicyName: 'deliver', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogGroups', 'logs:DescribeLogStreams'], Resource: [groupArn, `${groupArn}:*`] }] }) }));
+    await session.client(EC2Client).send(new CreateFlowLogsCommand({
+      ResourceType: 'VPC', ResourceIds: [env.vpcs.sensitive.id], TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs', LogGroupName: group,
+      DeliverLogsPermissionArn: role.Role!.Arn!, MaxAggregationInterval: 60,
+    }));
+    const sns = session.client(SNSClient);
+    const topic = (await sns.send(new CreateTopicCommand({ Name: 'alerts' }))).TopicArn!;
+    await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'email', Endpoint: env.admins.email }));
+    await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'sms', Endpoint: env.admins.phone }));
+    await session.client(CloudWatchClient).send(new PutMetricAlarmCommand({
+      AlarmName: 'rejected-ssh', Namespace: 'Northwind/Network', MetricName: 'RejectedSSH', Statistic: 'Sum', Period: 60, EvaluationPeriods: 1,
+      Threshold: 10, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching', AlarmActions: [topic],
+    }));
+    // The gateway has read the group's filters (as it does when the first records arrive)...
+    expect((await cloud().gateway.logFilters.filters(accountId, region, group)).metric).toEqual([]);
+    // ...and then one is added straight to moto, behind its back.
+    await cloud().gateway.upstream.json(accountId, 'logs', 'PutMetricFilter', {
+      logGroupName: group, filterName: 'RejectedSSH',
+      filterPattern: '[version, account, eni, srcaddr, dstaddr, srcport, dstport=22, protocol=6, packets, bytes, start, end, action=REJECT, status]',
+      metricTransformations: [{ metricName: 'RejectedSSH', metricNamespace: 'Northwind/Network', metricValue: '1', defaultValue: 0 }],
+    }, region);
+    const listed = await cloud().gateway.upstream.json<{ metricFilters?: unknown[] }>(accountId, 'logs', 'DescribeMetricFilters', { logGroupName: group }, region);
+    expect(listed.metricFilters!.length).toBe(1);
+
+    const out = await lab.checks.find((c) => c.id === 'alarm-rejected-ssh')!.run(session);
+    expect(out.passed).toBe(false);
+
+    const scenario = lab.scenarios.find((x) => x.id === 'ssh-brute-force')!;
+    const state = await scenario.prepare!(session);
+    const steps = await scenario.inject(session, state);
+    const result = await scenario.observe(session, steps, state);
+    expect(result.detected).toBe(false);
+  });
+});
+

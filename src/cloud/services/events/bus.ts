@@ -8,7 +8,7 @@ import { publishAsService } from '../sns/outbox.ts';
 
 interface Rule { Name: string; Arn?: string; EventPattern?: string; State?: string; EventBusName?: string }
 interface Target { Id: string; Arn: string; Input?: string; InputPath?: string }
-interface RuleWithTargets { rule: Rule; pattern?: CompiledEventPattern; targets: Target[] }
+export interface RuleWithTargets { rule: Rule; pattern?: CompiledEventPattern; targets: Target[] }
 
 export interface BusEvent {
   version: '0';
@@ -31,6 +31,11 @@ export class EventBus {
 
   invalidate(account: string, region: string): void {
     for (const k of this.rules.keys()) if (k.startsWith(`${account}|${region}|`)) this.rules.delete(k);
+  }
+
+  /** The enabled rules of a bus with their targets, as events are matched against them (checks read them here too). */
+  rulesOf(account: string, region: string, bus = 'default'): Promise<RuleWithTargets[]> {
+    return this.load(account, region, bus);
   }
 
   private load(account: string, region: string, bus: string): Promise<RuleWithTargets[]> {

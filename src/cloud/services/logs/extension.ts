@@ -10,9 +10,9 @@ import type { LogEvent } from '../../gateway/sinks.ts';
 import { compile, testMetricFilter, validateMetricTransformation } from './filter-pattern/index.ts';
 import { metricDataFor, type MetricFilter, type MetricTransformation } from './metric-filters.ts';
 
-interface SubscriptionFilter { filterName: string; filterPattern?: string; destinationArn?: string }
+export interface SubscriptionFilter { filterName: string; filterPattern?: string; destinationArn?: string }
 
-interface GroupFilters { metric: MetricFilter[]; subscription: SubscriptionFilter[] }
+export interface GroupFilters { metric: MetricFilter[]; subscription: SubscriptionFilter[] }
 
 /** Filters per account|region|group, read from the target and kept until they change. */
 export class LogFilters {
@@ -24,7 +24,8 @@ export class LogFilters {
     this.cache.delete(`${account}|${region}|${group}`);
   }
 
-  private filters(account: string, region: string, group: string): Promise<GroupFilters> {
+  /** A group's metric and subscription filters as they are applied (checks read them here too). */
+  filters(account: string, region: string, group: string): Promise<GroupFilters> {
     const key = `${account}|${region}|${group}`;
     let p = this.cache.get(key);
     if (!p) {
