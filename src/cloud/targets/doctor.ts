@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { dockerAvailable } from './docker.ts';
+import { probeSandbox } from '../sandbox/index.ts';
 import { freePort, LOOPBACK } from './ports.ts';
 import { cacheDir, findPython, INSTALL_PYTHON_HINT, MOTO_PIN, motoVenvDir, type PythonSearch } from './python.ts';
 
@@ -120,7 +121,22 @@ export async function runDoctor(): Promise<DoctorCheck[]> {
       detail: docker.ok ? docker.reason : `${docker.reason}; only needed for --target localstack`,
       ...(docker.ok ? {} : { fix: 'Install and start Docker (or set DOCKER_HOST) if you want --target localstack.' }),
     },
+    checkSandbox(),
     port,
     cache,
   ];
+}
+
+/** The sandbox for submissions' code: what grading a class needs, and what is lost without it. */
+function checkSandbox(): DoctorCheck {
+  const probe = probeSandbox();
+  return {
+    name: 'Sandbox',
+    ok: probe.kind !== 'none',
+    optional: true,
+    detail: probe.kind !== 'none'
+      ? probe.detail
+      : `${probe.detail}; your own \`seclab check\` works, but \`seclab grade --submissions\` refuses to grade a class without --no-sandbox`,
+    ...(probe.kind !== 'none' ? {} : { fix: process.platform === 'linux' ? 'Install bubblewrap: apt-get install bubblewrap (see docs/security.md)' : 'Grade classes on Linux with bubblewrap (see docs/security.md)' }),
+  };
 }
