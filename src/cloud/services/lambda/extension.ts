@@ -1,5 +1,7 @@
 // Lambda in the gateway: keeps deployment packages and answers Invoke by running the handler.
 import type { ServiceExtension } from '../../gateway/extension.ts';
+import { ApiError } from '../../gateway/api-error.ts';
+import { packageProblem } from './package.ts';
 
 export const lambdaExtension: ServiceExtension = {
   service: 'lambda',
@@ -23,6 +25,15 @@ export const lambdaExtension: ServiceExtension = {
     if (r.functionError) headers['x-amz-function-error'] = r.functionError;
     if (call.params['LogType'] === 'Tail') headers['x-amz-log-result'] = Buffer.from(r.logs.join('\n').slice(-4096)).toString('base64');
     return { status: 200, headers, body: JSON.stringify(r.payload) };
+  },
+
+  /** AWS's package limits, checked before anything is stored or unpacked (a zip bomb must not reach the lab cloud's memory). */
+  async before({ call }) {
+    if (call.operation !== 'CreateFunction' && call.operation !== 'UpdateFunctionCode') return;
+    const zip = call.operation === 'CreateFunction' ? (call.params['Code'] as { ZipFile?: string } | undefined)?.ZipFile : call.params['ZipFile'];
+    if (typeof zip !== 'string') return;
+    const problem = packageProblem(Buffer.from(zip, 'base64'));
+    if (problem) throw new ApiError(problem.status, problem.code, problem.message);
   },
 
   async after({ gateway, call }, res) {

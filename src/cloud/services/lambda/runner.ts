@@ -14,6 +14,7 @@ import type { Gateway } from '../../gateway/server.ts';
 import { evaluate } from '../iam/policy/evaluate.ts';
 import { parsePolicyText } from '../iam/policy-store.ts';
 import { launchNode } from '../../sandbox/launch.ts';
+import { packageProblem } from './package.ts';
 
 /** Log output kept per invocation; more is dropped with a note (a flood must not slow the lab cloud). */
 const LOG_LIMIT_BYTES = 256 * 1024;
@@ -124,6 +125,8 @@ export class LambdaRunner {
     if (cfg.Runtime && !cfg.Runtime.startsWith('nodejs')) {
       return finish('Unhandled', { errorType: 'Runtime.InvalidRuntime', errorMessage: `the lab cloud runs Node.js functions only; this one is ${cfg.Runtime}` });
     }
+    const problem = packageProblem(zip);
+    if (problem) return finish('Unhandled', { errorType: 'Runtime.InvalidEntrypoint', errorMessage: problem.message });
     const codeDir = this.unpack(zip);
     const creds = cfg.Role ? this.roleCredentials(account, cfg.Role, cfg.FunctionName) : undefined;
     const timeoutMs = (cfg.Timeout ?? 3) * 1000;

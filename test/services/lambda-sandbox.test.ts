@@ -1,0 +1,70 @@
+// Lambda handlers are a submission's code: each invocation runs in the sandbox (where the machine has
+// one), reaching the gateway and nothing else, and packages over AWS's quotas are refused before
+// anything is unpacked.
+import { describe, expect, it } from 'vitest';
+import { zipSync, strToU8 } from 'fflate';
+import { IAMClient, CreateRoleCommand } from '@aws-sdk/client-iam';
+import { LambdaClient, CreateFunctionCommand, InvokeCommand } from '@aws-sdk/client-lambda';
+import { useLabCloud } from '../helpers/cloud.ts';
+import { packageProblem, UNZIPPED_LIMIT } from '../../src/cloud/services/lambda/package.ts';
+
+const { cloud } = useLabCloud();
+
+const NOSY = `
+import { readdirSync, existsSync, readFileSync } from 'node:fs';
+import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+export const handler = async () => {
+  const root = new URL('../../', import.meta.resolve('seclab/kit'));
+  const out = {
+    pids: readdirSync('/proc').filter((p) => /^\\d+$/.test(p)).length,
+    solutions: existsSync(new URL('solutions', root)),
+    labs: existsSync(new URL('labs', root)),
+    uid: process.getuid(),
+  };
+  out.control = await fetch(process.env.AWS_ENDPOINT_URL + '/_seclab/accounts', { method: 'POST' }).then((r) => r.status, (e) => e.message);
+  const ports = readFileSync('/proc/net/tcp', 'utf8').split('\\n').slice(1).filter((l) => l.trim().split(/\\s+/)[3] === '0A');
+  out.listening = ports.length;
+  out.identity = (await new STSClient({}).send(new GetCallerIdentityCommand({}))).Arn;
+  return out;
+};`;
+
+describe('Lambda handlers in the sandbox', () => {
+  it('see their own package and the gateway only, and are reported when they reach further', async () => {
+    const c = cloud();
+    const root = c.createAccount();
+    const creds = { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey };
+    await c.client(IAMClient, { credentials: creds }).send(new CreateRoleCommand({ RoleName: 'nosy', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }));
+    const lambda = c.client(LambdaClient, { credentials: creds });
+    await lambda.send(new CreateFunctionCommand({
+      FunctionName: 'nosy', Runtime: 'nodejs20.x', Handler: 'index.handler', Timeout: 10,
+      Role: `arn:aws:iam::${root.accountId}:role/nosy`, Code: { ZipFile: zipSync({ 'index.mjs': strToU8(NOSY) }) },
+    }));
+    const r = await lambda.send(new InvokeCommand({ FunctionName: 'nosy' }));
+    const out = JSON.parse(Buffer.from(r.Payload!).toString()) as Record<string, unknown>;
+    expect(r.FunctionError, JSON.stringify(out)).toBeUndefined();
+    // It works through the gateway with its role's credentials either way.
+    expect(out['identity']).toBe(`arn:aws:sts::${root.accountId}:assumed-role/nosy/nosy`);
+    if (c.sandbox !== 'bwrap') return; // a machine without bubblewrap: nothing more is promised
+    expect(out).toMatchObject({ solutions: false, labs: false, control: 403, listening: 1 });
+    expect(out['pids']).toBeLessThanOrEqual(3);
+    expect(c.gateway.violationsOf(root.accountId)).toEqual(['Lambda function nosy: called the lab cloud\'s control endpoint POST /_seclab/accounts']);
+  });
+
+  it('packages over AWS\'s quotas are refused before anything is unpacked', async () => {
+    // A zip whose entry declares more than 250 MB unzipped (its headers say so; what a bomb declares).
+    const bomb = zipSync({ 'index.mjs': new Uint8Array(1024) }, { level: 9 });
+    const view = new DataView(bomb.buffer, bomb.byteOffset, bomb.byteLength);
+    view.setUint32(22, UNZIPPED_LIMIT + 1, true); // local file header: uncompressed size
+    const central = bomb.findIndex((_, i) => view.getUint32(i, true) === 0x02014b50);
+    view.setUint32(central + 24, UNZIPPED_LIMIT + 1, true); // central directory: uncompressed size
+    expect(packageProblem(bomb)?.message).toMatch(/Unzipped size must be smaller than 262144000 bytes/);
+    expect(packageProblem(new Uint8Array([1, 2, 3]))?.code).toBe('InvalidParameterValueException');
+    const c = cloud();
+    const root = c.createAccount();
+    const lambda = c.client(LambdaClient, { credentials: { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey } });
+    const err = await lambda.send(new CreateFunctionCommand({
+      FunctionName: 'bomb', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: `arn:aws:iam::${root.accountId}:role/x`, Code: { ZipFile: bomb },
+    })).catch((e: Error) => e);
+    expect((err as Error).name).toBe('InvalidParameterValueException');
+  });
+});
