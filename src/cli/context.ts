@@ -77,7 +77,7 @@ export interface OpenCloud {
  * Starts the lab cloud under a spinner. It is stopped by `close()`, on Ctrl-C (through the interrupt
  * handlers) and, as a last resort, by the targets' exit hook.
  */
-export async function openCloud(ui: Ui, opts: CommonOptions & { port?: number }, label = 'Starting the lab cloud', quiet = false): Promise<OpenCloud> {
+export async function openCloud(ui: Ui, opts: CommonOptions & { port?: number; sandboxMode?: 'auto' | 'require' | 'off' }, label = 'Starting the lab cloud', quiet = false): Promise<OpenCloud> {
   await checkTargetSafety(opts);
   const target = opts.target ?? 'moto';
   const noop = { text() {}, succeed() {}, fail() {}, warn() {}, stop() {} };
@@ -86,7 +86,7 @@ export async function openCloud(ui: Ui, opts: CommonOptions & { port?: number },
   let cloud: LabCloud;
   try {
     const { startLabCloud } = await import('../cloud/labcloud.ts');
-    cloud = await startLabCloud({ target, port: opts.port, progress: (m) => spinner.text(`${label}: ${m}`) });
+    cloud = await startLabCloud({ target, port: opts.port, sandbox: opts.sandboxMode, progress: (m) => spinner.text(`${label}: ${m}`) });
   } catch (e) {
     spinner.fail(`${label}: failed`);
     throw toEnvironmentError(e);
@@ -106,6 +106,9 @@ export async function openCloud(ui: Ui, opts: CommonOptions & { port?: number },
 /** Errors of the environment (SetupError of the targets, a port in use...) as exit code 3. */
 export function toEnvironmentError(e: unknown): Error {
   if (isSetupError(e)) return new EnvironmentError(e.message, e.hint);
+  if ((e as Error)?.name === 'SandboxUnavailableError' || e instanceof Error && e.message.startsWith('no sandbox for submissions')) {
+    return new EnvironmentError((e as Error).message, 'Grade a class on Linux with bubblewrap (apt-get install bubblewrap), or pass --no-sandbox if you trust every submission (docs/security.md).');
+  }
   if (e instanceof UsageError || e instanceof EnvironmentError) return e;
   const msg = (e as Error)?.message ?? String(e);
   if (/already in use/.test(msg)) return new EnvironmentError(msg, 'Choose another port with --port, or stop what is using it.');

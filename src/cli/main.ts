@@ -157,8 +157,11 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
     .option('-o, --out <dir>', 'write grades.json, junit.xml, results.json (results/<student>.json), gradebook.csv, feedback/<student>.md, report.txt')
     .option('--fail-under <percent>', 'exit 1 when any graded workspace scores below this percentage')
     .option('-j, --concurrency <n>', 'students graded at once (default 2)')
+    .option('--seed <seed>', 'the run\'s seed (recorded in every grade as "seed"): the same seed grades the same work exactly the same way again (default: a new one)')
     .option('--timeout <seconds>', 'time limit for each function of a solution (default 60)')
     .option('--student <name>', 'with --workspace: the student name in the records')
+    .option('--pack <dir>', 'an instructor pack: <dir>/<lab>.ts adds hidden checks and scenarios kept outside the course repository (repeatable; docs/instructor-pack.md)', collect)
+    .option('--no-sandbox', 'run submissions\' code without the sandbox (only for work you trust: --submissions refuses to grade without a sandbox otherwise)')
     .addHelpText('after', '\nExamples:\n  seclab grade --workspace solutions --lab iam --format json\n  seclab grade --submissions ./class --out ./grades --fail-under 50\n  seclab grade verify ./grades/grades.json')
     .action((_o, cmd: Command) => run(async (ui) => (await import('./grade.ts')).cmdGrade(ui, optsOf(cmd)), !!optsOf(cmd).json));
   addJson(grade.command('verify'))
