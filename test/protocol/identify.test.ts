@@ -292,8 +292,16 @@ describe('identify: hand-made edge cases', () => {
       { service: 'sqs', protocol: 'query', operation: 'SendMessage',
         params: { QueueUrl: 'http://localhost/123456789012/q', MessageBody: 'hi', MessageAttribute: [{ Name: 'a', Value: { DataType: 'String', StringValue: 'x' } }] } }],
     ['unsigned query request: service from Version', req('GET', '/?Action=ListUsers&Version=2010-05-08'), { service: 'iam', operation: 'ListUsers', protocol: 'query', params: {} }],
-    ['unsigned query request: service from AWS host name', req('POST', '/', { host: 'sts.eu-central-1.amazonaws.com' }, 'Action=GetCallerIdentity'),
+    ['unsigned query request: service from AWS host name', req('POST', '/', { host: 'sts.eu-central-1.amazonaws.com', 'content-type': 'application/x-www-form-urlencoded' }, 'Action=GetCallerIdentity'),
       { service: 'sts', operation: 'GetCallerIdentity', region: 'eu-central-1' }],
+    // As the target (werkzeug) reads it: a form whatever the case of its media type, a body without
+    // one is not read, and a form with fields replaces the URL query.
+    ['query form body, content type in another case', req('POST', '/', { ...sigv4('iam'), 'content-type': 'Application/X-WWW-Form-Urlencoded ; charset=utf-8' }, 'Action=ListUsers&Version=2010-05-08'),
+      { service: 'iam', operation: 'ListUsers', protocol: 'query' }],
+    ['query body without a content type is not read', req('POST', '/?Action=GetUser', sigv4('iam'), 'Action=DeleteUser&UserName=x'),
+      { service: 'iam', operation: 'GetUser', params: {} }],
+    ['query form body replaces the URL query', req('POST', '/?Action=GetUser', { ...sigv4('iam'), 'content-type': 'application/x-www-form-urlencoded' }, 'Action=DeleteUser&UserName=x'),
+      { service: 'iam', operation: 'DeleteUser', params: { UserName: 'x' } }],
     ['SigV4a scope: region from X-Amz-Region-Set', req('GET', '/bkt/k', {
       authorization: 'AWS4-ECDSA-P256-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/s3/aws4_request, SignedHeaders=host, Signature=00',
       'x-amz-region-set': 'ap-south-1' }), { service: 's3', operation: 'GetObject', region: 'ap-south-1', accessKeyId: 'AKIAIOSFODNN7EXAMPLE' }],

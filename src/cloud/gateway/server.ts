@@ -15,6 +15,7 @@ import { parseAuth, verifySignature, type SignedRequest } from './sigv4.ts';
 import { Upstream, UpstreamDownError, type UpstreamResponse } from './upstream.ts';
 import { identify, type ApiCall } from './protocol/identify.ts';
 import { toAuthz, type AuthzCheck } from './protocol/authz-map.ts';
+import { FORWARD_MARKER, foreignQueueAccount, wireProblem } from './protocol/wire.ts';
 import { errorResponse, accessDeniedMessage, accessDeniedResponse, accessDeniedCode, accessDeniedStatus, authFailure, type AuthFailure } from './protocol/errors.ts';
 import { MfaRegistry, totpCode } from '../services/iam/mfa.ts';
 import { PolicyStore } from '../services/iam/policy-store.ts';
@@ -247,10 +248,21 @@ export class Gateway {
     const qIndex = rawUrl.indexOf('?');
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+    // Node keeps one of some repeated headers and joins others; the target may choose differently.
+    const seen = new Set<string>();
+    const repeatedHeaders = new Set<string>();
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      const name = req.rawHeaders[i]!.toLowerCase();
+      if (seen.has(name)) repeatedHeaders.add(name);
+      seen.add(name);
+    }
+    const rawQuery = qIndex < 0 ? '' : rawUrl.slice(qIndex + 1);
     const signed: SignedRequest = {
       method: req.method ?? 'GET',
       path: qIndex < 0 ? rawUrl : rawUrl.slice(0, qIndex),
-      query: new URLSearchParams(qIndex < 0 ? '' : rawUrl.slice(qIndex + 1)),
+      query: new URLSearchParams(rawQuery),
+      rawQuery,
+      repeatedHeaders: [...repeatedHeaders],
       headers, body,
     };
     const t0 = performance.now();
@@ -283,18 +295,30 @@ export class Gateway {
       return refuse(f.status, f.code, f.message, cred);
     };
 
-    const malformed = malformedRequest(call, signed);
-    if (malformed) return refuse(400, malformed.code, malformed.message);
+    // Anything the target could read otherwise than identify() did is refused before it is
+    // authorized, forwarded or recorded (see protocol/wire.ts).
+    const malformed = wireProblem(call, signed, { repeatedHeaders: signed.repeatedHeaders, headerSigned: signed.headers['authorization'] !== undefined })
+      ?? malformedRequest(call, signed);
+    if (malformed) return refuse(malformed.status ?? 400, malformed.code, malformed.message);
     if (!auth) return authFail('missing-auth');
     const cred = this.credentials.get(auth.accessKeyId);
     // AWS answers the same for unknown, deactivated and deleted keys. Requests that fail
     // authentication are not recorded: nothing in them is verified (AWS does not log them either).
     if (!cred || cred.status !== 'Active') return authFail('unknown-key');
     const verdict = await verifySignature(signed, auth, cred.secret);
-    if (!verdict.ok) return authFail(verdict.code === 'RequestExpired' ? 'clock-skew' : 'bad-signature');
+    if (!verdict.ok) {
+      if ('status' in verdict) return refuse(verdict.status, verdict.code, verdict.message);
+      return authFail(verdict.code === 'RequestExpired' ? 'clock-skew' : 'bad-signature');
+    }
     const token = signed.headers['x-amz-security-token'] ?? signed.query.get('X-Amz-Security-Token') ?? undefined;
     if (token !== cred.sessionToken) return authFail('invalid-token');
     if (cred.expiresAt && this.clock.nowMs() > cred.expiresAt.getTime()) return authFail('expired-token', cred);
+
+    const foreign = foreignQueueAccount(call, cred.account);
+    if (foreign) {
+      // The target would act on the caller's own queue of that name, not account ${foreign}'s.
+      return refuse(400, 'InvalidAddress', `The lab cloud does not serve queues of other accounts (${foreign}).`, cred);
+    }
 
     try {
       const account = cred.account;
@@ -599,21 +623,10 @@ export class Gateway {
 
 
 /**
- * Requests the gateway and the target could read differently, which would let a call be authorized
- * as one thing and executed as another: repeated query parameters (moto keeps the first, the query
- * parser the last) and a "/" encoded inside an S3 bucket name.
+ * A "/" encoded inside an S3 bucket name: the gateway and the target would split bucket and key
+ * differently. (Everything else the two could read differently: protocol/wire.ts.)
  */
-function malformedRequest(call: ApiCall, req: SignedRequest): { code: string; message: string } | undefined {
-  if (call.protocol === 'query') {
-    const seen = new Set<string>();
-    const form = (req.headers['content-type'] ?? '').includes('x-www-form-urlencoded') ? new URLSearchParams(req.body.toString('utf8')) : new URLSearchParams();
-    for (const params of [req.query, form]) {
-      for (const k of params.keys()) {
-        if (seen.has(k) && !k.startsWith('X-Amz-')) return { code: 'MalformedQueryString', message: `The parameter ${k} appears more than once.` };
-        seen.add(k);
-      }
-    }
-  }
+function malformedRequest(call: ApiCall, req: SignedRequest): { status?: number; code: string; message: string } | undefined {
   if (call.service === 's3' && /^\/[^/]*%2f/i.test(req.path)) {
     return { code: 'InvalidBucketName', message: 'The specified bucket is not valid.' };
   }
@@ -627,8 +640,16 @@ function malformedRequest(call: ApiCall, req: SignedRequest): { code: string; me
  */
 function forwardUrl(call: ApiCall, rawUrl: string, host: string | undefined): string {
   const bucket = call.service === 's3' ? call.params['Bucket'] : undefined;
-  if (typeof bucket !== 'string' || !bucket || !host?.toLowerCase().startsWith(`${bucket.toLowerCase()}.`)) return rawUrl;
-  return `/${encodeURIComponent(bucket)}${rawUrl.startsWith('/') ? rawUrl : `/${rawUrl}`}`.replace(/^(\/[^/?]+)\/\?/, '$1?');
+  let url = rawUrl;
+  if (typeof bucket === 'string' && bucket && host?.toLowerCase().startsWith(`${bucket.toLowerCase()}.`)) {
+    url = `/${encodeURIComponent(bucket)}${rawUrl.startsWith('/') ? rawUrl : `/${rawUrl}`}`.replace(/^(\/[^/?]+)\/\?/, '$1?');
+  }
+  // A URL query that is never empty: moto would otherwise read parameters from a body that is not
+  // a form (a JSON string holding "&Action=...") or from the request headers.
+  const q = url.indexOf('?');
+  if (q < 0) return `${url}?${FORWARD_MARKER}`;
+  if (q === url.length - 1) return `${url}${FORWARD_MARKER}`;
+  return url;
 }
 
 /** CloudTrail names S3's request parameters bucketName, key and Host, not as the API does. */

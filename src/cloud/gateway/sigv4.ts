@@ -25,6 +25,10 @@ export interface SignedRequest {
   /** Raw path exactly as received, without the query string. */
   path: string;
   query: URLSearchParams;
+  /** The query string exactly as received, when known. */
+  rawQuery?: string;
+  /** Header names (lower case) the client sent more than once. */
+  repeatedHeaders?: string[];
   headers: Record<string, string>;
   body: Buffer;
 }
@@ -73,7 +77,15 @@ const V2_SUBRESOURCES = new Set(['acl', 'cors', 'delete', 'lifecycle', 'location
 /** S3 SigV2 query authentication: HMAC-SHA1 over method, MD5, type, Expires, amz headers, resource. */
 function verifyV2(req: SignedRequest, auth: ParsedAuth, secret: string, now: number): VerifyResult {
   const expires = auth.expiresSeconds ?? 0;
-  if (!Number.isInteger(expires) || now > expires * 1000) return { ok: false, code: 'RequestExpired', message: 'Request has expired' };
+  if (!/^\d{1,12}$/.test(req.query.get('Expires') ?? '') || !Number.isInteger(expires)) {
+    return { ok: false, code: 'AccessDenied', status: 403, message: 'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters' };
+  }
+  if (now > expires * 1000) return { ok: false, code: 'RequestExpired', message: 'Request has expired' };
+  // A SigV2 URL carries no signing time, only its end: it may not end later than a SigV4 URL
+  // signed now could (X-Amz-Expires at most 604800 seconds), with the usual clock allowance.
+  if (expires * 1000 > now + MAX_PRESIGNED_SECONDS * 1000 + MAX_SKEW_MS) {
+    return { ok: false, code: 'AuthorizationQueryParametersError', status: 400, message: `Expires must be at most ${MAX_PRESIGNED_SECONDS} seconds (a week) from now` };
+  }
   const amz = Object.keys(req.headers).filter((h) => h.startsWith('x-amz-')).sort().map((h) => `${h}:${req.headers[h]!.trim()}\n`).join('');
   const sub = [...req.query.keys()].filter((k) => V2_SUBRESOURCES.has(k)).sort()
     .map((k) => (req.query.get(k) ? `${k}=${req.query.get(k)}` : k));
@@ -94,9 +106,18 @@ export function parseAmzDate(amzDate: string): Date | undefined {
   return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
 }
 
-export type VerifyResult = { ok: true } | { ok: false; code: 'SignatureDoesNotMatch' | 'RequestExpired' | 'IncompleteSignature'; message: string };
+/**
+ * A failed verification. RequestExpired and SignatureDoesNotMatch are answered in each protocol's
+ * own words (errors.ts authFailure); the others (S3's presigned-URL errors) with this code and status.
+ */
+export type VerifyResult =
+  | { ok: true }
+  | { ok: false; code: 'SignatureDoesNotMatch' | 'RequestExpired' | 'IncompleteSignature'; message: string }
+  | { ok: false; code: 'AccessDenied' | 'AuthorizationQueryParametersError'; status: number; message: string };
 
 const MAX_SKEW_MS = 15 * 60 * 1000; // AWS refuses requests signed more than 15 minutes away from its clock
+/** Longest validity of a presigned URL: X-Amz-Expires at most 604800 seconds (seven days). */
+export const MAX_PRESIGNED_SECONDS = 604_800;
 
 /** RFC 3986 encoding as SigV4 wants it: everything but A-Z a-z 0-9 - _ . ~ */
 function uriEncode(s: string): string {
@@ -149,10 +170,23 @@ export async function verifySignature(req: SignedRequest, auth: ParsedAuth, secr
     // Only S3 accepts an unsigned or streamed payload; elsewhere the body must be covered.
     return { ok: false, code: 'SignatureDoesNotMatch', message: 'The request body must be signed.' };
   }
+  if (auth.amzDate.slice(0, 8) !== auth.date) {
+    // The credential scope's day must be the signing time's day.
+    return { ok: false, code: 'SignatureDoesNotMatch', message: `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.date}' != '${auth.amzDate.slice(0, 8)}'` };
+  }
   if (auth.presigned) {
+    // S3's rules for presigned URLs: X-Amz-Expires an integer from 1 to 604800, X-Amz-Date not in
+    // the future (beyond the clock allowance), and the URL used before X-Amz-Date + X-Amz-Expires.
+    const raw = req.query.get('X-Amz-Expires');
     const expires = auth.expiresSeconds ?? 900;
-    if (!Number.isInteger(expires) || expires < 1 || expires > 604_800) {
-      return { ok: false, code: 'SignatureDoesNotMatch', message: 'X-Amz-Expires must be between 1 and 604800 seconds' };
+    if ((raw !== null && !/^\d{1,7}$/.test(raw)) || !Number.isInteger(expires) || expires < 1) {
+      return { ok: false, code: 'AuthorizationQueryParametersError', status: 400, message: 'X-Amz-Expires should be a number greater than 0' };
+    }
+    if (expires > MAX_PRESIGNED_SECONDS) {
+      return { ok: false, code: 'AuthorizationQueryParametersError', status: 400, message: `X-Amz-Expires must be less than a week (in seconds) that is; ${MAX_PRESIGNED_SECONDS}` };
+    }
+    if (signedAt.getTime() > now + MAX_SKEW_MS) {
+      return { ok: false, code: 'AccessDenied', status: 403, message: 'Request is not valid yet' };
     }
     if (now > signedAt.getTime() + expires * 1000) {
       return { ok: false, code: 'RequestExpired', message: 'Request has expired' };

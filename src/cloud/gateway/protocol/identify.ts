@@ -12,6 +12,7 @@ import { hasRestRoutes, matchRestJson } from './rest-json.ts';
 import { s3Address, s3Operation, s3Params, type S3Options } from './s3.ts';
 import { serviceForApiVersion, serviceForTarget, serviceInfo } from './services.ts';
 import type { ApiCall, Protocol, RawRequest } from './types.ts';
+import { targetBody } from './wire.ts';
 
 export type { ApiCall, Protocol, RawRequest } from './types.ts';
 
@@ -115,8 +116,10 @@ export function identify(req: RawRequest, opts: IdentifyOptions = {}): ApiCall {
     cbor !== null && (header(req, 'smithy-protocol') === 'rpc-v2-cbor' || /application\/cbor/i.test(header(req, 'content-type') ?? ''));
   const fromHost = serviceFromHost(header(req, 'host'));
 
+  // The body as the target reads it (gzip decompressed except for S3); undecodable: empty.
+  const bodyOf = (svc: string | undefined): Buffer => targetBody(req, svc ?? '') ?? Buffer.alloc(0);
   let fields: Map<string, string> | undefined;
-  const getFields = (): Map<string, string> => (fields ??= queryFields(req.body, header(req, 'content-type'), req.query));
+  const getFields = (): Map<string, string> => (fields ??= queryFields(bodyOf(service), header(req, 'content-type'), req.query));
 
   let service =
     cred.service ??
@@ -153,21 +156,27 @@ export function identify(req: RawRequest, opts: IdentifyOptions = {}): ApiCall {
     params,
   });
 
-  if (target) {
-    const op = target.includes('.') ? target.slice(target.lastIndexOf('.') + 1) : '';
-    return result('json', op, jsonBody(req.body));
-  }
-  if (isCbor) {
-    return result('cbor', decodeURIComponentSafe(cbor![2]!), cborBody(req.body));
-  }
+  // S3 is REST whatever else the request carries: the target's S3 never reads X-Amz-Target.
   if (service === 's3') {
     const addr = s3Address(req, { baseHosts: opts.s3BaseHosts } satisfies S3Options);
     const op = s3Operation(req.method, addr, req.query, req.headers);
-    return result('rest-xml', op, s3Params(op, addr, req));
+    const problems: Array<{ code: string; message: string }> = [];
+    const call = result('rest-xml', op, s3Params(op, addr, req, problems));
+    return problems.length ? { ...call, malformed: problems[0]! } : call;
+  }
+  const body = bodyOf(service);
+  if (target) {
+    const op = target.includes('.') ? target.slice(target.lastIndexOf('.') + 1) : '';
+    return result('json', op, jsonBody(body));
+  }
+  if (isCbor) {
+    return result('cbor', decodeURIComponentSafe(cbor![2]!), cborBody(body));
   }
   if (hasRestRoutes(service)) {
-    const m = matchRestJson(service, req.method, req.path, req.query, req.headers, req.body);
-    return m ? result('rest-json', m.operation, m.params) : result('rest-json', 'Unknown', jsonBody(req.body));
+    const m = matchRestJson(service, req.method, req.path, req.query, req.headers, body);
+    if (!m) return result('rest-json', 'Unknown', jsonBody(body));
+    const call = result('rest-json', m.operation, m.params);
+    return m.conflict ? { ...call, malformed: { code: 'ValidationException', message: `${m.conflict}; give it once.` } } : call;
   }
   const f = getFields();
   const action = f.get('Action');
@@ -176,7 +185,7 @@ export function identify(req: RawRequest, opts: IdentifyOptions = {}): ApiCall {
     return result('query', action, decodeQueryParams(rest));
   }
   const protocol = info.protocol;
-  return result(protocol, 'Unknown', protocol === 'json' || protocol === 'rest-json' ? jsonBody(req.body) : {});
+  return result(protocol, 'Unknown', protocol === 'json' || protocol === 'rest-json' ? jsonBody(body) : {});
 }
 
 function decodeURIComponentSafe(s: string): string {
@@ -191,11 +200,12 @@ function decodeURIComponentSafe(s: string): string {
 export function rawRequest(method: string, url: string, headers: Record<string, string | string[] | undefined>, body: Buffer = Buffer.alloc(0)): RawRequest {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+  const rawQuery = q < 0 ? '' : url.slice(q + 1);
+  const query = new URLSearchParams(rawQuery);
   const h: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) {
     if (v === undefined) continue;
     h[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
   }
-  return { method: method.toUpperCase(), path, query, headers: h, body };
+  return { method: method.toUpperCase(), path, query, rawQuery, headers: h, body };
 }

@@ -7,6 +7,8 @@
 // Scalars stay strings (PolicyDocument stays the JSON text it was); an empty list is sent as `Name=`
 // and stays ''.
 
+import { formFields } from './wire.ts';
+
 type Node = { value?: string; children: Map<string, Node> };
 
 const isIndex = (s: string): boolean => /^[1-9][0-9]*$/.test(s);
@@ -68,14 +70,16 @@ function sortedIndexes(node: Node): string[] {
   return [...node.children.keys()].filter(isIndex).sort((a, b) => Number(a) - Number(b));
 }
 
-/** Fields of a query-protocol request: the form body (when form-encoded) and the URL query, body last wins. */
+/**
+ * Fields of a query-protocol request as the target reads them: the form body when it is
+ * form-encoded (media type in any case) and has fields, otherwise the URL query; never both (a
+ * request with parameters in both places is refused by wireProblem()). First value of a repeated
+ * name, as werkzeug's MultiDict (repetitions are refused too).
+ */
 export function queryFields(body: Buffer, contentType: string | undefined, query: URLSearchParams): Map<string, string> {
+  const form = formFields(body, contentType);
   const fields = new Map<string, string>();
-  for (const [k, v] of query) fields.set(k, v);
-  const isForm = contentType === undefined || contentType === '' || /x-www-form-urlencoded/i.test(contentType);
-  if (isForm && body.length > 0) {
-    for (const [k, v] of new URLSearchParams(body.toString('utf8'))) fields.set(k, v);
-  }
+  for (const [k, v] of form.length > 0 ? form : query) if (!fields.has(k)) fields.set(k, v);
   return fields;
 }
 

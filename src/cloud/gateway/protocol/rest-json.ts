@@ -75,6 +75,11 @@ function matchPath(c: Compiled, parts: string[]): Record<string, string> | undef
 export interface RestMatch {
   operation: string;
   params: Record<string, unknown>;
+  /**
+   * A member given in more than one place (path label, query, header, JSON body). The target reads
+   * query first, then body, then path, while the route binds each member to one place: refused.
+   */
+  conflict?: string;
 }
 
 /** Identify a REST-JSON call; undefined when no route of the service matches. */
@@ -104,12 +109,22 @@ export function matchRestJson(
   if (!best) return undefined;
   const r = best.c.route;
   const params: Record<string, unknown> = {};
+  const places = new Map<string, string>();
+  let conflict: string | undefined;
+  const place = (name: string, where: string) => {
+    const before = places.get(name);
+    if (before !== undefined && before !== where) conflict ??= `${name} is given both in the ${before} and in the ${where}`;
+    places.set(name, where);
+  };
   if (r.payload) {
     if (body.length > 0) params[r.payload] = body.toString('utf8');
   } else if (body.length > 0) {
     try {
       const parsed: unknown = JSON.parse(body.toString('utf8'));
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) Object.assign(params, parsed);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        Object.assign(params, parsed);
+        for (const k of Object.keys(parsed)) place(k, 'body');
+      }
     } catch {
       // not JSON: ignore
     }
@@ -117,13 +132,16 @@ export function matchRestJson(
   for (const [k, v] of query) {
     if (isSigningParam(k) || r.lq?.[k] !== undefined) continue;
     params[r.q?.[k] ?? k] = v;
+    place(k, 'query');
+    place(r.q?.[k] ?? k, 'query');
   }
   for (const [h, member] of Object.entries(r.h ?? {})) {
     const v = headers[h];
     if (v !== undefined) params[member] = v;
   }
   Object.assign(params, best.labels);
-  return { operation: r.op, params };
+  for (const k of Object.keys(best.labels)) place(k, 'path');
+  return { operation: r.op, params, ...(conflict ? { conflict } : {}) };
 }
 
 /** Services with a REST-JSON route table. */

@@ -194,10 +194,20 @@ export function s3Operation(method: string, addr: S3Address, query: URLSearchPar
 /** Headers worth keeping as parameters: what authorization conditions and CloudTrail look at. */
 const PARAM_HEADERS = /^(x-amz-(server-side-encryption.*|acl|grant-.*|copy-source.*|storage-class|tagging.*|object-lock-.*|website-redirect-location|metadata-directive|expected-bucket-owner|source-expected-bucket-owner|bypass-governance-retention|mfa|request-payer|object-ownership|bucket-object-lock-enabled|rename-source|object-attributes|confirm-remove-self-bucket-access)|content-md5|content-length|content-type|range|if-match|if-none-match)$/;
 
-const xml = new XMLParser({ ignoreAttributes: true, removeNSPrefix: true, parseTagValue: false, trimValues: true });
+// Numeric character references (&#x70;) are decoded as the target's expat decodes them; a DOCTYPE
+// (entity declarations, which moto's xmltodict refuses) makes the body malformed.
+const xml = new XMLParser({ ignoreAttributes: true, removeNSPrefix: true, parseTagValue: false, trimValues: true, htmlEntities: true });
+// DeleteObjects keys keep their whitespace, as moto reads them (xmltodict, strip_whitespace=False).
+const xmlKeepSpace = new XMLParser({ ignoreAttributes: true, removeNSPrefix: true, parseTagValue: false, trimValues: false, htmlEntities: true });
 
-/** S3 request parameters: Bucket, Key, query parameters (wire names), relevant headers, parsed XML body. */
-export function s3Params(op: string, addr: S3Address, req: RawRequest): Record<string, unknown> {
+const MALFORMED_XML = { code: 'MalformedXML', message: 'The XML you provided was not well-formed or did not validate against our published schema' };
+
+/**
+ * S3 request parameters: Bucket, Key, query parameters (wire names), relevant headers, parsed XML
+ * body. Bodies are read whole, whatever their size (only object content is not read). What cannot
+ * be read the way the target reads it is reported in `problems` (the gateway refuses the request).
+ */
+export function s3Params(op: string, addr: S3Address, req: RawRequest, problems: Array<{ code: string; message: string }> = []): Record<string, unknown> {
   const params: Record<string, unknown> = {};
   if (addr.bucket !== undefined) params['Bucket'] = addr.bucket;
   if (addr.key !== undefined) params['Key'] = addr.key;
@@ -210,25 +220,39 @@ export function s3Params(op: string, addr: S3Address, req: RawRequest): Record<s
   }
   if (op === 'PostObject') {
     // Browser-based upload: the key, ACL and encryption come as multipart form fields.
-    Object.assign(params, postFormFields(req.body.subarray(0, 64 * 1024).toString('latin1')));
+    const fields = postFormFields(req.body, req.headers['content-type']);
+    if (typeof fields === 'string') problems.push({ code: 'MalformedPOSTRequest', message: fields });
+    else Object.assign(params, fields);
     return params;
   }
-  if (op === 'PutObject' || op === 'UploadPart' || req.body.length === 0 || req.body.length > 1 << 20) {
+  if (op === 'PutObject' || op === 'UploadPart' || op === 'WriteGetObjectResponse') return params;
+  if (req.body.length === 0) {
+    if (op === 'DeleteObjects') problems.push(MALFORMED_XML);
     return params;
   }
   const text = req.body.toString('utf8');
   if (op === 'PutBucketPolicy') {
     params['Policy'] = text;
-  } else if (text.trimStart().startsWith('<')) {
-    try {
-      const doc = xml.parse(text) as Record<string, unknown>;
-      for (const [root, value] of Object.entries(doc)) {
-        if (root === '?xml') continue;
-        params[root] = normalizeXml(op, root, value);
-      }
-    } catch {
-      // Not XML after all: leave the body out.
+    return params;
+  }
+  const looksXml = text.trimStart().startsWith('<');
+  if (!looksXml) {
+    if (op === 'DeleteObjects') problems.push(MALFORMED_XML);
+    return params;
+  }
+  if (/<!DOCTYPE|<!ENTITY/i.test(text) || !Buffer.from(text, 'utf8').equals(req.body)) {
+    problems.push(MALFORMED_XML);
+    return params;
+  }
+  try {
+    const doc = (op === 'DeleteObjects' ? xmlKeepSpace : xml).parse(text, true) as Record<string, unknown>;
+    for (const [root, value] of Object.entries(doc)) {
+      if (root === '?xml') continue;
+      params[root] = normalizeXml(op, root, value);
     }
+  } catch {
+    // Not well-formed: the target could read it otherwise (or not at all); never authorize a guess.
+    problems.push(MALFORMED_XML);
   }
   return params;
 }
@@ -252,14 +276,28 @@ const POST_FIELDS: Record<string, string> = {
   tagging: 'x-amz-tagging',
 };
 
-/** Selected fields of a multipart/form-data POST upload. */
-function postFormFields(body: string): Record<string, string> {
+/**
+ * Selected fields of a multipart/form-data POST upload, read from the whole body; a message when
+ * the form cannot be read unambiguously (no boundary, a selected field given twice).
+ */
+function postFormFields(body: Buffer, contentType: string | undefined): Record<string, string> | string {
+  const boundary = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType ?? '');
+  const b = boundary?.[1] ?? boundary?.[2];
+  if (!b) return 'The body of a POST upload must be multipart/form-data with a boundary.';
+  const text = body.toString('latin1');
   const out: Record<string, string> = {};
-  const re = /Content-Disposition:\s*form-data;\s*name="([^"]+)"[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n([^\r\n]*)/gi;
-  for (const m of body.matchAll(re)) {
-    const name = m[1]!.toLowerCase();
-    const target = POST_FIELDS[name];
-    if (target && out[target] === undefined) out[target] = Buffer.from(m[2]!, 'latin1').toString('utf8');
+  for (const part of text.split(`--${b}`).slice(1)) {
+    const m = /^\r?\n((?:[^\r\n]+\r?\n)*)\r?\n/.exec(part);
+    if (!m) continue;
+    const disposition = /^content-disposition:\s*form-data;(.*)$/im.exec(m[1]!);
+    if (!disposition) continue;
+    const name = /(?:^|;)\s*name="([^"]*)"/i.exec(disposition[1]!)?.[1];
+    if (name === undefined || /(?:^|;)\s*filename\*?=/i.test(disposition[1]!)) continue;
+    const target = POST_FIELDS[name.toLowerCase()];
+    if (!target) continue;
+    if (out[target] !== undefined) return `The form field ${name} appears more than once.`;
+    const value = part.slice(m[0].length).replace(/\r?\n$/, '');
+    out[target] = Buffer.from(value, 'latin1').toString('utf8');
   }
   return out;
 }

@@ -9,6 +9,8 @@ export interface RawRequest {
   /** Raw path without the query string, still percent-encoded as it arrived. */
   path: string;
   query: URLSearchParams;
+  /** The query string exactly as received (without `?`), when known: repetitions and escapes as sent. */
+  rawQuery?: string;
   /** Header names in lower case. */
   headers: Record<string, string>;
   body: Buffer;
@@ -34,6 +36,11 @@ export interface ApiCall {
   params: Record<string, unknown>;
   /** Session token of temporary credentials (x-amz-security-token header or query parameter). */
   sessionToken?: string;
+  /**
+   * Set when the request cannot be read unambiguously (e.g. S3 XML that does not parse): the
+   * gateway refuses it with this protocol error instead of authorizing a guess.
+   */
+  malformed?: { code: string; message: string };
   /** How the request was signed: SigV4 header, SigV4 query string (presigned), legacy SigV2, or not at all. */
   auth?: 'sigv4' | 'sigv4-query' | 'sigv2' | 'none';
 }
