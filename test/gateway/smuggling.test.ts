@@ -222,6 +222,21 @@ describe('gateway: a JSON call is authorized as the target reads it', () => {
     expect(s.trail().at(-1)).toMatchObject({ eventName: 'DescribeKey', eventSource: 'kms.amazonaws.com' });
   });
 
+  it('refuses an operation spelled otherwise than the API names it (the target runs schedule_key_deletion for it)', async () => {
+    const s = await kmsSetup();
+    await s.iam.send(new PutUserPolicyCommand({ UserName: 'mallory', PolicyName: 'p', PolicyDocument: doc([
+      { Effect: 'Allow', Action: 'kms:*', Resource: '*' }, { Effect: 'Deny', Action: 'kms:ScheduleKeyDeletion', Resource: '*' },
+    ]) }));
+    for (const op of ['schedule_key_deletion', 'scheduleKeyDeletion']) {
+      const res = await signedSend(s.mallory, 'kms', {
+        method: 'POST', path: '/', body: JSON.stringify({ KeyId: s.keyId, PendingWindowInDays: 7 }), headers: json(`TrentService.${op}`),
+      });
+      expect(await s.state(), op).toBe('Enabled');
+      expect(res.status).toBe(400);
+      expect(res.body).toContain('UnknownOperationException');
+    }
+  });
+
   it('refuses a form content type on a JSON request (the target would read the form first)', async () => {
     const s = await kmsSetup();
     const res = await signedSend(s.mallory, 'kms', {

@@ -24,6 +24,7 @@
 
 import { gunzipSync } from 'node:zlib';
 import { decodeCbor } from './cbor.ts';
+import { OPERATIONS } from './operations.ts';
 import { isSigningParam } from './query.ts';
 import { SERVICES, serviceInfo } from './services.ts';
 import type { ApiCall, RawRequest } from './types.ts';
@@ -212,6 +213,15 @@ export function wireProblem(call: ApiCall, req: RawRequest, ctx: WireContext): W
   const target = req.headers['x-amz-target'];
   if (target !== undefined && call.protocol !== 'json') {
     return bad(generic, `X-Amz-Target is not part of a ${call.protocol} request to ${call.service}.`);
+  }
+
+  // moto runs an operation by its snake_case form: `createUser`, `create_user` and `CreateUser `
+  // all run CreateUser. Only the exact API names are authorized (and recorded).
+  const known = OPERATIONS[call.service];
+  if ((call.protocol === 'query' || call.protocol === 'json' || call.protocol === 'cbor') && known && call.operation !== 'Unknown' && !known.includes(call.operation)) {
+    return call.protocol === 'query'
+      ? bad('InvalidAction', `The action ${call.operation} is not valid for this web service.`)
+      : bad('UnknownOperationException', `Unknown operation ${call.operation}.`);
   }
 
   if (call.service === 'sqs') {
