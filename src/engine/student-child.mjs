@@ -1,8 +1,9 @@
 // Runs a student's solution module in its own process (forked by student-runner.ts): TypeScript via
 // tsx, bare imports the workspace cannot resolve fall back to seclab's own dependencies, and each
-// requested export's result or error is sent back over IPC.
+// requested export's result or error is sent back over the link with seclab (parent-link.mjs).
 import { registerFallbackResolve } from '../runtime/fallback-resolve.mjs';
 import { startGatewayBridge } from '../runtime/gateway-bridge.mjs';
+import { onMessage, send } from '../runtime/parent-link.mjs';
 import { pathToFileURL } from 'node:url';
 import { register as registerTsx } from 'tsx/esm/api';
 
@@ -16,31 +17,31 @@ function describe(err) {
   return { name: 'Error', message: String(err), stack: '' };
 }
 
-process.on('message', async (msg) => {
+onMessage(async (msg) => {
   const { file, exports: names, input } = msg;
   let mod;
   try {
     mod = await import(pathToFileURL(file).href);
   } catch (e) {
-    process.send({ type: 'load-error', error: describe(e) }, () => process.exit(0));
+    send({ type: 'load-error', error: describe(e) }, () => process.exit(0));
     return;
   }
   for (const name of names) {
     const fn = mod[name];
     const started = Date.now();
     if (typeof fn !== 'function') {
-      process.send({ type: 'result', export: name, ok: false, durationMs: 0, error: { name: 'MissingExport', message: `${file} does not export a function named ${name}`, stack: '' } });
+      send({ type: 'result', export: name, ok: false, durationMs: 0, error: { name: 'MissingExport', message: `${file} does not export a function named ${name}`, stack: '' } });
       continue;
     }
-    process.send({ type: 'start', export: name });
+    send({ type: 'start', export: name });
     try {
       const value = await fn(input);
-      process.send({ type: 'result', export: name, ok: true, durationMs: Date.now() - started, value: value === undefined ? null : JSON.parse(JSON.stringify(value)) });
+      send({ type: 'result', export: name, ok: true, durationMs: Date.now() - started, value: value === undefined ? null : JSON.parse(JSON.stringify(value)) });
     } catch (e) {
-      process.send({ type: 'result', export: name, ok: false, durationMs: Date.now() - started, error: describe(e) });
+      send({ type: 'result', export: name, ok: false, durationMs: Date.now() - started, error: describe(e) });
     }
   }
-  process.send({ type: 'done' }, () => process.exit(0));
+  send({ type: 'done' }, () => process.exit(0));
 });
 await startGatewayBridge();
-process.send({ type: 'ready' });
+send({ type: 'ready' });

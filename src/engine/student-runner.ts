@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { StudentRun } from './types.ts';
 import { escapeControl } from './report/escape.ts';
 import { sandboxUid, type SandboxKind } from '../cloud/sandbox/index.ts';
-import { launchNode } from '../cloud/sandbox/launch.ts';
+import { launchNode, linkMessages } from '../cloud/sandbox/launch.ts';
 import { stageLabFolder, type Staged } from '../cloud/sandbox/stage.ts';
 
 const CHILD = fileURLToPath(new URL('./student-child.mjs', import.meta.url));
@@ -45,6 +45,13 @@ export interface StudentResults {
 }
 
 interface ErrorInfo { name: string; message: string; stack: string; code?: string }
+
+/** An error as the child described it, whatever it sent. */
+function errorInfo(raw: unknown): ErrorInfo {
+  const e = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const str = (v: unknown, max: number) => (typeof v === 'string' ? v : v === undefined ? '' : String(v)).slice(0, max);
+  return { name: str(e['name'], 200) || 'Error', message: str(e['message'], 4000) || 'unknown error', stack: str(e['stack'], 8000), code: typeof e['code'] === 'string' ? e['code'] : undefined };
+}
 
 /** "solution.ts:12:5" from a stack trace, for the first frame in the student's file. */
 export function locate(file: string, err: ErrorInfo): string {
@@ -222,22 +229,29 @@ export async function runStudentCode(call: StudentCall): Promise<StudentResults>
       }, timeoutMs);
     };
     arm();
-    child.on('message', (raw) => {
-      const msg = raw as { type: string; export?: string; ok?: boolean; durationMs?: number; value?: unknown; error?: ErrorInfo };
-      if (msg.type === 'ready') child.send({ file: call.file, exports: call.exports, input: call.input });
-      else if (msg.type === 'start') {
-        current = msg.export;
+    // Messages come from the student's process: anything it sends is checked before it is used.
+    const link = linkMessages(child, (raw) => {
+      const msg = (raw && typeof raw === 'object' ? raw : {}) as { type?: unknown; export?: unknown; ok?: unknown; durationMs?: unknown; value?: unknown; error?: unknown };
+      const name = typeof msg.export === 'string' ? msg.export : undefined;
+      if (msg.type === 'ready') link.send({ file: call.file, exports: call.exports, input: call.input });
+      else if (msg.type === 'start' && name && pending.has(name)) {
+        current = name;
         startedAt = Date.now();
         arm();
       } else if (msg.type === 'load-error') {
-        const error = explain(call.file, msg.error!, 'load');
+        const error = explain(call.file, errorInfo(msg.error), 'load');
         for (const e of pending) runs.push({ export: e, ok: false, durationMs: 0, error });
         pending.clear();
-      } else if (msg.type === 'result') {
-        pending.delete(msg.export!);
-        runs.push({ export: msg.export!, ok: !!msg.ok, durationMs: msg.durationMs ?? 0, ...(msg.ok ? {} : { error: explain(call.file, msg.error!, 'run') }) });
-        if (msg.ok) values[msg.export!] = msg.value;
+      } else if (msg.type === 'result' && name && pending.has(name)) {
+        pending.delete(name);
+        const durationMs = typeof msg.durationMs === 'number' && Number.isFinite(msg.durationMs) ? msg.durationMs : 0;
+        runs.push({ export: name, ok: msg.ok === true, durationMs, ...(msg.ok === true ? {} : { error: explain(call.file, errorInfo(msg.error), 'run') }) });
+        if (msg.ok === true) values[name] = msg.value;
       }
+    }, (why) => {
+      killGroup(child);
+      for (const e of pending) runs.push({ export: e, ok: false, durationMs: Date.now() - startedAt, error: `${path.relative(process.cwd(), call.file)}: the process running your code ${why} and was stopped` });
+      pending.clear();
     });
     // However often the code says it started a new step, the whole run has one deadline.
     const deadline = setTimeout(() => killGroup(child), timeoutMs * call.exports.length + 5_000);

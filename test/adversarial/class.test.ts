@@ -19,11 +19,11 @@ const GUARDED = ['labs/iam/checks.ts', 'src/engine/grader.ts', 'solutions/iam/so
 
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
-function survivors(): string[] {
-  const out = spawnSync('ps', ['-eo', 'pid,uid,args'], { encoding: 'utf8' }).stdout.split('\n');
-  // Processes the hostile code started carry a marker in their command line. (Other sandboxed
-  // processes may be running: tests in parallel grade other labs.)
-  return out.filter((l) => l.includes('seclab-hostile-survivor') && !l.includes('ps -eo'));
+/** Processes the hostile code of this run started (they carry a marker; started after `since`). */
+function survivors(since: number): string[] {
+  const out = spawnSync('ps', ['-eo', 'pid,etimes,args'], { encoding: 'utf8' }).stdout.split('\n');
+  const age = (Date.now() - since) / 1000 + 1;
+  return out.filter((l) => l.includes('seclab-hostile-survivor') && !l.includes('ps -eo') && Number(l.trim().split(/\s+/)[1]) <= age);
 }
 
 describe.skipIf(process.platform !== 'linux')('a class with hostile submissions, graded in one run', () => {
@@ -36,6 +36,8 @@ describe.skipIf(process.platform !== 'linux')('a class with hostile submissions,
   let exitCode: number | null = null;
   const before = new Map<string, string>();
   const byStudent = (name: string) => grades.find((g) => g.student === name)!;
+
+  const started = Date.now();
 
   beforeAll(async () => {
     // The sandbox is what this suite is about: a Linux machine without it must say so, not pass.
@@ -133,7 +135,7 @@ describe.skipIf(process.platform !== 'linux')('a class with hostile submissions,
   it('nothing a submission started survives the run', async () => {
     // A survivor would rewrite grades.json within half a second: give it the chance.
     await new Promise((r) => setTimeout(r, 1500));
-    expect(survivors()).toEqual([]);
+    expect(survivors(started)).toEqual([]);
     expect(JSON.parse(readFileSync(path.join(outDir, 'grades.json'), 'utf8'))).toHaveLength(grades.length);
   });
 });

@@ -24,7 +24,8 @@ export const handler = async (event) => {
   }
 };`;
 
-async function setup(allowEc2: boolean) {
+// Functions get a generous timeout (a loaded machine is slow); the timeout test sets a short one.
+async function setup(allowEc2: boolean, timeoutS = 30) {
   const c = cloud();
   const root = c.createAccount();
   const creds = { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey };
@@ -35,7 +36,7 @@ async function setup(allowEc2: boolean) {
   }
   const lambda = c.client(LambdaClient, { credentials: creds });
   await lambda.send(new CreateFunctionCommand({
-    FunctionName: 'responder', Runtime: 'nodejs20.x', Handler: 'index.handler', Timeout: 2,
+    FunctionName: 'responder', Runtime: 'nodejs20.x', Handler: 'index.handler', Timeout: timeoutS,
     Role: `arn:aws:iam::${root.accountId}:role/responder`, Code: { ZipFile: zipSync({ 'index.mjs': strToU8(HANDLER) }) },
   }));
   const invoke = async (event: object) => {
@@ -52,13 +53,13 @@ describe('Lambda', () => {
   });
 
   it('reports errors and timeouts as FunctionError, and writes logs to /aws/lambda/<name>', async () => {
-    const { c, creds, invoke } = await setup(true);
+    const { c, creds, invoke } = await setup(true, 1);
     const failed = await invoke({ fail: true });
     expect(failed.error).toBe('Unhandled');
     expect(failed.payload).toMatchObject({ errorType: 'Error', errorMessage: 'asked to fail' });
-    const slow = await invoke({ sleep: 5000 });
+    const slow = await invoke({ sleep: 8000 });
     expect(slow.error).toBe('Unhandled');
-    expect(slow.payload.errorMessage).toMatch(/Task timed out after 2\.00 seconds/);
+    expect(slow.payload.errorMessage).toMatch(/Task timed out after 1\.00 seconds/);
     const logs = c.client(CloudWatchLogsClient, { credentials: creds });
     const streams = (await logs.send(new DescribeLogStreamsCommand({ logGroupName: '/aws/lambda/responder' }))).logStreams!;
     const lines = (await Promise.all(streams.map((s) => logs.send(new GetLogEventsCommand({ logGroupName: '/aws/lambda/responder', logStreamName: s.logStreamName! })))))

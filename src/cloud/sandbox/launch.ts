@@ -1,6 +1,7 @@
 // Starts a Node.js script (the student-code runner, the Lambda runtime) for code a submission
-// supplies: inside the sandbox when there is one, with an IPC channel back to seclab.
+// supplies: inside the sandbox when there is one, with a message link back to seclab.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sandboxCommand, GATEWAY_SOCKET_INSIDE, type SandboxKind, type SandboxLimits } from './index.ts';
@@ -54,5 +55,63 @@ export function launchNode(l: NodeLaunch): ChildProcess {
     writable: l.writable, mounts: l.mounts, gatewaySocket: l.gateway.socketPath,
   }, l.kind, l.uid);
   // Its own process group, so everything it starts can be stopped with it.
-  return spawn(file, args, { cwd: l.kind === 'bwrap' ? '/' : l.cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+  // fd 3: the message link (src/runtime/parent-link.mjs), read by linkMessages with a size limit.
+  return spawn(file, args, { cwd: l.kind === 'bwrap' ? '/' : l.cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true });
+}
+
+export interface MessageLink {
+  send(message: unknown): void;
+}
+
+/** The largest message a child may send (results, errors): more is abuse, and the child is stopped. */
+export const MESSAGE_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Newline-delimited JSON with the child over fd 3. Every message is read with a size limit; a message
+ * over the limit, or one that is not JSON, ends the link (`onAbuse`, and the caller stops the child)
+ * instead of growing seclab's memory.
+ */
+export function linkMessages(child: ChildProcess, onMessage: (message: unknown) => void, onAbuse: (why: string) => void, limit = MESSAGE_LIMIT_BYTES): MessageLink {
+  const stream = child.stdio[3] as Duplex | undefined;
+  if (!stream) throw new Error('the child has no message link (fd 3)');
+  let pending: Buffer[] = [];
+  let size = 0;
+  let broken = false;
+  const abuse = (why: string) => {
+    if (broken) return;
+    broken = true;
+    pending = [];
+    stream.destroy();
+    onAbuse(why);
+  };
+  stream.on('error', () => undefined);
+  stream.on('data', (chunk: Buffer) => {
+    if (broken) return;
+    let start = 0;
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, start)) {
+      pending.push(chunk.subarray(start, i));
+      const line = Buffer.concat(pending).toString('utf8');
+      pending = [];
+      size = 0;
+      start = i + 1;
+      if (!line) continue;
+      let message: unknown;
+      try {
+        message = JSON.parse(line);
+      } catch {
+        return abuse('sent seclab a message that is not JSON');
+      }
+      onMessage(message);
+      if (broken) return;
+    }
+    const rest = chunk.subarray(start);
+    size += rest.length;
+    if (size > limit) return abuse(`sent seclab a message larger than ${limit / 1024 / 1024} MB`);
+    if (rest.length) pending.push(rest);
+  });
+  return {
+    send: (message) => {
+      if (!broken && stream.writable) stream.write(`${JSON.stringify(message)}\n`);
+    },
+  };
 }

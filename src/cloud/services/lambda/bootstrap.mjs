@@ -1,8 +1,9 @@
 // The Node.js Lambda runtime of the lab cloud, run in a child process per invocation: loads the
 // handler from the function's unpacked code, calls it with the event and a context, and reports the
-// result over IPC. The AWS SDK v3 resolves from seclab's own dependencies, as the real runtime ships it.
+// result over the link with seclab (parent-link.mjs). The AWS SDK v3 resolves from seclab's own dependencies, as the real runtime ships it.
 import { registerFallbackResolve } from '../../../runtime/fallback-resolve.mjs';
 import { startGatewayBridge } from '../../../runtime/gateway-bridge.mjs';
+import { onMessage, send } from '../../../runtime/parent-link.mjs';
 import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -37,9 +38,9 @@ if (!file) {
   }
 }
 
-process.on('message', async ({ event, context }) => {
+onMessage(async ({ event, context }) => {
   if (initError) {
-    process.send({ ok: false, error: initError }, () => process.exit(0));
+    send({ ok: false, error: initError }, () => process.exit(0));
     return;
   }
   const ctx = { ...context, getRemainingTimeInMillis: () => Math.max(0, context.deadline - Date.now()), callbackWaitsForEmptyEventLoop: true };
@@ -49,9 +50,9 @@ process.on('message', async ({ event, context }) => {
       const maybe = fn(event, ctx, (err, res) => (err ? reject(err) : resolve(res)));
       if (maybe && typeof maybe.then === 'function') maybe.then(resolve, reject);
     });
-    process.send({ ok: true, value: value === undefined ? null : value }, () => process.exit(0));
+    send({ ok: true, value: value === undefined ? null : value }, () => process.exit(0));
   } catch (e) {
-    process.send({ ok: false, error: describe(e) }, () => process.exit(0));
+    send({ ok: false, error: describe(e) }, () => process.exit(0));
   }
 });
-process.send({ ready: true });
+send({ ready: true });

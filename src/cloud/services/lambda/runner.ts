@@ -13,7 +13,7 @@ import { newAccessKeyId, newSecret } from '../../gateway/credentials.ts';
 import type { Gateway } from '../../gateway/server.ts';
 import { evaluate } from '../iam/policy/evaluate.ts';
 import { parsePolicyText } from '../iam/policy-store.ts';
-import { launchNode } from '../../sandbox/launch.ts';
+import { launchNode, linkMessages } from '../../sandbox/launch.ts';
 import { packageProblem } from './package.ts';
 
 /** Log output kept per invocation; more is dropped with a note (a flood must not slow the lab cloud). */
@@ -175,18 +175,23 @@ export class LambdaRunner {
         kill();
         resolve({ ok: false, error: { errorType: 'Runtime.Unavailable', errorMessage: 'the Node.js runtime did not start within 30 s' } });
       }, 30_000);
-      child.on('message', (m: { ready?: boolean; ok?: boolean; value?: unknown; error?: unknown }) => {
+      const link = linkMessages(child, (raw) => {
+        const m = (raw && typeof raw === 'object' ? raw : {}) as { ready?: boolean; ok?: boolean; value?: unknown; error?: unknown };
         if (m.ready) {
           clearTimeout(timer);
           timer = setTimeout(() => {
             kill();
             resolve({ ok: false, timedOut: true });
           }, timeoutMs);
-          child.send({ event, context: { functionName: cfg.FunctionName, functionVersion: '$LATEST', invokedFunctionArn: cfg.FunctionArn, memoryLimitInMB: String(cfg.MemorySize ?? 128), awsRequestId: requestId, logGroupName: `/aws/lambda/${cfg.FunctionName}`, deadline: Date.now() + timeoutMs } });
+          link.send({ event, context: { functionName: cfg.FunctionName, functionVersion: '$LATEST', invokedFunctionArn: cfg.FunctionArn, memoryLimitInMB: String(cfg.MemorySize ?? 128), awsRequestId: requestId, logGroupName: `/aws/lambda/${cfg.FunctionName}`, deadline: Date.now() + timeoutMs } });
         } else {
           clearTimeout(timer);
-          resolve({ ok: !!m.ok, value: m.value, error: m.error });
+          resolve({ ok: m.ok === true, value: m.value, error: m.error });
         }
+      }, (why) => {
+        clearTimeout(timer);
+        kill();
+        resolve({ ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: the runtime ${why}` } });
       });
       child.on('error', (e) => {
         clearTimeout(timer);
