@@ -6,8 +6,10 @@ import net from 'node:net';
 import { createHash, createHmac } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, GetUserCommand, ListUsersCommand } from '@aws-sdk/client-iam';
+import { IAMClient, CreateRoleCommand, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, GetUserCommand, ListUsersCommand } from '@aws-sdk/client-iam';
 import { S3Client, CreateBucketCommand, PutObjectCommand, HeadObjectCommand, PutBucketPolicyCommand, PutBucketVersioningCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { zipSync, strToU8 } from 'fflate';
+import { LambdaClient, CreateFunctionCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { SQSClient, CreateQueueCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { KMSClient, CreateKeyCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { useLabCloud } from '../helpers/cloud.ts';
@@ -237,6 +239,26 @@ describe('gateway: a JSON call is authorized as the target reads it', () => {
     }
   });
 
+  it('refuses a key ARN naming another account or region (the target acts on the caller\'s own key of that id)', async () => {
+    const s = await kmsSetup();
+    const own = `arn:aws:kms:${REGION}:${s.root.accountId}:key/${s.keyId}`;
+    await s.iam.send(new PutUserPolicyCommand({ UserName: 'mallory', PolicyName: 'p', PolicyDocument: doc([
+      { Effect: 'Allow', Action: 'kms:*', Resource: '*' }, { Effect: 'Deny', Action: 'kms:ScheduleKeyDeletion', Resource: own },
+    ]) }));
+    for (const keyId of [`arn:aws:kms:${REGION}:999999999999:key/${s.keyId}`, `arn:aws:kms:eu-west-1:${s.root.accountId}:key/${s.keyId}`]) {
+      const res = await signedSend(s.mallory, 'kms', {
+        method: 'POST', path: '/', body: JSON.stringify({ KeyId: keyId, PendingWindowInDays: 7 }), headers: json('TrentService.ScheduleKeyDeletion'),
+      });
+      expect(await s.state(), keyId).toBe('Enabled');
+      expect(res.status).toBe(400);
+    }
+    const honest = await signedSend(s.mallory, 'kms', {
+      method: 'POST', path: '/', body: JSON.stringify({ KeyId: own, PendingWindowInDays: 7 }), headers: json('TrentService.ScheduleKeyDeletion'),
+    });
+    expect(honest.body).toContain('AccessDenied');
+    expect(await s.state()).toBe('Enabled');
+  });
+
   it('refuses a form content type on a JSON request (the target would read the form first)', async () => {
     const s = await kmsSetup();
     const res = await signedSend(s.mallory, 'kms', {
@@ -245,6 +267,36 @@ describe('gateway: a JSON call is authorized as the target reads it', () => {
     });
     expect(res.status).toBe(400);
     expect(await s.state()).toBe('Enabled');
+  });
+});
+
+describe('gateway: a Lambda call names the function the target acts on', () => {
+  it('refuses a function ARN of another account, and a member given both in the path and the body', async () => {
+    const s = await setup([]);
+    const own = `arn:aws:lambda:${REGION}:${s.root.accountId}:function:victim`;
+    await s.iam.send(new PutUserPolicyCommand({ UserName: 'mallory', PolicyName: 'p', PolicyDocument: doc([
+      { Effect: 'Allow', Action: 'lambda:*', Resource: '*' }, { Effect: 'Deny', Action: ['lambda:DeleteFunction', 'lambda:UpdateFunctionConfiguration'], Resource: own },
+    ]) }));
+    await s.iam.send(new CreateRoleCommand({ RoleName: 'fn', AssumeRolePolicyDocument: doc([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]) }));
+    const lambda = s.c.client(LambdaClient, { credentials: s.rootCreds });
+    for (const name of ['victim', 'mine']) {
+      await lambda.send(new CreateFunctionCommand({
+        FunctionName: name, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: `arn:aws:iam::${s.root.accountId}:role/fn`,
+        Code: { ZipFile: zipSync({ 'index.mjs': strToU8('export const handler = async () => 1;') }) },
+      }));
+    }
+    const alive = async () => lambda.send(new GetFunctionCommand({ FunctionName: 'victim' })).then(() => true, () => false);
+    const timeout = async () => (await lambda.send(new GetFunctionCommand({ FunctionName: 'victim' }))).Configuration?.Timeout;
+    const before = await timeout();
+    const foreign = await signedSend(s.mallory, 'lambda', { method: 'DELETE', path: `/2015-03-31/functions/${encodeURIComponent(`arn:aws:lambda:${REGION}:999999999999:function:victim`)}` });
+    expect(await alive()).toBe(true);
+    expect(foreign.status).toBe(400);
+    const both = await signedSend(s.mallory, 'lambda', {
+      method: 'PUT', path: '/2015-03-31/functions/mine/configuration', body: JSON.stringify({ FunctionName: 'victim', Timeout: 42 }),
+      headers: [['content-type', 'application/json']],
+    });
+    expect(await timeout()).toBe(before);
+    expect(both.status).toBe(400);
   });
 });
 

@@ -3,7 +3,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { identify } from '../../src/cloud/gateway/protocol/identify.ts';
-import { parseForm, wireProblem, mediaType } from '../../src/cloud/gateway/protocol/wire.ts';
+import { foreignResource, parseForm, wireProblem, mediaType } from '../../src/cloud/gateway/protocol/wire.ts';
 import type { RawRequest } from '../../src/cloud/gateway/protocol/types.ts';
 import { botocoreFixtures, rawFromRecorded, rawFromSdkJs, req, sdkJsFixtures, sigv4 } from './helpers.ts';
 
@@ -79,6 +79,21 @@ describe('wireProblem: ambiguous requests are refused', () => {
     const post = req('POST', '/b', { ...sigv4('s3'), 'content-type': 'multipart/form-data; boundary="xx"' },
       `--xx\r\nContent-Disposition: form-data; name="pad"\r\n\r\n${'p'.repeat(100_000)}\r\n--xx\r\nContent-Disposition: form-data; name="key"\r\n\r\nsecret/z\r\n--xx--\r\n`);
     expect(identify(post).params['Key']).toBe('secret/z');
+  });
+
+  it('refuses ARNs of the call\'s own service in another account or region, not other services\' ARNs', () => {
+    const kms = (KeyId: string) => identify(req('POST', '/', { ...sigv4('kms', 'us-east-1'), 'x-amz-target': 'TrentService.DescribeKey', 'content-type': 'application/x-amz-json-1.1' }, JSON.stringify({ KeyId })));
+    expect(foreignResource(kms('arn:aws:kms:us-east-1:111111111111:key/k'), '222222222222')?.code).toBe('ValidationException');
+    expect(foreignResource(kms('arn:aws:kms:eu-west-1:222222222222:key/k'), '222222222222')).toBeDefined();
+    expect(foreignResource(kms('arn:aws:kms:us-east-1:222222222222:key/k'), '222222222222')).toBeUndefined();
+    expect(foreignResource(kms('k'), '222222222222')).toBeUndefined();
+    const lambda = identify(req('GET', '/2015-03-31/functions/111111111111%3Afunction%3Avictim', sigv4('lambda', 'us-east-1')));
+    expect(foreignResource(lambda, '222222222222')).toBeDefined();
+    // Cross-account AssumeRole names an IAM role from STS: another service, allowed.
+    const assume = identify(req('POST', '/', { ...sigv4('sts', 'us-east-1'), ...FORM }, 'Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Fr&RoleSessionName=s'));
+    expect(foreignResource(assume, '222222222222')).toBeUndefined();
+    const sqs = identify(req('POST', '/', { ...sigv4('sqs', 'us-east-1'), 'x-amz-target': 'AmazonSQS.DeleteQueue', 'content-type': 'application/x-amz-json-1.0' }, '{"QueueUrl":"http://x/111111111111/q"}'));
+    expect(foreignResource(sqs, '222222222222')?.code).toBe('InvalidAddress');
   });
 
   it('parses forms as Python does', () => {

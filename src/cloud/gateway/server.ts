@@ -15,7 +15,7 @@ import { parseAuth, verifySignature, type SignedRequest } from './sigv4.ts';
 import { Upstream, UpstreamDownError, type UpstreamResponse } from './upstream.ts';
 import { identify, type ApiCall } from './protocol/identify.ts';
 import { toAuthz, type AuthzCheck } from './protocol/authz-map.ts';
-import { FORWARD_MARKER, foreignQueueAccount, wireProblem } from './protocol/wire.ts';
+import { FORWARD_MARKER, foreignResource, wireProblem } from './protocol/wire.ts';
 import { errorResponse, accessDeniedMessage, accessDeniedResponse, accessDeniedCode, accessDeniedStatus, authFailure, type AuthFailure } from './protocol/errors.ts';
 import { MfaRegistry, totpCode } from '../services/iam/mfa.ts';
 import { PolicyStore } from '../services/iam/policy-store.ts';
@@ -314,11 +314,9 @@ export class Gateway {
     if (token !== cred.sessionToken) return authFail('invalid-token');
     if (cred.expiresAt && this.clock.nowMs() > cred.expiresAt.getTime()) return authFail('expired-token', cred);
 
-    const foreign = foreignQueueAccount(call, cred.account);
-    if (foreign) {
-      // The target would act on the caller's own queue of that name, not account ${foreign}'s.
-      return refuse(400, 'InvalidAddress', `The lab cloud does not serve queues of other accounts (${foreign}).`, cred);
-    }
+    // The target acts in the caller's account and the request's region, whatever an ARN says.
+    const foreign = foreignResource(call, cred.account);
+    if (foreign) return refuse(foreign.status, foreign.code, foreign.message, cred);
 
     try {
       const account = cred.account;

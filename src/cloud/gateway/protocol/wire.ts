@@ -372,9 +372,33 @@ function sqsProblem(call: ApiCall, req: RawRequest): { code: string; message: st
   return undefined;
 }
 
-/** The account a QueueUrl names, when it names one other than `account` (moto would use `account`'s queue). */
-export function foreignQueueAccount(call: ApiCall, account: string): string | undefined {
+/**
+ * A resource the call names in another account or region than the one the target will act in.
+ * moto serves every request from the caller's account (the gateway selects it) and the request's
+ * region, and resolves an ARN or queue URL of its own service by the name in it (Lambda function
+ * ARNs, KMS key ARNs, EventBridge bus ARNs, queue URLs...): authorizing the ARN as written would
+ * authorize another resource than the one executed on. Checked once the caller's account is known.
+ */
+export function foreignResource(call: ApiCall, account: string): WireProblem | undefined {
+  const generic = call.service === 'sqs' ? 'InvalidAddress'
+    : call.protocol === 'query' ? 'InvalidParameterValue' : call.protocol === 'rest-xml' ? 'InvalidArgument' : 'ValidationException';
+  const refuse = (what: string): WireProblem => ({
+    status: 400, code: generic,
+    message: `${what} is in another account or region than this request's (${account}, ${call.region}); the lab cloud serves each account's own resources in the request's region only.`,
+  });
   const url = call.service === 'sqs' ? call.params['QueueUrl'] : undefined;
-  const m = typeof url === 'string' ? QUEUE_URL.exec(url) : null;
-  return m && m[1] !== account ? m[1] : undefined;
+  const q = typeof url === 'string' ? QUEUE_URL.exec(url) : null;
+  if (q && q[1] !== account) return refuse(`The queue ${String(url)}`);
+  const prefixes = new Set([call.service, serviceInfo(call.service).iamPrefix]);
+  for (const [name, value] of Object.entries(call.params)) {
+    if (typeof value !== 'string') continue;
+    const arn = /^arn:aws[a-z-]*:([^:]+):([^:]*):([^:]*):/.exec(value);
+    if (arn && prefixes.has(arn[1]!)) {
+      if ((/^\d{12}$/.test(arn[3]!) && arn[3] !== account) || (arn[2] !== '' && arn[2] !== call.region)) return refuse(`${name} ${value}`);
+    }
+    // Lambda's partial ARN: 123456789012:function:name
+    const partial = call.service === 'lambda' ? /^(\d{12}):function:/.exec(value) : null;
+    if (partial && partial[1] !== account) return refuse(`${name} ${value}`);
+  }
+  return undefined;
 }
