@@ -9,10 +9,10 @@ import type { LabSession } from '../../src/engine/session.ts';
 import type { Credential } from '../../src/cloud/gateway/credentials.ts';
 import { parsePolicyText } from '../../src/cloud/services/iam/policy-store.ts';
 import type { MetricAlarm } from '../../src/cloud/services/cloudwatch/alarms/types.ts';
-import { exfiltration, flowLogsCovering, portScan, sshBruteForce, type Flow, type FlowLogConfig, type Topology } from '../../src/cloud/services/ec2/dataplane/index.ts';
+import { PROTO, exfiltration, flowLogsCovering, portScan, sshBruteForce, type Flow, type FlowLogConfig, type Topology } from '../../src/cloud/services/ec2/dataplane/index.ts';
 import { normalFlows, probe, topology, MINUTE } from '../../scenarios/lib/network.ts';
 import { instance, randomRogueIp, type NetworkLabEnv } from './company.ts';
-import { applyFilters, recordsOf, watched, wouldFire, type MetricFilterSpec, type Series } from './simulate.ts';
+import { applyFilters, extraDelaySeconds, recordsOf, seriesKey, watched, wouldFire, type MetricFilterSpec, type Series } from './simulate.ts';
 
 const env = (s: LabSession) => s.env as unknown as NetworkLabEnv;
 const pass = (feedback: string): CheckOutcome => ({ passed: true, feedback });
@@ -37,9 +37,14 @@ interface Inspection {
   /** The flow logs the other checks judge: the sensitive VPC's, or else every flow log of the account. */
   judged: FlowLogConfig[];
   alarms: MetricAlarm[];
-  /** Simulated series per detection (attack minute plus normal traffic) and for a normal day. */
-  series: Record<Detection, Series>;
+  /**
+   * Simulated series per detection (attack minute plus normal traffic), one per variant of the attack
+   * (outbound volume: several ports and protocols), and for a normal day.
+   */
+  series: Record<Detection, { label: string; series: Series }[]>;
   normal: Series;
+  /** Per metric series: how much later than with one-minute aggregation its records arrive (s). */
+  delays: Map<string, number>;
   /** Topics with an email subscription for the administrators' address and an SMS one for their phone. */
   adminTopics: Set<string>;
   subscriptions: Map<string, Subscription[]>;
@@ -66,8 +71,8 @@ async function load(s: LabSession): Promise<Inspection> {
   const sensitiveLogs = cw.filter((f) => sensitiveEnis.some((eni) => flowLogsCovering(t, eni).includes(f)));
   const judged = sensitiveLogs.length ? sensitiveLogs : cw;
 
-  // Metric filters of the judged groups, applied to simulated records in each group's format.
-  const groups = [...new Map(judged.map((f) => [f.logGroupName!, f.logFormat])).entries()];
+  // Metric filters of the judged groups, applied to the records each flow log would write there.
+  const groups = [...new Set(judged.map((f) => f.logGroupName!))].map((g) => [g] as const);
   const filters = new Map<string, MetricFilterSpec[]>();
   for (const [group] of groups) {
     // As the gateway applies them to the group's events (not a separate read of moto).
@@ -77,26 +82,36 @@ async function load(s: LabSession): Promise<Inspection> {
   const normalMinute = await normalFlows(s, W, W + MINUTE);
   const rogue = randomRogueIp();
   const pub = (n: string) => instance(e, n).publicIp ?? instance(e, n).privateIp;
-  const attacks: Record<Detection, Flow[]> = {
-    ssh: ['web-1', 'bastion'].flatMap((n) => sshBruteForce({ attacker: rogue, target: pub(n), start: W, attempts: 24, intervalMs: 1500 })),
-    unexpected: ['web-1', 'bastion'].flatMap((n) => portScan({ attacker: rogue, target: pub(n), start: W, ports: Array.from({ length: 120 }, (_, i) => i + 1), intervalMs: 400 })),
-    outbound: exfiltration({ source: instance(e, 'app-1').privateIp, destination: rogue, start: W, durationMs: 50_000, connections: 4, totalBytes: 480_000_000 }),
+  const exfil = (port: number, protocol: number) => exfiltration({ source: instance(e, 'app-1').privateIp, destination: rogue, start: W, durationMs: 50_000, connections: 4, totalBytes: 480_000_000, port })
+    .map((f) => ({ ...f, protocol }));
+  const attacks: Record<Detection, { label: string; flows: Flow[] }[]> = {
+    ssh: [{ label: 'SSH', flows: ['web-1', 'bastion'].flatMap((n) => sshBruteForce({ attacker: rogue, target: pub(n), start: W, attempts: 24, intervalMs: 1500 })) }],
+    unexpected: [{ label: 'a port scan', flows: ['web-1', 'bastion'].flatMap((n) => portScan({ attacker: rogue, target: pub(n), start: W, ports: Array.from({ length: 120 }, (_, i) => i + 1), intervalMs: 400 })) }],
+    // Data leaves by whatever port and protocol gets out: volume is judged on each of these.
+    outbound: OUTBOUND_CHANNELS.map((c) => ({ label: c.label, flows: exfil(c.port, c.protocol) })),
   };
+  // Flow logs on the sensitive VPC write the records of the interfaces they cover. A flow log only
+  // elsewhere (its placement costs the first check) is judged as if it were on the sensitive VPC: the
+  // rest of its configuration — traffic type, aggregation interval, format, log group — is honoured.
+  const simulated = sensitiveLogs.length ? judged : judged.map((f) => ({ ...f, resourceId: e.vpcs.sensitive.id }));
+  const delays = new Map<string, number>();
   const run = (flows: Flow[]): Series => {
-    const records = recordsOf(t, flows, e.vpcs.sensitive.id);
     const merged: Series = new Map();
-    for (const [group, format] of groups) {
-      for (const [k, byWindow] of applyFilters(filters.get(group) ?? [], records, format)) {
+    for (const fl of simulated) {
+      const records = recordsOf(t, flows, fl);
+      for (const [k, byWindow] of applyFilters(filters.get(fl.logGroupName!) ?? [], records, fl.logFormat)) {
         const into = merged.get(k) ?? new Map<number, number[]>();
         for (const [w, vs] of byWindow) into.set(w, [...(into.get(w) ?? []), ...vs]);
         merged.set(k, into);
+        delays.set(k, Math.min(delays.get(k) ?? Infinity, extraDelaySeconds(fl)));
       }
     }
     return merged;
   };
   // The attack minute: its flows kept inside the one-minute window the alarms are judged on.
   const minute = (flows: Flow[]) => run([...normalMinute, ...flows].map((f) => ({ ...f, start: Math.min(f.start, W + MINUTE - 2000), end: Math.min(f.end, W + MINUTE - 1) })));
-  const series = { ssh: minute(attacks.ssh), unexpected: minute(attacks.unexpected), outbound: minute(attacks.outbound) };
+  const variants = (d: Detection) => attacks[d].map((a) => ({ label: a.label, series: minute(a.flows) }));
+  const series = { ssh: variants('ssh'), unexpected: variants('unexpected'), outbound: variants('outbound') };
   const normal = run(await normalFlows(s, W, W + 15 * MINUTE));
 
   // Notifications.
@@ -159,36 +174,65 @@ async function load(s: LabSession): Promise<Inspection> {
     if (triggers.length && (!responder || triggers.length > responder.triggers.length)) responder = { fn, triggers, ...(fn.Role ? { role: fn.Role } : {}) };
   }
 
-  return { topology: t, sensitiveEnis, sensitiveLogs, judged, alarms, series, normal, adminTopics, subscriptions, functions, ...(responder ? { responder } : {}) };
+  return { topology: t, sensitiveEnis, sensitiveLogs, judged, alarms, series, normal, delays, adminTopics, subscriptions, functions, ...(responder ? { responder } : {}) };
 }
 
-/** The alarms that go off on a detection's simulated attack minute and tell someone (an action). */
-function firing(i: Inspection, d: Detection): { alarm: MetricAlarm; value?: number }[] {
-  return i.alarms.map((alarm) => ({ alarm, r: wouldFire(alarm, i.series[d]) }))
+/** The ports and protocols an exfiltration is simulated on: the outbound-volume alarm must see each. */
+const OUTBOUND_CHANNELS = [
+  { label: 'HTTPS (TCP 443)', port: 443, protocol: PROTO.TCP },
+  { label: 'SFTP (TCP 22)', port: 22, protocol: PROTO.TCP },
+  { label: 'QUIC (UDP 443)', port: 443, protocol: PROTO.UDP },
+];
+
+/** wouldFire, with the delay of the flow logs that feed the alarm's metric. */
+function fires(i: Inspection, alarm: MetricAlarm, series: Series) {
+  const key = alarm.Namespace && alarm.MetricName ? seriesKey(alarm.Namespace, alarm.MetricName, alarm.Dimensions) : '';
+  return wouldFire(alarm, series, i.delays.get(key) ?? 0);
+}
+
+/** The alarms that go off on one simulated attack minute and tell someone (an action). */
+function firingOn(i: Inspection, series: Series): { alarm: MetricAlarm; value?: number }[] {
+  return i.alarms.map((alarm) => ({ alarm, r: fires(i, alarm, series) }))
     .filter((x) => x.r.fires && x.alarm.ActionsEnabled && x.alarm.AlarmActions.length > 0)
     .map((x) => ({ alarm: x.alarm, ...(x.r.value !== undefined ? { value: x.r.value } : {}) }));
 }
 
+/** The alarms that go off on some variant of a detection's simulated attack minute. */
+function firing(i: Inspection, d: Detection): { alarm: MetricAlarm; value?: number }[] {
+  return [...new Map(i.series[d].flatMap((v) => firingOn(i, v.series)).map((x) => [x.alarm.AlarmName, x])).values()];
+}
+
 /** Alarms on metrics the flow-log filters produce. */
 function flowLogAlarms(i: Inspection): MetricAlarm[] {
-  return i.alarms.filter((a) => [i.series.ssh, i.series.outbound, i.series.unexpected, i.normal].some((sr) => watched(a, sr)));
+  const all = [...i.series.ssh, ...i.series.outbound, ...i.series.unexpected].map((v) => v.series);
+  return i.alarms.filter((a) => [...all, i.normal].some((sr) => watched(a, sr)));
 }
 
 function alarmCheck(d: Detection, what: string, advice: string): (s: LabSession) => Promise<CheckOutcome> {
   return async (s) => {
     const i = await inspect(s);
     if (!i.judged.length) return fail('there is no flow log delivering to CloudWatch Logs for metric filters to read (task 1)');
-    const ok = firing(i, d);
-    if (ok.length) return pass(`${ok.map((x) => x.alarm.AlarmName).join(', ')} would go off on ${what}`);
+    const variants = i.series[d];
+    const on = (v: { label: string }) => (variants.length > 1 ? ` over ${v.label}` : '');
+    const missed = variants.filter((v) => !firingOn(i, v.series).length);
+    if (!missed.length) return pass(`${firing(i, d).map((x) => x.alarm.AlarmName).join(', ')} would go off on ${what}${variants.length > 1 ? ` (over ${variants.map((v) => v.label).join(', ')})` : ''}`);
+    const v = missed[0]!;
+    const caught = variants.filter((x) => !missed.includes(x));
+    const partly = caught.length ? `${firing(i, d).map((x) => x.alarm.AlarmName).join(', ')} would go off over ${caught.map((x) => x.label).join(', ')}, but not over ${missed.map((x) => x.label).join(', ')} — data leaves by any port and protocol: don't tie the filter to one` : '';
     // Alarms on a metric this attack moves (a metric that stays 0 is about something else).
-    const moved = (a: MetricAlarm) => [...(watched(a, i.series[d])?.values() ?? [])].some((vs) => vs.some((v) => v !== 0));
+    const moved = (a: MetricAlarm) => [...(watched(a, v.series)?.values() ?? [])].some((vs) => vs.some((x) => x !== 0));
     const candidates = i.alarms.filter(moved).map((a) => {
-      const r = wouldFire(a, i.series[d]);
+      const r = fires(i, a, v.series);
       const silent = !a.AlarmActions.length || !a.ActionsEnabled;
       return `${a.AlarmName}: ${r.fires && silent ? 'it would go off but has no alarm action (or actions are disabled)' : r.why}`;
     });
-    if (candidates.length) return fail(`no alarm would go off on ${what}: ${candidates.join('; ')}`);
-    return fail(`no alarm watches a metric that ${what} moves — ${advice}`);
+    if (partly) return fail(`${partly}${candidates.length ? ` (${candidates.join('; ')})` : ''}`);
+    // Records the flow logs never write: their traffic type leaves out what this attack looks like.
+    const needs = d === 'outbound' ? 'ACCEPT' : 'REJECT';
+    const blind = i.judged.every((f) => f.trafficType !== 'ALL' && f.trafficType !== needs);
+    if (blind) return fail(`no alarm would go off on ${what}: your flow logs record only ${[...new Set(i.judged.map((f) => f.trafficType))].join(', ')} traffic, and this attack is ${needs === 'ACCEPT' ? 'accepted' : 'rejected'} traffic — it never reaches the logs (TrafficType ALL)`);
+    if (candidates.length) return fail(`no alarm would go off on ${what}${on(v)}: ${candidates.join('; ')}`);
+    return fail(`no alarm watches a metric that ${what}${on(v)} moves — ${advice}`);
   };
 }
 
@@ -220,6 +264,31 @@ function trusts(document: string | undefined, service: string): boolean {
 }
 
 const arnOf = (s: LabSession, type: string, id: string) => `arn:aws:ec2:${s.cloud.region}:${s.accountId}:${type}/${id}`;
+
+/**
+ * Probes of network ACL administration a responder must not be able to do: [action, resource, what].
+ * Each action is probed on the resource the lab cloud authorizes it against ('*' for the actions
+ * without resource-level permissions there) and on the ACL ARNs AWS documents for it, so a grant
+ * limited to the production ACLs' ARNs is caught as well as one on '*'.
+ */
+function aclAdministration(s: LabSession): [string, string, string][] {
+  const e = env(s);
+  const production = [e.subnets.web, e.subnets.app, e.subnets.db].map((x) => x.networkAclId);
+  const others = [e.subnets.sandbox.networkAclId, 'acl-0123456789abcdef0'];
+  const out: [string, string, string][] = [];
+  for (const acl of production) {
+    for (const action of ['ec2:ReplaceNetworkAclEntry', 'ec2:DeleteNetworkAclEntry', 'ec2:DeleteNetworkAcl', 'ec2:ReplaceNetworkAclAssociation']) {
+      out.push([action, arnOf(s, 'network-acl', acl), 'on the production network ACLs']);
+    }
+  }
+  for (const acl of others) out.push(['ec2:CreateNetworkAclEntry', arnOf(s, 'network-acl', acl), 'on network ACLs outside the production subnets']);
+  for (const action of ['ec2:ReplaceNetworkAclAssociation', 'ec2:CreateNetworkAcl', 'ec2:DeleteNetworkAcl', 'ec2:ReplaceNetworkAclEntry', 'ec2:DeleteNetworkAclEntry', 'ec2:CreateNetworkAclEntry']) {
+    out.push([action, '*', 'on any network ACL']);
+  }
+  out.push(['ec2:CreateNetworkAcl', arnOf(s, 'vpc', e.vpcs.sensitive.id), 'in the production VPC']);
+  out.push(['ec2:CreateNetworkAcl', arnOf(s, 'network-acl', '*'), 'in the production VPC']);
+  return out;
+}
 
 // ---- business: legitimate traffic the controls must leave alone ----
 
@@ -371,7 +440,7 @@ export const checks: Check[] = [
       const role = i.responder.role;
       const roleName = role.split('/').pop() ?? '';
       const group = i.judged[0]?.logGroupName ?? 'flow-logs';
-      const probes: [string, string][] = [
+      const probes: [action: string, resource: string, what?: string][] = [
         ['iam:PutRolePolicy', `arn:aws:iam::${s.accountId}:role/${roleName}`],
         ['iam:AttachRolePolicy', `arn:aws:iam::${s.accountId}:role/${roleName}`],
         ['iam:CreateUser', `arn:aws:iam::${s.accountId}:user/backdoor`],
@@ -387,12 +456,21 @@ export const checks: Check[] = [
         ['cloudwatch:DisableAlarmActions', `arn:aws:cloudwatch:${s.cloud.region}:${s.accountId}:alarm:${i.alarms[0]?.AlarmName ?? 'x'}`],
         ['lambda:UpdateFunctionCode', i.responder.fn.FunctionArn ?? '*'],
         ['sns:DeleteTopic', [...i.adminTopics][0] ?? `arn:aws:sns:${s.cloud.region}:${s.accountId}:x`],
+        // Administration of the network ACLs themselves: blocking adds deny entries to the production
+        // ACLs; replacing or deleting their entries (the allow rules), deleting or re-associating the
+        // ACLs, creating ACLs, or writing entries of any other ACL is not responding.
+        ...aclAdministration(s),
       ];
       const allowed: string[] = [];
-      for (const [action, resource] of probes) if (await roleDecides(s, role, action, resource)) allowed.push(action);
+      for (const [action, resource, what] of probes) {
+        if (await roleDecides(s, role, action, resource)) {
+          const text = what ? `${action} ${what}` : action;
+          if (!allowed.includes(text)) allowed.push(text);
+        }
+      }
       return allowed.length
         ? fail(`${roleName} may also: ${allowed.join(', ')} — a responder's credentials are a target too: grant only what blocking needs`)
-        : pass(`${roleName} is limited to what responding needs`);
+        : pass(`${roleName} is limited to what responding needs, network ACL administration included`);
     },
   },
 

@@ -37,7 +37,7 @@ export const lab: Lab = {
       id: 'alarms', title: 'Metric filters and alarms on flow-log metrics, notifying the administrators',
       hints: [
         'A flow-log record (default format) is: version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status. A space-delimited filter pattern names each field: [version, account, eni, srcaddr, dstaddr, srcport, dstport=22, protocol, packets, bytes, start, end, action=REJECT, status].',
-        'Three metrics: rejected SSH (dstport=22, action=REJECT), bytes sent outside (srcaddr=10.20.*, dstaddr!=10.20.*, metric value $bytes), rejected connections from outside (srcaddr!=10.20.*, action=REJECT). Test them with TestMetricFilter on a few records from the log group.',
+        'Three metrics: rejected SSH (dstport=22, action=REJECT), bytes sent outside (srcaddr=10.20.*, dstaddr!=10.20.*, metric value $bytes, any port and protocol: the grader uploads over TCP 443, TCP 22 and UDP 443), rejected connections from outside (srcaddr!=10.20.*, action=REJECT). Test them with TestMetricFilter on a few records from the log group.',
         'Give each metric filter a defaultValue of 0: minutes without a match then report 0 and the alarm returns to OK after the attack.',
         'PutMetricAlarm: Statistic Sum, Period 60, EvaluationPeriods 1, a threshold well above a normal minute (look at the metric during normal traffic) and AlarmActions: [your topic].',
         'CreateTopic, then Subscribe with Protocol "email" (env.admins.email) and Protocol "sms" (env.admins.phone). `seclab outbox` shows what they received.',
@@ -51,7 +51,7 @@ export const lab: Lab = {
         'Find the offender in the flow logs: FilterLogEvents on the flow-log group from a few minutes before StateChangeTime, with a filterPattern such as "REJECT" or [version, account, eni, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, start, end, action=REJECT, status]; then count refused connections per outside srcaddr, or bytes sent out per interface-id.',
         'Network ACLs stop at the first matching rule, lowest number first: the allow rules start at env.firstAllowRule (100), so a deny numbered 150 is never reached. CreateNetworkAclEntry with RuleNumber below it, Egress false, Protocol "-1", RuleAction "deny", CidrBlock "<ip>/32", in each ACL of the production subnets.',
         'An instance that sends your data out is compromised: blocking one destination is not enough. Swap its security groups (ModifyInstanceAttribute Groups) for a quarantine group with no rules, or stop it.',
-        'The execution role: what the function calls, on the resources it touches (logs:FilterLogEvents on the flow-log group, ec2:CreateNetworkAclEntry on those ACLs, ec2:ModifyInstanceAttribute, the Describe calls it needs), and nothing else.',
+        'The execution role: what the function calls, on the resources it touches (logs:FilterLogEvents on the flow-log group, ec2:CreateNetworkAclEntry on those ACLs, ec2:ModifyInstanceAttribute, the Describe calls it needs), and nothing else — not ReplaceNetworkAclEntry, DeleteNetworkAclEntry, DeleteNetworkAcl, ReplaceNetworkAclAssociation or CreateNetworkAcl, nor entries on any other ACL.',
       ],
     },
   ],

@@ -4,7 +4,7 @@
 // and the resulting datapoints compared with each alarm's statistic, threshold and period. The
 // posture checks judge meaning, not text: any pattern that matches the right records counts.
 import {
-  FlowLogAggregator, compileTopology, judgeFlow, parseLogFormat,
+  FlowLogAggregator, compileTopology, judgeFlow, parseLogFormat, recordsAction,
   type Flow, type FlowLogConfig, type FlowLogRecord, type LogFormat, type Topology,
 } from '../../src/cloud/services/ec2/dataplane/index.ts';
 import { inVpc } from '../../src/cloud/services/ec2/dataplane/judge.ts';
@@ -27,21 +27,27 @@ export const seriesKey = (namespace: string, name: string, dims: Record<string, 
   return `${namespace}|${name}|${pairs.map(([k, v]) => `${k}=${v}`).sort().join(',')}`;
 };
 
-/** Flow-log records (one-minute capture windows) of the interfaces of `vpcId` for these flows. */
-export function recordsOf(t: Topology, flows: Flow[], vpcId: string): FlowLogRecord[] {
+/**
+ * The records one flow log would write for these flows, as the lab cloud's data plane writes them:
+ * only for the interfaces it covers (its VPC, subnet or interface), only the actions its traffic
+ * type records (ACCEPT, REJECT or ALL), aggregated over its MaxAggregationInterval.
+ */
+export function recordsOf(t: Topology, flows: Flow[], flowLog: FlowLogConfig): FlowLogRecord[] {
   const c = compileTopology(t);
-  const cfg: FlowLogConfig = { id: 'fl-simulated', resourceId: vpcId, trafficType: 'ALL', destinationType: 'cloud-watch-logs', maxAggregationInterval: 60 };
-  const agg = new FlowLogAggregator(cfg);
+  const agg = new FlowLogAggregator(flowLog);
   for (const f of flows) {
     for (const obs of judgeFlow(f, t).interfaces) {
       const ci = c.byId.get(obs.eni);
-      if (!ci || ci.iface.vpcId !== vpcId) continue;
-      const path = obs.direction === 'egress' ? (inVpc(c, vpcId, obs.dstaddr) ? 1 : 8) : undefined;
+      if (!ci || ![ci.iface.id, ci.iface.subnetId, ci.iface.vpcId].includes(flowLog.resourceId) || !recordsAction(flowLog.trafficType, obs.action)) continue;
+      const path = obs.direction === 'egress' ? (f.trafficPath ?? (inVpc(c, ci.iface.vpcId, obs.dstaddr) ? 1 : 8)) : undefined;
       agg.add(obs, f, { iface: ci.iface, subnet: ci.subnet, region: t.region }, path);
     }
   }
   return agg.flush(Number.MAX_SAFE_INTEGER, { force: true });
 }
+
+/** How much later than with one-minute aggregation a flow log's records can reach its log group (seconds). */
+export const extraDelaySeconds = (flowLog: Pick<FlowLogConfig, 'maxAggregationInterval'>): number => (flowLog.maxAggregationInterval === 60 ? 0 : 600 - 60);
 
 /** Applies metric filters to records rendered in `format`, as CloudWatch Logs would on delivery. */
 export function applyFilters(filters: MetricFilterSpec[], records: FlowLogRecord[], format: string | undefined): Series {
@@ -110,7 +116,7 @@ export const ATTACK_SECONDS = 360;
  * Would the alarm go off when every minute looks like `series`' worst window? Needs a breaching
  * statistic and enough breaching periods (DatapointsToAlarm × Period) within the attack.
  */
-export function wouldFire(alarm: MetricAlarm, series: Series): { fires: boolean; value?: number; why?: string } {
+export function wouldFire(alarm: MetricAlarm, series: Series, extraDelaySeconds = 0): { fires: boolean; value?: number; why?: string } {
   const w = watched(alarm, series);
   if (!w) return { fires: false, why: 'its metric gets no data from this traffic' };
   if (alarm.Metrics?.length) return { fires: false, why: 'metric math alarms are not evaluated by the lab cloud' };
@@ -121,6 +127,9 @@ export function wouldFire(alarm: MetricAlarm, series: Series): { fires: boolean;
     if (isBreaching(alarm.ComparisonOperator, v, alarm.Threshold ?? 0)) {
       const m = alarm.DatapointsToAlarm ?? alarm.EvaluationPeriods;
       if (m * (alarm.Period ?? 60) > ATTACK_SECONDS) return { fires: false, value: v, why: `it needs ${m} breaching period(s) of ${alarm.Period} s, longer than the attack lasts` };
+      if (m * (alarm.Period ?? 60) + extraDelaySeconds > ATTACK_SECONDS) {
+        return { fires: false, value: v, why: `its records arrive up to ${extraDelaySeconds + 60} s after the traffic (MaxAggregationInterval), so with ${m} period(s) of ${alarm.Period} s it goes off only after the attack is over` };
+      }
       return { fires: true, value: v };
     }
     best = best === undefined ? v : Math.max(best, v);

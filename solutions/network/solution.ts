@@ -68,6 +68,7 @@ export async function apply({ accountId, region, env }: LabInput<Env>) {
       pattern: `[version, account, eni, srcaddr!=${inside}, dstaddr=${inside}, srcport, dstport, protocol, packets, bytes, start, end, action=REJECT, status]`,
     },
     {
+      // Any port, any protocol: data leaves by HTTPS, SFTP, QUIC (UDP) or whatever else gets out.
       metric: 'OutboundBytes', alarm: 'northwind-outbound-bytes', threshold: 100_000_000, value: '$bytes',
       description: 'Bytes sent from the production VPC to outside addresses: a normal minute is under 20 MB',
       pattern: `[version, account, eni, srcaddr=${inside}, dstaddr!=${inside}, srcport, dstport, protocol, packets, bytes, start, end, action=ACCEPT, status]`,
@@ -98,6 +99,8 @@ export async function apply({ accountId, region, env }: LabInput<Env>) {
       { Sid: 'ReadFlowLogs', Effect: 'Allow', Action: 'logs:FilterLogEvents', Resource: `${groupArn}:*` },
       { Sid: 'OwnLogs', Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `arn:aws:logs:${region}:${accountId}:log-group:/aws/lambda/${RESPONDER}:*` },
       { Sid: 'Look', Effect: 'Allow', Action: ['ec2:DescribeNetworkAcls', 'ec2:DescribeNetworkInterfaces'], Resource: '*' },
+      // Adding deny entries to the production ACLs only: not replacing or deleting their entries, not deleting or
+      // re-associating ACLs, not creating ACLs, not writing any other ACL.
       { Sid: 'DenyAddresses', Effect: 'Allow', Action: 'ec2:CreateNetworkAclEntry', Resource: acls.map((a) => `arn:aws:ec2:${region}:${accountId}:network-acl/${a}`) },
       { Sid: 'IsolateInstances', Effect: 'Allow', Action: 'ec2:ModifyInstanceAttribute', Resource: `arn:aws:ec2:${region}:${accountId}:instance/*` },
     ]),

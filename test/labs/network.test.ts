@@ -17,7 +17,7 @@ const SCENARIOS = ['exfiltration', 'port-scan', 'ssh-brute-force'];
 
 type Edit = [file: 'solution.ts' | 'responder/index.mjs', from: string, to: string];
 
-/** A workspace whose network/ folder is the reference with the edits applied. */
+/** A workspace whose network/ folder is the reference with the edits applied (every occurrence of `from`). */
 function variant(...edits: Edit[]): string {
   const ws = mkdtempSync(path.join(os.tmpdir(), 'seclab-network-'));
   writeFileSync(path.join(ws, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
@@ -26,7 +26,7 @@ function variant(...edits: Edit[]): string {
     const p = path.join(ws, 'network', file);
     const text = readFileSync(p, 'utf8');
     expect(text).toContain(from);
-    writeFileSync(p, text.replace(from, to));
+    writeFileSync(p, text.split(from).join(to));
   }
   return ws;
 }
@@ -70,14 +70,64 @@ describe('lab network', () => {
 
   it('flow logs on the wrong VPC: nothing is seen, so nothing is detected or blocked', async () => {
     const g = await grade(variant(['solution.ts', 'ResourceIds: [vpc.id]', 'ResourceIds: [env.vpcs.sandbox.id]']));
+    // The alarms are judged as if the flow log were on the right VPC (its placement costs the first check).
     expect(failed(g)).toEqual(['exfiltration', 'flow-logs-sensitive-vpc', 'port-scan', 'ssh-brute-force']);
     expect(g.scenarios.every((s) => !s.detected && !s.blocked && s.points === 0)).toBe(true);
   });
 
-  it('ACCEPT-only flow logs: refused connections are invisible, the exfiltration is not', async () => {
+  it('ACCEPT-only flow logs: refused connections are invisible, so the alarms on them cannot go off; the exfiltration is seen', async () => {
     const g = await grade(variant(['solution.ts', "TrafficType: 'ALL'", "TrafficType: 'ACCEPT'"]));
-    expect(failed(g)).toEqual(['flow-logs-all-traffic', 'port-scan', 'ssh-brute-force']);
+    expect(failed(g)).toEqual(['alarm-rejected-ssh', 'alarm-unexpected-traffic', 'flow-logs-all-traffic', 'port-scan', 'ssh-brute-force']);
     expect(scenario(g, 'exfiltration')).toMatchObject({ detected: true, blocked: true });
+  });
+
+  it('REJECT-only flow logs: the outbound-volume alarm is judged on the records the flow log really writes, and loses with the exfiltration', async () => {
+    const g = await grade(variant(['solution.ts', "TrafficType: 'ALL'", "TrafficType: 'REJECT'"]));
+    expect(failed(g)).toEqual(['alarm-outbound-bytes', 'exfiltration', 'flow-logs-all-traffic']);
+    expect(g.checks.find((c) => c.id === 'alarm-outbound-bytes')!.feedback).toMatch(/record only REJECT traffic, and this attack is accepted traffic/);
+  });
+
+  it('honest alternative: flow logs on each production subnet instead of the VPC keep full marks', async () => {
+    const g = await grade(variant(['solution.ts', "ResourceType: 'VPC', ResourceIds: [vpc.id],", "ResourceType: 'Subnet', ResourceIds: [env.subnets.web.id, env.subnets.app.id, env.subnets.db.id],"]));
+    expect(failed(g)).toEqual([]);
+    expect(g.score).toBe(100);
+  });
+
+  it('honest alternative: a custom (version 5) log format with filters written for it keeps full marks', async () => {
+    const fields = '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${vpc-id} ${flow-direction}';
+    const g = await grade(variant(
+      ['solution.ts', '    MaxAggregationInterval: 60,\n', `    MaxAggregationInterval: 60, LogFormat: '${fields}',\n`],
+      ['solution.ts', ', status]', ', status, vpc, direction]'],
+    ));
+    expect(failed(g)).toEqual([]);
+    expect(g.score).toBe(100);
+  });
+
+  it('a custom log format the filters were not written for: the alarms are judged on the records as the flow log writes them', async () => {
+    // The default fields with log-status and action swapped: the filters' `action=…` now reads the status.
+    const fields = '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${log-status} ${action}';
+    const g = await grade(variant(['solution.ts', '    MaxAggregationInterval: 60,\n', `    MaxAggregationInterval: 60, LogFormat: '${fields}',\n`]));
+    for (const id of ['alarm-rejected-ssh', 'alarm-outbound-bytes', 'alarm-unexpected-traffic', 'admins-notified']) expect(failed(g)).toContain(id);
+    for (const id of ['flow-logs-sensitive-vpc', 'flow-logs-all-traffic', 'responder-least-privilege']) expect(failed(g)).not.toContain(id);
+  });
+
+  it('ten-minute aggregation: records arrive after the attack is over, so no alarm is credited with going off during it', async () => {
+    const g = await grade(variant(['solution.ts', 'MaxAggregationInterval: 60,', 'MaxAggregationInterval: 600,']));
+    for (const id of ['alarm-rejected-ssh', 'alarm-outbound-bytes', 'alarm-unexpected-traffic', 'admins-notified']) expect(failed(g)).toContain(id);
+    for (const id of ['flow-logs-sensitive-vpc', 'flow-logs-all-traffic', 'alarms-quiet-on-normal-traffic', 'responder-least-privilege']) expect(failed(g)).not.toContain(id);
+    expect(g.checks.find((c) => c.id === 'alarm-outbound-bytes')!.feedback).toMatch(/MaxAggregationInterval/);
+  });
+
+  it('an outbound-volume filter that counts port 443 only: loses the outbound alarm (volume is judged over TCP 443, TCP 22 and UDP 443)', async () => {
+    const g = await grade(variant(['solution.ts', 'srcport, dstport, protocol, packets, bytes, start, end, action=ACCEPT', 'srcport, dstport=443, protocol, packets, bytes, start, end, action=ACCEPT']));
+    expect(failed(g)).toEqual(['alarm-outbound-bytes']);
+    expect(g.checks.find((c) => c.id === 'alarm-outbound-bytes')!.feedback).toMatch(/not over SFTP \(TCP 22\)/);
+  });
+
+  it('an outbound-volume filter that counts TCP only: loses the outbound alarm', async () => {
+    const g = await grade(variant(['solution.ts', 'srcport, dstport, protocol, packets, bytes, start, end, action=ACCEPT', 'srcport, dstport, protocol=6, packets, bytes, start, end, action=ACCEPT']));
+    expect(failed(g)).toEqual(['alarm-outbound-bytes']);
+    expect(g.checks.find((c) => c.id === 'alarm-outbound-bytes')!.feedback).toMatch(/not over QUIC \(UDP 443\)/);
   });
 
   it('an alarm that can never fire: the exfiltration goes unnoticed and unanswered', async () => {
@@ -97,6 +147,34 @@ describe('lab network', () => {
     const g = await grade(variant(['solution.ts', "      { Sid: 'DenyAddresses', Effect: 'Allow', Action: 'ec2:CreateNetworkAclEntry', Resource: acls.map((a) => `arn:aws:ec2:${region}:${accountId}:network-acl/${a}`) },\n", '']));
     expect(failed(g)).toEqual(['port-scan', 'responder-can-block', 'ssh-brute-force']);
     for (const id of ['port-scan', 'ssh-brute-force']) expect(scenario(g, id)).toMatchObject({ detected: true, blocked: false });
+  });
+
+  it('a responder that may also replace and delete entries and delete the production ACLs: loses least privilege only', async () => {
+    const g = await grade(variant(['solution.ts', "Action: 'ec2:CreateNetworkAclEntry', Resource: acls.map(", "Action: ['ec2:CreateNetworkAclEntry', 'ec2:ReplaceNetworkAclEntry', 'ec2:DeleteNetworkAclEntry', 'ec2:DeleteNetworkAcl'], Resource: acls.map("]));
+    expect(failed(g)).toEqual(['responder-least-privilege']);
+    expect(g.checks.find((c) => c.id === 'responder-least-privilege')!.feedback).toMatch(/ec2:ReplaceNetworkAclEntry on the production network ACLs, ec2:DeleteNetworkAclEntry on the production network ACLs, ec2:DeleteNetworkAcl on the production network ACLs/);
+  });
+
+  it('a responder that may administer every network ACL (ec2:*NetworkAcl* on *): loses least privilege only', async () => {
+    const g = await grade(variant(['solution.ts', "Action: 'ec2:CreateNetworkAclEntry', Resource: acls.map((a) => `arn:aws:ec2:${region}:${accountId}:network-acl/${a}`)", "Action: 'ec2:*NetworkAcl*', Resource: '*'"]));
+    expect(failed(g)).toEqual(['responder-least-privilege']);
+    expect(g.checks.find((c) => c.id === 'responder-least-privilege')!.feedback).toMatch(/ec2:ReplaceNetworkAclAssociation/);
+  });
+
+  it('a responder that may add entries to any network ACL, not only the production ones: loses least privilege only', async () => {
+    const g = await grade(variant(['solution.ts', "Resource: acls.map((a) => `arn:aws:ec2:${region}:${accountId}:network-acl/${a}`)", 'Resource: `arn:aws:ec2:${region}:${accountId}:network-acl/*`']));
+    expect(failed(g)).toEqual(['responder-least-privilege']);
+    expect(g.checks.find((c) => c.id === 'responder-least-privilege')!.feedback).toMatch(/ec2:CreateNetworkAclEntry on network ACLs outside the production subnets/);
+  });
+
+  it('honest alternative: a responder that stops the instance instead of quarantining it keeps full marks', async () => {
+    const g = await grade(variant(
+      ['solution.ts', "Action: 'ec2:ModifyInstanceAttribute'", "Action: 'ec2:StopInstances'"],
+      ['responder/index.mjs', 'ModifyInstanceAttributeCommand({ InstanceId: instanceId, Groups: [QUARANTINE_GROUP] })', 'StopInstancesCommand({ InstanceIds: [instanceId] })'],
+      ['responder/index.mjs', 'DescribeNetworkInterfacesCommand, ModifyInstanceAttributeCommand,', 'DescribeNetworkInterfacesCommand, StopInstancesCommand,'],
+    ));
+    expect(failed(g)).toEqual([]);
+    expect(g.score).toBe(100);
   });
 
   it('a responder role allowed ec2:* on everything: loses least privilege only', async () => {
