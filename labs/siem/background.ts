@@ -13,9 +13,24 @@ import { ADMIN, ANALYST, APP_CONFIG, APP_USER, DEVELOPER, LOG_GROUPS, person, ty
 export const MINUTE = 60_000;
 export const labEnv = (s: LabSession): SiemLabEnv => s.env as unknown as SiemLabEnv;
 
-/** A lab person's or application's long-term key (what is on their laptop or server). */
+/** Where provisioning records the access key each person and application was given. */
+export const HELD_KEYS = 'siemHeldKeys';
+
+/** Records the key a person or application was given (provisioning), so later rounds use that one. */
+export function holdKey(s: LabSession, user: string, accessKeyId: string): void {
+  const held = (s.hidden[HELD_KEYS] ??= {}) as Record<string, string>;
+  held[user] = accessKeyId;
+}
+
+/**
+ * A lab person's or application's long-term key: the one they were given (on their laptop or server), while it is
+ * still active. A key someone else created for them later (the student, as the account's root) is not on their
+ * laptop, so their work does not use it: deleting or deactivating the key they hold breaks their work.
+ */
 export function keyOf(s: LabSession, user: string): AwsCredentials | undefined {
-  const k = s.keysOf(user)[0];
+  const held = (s.hidden[HELD_KEYS] as Record<string, string> | undefined)?.[user];
+  const active = s.keysOf(user);
+  const k = held === undefined && !s.hidden[HELD_KEYS] ? active[0] : active.find((x) => x.accessKeyId === held);
   return k && { accessKeyId: k.accessKeyId, secretAccessKey: k.secret };
 }
 
@@ -36,7 +51,7 @@ function iamAs(s: LabSession, user: string, ip: string): IAMClient | undefined {
   const c = clientsOf(s);
   const key = keyOf(s, user);
   if (!key) return undefined;
-  const id = `${user}|${key.accessKeyId}`;
+  const id = `${user}|${key.accessKeyId}|${ip}`;
   return (c.iam[id] ??= s.client(IAMClient, { credentials: key, sourceIp: ip, userAgent: `aws-cli/2.17.0 ${user}-workstation` }));
 }
 
@@ -44,7 +59,7 @@ function s3As(s: LabSession, user: string, ip: string): S3Client | undefined {
   const c = clientsOf(s);
   const key = keyOf(s, user);
   if (!key) return undefined;
-  const id = `${user}|${key.accessKeyId}`;
+  const id = `${user}|${key.accessKeyId}|${ip}`;
   return (c.s3[id] ??= s.client(S3Client, { credentials: key, sourceIp: ip, userAgent: user === APP_USER ? 'aws-sdk-js/3.600.0 orders-service/2.4' : `aws-cli/2.17.0 ${user}-workstation` }));
 }
 
@@ -106,6 +121,39 @@ export async function apiRound(s: LabSession, tally: BackgroundTally = emptyTall
     await call(tally, `the orders app reads ${key}`, s3App && (() => s3App.send(new GetObjectCommand({ Bucket: env.buckets.customerData, Key: key }))));
   }
   await call(tally, 'the orders app stores an order', s3App && (() => s3App.send(new PutObjectCommand({ Bucket: env.buckets.customerData, Key: `orders/${s.runId}/${r}.json`, Body: '{"items": 3}' }))));
+  return tally;
+}
+
+/** Where people sometimes work from, outside the office: a home connection, a hotel's wifi. */
+export const AWAY_IPS = { [ADMIN]: '198.51.100.77', [DEVELOPER]: '192.0.2.150', [ANALYST]: '198.51.100.140' } as const;
+
+/**
+ * Legitimate work spread over people, addresses and sign-ins (the quiet day's `step`-th ten minutes): the
+ * administrator signing in with MFA from home and reviewing IAM from there, then signing in again at the office;
+ * the developer publishing a build from a hotel; the analyst reading the report from home. Rules that flag every
+ * sign-in, every address outside the office or every person's call are noise here.
+ */
+export async function awayRound(s: LabSession, step: number, tally: BackgroundTally = emptyTally()): Promise<BackgroundTally> {
+  const env = labEnv(s);
+  const r = clientsOf(s).round;
+  if (step % 3 === 1) {
+    recordConsoleSignIn(s.gateway, {
+      account: s.accountId, userName: ADMIN, sourceIp: AWAY_IPS[ADMIN], mfaUsed: true,
+      userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
+    });
+    const iamAlice = iamAs(s, ADMIN, AWAY_IPS[ADMIN]);
+    await call(tally, 'alice lists IAM users from home', iamAlice && (() => iamAlice.send(new ListUsersCommand({}))));
+    await call(tally, 'alice reads the account summary from home', iamAlice && (() => iamAlice.send(new GetAccountSummaryCommand({}))));
+  }
+  if (step % 3 === 2) {
+    // Back at the office after lunch: a new console session.
+    adminConsoleSignIn(s);
+    const s3Ben = s3As(s, DEVELOPER, AWAY_IPS[DEVELOPER]);
+    await call(tally, 'ben lists the artifacts from a hotel', s3Ben && (() => s3Ben.send(new ListObjectsV2Command({ Bucket: env.buckets.artifacts, Prefix: 'builds/' }))));
+    await call(tally, 'ben publishes a build from a hotel', s3Ben && (() => s3Ben.send(new PutObjectCommand({ Bucket: env.buckets.artifacts, Key: `builds/hotfix-${s.runId}-${r}.zip`, Body: 'PK' }))));
+    const s3Dan = s3As(s, ANALYST, AWAY_IPS[ANALYST]);
+    await call(tally, 'dan reads the revenue report from home', s3Dan && (() => s3Dan.send(new GetObjectCommand({ Bucket: env.buckets.reports, Key: 'finance/q3-revenue.csv' }))));
+  }
   return tally;
 }
 

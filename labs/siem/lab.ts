@@ -58,8 +58,8 @@ export const lab: Lab = {
       hints: [
         'The bundled pack (rules: { bundled: true }) has rules for all of it; `seclab siem rules` lists them. Your own rules go in siem/rules/*.yml (Sigma), with ATT&CK tags: the grader looks for the attack\'s technique or tactic on the alert.',
         'Unauthorized access: a correlation (type event_count, group-by userIdentity.arn, timespan 5m, condition gte 10) over a rule matching errorCode AccessDenied/UnauthorizedOperation; ConsoleLogin with additionalEventData.MFAUsed "No" and responseElements.ConsoleLogin "Success"; userIdentity.type Root.',
-        'Exfiltration: value_count of requestParameters.key per sourceIPAddress for GetObject; a flow-log rule on bytes|gt with srcaddr|cidr private and dstaddr not private; and StopLogging/DeleteTrail, which hides what comes next.',
-        'Noise costs points: a half hour of normal work may raise at most 2 alerts. A rule on every AccessDenied, every console login or every internet flow will not do.',
+        'Exfiltration: value_count of requestParameters.key per sourceIPAddress for GetObject; a flow-log rule on bytes|gt with srcaddr|cidr private and dstaddr not private, on any port and protocol (the grader uploads over TCP 443, TCP 22 and UDP 443); and StopLogging/DeleteTrail, which hides what comes next.',
+        'Noise costs points: a half hour of normal work (several people, addresses and sign-ins) may raise at most 2 alerts, counted with the default deduplication whatever alerting: sets. A rule on every AccessDenied, every console login or every internet flow will not do.',
       ],
     },
     {

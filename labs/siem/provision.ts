@@ -12,6 +12,7 @@ import type { LabSession } from '../../src/engine/session.ts';
 import {
   ADMIN, ANALYST, APP_CONFIG, APP_USER, DEVELOPER, EXPORTS, INSTANCES, LOG_GROUPS, SIEM_USER, VPC_CIDR, companyEnv, type SiemLabEnv,
 } from './company.ts';
+import { holdKey } from './background.ts';
 
 const doc = (Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
 const tags = (resource: string, t: Record<string, string>) => [{ ResourceType: resource, Tags: Object.entries(t).map(([Key, Value]): Tag => ({ Key, Value })) }] as never;
@@ -36,7 +37,8 @@ export async function provisionSiem(session: LabSession): Promise<SiemLabEnv & R
     if (statements === 'admin') await iam.send(new AttachUserPolicyCommand({ UserName: name, PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
     else await iam.send(new PutUserPolicyCommand({ UserName: name, PolicyName: `${name}-access`, PolicyDocument: doc(statements) }));
     if (console) await iam.send(new CreateLoginProfileCommand({ UserName: name, Password: console, PasswordResetRequired: false }));
-    await iam.send(new CreateAccessKeyCommand({ UserName: name }));
+    const key = await iam.send(new CreateAccessKeyCommand({ UserName: name }));
+    holdKey(session, name, key.AccessKey!.AccessKeyId!); // what the person's laptop (or the app's server) holds
   };
   await user(ADMIN, 'admin', `Nw-${session.runId}-Adm1n!`);
   await user(DEVELOPER, [

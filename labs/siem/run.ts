@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { LabSession } from '../../src/engine/session.ts';
 import type { AttackStep, ScenarioResult } from '../../src/engine/types.ts';
-import { Siem, loadSiemConfig, SiemConfigError, type SiemAlert, type SiemEvent } from '../../src/controls/siem/index.ts';
+import { Siem, SiemEngine, loadSiemConfig, SiemConfigError, type Alert, type SiemAlert, type SiemEvent } from '../../src/controls/siem/index.ts';
 import type { Flow } from '../../src/cloud/services/ec2/dataplane/index.ts';
 import type { OutboxEntry } from '../../src/cloud/services/sns/outbox.ts';
 import { adminConsoleSignIn, apiRound, appLogs, emptyTally, keyOf, labEnv, MINUTE, normalFlows, type BackgroundTally } from './background.ts';
@@ -32,6 +32,8 @@ export interface SiemRun {
   polls: Poll[];
   /** The first poll, after five minutes of background activity (and the student's own set-up calls). */
   warmup?: Poll;
+  /** The events the SIEM read in that first poll. */
+  warmupEvents: SiemEvent[];
   background: BackgroundTally;
 }
 
@@ -91,7 +93,7 @@ export function siemRun(s: LabSession): Promise<SiemRun> {
 }
 
 async function start(s: LabSession): Promise<SiemRun> {
-  const run: SiemRun = { read: { cloudtrail: 0, vpcflow: 0, logs: 0 }, events: [], polls: [], background: emptyTally() };
+  const run: SiemRun = { read: { cloudtrail: 0, vpcflow: 0, logs: 0 }, events: [], polls: [], background: emptyTally(), warmupEvents: [] };
   const file = configFile(s);
   if (!file) {
     run.error = 'no workspace to read siem/siem.yml from';
@@ -123,6 +125,7 @@ async function start(s: LabSession): Promise<SiemRun> {
   const release = await acquire();
   try {
     run.warmup = await simulate(s, run, 5);
+    run.warmupEvents = run.events;
   } catch (e) {
     run.error = `the SIEM's first poll failed: ${(e as Error).message}`;
     run.siem = undefined;
@@ -166,6 +169,28 @@ export async function simulate(s: LabSession, run: SiemRun, minutes: number, opt
   return poll;
 }
 
+// ---- what the rules raise, whatever siem.yml sets for deduplication and throttling ----
+
+/** The grader's own deduplication: the SIEM's defaults (15 minutes per rule, identity and address or flow ends). */
+export const STANDARD_DEDUP_MS = 15 * MINUTE;
+
+/**
+ * The alerts the student's rules raise on these events with the SIEM's default deduplication and no
+ * throttle: what the grader judges noise and coverage on, so that neither an aggressive `dedupWindow`
+ * nor a `throttle` in siem.yml can hide what a rule matches. The rules' own levels (and siem.yml's
+ * `minLevel`, which turns rules off rather than merging their alerts) still apply.
+ */
+export function standardAlerts(run: SiemRun, events: readonly SiemEvent[]): Alert[] {
+  if (!run.siem) return [];
+  const engine = new SiemEngine(run.siem.ruleSet, {
+    ...(run.siem.config.alerting.minLevel ? { minLevel: run.siem.config.alerting.minLevel } : {}),
+    dedupWindowMs: STANDARD_DEDUP_MS,
+    throttle: { maxAlerts: Number.MAX_SAFE_INTEGER, windowMs: 3_600_000 },
+    maxEventsPerAlert: 1000,
+  });
+  return engine.run(events);
+}
+
 // ---- judging a scenario ----
 
 export interface Expectation {
@@ -179,12 +204,27 @@ export interface Expectation {
   deadlineMs: number;
   /** What to check when nothing was detected. */
   hint: string;
+  /**
+   * Parts of the attack that must each raise an alert of the right tactic or technique (judged with the
+   * grader's standard deduplication, see standardAlerts): e.g. the same exfiltration over several ports
+   * and protocols. Without parts, one alert on the attack is enough.
+   */
+  parts?: { what: string; isPart(e: SiemEvent): boolean }[];
+}
+
+/** The parts of the attack no alert of the right tactic or technique covers (standard deduplication). */
+export function uncoveredParts(run: SiemRun, exp: Pick<Expectation, 'parts' | 'techniques' | 'tactics'>): { what: string; seen: boolean }[] {
+  if (!exp.parts?.length) return [];
+  const alerts = standardAlerts(run, run.events).filter((a) => attackMatches(a, exp));
+  return exp.parts
+    .filter((p) => !alerts.some((a) => a.events.some((e) => p.isPart(e))))
+    .map((p) => ({ what: p.what, seen: run.events.some((e) => p.isPart(e)) }));
 }
 
 const techniqueMatches = (have: readonly string[], want: readonly string[]) =>
   have.some((h) => want.some((w) => h.toUpperCase() === w.toUpperCase() || h.toUpperCase().startsWith(`${w.toUpperCase()}.`) || w.toUpperCase().startsWith(`${h.toUpperCase()}.`)));
 
-export function attackMatches(a: SiemAlert, exp: Pick<Expectation, 'techniques' | 'tactics'>): boolean {
+export function attackMatches(a: Alert, exp: Pick<Expectation, 'techniques' | 'tactics'>): boolean {
   return techniqueMatches(a.attack.techniques, exp.techniques) || a.attack.tactics.some((t) => exp.tactics.includes(t));
 }
 
@@ -259,25 +299,26 @@ async function observeSteps(s: LabSession, run: SiemRun, start: number, steps: A
   const step = (opts.stepMinutes ?? 5) * MINUTE;
   const found = new Map<string, Detection>();
   let notifiedAt: number | undefined;
+  let coveredAt: number | undefined;
   let elapsed = 0;
-  while (elapsed < exp.deadlineMs && notifiedAt === undefined) {
+  while (elapsed < exp.deadlineMs && (notifiedAt === undefined || coveredAt === undefined)) {
     await simulate(s, run, step / MINUTE, { ...opts, consoleSignIn: elapsed === 0 && opts.consoleSignIn });
     elapsed += step;
     alertsOnAttack(run, exp, elapsed, found);
     for (const d of found.values()) {
-      if (!attackMatches(d.alert, exp)) continue;
+      if (notifiedAt !== undefined || !attackMatches(d.alert, exp)) continue;
       const n = notificationsOf(s, d.alert, start);
       if (n.email && n.sms) {
         notifiedAt = elapsed;
         d.notified = true;
-        break;
       }
     }
+    if (coveredAt === undefined && !uncoveredParts(run, exp).length) coveredAt = elapsed;
   }
-  return judge(s, run, start, steps, exp, found, notifiedAt);
+  return judge(s, run, start, steps, exp, found, notifiedAt, coveredAt);
 }
 
-export function judge(s: LabSession, run: SiemRun, start: number, steps: AttackStep[], exp: Expectation, found: Map<string, Detection>, notifiedAt?: number): ScenarioResult {
+export function judge(s: LabSession, run: SiemRun, start: number, steps: AttackStep[], exp: Expectation, found: Map<string, Detection>, notifiedAt?: number, coveredAt?: number): ScenarioResult {
   const env = labEnv(s);
   const base = { blocked: false, steps };
   if (!run.siem) return { ...base, detected: false, evidence: [], feedback: `your SIEM did not run: ${run.error}` };
@@ -298,6 +339,15 @@ export function judge(s: LabSession, run: SiemRun, start: number, steps: AttackS
     return { ...base, detected: false, evidence, feedback };
   }
   const d = tagged.find((x) => x.notified) ?? tagged[0]!;
+  const uncovered = exp.parts?.length && coveredAt === undefined ? uncoveredParts(run, exp) : [];
+  if (uncovered.length) {
+    const covered = exp.parts!.filter((p) => !uncovered.some((u) => u.what === p.what)).map((p) => p.what);
+    const unseen = uncovered.filter((u) => !u.seen).map((u) => u.what);
+    return {
+      ...base, detected: false, evidence,
+      feedback: `${exp.what}: your rules raised "${d.alert.rule.title}" on ${covered.length ? covered.join(', ') : 'part of it'}, but no alert tagged ${wanted} on ${uncovered.map((u) => u.what).join(', ')}${unseen.length ? ` (your SIEM did not even read ${unseen.join(', ')})` : ''} — the same attack by another port or protocol must be caught too: judge volume, not the port (judged with the SIEM's default deduplication, whatever siem.yml sets)`,
+    };
+  }
   if (notifiedAt === undefined) {
     const n = notificationsOf(s, d.alert, start);
     const missing = [!n.email && `email to ${env.admins.email}`, !n.sms && `SMS to ${env.admins.phone}`].filter(Boolean);
@@ -309,7 +359,7 @@ export function judge(s: LabSession, run: SiemRun, start: number, steps: AttackS
     };
   }
   return {
-    ...base, detected: true, timeToDetectMs: d.at, timeToRespondMs: notifiedAt, evidence,
+    ...base, detected: true, timeToDetectMs: Math.max(d.at, coveredAt ?? 0), timeToRespondMs: Math.max(notifiedAt, coveredAt ?? 0), evidence,
     feedback: `${exp.what}: detected in ${fmt(d.at)} by "${d.alert.rule.title}" (rule by ${d.alert.rule.author ?? 'unknown'}; ${tagsOf(d.alert)}); the administrators were told by email and SMS`,
   };
 }
