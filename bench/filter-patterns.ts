@@ -1,6 +1,7 @@
 // Micro-benchmark of the filter-pattern engine: `npx tsx test/logs/bench.ts`.
 // Reports matches per second for a term pattern, the VPC flow-log (space-delimited) pattern of the
-// AWS VPC documentation, a JSON (CloudTrail) pattern, and the full metric path (match + metricValue).
+// AWS VPC documentation, a JSON (CloudTrail) pattern, the full metric path (match + metricValue), and
+// %regex% patterns (matched in linear time on RE2; bench/patterns.ts compares them with RegExp).
 import { performance } from 'node:perf_hooks';
 import { compile, metricValue } from '../src/cloud/services/logs/filter-pattern/index.ts';
 
@@ -54,6 +55,10 @@ export function runBench(): Record<string, number> {
   const vpcBytes = compile('[version, account, eni, source, destination, srcport, destport, protocol, packets, bytes > 1000, windowstart, windowend, action, flowlogstatus]');
   const cis = compile('{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }');
   const unauth = compile('{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }');
+  // %regex% runs on RE2 (linear time, controls/patterns/regex.ts): the cost of that guarantee on ordinary patterns.
+  const regexTerm = compile('%ERROR 40[0-9]%');
+  const regexAlt = compile('%[Ee]rror|[Ff]ail%');
+  const regexJson = compile('{ $.sourceIPAddress = %^198\\.51\\.100\\.1\\d*$% }');
 
   return {
     term: rate('term "ERROR" test()', texts, (m) => term.test(m)),
@@ -64,6 +69,9 @@ export function runBench(): Record<string, number> {
     ),
     jsonCis: rate('CloudTrail JSON (CIS console login without MFA) test()', trail, (m) => cis.test(m)),
     jsonTwo: rate('CloudTrail JSON, 2 filters on each event (parse shared)', trail, (m) => cis.test(m) && unauth.test(m)),
+    regexTerm: rate('regex term %ERROR 40[0-9]% test()', texts, (m) => regexTerm.test(m)),
+    regexAlt: rate('regex term %[Ee]rror|[Ff]ail% test()', texts, (m) => regexAlt.test(m)),
+    regexJson: rate('CloudTrail JSON { $.sourceIPAddress = %^198\\.51\\.100\\.1\\d*$% }', trail, (m) => regexJson.test(m)),
   };
 }
 

@@ -1,5 +1,5 @@
 // The SIEM's configuration file: validation with the file, the field and the line; placeholders; rule packs.
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -60,11 +60,50 @@ describe('siem.yml', () => {
     expect(() => loadSiemConfig('/nonexistent/siem.yml', 'siem/siem.yml')).toThrow('siem/siem.yml: no such file');
   });
 
-  it('replaces ${accountId}, ${region} and ${env:NAME}, and refuses unknown placeholders', () => {
-    const vars = { accountId: '111122223333', region: 'eu-west-1', env: { TEAM: 'secops' } };
-    expect(substitute('arn:aws:sns:${region}:${accountId}:${env:TEAM}', vars, 'x')).toBe('arn:aws:sns:eu-west-1:111122223333:secops');
+  it('replaces ${accountId} and ${region}, and refuses unknown placeholders', () => {
+    const vars = { accountId: '111122223333', region: 'eu-west-1' };
+    expect(substitute('arn:aws:sns:${region}:${accountId}:secops', vars, 'x')).toBe('arn:aws:sns:eu-west-1:111122223333:secops');
     expect(() => substitute('trail-${acountId}', vars, 'sources[0].s3.bucket')).toThrow('sources[0].s3.bucket: unknown placeholder ${acountId}');
-    expect(() => substitute('${env:NOPE}', vars, 'x')).toThrow('${env:NOPE} has no value');
+    expect(() => substitute('${accountId}', { region: 'eu-west-1' }, 'x')).toThrow('${accountId} has no value');
+  });
+
+  it('never reads the environment: ${env:NAME} is refused where it is written, with its line', () => {
+    process.env['SECLAB_TEST_SECRET'] = 'grader-secret';
+    try {
+      // Refused when the file is read, by field and line, whatever the grader's environment holds.
+      const refused = err('channels:\n  - name: a\n    type: sns\n    topicArn: "arn:aws:sns:us-east-1:1:${env:SECLAB_TEST_SECRET}"\n');
+      expect(refused).toBe(
+        'siem/siem.yml: channels[0].topicArn: environment variables (${env:NAME}) are not supported: the configuration is read by the grader, whose environment is not yours to read; write the value itself (line 4)',
+      );
+      expect(refused).not.toContain('grader-secret');
+      expect(err('sources:\n  - {name: a, type: logs, logGroup: "/x/${ env:HOME }"}\n')).toMatch(/sources\[0\]\.logGroup: environment variables .* not supported.*\(line 2\)$/);
+      expect(err('sources:\n  - {name: a, type: cloudtrail, s3: {bucket: "b", prefix: "${env.PATH}"}}\n')).toMatch(/sources\[0\]\.s3\.prefix: environment variables/);
+      expect(err('sources:\n  - {name: a, type: logs, logGroup: "/x/${acountId}"}\n')).toBe(
+        'siem/siem.yml: sources[0].logGroup: unknown placeholder ${acountId} (known: ${accountId}, ${region}) (line 2)',
+      );
+      // A value built in code (not through the file) is refused by substitute itself.
+      expect(() => substitute('${env:SECLAB_TEST_SECRET}', { accountId: '1' }, 'x')).toThrow('x: environment variables (${env:NAME}) are not supported');
+    } finally {
+      delete process.env['SECLAB_TEST_SECRET'];
+    }
+  });
+
+  it('keeps rule folders inside the folder of the configuration, links included', () => {
+    expect(err('rules:\n  folders: [../../solutions/siem/rules]\n')).toBe(
+      'siem/siem.yml: rules.folders[0]: "../../solutions/siem/rules" is outside the folder of siem/siem.yml: keep your rules next to it (for example folders: [rules]) (line 2)',
+    );
+    expect(err('rules:\n  folders: [rules, /etc]\n')).toMatch(/rules\.folders\[1\]: "\/etc" is outside/);
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'seclab-outside-'));
+    writeFileSync(
+      path.join(outside, 'reference.yml'),
+      'title: Reference rule\nid: 5f0c1a52-5b1e-4f39-9d57-0d3c4c2f8a11\nlogsource: { product: aws, service: cloudtrail }\ndetection:\n  s: { eventName: X }\n  condition: s\n',
+    );
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'seclab-siemcfg-'));
+    symlinkSync(outside, path.join(dir, 'rules'));
+    writeFileSync(path.join(dir, 'siem.yml'), 'rules:\n  bundled: false\n  folders: [rules]\n');
+    const siem = new Siem(loadSiemConfig(path.join(dir, 'siem.yml'), 'siem/siem.yml'));
+    expect(siem.rules()).toEqual([]);
+    expect(siem.problems().join('\n')).toMatch(/leads outside the folder of the configuration/);
   });
 
   it('loads the bundled pack, workspace rule folders and custom rules together, reporting broken rules by file and field', () => {

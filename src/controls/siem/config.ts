@@ -17,7 +17,7 @@
 //       logGroupPrefix: /northwind/app/
 //   rules:
 //     bundled: true                              # the bundled pack (SigmaHQ AWS rules + seclab rules)
-//     folders: [rules]                           # rule files or folders, relative to this file
+//     folders: [rules]                           # rule files or folders, inside the folder of this file
 //     disable: { <rule id or name>: <reason> }
 //     custom: [ <Sigma rule as YAML> ]
 //   channels:
@@ -31,10 +31,13 @@
 //     throttle: { maxAlerts: 20, window: 1h }
 //     maxEventsPerAlert: 20
 //
-// Placeholders in bucket, prefix, log group and topic values: `${accountId}`, `${region}` (of the SIEM) and
-// `${env:NAME}` (an environment variable). Flow-log formats keep their `${field}` names as they are.
+// Placeholders in bucket, prefix, log group and topic values: `${accountId}` and `${region}` (of the SIEM).
+// Flow-log formats keep their `${field}` names as they are. There is deliberately no `${env:NAME}`: a
+// student's configuration is interpreted by the grader, and feedback would carry the grader's environment
+// (its keys and secrets) back to the student; a configuration that uses one is refused with its line.
+// Rule folders stay inside the folder of the configuration file (no `..`, absolute paths or links out).
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
 import { parseTimespan } from './sigma/correlation.ts';
@@ -206,6 +209,24 @@ export function parseSiemConfig(text: string, file: string, baseDir = dirname(re
   };
   dup(c.sources, 'sources');
   dup(c.channels ?? [], 'channels');
+  // Placeholders are checked here, where the line is known, not only when the SIEM starts.
+  const placeholders = (value: string | undefined, path: FieldPath) => {
+    const problem = value === undefined ? undefined : placeholderProblem(value);
+    if (problem) throw new SiemConfigError(file, formatPath(path), problem, lineOf(path));
+  };
+  c.sources.forEach((s, i) => {
+    placeholders(s.s3?.bucket, ['sources', i, 's3', 'bucket']);
+    placeholders(s.s3?.prefix, ['sources', i, 's3', 'prefix']);
+    placeholders(s.logGroup, ['sources', i, 'logGroup']);
+    placeholders(s.logGroupPrefix, ['sources', i, 'logGroupPrefix']);
+  });
+  (c.channels ?? []).forEach((ch, i) => placeholders(ch.topicArn, ['channels', i, 'topicArn']));
+  (c.rules?.folders ?? []).forEach((f, i) => {
+    const rel = relative(baseDir, resolve(baseDir, f));
+    if (isAbsolute(f) || rel === '..' || rel.startsWith('../') || rel.startsWith('..\\') || isAbsolute(rel)) {
+      throw new SiemConfigError(file, `rules.folders[${i}]`, `"${f}" is outside the folder of ${file}: keep your rules next to it (for example folders: [rules])`, lineOf(['rules', 'folders', i]));
+    }
+  });
   const disable = new Map<string, string>();
   const d = c.rules?.disable;
   if (Array.isArray(d)) for (const id of d) disable.set(id, `disabled in ${file}`);
@@ -247,20 +268,32 @@ export function loadSiemConfig(file: string, label = file): SiemConfig {
 export interface ConfigVars {
   readonly accountId?: string;
   readonly region?: string;
-  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 const PLACEHOLDER = /\$\{([^}]*)\}/g;
 
-/** Replaces `${accountId}`, `${region}` and `${env:NAME}`; throws on unknown or unresolved placeholders. */
+const NO_ENV =
+  'environment variables (${env:NAME}) are not supported: the configuration is read by the grader, whose environment is not yours to read; write the value itself';
+
+/** What is wrong with the placeholders of a value (unknown or environment ones), or undefined. */
+function placeholderProblem(value: string): string | undefined {
+  for (const m of value.matchAll(PLACEHOLDER)) {
+    const k = m[1]!.trim();
+    if (k === 'accountId' || k === 'region') continue;
+    if (k.startsWith('env:') || k.startsWith('env.')) return NO_ENV;
+    return `unknown placeholder \${${k}} (known: \${accountId}, \${region})`;
+  }
+  return undefined;
+}
+
+/** Replaces `${accountId}` and `${region}`; throws on other or unresolved placeholders (never reads the environment). */
 export function substitute(value: string, vars: ConfigVars, where: string): string {
   return value.replace(PLACEHOLDER, (_m, key: string) => {
     const k = key.trim();
     let v: string | undefined;
     if (k === 'accountId') v = vars.accountId;
     else if (k === 'region') v = vars.region;
-    else if (k.startsWith('env:')) v = (vars.env ?? process.env)[k.slice(4)];
-    else throw new Error(`${where}: unknown placeholder \${${k}} (known: \${accountId}, \${region}, \${env:NAME})`);
+    else throw new Error(`${where}: ${placeholderProblem(`\${${k}}`)}`);
     if (v === undefined || v === '') throw new Error(`${where}: \${${k}} has no value`);
     return v;
   });

@@ -47,8 +47,6 @@ export interface SiemOptions {
   readonly stateFile?: string;
   /** For `${accountId}` in the configuration; default: sts:GetCallerIdentity when the configuration uses it. */
   readonly accountId?: string;
-  /** For `${env:NAME}`; default process.env. */
-  readonly env?: Readonly<Record<string, string | undefined>>;
   /** Names the SIEM in notifications. */
   readonly name?: string;
   /** A rule set to use instead of the configuration's (tests, tools). */
@@ -439,7 +437,7 @@ export class Siem {
       }
     }
     this.state.accountId = accountId;
-    this.vars = { accountId, region: this.region, env: this.options.env };
+    this.vars = { accountId, region: this.region };
     return this.vars;
   }
 
@@ -491,7 +489,9 @@ export class Siem {
 
 function buildRuleSet(config: SiemConfig): { ruleSet: RuleSet; problems: string[] } {
   const paths = [...(config.rules.bundled ? [BUNDLED_RULES_DIR] : []), ...config.rules.folders];
-  const ruleSet = loadRuleSet(paths, { disabled: config.rules.disable, texts: config.rules.custom });
+  // The configuration's own folders may not lead out of its folder, links included (the bundled pack may).
+  const own = new Set(config.rules.folders);
+  const ruleSet = loadRuleSet(paths, { disabled: config.rules.disable, texts: config.rules.custom, within: (p) => (own.has(p) ? config.baseDir : undefined) });
   const problems = ruleSet.errors.map((e) => {
     const custom = config.rules.custom.find((c) => e.file === c.name || e.file.startsWith(`${c.name}#`));
     return custom ? new SigmaRuleError(custom.name, e.field, e.detail, custom.line).message : e.message;

@@ -8,11 +8,15 @@
 // - `null` matches an absent or null field; `''` matches the empty string;
 // - a field holding an array matches when any element matches; an object-valued field is matched through its
 //   JSON text and through each of its leaf values (so `requestParameters|contains: x` works on nested parameters);
-// - numbers and booleans in events compare through their string form (`enable: 'false'` matches `false`).
+// - numbers and booleans in events compare through their string form (`enable: 'false'` matches `false`);
+// - `re` values are RE2 expressions, matched in linear time (controls/patterns/regex.ts): the constructs that
+//   need backtracking (backreferences, lookaround, atomic groups, possessive quantifiers) are refused at
+//   compile time; wildcards are matched without regexes (controls/patterns/glob.ts).
 import { BlockList, isIP } from 'node:net';
 import { CompileError, type FieldPath } from './errors.ts';
 import { compileGetter, leafStrings } from './fields.ts';
 import { type CondNode, ConditionSyntaxError, expandPattern, parseCondition } from './condition.ts';
+import { compileLinearRegex, UnsupportedRegexError } from '../../patterns/regex.ts';
 import { compileParts, hasWildcards, literalOf, parseSigmaString, type Part, windash, wrap } from './strings.ts';
 
 /** What a predicate looks at: the event record, and caches shared by all rules evaluated on that event. */
@@ -181,17 +185,6 @@ function base64Offsets(bytes: Uint8Array): string[] {
   return out;
 }
 
-/** Converts leading inline flags such as `(?i)` (common in Sigma rules, unsupported by JS on Node 20). */
-function jsRegex(src: string, flags: Set<string>): RegExp {
-  let body = src;
-  const m = /^\(\?([ims]+)\)/.exec(body);
-  if (m) {
-    for (const f of m[1]!) flags.add(f);
-    body = body.slice(m[0].length);
-  }
-  return new RegExp(body, [...flags].join(''));
-}
-
 interface FieldCompiled {
   readonly pred: Predicate;
   readonly req?: readonly [string, Set<string>];
@@ -312,13 +305,19 @@ export function compileFieldEntry(key: string, value: unknown, path: FieldPath):
 
   if (has('re')) {
     only(['re', 'i', 'm', 's', 'all', 'neq'], 're');
+    // Linear-time matching (RE2): a rule is evaluated inside the grader, so an expression that needs
+    // backtracking (backreferences, lookaround) is refused here, at compile time, with its position.
+    // Inline flags such as a leading `(?i)` (common in Sigma rules) are RE2 syntax too.
     const tests = nonNull.map((v, i) => {
-      const flags = new Set(reFlags);
       try {
-        const re = jsRegex(String(v), flags);
+        const re = compileLinearRegex(String(v), { ignoreCase: has('i'), multiline: has('m'), dotAll: has('s') });
         return structured(primString((s) => re.test(s)));
       } catch (e) {
-        throw new CompileError(Array.isArray(value) ? [...path, i] : path, `invalid regular expression: ${(e as Error).message}`);
+        const at = Array.isArray(value) ? [...path, i] : path;
+        if (e instanceof UnsupportedRegexError) {
+          throw new CompileError(at, e.message.startsWith('invalid regular expression') ? e.message : `regular expression not supported: ${e.message}`);
+        }
+        throw new CompileError(at, `invalid regular expression: ${(e as Error).message}`);
       }
     });
     return { pred: combineValues(get, tests, hasNull, all, neq) };

@@ -1,8 +1,8 @@
 // A rule set: Sigma documents loaded from files and folders, validated, compiled once, with correlation
 // references (by id or name) and global filters resolved. Broken rules do not stop the others from loading:
 // their errors are collected in `errors`.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { attackFromTags, type AttackInfo } from './attack.ts';
 import { compileDetection, type Predicate, type Requirement } from './compile.ts';
 import { parseCondition } from './condition.ts';
@@ -15,6 +15,7 @@ import {
 import { parseSigmaFile, type SigmaDocument } from './documents.ts';
 import { CompileError, SigmaRuleError, formatPath, type FieldPath } from './errors.ts';
 import type { Level, LogSource } from './schema.ts';
+import { compileGlob, starParts } from '../../patterns/glob.ts';
 
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
 
@@ -106,6 +107,11 @@ export interface LoadOptions {
   readonly disabled?: ReadonlyMap<string, string>;
   /** Rules kept outside files (e.g. inline in a SIEM configuration), loaded with the files so they may reference each other. */
   readonly texts?: ReadonlyArray<{ readonly name: string; readonly text: string }>;
+  /**
+   * For a path given to loadRuleSet: a folder that it and everything loaded through it must stay inside once
+   * links are followed (a student's rule folder may not lead to the course's solutions), or undefined.
+   */
+  readonly within?: (path: string) => string | undefined;
 }
 
 interface PackManifest {
@@ -140,7 +146,14 @@ function readManifest(dir: string, out: Loaded): PackInfo | undefined {
   }
 }
 
-function loadPath(path: string, root: string, out: Loaded, pack: PackInfo | undefined): void {
+function loadPath(path: string, root: string, out: Loaded, pack: PackInfo | undefined, within?: string): void {
+  if (within !== undefined) {
+    const real = realpathSync(path);
+    if (real !== within && !real.startsWith(within + sep)) {
+      out.errors.push(new SigmaRuleError(relative(root, path) || path, '', 'leads outside the folder of the configuration (a link?): not loaded'));
+      return;
+    }
+  }
   const st = statSync(path);
   if (st.isDirectory()) {
     const own = readManifest(path, out) ?? pack;
@@ -148,7 +161,7 @@ function loadPath(path: string, root: string, out: Loaded, pack: PackInfo | unde
       if (name.startsWith('.')) continue;
       const child = join(path, name);
       const cst = statSync(child);
-      if (cst.isDirectory() || RULE_FILE.test(name)) loadPath(child, root, out, own);
+      if (cst.isDirectory() || RULE_FILE.test(name)) loadPath(child, root, out, own, within);
     }
     return;
   }
@@ -173,7 +186,8 @@ export function loadRuleSet(paths: string | readonly string[], options: LoadOpti
       continue;
     }
     const root = statSync(abs).isDirectory() ? abs : resolve(abs, '..');
-    loadPath(abs, root, out, undefined);
+    const within = options.within?.(p);
+    loadPath(abs, root, out, undefined, within === undefined ? undefined : realpathSync(within));
   }
   for (const { name, text } of options.texts ?? []) {
     out.files.push(name);
@@ -409,9 +423,9 @@ function compileCorrelation(doc: SigmaDocument & { kind: 'correlation' }, pack: 
     const names = c.rules;
     expression = compileTemporalExpression(ast, (name) => {
       const idx: number[] = [];
-      const re = new RegExp(`^${name.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+      const matches = compileGlob(starParts(name)); // linear-time, no RegExp built from the rule's text
       names.forEach((n, i) => {
-        if (re.test(n) || re.test(rules[i]!.name ?? '') || re.test(rules[i]!.id)) idx.push(i);
+        if (matches(n) || matches(rules[i]!.name ?? '') || matches(rules[i]!.id)) idx.push(i);
       });
       if (!idx.length) throw new CompileError(p('condition'), `"${name}" is not one of the correlated rules`);
       return idx;

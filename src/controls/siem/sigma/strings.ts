@@ -3,6 +3,7 @@
 //   `*` any sequence, `?` one character; `\*` and `\?` are literal; `\\` before a wildcard is a literal backslash;
 //   a backslash not followed by a wildcard or a backslash is a plain backslash.
 // Matching is case-insensitive unless the `cased` modifier is given.
+import { compileGlob, type GlobPart } from '../../patterns/glob.ts';
 
 export type Part =
   | { readonly k: 'lit'; readonly s: string }
@@ -91,9 +92,16 @@ export function windash(parts: Parts): Part[] {
   return out;
 }
 
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+/** The glob parts of Sigma parts (the same pieces; `cls` holds single characters). */
+function globParts(parts: Parts): GlobPart[] {
+  return parts.map((p) => (p.k === 'cls' ? { k: 'cls', chars: p.chars } : p));
+}
 
-/** Compiles parts into a predicate over a string; `cased` selects case-sensitive matching. */
+/**
+ * Compiles parts into a predicate over a string; `cased` selects case-sensitive matching. No regular expression
+ * is built: a student's `*a*a*a*a*b` against a long value would make a backtracking RegExp take polynomial
+ * time, while the glob matcher (controls/patterns/glob.ts) needs at most value × pattern steps.
+ */
 export function compileParts(parts: Parts, cased: boolean): (s: string) => boolean {
   // Collapse runs of stars.
   const ps: Part[] = [];
@@ -117,16 +125,7 @@ export function compileParts(parts: Parts, cased: boolean): (s: string) => boole
     if (starStart && ps.length === 2) return (s) => norm(s).endsWith(want);
     if (starEnd && ps.length === 2) return (s) => norm(s).startsWith(want);
   }
-  let src = '^';
-  for (const p of ps) {
-    if (p.k === 'lit') src += escapeRe(p.s);
-    else if (p.k === 'star') src += '[\\s\\S]*';
-    else if (p.k === 'one') src += '[\\s\\S]';
-    else src += `(?:${p.chars.map(escapeRe).join('|')})`;
-  }
-  src += '$';
-  const re = new RegExp(src, cased ? '' : 'i');
-  return (s) => re.test(s);
+  return compileGlob(globParts(ps), { ignoreCase: !cased });
 }
 
 /** Renders parts back into Sigma notation (for messages and debugging). */

@@ -1,6 +1,11 @@
 // Wildcard patterns and policy variables of the IAM policy language.
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html (wildcards)
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html (variables)
+//
+// Wildcards are matched without regular expressions (controls/patterns/glob.ts): policies are written by
+// students and evaluated by the gateway on every request, and a backtracking RegExp compiled from
+// `*a*a*a*a*a*b` takes time polynomial in the value; the glob matcher needs at most value × pattern steps.
+import { compileGlob, type GlobPart } from '../../../../controls/patterns/glob.ts';
 
 /** Condition context with lower-cased key names (AWS compares key names case-insensitively). */
 export type Context = ReadonlyMap<string, string | string[]>;
@@ -20,12 +25,14 @@ type Token =
  */
 export type WildcardMode = 'glob' | 'resource' | 'arn';
 
-/** A pattern split once into tokens, with the regexes compiled from it so far. */
+type Matcher = (value: string) => boolean;
+
+/** A pattern split once into tokens, with the matchers compiled from it so far. */
 interface Pattern {
   tokens: Token[];
   hasVariables: boolean;
-  /** By mode, flags and (for patterns with variables) the variables' values. */
-  regexes: Map<string, RegExp | null>;
+  /** By mode, case and (for patterns with variables) the variables' values; null: matches nothing. */
+  matchers: Map<string, Matcher | null>;
 }
 
 const MAX_CACHE = 10_000;
@@ -80,7 +87,7 @@ function parse(pattern: string, variables: boolean): Pattern {
   }
   flush();
   const hasVariables = tokens.some((t) => t.kind === 'var');
-  return remember(cache, pattern, { tokens, hasVariables, regexes: new Map() });
+  return remember(cache, pattern, { tokens, hasVariables, matchers: new Map() });
 }
 
 /** The single value a variable stands for, or undefined: missing and multivalued keys have no value. */
@@ -115,15 +122,14 @@ function variableValues(pattern: Pattern, ctx: Context): string {
   return key;
 }
 
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-function regexSource(tokens: Token[], mode: WildcardMode): string | null {
-  let src = '^';
+/** The glob parts of resolved tokens in a mode, or null when the pattern can match nothing. */
+function globParts(tokens: Token[], mode: WildcardMode): GlobPart[] | null {
+  const parts: GlobPart[] = [];
   let colons = 0;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.kind === 'text') {
-      src += escapeRegex(t.text);
+      parts.push({ k: 'lit', s: t.text });
       for (const c of t.text) if (c === ':') colons++;
       continue;
     }
@@ -135,16 +141,16 @@ function regexSource(tokens: Token[], mode: WildcardMode): string | null {
       const next = tokens[i + 1];
       crossesColons = t.kind === 'star' && (next === undefined || (next.kind === 'text' && next.text.startsWith(':')));
     }
-    if (t.kind === 'star') src += crossesColons ? '.*' : '[^:]*';
-    else src += crossesColons ? '.' : '[^:]';
+    const except = crossesColons ? undefined : ':';
+    parts.push(t.kind === 'star' ? { k: 'star', except } : { k: 'one', except });
   }
   if (mode === 'arn' && colons < 5) return null; // not a six-part ARN: matches nothing
-  return src + '$';
+  return parts;
 }
 
-function compile(tokens: Token[], mode: WildcardMode, flags: string): RegExp | null {
-  const src = regexSource(tokens, mode);
-  return src === null ? null : new RegExp(src, flags);
+function compile(tokens: Token[], mode: WildcardMode, ignoreCase: boolean): Matcher | null {
+  const parts = globParts(tokens, mode);
+  return parts === null ? null : compileGlob(parts, { ignoreCase });
 }
 
 /**
@@ -167,14 +173,14 @@ export function wildcardMatch(
     return ignoreCase ? text.toLowerCase() === value.toLowerCase() : text === value;
   }
   if (tokens.length === 1 && tokens[0]!.kind === 'star' && mode !== 'arn') return true;
-  const flags = ignoreCase ? 'is' : 's';
+  const flags = ignoreCase ? 'i' : '';
   const key = parsed.hasVariables ? mode + flags + variableValues(parsed, ctx) : mode + flags;
-  let re = parsed.regexes.get(key);
-  if (re === undefined) {
-    if (parsed.regexes.size >= 256) parsed.regexes.clear(); // many distinct variable values
-    parsed.regexes.set(key, (re = compile(tokens, mode, flags)));
+  let m = parsed.matchers.get(key);
+  if (m === undefined) {
+    if (parsed.matchers.size >= 256) parsed.matchers.clear(); // many distinct variable values
+    parsed.matchers.set(key, (m = compile(tokens, mode, ignoreCase)));
   }
-  return re !== null && re.test(value);
+  return m !== null && m(value);
 }
 
 /** A condition value with its variables substituted and wildcards kept literal; undefined if unresolvable. */

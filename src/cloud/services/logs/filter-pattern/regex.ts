@@ -1,5 +1,7 @@
 // The regular-expression subset CloudWatch Logs accepts between `%...%` in filter patterns,
-// translated to a JavaScript RegExp. Source: "Supported regular expressions (regex) syntax",
+// translated to RE2 syntax and matched in linear time (controls/patterns/regex.ts): students' metric
+// filters run in the gateway on every log event, and a backtracking RegExp would let one expression stall
+// it. The subset has no groups, so nothing it accepts needs backtracking. Source: "Supported regular expressions (regex) syntax",
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html#regex-expressions
 //
 // What AWS documents, and so what is accepted here:
@@ -12,6 +14,7 @@
 // What is refused: '(' and ')' (even escaped: "You cannot use parentheses to define a subpattern";
 // use \x28 and \x29), every other symbol, multi-byte characters, escapes the page does
 // not list (\b, \n, \t, ...), a quantifier with nothing to repeat, empty alternatives or classes.
+import { compileLinearRegex, type LinearRegex } from '../../../../controls/patterns/regex.ts';
 import { invalidCharacters, PatternSyntaxError } from './errors.ts';
 
 const SYMBOLS = new Set([':', '_', '#', '=', '@', '/', ';', ',', '-', ' ']);
@@ -25,8 +28,8 @@ const CLASS_ESCAPES: Record<string, string> = {
   s: '[\\t\\n\\v\\f\\r ]',
   S: '[^\\t\\n\\v\\f\\r ]',
 };
-// Inside a class \S keeps JavaScript's meaning (which also excludes Unicode spaces: no difference for ASCII logs).
-const CLASS_ESCAPES_INSIDE: Record<string, string> = { d: '\\d', D: '\\D', w: '\\w', W: '\\W', s: '\\t\\n\\v\\f\\r ', S: '\\S' };
+// Inside a class \S is every character but those six, written as ranges (a class cannot hold a negated class).
+const CLASS_ESCAPES_INSIDE: Record<string, string> = { d: '\\d', D: '\\D', w: '\\w', W: '\\W', s: '\\t\\n\\v\\f\\r ', S: '\\x00-\\x08\\x0e-\\x1f!-\\x{10FFFF}' };
 
 function isAlnum(c: string): boolean {
   const x = c.charCodeAt(0);
@@ -37,7 +40,7 @@ function isHex(c: string | undefined): boolean {
   return c !== undefined && /^[0-9A-Fa-f]$/.test(c);
 }
 
-/** Escapes one literal character for a JavaScript regex source (outside or inside a class). */
+/** Escapes one literal character for an RE2 source (outside or inside a class). */
 function lit(c: string): string {
   return /[\\^$.*+?()[\]{}|/-]/.test(c) ? `\\${c}` : c;
 }
@@ -53,11 +56,11 @@ function checkChar(source: string, c: string): void {
 }
 
 /**
- * Translates the text between the two '%' of a filter-pattern regex into a RegExp that searches
- * (unanchored unless '^' / '$' are used), case-sensitively. Throws PatternSyntaxError when AWS
- * would refuse the expression.
+ * Translates the text between the two '%' of a filter-pattern regex into a linear-time expression that
+ * searches (unanchored unless '^' / '$' are used), case-sensitively. Throws PatternSyntaxError when AWS
+ * would refuse the expression (or, for repetition counts above 1000, when RE2 cannot compile it).
  */
-export function compileAwsRegex(source: string): RegExp {
+export function compileAwsRegex(source: string): LinearRegex {
   if (source.length === 0) throw bad(source, 'it is empty');
   for (const c of source) checkChar(source, c);
 
@@ -174,10 +177,11 @@ export function compileAwsRegex(source: string): RegExp {
   }
   if (altEmpty) throw bad(source, "an alternative on one side of '|' is empty");
   try {
-    // 's': AWS's '.' "matches any single character", newlines included.
-    return new RegExp(out, 's');
+    // dotAll: AWS's '.' "matches any single character", newlines included.
+    return compileLinearRegex(out, { dotAll: true });
   } catch (e) {
-    throw bad(source, (e as Error).message);
+    const reason = (e as Error).message.replace(/^invalid regular expression: /, '').replace(/ \(at character \d+\)$/, '');
+    throw bad(source, /repeat count/.test(reason) ? `${reason} (at most 1000 repetitions)` : reason);
   }
 }
 

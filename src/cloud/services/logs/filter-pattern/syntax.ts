@@ -13,6 +13,7 @@
 // Bare words may hold letters, digits and _ - . * + : /; anything else must be quoted ("Strings that
 // have unicode and other characters such as '@', '$', '\' etc. must be enclosed in double quotes").
 import { invalidCharacters, PatternSyntaxError } from './errors.ts';
+import type { LinearRegex } from '../../../../controls/patterns/regex.ts';
 import { compileAwsRegex } from './regex.ts';
 import { parseNumber, type CmpOp, type Literal } from './values.ts';
 
@@ -29,7 +30,7 @@ export type Token =
   | { t: '(' | ')' | '&&' | '||' | ','; pos: number }
   | { t: 'op'; op: CmpOp; pos: number }
   | { t: 'string'; value: string; pos: number }
-  | { t: 'regex'; source: string; re: RegExp; pos: number }
+  | { t: 'regex'; source: string; re: LinearRegex; pos: number }
   | { t: 'selector'; selector: Selector; pos: number }
   | { t: 'word'; text: string; pos: number };
 
@@ -67,7 +68,7 @@ export function readQuoted(src: string, start: number): { value: string; next: n
 }
 
 /** Reads `%regex%` starting at the first '%'. */
-export function readRegex(src: string, start: number): { source: string; re: RegExp; next: number } {
+export function readRegex(src: string, start: number): { source: string; re: LinearRegex; next: number } {
   const close = src.indexOf('%', start + 1);
   if (close < 0) throw new PatternSyntaxError(`the regular expression starting at character ${start + 1} is not closed by '%'`);
   const source = src.slice(start + 1, close);

@@ -11,13 +11,14 @@
 // - `%regex%` searches the value.
 // Each test works on a string, on a range of the log line (space-delimited fast path: no
 // substring is made for exact and prefix comparisons or numbers), or on a JSON number.
+import type { LinearRegex } from '../../../../controls/patterns/regex.ts';
 
 export type CmpOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
 
 export type Literal =
   | { kind: 'string'; text: string; quoted: boolean }
   | { kind: 'number'; text: string; value: number }
-  | { kind: 'regex'; source: string; re: RegExp };
+  | { kind: 'regex'; source: string; re: LinearRegex };
 
 export interface ValueTest {
   /** Tests a string value. */
