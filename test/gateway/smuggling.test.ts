@@ -427,6 +427,20 @@ describe('gateway: S3 requests are authorized as the target reads them', () => {
     expect(await now.Body!.transformToString()).toBe('crown jewels');
   });
 
+  it('authorizes the copy source the target reads (no ///bucket/key, #fragment or ;params)', async () => {
+    const s = await s3Setup();
+    const dst = `dst-${s.root.accountId}`;
+    await s.s3.send(new CreateBucketCommand({ Bucket: dst }));
+    // An exact deny on the object, so that only the source parsing decides.
+    await s.s3.send(new PutBucketPolicyCommand({ Bucket: s.bucket, Policy: doc([{ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${s.bucket}/secret/x` }]) }));
+    for (const [i, src] of [`///${s.bucket}/secret/x`, `${s.bucket}/secret/x#.txt`, `${s.bucket}/secret/x;x`].entries()) {
+      const res = await signedSend(s.mallory, 's3', { method: 'PUT', path: `/${dst}/copy${i}`, headers: [['x-amz-copy-source', src]] });
+      const copied = await s.s3.send(new GetObjectCommand({ Bucket: dst, Key: `copy${i}` })).then((o) => o.Body!.transformToString(), () => undefined);
+      expect(copied, src).toBeUndefined();
+      expect(res.status).toBe(400);
+    }
+  });
+
   it('never forwards the emulator\'s own API, whatever the signature says', async () => {
     const s = await s3Setup();
     const res = await signedSend(s.mallory, 's3', { method: 'GET', path: '/moto-api/data.json' });

@@ -51,6 +51,8 @@ describe('wireProblem: ambiguous requests are refused', () => {
     ['s3: S3 Control path', req('GET', '/v20180820/configuration/publicAccessBlock', sigv4('s3')), 'InvalidBucketName'],
     ['s3: presigned path moto routes by name_region', req('GET', '/iam_us-east-1/x?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20260101%2Fus-east-1%2Fs3%2Faws4_request'), 'InvalidBucketName'],
     ['s3: repeated query parameter', req('GET', '/b/k?versionId=1&versionId=2', sigv4('s3')), 'InvalidRequest'],
+    ...['///b/secret/x', 'b/secret/x#.jpg', 'b/secret/x;p', '//b/secret/x', 'b/secret/%ff'].map((src): [string, RawRequest, string] =>
+      [`s3: copy source ${src}`, req('PUT', '/dst/k', { ...sigv4('s3'), 'x-amz-copy-source': src }), 'InvalidArgument']),
     ['s3: DeleteObjects without objects', req('POST', '/b?delete', sigv4('s3'), '<Delete></Delete>'), 'MalformedXML'],
     ['s3: DeleteObjects key that is not text', req('POST', '/b?delete', sigv4('s3'), '<Delete><Object><Key>a<b>x</b></Key></Object></Delete>'), 'MalformedXML'],
     ['s3: DeleteObjects body that is not XML', req('POST', '/b?delete', sigv4('s3'), 'Key=secret'), 'MalformedXML'],

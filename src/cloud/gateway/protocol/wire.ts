@@ -296,6 +296,12 @@ function s3Problem(call: ApiCall, req: RawRequest, type: string): WireProblem | 
     }
   }
   if (call.malformed) return bad(call.malformed.code, call.malformed.message);
+  const source = req.headers['x-amz-copy-source'];
+  if (source !== undefined && !plainCopySource(source)) {
+    // moto reads it with Python's urlparse: `#...` and `;...` are dropped, `//host` is a host, all
+    // leading slashes go; the gateway would authorize a different source object than is copied.
+    return bad('InvalidArgument', 'Copy Source must be bucket/key, URL-encoded, optionally with ?versionId=.');
+  }
   if (call.operation === 'PostObject' && typeof call.params['Key'] !== 'string') {
     return bad('InvalidArgument', 'Bucket POST must contain a field named \'key\'.');
   }
@@ -312,6 +318,12 @@ function s3Problem(call: ApiCall, req: RawRequest, type: string): WireProblem | 
     }
   }
   return undefined;
+}
+
+/** `bucket/key` or `/bucket/key`, optionally `?versionId=...`, read the same by urlparse and copySource(). */
+function plainCopySource(v: string): boolean {
+  const m = /^\/?([^/?#;:%]+)\/([^?#;]+)(?:\?versionId=([^&#;]*))?$/.exec(v);
+  return m !== null && strictDecode(m[2]!) !== undefined && (m[3] === undefined || strictDecode(m[3]) !== undefined);
 }
 
 function isCborMap(body: Buffer): boolean {
