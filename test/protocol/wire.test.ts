@@ -15,7 +15,10 @@ describe('wireProblem: what SDKs send passes', () => {
     ...botocoreFixtures().map((f): [string, RawRequest] => [`botocore ${f.service} ${f.operation} ${f.protocol}`, rawFromRecorded(f.request)]),
     ...sdkJsFixtures().map((f): [string, RawRequest] => [`sdk-js ${f.package} ${f.operation}`, rawFromSdkJs(f)]),
   ])('%s', (_name, raw) => {
-    expect(problem(raw)).toBeUndefined();
+    // Generated fixtures copy from "x1", which names no key: AWS answers InvalidArgument, so does the gateway.
+    const source = raw.headers['x-amz-copy-source'];
+    if (source !== undefined && !source.includes('/')) expect(problem(raw)?.code).toBe('InvalidArgument');
+    else expect(problem(raw)).toBeUndefined();
   });
 });
 
