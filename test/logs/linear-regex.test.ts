@@ -40,10 +40,14 @@ describe('%regex% filter patterns: linear-time matching (RE2)', () => {
     expect(matching('%a.b%', ['a\nb', 'ab'])).toEqual(['a\nb']); // '.' matches any character, newlines included
   });
 
-  it('refuses a repetition count RE2 cannot compile, saying why, when the filter is created', () => {
+  it('refuses expressions too large to match in bounded time, saying why, when the filter is created', () => {
     const e = refusal('%a{1001}%');
     expect(e.code).toBe('InvalidParameterException');
     expect(e.hint).toMatch(/invalid repeat count.*at most 1000 repetitions/);
-    expect(compile('%^a{1000}$%').test('a'.repeat(1000))).toBe(true);
+    // RE2 accepts [a-z]{1000}, but matching it costs about 1000 steps per character when its DFA gives up
+    expect(refusal('%[a-z]{1000}%').hint).toMatch(/too large to match safely: it compiles to \d+ instructions, at most 500 are allowed/);
+    expect(refusal('%[a-z]{200}[0-9]{200}[a-z]{200}%').hint).toMatch(/too large to match safely/);
+    expect(compile('%^a{400}$%').test('a'.repeat(400))).toBe(true);
+    expect(compile('%[a-z]{400}%').test('a'.repeat(20_000))).toBe(true);
   });
 });

@@ -100,6 +100,9 @@ describe('compileLinearRegex', () => {
     expect(refusal('(?(1)a|b)').reason).toMatch(/^conditional groups/);
     expect(refusal('(ab').message).toMatch(/^invalid regular expression: missing closing \)/);
     expect(refusal('a{1001}').message).toMatch(/invalid repeat count/);
+    expect(refusal('[a-z]{1000}').message).toMatch(/^the expression is too large to match safely: it compiles to \d+ instructions, at most 500 are allowed/);
+    expect(refusal('(?:.*a){200}').reason).toMatch(/too large/);
+    expect(compileLinearRegex('[a-z]{400}').test('x'.repeat(400))).toBe(true);
     // inside a class these are ordinary characters
     expect(compileLinearRegex('[(?=]x').test('=x')).toBe(true);
     expect(compileLinearRegex('[a++]').test('+')).toBe(true);

@@ -52,6 +52,7 @@ describe('Sigma re: linear-time matching (RE2)', () => {
     expect(refused('a++b')).toMatch(/possessive quantifiers \(\+\+\) are not supported/);
     expect(refused('\\k<n>')).toMatch(/backreferences such as \\k<\.\.\.> are not supported/);
     expect(refused('\\u0041')).toMatch(/the escape \\u is not supported: write a character code as \\x\{hhhh\}/);
+    expect(refused('[a-z]{1000}')).toMatch(/detection\.s\.f\|re: regular expression not supported: the expression is too large to match safely: .* at most 500 are allowed/);
     // Invalid expressions stay "invalid regular expression", located.
     expect(refused('(unclosed')).toMatch(/detection\.s\.f\|re: invalid regular expression: missing closing \): `\(unclosed` \(at character 1\) \(line 8\)$/);
     // A list names the element.

@@ -6,7 +6,10 @@
 // matching time is linear in the input. RE2 has no backreferences, lookaround, atomic groups, possessive
 // quantifiers or recursion (the constructs that need backtracking); an expression using one is refused
 // when it is compiled, with the construct and its position named, instead of being accepted and hanging
-// later. Other differences from a JavaScript RegExp: `\u` escapes are written `\x{hhhh}`; `.` and classes
+// later. Linear is not cheap enough on its own: when RE2's DFA gives up (large counted repetitions such as
+// `[a-z]{1000}` repeated), matching costs input length × program size, so the program size is budgeted too
+// (MAX_PROGRAM_SIZE instructions; real detection patterns use well under a hundred). Other differences from a
+// JavaScript RegExp: `\u` escapes are written `\x{hhhh}`; `.` and classes
 // match a code point (a surrogate pair is one character); `\s` is [\t\n\f\r ] (ASCII, as in Perl/PCRE).
 import { RE2JS } from 're2js';
 
@@ -38,6 +41,12 @@ export class UnsupportedRegexError extends Error {
     super(`${reason}${index === undefined ? '' : ` (at character ${index + 1})`}`);
   }
 }
+
+/**
+ * The largest RE2 program accepted, in instructions (RE2JS#programSize). Matching costs at most about this many
+ * steps per input character: with 500, a 20,000-character value takes well under a second even in the worst case.
+ */
+export const MAX_PROGRAM_SIZE = 500;
 
 const LINEAR = 'seclab evaluates regular expressions in linear time (RE2 syntax), which has no';
 
@@ -119,6 +128,13 @@ export function compileLinearRegex(source: string, flags: RegexFlags = {}): Line
   } catch (e) {
     const message = (e as Error).message.replace(/^error parsing regexp:\s*/, '');
     throw new UnsupportedRegexError(source, `invalid regular expression: ${message}`, locate(source, message));
+  }
+  const size = re.programSize();
+  if (size > MAX_PROGRAM_SIZE) {
+    throw new UnsupportedRegexError(
+      source,
+      `the expression is too large to match safely: it compiles to ${size} instructions, at most ${MAX_PROGRAM_SIZE} are allowed (large counted repetitions such as {1000} cost the most: use smaller counts, or + and *)`,
+    );
   }
   return { source, test: (input) => re.test(input) };
 }

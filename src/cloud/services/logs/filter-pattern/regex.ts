@@ -58,7 +58,8 @@ function checkChar(source: string, c: string): void {
 /**
  * Translates the text between the two '%' of a filter-pattern regex into a linear-time expression that
  * searches (unanchored unless '^' / '$' are used), case-sensitively. Throws PatternSyntaxError when AWS
- * would refuse the expression (or, for repetition counts above 1000, when RE2 cannot compile it).
+ * would refuse the expression, or when it is too large to match in bounded time (repetition counts above
+ * 1000, or a program over controls/patterns' MAX_PROGRAM_SIZE instructions).
  */
 export function compileAwsRegex(source: string): LinearRegex {
   if (source.length === 0) throw bad(source, 'it is empty');
