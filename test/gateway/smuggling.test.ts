@@ -427,6 +427,18 @@ describe('gateway: S3 requests are authorized as the target reads them', () => {
     expect(await now.Body!.transformToString()).toBe('crown jewels');
   });
 
+  it('refuses a raw # or ; in the path (the target cuts the key there)', async () => {
+    const s = await s3Setup();
+    await s.iam.send(new PutUserPolicyCommand({ UserName: 'mallory', PolicyName: 'p', PolicyDocument: doc([
+      { Effect: 'Allow', Action: 's3:*', Resource: '*' }, { Effect: 'Deny', Action: 's3:GetObject', Resource: `arn:aws:s3:::${s.bucket}/secret/x` },
+    ]) }));
+    for (const path of [`/${s.bucket}/secret/x#f`, `/${s.bucket}/secret/x;a`]) {
+      const res = await signedSend(s.mallory, 's3', { method: 'GET', path });
+      expect(res.body, path).not.toContain('crown jewels');
+      expect(res.status).toBe(400);
+    }
+  });
+
   it('authorizes the copy source the target reads (no ///bucket/key, #fragment or ;params)', async () => {
     const s = await s3Setup();
     const dst = `dst-${s.root.accountId}`;

@@ -56,6 +56,8 @@ describe('wireProblem: ambiguous requests are refused', () => {
     ['s3: repeated query parameter', req('GET', '/b/k?versionId=1&versionId=2', sigv4('s3')), 'InvalidRequest'],
     ...['///b/secret/x', 'b/secret/x#.jpg', 'b/secret/x;p', '//b/secret/x', 'b/secret/%ff'].map((src): [string, RawRequest, string] =>
       [`s3: copy source ${src}`, req('PUT', '/dst/k', { ...sigv4('s3'), 'x-amz-copy-source': src }), 'InvalidArgument']),
+    ...['/b/secret/x#f', '/b/secret/x;a', '/b/secret/x%ff', '/b/a b', '/b/a\\b'].map((path): [string, RawRequest, string] =>
+      [`s3: raw path ${path}`, req('GET', path, sigv4('s3')), 'InvalidURI']),
     ['s3: DeleteObjects without objects', req('POST', '/b?delete', sigv4('s3'), '<Delete></Delete>'), 'MalformedXML'],
     ['s3: DeleteObjects key that is not text', req('POST', '/b?delete', sigv4('s3'), '<Delete><Object><Key>a<b>x</b></Key></Object></Delete>'), 'MalformedXML'],
     ['s3: DeleteObjects body that is not XML', req('POST', '/b?delete', sigv4('s3'), 'Key=secret'), 'MalformedXML'],

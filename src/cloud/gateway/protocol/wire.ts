@@ -167,6 +167,15 @@ export function wireProblem(call: ApiCall, req: RawRequest, ctx: WireContext): W
 
   const repeated = (ctx.repeatedHeaders ?? []).find((h) => SINGLE_HEADERS.test(h));
   if (repeated) return bad(generic, `The header ${repeated} appears more than once.`);
+  // The path as clients send it: unreserved characters, sub-delimiters, '/', '%XX' (UTF-8). The
+  // target's server cuts a raw '#' (fragment) and moto a raw ';' (path parameters) off the path,
+  // so `/bucket/secret/x;a` would be authorized as one key and serve another.
+  if (!/^[A-Za-z0-9\-._~!$&'()*+,=:@/%]*$/.test(req.path) || (req.rawQuery ?? '').includes('#')) {
+    return bad(call.service === 's3' ? 'InvalidURI' : generic, 'The request URI contains characters that must be percent-encoded.');
+  }
+  if (req.path.split('/').some((seg) => strictDecode(seg) === undefined)) {
+    return bad(call.service === 's3' ? 'InvalidURI' : generic, 'The request path contains a percent-escape that is not valid UTF-8.');
+  }
   if (MOTO_OWN_PATH.test(req.path) || MOTO_OWN_PATH.test(safeDecode(req.path))) {
     return call.service === 's3'
       ? bad('InvalidBucketName', 'The specified bucket is not valid.')
