@@ -25,15 +25,16 @@ export const exfiltrationScenario: Scenario = {
     const env = labEnv(session);
     const ip = freshRogueIp(session);
     const apps = env.instances.filter((i) => i.tier === 'app');
-    const victim = apps[Math.floor(Math.random() * apps.length)]!;
+    const victim = session.random.pick(apps);
     session.hidden['exfiltrationIp'] = ip;
     session.hidden['exfiltrationInstance'] = victim.id;
     return { ip, victim: { name: victim.name, id: victim.id, privateIp: victim.privateIp }, start: 0, minutes: [], business: emptyTally() };
   },
   async inject(session, state) {
     const st = state as State;
-    return runAttack(session, st, `uploads from ${st.victim.name}`, (_minute, from, to) => {
-      const rng = new Rng(`${st.ip}:${from}`);
+    return runAttack(session, st, `uploads from ${st.victim.name}`, (minute, from, to) => {
+      // Seeded by the minute of the attack, not its (wall-clock dependent) time.
+      const rng = new Rng(`${st.ip}:${minute}`);
       return Array.from({ length: CONNECTIONS_PER_MINUTE }, (_, k): Flow => {
         const bytes = Math.round(BYTES_PER_CONNECTION * (0.8 + rng.next() * 0.4));
         const packets = Math.ceil(bytes / 1448);

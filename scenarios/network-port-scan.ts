@@ -42,8 +42,9 @@ export const portScanScenario: Scenario = {
     return runAttack(session, st, 'probes', (i, from, to) => {
       const slice = st.ports.slice(i * PORTS_PER_HOST_PER_MINUTE, (i + 1) * PORTS_PER_HOST_PER_MINUTE);
       return st.targets.flatMap((t, k): Flow[] => {
-        const rng = new Rng(`${st.ip}:${from}:${k}`);
-        const scan = portScan({ attacker: st.ip, target: t.address, start: from, ports: slice, openPorts: t.open, intervalMs: (to - from - 5000) / slice.length, seed: `${st.ip}:${from}:${k}` });
+        // Seeded by the minute of the attack, not its (wall-clock dependent) time.
+        const rng = new Rng(`${st.ip}:${i}:${k}`);
+        const scan = portScan({ attacker: st.ip, target: t.address, start: from, ports: slice, openPorts: t.open, intervalMs: (to - from - 5000) / slice.length, seed: `${st.ip}:${i}:${k}` });
         // Back to the ports that answered: a banner grab or an exploit attempt each.
         const pokes = t.open.map((port): Flow => {
           const start = from + rng.int(1000, 50_000);

@@ -29,8 +29,8 @@ export const sshBruteForceScenario: Scenario = {
   },
   async inject(session, state) {
     const st = state as State;
-    return runAttack(session, st, 'SSH login attempts', (_minute, from, to) => st.targets.flatMap((target, k): Flow[] => sshBruteForce({
-      attacker: st.ip, target, start: from, attempts: ATTEMPTS_PER_HOST_PER_MINUTE, intervalMs: (to - from) / (ATTEMPTS_PER_HOST_PER_MINUTE + 1), seed: `${st.ip}:${from}:${k}`,
+    return runAttack(session, st, 'SSH login attempts', (minute, from, to) => st.targets.flatMap((target, k): Flow[] => sshBruteForce({
+      attacker: st.ip, target, start: from, attempts: ATTEMPTS_PER_HOST_PER_MINUTE, intervalMs: (to - from) / (ATTEMPTS_PER_HOST_PER_MINUTE + 1), seed: `${st.ip}:${minute}:${k}`,
     }).map((f) => ({ ...f, start: Math.min(f.start, to - 4000), end: Math.min(f.end, to - 1) }))));
   },
   async observe(session, steps, state) {

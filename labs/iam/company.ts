@@ -1,6 +1,7 @@
 // The lab's company: Northwind Analytics. Names and addresses the environment, the checks and the
 // scenarios share.
 import { OFFICE_CIDR } from '../../src/engine/session.ts';
+import { currentRandom, type Random } from '../../src/engine/random.ts';
 
 export interface IamLabEnv {
   company: string;
@@ -45,11 +46,11 @@ export function person(env: IamLabEnv, name: string) {
  * A random public IPv4 address outside the office: any /8 that is not private, loopback, multicast,
  * reserved or a documentation range, so nobody can list the candidates.
  */
-export function randomRogueIp(): string {
+export function randomRogueIp(rng: Random = currentRandom()): string {
   const excluded = new Set([0, 10, 100, 127, 169, 172, 192, 198, 203, 224]);
   let first: number;
-  do first = 1 + Math.floor(Math.random() * 222);
+  do first = rng.int(1, 222);
   while (excluded.has(first));
-  const b = () => Math.floor(Math.random() * 256);
-  return `${first}.${b()}.${b()}.${1 + Math.floor(Math.random() * 254)}`;
+  const b = () => rng.int(0, 255);
+  return `${first}.${b()}.${b()}.${rng.int(1, 254)}`;
 }

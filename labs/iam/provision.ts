@@ -48,7 +48,7 @@ export async function provisionIam(session: LabSession): Promise<IamLabEnv & Rec
   // dan: an analyst who reads reports, with everything allowed.
   await iam.send(new CreateUserCommand({ UserName: ANALYST, Tags: [{ Key: 'role', Value: 'analyst' }] }));
   // Names an audit cannot know in advance: it has to look.
-  const tag = session.runId.slice(0, 4);
+  const tag = session.random.int(0, 0xffff).toString(16).padStart(4, '0'); // from the grading's seed
   session.hidden['overBroadPolicy'] = `${OVERBROAD_POLICY}-${tag}`;
   await iam.send(new PutUserPolicyCommand({ UserName: ANALYST, PolicyName: `${OVERBROAD_POLICY}-${tag}`, PolicyDocument: doc([{ Effect: 'Allow', Action: '*', Resource: '*' }]) }));
   await iam.send(new CreateAccessKeyCommand({ UserName: ANALYST }));

@@ -2,6 +2,7 @@
 // environment, the checks and the scenarios.
 import type { CompanyProfile, Flow } from '../../src/cloud/services/ec2/dataplane/index.ts';
 import { PROTO, Rng, ephemeralPort } from '../../src/cloud/services/ec2/dataplane/index.ts';
+import { currentRandom, type Random } from '../../src/engine/random.ts';
 
 export type Tier = 'web' | 'bastion' | 'app' | 'db' | 'sandbox';
 
@@ -67,12 +68,13 @@ export function instance(env: NetworkLabEnv, name: string): LabInstance {
 
 /**
  * A random attacker address, never one of the company's users, contractors, office or AWS ranges:
- * hosting and VPN ranges seen in abuse reports. Random per run and never shown to the student.
+ * hosting and VPN ranges seen in abuse reports. Random per run (from the grading's seed) and never
+ * shown to the student.
  */
-export function randomRogueIp(avoid: string[] = []): string {
+export function randomRogueIp(avoid: string[] = [], rng: Random = currentRandom()): string {
   const prefixes = ['185.220.101', '45.155.205', '91.240.118', '193.142.146', '141.98.10', '5.188.206', '80.94.95', '62.102.148'];
   for (;;) {
-    const ip = `${prefixes[Math.floor(Math.random() * prefixes.length)]!}.${2 + Math.floor(Math.random() * 250)}`;
+    const ip = `${rng.pick(prefixes)}.${rng.int(2, 251)}`;
     if (!avoid.includes(ip)) return ip;
   }
 }
@@ -87,7 +89,8 @@ export function profileOf(env: NetworkLabEnv): CompanyProfile {
     webUsers: { perMinute: 60, networks: USER_NETWORKS, distinctUsers: 300 },
     webToAppRatio: 0.8,
     dbQueriesPerMinute: 40,
-    backups: { everyMs: 60 * 60_000, firstAtMs: 5 * 60_000 },
+    // Bounded, as the workbook states: 18.1-19.9 MB to S3 within one minute, once an hour.
+    backups: { everyMs: 60 * 60_000, firstAtMs: 5 * 60_000, bytes: 19_000_000, spread: 1.05 },
     updates: { everyMs: 30 * 60_000 },
   };
 }

@@ -1,6 +1,7 @@
 // The lab's company: Northwind Analytics, the account its security team wires a SIEM to. Names, addresses and
 // people that the environment, the background activity, the checks and the scenarios share.
 import { OFFICE_CIDR } from '../../src/engine/session.ts';
+import { currentRandom, type Random } from '../../src/engine/random.ts';
 
 export interface SiemLabEnv {
   company: string;
@@ -63,7 +64,7 @@ export function person(env: Pick<SiemLabEnv, 'people'>, name: string) {
 }
 
 /** An attacker address: hosting and VPN ranges seen in abuse reports, never the office, the app or AWS. */
-export function randomRogueIp(): string {
+export function randomRogueIp(rng: Random = currentRandom()): string {
   const prefixes = ['185.220.101', '45.155.205', '91.240.118', '193.142.146', '141.98.10', '5.188.206', '80.94.95'];
-  return `${prefixes[Math.floor(Math.random() * prefixes.length)]!}.${2 + Math.floor(Math.random() * 250)}`;
+  return `${rng.pick(prefixes)}.${rng.int(2, 251)}`;
 }

@@ -122,15 +122,22 @@ async function start(s: LabSession): Promise<SiemRun> {
     run.error = e instanceof SiemConfigError ? e.message : `${CONFIG_LABEL}: ${(e as Error).message}`;
     return run;
   }
-  const release = await acquire();
   try {
-    run.warmup = await simulate(s, run, 5);
+    // Holding the lab clock, from a whole hour: what the warm-up delivers (capture windows, trail files)
+    // must not depend on the wall-clock moment it ran at, nor on other gradings.
+    run.warmup = await s.gateway.clock.exclusive(async () => {
+      const release = await acquire();
+      try {
+        await s.alignClock();
+        return await simulate(s, run, 5);
+      } finally {
+        release();
+      }
+    });
     run.warmupEvents = run.events;
   } catch (e) {
     run.error = `the SIEM's first poll failed: ${(e as Error).message}`;
     run.siem = undefined;
-  } finally {
-    release();
   }
   return run;
 }

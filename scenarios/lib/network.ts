@@ -27,7 +27,8 @@ export function topology(s: LabSession): Promise<Topology> {
 export async function normalFlows(s: LabSession, from: number, to: number): Promise<Flow[]> {
   const env = labEnv(s);
   const t = await topology(s);
-  const seed = `${s.runId}:${from}`;
+  // From the grading's seed, in the order the lab asks for traffic: not from the (wall-clock) time.
+  const seed = s.random.seedFor('traffic');
   return [...normalTraffic(t, profileOf(env), { from, to, seed }), ...sideTraffic(env, from, to, seed)];
 }
 
@@ -255,7 +256,7 @@ export const ATTACK_MINUTES = 6;
 
 /** A rogue address no other scenario of this run uses. */
 export function freshRogueIp(s: LabSession): string {
-  return randomRogueIp(Object.values(s.hidden).filter((v): v is string => typeof v === 'string'));
+  return randomRogueIp(Object.values(s.hidden).filter((v): v is string => typeof v === 'string'), s.random);
 }
 
 /**

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { LabCloud } from '../cloud/labcloud.ts';
 import { buildGrade, erroredLab } from '../engine/report/record.ts';
+import { newSeed } from '../engine/random.ts';
 import { gradeKey, signGrade, verifyGrade, type GradeKey } from '../engine/report/sign.ts';
 import { renderJunit } from '../engine/report/junit.ts';
 import { toGradescope } from '../engine/report/gradescope.ts';
@@ -33,6 +34,7 @@ export interface GradeOptions extends CommonOptions {
   concurrency?: string;
   timeout?: string;
   student?: string;
+  seed?: string;
 }
 
 export interface Submission {
@@ -138,14 +140,14 @@ class SharedCloud {
   }
 }
 
-async function gradeLabsOn(cloud: LabCloud, labs: Lab[], dir: string, timeoutMs: number | undefined, onPhase?: (lab: Lab, phase: string) => void): Promise<LabGrade[]> {
+async function gradeLabsOn(cloud: LabCloud, labs: Lab[], dir: string, timeoutMs: number | undefined, onPhase?: (lab: Lab, phase: string) => void, seed?: string): Promise<LabGrade[]> {
   const { gradeLab, maxScore } = await import('../engine/grader.ts');
   const out: LabGrade[] = [];
   for (const lab of labs) {
     const t0 = Date.now();
     let g: LabGrade;
     try {
-      g = await gradeLab(cloud, lab, { workspace: dir, timeoutMs, events: { phase: (p) => onPhase?.(lab, p) } });
+      g = await gradeLab(cloud, lab, { workspace: dir, timeoutMs, seed, events: { phase: (p) => onPhase?.(lab, p) } });
     } catch (e) {
       g = erroredLab(lab.id, lab.title, maxScore(lab), `could not be graded: ${(e as Error).message}`, Date.now() - t0);
     }
@@ -206,6 +208,9 @@ export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
   const concurrency = numberOption('--concurrency', opts.concurrency ?? '2', (n) => Number.isInteger(n) && n >= 1 && n <= 64, 'a whole number from 1 to 64')!;
   const timeoutS = numberOption('--timeout', opts.timeout, (n) => n > 0, 'a number of seconds');
   const timeoutMs = timeoutS === undefined ? undefined : timeoutS * 1000;
+  // One seed for the run (each lab's randomness is drawn from it and the lab id), kept in every record.
+  if (opts.seed !== undefined && !/^[\x21-\x7e]{1,128}$/.test(opts.seed)) throw new UsageError(`--seed must be 1 to 128 printable characters without spaces; got "${opts.seed}"`);
+  const seed = opts.seed ?? newSeed();
   // Machine output on stdout: keep stderr to warnings and errors.
   const machine = stdoutFormats.some((f) => f !== 'text');
   const ui = machine && !ui0.json ? new Ui({ json: true }) : ui0;
@@ -245,7 +250,7 @@ export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
       let labGrades: LabGrade[] = [];
       for (let attempt = 0; ; attempt++) {
         const { cloud, gen } = shared.current();
-        labGrades = await gradeLabsOn(cloud, labs, s.dir, timeoutMs, single ? (lab, p) => spinner.text(`Grading ${s.student}: ${lab.id}: ${p}`) : undefined);
+        labGrades = await gradeLabsOn(cloud, labs, s.dir, timeoutMs, single ? (lab, p) => spinner.text(`Grading ${s.student}: ${lab.id}: ${p}`) : undefined, seed);
         const death = await shared.deathOf(gen);
         if (!death) break;
         if (attempt === 0 && (await shared.restart(gen))) continue;
@@ -255,7 +260,7 @@ export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
       }
       running.delete(s.student);
       done++;
-      const g = buildGrade({ student: s.student, workspace: s.dir, target, version: VERSION, startedAt, labs: labGrades });
+      const g = buildGrade({ student: s.student, workspace: s.dir, target, version: VERSION, startedAt, labs: labGrades, seed });
       if (!single) {
         counter();
         const errs = g.labs.filter((l) => l.error).length;

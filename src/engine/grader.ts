@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { LabCloud } from '../cloud/labcloud.ts';
 import { LabSession } from './session.ts';
+import { enterRandom, labSeed, newSeed, withRandom } from './random.ts';
 import { runStudentCode } from './student-runner.ts';
 import type { AttackStep, CheckGrade, Lab, LabGrade, ScenarioResult, StudentRun } from './types.ts';
 
@@ -26,13 +27,20 @@ export interface GradeLabOptions {
   /** Skip the student's code (grade the cloud as it was left, e.g. by hand with the AWS CLI). */
   skipStudentCode?: boolean;
   events?: GradeEvents;
+  /**
+   * The run's seed (any text): the lab's randomness is drawn from it and the lab id, so the same seed
+   * grades the same work the same way. A new one is chosen when absent; the grade records it.
+   */
+  seed?: string;
 }
 
 /** Provisions a lab in a fresh account and returns the session (also used by `seclab start`). */
-export async function provisionLab(cloud: LabCloud, lab: Lab): Promise<LabSession> {
-  const session = new LabSession(cloud, cloud.createAccount());
-  session.env = await lab.provision(session);
-  if (lab.snapshot) session.snapshot = await lab.snapshot(session);
+export async function provisionLab(cloud: LabCloud, lab: Lab, seed: string = newSeed()): Promise<LabSession> {
+  const session = new LabSession(cloud, cloud.createAccount(), labSeed(seed, lab.id));
+  await withRandom(session.random, async () => {
+    session.env = await lab.provision(session);
+    if (lab.snapshot) session.snapshot = await lab.snapshot(session);
+  });
   return session;
 }
 
@@ -61,8 +69,11 @@ export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions)
   const scenarios: CheckGrade[] = [];
   let student: StudentRun[] = [];
   ev.phase?.('provision');
-  const session = await provisionLab(cloud, lab);
+  const seed = opts.seed ?? newSeed();
+  const session = await provisionLab(cloud, lab, seed);
   session.workspace = opts.workspace;
+  // Helpers that are not handed the session draw from its generator too (see currentRandom).
+  enterRandom(session.random);
   try {
     if (!opts.skipStudentCode && lab.studentSteps.length) {
       ev.phase?.('student code');
@@ -84,35 +95,40 @@ export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions)
       }
     }
 
-    // Business first: whether legitimate work still succeeds decides what restrictive controls earn.
-    ev.phase?.('business checks');
-    const business = lab.checks.filter((c) => c.kind === 'business');
-    for (const c of business) {
-      const out = await c.run(session).catch((e: Error) => ({ passed: false, feedback: `the check could not run: ${e.message}` }));
-      if (!out.passed) session.businessBroken = true;
-      const g: CheckGrade = { id: c.id, title: c.title, kind: 'business', passed: out.passed, points: 0, maxPoints: 0, hidden: !!c.hidden, feedback: out.feedback, task: c.task };
-      checks.push(g);
-      ev.check?.(g);
-    }
+    // The grader's own work (checks, attacks) holds the lab clock, which every grading on this lab
+    // cloud shares: one grading at a time, the clock standing still but for its own advances and nobody
+    // else moving it, so outcomes and lab times, to the millisecond, are the same on any machine, under
+    // any load, beside any other grading. (Students' code runs meanwhile: only its clock moves wait.)
+    await cloud.gateway.clock.exclusive(async () => {
+      await session.alignClock();
+      // Business first: whether legitimate work still succeeds decides what restrictive controls earn.
+      ev.phase?.('business checks');
+      const business = lab.checks.filter((c) => c.kind === 'business');
+      for (const c of business) {
+        const out = await c.run(session).catch((e: Error) => ({ passed: false, feedback: `the check could not run: ${e.message}` }));
+        if (!out.passed) session.businessBroken = true;
+        const g: CheckGrade = { id: c.id, title: c.title, kind: 'business', passed: out.passed, points: 0, maxPoints: 0, hidden: !!c.hidden, feedback: out.feedback, task: c.task };
+        checks.push(g);
+        ev.check?.(g);
+      }
 
-    ev.phase?.('posture checks');
-    for (const c of lab.checks.filter((x) => x.kind === 'posture')) {
-      const out = await c.run(session).catch((e: Error) => ({ passed: false, feedback: `the check could not run: ${e.message}` }));
-      const forfeited = out.passed && c.restrictive && session.businessBroken;
-      const g: CheckGrade = {
-        id: c.id, title: c.title, kind: 'posture', passed: out.passed && !forfeited,
-        points: out.passed && !forfeited ? c.points : 0, maxPoints: c.points, hidden: !!c.hidden, task: c.task,
-        feedback: forfeited ? `${out.feedback} — but legitimate work is broken (see the business checks), so this control earns nothing` : out.feedback,
-      };
-      checks.push(g);
-      ev.check?.(g);
-    }
+      ev.phase?.('posture checks');
+      for (const c of lab.checks.filter((x) => x.kind === 'posture')) {
+        const out = await c.run(session).catch((e: Error) => ({ passed: false, feedback: `the check could not run: ${e.message}` }));
+        const forfeited = out.passed && c.restrictive && session.businessBroken;
+        const g: CheckGrade = {
+          id: c.id, title: c.title, kind: 'posture', passed: out.passed && !forfeited,
+          points: out.passed && !forfeited ? c.points : 0, maxPoints: c.points, hidden: !!c.hidden, task: c.task,
+          feedback: forfeited ? `${out.feedback} — but legitimate work is broken (see the business checks), so this control earns nothing` : out.feedback,
+        };
+        checks.push(g);
+        ev.check?.(g);
+      }
 
-    ev.phase?.('attacks');
-    // Scenarios move the lab clock, which every grading on this lab cloud shares: one grading's
-    // attacks run at a time, so another's clock jumps cannot stretch or squeeze them.
-    const release = await attackTurn(cloud);
-    try {
+      ev.phase?.('attacks');
+      // Scenarios start at the same point of the lab clock's cycle (capture windows, alarm periods, TOTP
+      // steps, deliveries are aligned on the epoch), whatever the wall-clock moment.
+      await session.alignClock();
       for (const s of lab.scenarios) {
         if (opts.scenarios && !opts.scenarios.includes(s.id)) continue;
         const max = s.points.blocked + (s.points.detected ?? 0);
@@ -145,21 +161,19 @@ export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions)
         scenarios.push(g);
         ev.check?.(g);
       }
-    } finally {
-      release();
-    }
 
-    // Legitimate work must still succeed after the attacks (and after anything the student's code
-    // left running): a control that breaks it later earns nothing either.
-    ev.phase?.('business checks, after the attacks');
-    for (const c of lab.checks.filter((x) => x.kind === 'business')) {
-      const g = checks.find((x) => x.id === c.id && x.kind === 'business');
-      if (!g?.passed) continue;
-      const out = await c.run(session).catch((e: Error) => ({ passed: false, feedback: `the check could not run: ${e.message}` }));
-      if (out.passed) continue;
-      Object.assign(g, { passed: false, feedback: `after the attacks: ${out.feedback}` });
-      session.businessBroken = true;
-    }
+      // Legitimate work must still succeed after the attacks (and after anything the student's code
+      // left running): a control that breaks it later earns nothing either.
+      ev.phase?.('business checks, after the attacks');
+      for (const c of lab.checks.filter((x) => x.kind === 'business')) {
+        const g = checks.find((x) => x.id === c.id && x.kind === 'business');
+        if (!g?.passed) continue;
+        const out = await c.run(session).catch((e: Error) => ({ passed: false, feedback: `the check could not run: ${e.message}` }));
+        if (out.passed) continue;
+        Object.assign(g, { passed: false, feedback: `after the attacks: ${out.feedback}` });
+        session.businessBroken = true;
+      }
+    });
     if (session.businessBroken) {
       for (const g of checks) {
         const def = lab.checks.find((c) => c.id === g.id);
@@ -176,7 +190,7 @@ export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions)
     const score = all.reduce((a, c) => a + c.points, 0);
     return {
       id: lab.id, title: lab.title, score, maxScore: maxScore(lab), passed: false, checks, scenarios, student,
-      accountId: session.accountId, durationMs: Date.now() - started, error: (e as Error).message,
+      accountId: session.accountId, seed, durationMs: Date.now() - started, error: (e as Error).message,
     };
   }
   const score = [...checks, ...scenarios].reduce((a, c) => a + c.points, 0);
@@ -185,26 +199,14 @@ export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions)
   const died = cloud.gateway.upstream.deathMessage;
   if (died) {
     return {
-      id: lab.id, title: lab.title, score, maxScore: max, passed: false, checks, scenarios, student, accountId: session.accountId,
+      id: lab.id, title: lab.title, score, maxScore: max, passed: false, checks, scenarios, student, accountId: session.accountId, seed,
       durationMs: Date.now() - started, error: `the lab cloud stopped during grading (${died}); this grade is incomplete: grade again`,
     };
   }
-  return { id: lab.id, title: lab.title, score, maxScore: max, passed: score === max, checks, scenarios, student, accountId: session.accountId, durationMs: Date.now() - started };
+  return { id: lab.id, title: lab.title, score, maxScore: max, passed: score === max, checks, scenarios, student, accountId: session.accountId, seed, durationMs: Date.now() - started };
 }
 
 export function maxScore(lab: Lab): number {
   return lab.checks.reduce((a, c) => a + (c.kind === 'posture' ? c.points : 0), 0)
     + lab.scenarios.reduce((a, s) => a + s.points.blocked + (s.points.detected ?? 0), 0);
-}
-
-const turns = new WeakMap<LabCloud, Promise<void>>();
-
-/** Waits for this grading's turn to run attacks on the lab cloud; call the result to pass it on. */
-async function attackTurn(cloud: LabCloud): Promise<() => void> {
-  let release!: () => void;
-  const mine = new Promise<void>((r) => (release = r));
-  const before = turns.get(cloud) ?? Promise.resolve();
-  turns.set(cloud, before.then(() => mine));
-  await before;
-  return release;
 }

@@ -7,12 +7,16 @@ import type { Credential } from '../cloud/gateway/credentials.ts';
 import type { Decision } from '../cloud/services/iam/policy/types.ts';
 import type { CloudTrailRecord } from '../cloud/services/cloudtrail/recorder.ts';
 import type { AttackStep } from './types.ts';
+import { newSeed, Random } from './random.ts';
 
 /** Addresses the labs use: documentation ranges (RFC 5737), never routed anywhere. */
 export const OFFICE_CIDR = '203.0.113.0/24';
 
 export class LabSession {
+  /** Unique in the lab cloud (bucket names...): not from the seed, so equal seeds can run at once. */
   readonly runId = randomBytes(4).toString('hex');
+  /** Every random choice of the lab (planted addresses, the company's traffic...): drawn from the seed. */
+  readonly random: Random;
   /** Facts from provisioning (names of people, buckets, IPs) that students and checks use. */
   env: Record<string, unknown> = {};
   /** Facts only the grader sees (the rogue address of planted history...), never passed to student code. */
@@ -28,7 +32,9 @@ export class LabSession {
   /** Called for each attack step as it happens (the live view of `seclab attack`). */
   onAttackStep?: (step: AttackStep) => void;
 
-  constructor(readonly cloud: LabCloud, readonly root: RootCredentials) {}
+  constructor(readonly cloud: LabCloud, readonly root: RootCredentials, readonly seed: string = newSeed()) {
+    this.random = new Random(seed);
+  }
 
   get accountId(): string {
     return this.root.accountId;
@@ -106,4 +112,22 @@ export class LabSession {
   now(): number {
     return this.gateway.clock.nowMs();
   }
+
+  /**
+   * Moves the lab clock to the next multiple of ten minutes (from 22:00 UTC on, to midnight): the start
+   * of simulated time whose outcome must not depend on the wall-clock moment it began at (TOTP steps,
+   * capture windows, alarm periods, S3 delivery periods are aligned on the epoch and divide ten
+   * minutes). Call it holding the clock (`clock.exclusive`), so that nothing else moves it afterwards.
+   */
+  async alignClock(): Promise<void> {
+    const clock = this.gateway.clock;
+    const now = clock.nowMs();
+    let t = Math.ceil(now / ALIGN_MS) * ALIGN_MS;
+    // What starts before 22:00 (and lasts less than two hours) ends on the same UTC day: S3 key dates.
+    if (new Date(t).getUTCHours() >= 22) t = Math.ceil(t / DAY_MS) * DAY_MS;
+    if (t > now) await clock.advance(t - now);
+  }
 }
+
+const ALIGN_MS = 10 * 60_000;
+const DAY_MS = 24 * 3600_000;

@@ -1,6 +1,9 @@
 // The lab cloud's clock. On emulated targets scenarios advance it so that a 5-minute alarm period or
-// an hourly delivery happens in milliseconds. It runs with wall time plus an offset.
+// an hourly delivery happens in milliseconds. It runs with wall time plus an offset, except while a
+// grading holds it (`exclusive`): then it stands still and moves only when the holder advances it, so
+// an attack's timeline is the same on a fast machine and a loaded one, whatever other gradings do.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { writeFileSync, renameSync } from 'node:fs';
 
 export class LabClock {
@@ -11,30 +14,103 @@ export class LabClock {
    */
   file: string | undefined;
   private listeners = new Set<(now: Date) => void | Promise<void>>();
+  /** While held: the wall time at which the clock stopped following wall time. */
+  private frozenAt: number | undefined;
+  /** The holder of `exclusive`, and the queue of those waiting for it. */
+  private holder: object | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly context = new AsyncLocalStorage<object>();
+  /** Where the clock stood before its recent jumps (see `recentTimes`). */
+  private jumps: { wall: number; before: number }[] = [];
 
   now(): Date {
-    return new Date(Date.now() + this.offsetMs);
+    return new Date(this.nowMs());
   }
 
   nowMs(): number {
-    return Date.now() + this.offsetMs;
+    return (this.frozenAt ?? Date.now()) + this.offsetMs;
   }
 
+  /** How far the lab clock is ahead of the wall clock right now. */
   offset(): number {
-    return this.offsetMs;
+    return this.frozenAt === undefined ? this.offsetMs : this.nowMs() - Date.now();
+  }
+
+  /**
+   * Now, and the lab times the clock stood at just before it jumped in the last `wallMs` of wall time:
+   * a client that read the clock a moment ago (an MFA code computed from it) may have seen one of them,
+   * whatever another grading did to the shared clock in between.
+   */
+  recentTimes(wallMs = 5_000): number[] {
+    const since = Date.now() - wallMs;
+    return [this.nowMs(), ...this.jumps.filter((j) => j.wall >= since).map((j) => j.before)];
+  }
+
+  /** Someone holds the clock (see `exclusive`). */
+  get held(): boolean {
+    return this.holder !== undefined;
+  }
+
+  /** The caller runs inside the current holder's `exclusive` (or nobody holds the clock). */
+  mayMove(): boolean {
+    return this.holder === undefined || this.context.getStore() === this.holder;
+  }
+
+  /** Resolves once the clock is not held by someone else (at once inside the holder's own work). */
+  async whenFree(): Promise<void> {
+    while (!this.mayMove()) await this.queue;
+  }
+
+  /**
+   * Runs `fn` with the clock to itself: the clock stops following wall time and moves only when `fn`
+   * (or what it calls) advances it; anyone else's `advance` waits until `fn` is done. One holder at a
+   * time, in the order asked; re-entrant. Afterwards the clock follows wall time again from where it
+   * stands (it never goes back).
+   */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.holder !== undefined && this.context.getStore() === this.holder) return fn();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const before = this.queue;
+    this.queue = before.then(() => mine);
+    await before;
+    const token = {};
+    this.holder = token;
+    this.frozenAt = Date.now();
+    this.writeFile();
+    try {
+      return await this.context.run(token, fn);
+    } finally {
+      const now = this.nowMs();
+      this.frozenAt = undefined;
+      this.offsetMs = now - Date.now();
+      this.holder = undefined;
+      this.writeFile();
+      release();
+    }
   }
 
   /** Moves time forward (never backward: logs, alarms and TOTP replay checks rely on it). */
   async advance(ms: number): Promise<Date> {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`the lab clock only moves forward; got ${ms} ms`);
-    this.offsetMs += ms;
-    if (this.file) {
-      writeFileSync(`${this.file}.tmp`, String(this.offsetMs));
-      renameSync(`${this.file}.tmp`, this.file);
+    await this.whenFree();
+    if (ms >= 30_000) {
+      this.jumps.push({ wall: Date.now(), before: this.nowMs() });
+      if (this.jumps.length > 200) this.jumps.splice(0, 100);
     }
+    this.offsetMs += ms;
+    this.writeFile();
     const now = this.now();
     for (const l of this.listeners) await l(now);
     return now;
+  }
+
+  private writeFile(): void {
+    if (!this.file) return;
+    // The offset; while the clock is held, `=` and the lab time it stands at (see labNow in the kit).
+    const text = this.frozenAt === undefined ? String(this.offsetMs) : `=${this.nowMs()}`;
+    writeFileSync(`${this.file}.tmp`, text);
+    renameSync(`${this.file}.tmp`, this.file);
   }
 
   /** Called after every advance, e.g. by delivery or alarm evaluation. */

@@ -162,6 +162,8 @@ export class Gateway {
    * minutes in AWS). Scenarios and graders call it before they look for deliveries.
    */
   async flush(): Promise<void> {
+    // While a grading holds the lab clock, deliveries and evaluations happen on its ticks only.
+    await this.clock.whenFree();
     // One flush at a time: a clock tick and a real-time tick must not deliver the same records twice.
     while (this.flushing) await this.flushing;
     this.flushing = (async () => {

@@ -35,7 +35,7 @@ export const iamExtension: ServiceExtension = {
     const device = gateway.mfa.get(cred.account, serial);
     if (!device) throw new ApiError(404, 'NoSuchEntity', `VirtualMFADevice with serial number ${serial} doesn't exist.`);
     if (call.operation === 'EnableMFADevice' && device.enabled) throw new ApiError(409, 'EntityAlreadyExists', 'MFA Device is already in use.');
-    const step = gateway.mfa.checkConsecutive(device, String(p['AuthenticationCode1'] ?? ''), String(p['AuthenticationCode2'] ?? ''), gateway.clock.nowMs());
+    const step = gateway.mfa.checkConsecutive(device, String(p['AuthenticationCode1'] ?? ''), String(p['AuthenticationCode2'] ?? ''), gateway.clock.recentTimes());
     if (step === undefined) throw new ApiError(403, 'InvalidAuthenticationCode', 'Authentication code for device is not valid.');
     device.lastStep = step;
   },

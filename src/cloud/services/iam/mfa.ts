@@ -28,6 +28,18 @@ export function totpCode(seedBase32: string, ms: number): string {
   return totp(seedBase32).generate({ timestamp: ms });
 }
 
+/**
+ * The time steps a code may be for: around `nowMs`, or around any of several lab times (now first, then
+ * the times the lab clock stood at just before its recent jumps: see LabClock.recentTimes).
+ */
+function candidateSteps(nowMs: number | readonly number[], around: number[]): number[] {
+  const out: number[] = [];
+  for (const ms of typeof nowMs === 'number' ? [nowMs] : nowMs) {
+    for (const d of around) if (!out.includes(stepAt(ms) + d)) out.push(stepAt(ms) + d);
+  }
+  return out;
+}
+
 export class MfaRegistry {
   private devices = new Map<string, MfaDevice>(); // key: account|serial
 
@@ -55,9 +67,8 @@ export class MfaRegistry {
    * EnableMFADevice / ResyncMFADevice: two consecutive codes. AWS accepts a pair from the recent past
    * (the user may type slowly), so look back a few steps. Returns the step of the second code.
    */
-  checkConsecutive(device: MfaDevice, code1: string, code2: string, nowMs: number): number | undefined {
-    const now = stepAt(nowMs);
-    for (let s = now - 3; s <= now; s++) {
+  checkConsecutive(device: MfaDevice, code1: string, code2: string, nowMs: number | readonly number[]): number | undefined {
+    for (const s of candidateSteps(nowMs, [-3, -2, -1, 0])) {
       if (s <= device.lastStep) continue;
       const t = totp(device.seedBase32);
       if (t.generate({ timestamp: s * PERIOD * 1000 }) === code1 && t.generate({ timestamp: (s + 1) * PERIOD * 1000 }) === code2) {
@@ -68,10 +79,9 @@ export class MfaRegistry {
   }
 
   /** One code (GetSessionToken, AssumeRole): current step ±1 for clock drift, no replays. */
-  checkCode(device: MfaDevice, code: string, nowMs: number): number | undefined {
-    const now = stepAt(nowMs);
+  checkCode(device: MfaDevice, code: string, nowMs: number | readonly number[]): number | undefined {
     const t = totp(device.seedBase32);
-    for (const s of [now, now - 1, now + 1]) {
+    for (const s of candidateSteps(nowMs, [0, -1, 1])) {
       if (s <= device.lastStep) continue;
       if (t.generate({ timestamp: s * PERIOD * 1000 }) === code) return s;
     }

@@ -34,7 +34,7 @@ export const stsExtension: ServiceExtension = {
     if (!device || !device.enabled || (call.operation === 'GetSessionToken' && device.userName !== owner)) {
       throw new ApiError(403, 'AccessDenied', 'MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.');
     }
-    const step = gateway.mfa.checkCode(device, String(p['TokenCode'] ?? ''), gateway.clock.nowMs());
+    const step = gateway.mfa.checkCode(device, String(p['TokenCode'] ?? ''), gateway.clock.recentTimes());
     if (step === undefined) throw new ApiError(403, 'AccessDenied', 'MultiFactorAuthentication failed with invalid MFA one time pass code. ');
     device.lastStep = step;
   },

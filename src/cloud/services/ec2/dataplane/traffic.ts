@@ -104,8 +104,11 @@ export interface CompanyProfile {
   webToAppRatio?: number;
   /** Database queries per minute from the app tier (or the web tier without one). */
   dbQueriesPerMinute?: number;
-  /** Backups pushed from the database tier to an S3 endpoint. */
-  backups?: { target?: string; port?: number; everyMs?: number; firstAtMs?: number; bytes?: number; awsService?: string } | false;
+  /**
+   * Backups pushed from the database tier to an S3 endpoint: `bytes` each (the median), varying by a
+   * factor up to `spread` either way (default 1.5; 1 = always exactly `bytes`).
+   */
+  backups?: { target?: string; port?: number; everyMs?: number; firstAtMs?: number; bytes?: number; spread?: number; awsService?: string } | false;
   /** Updates pulled over HTTPS by every instance. */
   updates?: { hosts?: string[]; port?: number; everyMs?: number; bytes?: number } | false;
 }
@@ -197,7 +200,7 @@ export function normalTraffic(topology: Topology, profile: CompanyProfile, range
     const every = b.everyMs ?? 60 * 60_000;
     for (let t = range.from + (b.firstAtMs ?? 10 * 60_000); t < range.to; t += every) {
       for (const server of db) {
-        const bytes = rng.size(b.bytes ?? 20_000_000, 1.5);
+        const bytes = rng.size(b.bytes ?? 20_000_000, b.spread ?? 1.5);
         const dur = Math.max(2000, Math.round(bytes / 25_000)); // ~25 MB/s
         const packets = Math.ceil(bytes / 1400);
         tcp({
