@@ -13,7 +13,8 @@ describe('lab cloud', () => {
       const pid = (cloud.target as { pid?: number }).pid;
       expect(pid).toBeTypeOf('number');
       process.kill(pid!, 'SIGKILL');
-      await new Promise((r) => setTimeout(r, 300));
+      // Until the lab cloud has noticed (at once on an idle machine; later on a loaded one).
+      for (let i = 0; i < 600 && !cloud.gateway.upstream.deathMessage; i++) await new Promise((r) => setTimeout(r, 50));
       const err = await iam.send(new ListUsersCommand({})).then(() => undefined, (e: Error & { $metadata?: { httpStatusCode?: number } }) => e);
       expect(err?.$metadata?.httpStatusCode).toBe(503);
       expect(err?.message).toMatch(/moto|lab cloud/i);

@@ -45,7 +45,7 @@ describe('no orphaned moto', () => {
       parent.kill('SIGKILL');
       await exited(parent);
       const t0 = Date.now();
-      expect(await waitFor(() => processGone(pid), 5000)).toBe(true);
+      expect(await waitFor(() => processGone(pid), 30_000)).toBe(true);
       console.log(`moto exited ${Date.now() - t0} ms after its parent was SIGKILLed`);
     } finally {
       cleanup(pid);
@@ -58,7 +58,7 @@ describe('no orphaned moto', () => {
       parent.kill('SIGTERM');
       const { signal } = await exited(parent);
       expect(signal).toBe('SIGTERM');
-      expect(await waitFor(() => processGone(pid), 3000)).toBe(true);
+      expect(await waitFor(() => processGone(pid), 30_000)).toBe(true);
     } finally {
       cleanup(pid);
     }
@@ -71,7 +71,7 @@ describe('no orphaned moto', () => {
       const { code } = await exited(parent);
       expect(code).toBe(130);
       expect(output()).toContain('cleanup');
-      expect(await waitFor(() => processGone(pid), 3000)).toBe(true);
+      expect(await waitFor(() => processGone(pid), 30_000)).toBe(true);
     } finally {
       cleanup(pid);
     }
