@@ -70,7 +70,7 @@ export async function apply({ accountId, region, env }: LabInput<Env>) {
     {
       // Any port, any protocol: data leaves by HTTPS, SFTP, QUIC (UDP) or whatever else gets out.
       metric: 'OutboundBytes', alarm: 'northwind-outbound-bytes', threshold: 100_000_000, value: '$bytes',
-      description: 'Bytes sent from the production VPC to outside addresses: a normal minute is under 20 MB',
+      description: 'Bytes sent from the production VPC to outside addresses: a normal minute is under 10 MB, the minute of the hourly backup under 30 MB',
       pattern: `[version, account, eni, srcaddr=${inside}, dstaddr!=${inside}, srcport, dstport, protocol, packets, bytes, start, end, action=ACCEPT, status]`,
     },
   ];
