@@ -3,7 +3,8 @@ import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSiemConfig, parseSiemConfig, substitute } from '../../src/controls/siem/config.ts';
+import { loadSiemConfig, MAX_CONFIG_BYTES, parseSiemConfig, substitute } from '../../src/controls/siem/config.ts';
+import { MAX_CONFINED_FILE_BYTES, MAX_CONFINED_FILES } from '../../src/controls/siem/sigma/ruleset.ts';
 import { Siem } from '../../src/controls/siem/siem.ts';
 
 const err = (text: string): string => {
@@ -104,6 +105,23 @@ describe('siem.yml', () => {
     const siem = new Siem(loadSiemConfig(path.join(dir, 'siem.yml'), 'siem/siem.yml'));
     expect(siem.rules()).toEqual([]);
     expect(siem.problems().join('\n')).toMatch(/leads outside the folder of the configuration/);
+  });
+
+  it('bounds what a workspace makes the grader read: configuration size, custom rules, rule files and their size', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'seclab-siembudget-'));
+    writeFileSync(path.join(dir, 'big.yml'), `# ${'x'.repeat(MAX_CONFIG_BYTES)}\n`);
+    expect(() => loadSiemConfig(path.join(dir, 'big.yml'), 'siem/siem.yml')).toThrow('siem/siem.yml: larger than 1 MiB');
+    const custom = Array.from({ length: 201 }, (_, i) => `    - { title: r${i}, logsource: { product: aws }, detection: { s: { a: 1 }, condition: s } }`).join('\n');
+    expect(err(`rules:\n  custom:\n${custom}\n`)).toMatch(/rules\.custom: at most 200 custom rules/);
+    mkdirSync(path.join(dir, 'rules'));
+    const ruleText = (i: number) => `title: Rule ${i}\nlogsource: { product: aws, service: cloudtrail }\ndetection:\n  s: { eventName: E${i} }\n  condition: s\n`;
+    for (let i = 0; i < MAX_CONFINED_FILES + 5; i++) writeFileSync(path.join(dir, 'rules', `r${String(i).padStart(4, '0')}.yml`), ruleText(i));
+    writeFileSync(path.join(dir, 'rules', 'a-huge.yml'), ruleText(9999) + `# ${'x'.repeat(MAX_CONFINED_FILE_BYTES)}\n`);
+    writeFileSync(path.join(dir, 'siem.yml'), 'rules:\n  bundled: false\n  folders: [rules]\n');
+    const siem = new Siem(loadSiemConfig(path.join(dir, 'siem.yml'), 'siem/siem.yml'));
+    expect(siem.rules()).toHaveLength(MAX_CONFINED_FILES - 1); // a-huge.yml counts as one of the files read
+    expect(siem.problems()).toContain('a-huge.yml: larger than 256 KiB: not loaded');
+    expect(siem.problems().join('\n')).toMatch(/more than 200 rule files: this one and the rest are not loaded/);
   });
 
   it('loads the bundled pack, workspace rule folders and custom rules together, reporting broken rules by file and field', () => {

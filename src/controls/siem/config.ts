@@ -35,8 +35,10 @@
 // Flow-log formats keep their `${field}` names as they are. There is deliberately no `${env:NAME}`: a
 // student's configuration is interpreted by the grader, and feedback would carry the grader's environment
 // (its keys and secrets) back to the student; a configuration that uses one is refused with its line.
-// Rule folders stay inside the folder of the configuration file (no `..`, absolute paths or links out).
-import { readFileSync } from 'node:fs';
+// Rule folders stay inside the folder of the configuration file (no `..`, absolute paths or links out), and
+// what a workspace makes the grader read is bounded: the file 1 MiB, 200 custom rules, 200 rule files of at
+// most 256 KiB each (sigma/ruleset.ts).
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
@@ -123,7 +125,7 @@ const RulesSchema = z.strictObject({
   bundled: z.boolean().optional(),
   folders: z.array(z.string().min(1)).optional(),
   disable: z.union([z.array(z.string().min(1)), z.record(z.string(), z.string())]).optional(),
-  custom: z.array(z.record(z.string(), z.unknown())).optional(),
+  custom: z.array(z.record(z.string(), z.unknown())).max(200, 'at most 200 custom rules (put more in rule files)').optional(),
 });
 
 const AlertingSchema = z.strictObject({
@@ -251,12 +253,17 @@ export function parseSiemConfig(text: string, file: string, baseDir = dirname(re
   };
 }
 
+/** The largest configuration file read (the grader reads students' files). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 /** Reads and validates a configuration file (throws SiemConfigError, or a plain error when the file cannot be read). */
 export function loadSiemConfig(file: string, label = file): SiemConfig {
   let text: string;
   try {
+    if (statSync(file).size > MAX_CONFIG_BYTES) throw new SiemConfigError(label, '', `larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB: keep it to sources, rules and channels (rules can go in rule files)`);
     text = readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof SiemConfigError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new SiemConfigError(label, '', code === 'ENOENT' ? 'no such file: create it (see the workbook for an example)' : `cannot read it: ${(e as Error).message}`);
   }

@@ -128,7 +128,16 @@ interface Loaded {
   errors: SigmaRuleError[];
   files: string[];
   disabled: Map<string, string>;
+  /** Rule files read so far through confined paths (a student's folders), against MAX_CONFINED_FILES. */
+  confined?: number;
 }
+
+/**
+ * Budget of what a confined path (a student's rule folder, read by the grader) may make the grader load:
+ * rule files, and bytes per file. The bundled pack is not confined.
+ */
+export const MAX_CONFINED_FILES = 200;
+export const MAX_CONFINED_FILE_BYTES = 256 * 1024;
 
 const RULE_FILE = /\.ya?ml$/i;
 
@@ -166,6 +175,15 @@ function loadPath(path: string, root: string, out: Loaded, pack: PackInfo | unde
     return;
   }
   const label = relative(root, path) || path;
+  if (within !== undefined) {
+    out.confined = (out.confined ?? 0) + 1;
+    if (out.confined === MAX_CONFINED_FILES + 1) out.errors.push(new SigmaRuleError(label, '', `more than ${MAX_CONFINED_FILES} rule files: this one and the rest are not loaded`));
+    if (out.confined > MAX_CONFINED_FILES) return;
+    if (st.size > MAX_CONFINED_FILE_BYTES) {
+      out.errors.push(new SigmaRuleError(label, '', `larger than ${MAX_CONFINED_FILE_BYTES / 1024} KiB: not loaded`));
+      return;
+    }
+  }
   out.files.push(path);
   try {
     for (const doc of parseSigmaFile(readFileSync(path, 'utf8'), label)) out.docs.push({ doc, label, pack });
