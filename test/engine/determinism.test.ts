@@ -2,15 +2,20 @@
 // lab runs on the same lab cloud gets the same score and the same outcome for every check and attack, whatever the
 // seed; with the same seed even the feedback, attack steps and lab times are the same. The planted random values
 // (attacker addresses, planted names) come from the seed: the same for the same seed, different for another.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { gradeLab, provisionLab } from '../../src/engine/grader.ts';
 import { findLab, SOLUTIONS_DIR } from '../../src/engine/labs.ts';
 import { labSeed, Random, withRandom } from '../../src/engine/random.ts';
 import { LabClock } from '../../src/cloud/gateway/clock.ts';
 import type { CheckGrade, LabGrade } from '../../src/engine/types.ts';
+import { buildGrade, erroredLab } from '../../src/engine/report/record.ts';
 import { useLabCloud } from '../helpers/cloud.ts';
 
 const { cloud } = useLabCloud();
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const LABS = ['iam', 'network', 'siem'];
 
 const all = (g: LabGrade): CheckGrade[] => [...g.checks, ...g.scenarios];
@@ -139,4 +144,22 @@ describe('the lab clock held by a grading', () => {
     expect(otherDone).toBe(true);
     expect(clock.nowMs()).toBeGreaterThanOrEqual(after + 5000);
   });
+});
+
+describe('the seed in the grade record', () => {
+  it('is the run seed: given to buildGrade, or the one its labs share', () => {
+    const base = { student: 's', workspace: '/w', target: 'moto', version: '0', startedAt: new Date(0) };
+    const lab = { ...erroredLab('iam', 'IAM', 100, 'x'), seed: 'from-lab' };
+    expect(buildGrade({ ...base, labs: [lab] }).seed).toBe('from-lab');
+    expect(buildGrade({ ...base, labs: [lab], seed: 'run' }).seed).toBe('run');
+    expect(buildGrade({ ...base, labs: [lab, { ...lab, seed: 'other' }] }).seed).toBeUndefined();
+  });
+
+  it('seclab grade --seed takes printable text without spaces (else a usage error, exit 2)', () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/seclab.js'), 'grade', '--workspace', ROOT, '--seed', 'two words'], {
+      encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--seed must be 1 to 128 printable characters/);
+  }, 150_000);
 });
