@@ -1,10 +1,10 @@
 // Instructor grading: `seclab grade --workspace <dir>` (one workspace) and `--submissions <dir>` (every
 // sub-folder is one student, each in its own account on ONE shared lab cloud, several at once).
 // Records are signed; outputs: text, JSON, JUnit XML, Gradescope results, CSV gradebook, feedback files.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { LabCloud } from '../cloud/labcloud.ts';
-import { buildGrade, erroredLab } from '../engine/report/record.ts';
+import { buildGrade, erroredLab, withStatus } from '../engine/report/record.ts';
 import { newSeed } from '../engine/random.ts';
 import { gradeKey, signGrade, verifyGrade, type GradeKey } from '../engine/report/sign.ts';
 import { renderJunit } from '../engine/report/junit.ts';
@@ -35,11 +35,17 @@ export interface GradeOptions extends CommonOptions {
   timeout?: string;
   student?: string;
   seed?: string;
+  /** false with --no-sandbox. */
+  sandbox?: boolean;
+  /** Instructor pack folders (hidden checks, extra scenarios). */
+  pack?: string[];
 }
 
 export interface Submission {
   student: string;
   dir: string;
+  /** Why it is not graded (its folder is a link...): every lab gets this as an isolation violation. */
+  problem?: string;
 }
 
 /** `--lab iam --lab host,siem` → ['iam', 'host', 'siem'] (order kept, duplicates dropped). */
@@ -72,12 +78,18 @@ function workspaceIn(dir: string, labIds: string[]): string {
 export function listSubmissions(dir: string, labIds: string[]): Submission[] {
   const root = path.resolve(dir);
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`--submissions ${dir}: no such folder`);
-  const subs = readdirSync(root, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
-    .map((e) => e.name)
-    .sort((a, b) => a.localeCompare(b));
-  if (!subs.length) throw new UsageError(`--submissions ${dir} has no sub-folders`, 'put one folder per student in it (the folder name is the student name)');
-  return subs.map((name) => ({ student: name, dir: workspaceIn(path.join(root, name), labIds) }));
+  const entries = readdirSync(root, { withFileTypes: true })
+    .filter((e) => (e.isDirectory() || e.isSymbolicLink()) && !e.name.startsWith('.') && e.name !== 'node_modules')
+    .sort((a, b) => a.name.localeCompare(b.name));
+  if (!entries.length) throw new UsageError(`--submissions ${dir} has no sub-folders`, 'put one folder per student in it (the folder name is the student name)');
+  return entries.map((e) => {
+    const p = path.join(root, e.name);
+    // A link would grade whatever it points at (another student's folder, the reference solutions).
+    if (e.isSymbolicLink()) return { student: e.name, dir: p, problem: `the submission folder is a link to ${readlinkSync(p)}, not a folder of its own: not graded` };
+    const ws = workspaceIn(p, labIds);
+    if (ws !== p && lstatSync(ws).isSymbolicLink()) return { student: e.name, dir: ws, problem: `${path.relative(root, ws)} is a link to ${readlinkSync(ws)}: not graded` };
+    return { student: e.name, dir: ws };
+  });
 }
 
 /** The lab cloud shared by all students: restarted once if it dies, and the affected students retried. */
@@ -217,21 +229,35 @@ export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
 
   const all = await allLabs();
   const wanted = splitList(opts.lab);
-  const labs = wanted.length ? await Promise.all(wanted.map((id) => findLabSafe(id))) : all;
+  const chosen = wanted.length ? await Promise.all(wanted.map((id) => findLabSafe(id))) : all;
+  // The instructor's hidden checks and extra scenarios, kept outside the repository students clone.
+  const { applyPacks, PackError } = await import('../engine/pack.ts');
+  const labs = await applyPacks(chosen, opts.pack ?? []).catch((e: Error) => {
+    throw e instanceof PackError ? new UsageError(e.message, 'see docs/instructor-pack.md') : e;
+  });
   const labIds = labs.map((l) => l.id);
 
   let subs: Submission[];
   if (opts.workspace) {
     const dir = path.resolve(opts.workspace);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--workspace ${opts.workspace}: no such folder`);
-    subs = [{ student: opts.student ?? path.basename(dir), dir }];
+    // A workspace unpacked one folder down (alice/my-work/iam) is found here too.
+    subs = [{ student: opts.student ?? path.basename(dir), dir: workspaceIn(dir, all.map((l) => l.id)) }];
   } else {
     const outDir = opts.out ? path.resolve(opts.out) : undefined;
     subs = listSubmissions(opts.submissions!, all.map((l) => l.id)).filter((s) => !outDir || (s.dir !== outDir && !s.dir.startsWith(outDir + path.sep)));
   }
 
+  // Submissions are untrusted: a class is graded only in the sandbox, unless the instructor says otherwise.
+  const sandboxMode = opts.sandbox === false ? 'off' : opts.submissions ? 'require' : 'auto';
+  const cloudOpts = { ...opts, sandboxMode } as const;
   // A restart happens under the grading counter: no spinner of its own.
-  const shared = new SharedCloud(await openCloud(ui, opts), () => openCloud(ui, opts, 'Restarting the lab cloud', true), ui);
+  const shared = new SharedCloud(await openCloud(ui, cloudOpts), () => openCloud(ui, cloudOpts, 'Restarting the lab cloud', true), ui);
+  if (shared.current().cloud.sandbox === 'none') {
+    ui.warn(sandboxMode === 'off'
+      ? 'grading without the sandbox (--no-sandbox): submissions\' code runs with your user\'s rights'
+      : 'this machine has no sandbox for submissions\' code (see seclab doctor): grade only work you trust here');
+  }
   const target = opts.target ?? 'moto';
   const startedAt = new Date();
   const single = !!opts.workspace;
@@ -248,7 +274,7 @@ export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
       if (!single) counter();
       const t0 = Date.now();
       let labGrades: LabGrade[] = [];
-      for (let attempt = 0; ; attempt++) {
+      for (let attempt = 0; !s.problem; attempt++) {
         const { cloud, gen } = shared.current();
         labGrades = await gradeLabsOn(cloud, labs, s.dir, timeoutMs, single ? (lab, p) => spinner.text(`Grading ${s.student}: ${lab.id}: ${p}`) : undefined, seed);
         const death = await shared.deathOf(gen);
@@ -258,13 +284,19 @@ export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
         labGrades = labGrades.map((g) => ({ ...g, score: 0, passed: false, error: `the lab cloud died while grading: ${death}` }));
         break;
       }
+      if (s.problem) {
+        const { maxScore } = await import('../engine/grader.ts');
+        labGrades = labs.map((l) => ({ ...erroredLab(l.id, l.title, maxScore(l), s.problem!), violations: [s.problem!] }));
+      }
+      labGrades = labGrades.map(withStatus);
       running.delete(s.student);
       done++;
       const g = buildGrade({ student: s.student, workspace: s.dir, target, version: VERSION, startedAt, labs: labGrades, seed });
       if (!single) {
         counter();
-        const errs = g.labs.filter((l) => l.error).length;
-        ui.info(`  ${errs ? ui.err.red('✘') : ui.err.green('✔')} ${s.student.padEnd(20)} ${`${g.score}/${g.maxScore}`.padStart(9)} ${g.percent.toFixed(1).padStart(6)} %  ${ui.err.dim(fmtMs(Date.now() - t0))}${errs ? ui.err.red(`  ${errs} lab(s) not graded`) : ''}`);
+        const odd = g.labs.filter((l) => (l.status ?? 'graded') !== 'graded');
+        const bad = odd.some((l) => l.status === 'not graded' || l.status === 'isolation violation');
+        ui.info(`  ${bad ? ui.err.red('✘') : odd.length ? ui.err.yellow('!') : ui.err.green('✔')} ${s.student.padEnd(20)} ${`${g.score}/${g.maxScore}`.padStart(9)} ${g.percent.toFixed(1).padStart(6)} %  ${ui.err.dim(fmtMs(Date.now() - t0))}${odd.length ? `  ${odd.map((l) => `${l.id}: ${l.status}`).join(', ')}` : ''}`);
       }
       return g;
     });

@@ -1,10 +1,11 @@
 // The lab cloud: a target (moto by default) with the gateway in front of it. Everything else talks
 // to the gateway: the engine, students' code, the AWS CLI.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Gateway, SOURCE_IP_HEADER, type RootCredentials } from './gateway/server.ts';
 import { startTarget } from './targets/index.ts';
+import { probeSandbox, type SandboxKind } from './sandbox/index.ts';
 import type { Progress, Target } from './targets/types.ts';
 
 export interface LabCloudOptions {
@@ -14,6 +15,19 @@ export interface LabCloudOptions {
   port?: number;
   region?: string;
   progress?: Progress;
+  /**
+   * Code a submission supplies (solutions, Lambda handlers): 'auto' sandboxes it where the machine
+   * can (default), 'require' refuses to start without a sandbox, 'off' runs it as it is.
+   */
+  sandbox?: 'auto' | 'require' | 'off';
+}
+
+/** Grading untrusted work was asked for, and this machine cannot sandbox it. */
+export class SandboxUnavailableError extends Error {
+  override name = 'SandboxUnavailableError';
+  constructor(readonly detail: string) {
+    super(`no sandbox for submissions' code on this machine: ${detail}`);
+  }
 }
 
 export interface AwsCredentials {
@@ -86,12 +100,17 @@ export class LabCloud {
     };
   }
 
+  /** How code a submission supplies runs here (students' solutions, Lambda handlers). */
+  get sandbox(): SandboxKind {
+    return this.gateway.sandbox;
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     await this.gateway.stop();
     await this.target.stop();
-    if (this.gateway.clock.file) rmSync(path.dirname(this.gateway.clock.file), { recursive: true, force: true });
+    if (this.gateway.clock.dir) rmSync(this.gateway.clock.dir, { recursive: true, force: true });
   }
 }
 
@@ -110,9 +129,19 @@ export async function startLabCloud(opts: LabCloudOptions = {}): Promise<LabClou
     region,
     upstreamHeaders: target.upstreamHeaders,
   });
+  const mode = opts.sandbox ?? 'auto';
+  if (mode !== 'off') {
+    const probe = probeSandbox();
+    if (probe.kind === 'none' && mode === 'require') {
+      await target.stop();
+      throw new SandboxUnavailableError(probe.detail);
+    }
+    gateway.sandbox = probe.kind;
+  }
   target.onDeath((err) => gateway.targetDied(err.message));
-  gateway.clock.file = path.join(mkdtempSync(path.join(os.tmpdir(), 'seclab-clock-')), 'offset');
-  writeFileSync(gateway.clock.file, '0');
+  gateway.clock.dir = mkdtempSync(path.join(os.tmpdir(), 'seclab-clock-'));
+  // Sandboxed code runs under a user id of its own: it may reach its mirror file, not list the others.
+  chmodSync(gateway.clock.dir, 0o711);
   try {
     await gateway.start();
   } catch (e) {

@@ -6,6 +6,9 @@ import type { LabCloud } from '../cloud/labcloud.ts';
 import { LabSession } from './session.ts';
 import { enterRandom, labSeed, newSeed, withRandom } from './random.ts';
 import { runStudentCode } from './student-runner.ts';
+import { escapingLinks } from './submission.ts';
+import { withStatus } from './report/record.ts';
+import { escapeDeep } from './report/escape.ts';
 import type { AttackStep, CheckGrade, Lab, LabGrade, ScenarioResult, StudentRun } from './types.ts';
 
 export interface GradeEvents {
@@ -49,20 +52,34 @@ export async function provisionLab(cloud: LabCloud, lab: Lab, seed: string = new
  * of the account minted for this phase only (`revoke` ends them, so nothing the code leaves running
  * can act later), and the lab clock.
  */
-export function studentContext(session: LabSession, lab: Lab): { input: unknown; env: Record<string, string>; revoke: () => void } {
+export function studentContext(session: LabSession, lab: Lab): {
+  input: unknown; env: Record<string, string>; clockFile?: string; revoke: () => void;
+} {
   const cloud = session.cloud;
   const phase = session.gateway.mintRootCredentials(session.accountId);
+  // A clock file of its own: what this code does to it reaches no other submission.
+  const clock = session.gateway.clock.dir ? session.gateway.clock.mirror() : undefined;
   return {
     input: { lab: lab.id, accountId: session.accountId, region: cloud.region, endpoint: cloud.url, now: session.now(), env: session.env },
-    env: {
-      ...cloud.envFor(phase), SECLAB_CLOCK_OFFSET_MS: String(session.gateway.clock.offset()), SECLAB_LAB: lab.id,
-      ...(session.gateway.clock.file ? { SECLAB_CLOCK_FILE: session.gateway.clock.file } : {}),
+    env: { ...cloud.envFor(phase), SECLAB_CLOCK_OFFSET_MS: String(session.gateway.clock.offset()), SECLAB_LAB: lab.id },
+    clockFile: clock?.file,
+    revoke: () => {
+      session.gateway.credentials.setStatus(phase.accessKeyId, 'Deleted');
+      clock?.remove();
     },
-    revoke: () => session.gateway.credentials.setStatus(phase.accessKeyId, 'Deleted'),
   };
 }
 
 export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions): Promise<LabGrade> {
+  // Links that lead out of the submission (to the reference solution, another student's work) are
+  // attempts to break isolation, whether or not the sandbox made them dangle.
+  const links = escapingLinks(path.join(opts.workspace, lab.id));
+  const g = await gradeLabOnce(cloud, lab, opts);
+  const violations = [...links, ...(g.accountId ? cloud.gateway.violationsOf(g.accountId) : [])];
+  return withStatus(escapeDeep(violations.length ? { ...g, violations } : g));
+}
+
+async function gradeLabOnce(cloud: LabCloud, lab: Lab, opts: GradeLabOptions): Promise<LabGrade> {
   const started = Date.now();
   const ev = opts.events ?? {};
   const checks: CheckGrade[] = [];
@@ -77,12 +94,17 @@ export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions)
   try {
     if (!opts.skipStudentCode && lab.studentSteps.length) {
       ev.phase?.('student code');
-      const { input, env, revoke } = studentContext(session, lab);
+      const { input, env, clockFile, revoke } = studentContext(session, lab);
+      const channel = cloud.sandbox === 'bwrap' ? await cloud.gateway.openChannel(session.accountId, 'your code') : undefined;
       const res = await runStudentCode({
         file: path.join(opts.workspace, lab.id, 'solution.ts'),
         exports: lab.studentSteps.map((s) => s.export),
         input, env, timeoutMs: opts.timeoutMs, onOutput: ev.studentOutput,
-      }).finally(revoke);
+        sandbox: cloud.sandbox, gateway: { url: cloud.url, socketPath: channel?.socketPath }, clockFile,
+      }).finally(async () => {
+        revoke();
+        await channel?.close();
+      });
       student = res.runs;
       for (const step of lab.studentSteps) {
         if (!(step.export in res.values)) continue;

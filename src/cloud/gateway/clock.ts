@@ -4,15 +4,19 @@
 // an attack's timeline is the same on a fast machine and a loaded one, whatever other gradings do.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { writeFileSync, renameSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
 
 export class LabClock {
   private offsetMs = 0;
   /**
-   * A file holding the offset, rewritten on every advance, so processes the lab cloud starts
-   * (students' code, which computes MFA codes) read the clock as it is, not as it was at their start.
+   * Where mirror files live: each holds the offset, rewritten on every advance, so processes the lab
+   * cloud starts (students' code, which computes MFA codes) read the clock as it is, not as it was at
+   * their start. One file per process: nothing one submission does to its file reaches another's.
    */
-  file: string | undefined;
+  dir: string | undefined;
+  private mirrors = new Set<string>();
   private listeners = new Set<(now: Date) => void | Promise<void>>();
   /** While held: the wall time at which the clock stopped following wall time. */
   private frozenAt: number | undefined;
@@ -77,7 +81,7 @@ export class LabClock {
     const token = {};
     this.holder = token;
     this.frozenAt = Date.now();
-    this.writeFile();
+    for (const file of this.mirrors) this.writeMirror(file);
     try {
       return await this.context.run(token, fn);
     } finally {
@@ -85,7 +89,7 @@ export class LabClock {
       this.frozenAt = undefined;
       this.offsetMs = now - Date.now();
       this.holder = undefined;
-      this.writeFile();
+      for (const file of this.mirrors) this.writeMirror(file);
       release();
     }
   }
@@ -99,18 +103,36 @@ export class LabClock {
       if (this.jumps.length > 200) this.jumps.splice(0, 100);
     }
     this.offsetMs += ms;
-    this.writeFile();
+    for (const file of this.mirrors) this.writeMirror(file);
     const now = this.now();
     for (const l of this.listeners) await l(now);
     return now;
   }
 
-  private writeFile(): void {
-    if (!this.file) return;
-    // The offset; while the clock is held, `=` and the lab time it stands at (see labNow in the kit).
-    const text = this.frozenAt === undefined ? String(this.offsetMs) : `=${this.nowMs()}`;
-    writeFileSync(`${this.file}.tmp`, text);
-    renameSync(`${this.file}.tmp`, this.file);
+  private writeMirror(file: string): void {
+    try {
+      // The offset; while the clock is held, `=` and the lab time it stands at (see labNow in the kit).
+      const text = this.frozenAt === undefined ? String(this.offsetMs) : `=${this.nowMs()}`;
+      writeFileSync(`${file}.tmp`, text, { mode: 0o644 });
+      renameSync(`${file}.tmp`, file);
+    } catch {
+      // its reader is gone
+    }
+  }
+
+  /** A new file that follows the clock's offset (readable by sandboxed code); call the result to remove it. */
+  mirror(): { file: string; remove: () => void } {
+    if (!this.dir) throw new Error('the lab clock has no folder for mirror files');
+    const file = path.join(this.dir, randomBytes(8).toString('hex'));
+    this.mirrors.add(file);
+    this.writeMirror(file);
+    return {
+      file,
+      remove: () => {
+        this.mirrors.delete(file);
+        rmSync(file, { force: true });
+      },
+    };
   }
 
   /** Called after every advance, e.g. by delivery or alarm evaluation. */

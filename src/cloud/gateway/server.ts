@@ -3,10 +3,14 @@
 // IAM policy evaluation, checks MFA codes, records a CloudTrail event, and forwards to the target what
 // the target does well. See DESIGN.md, "The gateway".
 import http from 'node:http';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LabClock } from './clock.ts';
+import type { SandboxKind } from '../sandbox/index.ts';
 import { xmlTag, type CallContext, type Reply, type ServiceExtension } from './extension.ts';
 import { extensions } from '../services/index.ts';
 import { ApiError as Refusal } from './api-error.ts';
@@ -31,6 +35,16 @@ import { AlarmRuntime } from '../services/cloudwatch/runtime.ts';
 import { EventBus } from '../services/events/bus.ts';
 import { DataPlane, MotoTopologySource } from '../services/ec2/dataplane/index.ts';
 import { CloudTrailStore, ctTime, isReadOnly, LookupError, toRequestParameters, type CloudTrailRecord, type UserIdentity } from '../services/cloudtrail/recorder.ts';
+
+/** Where a request came from when it came through a sandbox's own socket (see Gateway.openChannel). */
+interface Channel {
+  account: string;
+  /** "your code", "Lambda function responder"... */
+  who: string;
+}
+
+/** The largest request body the gateway reads (S3 uploads in the labs are far smaller). */
+export const REQUEST_BODY_LIMIT = 256 * 1024 * 1024;
 
 /** Header that sets the simulated source IP of a request (documented in the README). */
 export const SOURCE_IP_HEADER = 'x-seclab-source-ip';
@@ -77,6 +91,9 @@ export class Gateway {
   /** Required on control endpoints that hand out secrets (MFA codes of lab people). */
   readonly controlToken = randomBytes(16).toString('hex');
   private server: http.Server | undefined;
+  private readonly violations = new Map<string, string[]>();
+  /** How code a submission supplies runs (Lambda handlers here, students' solutions in the engine). */
+  sandbox: SandboxKind = 'none';
   private accounts = new Set<string>();
   private sockets = new Set<import('node:net').Socket>();
   /** Requests handled, and the gateway's own time on them (excluding the target's), for benchmarks. */
@@ -115,15 +132,66 @@ export class Gateway {
     return `http://127.0.0.1:${a.port}`;
   }
 
-  async start(): Promise<string> {
-    const server = http.createServer((req, res) => {
-      this.handle(req, res).catch((e) => {
+  private handler(channel?: Channel) {
+    return (req: http.IncomingMessage, res: http.ServerResponse) => {
+      this.handle(req, res, channel).catch((e) => {
         if (!res.headersSent) {
           res.writeHead(500, { 'content-type': 'text/plain' });
           res.end(`seclab gateway error: ${(e as Error).message}`);
         }
       });
+    };
+  }
+
+  /**
+   * A Unix socket of its own for one sandboxed process working in `account` (a student's code, one
+   * Lambda invocation): what comes through it is known to come from that process, so attempts to
+   * leave its account (another account's credentials, the control endpoints, the emulator's API) are
+   * refused and recorded against the account as isolation violations.
+   */
+  async openChannel(account: string, who: string): Promise<{ socketPath: string; close: () => Promise<void> }> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'seclab-ch-'));
+    chmodSync(dir, 0o711);
+    const socketPath = path.join(dir, 'gateway.sock');
+    const channel: Channel = { account, who };
+    const server = http.createServer(this.handler(channel));
+    const sockets = new Set<import('node:net').Socket>();
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
     });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => resolve());
+    });
+    chmodSync(socketPath, 0o666);
+    let closed = false;
+    return {
+      socketPath,
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((r) => server.close(() => r()));
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  /** Isolation violations attempted from an account's sandboxed processes (see openChannel). */
+  violationsOf(account: string): string[] {
+    return [...(this.violations.get(account) ?? [])];
+  }
+
+  private violation(channel: Channel, what: string): void {
+    const list = this.violations.get(channel.account) ?? [];
+    if (list.length < 50 && !list.includes(`${channel.who}: ${what}`)) list.push(`${channel.who}: ${what}`);
+    this.violations.set(channel.account, list);
+  }
+
+  async start(): Promise<string> {
+    const handler = this.handler();
+    const server = http.createServer(handler);
     server.keepAliveTimeout = 30_000;
     server.on('connection', (s) => {
       this.sockets.add(s);
@@ -148,10 +216,8 @@ export class Gateway {
     clearInterval(this.ticker);
     const s = this.server;
     this.server = undefined;
-    if (s) {
-      for (const sock of this.sockets) sock.destroy();
-      await new Promise<void>((r) => s.close(() => r()));
-    }
+    for (const sock of this.sockets) sock.destroy();
+    if (s) await new Promise<void>((r) => s.close(() => r()));
     this.upstream.close();
     this.dataplane.close();
     this.lambda.stopAll();
@@ -215,6 +281,7 @@ export class Gateway {
   /** Forgets an account's credentials, devices and events (its resources stay in the emulator until reset). */
   dropAccount(accountId: string): void {
     this.accounts.delete(accountId);
+    this.violations.delete(accountId);
     this.credentials.dropAccount(accountId);
     this.mfa.dropAccount(accountId);
     this.trail.dropAccount(accountId);
@@ -241,11 +308,33 @@ export class Gateway {
 
   // ---- request handling ----
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse, channel?: Channel): Promise<void> {
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      // One request's body is held in memory while it is authorized: a bound keeps one client from
+      // exhausting the lab cloud every student shares.
+      if (size > REQUEST_BODY_LIMIT) {
+        res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
+        res.end(`the lab cloud accepts request bodies up to ${REQUEST_BODY_LIMIT / 1024 / 1024} MB`);
+        req.destroy();
+        return;
+      }
+      chunks.push(c as Buffer);
+    }
     const body = Buffer.concat(chunks);
     const rawUrl = req.url ?? '/';
+    if (channel) {
+      const p = rawUrl.split('?')[0]!;
+      if (p.startsWith('/_seclab/') && !(p === '/_seclab/health' || (p === '/_seclab/clock' && req.method !== 'POST'))) {
+        this.violation(channel, `called the lab cloud's control endpoint ${req.method} ${p}`);
+        res.writeHead(403, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: `${p} is not for submissions' code` }));
+        return;
+      }
+      if (p.startsWith('/moto-api')) this.violation(channel, `tried the emulator's own API (${p})`);
+    }
     if (rawUrl.startsWith('/_seclab/')) return this.control(req, res, rawUrl, body);
     const qIndex = rawUrl.indexOf('?');
     const headers: Record<string, string> = {};
@@ -269,7 +358,7 @@ export class Gateway {
     };
     const t0 = performance.now();
     const upstreamBefore = this.stats.upstreamMs;
-    const reply = await this.process(signed, rawUrl, req.socket.remoteAddress ?? '127.0.0.1');
+    const reply = await this.process(signed, rawUrl, req.socket.remoteAddress ?? '127.0.0.1', channel);
     this.stats.requests++;
     this.stats.ownMs += performance.now() - t0 - (this.stats.upstreamMs - upstreamBefore);
     const outHeaders = { ...reply.headers };
@@ -282,7 +371,7 @@ export class Gateway {
     res.end(req.method === 'HEAD' ? undefined : payload);
   }
 
-  private async process(signed: SignedRequest, rawUrl: string, remoteAddress: string): Promise<Reply> {
+  private async process(signed: SignedRequest, rawUrl: string, remoteAddress: string, channel?: Channel): Promise<Reply> {
     const requestId = randomUUID();
     const call = identify(signed);
     const sourceIp = signed.headers[SOURCE_IP_HEADER] ?? (remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress);
@@ -315,6 +404,11 @@ export class Gateway {
     const token = signed.headers['x-amz-security-token'] ?? signed.query.get('X-Amz-Security-Token') ?? undefined;
     if (token !== cred.sessionToken) return authFail('invalid-token');
     if (cred.expiresAt && this.clock.nowMs() > cred.expiresAt.getTime()) return authFail('expired-token', cred);
+    // A sandboxed process works in its own account: valid credentials of another are stolen ones.
+    if (channel && cred.account !== channel.account) {
+      this.violation(channel, `used credentials of another account (${cred.account})`);
+      return authFail('unknown-key');
+    }
 
     // The target acts in the caller's account and the request's region, whatever an ARN says.
     const foreign = foreignResource(call, cred.account);
