@@ -87,12 +87,25 @@ describe('CSV gradebook', () => {
     expect(csvField(undefined)).toBe('');
   });
 
+  it('says what happened per lab: timed out, crashed, isolation violation', () => {
+    const csv = renderGradebook([
+      fakeGrade('t', [fakeLabGrade({ student: [{ export: 'apply', ok: false, durationMs: 60_000, error: 'solution.ts: apply() did not finish within 60 s and was stopped' }] })]),
+      fakeGrade('v', [fakeLabGrade({ violations: ['your code: used credentials of another account (123456789012)'] })]),
+      fakeGrade('c', [fakeLabGrade({ student: [{ export: 'apply', ok: false, durationMs: 5, error: 'solution.ts:12:5: TypeError: x is undefined' }] })]),
+    ]);
+    const rows = csv.trimEnd().split('\r\n').slice(1);
+    expect(rows[0]).toMatch(/^t,.*,iam: timed out,iam: solution\.ts: apply\(\) did not finish/);
+    expect(rows[1]).toMatch(/^v,.*,iam: isolation violation,iam: your code: used credentials of another account/);
+    expect(rows[2]).toMatch(/^c,.*,iam: crashed,iam: solution\.ts:12:5: TypeError/);
+  });
+
   it('has one row per student with per-lab scores, total and percent', () => {
     const csv = renderGradebook([fakeGrade('Smith, Jane'), fakeGrade('=cmd', [fakeLabGrade({ error: 'died, "badly"' })])]);
     const lines = csv.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('student,iam,total,max,percent,errors');
-    expect(lines[1]).toBe('"Smith, Jane",20,20,45,44.4,');
-    expect(lines[2]).toBe(`'=cmd,20,20,45,44.4,"iam: died, ""badly"""`);
+    expect(lines[0]).toBe('student,iam,total,max,percent,status,errors');
+    // The fake grade's code threw: that is what happened to it.
+    expect(lines[1]).toBe('"Smith, Jane",20,20,45,44.4,iam: crashed,iam: iam/solution.ts:12:5: TypeError: boom');
+    expect(lines[2]).toBe(`'=cmd,20,20,45,44.4,iam: not graded,"iam: died, ""badly"""`);
   });
 });
 

@@ -4,7 +4,7 @@ import { checkNode, runDoctor } from '../../src/cloud/targets/doctor.ts';
 describe('doctor', () => {
   it('returns every check, with a fix for each failure', async () => {
     const checks = await runDoctor();
-    expect(checks.map((c) => c.name)).toEqual(['Node.js', 'Python', 'moto (lab cloud)', 'Docker engine', 'Loopback port', 'Cache folder']);
+    expect(checks.map((c) => c.name)).toEqual(['Node.js', 'Python', 'moto (lab cloud)', 'Docker engine', 'Sandbox', 'Loopback port', 'Cache folder']);
     for (const c of checks) {
       expect(typeof c.detail).toBe('string');
       expect(c.detail.length).toBeGreaterThan(0);
@@ -14,6 +14,8 @@ describe('doctor', () => {
     expect(byName['Node.js']!.ok).toBe(true);
     expect(byName['Loopback port']!.ok).toBe(true);
     expect(byName['Docker engine']!.optional).toBe(true);
+    expect(byName['Sandbox']!.optional).toBe(true);
+    if (process.platform === 'linux' && byName['Sandbox']!.ok) expect(byName['Sandbox']!.detail).toMatch(/bubblewrap/);
   });
 
   it('checks the Node version against 20.19', () => {
