@@ -50,6 +50,43 @@ describe('Lambda handlers in the sandbox', () => {
     expect(c.gateway.violationsOf(root.accountId)).toEqual(['Lambda function nosy: called the lab cloud\'s control endpoint POST /_seclab/accounts']);
   });
 
+  it('time a function waits for a slow lab cloud does not count against its timeout; its own time does', async () => {
+    const c = cloud();
+    const root = c.createAccount();
+    const creds = { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey };
+    await c.client(IAMClient, { credentials: creds }).send(new CreateRoleCommand({ RoleName: 'patient', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }));
+    const lambda = c.client(LambdaClient, { credentials: creds });
+    const code = `import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+      const sts = new STSClient({});
+      export const handler = async (event) => {
+        if (event.sleep) await new Promise((r) => setTimeout(r, event.sleep));
+        for (let i = 0; i < 3; i++) await sts.send(new GetCallerIdentityCommand({}));
+        return 'done';
+      };`;
+    await lambda.send(new CreateFunctionCommand({
+      FunctionName: 'patient', Runtime: 'nodejs20.x', Handler: 'index.handler', Timeout: 1,
+      Role: `arn:aws:iam::${root.accountId}:role/patient`, Code: { ZipFile: zipSync({ 'index.mjs': strToU8(code) }) },
+    }));
+    // The lab cloud answers the function's own calls 1.5 s late (a machine grading a whole class).
+    const gw = c.gateway as unknown as { process: (...a: unknown[]) => Promise<unknown> };
+    const original = gw.process.bind(c.gateway);
+    gw.process = async (...a: unknown[]) => {
+      const signed = a[0] as { headers: Record<string, string> };
+      if (/Credential=ASIA/.test(signed.headers['authorization'] ?? '')) await new Promise((r) => setTimeout(r, 1500));
+      return original(...a);
+    };
+    try {
+      const waited = await lambda.send(new InvokeCommand({ FunctionName: 'patient', Payload: Buffer.from('{}') }));
+      expect(waited.FunctionError, Buffer.from(waited.Payload!).toString()).toBeUndefined();
+      expect(JSON.parse(Buffer.from(waited.Payload!).toString())).toBe('done');
+      const slept = await lambda.send(new InvokeCommand({ FunctionName: 'patient', Payload: Buffer.from('{"sleep": 4000}') }));
+      expect(slept.FunctionError).toBe('Unhandled');
+      expect(Buffer.from(slept.Payload!).toString()).toMatch(/Task timed out after 1\.00 seconds/);
+    } finally {
+      gw.process = original;
+    }
+  });
+
   it('packages over AWS\'s quotas are refused before anything is unpacked', async () => {
     // A zip whose entry declares more than 250 MB unzipped (its headers say so; what a bomb declares).
     const bomb = zipSync({ 'index.mjs': new Uint8Array(1024) }, { level: 9 });
