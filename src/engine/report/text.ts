@@ -113,8 +113,8 @@ export function renderClassText(grades: Grade[], opts: TextOptions = {}): string
       const l = by.get(id);
       if (!l) return ''.padStart(8);
       if (l.error && !l.violations?.length) return st.red('error'.padStart(8));
-      if (l.violations?.length) return st.red('violat.'.padStart(8));
-      return (l.passed ? st.green : (s: string) => s)(`${l.score}/${l.maxScore}`.padStart(8));
+      // A violation shows its score in red; the line below the student says what was attempted.
+      return (l.violations?.length ? st.red : l.passed ? st.green : (s: string) => s)(`${l.score}/${l.maxScore}`.padStart(8));
     });
     lines.push(`${g.student.padEnd(width)}  ${cells.join(' ')}  ${`${g.score}/${g.maxScore}`.padStart(9)}  ${g.percent.toFixed(1).padStart(6)}`);
     for (const l of g.labs) {
