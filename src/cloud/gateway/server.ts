@@ -22,7 +22,7 @@ import { toAuthz, type AuthzCheck } from './protocol/authz-map.ts';
 import { FORWARD_MARKER, foreignResource, wireProblem } from './protocol/wire.ts';
 import { errorResponse, accessDeniedMessage, accessDeniedResponse, accessDeniedCode, accessDeniedStatus, authFailure, type AuthFailure } from './protocol/errors.ts';
 import { MfaRegistry, totpCode } from '../services/iam/mfa.ts';
-import { PolicyStore } from '../services/iam/policy-store.ts';
+import { PolicyStore, parsePolicyText } from '../services/iam/policy-store.ts';
 import { evaluate } from '../services/iam/policy/evaluate.ts';
 import type { AuthzRequest, Decision, PolicySet, RequestPrincipal } from '../services/iam/policy/types.ts';
 import { CloudTrailDelivery } from '../services/cloudtrail/delivery.ts';
@@ -574,7 +574,14 @@ export class Gateway {
     // S3 ARNs carry no account: the bucket's owner decides whether the request is cross-account.
     const bucket = resource.startsWith('arn:aws:s3:::') ? resource.slice(13).split('/')[0] : undefined;
     const owner = (bucket && this.bucketOwners.get(bucket)) || cred.account;
-    const resourcePolicy = await this.resourcePolicyFor(owner, region, resource);
+    // Lockout recovery: the root user of the account that owns a bucket can always read, replace and
+    // delete the bucket's policy, whatever the policy says (S3 User Guide, "I accidentally denied
+    // everyone access to my bucket").
+    if (cred.kind === 'root' && bucket && owner === cred.account && resource === `arn:aws:s3:::${bucket}`
+      && ['s3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy'].includes(action)) {
+      return { decision: 'Allow', matched: [], reason: 'the root user of the bucket owner account may always manage its bucket policy' };
+    }
+    const resourcePolicy = action === 'sts:AssumeRole' ? await this.trustPolicyFor(resource) : await this.resourcePolicyFor(owner, region, resource);
     return evaluate(
       { action, resource, principal: this.principalOf(cred), context, resourceAccount: bucket ? owner : undefined },
       { ...set, ...(resourcePolicy ? { resource: resourcePolicy } : {}) },
@@ -592,6 +599,10 @@ export class Gateway {
       if (call.service === 'sts' && !['AssumeRole', 'GetCallerIdentity'].includes(call.operation)) {
         throw new Refusal(403, 'AccessDenied', `Cannot call ${call.operation} with session credentials`);
       }
+    }
+    // "Roles may not be assumed by root accounts" (long-term root keys and root sessions alike).
+    if (cred.kind === 'root' && call.service === 'sts' && call.operation.startsWith('AssumeRole')) {
+      throw new Refusal(403, 'AccessDenied', 'Roles may not be assumed by root accounts.');
     }
     const base = this.contextOf(cred, sourceIp, userAgent, call);
     const checks: AuthzCheck[] = [authz, ...(authz.additional ?? [])];
@@ -617,26 +628,22 @@ export class Gateway {
         throw new Refusal(accessDeniedStatus(call.service), accessDeniedCode(call.service), message, (requestId) => accessDeniedResponse(call, message, requestId));
       }
     }
-    if (call.service === 'sts' && call.operation === 'AssumeRole') await this.checkTrust(cred, call, base);
   }
 
-  /** AssumeRole also needs the role's trust policy to allow the caller. */
-  private async checkTrust(cred: Credential, call: ApiCall, context: AuthzRequest['context']): Promise<void> {
-    const roleArn = String(call.params['RoleArn'] ?? '');
-    const roleName = roleArn.split('/').pop() ?? '';
-    const details = await this.policies.account(cred.account);
-    const role = details.roles.get(roleName);
-    const principal = this.principalOf(cred);
-    const deny = () => new Refusal(403, 'AccessDenied', `User: ${principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
-    if (!role?.AssumeRolePolicyDocument) throw deny();
-    const { parsePolicyText } = await import('../services/iam/policy-store.ts');
-    const trust = parsePolicyText(role.AssumeRolePolicyDocument);
-    const d = evaluate(
-      // The caller's context: trust policies test MFA, source address and sts:ExternalId.
-      { action: 'sts:AssumeRole', resource: roleArn, principal, context: { ...context, ...(call.params['ExternalId'] !== undefined ? { 'sts:ExternalId': String(call.params['ExternalId']) } : {}) } },
-      { identity: [{ source: 'identity (checked above)', document: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }], resource: { source: `trust policy of ${roleName}`, document: trust, account: cred.account, mustAllow: true } },
-    );
-    if (d.decision !== 'Allow') throw deny();
+  /**
+   * AssumeRole's resource policy is the role's trust policy, read in the account the role ARN names
+   * (which may be another account than the caller's). Like a key policy it must allow the caller,
+   * directly or by naming the caller's account; across accounts the caller's identity policy must
+   * allow sts:AssumeRole too (evaluate's cross-account rule). A role that does not exist trusts nobody.
+   */
+  private async trustPolicyFor(roleArn: string): Promise<PolicySet['resource']> {
+    const m = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(roleArn);
+    if (!m) return undefined;
+    const [, account, roleName] = m as unknown as [string, string, string];
+    const role = (await this.policies.account(account)).roles.get(roleName);
+    const arnMatches = role?.Arn === undefined || role.Arn === roleArn;
+    const document = role?.AssumeRolePolicyDocument && arnMatches ? parsePolicyText(role.AssumeRolePolicyDocument) : { Statement: [] };
+    return { source: `trust policy of ${roleName}`, document, account, mustAllow: true };
   }
 
   // ---- CloudTrail ----

@@ -20,8 +20,9 @@ export const stsExtension: ServiceExtension = {
       throw new ApiError(403, 'AccessDenied', 'Cannot call GetSessionToken with session credentials');
     }
     if (call.operation === 'GetSessionToken' || call.operation === 'AssumeRole') {
-      // The ranges AWS accepts (GetSessionToken: 15 min to 36 h; AssumeRole: 15 min to 12 h).
-      const max = call.operation === 'GetSessionToken' ? 129_600 : 43_200;
+      // The ranges AWS accepts (GetSessionToken: 15 min to 36 h, for the root user 15 min to 1 h;
+      // AssumeRole: 15 min to 12 h).
+      const max = call.operation === 'GetSessionToken' ? (cred.kind === 'root' ? 3600 : 129_600) : 43_200;
       const d = p['DurationSeconds'];
       if (d !== undefined && !(Number.isInteger(Number(d)) && Number(d) >= 900 && Number(d) <= max)) {
         throw new ApiError(400, 'ValidationError', `1 validation error detected: Value '${String(d)}' at 'durationSeconds' failed to satisfy constraint: Member must have value ${Number(d) < 900 ? 'greater than or equal to 900' : `less than or equal to ${max}`}`);
@@ -42,10 +43,14 @@ export const stsExtension: ServiceExtension = {
   async after({ gateway, cred, call }, res) {
     if (call.operation !== 'GetSessionToken' && call.operation !== 'AssumeRole') return;
     const p = call.params;
-    const account = cred.account;
+    // A role session belongs to the role's account, which may be another than the caller's
+    // (the gateway authorized the role ARN's account's trust policy).
+    const roleAccount = call.operation === 'AssumeRole' ? /^arn:aws[a-z-]*:iam::(\d{12}):role\//.exec(String(p['RoleArn'] ?? ''))?.[1] : undefined;
+    const account = roleAccount ?? cred.account;
     const now = gateway.clock.now();
     const withMfa = p['SerialNumber'] !== undefined;
-    const durationS = Number(p['DurationSeconds'] ?? (call.operation === 'GetSessionToken' ? 43200 : 3600));
+    // Defaults: GetSessionToken 12 h (the root user: 1 h, its maximum), AssumeRole 1 h.
+    const durationS = Number(p['DurationSeconds'] ?? (call.operation === 'GetSessionToken' && cred.kind !== 'root' ? 43200 : 3600));
     // moto hands every GetSessionToken caller the same documentation example key: mint fresh,
     // unique credentials and put them in the response instead.
     const expiresAt = new Date(now.getTime() + durationS * 1000);
