@@ -21,6 +21,7 @@ import { identify, type ApiCall } from './protocol/identify.ts';
 import { toAuthz, type AuthzCheck } from './protocol/authz-map.ts';
 import { FORWARD_MARKER, foreignResource, wireProblem } from './protocol/wire.ts';
 import { errorResponse, accessDeniedMessage, accessDeniedResponse, accessDeniedCode, accessDeniedStatus, authFailure, type AuthFailure } from './protocol/errors.ts';
+import { guessCall, protocolErrorFor } from './protocol/target-errors.ts';
 import { MfaRegistry, totpCode } from '../services/iam/mfa.ts';
 import { PolicyStore, parsePolicyText } from '../services/iam/policy-store.ts';
 import { evaluate } from '../services/iam/policy/evaluate.ts';
@@ -136,8 +137,10 @@ export class Gateway {
     return (req: http.IncomingMessage, res: http.ServerResponse) => {
       this.handle(req, res, channel).catch((e) => {
         if (!res.headersSent) {
-          res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end(`seclab gateway error: ${(e as Error).message}`);
+          // In the protocol of the call (as far as its headers tell), without stack text.
+          const r = errorResponse(guessCall(req.headers, req.url ?? '/'), 500, 'InternalFailure', `The lab cloud failed to process the request: ${String((e as Error).message).split('\n')[0]!.slice(0, 200)}`, randomUUID());
+          res.writeHead(r.status, r.headers);
+          res.end(r.body);
         }
       });
     };
@@ -473,6 +476,8 @@ export class Gateway {
         }
         this.record(cred, call, sourceIp, userAgent, requestId);
       } else {
+        // moto's HTML pages (unimplemented operations, crashes on bad input) become the protocol's errors.
+        upstream = protocolErrorFor(call, upstream, requestId, signed.body) ?? upstream;
         const text = upstream.body.toString('utf8');
         const code = xmlTag(text, 'Code') ?? (/"__type"\s*:\s*"(?:[^"#]*#)?([^"]+)"/.exec(text)?.[1]) ?? String(upstream.status);
         const message = xmlTag(text, 'Message') ?? (/"message"\s*:\s*"([^"]*)"/i.exec(text)?.[1]) ?? '';
@@ -487,7 +492,8 @@ export class Gateway {
       }
       if (e instanceof LookupError) return refuse(400, e.code, e.message, cred);
       if (e instanceof UpstreamDownError) return errorResponse(call, 503, 'ServiceUnavailable', e.message, requestId);
-      throw e;
+      // The gateway's own failure: the protocol's InternalFailure, recorded like AWS records a 500.
+      return refuse(500, call.service === 's3' ? 'InternalError' : 'InternalFailure', `The lab cloud failed to process ${call.operation}: ${String((e as Error).message).split('\n')[0]!.slice(0, 200)}`, cred);
     }
   }
 

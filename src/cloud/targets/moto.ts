@@ -106,7 +106,17 @@ const WRAPPER = [
   '        if not _hmac.compare_digest(given.encode(), _seclab_token.encode()):',
   '            start_response("403 Forbidden", [("Content-Type", "text/plain")])',
   '            return [b"this emulator belongs to a seclab lab cloud: talk to its gateway"]',
-  '        return app(environ, start_response)',
+  // moto's apps run with debug on, so a handler's exception reaches this point. The answer names the
+  // exception's class (NotImplementedError for an operation moto lacks, KeyError/ValueError... for bad
+  // input) so that the gateway answers the protocol's error (gateway/protocol/target-errors.ts).
+  '        try:',
+  '            return app(environ, start_response)',
+  '        except Exception as e:',
+  '            if os.environ.get("SECLAB_MOTO_VERBOSE") == "1":',
+  '                import traceback',
+  '                traceback.print_exc()',
+  '            start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain; charset=utf-8"), ("x-seclab-target-exception", type(e).__name__)], sys.exc_info())',
+  '            return [b"the emulator failed on this request"]',
   '    return guarded',
   'def _seclab_run_simple(hostname, port, application, *a, **kw):',
   '    return _orig_run_simple(hostname, port, _seclab_guard(application), *a, **kw)',

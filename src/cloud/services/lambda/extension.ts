@@ -17,6 +17,8 @@ export const lambdaExtension: ServiceExtension = {
       return { status: 400, headers: { 'x-amzn-errortype': 'InvalidRequestContentException', 'content-type': 'application/json' }, body: JSON.stringify({ Type: 'User', message: 'Could not parse request body into json' }) };
     }
     if (call.params['InvocationType'] === 'Event') {
+      // AWS refuses an unknown function before queueing the event (404), as for RequestResponse.
+      await gateway.lambda.assertExists(cred.account, call.region, name);
       gateway.lambda.invokeAsync(cred.account, call.region, name, event);
       return { status: 202, headers: { 'x-amzn-requestid': requestId }, body: '' };
     }

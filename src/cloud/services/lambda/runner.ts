@@ -15,6 +15,7 @@ import { evaluate } from '../iam/policy/evaluate.ts';
 import { parsePolicyText } from '../iam/policy-store.ts';
 import { launchNode, linkMessages } from '../../sandbox/launch.ts';
 import { packageProblem } from './package.ts';
+import { ApiError } from '../../gateway/api-error.ts';
 
 /** Log output kept per invocation; more is dropped with a note (a flood must not slow the lab cloud). */
 const LOG_LIMIT_BYTES = 256 * 1024;
@@ -63,9 +64,21 @@ export class LambdaRunner {
     this.code.set(functionArn, zip);
   }
 
+  /** Throws Lambda's 404 ResourceNotFoundException when the function does not exist. */
+  async assertExists(account: string, region: string, name: string): Promise<void> {
+    await this.config(account, region, name);
+  }
+
   private async config(account: string, region: string, name: string): Promise<FunctionConfig> {
-    const out = await this.gateway.upstream.json<{ Configuration?: FunctionConfig }>(account, 'lambda', 'GetFunctionConfiguration', { FunctionName: name }, region);
-    if (!out.Configuration && !(out as FunctionConfig).FunctionArn) throw new Error(`function ${name} not found`);
+    const notFound = (message: string) => new ApiError(404, 'ResourceNotFoundException', message);
+    const out = await this.gateway.upstream
+      .json<{ Configuration?: FunctionConfig }>(account, 'lambda', 'GetFunctionConfiguration', { FunctionName: name }, region)
+      .catch((e: unknown) => {
+        // Lambda's own answer for an unknown function (404, "Function not found: arn:aws:lambda:..."), not a gateway failure.
+        if ((e as { name?: string }).name === 'ResourceNotFoundException') throw notFound((e as Error).message);
+        throw e;
+      });
+    if (!out.Configuration && !(out as FunctionConfig).FunctionArn) throw notFound(`Function not found: arn:aws:lambda:${region}:${account}:function:${name}`);
     return out.Configuration ?? (out as FunctionConfig);
   }
 
