@@ -4,12 +4,19 @@ import { ApiError } from '../../gateway/api-error.ts';
 import { queryResult, xmlTag, type ServiceExtension } from '../../gateway/extension.ts';
 import { isReadOnly } from '../cloudtrail/recorder.ts';
 import { simulatePrincipalPolicy, type SimulateInput } from './simulate.ts';
+import { addRootRow, rewriteAccountSummary, serveAccountOperation } from './account.ts';
+import { checkDeleteConflict } from './conflicts.ts';
+import { children, childText, motoQuery, PAGINATED, resultElement, servePaginated, type MemberRewrite } from './pagination.ts';
 
 export const iamExtension: ServiceExtension = {
   service: 'iam',
 
-  async serve({ gateway, cred, call, requestId }) {
+  async serve(ctx) {
+    const { gateway, cred, call, requestId } = ctx;
     const p = call.params;
+    if (PAGINATED[call.operation] && !call.operation.startsWith('Simulate')) return servePaginated(ctx, memberRewrite(ctx));
+    const account = await serveAccountOperation(ctx);
+    if (account) return account;
     if (call.operation === 'SimulatePrincipalPolicy') {
       return queryResult('iam', call.operation, await simulatePrincipalPolicy(gateway, cred.account, p as unknown as SimulateInput), requestId);
     }
@@ -28,7 +35,9 @@ export const iamExtension: ServiceExtension = {
     return undefined;
   },
 
-  async before({ gateway, cred, call }) {
+  async before(ctx) {
+    const { gateway, cred, call } = ctx;
+    await checkDeleteConflict(ctx);
     if (call.operation !== 'EnableMFADevice' && call.operation !== 'ResyncMFADevice') return;
     const p = call.params;
     const serial = String(p['SerialNumber'] ?? '');
@@ -40,12 +49,22 @@ export const iamExtension: ServiceExtension = {
     device.lastStep = step;
   },
 
-  async after({ gateway, cred, call }, res) {
+  async after(ctx, res) {
+    const { gateway, cred, call } = ctx;
     const p = call.params;
     const account = cred.account;
     if (!isReadOnly(call.operation)) gateway.policies.invalidate(account);
     const body = () => res.body.toString('utf8');
     switch (call.operation) {
+      case 'GetAccountSummary':
+        return { ...res, body: Buffer.from(rewriteAccountSummary(ctx, body())) };
+      case 'GetCredentialReport': {
+        const xml = body();
+        const content = xmlTag(xml, 'Content');
+        if (content === undefined) return;
+        const csv = addRootRow(ctx, Buffer.from(content, 'base64').toString('utf8'));
+        return { ...res, body: Buffer.from(xml.replace(/<Content>[^<]*<\/Content>/, `<Content>${Buffer.from(csv).toString('base64')}</Content>`)) };
+      }
       case 'CreateAccessKey': {
         const xml = body();
         const userName = xmlTag(xml, 'UserName') ?? cred.userName ?? '';
@@ -92,3 +111,38 @@ export const iamExtension: ServiceExtension = {
     }
   },
 };
+
+/** What the gateway changes in the members of a page moto listed. */
+function memberRewrite(ctx: Parameters<NonNullable<ServiceExtension['serve']>>[0]): MemberRewrite | undefined {
+  switch (ctx.call.operation) {
+    case 'ListVirtualMFADevices':
+      // AWS returns a device's seed and QR code only from CreateVirtualMFADevice: whoever may list
+      // devices must not read another user's seed.
+      return (_key, m) => m.replace(/<Base32StringSeed>[^<]*<\/Base32StringSeed>|<Base32StringSeed\/>|<QRCodePNG>[^<]*<\/QRCodePNG>|<QRCodePNG\/>/g, '');
+    case 'GetAccountAuthorizationDetails': {
+      // moto's ManagedPolicyDetail lacks PolicyName and PolicyId.
+      let ids: Promise<Map<string, string>> | undefined;
+      const policyIds = async () => {
+        const up = await motoQuery(ctx, 'ListPolicies', { Scope: 'All', MaxItems: '1000000' });
+        const out = new Map<string, string>();
+        const result = resultElement(up.xml, 'ListPolicies');
+        const list = result && children(up.xml, result.innerStart, result.innerEnd).find((e) => e.name === 'Policies');
+        if (list) for (const m of children(up.xml, list.innerStart, list.innerEnd)) {
+          const arn = childText(up.xml, m, 'Arn');
+          const id = childText(up.xml, m, 'PolicyId');
+          if (arn && id) out.set(arn, id);
+        }
+        return out;
+      };
+      return async (key, m) => {
+        if (key !== 'Policies' || m.includes('<PolicyName>')) return m;
+        const arn = /<Arn>([^<]*)<\/Arn>/.exec(m)?.[1] ?? '';
+        const name = arn.split('/').pop() ?? '';
+        const id = (await (ids ??= policyIds())).get(arn.replace(/&amp;/g, '&')) ?? '';
+        const extra = `<PolicyName>${name}</PolicyName>${id ? `<PolicyId>${id}</PolicyId>` : ''}`;
+        return m.replace(/^<member>/, `<member>${extra}`);
+      };
+    }
+  }
+  return undefined;
+}

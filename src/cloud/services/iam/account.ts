@@ -1,0 +1,125 @@
+// IAM operations moto 5.2 answers with an HTML 500 (ListServiceSpecificCredentials,
+// GenerateServiceLastAccessedDetails/GetServiceLastAccessedDetails, ListOrganizationsFeatures), and the
+// root user's place in the credential report and the account summary, which moto leaves out.
+//
+// Root access keys: every root credential in the gateway's store was minted by the lab cloud. The one
+// minted when the account was created is the lab's own control credential (the console-equivalent
+// access the runner and `seclab env` use), so it does not count as a root access key. Any other
+// active root credential (mintRootCredentials: the keys a student phase's code holds) is a root
+// access key in AWS's sense: the credential report's <root_account> row shows it active and
+// GetAccountSummary's AccountAccessKeysPresent is 1, as CIS 1.4 / Prowler expect to see.
+import { randomUUID } from 'node:crypto';
+import { ApiError } from '../../gateway/api-error.ts';
+import { queryResult, xmlEscape, type CallContext, type Reply } from '../../gateway/extension.ts';
+import type { Credential } from '../../gateway/credentials.ts';
+import { ctTime } from '../cloudtrail/recorder.ts';
+import { maxItemsOf, motoQuery, targetError } from './pagination.ts';
+
+/** Active root access keys of an account, not counting the control credential minted with the account. */
+export function rootAccessKeys(ctx: CallContext): Credential[] {
+  // Root credentials carry no user name; the store keeps them in the order they were minted.
+  const roots = ctx.gateway.credentials.forUser(ctx.cred.account, undefined as unknown as string).filter((c) => c.kind === 'root');
+  return roots.slice(1).filter((c) => c.status === 'Active');
+}
+
+/**
+ * Whether the root user has an MFA device. AWS assigns root's device in the console only
+ * (EnableMFADevice needs a UserName); the lab cloud has no console, so root never has one.
+ */
+function rootMfaEnabled(_ctx: CallContext): boolean {
+  return false;
+}
+
+interface Job { account: string; arn: string; created: Date; services: { namespace: string; last: Date; region: string }[] }
+const jobs = new Map<string, Job>();
+
+/** AWS's display names for the namespaces the labs use (others: the namespace itself). */
+const SERVICE_NAMES: Record<string, string> = {
+  iam: 'AWS Identity and Access Management', sts: 'AWS Security Token Service', s3: 'Amazon S3', ec2: 'Amazon EC2',
+  kms: 'AWS Key Management Service', cloudtrail: 'AWS CloudTrail', logs: 'Amazon CloudWatch Logs', monitoring: 'Amazon CloudWatch',
+  sns: 'Amazon SNS', lambda: 'AWS Lambda', events: 'Amazon EventBridge', guardduty: 'Amazon GuardDuty', macie2: 'Amazon Macie',
+};
+
+export async function serveAccountOperation(ctx: CallContext): Promise<Reply | undefined> {
+  const { call, requestId, cred } = ctx;
+  const p = call.params;
+  switch (call.operation) {
+    case 'ListServiceSpecificCredentials': {
+      // No CodeCommit/Keyspaces/Bedrock credentials exist in the lab cloud: an empty list, after the
+      // user (when named) is checked to exist.
+      if (p['UserName']) {
+        const up = await motoQuery(ctx, 'GetUser', { UserName: p['UserName'] });
+        if (up.status >= 300) throw targetError(up);
+      }
+      maxItemsOf(p);
+      return queryResult('iam', call.operation, '<ServiceSpecificCredentials/><IsTruncated>false</IsTruncated>', requestId);
+    }
+    case 'ListOrganizationsFeatures':
+      // Lab accounts are standalone unless a lab provisions an organization (services/sts).
+      throw new ApiError(400, 'OrganizationNotFoundException', 'The request was rejected because no organization is associated with your account.');
+    case 'GenerateServiceLastAccessedDetails': {
+      const arn = String(p['Arn'] ?? '');
+      const m = /^arn:aws:iam::(\d{12}):(user|role|group|policy)\/(?:.*\/)?([^/]+)$/.exec(arn);
+      if (!m) throw new ApiError(400, 'InvalidInput', `ARN ${arn} is not valid.`);
+      if (m[1] !== cred.account) throw new ApiError(404, 'NoSuchEntity', `The entity with ARN ${arn} cannot be found.`);
+      const probe = m[2] === 'user' ? ['GetUser', { UserName: m[3] }] as const
+        : m[2] === 'role' ? ['GetRole', { RoleName: m[3] }] as const
+          : m[2] === 'group' ? ['GetGroup', { GroupName: m[3] }] as const : ['GetPolicy', { PolicyArn: arn }] as const;
+      const up = await motoQuery(ctx, probe[0], probe[1]);
+      if (up.status >= 300) throw new ApiError(404, 'NoSuchEntity', `The entity with ARN ${arn} cannot be found.`);
+      // What the entity's own calls reached, from the lab's CloudTrail (users and roles; groups and
+      // policies would need per-member attribution, and report none).
+      const services = new Map<string, { namespace: string; last: Date; region: string }>();
+      for (const r of ctx.gateway.trail.all(cred.account)) {
+        const id = r.userIdentity as { arn?: string; sessionContext?: { sessionIssuer?: { arn?: string } } };
+        const mine = m[2] === 'user' ? id.arn === arn : m[2] === 'role' ? id.sessionContext?.sessionIssuer?.arn === arn : false;
+        if (!mine) continue;
+        const namespace = String(r.eventSource).replace(/\.amazonaws\.com$/, '');
+        const when = new Date(r.eventTime);
+        const prev = services.get(namespace);
+        if (!prev || prev.last < when) services.set(namespace, { namespace, last: when, region: r.awsRegion });
+      }
+      const jobId = randomUUID();
+      jobs.set(jobId, { account: cred.account, arn, created: ctx.gateway.clock.now(), services: [...services.values()].sort((a, b) => a.namespace.localeCompare(b.namespace)) });
+      return queryResult('iam', call.operation, `<JobId>${jobId}</JobId>`, requestId);
+    }
+    case 'GetServiceLastAccessedDetails': {
+      const job = jobs.get(String(p['JobId'] ?? ''));
+      if (!job || job.account !== cred.account) throw new ApiError(404, 'NoSuchEntity', `The job with ID ${String(p['JobId'] ?? '')} cannot be found.`);
+      maxItemsOf(p);
+      const created = ctTime(job.created);
+      const list = job.services.map((s) => `<member><ServiceName>${xmlEscape(SERVICE_NAMES[s.namespace] ?? s.namespace)}</ServiceName><ServiceNamespace>${xmlEscape(s.namespace)}</ServiceNamespace><LastAuthenticated>${ctTime(s.last)}</LastAuthenticated><LastAuthenticatedEntity>${xmlEscape(job.arn)}</LastAuthenticatedEntity><LastAuthenticatedRegion>${xmlEscape(s.region)}</LastAuthenticatedRegion><TotalAuthenticatedEntities>1</TotalAuthenticatedEntities></member>`).join('');
+      return queryResult('iam', call.operation,
+        `<JobStatus>COMPLETED</JobStatus><JobType>SERVICE_LEVEL</JobType><JobCreationDate>${created}</JobCreationDate><ServicesLastAccessed>${list}</ServicesLastAccessed><JobCompletionDate>${created}</JobCompletionDate><IsTruncated>false</IsTruncated>`,
+        requestId);
+    }
+  }
+  return undefined;
+}
+
+/** GetAccountSummary: AccountAccessKeysPresent and AccountMFAEnabled as they are for this account's root. */
+export function rewriteAccountSummary(ctx: CallContext, xml: string): string {
+  const set = (s: string, key: string, value: number) => {
+    const re = new RegExp(`(<entry><key>${key}</key><value>)\\d+(</value></entry>)`);
+    return re.test(s) ? s.replace(re, `$1${value}$2`) : s.replace('</SummaryMap>', `<entry><key>${key}</key><value>${value}</value></entry></SummaryMap>`);
+  };
+  return set(set(xml, 'AccountAccessKeysPresent', rootAccessKeys(ctx).length ? 1 : 0), 'AccountMFAEnabled', rootMfaEnabled(ctx) ? 1 : 0);
+}
+
+/** The credential report with AWS's first row, the root user's. */
+export function addRootRow(ctx: CallContext, csv: string): string {
+  const lines = csv.replace(/\r?\n$/, '').split(/\r?\n/);
+  if (lines.some((l) => l.startsWith('<root_account>,'))) return csv;
+  const header = lines[0]!.split(',');
+  const keys = rootAccessKeys(ctx);
+  const values: Record<string, string> = {
+    user: '<root_account>', arn: `arn:aws:iam::${ctx.cred.account}:root`,
+    user_creation_time: ctTime(new Date(ctx.gateway.trail.all(ctx.cred.account)[0]?.eventTime ?? ctx.gateway.clock.now())).replace(/\.\d+Z$|Z$/, '+00:00'),
+    password_enabled: 'not_supported', password_last_used: 'N/A', password_last_changed: 'not_supported', password_next_rotation: 'not_supported',
+    mfa_active: String(rootMfaEnabled(ctx)),
+    access_key_1_active: String(keys.length > 0), access_key_2_active: String(keys.length > 1),
+    cert_1_active: 'false', cert_2_active: 'false',
+  };
+  const row = header.map((h) => values[h] ?? 'N/A').join(',');
+  return [lines[0], row, ...lines.slice(1)].join('\n') + '\n';
+}

@@ -1,0 +1,199 @@
+// IAM's paginated lists as AWS serves them. moto 5.2 ignores MaxItems/Marker on most IAM lists and
+// leaves IsTruncated out of several (ListGroups, ListAccessKeys, ListInstanceProfiles...), which
+// crashes clients that page (Pacu, cloudsplaining). The gateway asks moto for the whole list and
+// pages it itself: `IsTruncated` always, `Marker` when truncated, MaxItems 1-1000 (default 100).
+// The tables come from botocore's paginators-1.json for IAM (result keys, in order).
+import { ApiError } from '../../gateway/api-error.ts';
+import type { CallContext, Reply } from '../../gateway/extension.ts';
+import { FORWARD_MARKER } from '../../gateway/protocol/wire.ts';
+
+export const PAGINATED: Record<string, string[]> = {
+  GetAccountAuthorizationDetails: ['UserDetailList', 'GroupDetailList', 'RoleDetailList', 'Policies'],
+  GetGroup: ['Users'],
+  ListAccessKeys: ['AccessKeyMetadata'],
+  ListAccountAliases: ['AccountAliases'],
+  ListAttachedGroupPolicies: ['AttachedPolicies'],
+  ListAttachedRolePolicies: ['AttachedPolicies'],
+  ListAttachedUserPolicies: ['AttachedPolicies'],
+  ListEntitiesForPolicy: ['PolicyGroups', 'PolicyUsers', 'PolicyRoles'],
+  ListGroupPolicies: ['PolicyNames'],
+  ListGroups: ['Groups'],
+  ListGroupsForUser: ['Groups'],
+  ListInstanceProfileTags: ['Tags'],
+  ListInstanceProfiles: ['InstanceProfiles'],
+  ListInstanceProfilesForRole: ['InstanceProfiles'],
+  ListMFADeviceTags: ['Tags'],
+  ListMFADevices: ['MFADevices'],
+  ListOpenIDConnectProviderTags: ['Tags'],
+  ListPolicies: ['Policies'],
+  ListPolicyTags: ['Tags'],
+  ListPolicyVersions: ['Versions'],
+  ListRolePolicies: ['PolicyNames'],
+  ListRoleTags: ['Tags'],
+  ListRoles: ['Roles'],
+  ListSAMLProviderTags: ['Tags'],
+  ListSSHPublicKeys: ['SSHPublicKeys'],
+  ListServerCertificateTags: ['Tags'],
+  ListServerCertificates: ['ServerCertificateMetadataList'],
+  ListSigningCertificates: ['Certificates'],
+  ListUserPolicies: ['PolicyNames'],
+  ListUserTags: ['Tags'],
+  ListUsers: ['Users'],
+  ListVirtualMFADevices: ['VirtualMFADevices'],
+};
+
+/** moto's own page size where it pages (ListRoles, ListPolicies...): large enough to get everything. */
+const ALL = '1000000';
+
+// ---- a small XML element scanner (moto's serializer: no CDATA, no comments, text escaped) ----
+
+export interface Element { name: string; start: number; end: number; innerStart: number; innerEnd: number }
+
+/** The direct child elements of xml[from, to). */
+export function children(xml: string, from: number, to: number): Element[] {
+  const out: Element[] = [];
+  const re = /<(\/?)([A-Za-z_][\w.:-]*)[^>]*?(\/?)>/g;
+  re.lastIndex = from;
+  let depth = 0;
+  let open: { name: string; start: number; innerStart: number } | undefined;
+  for (let m = re.exec(xml); m && m.index < to; m = re.exec(xml)) {
+    if (m[0].startsWith('<?')) continue;
+    const closing = m[1] === '/';
+    const selfClosing = m[3] === '/';
+    if (!closing && selfClosing) {
+      if (depth === 0) out.push({ name: m[2]!, start: m.index, end: re.lastIndex, innerStart: re.lastIndex, innerEnd: re.lastIndex });
+    } else if (!closing) {
+      if (depth === 0) open = { name: m[2]!, start: m.index, innerStart: re.lastIndex };
+      depth++;
+    } else {
+      depth--;
+      if (depth === 0 && open) {
+        out.push({ name: open.name, start: open.start, end: re.lastIndex, innerStart: open.innerStart, innerEnd: m.index });
+        open = undefined;
+      }
+    }
+  }
+  return out;
+}
+
+/** The element `<op>Result` of a query-protocol response, or undefined. */
+export function resultElement(xml: string, operation: string): Element | undefined {
+  const root = children(xml, 0, xml.length).find((e) => e.name === `${operation}Response`);
+  return root ? children(xml, root.innerStart, root.innerEnd).find((e) => e.name === `${operation}Result`) : undefined;
+}
+
+/** The text of a direct child element of `el` (first), unescaped. */
+export function childText(xml: string, el: Element, name: string): string | undefined {
+  const c = children(xml, el.innerStart, el.innerEnd).find((e) => e.name === name);
+  return c ? unescapeXml(xml.slice(c.innerStart, c.innerEnd)) : undefined;
+}
+
+const unescapeXml = (s: string): string =>
+  s.replace(/&lt;|&gt;|&amp;|&apos;|&quot;/g, (e) => ({ '&lt;': '<', '&gt;': '>', '&amp;': '&', '&apos;': "'", '&quot;': '"' })[e]!);
+
+// ---- markers ----
+
+const encodeMarker = (offset: number): string => Buffer.from(`seclab-iam:${offset}`).toString('base64');
+function decodeMarker(marker: string): number {
+  const m = /^seclab-iam:(\d+)$/.exec(Buffer.from(marker, 'base64').toString('utf8'));
+  if (!m) throw new ApiError(400, 'InvalidInput', 'Invalid Marker.');
+  return Number(m[1]);
+}
+
+/** MaxItems as IAM validates it: 1 to 1000, default 100. */
+export function maxItemsOf(params: Record<string, unknown>): number {
+  const raw = params['MaxItems'];
+  if (raw === undefined || raw === '') return 100;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) {
+    throw new ApiError(400, 'ValidationError', `1 validation error detected: Value '${String(raw)}' at 'maxItems' failed to satisfy constraint: Member must have value ${n < 1 ? 'greater than or equal to 1' : 'less than or equal to 1000'}`);
+  }
+  return n;
+}
+
+/** Query-protocol form encoding of decoded parameters (lists as X.member.N). */
+export function encodeForm(params: Record<string, unknown>): URLSearchParams {
+  const form = new URLSearchParams();
+  const put = (prefix: string, v: unknown): void => {
+    if (Array.isArray(v)) v.forEach((x, i) => put(`${prefix}.member.${i + 1}`, x));
+    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) put(`${prefix}.${k}`, x);
+    else form.append(prefix, String(v));
+  };
+  for (const [k, v] of Object.entries(params)) put(k, v);
+  return form;
+}
+
+/** The gateway's own query-protocol request to the target (as the account; moto checks no signature). */
+export async function motoQuery(ctx: CallContext, operation: string, params: Record<string, unknown>): Promise<{ status: number; headers: Record<string, string | string[]>; xml: string }> {
+  const form = encodeForm({ Action: operation, Version: '2010-05-08', ...params });
+  const day = ctx.gateway.clock.now().toISOString().slice(0, 10).replace(/-/g, '');
+  const res = await ctx.gateway.upstream.forward(ctx.cred.account, {
+    method: 'POST',
+    url: `/?${FORWARD_MARKER}`,
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+      authorization: `AWS4-HMAC-SHA256 Credential=AKIASECLABGATEWAY000/${day}/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0`,
+      'user-agent': 'seclab-gateway',
+    },
+    body: Buffer.from(form.toString()),
+  });
+  return { status: res.status, headers: res.headers, xml: res.body.toString('utf8') };
+}
+
+/** The target's error as the gateway's own (so it is recorded and answered in IAM's format, never HTML). */
+export function targetError(up: { status: number; xml: string }): ApiError {
+  const code = /<Code>([^<]*)<\/Code>/.exec(up.xml)?.[1];
+  const message = /<Message>([^<]*)<\/Message>/.exec(up.xml)?.[1];
+  if (code) return new ApiError(up.status >= 400 ? up.status : 500, code, unescapeXml(message ?? ''));
+  return new ApiError(500, 'ServiceFailure', 'The lab cloud\'s emulator failed to answer this request.');
+}
+
+export type MemberRewrite = (key: string, member: string) => string | Promise<string>;
+
+/**
+ * Answers a paginated IAM list: fetches the complete list from the target, pages it by MaxItems
+ * and Marker, and rewrites each member on the page (see `rewrite`). Errors of the target pass on.
+ */
+export async function servePaginated(ctx: CallContext, rewrite?: MemberRewrite): Promise<Reply> {
+  const { call, requestId } = ctx;
+  const keys = PAGINATED[call.operation]!;
+  const maxItems = maxItemsOf(call.params);
+  const marker = call.params['Marker'];
+  const offset = marker === undefined || marker === '' ? 0 : decodeMarker(String(marker));
+  const params: Record<string, unknown> = { ...call.params, MaxItems: ALL };
+  delete params['Marker'];
+  const up = await motoQuery(ctx, call.operation, params);
+  const result = up.status < 300 ? resultElement(up.xml, call.operation) : undefined;
+  if (!result) throw targetError(up);
+  const xml = up.xml;
+  const kids = children(xml, result.innerStart, result.innerEnd);
+  const items: { key: string; member: string }[] = [];
+  for (const key of keys) {
+    const list = kids.find((k) => k.name === key);
+    if (list) for (const m of children(xml, list.innerStart, list.innerEnd)) items.push({ key, member: xml.slice(m.start, m.end) });
+  }
+  const page = items.slice(offset, offset + maxItems);
+  const truncated = offset + maxItems < items.length;
+  const byKey = new Map<string, string[]>(keys.map((k) => [k, []]));
+  for (const it of page) byKey.get(it.key)!.push(rewrite ? await rewrite(it.key, it.member) : it.member);
+  const listXml = (key: string) => {
+    const ms = byKey.get(key)!;
+    return ms.length ? `<${key}>${ms.join('')}</${key}>` : `<${key}/>`;
+  };
+  let inner = '';
+  const emitted = new Set<string>();
+  for (const k of kids) {
+    if (k.name === 'IsTruncated' || k.name === 'Marker') continue;
+    if (keys.includes(k.name)) {
+      if (!emitted.has(k.name)) inner += listXml(k.name);
+      emitted.add(k.name);
+    } else {
+      inner += xml.slice(k.start, k.end);
+    }
+  }
+  for (const key of keys) if (!emitted.has(key)) inner += listXml(key);
+  inner += `<IsTruncated>${truncated}</IsTruncated>`;
+  if (truncated) inner += `<Marker>${encodeMarker(offset + maxItems)}</Marker>`;
+  const body = `<${call.operation}Response xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><${call.operation}Result>${inner}</${call.operation}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${call.operation}Response>`;
+  return { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body };
+}
