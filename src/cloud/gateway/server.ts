@@ -138,7 +138,8 @@ export class Gateway {
       this.handle(req, res, channel).catch((e) => {
         if (!res.headersSent) {
           // In the protocol of the call (as far as its headers tell), without stack text.
-          const r = errorResponse(guessCall(req.headers, req.url ?? '/'), 500, 'InternalFailure', `The lab cloud failed to process the request: ${String((e as Error).message).split('\n')[0]!.slice(0, 200)}`, randomUUID());
+          const call = guessCall(req.headers, req.url ?? '/');
+          const r = errorResponse(call, 500, call.service === 's3' ? 'InternalError' : 'InternalFailure', `The lab cloud failed to process the request: ${String((e as Error).message).split('\n')[0]!.slice(0, 200)}`, randomUUID());
           res.writeHead(r.status, r.headers);
           res.end(r.body);
         }

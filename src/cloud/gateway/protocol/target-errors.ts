@@ -5,7 +5,8 @@
 // unknown error). The gateway answers instead in the protocol of the call (query XML, EC2 XML,
 // JSON, REST-XML, REST-JSON), with AWS's codes:
 //
-//   moto raised NotImplementedError            501 NotImplemented
+//   moto raised NotImplementedError, or has no  501 NotImplemented
+//   route for a REST operation (HTML 404)
 //   request body not in the protocol's syntax  400 SerializationException / InvalidRequestContentException (Lambda) / MalformedXML (S3)
 //   moto's handler failed reading parameters   400 the protocol's validation error (ValidationError, InvalidParameterValue, ...)
 //   anything else                              500 InternalFailure (InternalError for S3)
@@ -117,7 +118,10 @@ export function protocolErrorFor(call: Call, res: TargetAnswer, requestId: strin
   const exception = header(res.headers, TARGET_EXCEPTION_HEADER);
   const op = call.operation && call.operation !== 'Unknown' ? call.operation : 'this operation';
   let e: { status: number; code: string; message: string };
-  if (exception === 'NotImplementedError') {
+  if (exception === 'NotImplementedError' || (res.status === 404 && call.protocol !== 'query' && call.operation && call.operation !== 'Unknown'
+    && isHtml(res.body.toString('utf8'), header(res.headers, 'content-type').toLowerCase()))) {
+    // moto's router answers an HTML 404 for REST paths it has no handler for: for an operation the
+    // gateway recognised, that is an operation moto lacks.
     e = { status: 501, code: 'NotImplemented', message: `${op} is not available in the lab cloud: its emulator (moto) does not implement it.` };
   } else if (bodyUnreadable(call.protocol, requestBody)) {
     e = malformedBody(call);
