@@ -25,6 +25,7 @@ import { guessCall, protocolErrorFor } from './protocol/target-errors.ts';
 import { MfaRegistry, totpCode } from '../services/iam/mfa.ts';
 import { PolicyStore, parsePolicyText } from '../services/iam/policy-store.ts';
 import { evaluate } from '../services/iam/policy/evaluate.ts';
+import { OrgDirectory } from '../services/organizations/directory.ts';
 import type { AuthzRequest, Decision, PolicySet, RequestPrincipal } from '../services/iam/policy/types.ts';
 import { CloudTrailDelivery } from '../services/cloudtrail/delivery.ts';
 import { Sinks } from './sinks.ts';
@@ -73,6 +74,8 @@ export class Gateway {
   readonly trail = new CloudTrailStore();
   readonly upstream: Upstream;
   readonly policies: PolicyStore;
+  /** AWS Organizations as the authorizer sees it: membership, org paths and SCPs of each account. */
+  readonly organizations: OrgDirectory;
   readonly region: string;
   readonly sinks: Sinks;
   readonly cloudtrailDelivery: CloudTrailDelivery;
@@ -103,6 +106,7 @@ export class Gateway {
   constructor(private readonly options: GatewayOptions) {
     this.upstream = new Upstream(options.upstreamUrl, options.accountSelection ?? 'header', options.upstreamHeaders);
     this.policies = new PolicyStore(this.upstream);
+    this.organizations = new OrgDirectory(this.upstream);
     this.region = options.region ?? 'us-east-1';
     for (const ext of extensions) this.extensions.set(ext.service, [...(this.extensions.get(ext.service) ?? []), ext]);
     this.sinks = new Sinks(this.upstream);
@@ -306,6 +310,7 @@ export class Gateway {
     this.mfa.dropAccount(accountId);
     this.trail.dropAccount(accountId);
     this.policies.dropAccount(accountId);
+    this.organizations.invalidate();
     this.outbox.dropAccount(accountId);
     this.alarms.dropAccount(accountId);
     for (const k of this.metricStores.keys()) if (k.startsWith(`${accountId}|`)) this.metricStores.delete(k);
@@ -589,9 +594,17 @@ export class Gateway {
       return { decision: 'Allow', matched: [], reason: 'the root user of the bucket owner account may always manage its bucket policy' };
     }
     const resourcePolicy = action === 'sts:AssumeRole' ? await this.trustPolicyFor(resource) : await this.resourcePolicyFor(owner, region, resource);
+    // AWS Organizations: the SCPs that limit the caller's account, and the org condition keys of the
+    // caller (aws:PrincipalOrgID, aws:PrincipalOrgPaths) and of the resource's account (aws:ResourceOrgID, aws:ResourceOrgPaths).
+    const resourceAccount = bucket ? owner : resourcePolicy?.account ?? /^arn:[^:]+:[^:]*:[^:]*:(\d{12}):/.exec(resource)?.[1] ?? cred.account;
+    const [principalOrg, resourceOrg] = await Promise.all([this.organizations.membership(cred.account), this.organizations.membership(resourceAccount)]);
+    const orgContext: AuthzRequest['context'] = {
+      ...(principalOrg ? { 'aws:PrincipalOrgID': principalOrg.orgId, 'aws:PrincipalOrgPaths': [principalOrg.orgPath] } : {}),
+      ...(resourceOrg ? { 'aws:ResourceOrgID': resourceOrg.orgId, 'aws:ResourceOrgPaths': [resourceOrg.orgPath] } : {}),
+    };
     return evaluate(
-      { action, resource, principal: this.principalOf(cred), context, resourceAccount: bucket ? owner : undefined },
-      { ...set, ...(resourcePolicy ? { resource: resourcePolicy } : {}) },
+      { action, resource, principal: this.principalOf(cred), context: { ...orgContext, ...context }, resourceAccount: bucket ? owner : undefined },
+      { ...set, ...(resourcePolicy ? { resource: resourcePolicy } : {}), ...(principalOrg?.scpLevels ? { scp: principalOrg.scpLevels } : {}) },
     );
   }
 
@@ -628,9 +641,10 @@ export class Gateway {
         const d = await this.decide(cred, check.action, resource, context, call.region);
         if (d.decision === 'Allow') continue;
         const byResource = d.matched.some((m) => m.effect === 'Deny' && /^(bucket|key|trust|topic) policy/.test(m.source));
+        const byScp = d.matched.some((m) => m.effect === 'Deny' && m.policyType === 'scp');
         const reason = d.decision === 'ExplicitDeny'
-          ? (byResource ? 'explicit-deny-resource' : d.reason.includes('boundary') ? 'explicit-deny-boundary' : 'explicit-deny-identity')
-          : d.reason.includes('boundary') ? 'boundary' : 'no-identity-policy';
+          ? (byScp ? 'explicit-deny-scp' : byResource ? 'explicit-deny-resource' : d.reason.includes('boundary') ? 'explicit-deny-boundary' : 'explicit-deny-identity')
+          : d.reason.startsWith('no service control policy') ? 'scp' : d.reason.includes('boundary') ? 'boundary' : 'no-identity-policy';
         const message = call.service === 's3' ? 'Access Denied' : accessDeniedMessage(cred.arn, check.action, resource, reason);
         throw new Refusal(accessDeniedStatus(call.service), accessDeniedCode(call.service), message, (requestId) => accessDeniedResponse(call, message, requestId));
       }

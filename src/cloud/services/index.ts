@@ -12,5 +12,6 @@ import { filterLogEventsExtension } from './logs/filter-log-events.ts';
 import { cloudwatchExtension } from './cloudwatch/extension.ts';
 import { eventsExtension } from './events/extension.ts';
 import { ec2Extension } from './ec2/extension.ts';
+import { organizationsExtension } from './organizations/extension.ts';
 
-export const extensions: ServiceExtension[] = [iamExtension, stsExtension, cloudtrailExtension, s3Extension, kmsExtension, lambdaExtension, snsExtension, logsExtension, filterLogEventsExtension, cloudwatchExtension, eventsExtension, ec2Extension];
+export const extensions: ServiceExtension[] = [iamExtension, stsExtension, cloudtrailExtension, s3Extension, kmsExtension, lambdaExtension, snsExtension, logsExtension, filterLogEventsExtension, cloudwatchExtension, eventsExtension, ec2Extension, organizationsExtension];

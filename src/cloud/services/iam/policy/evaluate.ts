@@ -210,6 +210,10 @@ export function evaluate(req: AuthzRequest, set: PolicySet): Decision {
   const boundary = isPrincipalWithPolicies && set.boundary ? scan([set.boundary], 'boundary', run) : none;
   const session = isPrincipalWithPolicies && set.session?.length ? scan(set.session, 'session', run) : none;
   const resource = set.resource ? scan([set.resource], 'resource', run) : none;
+  // SCPs limit every principal of a member account, its root user included, but not service principals.
+  const scpLevels = p.type !== 'AWSService' && set.scp ? set.scp.map((level) => scan(level, 'scp', run)) : [];
+  const scpDeny = scpLevels.find((l) => l.denies.length)?.denies[0];
+  const scpMissing = set.scp?.[scpLevels.findIndex((l) => !l.allows.length)];
 
   const decide = (decision: Decision['decision'], reason: string): Decision => {
     const d: Decision = { decision, matched: run.matched, reason };
@@ -218,8 +222,13 @@ export function evaluate(req: AuthzRequest, set: PolicySet): Decision {
   };
 
   // 1. An explicit deny in any policy wins.
-  const deny = identity.denies[0] ?? boundary.denies[0] ?? session.denies[0] ?? resource.denies[0];
+  const deny = scpDeny ?? identity.denies[0] ?? boundary.denies[0] ?? session.denies[0] ?? resource.denies[0];
   if (deny) return decide('ExplicitDeny', `explicitly denied by ${label(deny.statement)}`);
+  // 1b. Every level of the organization from the root to the account must allow it in an SCP.
+  if (scpMissing) {
+    const where = scpMissing.map((s) => s.source).join(', ') || 'an organization level without any SCP';
+    return decide('ImplicitDeny', `no service control policy allows ${req.action} on ${req.resource} (${where})`);
+  }
 
   const resourceAccount = req.resourceAccount ?? set.resource?.account ?? accountOfArn(req.resource) ?? p.account;
   const sameAccount = resourceAccount === p.account;

@@ -59,6 +59,12 @@ export interface PolicySet {
   boundary?: SourcedPolicy;
   /** Session policies (AssumeRole/GetFederationToken Policy parameter), when any. */
   session?: SourcedPolicy[];
+  /**
+   * Service control policies of the principal's account (AWS Organizations), one list per level from
+   * the organization root down to the account: every level must allow, a deny at any level denies.
+   * Absent for accounts SCPs do not limit (no organization, the management account).
+   */
+  scp?: SourcedPolicy[][];
   /** Resource-based policy of the target resource (bucket policy, key policy, topic policy). */
   resource?: SourcedPolicy & {
     /** Account that owns the resource. */
@@ -76,7 +82,7 @@ export interface MatchedStatement {
   sid?: string;
   effect: Effect;
   /** Which kind of policy the statement belongs to. */
-  policyType?: 'identity' | 'boundary' | 'session' | 'resource';
+  policyType?: 'identity' | 'boundary' | 'session' | 'resource' | 'scp';
 }
 
 export interface Decision {

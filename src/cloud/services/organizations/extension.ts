@@ -1,0 +1,61 @@
+// AWS Organizations in the gateway. moto keeps organizations, accounts, OUs and policies (and answers
+// DescribeOrganization from member accounts); the gateway adds what AWS does around them:
+// - CreateAccount makes a real lab-cloud account (its own root credentials, isolated like any other);
+//   its OrganizationAccountAccessRole (or the RoleName asked for), which moto creates trusting the
+//   management account but with no permissions, gets AdministratorAccess as in AWS;
+// - an SCP can be attached only when the root has the SERVICE_CONTROL_POLICY type enabled
+//   (PolicyTypeNotEnabledException; moto attaches it anyway);
+// - every change makes the authorizer read membership and SCPs again (see directory.ts), so SCPs,
+//   aws:PrincipalOrgID and aws:ResourceOrgID take effect on the next request.
+import { ApiError } from '../../gateway/api-error.ts';
+import type { ServiceExtension } from '../../gateway/extension.ts';
+import { orgCall, OrgError } from './directory.ts';
+
+const READ_ONLY = /^(Describe|List)/;
+
+export const organizationsExtension: ServiceExtension = {
+  service: 'organizations',
+
+  async before({ gateway, cred, call }) {
+    if (call.operation !== 'AttachPolicy') return;
+    const policyId = String(call.params['PolicyId'] ?? '');
+    let type: string | undefined;
+    try {
+      type = (await orgCall<{ Policy?: { PolicySummary?: { Type?: string } } }>(gateway.upstream, cred.account, 'DescribePolicy', { PolicyId: policyId })).Policy?.PolicySummary?.Type;
+    } catch (e) {
+      if (e instanceof OrgError) return; // the target answers the same error for the AttachPolicy itself
+      throw e;
+    }
+    if (type !== 'SERVICE_CONTROL_POLICY') return;
+    const roots = (await orgCall<{ Roots?: { PolicyTypes?: { Type: string; Status: string }[] }[] }>(gateway.upstream, cred.account, 'ListRoots')).Roots ?? [];
+    const enabled = roots.some((r) => (r.PolicyTypes ?? []).some((t) => t.Type === type && t.Status === 'ENABLED'));
+    if (!enabled) {
+      throw new ApiError(400, 'PolicyTypeNotEnabledException', 'This operation can be performed only for enabled policy types.');
+    }
+  },
+
+  async after({ gateway, call }, res) {
+    if (READ_ONLY.test(call.operation)) return;
+    gateway.organizations.invalidate();
+    if (call.operation !== 'CreateAccount') return;
+    const status = (JSON.parse(res.body.toString('utf8')) as { CreateAccountStatus?: { AccountId?: string } }).CreateAccountStatus;
+    const id = status?.AccountId;
+    if (!id) return;
+    try {
+      gateway.createAccount(id);
+    } catch {
+      // Already a lab-cloud account (created before it joined).
+    }
+    const mgmt = (await orgCall<{ Organization?: { MasterAccountId?: string } }>(gateway.upstream, id, 'DescribeOrganization')).Organization?.MasterAccountId;
+    const roleName = typeof call.params['RoleName'] === 'string' && call.params['RoleName'] ? call.params['RoleName'] : 'OrganizationAccountAccessRole';
+    // moto creates the role with its trust policy but no permissions; AWS attaches AdministratorAccess.
+    await gateway.upstream.json(id, 'iam', 'CreateRole', {
+      RoleName: roleName,
+      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${mgmt}:root` }, Action: 'sts:AssumeRole' }] }),
+    }).catch((e: Error) => {
+      if (e.name !== 'EntityAlreadyExists' && e.name !== 'EntityAlreadyExistsException') throw e;
+    });
+    await gateway.upstream.json(id, 'iam', 'AttachRolePolicy', { RoleName: roleName, PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' });
+    gateway.policies.invalidate(id);
+  },
+};
