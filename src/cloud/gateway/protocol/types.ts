@@ -36,6 +36,8 @@ export interface ApiCall {
   params: Record<string, unknown>;
   /** Session token of temporary credentials (x-amz-security-token header or query parameter). */
   sessionToken?: string;
+  /** Whether it came over TLS (the gateway's HTTPS listener): aws:SecureTransport. */
+  secure?: boolean;
   /**
    * Set when the request cannot be read unambiguously (e.g. S3 XML that does not parse): the
    * gateway refuses it with this protocol error instead of authorizing a guess.
