@@ -20,6 +20,9 @@ export interface CloudState {
   controlToken: string;
   startedAt: string;
   lab?: string;
+  /** The HTTPS listener and the CA that signed its certificate. */
+  tlsUrl?: string;
+  caFile?: string;
 }
 
 /** Where `cloud up` records the running lab cloud for `seclab env` (mode 0600: it holds the lab account's key). */
@@ -36,7 +39,10 @@ export function exportLines(env: Record<string, string>, shell: string = 'sh'): 
 
 function envOfState(s: CloudState): Record<string, string> {
   return {
-    AWS_ENDPOINT_URL: s.url,
+    // HTTPS, as AWS: aws:SecureTransport is true, deny-non-TLS policies behave as on AWS. The AWS CLI
+    // and boto3 trust the lab cloud's CA through AWS_CA_BUNDLE, Node.js through NODE_EXTRA_CA_CERTS.
+    AWS_ENDPOINT_URL: s.tlsUrl ?? s.url,
+    ...(s.tlsUrl && s.caFile ? { AWS_CA_BUNDLE: s.caFile, NODE_EXTRA_CA_CERTS: s.caFile, SECLAB_HTTP_ENDPOINT_URL: s.url } : {}),
     AWS_ACCESS_KEY_ID: s.accessKeyId,
     AWS_SECRET_ACCESS_KEY: s.secretAccessKey,
     AWS_REGION: s.region,
@@ -137,6 +143,7 @@ export async function cmdCloudUp(ui: Ui, opts: CommonOptions & { port?: string; 
       pid: process.pid, url: cloud.url, region: cloud.region, target: opts.target ?? 'moto', accountId: root.accountId,
       accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey, controlToken: cloud.gateway.controlToken,
       startedAt: new Date().toISOString(), ...(lab ? { lab: lab.id } : {}),
+      ...(cloud.gateway.tlsUrl && cloud.caFile ? { tlsUrl: cloud.gateway.tlsUrl, caFile: cloud.caFile } : {}),
     };
     await writeFileAtomic(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
     const env = envOfState(state);
@@ -144,7 +151,7 @@ export async function cmdCloudUp(ui: Ui, opts: CommonOptions & { port?: string; 
     else {
       const st = ui.out;
       ui.print('');
-      ui.print(`${st.bold('Lab cloud')}  ${cloud.url}   ${st.dim(cloud.target.description)}`);
+      ui.print(`${st.bold('Lab cloud')}  ${cloud.gateway.tlsUrl ?? cloud.url}${cloud.gateway.tlsUrl ? `  (and ${cloud.url} without TLS)` : ''}   ${st.dim(cloud.target.description)}`);
       ui.print(`${st.bold('Account')}    ${root.accountId}${lab ? `  (lab ${lab.id} provisioned)` : ''}   region ${cloud.region}`);
       ui.print('');
       ui.print(st.bold('For the AWS CLI and SDKs (or in another terminal: eval "$(seclab env)")'));

@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Gateway, SOURCE_IP_HEADER, type RootCredentials } from './gateway/server.ts';
 import { startTarget } from './targets/index.ts';
+import { cacheDir } from './targets/python.ts';
+import { gatewayCertificate, labCa } from './gateway/tls.ts';
 import { probeSandbox, type SandboxKind } from './sandbox/index.ts';
 import type { Progress, Target } from './targets/types.ts';
 
@@ -20,6 +22,9 @@ export interface LabCloudOptions {
    * can (default), 'require' refuses to start without a sandbox, 'off' runs it as it is.
    */
   sandbox?: 'auto' | 'require' | 'off';
+  /** HTTPS beside HTTP (default on). */
+  tls?: boolean;
+  tlsPort?: number;
 }
 
 /** Grading untrusted work was asked for, and this machine cannot sandbox it. */
@@ -100,6 +105,9 @@ export class LabCloud {
     };
   }
 
+  /** The CA file that signed the gateway's HTTPS certificate (AWS_CA_BUNDLE). */
+  caFile: string | undefined;
+
   /** How code a submission supplies runs here (students' solutions, Lambda handlers). */
   get sandbox(): SandboxKind {
     return this.gateway.sandbox;
@@ -122,12 +130,24 @@ export async function startLabCloud(opts: LabCloudOptions = {}): Promise<LabClou
   const target = await startTarget(spec, { progress: opts.progress });
   const region = opts.region ?? process.env['AWS_REGION'] ?? 'us-east-1';
   if (!target.url) throw new Error(`target ${spec} has no endpoint URL`);
+  // HTTPS beside HTTP, with the install's own CA (made once in seclab's cache folder).
+  let tls: { pair: { cert: string; key: string }; caFile: string } | undefined;
+  if (opts.tls !== false) {
+    try {
+      const ca = labCa(path.join(cacheDir(), 'ca'));
+      tls = { pair: gatewayCertificate(ca), caFile: ca.certFile };
+    } catch (e) {
+      opts.progress?.(`HTTPS is off: the lab cloud's certificate could not be made (${(e as Error).message})`);
+    }
+  }
   const gateway = new Gateway({
     upstreamUrl: target.url,
     accountSelection: target.accountSelection === 'access-key' ? 'access-key' : 'header',
     port: opts.port,
     region,
     upstreamHeaders: target.upstreamHeaders,
+    tls: tls?.pair,
+    tlsPort: opts.tlsPort,
   });
   const mode = opts.sandbox ?? 'auto';
   if (mode !== 'off') {
@@ -148,5 +168,7 @@ export async function startLabCloud(opts: LabCloudOptions = {}): Promise<LabClou
     await target.stop();
     throw e;
   }
-  return new LabCloud(target, gateway, region);
+  const cloud = new LabCloud(target, gateway, region);
+  cloud.caFile = tls?.caFile;
+  return cloud;
 }

@@ -3,6 +3,8 @@
 // IAM policy evaluation, checks MFA codes, records a CloudTrail event, and forwards to the target what
 // the target does well. See DESIGN.md, "The gateway".
 import http from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,6 +65,9 @@ export interface GatewayOptions {
   port?: number;
   /** Default region for clients. */
   region?: string;
+  /** Certificate and key (PEM) for the HTTPS listener; without them the gateway speaks HTTP only. */
+  tls?: { cert: string; key: string };
+  tlsPort?: number;
   /** Headers every request to the target carries (moto's per-run secret). */
   upstreamHeaders?: Record<string, string>;
 }
@@ -95,6 +100,7 @@ export class Gateway {
   /** Required on control endpoints that hand out secrets (MFA codes of lab people). */
   readonly controlToken = randomBytes(16).toString('hex');
   private server: http.Server | undefined;
+  private tlsServer: https.Server | undefined;
   private readonly violations = new Map<string, string[]>();
   /** How code a submission supplies runs (Lambda handlers here, students' solutions in the engine). */
   sandbox: SandboxKind = 'none';
@@ -135,6 +141,12 @@ export class Gateway {
     const a = this.server?.address() as AddressInfo | null;
     if (!a) throw new Error('gateway not started');
     return `http://127.0.0.1:${a.port}`;
+  }
+
+  /** The HTTPS listener (when the gateway has a certificate): same API, aws:SecureTransport true. */
+  get tlsUrl(): string | undefined {
+    const a = this.tlsServer?.address() as AddressInfo | null | undefined;
+    return a ? `https://localhost:${a.port}` : undefined;
   }
 
   private handler(channel?: Channel) {
@@ -230,6 +242,19 @@ export class Gateway {
       server.listen(this.options.port ?? 0, '127.0.0.1', () => resolve());
     });
     this.server = server;
+    if (this.options.tls) {
+      const secure = https.createServer({ cert: this.options.tls.cert, key: this.options.tls.key, minVersion: 'TLSv1.2' }, handler);
+      secure.keepAliveTimeout = 30_000;
+      secure.on('secureConnection', (s) => {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+      });
+      await new Promise<void>((resolve, reject) => {
+        secure.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new Error(`port ${this.options.tlsPort} is already in use on 127.0.0.1; choose another, or stop what is using it`) : e));
+        secure.listen(this.options.tlsPort ?? 0, '127.0.0.1', () => resolve());
+      });
+      this.tlsServer = secure;
+    }
     // Without scenario clock jumps (`cloud up`), AWS's own schedule still runs, in real time.
     this.ticker = setInterval(() => void this.flush().catch(() => undefined), 10_000);
     this.ticker.unref();
@@ -242,6 +267,9 @@ export class Gateway {
     this.server = undefined;
     for (const sock of this.sockets) sock.destroy();
     if (s) await new Promise<void>((r) => s.close(() => r()));
+    const t = this.tlsServer;
+    this.tlsServer = undefined;
+    if (t) await new Promise<void>((r) => t.close(() => r()));
     this.upstream.close();
     this.dataplane.close();
     this.lambda.stopAll();
@@ -390,7 +418,7 @@ export class Gateway {
     if (busy && busy.inflight++ === 0) busy.since = Date.now();
     let reply: Reply;
     try {
-      reply = await this.process(signed, rawUrl, req.socket.remoteAddress ?? '127.0.0.1', channel);
+      reply = await this.process(signed, rawUrl, req.socket.remoteAddress ?? '127.0.0.1', channel, (req.socket as TLSSocket).encrypted === true);
     } finally {
       if (busy && --busy.inflight === 0) busy.totalMs += Date.now() - busy.since;
     }
@@ -406,9 +434,10 @@ export class Gateway {
     res.end(req.method === 'HEAD' ? undefined : payload);
   }
 
-  private async process(signed: SignedRequest, rawUrl: string, remoteAddress: string, channel?: Channel): Promise<Reply> {
+  private async process(signed: SignedRequest, rawUrl: string, remoteAddress: string, channel?: Channel, secure = false): Promise<Reply> {
     const requestId = randomUUID();
     const call = identify(signed);
+    call.secure = secure;
     const sourceIp = signed.headers[SOURCE_IP_HEADER] ?? (remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress);
     const userAgent = signed.headers['user-agent'] ?? '';
     const auth = parseAuth(signed);
@@ -528,7 +557,8 @@ export class Gateway {
       'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
       'aws:SourceIp': sourceIp,
       'aws:UserAgent': userAgent,
-      'aws:SecureTransport': 'false',
+      // True exactly for requests over the gateway's HTTPS listener.
+      'aws:SecureTransport': call.secure ? 'true' : 'false',
       'aws:RequestedRegion': call.region,
       'aws:PrincipalAccount': cred.account,
       'aws:PrincipalArn': cred.kind === 'role-session' ? cred.roleArn : cred.arn,
@@ -585,7 +615,9 @@ export class Gateway {
     }
     // S3 ARNs carry no account: the bucket's owner decides whether the request is cross-account.
     const bucket = resource.startsWith('arn:aws:s3:::') ? resource.slice(13).split('/')[0] : undefined;
-    const owner = (bucket && this.bucketOwners.get(bucket)) || cred.account;
+    // CreateBucket acts in the caller's own account, even on a name another account holds (the S3
+    // extension then answers BucketAlreadyExists, as AWS does).
+    const owner = (bucket && action !== 's3:CreateBucket' && this.bucketOwners.get(bucket)) || cred.account;
     // Lockout recovery: the root user of the account that owns a bucket can always read, replace and
     // delete the bucket's policy, whatever the policy says (S3 User Guide, "I accidentally denied
     // everyone access to my bucket").
