@@ -15,7 +15,7 @@ import {
   DeleteRolePolicyCommand, GenerateCredentialReportCommand, GetCredentialReportCommand, GetAccountSummaryCommand,
   ListServiceSpecificCredentialsCommand, GenerateServiceLastAccessedDetailsCommand, GetServiceLastAccessedDetailsCommand,
   ListOrganizationsFeaturesCommand, ListRolesCommand, ListPoliciesCommand, GetGroupCommand, EnableMFADeviceCommand, ListMFADevicesCommand,
-  DeactivateMFADeviceCommand, DeleteVirtualMFADeviceCommand, ListEntitiesForPolicyCommand, GetUserCommand,
+  DeactivateMFADeviceCommand, UpdateAccessKeyCommand, DeleteVirtualMFADeviceCommand, ListEntitiesForPolicyCommand, GetUserCommand,
   paginateListUsers, paginateGetAccountAuthorizationDetails,
 } from '@aws-sdk/client-iam';
 import { useLabCloud } from '../helpers/cloud.ts';
@@ -236,6 +236,23 @@ describe('the root user and the operations moto lacks', () => {
     const report2 = Buffer.from((await iam.send(new GetCredentialReportCommand({}))).Content!).toString('utf8');
     const row2 = Object.fromEntries(report2.split('\n')[1]!.split(',').map((v, i) => [cols[i], v]));
     expect(row2['access_key_1_active']).toBe('true');
+  });
+
+  it('root manages its own access keys; they count as root keys, the control credential does not', async () => {
+    const { c, iam } = account();
+    expect((await iam.send(new ListAccessKeysCommand({}))).AccessKeyMetadata).toEqual([]);
+    const { AccessKey } = await iam.send(new CreateAccessKeyCommand({}));
+    expect(AccessKey!.SecretAccessKey).toBeTruthy();
+    const rootKey = c.client(IAMClient, { credentials: { accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! } });
+    expect((await rootKey.send(new GetAccountSummaryCommand({}))).SummaryMap!['AccountAccessKeysPresent']).toBe(1);
+    const listed = await iam.send(new ListAccessKeysCommand({}));
+    expect(listed.AccessKeyMetadata!.map((k) => [k.AccessKeyId, k.Status])).toEqual([[AccessKey!.AccessKeyId, 'Active']]);
+    await iam.send(new UpdateAccessKeyCommand({ AccessKeyId: AccessKey!.AccessKeyId, Status: 'Inactive' }));
+    expect(await code(rootKey.send(new GetAccountSummaryCommand({})))).toMatch(/InvalidClientTokenId/);
+    expect((await iam.send(new GetAccountSummaryCommand({}))).SummaryMap!['AccountAccessKeysPresent']).toBe(0);
+    await iam.send(new DeleteAccessKeyCommand({ AccessKeyId: AccessKey!.AccessKeyId }));
+    expect((await iam.send(new ListAccessKeysCommand({}))).AccessKeyMetadata).toEqual([]);
+    expect(await code(iam.send(new DeleteAccessKeyCommand({ AccessKeyId: AccessKey!.AccessKeyId })))).toMatch(/^NoSuchEntity(Exception)? 404/);
   });
 
   it('ListServiceSpecificCredentials, service last accessed and ListOrganizationsFeatures answer as IAM does', async () => {

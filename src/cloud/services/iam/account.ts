@@ -6,20 +6,25 @@
 // minted when the account was created is the lab's own control credential (the console-equivalent
 // access the runner and `seclab env` use), so it does not count as a root access key. Any other
 // active root credential (mintRootCredentials: the keys a student phase's code holds) is a root
-// access key in AWS's sense: the credential report's <root_account> row shows it active and
+// access key in AWS's sense, and so is a key root creates for itself with CreateAccessKey (served
+// here: moto has no root user): the credential report's <root_account> row shows it active and
 // GetAccountSummary's AccountAccessKeysPresent is 1, as CIS 1.4 / Prowler expect to see.
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../../gateway/api-error.ts';
 import { queryResult, xmlEscape, type CallContext, type Reply } from '../../gateway/extension.ts';
-import type { Credential } from '../../gateway/credentials.ts';
+import { newAccessKeyId, newSecret, type Credential } from '../../gateway/credentials.ts';
 import { ctTime } from '../cloudtrail/recorder.ts';
 import { maxItemsOf, motoQuery, targetError } from './pagination.ts';
 
 /** Active root access keys of an account, not counting the control credential minted with the account. */
 export function rootAccessKeys(ctx: CallContext): Credential[] {
+  return allRootKeys(ctx).slice(1).filter((c) => c.status === 'Active');
+}
+
+/** Every root credential of the account, the control credential first. */
+function allRootKeys(ctx: CallContext): Credential[] {
   // Root credentials carry no user name; the store keeps them in the order they were minted.
-  const roots = ctx.gateway.credentials.forUser(ctx.cred.account, undefined as unknown as string).filter((c) => c.kind === 'root');
-  return roots.slice(1).filter((c) => c.status === 'Active');
+  return ctx.gateway.credentials.forUser(ctx.cred.account, undefined as unknown as string).filter((c) => c.kind === 'root' && !c.sessionToken);
 }
 
 /**
@@ -40,9 +45,53 @@ const SERVICE_NAMES: Record<string, string> = {
   sns: 'Amazon SNS', lambda: 'AWS Lambda', events: 'Amazon EventBridge', guardduty: 'Amazon GuardDuty', macie2: 'Amazon Macie',
 };
 
+/**
+ * The root user's own access keys (CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey
+ * signed by root without a UserName): moto has no root user and fails them. The control credential
+ * is never listed and cannot be changed through the API (the lab would lock itself out).
+ */
+function serveRootAccessKeys(ctx: CallContext): Reply | undefined {
+  const { call, requestId, cred } = ctx;
+  const p = call.params;
+  if (cred.kind !== 'root' || (p['UserName'] !== undefined && p['UserName'] !== '')) return undefined;
+  const keyXml = (c: Credential, secret: boolean) =>
+    `<AccessKeyId>${c.accessKeyId}</AccessKeyId><Status>${c.status}</Status>${secret ? `<SecretAccessKey>${c.secret}</SecretAccessKey>` : ''}<CreateDate>${ctTime(c.issuedAt ?? ctx.gateway.clock.now())}</CreateDate>`;
+  const rootKeys = () => allRootKeys(ctx).slice(1).filter((c) => c.status !== 'Deleted');
+  const find = () => {
+    const id = String(p['AccessKeyId'] ?? '');
+    const c = rootKeys().find((k) => k.accessKeyId === id);
+    if (!c) throw new ApiError(404, 'NoSuchEntity', `The Access Key with id ${id} cannot be found.`);
+    return c;
+  };
+  switch (call.operation) {
+    case 'CreateAccessKey': {
+      if (rootKeys().length >= 2) throw new ApiError(409, 'LimitExceeded', 'Cannot exceed quota for AccessKeysPerUser: 2');
+      const c = ctx.gateway.credentials.add({
+        accessKeyId: newAccessKeyId('AKIA'), secret: newSecret(), account: cred.account, kind: 'root',
+        arn: `arn:aws:iam::${cred.account}:root`, status: 'Active', issuedAt: ctx.gateway.clock.now(),
+      });
+      return queryResult('iam', call.operation, `<AccessKey>${keyXml(c, true)}</AccessKey>`, requestId);
+    }
+    case 'ListAccessKeys':
+      return queryResult('iam', call.operation, `<AccessKeyMetadata>${rootKeys().map((c) => `<member>${keyXml(c, false)}</member>`).join('')}</AccessKeyMetadata><IsTruncated>false</IsTruncated>`, requestId);
+    case 'UpdateAccessKey': {
+      const c = find();
+      if (p['Status'] !== 'Active' && p['Status'] !== 'Inactive') throw new ApiError(400, 'ValidationError', "1 validation error detected: Value at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]");
+      c.status = p['Status'];
+      return queryResult('iam', call.operation, '', requestId);
+    }
+    case 'DeleteAccessKey':
+      find().status = 'Deleted';
+      return queryResult('iam', call.operation, '', requestId);
+  }
+  return undefined;
+}
+
 export async function serveAccountOperation(ctx: CallContext): Promise<Reply | undefined> {
   const { call, requestId, cred } = ctx;
   const p = call.params;
+  const rootKeys = serveRootAccessKeys(ctx);
+  if (rootKeys) return rootKeys;
   switch (call.operation) {
     case 'ListServiceSpecificCredentials': {
       // No CodeCommit/Keyspaces/Bedrock credentials exist in the lab cloud: an empty list, after the
@@ -118,6 +167,8 @@ export function addRootRow(ctx: CallContext, csv: string): string {
     password_enabled: 'not_supported', password_last_used: 'N/A', password_last_changed: 'not_supported', password_next_rotation: 'not_supported',
     mfa_active: String(rootMfaEnabled(ctx)),
     access_key_1_active: String(keys.length > 0), access_key_2_active: String(keys.length > 1),
+    ...(keys[0]?.issuedAt ? { access_key_1_last_rotated: ctTime(keys[0].issuedAt).replace(/\.\d+Z$|Z$/, '+00:00') } : {}),
+    ...(keys[1]?.issuedAt ? { access_key_2_last_rotated: ctTime(keys[1].issuedAt).replace(/\.\d+Z$|Z$/, '+00:00') } : {}),
     cert_1_active: 'false', cert_2_active: 'false',
   };
   const row = header.map((h) => values[h] ?? 'N/A').join(',');

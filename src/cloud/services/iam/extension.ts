@@ -14,9 +14,9 @@ export const iamExtension: ServiceExtension = {
   async serve(ctx) {
     const { gateway, cred, call, requestId } = ctx;
     const p = call.params;
-    if (PAGINATED[call.operation] && !call.operation.startsWith('Simulate')) return servePaginated(ctx, memberRewrite(ctx));
     const account = await serveAccountOperation(ctx);
     if (account) return account;
+    if (PAGINATED[call.operation] && !call.operation.startsWith('Simulate')) return servePaginated(ctx, memberRewrite(ctx));
     if (call.operation === 'SimulatePrincipalPolicy') {
       return queryResult('iam', call.operation, await simulatePrincipalPolicy(gateway, cred.account, p as unknown as SimulateInput), requestId);
     }

@@ -3,6 +3,7 @@
 // crashes clients that page (Pacu, cloudsplaining). The gateway asks moto for the whole list and
 // pages it itself: `IsTruncated` always, `Marker` when truncated, MaxItems 1-1000 (default 100).
 // The tables come from botocore's paginators-1.json for IAM (result keys, in order).
+import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../gateway/api-error.ts';
 import type { CallContext, Reply } from '../../gateway/extension.ts';
 import { FORWARD_MARKER } from '../../gateway/protocol/wire.ts';
@@ -93,11 +94,19 @@ const unescapeXml = (s: string): string =>
 
 // ---- markers ----
 
-const encodeMarker = (offset: number): string => Buffer.from(`seclab-iam:${offset}`).toString('base64');
-function decodeMarker(marker: string): number {
-  const m = /^seclab-iam:(\d+)$/.exec(Buffer.from(marker, 'base64').toString('utf8'));
+// A marker names the listing it continues (a snapshot of the complete list, kept a few minutes, as
+// AWS's markers continue one listing) and the offset in it. A marker whose snapshot has expired
+// continues in a fresh listing at the same offset.
+interface Snapshot { account: string; operation: string; params: string; layout: (string | { list: string })[]; items: { key: string; member: string }[]; expires: number }
+const SNAPSHOT_MS = 5 * 60_000;
+const MAX_SNAPSHOTS = 32;
+const snapshots = new Map<string, Snapshot>();
+
+const encodeMarker = (snapshot: string, offset: number): string => Buffer.from(`seclab-iam:${snapshot}:${offset}`).toString('base64');
+function decodeMarker(marker: string): { snapshot: string; offset: number } {
+  const m = /^seclab-iam:([0-9a-f]{32}):(\d+)$/.exec(Buffer.from(marker, 'base64').toString('utf8'));
   if (!m) throw new ApiError(400, 'InvalidInput', 'Invalid Marker.');
-  return Number(m[1]);
+  return { snapshot: m[1]!, offset: Number(m[2]) };
 }
 
 /** MaxItems as IAM validates it: 1 to 1000, default 100. */
@@ -150,50 +159,72 @@ export function targetError(up: { status: number; xml: string }): ApiError {
 
 export type MemberRewrite = (key: string, member: string) => string | Promise<string>;
 
+/** The complete list from the target, split into members, and the rest of its result in order. */
+async function listAll(ctx: CallContext, keys: string[], params: Record<string, unknown>, paramsKey: string, rewrite?: MemberRewrite): Promise<Snapshot> {
+  const operation = ctx.call.operation;
+  const up = await motoQuery(ctx, operation, params);
+  const result = up.status < 300 ? resultElement(up.xml, operation) : undefined;
+  if (!result) throw targetError(up);
+  const xml = up.xml;
+  const items: Snapshot['items'] = [];
+  const layout: Snapshot['layout'] = [];
+  for (const k of children(xml, result.innerStart, result.innerEnd)) {
+    if (k.name === 'IsTruncated' || k.name === 'Marker') continue;
+    if (!keys.includes(k.name)) {
+      layout.push(xml.slice(k.start, k.end));
+      continue;
+    }
+    if (!layout.some((l) => typeof l !== 'string' && l.list === k.name)) layout.push({ list: k.name });
+    for (const m of children(xml, k.innerStart, k.innerEnd)) {
+      const member = xml.slice(m.start, m.end);
+      items.push({ key: k.name, member: rewrite ? await rewrite(k.name, member) : member });
+    }
+  }
+  for (const key of keys) if (!layout.some((l) => typeof l !== 'string' && l.list === key)) layout.push({ list: key });
+  return { account: ctx.cred.account, operation, params: paramsKey, layout, items, expires: 0 };
+}
+
 /**
- * Answers a paginated IAM list: fetches the complete list from the target, pages it by MaxItems
- * and Marker, and rewrites each member on the page (see `rewrite`). Errors of the target pass on.
+ * Answers a paginated IAM list: fetches the complete list from the target (rewriting each member,
+ * see `rewrite`), pages it by MaxItems and Marker. Errors of the target become IAM errors.
  */
 export async function servePaginated(ctx: CallContext, rewrite?: MemberRewrite): Promise<Reply> {
   const { call, requestId } = ctx;
   const keys = PAGINATED[call.operation]!;
   const maxItems = maxItemsOf(call.params);
   const marker = call.params['Marker'];
-  const offset = marker === undefined || marker === '' ? 0 : decodeMarker(String(marker));
+  const { snapshot: snapId, offset } = marker === undefined || marker === '' ? { snapshot: '', offset: 0 } : decodeMarker(String(marker));
   const params: Record<string, unknown> = { ...call.params, MaxItems: ALL };
   delete params['Marker'];
-  const up = await motoQuery(ctx, call.operation, params);
-  const result = up.status < 300 ? resultElement(up.xml, call.operation) : undefined;
-  if (!result) throw targetError(up);
-  const xml = up.xml;
-  const kids = children(xml, result.innerStart, result.innerEnd);
-  const items: { key: string; member: string }[] = [];
-  for (const key of keys) {
-    const list = kids.find((k) => k.name === key);
-    if (list) for (const m of children(xml, list.innerStart, list.innerEnd)) items.push({ key, member: xml.slice(m.start, m.end) });
+  const paramsKey = JSON.stringify(params);
+  const now = Date.now();
+  for (const [id, snap] of snapshots) if (snap.expires < now) snapshots.delete(id);
+  let snap = snapshots.get(snapId);
+  let id = snapId;
+  if (!snap || snap.account !== ctx.cred.account || snap.operation !== call.operation || snap.params !== paramsKey) {
+    snap = await listAll(ctx, keys, params, paramsKey, rewrite);
+    id = randomBytes(16).toString('hex');
   }
+  const { items } = snap;
   const page = items.slice(offset, offset + maxItems);
   const truncated = offset + maxItems < items.length;
   const byKey = new Map<string, string[]>(keys.map((k) => [k, []]));
-  for (const it of page) byKey.get(it.key)!.push(rewrite ? await rewrite(it.key, it.member) : it.member);
+  for (const it of page) byKey.get(it.key)!.push(it.member);
   const listXml = (key: string) => {
     const ms = byKey.get(key)!;
     return ms.length ? `<${key}>${ms.join('')}</${key}>` : `<${key}/>`;
   };
   let inner = '';
-  const emitted = new Set<string>();
-  for (const k of kids) {
-    if (k.name === 'IsTruncated' || k.name === 'Marker') continue;
-    if (keys.includes(k.name)) {
-      if (!emitted.has(k.name)) inner += listXml(k.name);
-      emitted.add(k.name);
-    } else {
-      inner += xml.slice(k.start, k.end);
-    }
-  }
-  for (const key of keys) if (!emitted.has(key)) inner += listXml(key);
+  for (const part of snap.layout) inner += typeof part === 'string' ? part : listXml(part.list);
   inner += `<IsTruncated>${truncated}</IsTruncated>`;
-  if (truncated) inner += `<Marker>${encodeMarker(offset + maxItems)}</Marker>`;
+  if (truncated) {
+    // The listing is kept for the pages that follow.
+    snap.expires = now + SNAPSHOT_MS;
+    snapshots.delete(id);
+    snapshots.set(id, snap);
+    while (snapshots.size > MAX_SNAPSHOTS) snapshots.delete(snapshots.keys().next().value!);
+    inner += `<Marker>${encodeMarker(id, offset + maxItems)}</Marker>`;
+  }
   const body = `<${call.operation}Response xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><${call.operation}Result>${inner}</${call.operation}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${call.operation}Response>`;
   return { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body };
 }
