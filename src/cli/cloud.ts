@@ -43,6 +43,8 @@ function envOfState(s: CloudState): Record<string, string> {
     // and boto3 trust the lab cloud's CA through AWS_CA_BUNDLE, Node.js through NODE_EXTRA_CA_CERTS.
     AWS_ENDPOINT_URL: s.tlsUrl ?? s.url,
     ...(s.tlsUrl && s.caFile ? { AWS_CA_BUNDLE: s.caFile, NODE_EXTRA_CA_CERTS: s.caFile, SECLAB_HTTP_ENDPOINT_URL: s.url } : {}),
+    // For clients that build host names (S3 virtual hosts, s3control): HTTPS_PROXY=$SECLAB_PROXY aws ...
+    SECLAB_PROXY: s.url,
     AWS_ACCESS_KEY_ID: s.accessKeyId,
     AWS_SECRET_ACCESS_KEY: s.secretAccessKey,
     AWS_REGION: s.region,

@@ -3,7 +3,10 @@
 // trusts it through AWS_CA_BUNDLE.
 import { spawn, spawnSync } from 'node:child_process';
 import https from 'node:https';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
@@ -80,5 +83,43 @@ describe('the lab cloud over HTTPS', () => {
     });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).Account).toBe(root.accountId);
+  });
+
+  it('clients that build host names reach it through the gateway as HTTPS proxy (S3 virtual-hosted buckets)', async () => {
+    const c = cloud();
+    const which = spawnSync('aws', ['--version'], { encoding: 'utf8' });
+    if (which.status !== 0) return;
+    const root = c.createAccount();
+    const bucket = `vhost-${root.accountId}`;
+    const credentials = { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey };
+    await c.client(S3Client, { credentials }).send(new CreateBucketCommand({ Bucket: bucket }));
+    await c.client(S3Client, { credentials }).send(new PutObjectCommand({ Bucket: bucket, Key: 'hello.txt', Body: 'hi' }));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'seclab-awscfg-'));
+    writeFileSync(path.join(dir, 'config'), '[default]\ns3 =\n    addressing_style = virtual\n');
+    const run = (extra: Record<string, string>) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const p = spawn('aws', ['s3api', 'list-objects-v2', '--bucket', bucket, '--output', 'json', '--cli-connect-timeout', '5'], {
+        env: {
+          ...process.env, AWS_ENDPOINT_URL: c.gateway.tlsUrl!, AWS_CA_BUNDLE: c.caFile!, AWS_ACCESS_KEY_ID: root.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: root.secretAccessKey, AWS_DEFAULT_REGION: c.region, AWS_CONFIG_FILE: path.join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: '/dev/null', ...extra,
+        },
+      });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.on('exit', (status) => resolve({ status, stdout, stderr }));
+    });
+    const viaProxy = await run({ HTTPS_PROXY: c.url });
+    expect(viaProxy.status, viaProxy.stderr).toBe(0);
+    expect(JSON.parse(viaProxy.stdout).Contents.map((o: { Key: string }) => o.Key)).toEqual(['hello.txt']);
+    // The proxy tunnels to the lab cloud only.
+    const refused = await new Promise<string>((resolve) => {
+      const sock = net.connect(Number(new URL(c.url).port), '127.0.0.1', () => sock.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'));
+      let got = '';
+      sock.on('data', (d) => (got += d.toString()));
+      sock.on('close', () => resolve(got));
+      sock.on('error', () => resolve(got));
+    });
+    expect(refused).toMatch(/^HTTP\/1\.1 403/);
   });
 });

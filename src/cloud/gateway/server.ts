@@ -4,6 +4,7 @@
 // the target does well. See DESIGN.md, "The gateway".
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -143,6 +144,29 @@ export class Gateway {
     return `http://127.0.0.1:${a.port}`;
   }
 
+  /** CONNECT host:port — only to this gateway's own listeners, under localhost names or 127.0.0.1. */
+  private connectTunnel(req: http.IncomingMessage, client: import('node:net').Socket, head: Buffer): void {
+    const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(req.url ?? '');
+    const host = m?.[1]?.toLowerCase() ?? '';
+    const port = Number(m?.[2]);
+    const own = [this.server, this.tlsServer].map((s) => (s?.address() as AddressInfo | null | undefined)?.port).filter((p): p is number => !!p);
+    const local = host === 'localhost' || host.endsWith('.localhost') || host === '127.0.0.1' || host === '::1';
+    if (!local || !own.includes(port)) {
+      client.end('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\nthe lab cloud only tunnels to itself (localhost names)\n');
+      return;
+    }
+    const upstream = net.connect(port, '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    this.sockets.add(client);
+    client.on('close', () => this.sockets.delete(client));
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  }
+
   /** The HTTPS listener (when the gateway has a certificate): same API, aws:SecureTransport true. */
   get tlsUrl(): string | undefined {
     const a = this.tlsServer?.address() as AddressInfo | null | undefined;
@@ -229,6 +253,10 @@ export class Gateway {
     const handler = this.handler();
     const server = http.createServer(handler);
     server.keepAliveTimeout = 30_000;
+    // An HTTP CONNECT proxy to itself: clients that build host names the machine cannot resolve (S3
+    // virtual-hosted buckets `<bucket>.localhost`, s3control's `<account>.localhost`) reach the lab
+    // cloud with HTTPS_PROXY set to the gateway, without editing /etc/hosts. Nothing else is proxied.
+    server.on('connect', (req: http.IncomingMessage, client: import('node:net').Socket, head: Buffer) => this.connectTunnel(req, client, head));
     server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
