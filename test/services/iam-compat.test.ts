@@ -18,6 +18,7 @@ import {
   DeactivateMFADeviceCommand, UpdateAccessKeyCommand, DeleteVirtualMFADeviceCommand, ListEntitiesForPolicyCommand, GetUserCommand,
   paginateListUsers, paginateGetAccountAuthorizationDetails,
 } from '@aws-sdk/client-iam';
+import { OrganizationsClient } from '../../src/cloud/services/organizations/client.ts';
 import { useLabCloud } from '../helpers/cloud.ts';
 
 const { cloud } = useLabCloud();
@@ -274,6 +275,20 @@ describe('the root user and the operations moto lacks', () => {
     expect(await code(iam.send(new GetServiceLastAccessedDetailsCommand({ JobId: '00000000-0000-0000-0000-000000000000' })))).toMatch(/^NoSuchEntity(Exception)? 404/);
 
     expect(await code(iam.send(new ListOrganizationsFeaturesCommand({})))).toMatch(/^OrganizationNotFoundException 400/);
+  });
+
+  it('ListOrganizationsFeatures: the management account sees its organization, members are refused', async () => {
+    const { c, root, iam } = account();
+    const orgs = new OrganizationsClient(c.url, { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
+    const { Organization } = await orgs.send<{ Organization: { Id: string } }>('CreateOrganization', { FeatureSet: 'ALL' });
+    const features = await iam.send(new ListOrganizationsFeaturesCommand({}));
+    expect(features.OrganizationId).toBe(Organization.Id);
+    expect(features.EnabledFeatures).toEqual([]);
+    const created = await orgs.send<{ CreateAccountStatus: { AccountId?: string } }>('CreateAccount', { Email: 'member@example.com', AccountName: 'member' });
+    const memberId = created.CreateAccountStatus.AccountId!;
+    const memberRoot = c.gateway.mintRootCredentials(memberId);
+    const member = c.client(IAMClient, { credentials: memberRoot });
+    expect(await code(member.send(new ListOrganizationsFeaturesCommand({})))).toMatch(/^AccountNotManagementOrDelegatedAdministratorException 400/);
   });
 
   it('service last accessed comes from CloudTrail', async () => {

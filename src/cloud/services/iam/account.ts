@@ -103,9 +103,16 @@ export async function serveAccountOperation(ctx: CallContext): Promise<Reply | u
       maxItemsOf(p);
       return queryResult('iam', call.operation, '<ServiceSpecificCredentials/><IsTruncated>false</IsTruncated>', requestId);
     }
-    case 'ListOrganizationsFeatures':
-      // Lab accounts are standalone unless a lab provisions an organization (services/sts).
-      throw new ApiError(400, 'OrganizationNotFoundException', 'The request was rejected because no organization is associated with your account.');
+    case 'ListOrganizationsFeatures': {
+      // Centralized root access (RootCredentialsManagement, RootSessions) is never enabled in the lab
+      // cloud: the management account sees its organization with no features.
+      const org = await ctx.gateway.organizations.membership(cred.account);
+      if (!org) throw new ApiError(400, 'OrganizationNotFoundException', 'The request was rejected because no organization is associated with your account.');
+      if (org.managementAccount !== cred.account) {
+        throw new ApiError(400, 'AccountNotManagementOrDelegatedAdministratorException', 'The request was rejected because the account making the request is not the management account or delegated administrator account for centralized root access.');
+      }
+      return queryResult('iam', call.operation, `<OrganizationId>${xmlEscape(org.orgId)}</OrganizationId><EnabledFeatures/>`, requestId);
+    }
     case 'GenerateServiceLastAccessedDetails': {
       const arn = String(p['Arn'] ?? '');
       const m = /^arn:aws:iam::(\d{12}):(user|role|group|policy)\/(?:.*\/)?([^/]+)$/.exec(arn);
