@@ -98,6 +98,22 @@ describe('IAM pagination', () => {
     expect(await code(iam.send(new ListGroupsCommand({ Marker: 'not-a-marker' })))).toMatch(/^InvalidInput(Exception)? 400/);
   });
 
+  it('without UserName, a user lists its own keys and devices; root has none', async () => {
+    const { c, iam } = account();
+    await iam.send(new CreateUserCommand({ UserName: 'carol' }));
+    await iam.send(new AttachUserPolicyCommand({ UserName: 'carol', PolicyArn: 'arn:aws:iam::aws:policy/IAMReadOnlyAccess' }));
+    const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: 'carol' }));
+    const carol = c.client(IAMClient, { credentials: { accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! } });
+    const own = await carol.send(new ListAccessKeysCommand({}));
+    expect(own.AccessKeyMetadata!.map((k) => [k.UserName, k.AccessKeyId])).toEqual([['carol', AccessKey!.AccessKeyId]]);
+    expect((await carol.send(new ListMFADevicesCommand({}))).MFADevices).toEqual([]);
+    expect((await carol.send(new ListSSHPublicKeysCommand({}))).SSHPublicKeys).toEqual([]);
+    const rootMfa = await iam.send(new ListMFADevicesCommand({}));
+    expect(rootMfa.MFADevices).toEqual([]);
+    expect(rootMfa.IsTruncated).toBe(false);
+    expect((await iam.send(new ListSigningCertificatesCommand({}))).Certificates).toEqual([]);
+  });
+
   it('GetAccountAuthorizationDetails names its policies and pages the AWS managed ones', async () => {
     const { iam } = account();
     await iam.send(new CreateUserCommand({ UserName: 'alice' }));

@@ -159,6 +159,15 @@ export function targetError(up: { status: number; xml: string }): ApiError {
 
 export type MemberRewrite = (key: string, member: string) => string | Promise<string>;
 
+/** Operations whose UserName defaults to the calling user. */
+const OWN_USER = new Set(['ListAccessKeys', 'ListMFADevices', 'ListSigningCertificates', 'ListSSHPublicKeys']);
+
+function emptyList(ctx: CallContext, keys: string[]): Reply {
+  const op = ctx.call.operation;
+  const inner = `${keys.map((k) => `<${k}/>`).join('')}<IsTruncated>false</IsTruncated>`;
+  return { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': ctx.requestId }, body: `<${op}Response xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><${op}Result>${inner}</${op}Result><ResponseMetadata><RequestId>${ctx.requestId}</RequestId></ResponseMetadata></${op}Response>` };
+}
+
 /** The complete list from the target, split into members, and the rest of its result in order. */
 async function listAll(ctx: CallContext, keys: string[], params: Record<string, unknown>, paramsKey: string, rewrite?: MemberRewrite): Promise<Snapshot> {
   const operation = ctx.call.operation;
@@ -196,6 +205,12 @@ export async function servePaginated(ctx: CallContext, rewrite?: MemberRewrite):
   const { snapshot: snapId, offset } = marker === undefined || marker === '' ? { snapshot: '', offset: 0 } : decodeMarker(String(marker));
   const params: Record<string, unknown> = { ...call.params, MaxItems: ALL };
   delete params['Marker'];
+  if (OWN_USER.has(call.operation) && (params['UserName'] === undefined || params['UserName'] === '')) {
+    // Without UserName the caller's own user is meant; moto would look the gateway's key up instead.
+    if (ctx.cred.kind === 'user' || ctx.cred.kind === 'session') params['UserName'] = ctx.cred.userName;
+    // The root user has no certificates, SSH keys or API-visible MFA devices in the lab cloud.
+    else if (ctx.cred.kind === 'root') return emptyList(ctx, keys);
+  }
   const paramsKey = JSON.stringify(params);
   const now = Date.now();
   for (const [id, snap] of snapshots) if (snap.expires < now) snapshots.delete(id);
