@@ -166,8 +166,12 @@ class Compiler {
     }
     if (values.length === 0) r.fail('Empty arrays are not allowed');
     if (rules.length === 0) rules.push(new Map());
-    const key = JSON.stringify(path);
-    for (const rule of rules) rule.set(key, { path, matchers: values });
+    // event-ruler names a field by joining its path with "." (Path.extendedName) and keeps the last
+    // values written under a name (withOverriding). So {"a": {"b": [..]}} and {"a.b": [..]} name the
+    // same field, and whichever comes later in the pattern wins. The AWS page says the same in its
+    // considerations ("uses dot (.) as the joining character"; "only uses the last one").
+    const name = path.join('.');
+    for (const rule of rules) rule.set(name, { path: name.split('.'), matchers: values });
   }
 
   private endOfExpression(): void {
@@ -476,12 +480,69 @@ function matchNode(node: Node, value: unknown): boolean {
 }
 
 function matchChildren(node: Node, value: unknown): boolean {
-  const obj = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  const obj = isPlainObject(value) ? dottedView(value) : undefined;
   for (const [key, child] of node.children) {
     const v = obj && Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
     if (!matchNode(child, v)) return false;
   }
   return true;
+}
+
+type JsonObject = Record<string, unknown>;
+
+function isPlainObject(v: unknown): v is JsonObject {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * Event field names with dots. event-ruler flattens an event into field names joined with "." (Event's
+ * flattening and Path.name), so an event key literally named "a.b" and a key "b" nested in "a" are the
+ * same field "a.b", and a pattern's "a.b" (however it is spelt) matches either (event-ruler README,
+ * "Caveat: Compiled rules and JSON keys with dots"; AWS's considerations say so for patterns). When
+ * both spellings occur in one event, the field has the values of both.
+ *
+ * The matcher walks objects step by step, so an object with dotted keys is seen through a view in which
+ * "a.b.c": v is filed under "a" as {"b.c": v} (the next step's view splits it again) and merged with
+ * what "a" already holds: objects merge key by key, an object joins every object element of an array
+ * (a field outside an array goes with any element, as event-ruler's array-consistency check allows),
+ * and anything else becomes the list of both values (any of them may match). Objects without dotted
+ * keys are used as they are.
+ */
+function dottedView(obj: JsonObject): JsonObject {
+  const keys = Object.keys(obj);
+  let dotted = false;
+  for (const k of keys) {
+    if (k.includes('.')) {
+      dotted = true;
+      break;
+    }
+  }
+  if (!dotted) return obj;
+  const out: JsonObject = Object.create(null);
+  for (const k of keys) {
+    const dot = k.indexOf('.');
+    const head = dot < 0 ? k : k.slice(0, dot);
+    let v: unknown = obj[k];
+    if (dot >= 0) {
+      const nested: JsonObject = Object.create(null);
+      nested[k.slice(dot + 1)] = v;
+      v = nested;
+    }
+    out[head] = Object.prototype.hasOwnProperty.call(out, head) ? combine(out[head], v) : v;
+  }
+  return out;
+}
+
+function combine(a: unknown, b: unknown): unknown {
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const out: JsonObject = Object.create(null);
+    for (const k of Object.keys(a)) out[k] = a[k];
+    for (const k of Object.keys(b)) out[k] = Object.prototype.hasOwnProperty.call(out, k) ? combine(out[k], b[k]) : b[k];
+    return out;
+  }
+  if (Array.isArray(a) && isPlainObject(b) && a.some(isPlainObject)) return a.map((e) => (isPlainObject(e) ? combine(e, b) : e));
+  if (isPlainObject(a) && Array.isArray(b) && b.some(isPlainObject)) return b.map((e) => (isPlainObject(e) ? combine(a, e) : e));
+  return [...(Array.isArray(a) ? a : [a]), ...(Array.isArray(b) ? b : [b])];
 }
 
 function flattenInto(value: unknown[], out: unknown[]): void {
