@@ -51,9 +51,16 @@ describe('cross-account AssumeRole', () => {
     const who = await c.client(STSClient, { credentials: session }).send(new GetCallerIdentityCommand({}));
     expect(who.Account).toBe(b.id);
     expect(who.Arn).toBe(`arn:aws:sts::${b.id}:assumed-role/auditor/x-acct`);
+    expect(out.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${b.id}:assumed-role/auditor/x-acct`);
     // It acts in B: ListRoles shows B's roles (B's auditor only), with B's role policy.
     const roles = (await c.client(IAMClient, { credentials: session }).send(new ListRolesCommand({}))).Roles!;
     expect(roles.map((r) => r.Arn)).toEqual([roleArn]);
+    // Role chaining: a role session may assume a role for one hour at most.
+    await b.iam.send(new CreateRoleCommand({ RoleName: 'chain', AssumeRolePolicyDocument: doc([{ Effect: 'Allow', Principal: { AWS: roleArn }, Action: 'sts:AssumeRole' }]) }));
+    await b.iam.send(new PutRolePolicyCommand({ RoleName: 'auditor', PolicyName: 'chain', PolicyDocument: doc([{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::${b.id}:role/chain` }]) }));
+    const chainSts = c.client(STSClient, { credentials: session });
+    expect(await errorName(chainSts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${b.id}:role/chain`, RoleSessionName: 'c', DurationSeconds: 7200 })))).toBe('ValidationError');
+    expect(await errorName(chainSts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${b.id}:role/chain`, RoleSessionName: 'c', DurationSeconds: 3600 })))).toBe('allowed');
     // The identity policy is needed too: the trust policy names the whole account A.
     expect(await errorName(c.client(STSClient, { credentials: nopol }).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'y' })))).toBe('AccessDenied');
   });

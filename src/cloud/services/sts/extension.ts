@@ -27,6 +27,10 @@ export const stsExtension: ServiceExtension = {
       if (d !== undefined && !(Number.isInteger(Number(d)) && Number(d) >= 900 && Number(d) <= max)) {
         throw new ApiError(400, 'ValidationError', `1 validation error detected: Value '${String(d)}' at 'durationSeconds' failed to satisfy constraint: Member must have value ${Number(d) < 900 ? 'greater than or equal to 900' : `less than or equal to ${max}`}`);
       }
+      // Role chaining (a role session assuming a role) is limited to one hour.
+      if (call.operation === 'AssumeRole' && cred.kind === 'role-session' && d !== undefined && Number(d) > 3600) {
+        throw new ApiError(400, 'ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
+      }
     }
     if ((call.operation !== 'GetSessionToken' && call.operation !== 'AssumeRole') || p['SerialNumber'] === undefined) return;
     const serial = String(p['SerialNumber']);
