@@ -75,7 +75,9 @@ describe('cross-account AssumeRole', () => {
     }));
     const alice = await a.newUser('alice', [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }]);
     const sts = a.c.client(STSClient, { credentials: alice });
-    expect(await errorName(sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${b.id}:role/ops`, RoleSessionName: 'x' })))).toBe('AccessDenied');
+    const e = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${b.id}:role/ops`, RoleSessionName: 'x' })).then(() => undefined, (err: Error) => err);
+    expect(e?.name).toBe('AccessDenied');
+    expect(e?.message).toBe(`User: arn:aws:iam::${a.id}:user/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::${b.id}:role/ops because no resource-based policy allows the sts:AssumeRole action`);
     // A role that does not exist is refused the same way.
     expect(await errorName(sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${b.id}:role/none`, RoleSessionName: 'x' })))).toBe('AccessDenied');
   });

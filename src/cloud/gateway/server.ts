@@ -704,7 +704,10 @@ export class Gateway {
         const byScp = d.matched.some((m) => m.effect === 'Deny' && m.policyType === 'scp');
         const reason = d.decision === 'ExplicitDeny'
           ? (byScp ? 'explicit-deny-scp' : byResource ? 'explicit-deny-resource' : d.reason.includes('boundary') ? 'explicit-deny-boundary' : 'explicit-deny-identity')
-          : d.reason.startsWith('no service control policy') ? 'scp' : d.reason.includes('boundary') ? 'boundary' : 'no-identity-policy';
+          : d.reason.startsWith('no service control policy') ? 'scp' : d.reason.includes('boundary') ? 'boundary'
+            // AssumeRole: the role's trust policy (its resource policy) does not allow the caller.
+            : check.action === 'sts:AssumeRole' && !d.matched.some((m) => m.policyType === 'resource' && m.effect === 'Allow') ? 'no-resource-policy'
+            : 'no-identity-policy';
         const message = call.service === 's3' ? 'Access Denied' : accessDeniedMessage(cred.arn, check.action, resource, reason);
         throw new Refusal(accessDeniedStatus(call.service), accessDeniedCode(call.service), message, (requestId) => accessDeniedResponse(call, message, requestId));
       }
