@@ -150,5 +150,7 @@ export async function provisionNetwork(session: LabSession): Promise<NetworkLabE
     contractors: CONTRACTORS,
     ports: PORTS,
   };
+  // The administrators read their email: they confirm the SNS subscription requests sent to them.
+  session.gateway.outbox.addReader(session.accountId, ADMINS.email);
   return { ...env };
 }

@@ -75,6 +75,8 @@ describe('SNS', () => {
     const { c, root, creds } = await setup(true);
     const sns = c.client(SNSClient, { credentials: creds });
     const topic = (await sns.send(new CreateTopicCommand({ Name: 'security-alerts' }))).TopicArn!;
+    // The person reading soc@example.com confirms the subscription (email subscriptions wait for it).
+    c.gateway.outbox.addReader(root.accountId, 'soc@example.com');
     await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'email', Endpoint: 'soc@example.com' }));
     await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'sms', Endpoint: '+15555550100' }));
     await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'lambda', Endpoint: `arn:aws:lambda:us-east-1:${root.accountId}:function:responder` }));
@@ -89,6 +91,7 @@ describe('SNS', () => {
     expect(denied.status).toBe(403);
     const res = await (await fetch(`${c.url}/_seclab/outbox?account=${root.accountId}`, { headers: { 'x-seclab-control-token': c.gateway.controlToken } })).json() as { deliveries: { protocol: string; endpoint: string; message: string; subject?: string }[] };
     expect(res.deliveries.map((d) => [d.protocol, d.endpoint, d.message])).toEqual([
+      ['email', 'soc@example.com', expect.stringContaining('To confirm this subscription')],
       ['email', 'soc@example.com', 'not delivered to the function'],
       ['sms', '+15555550100', 'not delivered to the function'],
       ['email', 'soc@example.com', 'rejected SSH burst'],

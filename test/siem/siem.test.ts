@@ -75,6 +75,7 @@ async function setup(): Promise<Env> {
 
   const sns = c.client(SNSClient, { credentials: root });
   const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'secops' }))).TopicArn!;
+  c.gateway.outbox.addReader(account, 'secops@example.com'); // confirms the email subscription
   await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: 'secops@example.com' }));
   await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sms', Endpoint: '+15555550100' }));
 

@@ -49,9 +49,20 @@ export const cloudwatchExtension: ServiceExtension = {
       case 'PutMetricData':
         gateway.metricsFor(cred.account, call.region).putMetricData(String(p['Namespace']), (p['MetricData'] as MetricDatum[]) ?? [], gateway.clock.nowMs());
         break;
-      case 'PutMetricAlarm':
-        gateway.alarms.put(cred.account, call.region, p as unknown as PutMetricAlarmInput);
+      case 'PutMetricAlarm': {
+        const input = p as unknown as PutMetricAlarmInput;
+        gateway.alarms.put(cred.account, call.region, input);
+        // AWS: a new alarm starts INSUFFICIENT_DATA, an updated one keeps its state. moto starts every
+        // alarm it stores (new or replaced) as OK, so its copy gets the runtime's state.
+        const alarm = gateway.alarms.list(cred.account, call.region).find((a) => a.AlarmName === input.AlarmName);
+        if (alarm) {
+          await gateway.upstream.json(cred.account, 'cloudwatch', 'SetAlarmState', {
+            AlarmName: alarm.AlarmName, StateValue: alarm.StateValue, StateReason: alarm.StateReason,
+            ...(alarm.StateReasonData ? { StateReasonData: alarm.StateReasonData } : {}),
+          }, call.region);
+        }
         break;
+      }
       case 'DeleteAlarms':
         gateway.alarms.remove(cred.account, call.region, (p['AlarmNames'] as string[]) ?? []);
         break;

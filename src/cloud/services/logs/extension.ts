@@ -5,6 +5,7 @@
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { jsonResult, type ServiceExtension } from '../../gateway/extension.ts';
+import { ApiError } from '../../gateway/api-error.ts';
 import type { Gateway } from '../../gateway/server.ts';
 import type { LogEvent } from '../../gateway/sinks.ts';
 import { compile, testMetricFilter, validateMetricTransformation } from './filter-pattern/index.ts';
@@ -59,6 +60,15 @@ export class LogFilters {
   }
 }
 
+/** The values PutRetentionPolicy accepts (CloudWatch Logs API Reference, PutRetentionPolicy); moto takes any. */
+export const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+function validateRetention(value: unknown): void {
+  if (typeof value === 'number' && RETENTION_DAYS.includes(value)) return;
+  throw new ApiError(400, 'InvalidParameterException',
+    `1 validation error detected: Value '${String(value ?? 'null')}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [${RETENTION_DAYS.join(', ')}]`);
+}
+
 export const logsExtension: ServiceExtension = {
   service: 'logs',
 
@@ -70,6 +80,7 @@ export const logsExtension: ServiceExtension = {
 
   async before({ call }) {
     const p = call.params as { filterPattern?: string; metricTransformations?: MetricTransformation[] };
+    if (call.operation === 'PutRetentionPolicy') validateRetention(call.params['retentionInDays']);
     if (call.operation === 'PutMetricFilter') {
       const compiled = compile(p.filterPattern ?? '', { operation: 'PutMetricFilter' });
       for (const t of p.metricTransformations ?? []) validateMetricTransformation(compiled, t);

@@ -2,6 +2,7 @@
 // "inbox" of the lab's administrators, read by `seclab outbox` and graders), and Lambda subscribers
 // are invoked. moto itself delivers to SQS and HTTP(S) subscribers.
 import type { Gateway } from '../../gateway/server.ts';
+import { SubscriptionConfirmations } from './confirmations.ts';
 
 export interface OutboxEntry {
   account: string;
@@ -23,6 +24,16 @@ interface Subscription {
 
 export class Outbox {
   private entries: OutboxEntry[] = [];
+  /** Email subscriptions waiting for their endpoint to confirm them (see confirmations.ts). */
+  readonly confirmations = new SubscriptionConfirmations();
+
+  /**
+   * A lab's person reads the mailbox `email` in `account`: the subscription confirmation requests
+   * it receives are confirmed (the person follows the link), as an administrator would.
+   */
+  addReader(account: string, email: string): void {
+    this.confirmations.addReader(account, email);
+  }
 
   add(e: OutboxEntry): void {
     this.entries.push(e);
@@ -38,6 +49,7 @@ export class Outbox {
 
   dropAccount(account: string): void {
     this.entries = this.entries.filter((e) => e.account !== account);
+    this.confirmations.dropAccount(account);
   }
 }
 
@@ -62,6 +74,8 @@ export async function fanOut(gateway: Gateway, account: string, region: string, 
   const time = gateway.clock.now().toISOString();
   for (const s of subs) {
     const protocol = s.Protocol ?? '';
+    // Nothing reaches a subscription that waits for confirmation.
+    if (s.SubscriptionArn && gateway.outbox.confirmations.isPending(s.SubscriptionArn)) continue;
     if (protocol === 'email' || protocol === 'email-json' || protocol === 'sms') {
       const body = protocol === 'email-json' ? JSON.stringify(snsRecord(topicArn, s.SubscriptionArn ?? '', messageId, subject, message, time).Sns) : protocol === 'email' && emailMessage ? emailMessage : message;
       gateway.outbox.add({ account, time, protocol, endpoint: s.Endpoint ?? '', topicArn, subject, message: body, messageId });
