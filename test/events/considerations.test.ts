@@ -221,3 +221,31 @@ describe('considerations: arrays', () => {
     expect(m('{"employees": {"first": ["John"], "last": ["Smith"]}}', event)).toBe(false);
   });
 });
+
+describe('limits', () => {
+  // event-ruler reads patterns with Jackson, whose StreamReadConstraints (2.15 on) refuse a document nested
+  // deeper than 1000 containers ("Document nesting depth (N) exceeds the maximum allowed (1000, from
+  // `StreamReadConstraints.getMaxNestingDepth()`)", jackson-core's TestDeepNesting words it so); the
+  // exception carries no location and event-ruler does not catch it.
+  it('refuses a pattern nested deeper than 1000 containers, without a location', () => {
+    const deep = (n: number) => '{"a":'.repeat(n) + '[1]' + '}'.repeat(n);
+    expect(() => compilePattern(deep(999))).not.toThrow();
+    let message = '';
+    try {
+      compilePattern(deep(1000));
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toBe('Event pattern is not valid. Reason: Document nesting depth (1001) exceeds the maximum allowed (1000, from `StreamReadConstraints.getMaxNestingDepth()`)');
+    expect(() => compilePattern(deep(50_000))).toThrow('Document nesting depth (1001)');
+    // a nested array as a match value is refused as soon as it opens, before any depth is reached
+    expect(() => compilePattern('{"a": [' + '['.repeat(5000) + ']}')).toThrow('Reason: Match value must be String, number, true, false, or null');
+  });
+  it('matches events of any depth without exhausting the stack', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(compilePattern({ a: ['x'] }).matches({ a: deep })).toBe(true);
+    expect(compilePattern({ a: { b: ['x'] } }).matches({ a: [deep, { b: 'x' }] })).toBe(true);
+    expect(compilePattern({ a: [{ exists: false }] }).matches({ a: deep })).toBe(false);
+  });
+});

@@ -9,7 +9,7 @@
 // of the pattern's field paths with a leaf test per path. Matching walks the branch's tree over the event,
 // only along the pattern's paths, and is array-consistent like event-ruler's rulesForJSONEvent: fields
 // matched under one array must come from the same element.
-import { JsonReader, JsonReadError, type Token } from './json-reader.ts';
+import { JsonReader, JsonReadError, NestingDepthError, type Token } from './json-reader.ts';
 import { InvalidEventPatternException } from './errors.ts';
 import { CidrError, ipToHex, parseCidr } from './ip.ts';
 import { buildLeaf, leafMatches, quantize, type Glob, type Leaf, type ValueMatcher } from './values.ts';
@@ -545,9 +545,19 @@ function combine(a: unknown, b: unknown): unknown {
   return [...(Array.isArray(a) ? a : [a]), ...(Array.isArray(b) ? b : [b])];
 }
 
+/** The elements of an array, nested arrays flattened in order (iteratively: event depth is not bounded here). */
 function flattenInto(value: unknown[], out: unknown[]): void {
-  for (const e of value) {
-    if (Array.isArray(e)) flattenInto(e, out);
+  const stack: [unknown[], number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const [arr, i] = top;
+    if (i >= arr.length) {
+      stack.pop();
+      continue;
+    }
+    top[1] = i + 1;
+    const e = arr[i];
+    if (Array.isArray(e)) stack.push([e, 0]);
     else out.push(e);
   }
 }
@@ -581,7 +591,7 @@ export function compilePattern(json: string | object): CompiledEventPattern {
   } catch (e) {
     if (e instanceof JsonReadError) throw new InvalidEventPatternException(e.reason, e.location);
     if (e instanceof Doubled) throw new InvalidEventPatternException(e.reason, e.locations);
-    if (e instanceof CidrError || e instanceof IllegalArgument) throw new InvalidEventPatternException(e.message);
+    if (e instanceof CidrError || e instanceof IllegalArgument || e instanceof NestingDepthError) throw new InvalidEventPatternException(e.message);
     throw e;
   }
   return new Pattern(source, rules.map(buildTree));

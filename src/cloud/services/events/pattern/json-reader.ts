@@ -31,6 +31,16 @@ export class JsonReadError extends Error {
   }
 }
 
+/**
+ * Jackson (2.15 on) refuses documents nested deeper than StreamReadConstraints' default of 1000 containers,
+ * with a StreamConstraintsException that carries no location; event-ruler lets it through uncaught. It
+ * also keeps the compiler's recursion far from the JavaScript stack's limit.
+ */
+export const MAX_NESTING_DEPTH = 1000;
+
+/** The nesting-depth refusal: a reason without Jackson's location suffix. */
+export class NestingDepthError extends Error {}
+
 interface Context {
   kind: 'root' | 'object' | 'array';
   /** Entries already read in this container (decides whether a comma is expected). */
@@ -197,10 +207,12 @@ export class JsonReader {
         return 'VALUE_STRING';
       case 0x7b:
         this.pos++;
+        this.enter();
         this.stack.push({ kind: 'object', entries: 0, start: this.pos - 1 });
         return 'START_OBJECT';
       case 0x5b:
         this.pos++;
+        this.enter();
         this.stack.push({ kind: 'array', entries: 0, start: this.pos - 1 });
         return 'START_ARRAY';
       case -1:
@@ -208,6 +220,16 @@ export class JsonReader {
       default:
         if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.readNumber();
         return this.readLiteral();
+    }
+  }
+
+  /** Jackson's StreamReadConstraints.validateNestingDepth, checked as a container opens. */
+  private enter(): void {
+    const depth = this.stack.length; // the root context is not a container: this is the new depth
+    if (depth > MAX_NESTING_DEPTH) {
+      throw new NestingDepthError(
+        `Document nesting depth (${depth}) exceeds the maximum allowed (${MAX_NESTING_DEPTH}, from \`StreamReadConstraints.getMaxNestingDepth()\`)`,
+      );
     }
   }
 

@@ -170,23 +170,24 @@ export function buildLeaf(matchers: ValueMatcher[]): Leaf {
 
 /** Whether the value at a leaf's path holds at least one leaf value (objects are not leaves). */
 export function hasLeafValue(value: unknown): boolean {
-  if (value === undefined) return false;
-  if (Array.isArray(value)) {
-    for (const e of value) if (hasLeafValue(e)) return true;
-    return false;
-  }
-  return value === null || typeof value !== 'object';
+  return someLeafValue(value, () => true);
 }
 
-/** Whether some leaf value at the path (array elements included, nested arrays flattened) passes. */
+/**
+ * Whether some leaf value at the path (array elements included, nested arrays flattened) passes. Arrays
+ * are walked with an explicit stack, so an event's nesting depth cannot exhaust the call stack.
+ */
 export function someLeafValue(value: unknown, test: (v: Primitive) => boolean): boolean {
   if (value === undefined) return false;
-  if (Array.isArray(value)) {
-    for (const e of value) if (someLeafValue(e, test)) return true;
-    return false;
+  if (!Array.isArray(value)) return (value === null || typeof value !== 'object') && test(value as Primitive);
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
+    } else if (v !== undefined && (v === null || typeof v !== 'object') && test(v as Primitive)) return true;
   }
-  if (value !== null && typeof value === 'object') return false;
-  return test(value as Primitive);
+  return false;
 }
 
 export function leafMatches(leaf: Leaf, value: unknown): boolean {
