@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, CreateRoleCommand, PutRolePolicyCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand } from '@aws-sdk/client-sts';
 import { S3Client, CreateBucketCommand, PutBucketPolicyCommand, GetBucketPolicyCommand, DeleteBucketPolicyCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { useLabCloud } from '../helpers/cloud.ts';
 
 const { cloud } = useLabCloud();
@@ -63,6 +64,15 @@ describe('cross-account AssumeRole', () => {
     expect(await errorName(chainSts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${b.id}:role/chain`, RoleSessionName: 'c', DurationSeconds: 3600 })))).toBe('allowed');
     // The identity policy is needed too: the trust policy names the whole account A.
     expect(await errorName(c.client(STSClient, { credentials: nopol }).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'y' })))).toBe('AccessDenied');
+    // B's CloudTrail shows who from outside assumed (or tried to assume) its role.
+    const lookup = (creds: typeof alice) => c.client(CloudTrailClient, { credentials: creds })
+      .send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'AssumeRole' }] }))
+      .then((r) => r.Events!.map((e) => JSON.parse(e.CloudTrailEvent!)));
+    const inB = (await lookup(b.rootCreds)).filter((e) => e.userIdentity.type === 'AWSAccount');
+    expect(inB.map((e) => [e.userIdentity.accountId, e.recipientAccountId, e.errorCode ?? 'ok']).sort()).toEqual([[a.id, b.id, 'AccessDenied'], [a.id, b.id, 'ok']]);
+    const inA = await lookup(a.rootCreds);
+    expect(inA.filter((e) => e.recipientAccountId === a.id).length).toBe(2);
+    expect(new Set([...inA, ...inB].map((e) => e.sharedEventID)).size).toBe(2);
   });
 
   it('is refused when the trust policy does not name the caller or its account', async () => {

@@ -777,6 +777,18 @@ export class Gateway {
       recipientAccountId: cred.account,
       eventCategory: dataEvent ? 'Data' : 'Management',
     };
+    // A cross-account AssumeRole, allowed or refused, is also logged in the role's account, where the
+    // caller shows as another AWS account (userIdentity type AWSAccount), with a shared event id.
+    const roleAccount = call.service === 'sts' && call.operation === 'AssumeRole' ? /^arn:aws[a-z-]*:iam::(\d{12}):role\//.exec(String(call.params['RoleArn'] ?? ''))?.[1] : undefined;
+    if (roleAccount && roleAccount !== cred.account) {
+      record.sharedEventID = randomUUID();
+      this.trail.add(record);
+      this.trail.add({
+        ...record, eventID: this.trail.newEventId(), recipientAccountId: roleAccount,
+        userIdentity: { type: 'AWSAccount', principalId: record.userIdentity.principalId, accountId: cred.account },
+      });
+      return;
+    }
     this.trail.add(record);
   }
 

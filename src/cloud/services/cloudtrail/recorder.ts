@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 
 export interface UserIdentity {
-  type: 'Root' | 'IAMUser' | 'AssumedRole' | 'AWSService' | 'Unknown';
+  type: 'Root' | 'IAMUser' | 'AssumedRole' | 'AWSService' | 'AWSAccount' | 'Unknown';
   principalId?: string;
   arn?: string;
   accountId?: string;
@@ -36,6 +36,8 @@ export interface CloudTrailRecord {
   eventType: 'AwsApiCall' | 'AwsConsoleSignIn' | 'AwsServiceEvent';
   managementEvent: boolean;
   recipientAccountId: string;
+  /** The same event as logged in each account a cross-account call concerns. */
+  sharedEventID?: string;
   eventCategory: 'Management' | 'Data';
   tlsDetails?: Record<string, string>;
 }
