@@ -8,7 +8,11 @@
 // A pattern compiles to one or more branches ("$or" forks them, as in event-ruler); each branch is a tree
 // of the pattern's field paths with a leaf test per path. Matching walks the branch's tree over the event,
 // only along the pattern's paths, and is array-consistent like event-ruler's rulesForJSONEvent: fields
-// matched under one array must come from the same element.
+// matched under one array must come from the same element. Field names are joined with "." as
+// event-ruler joins them, in patterns and in events alike (see writeRules and dottedView).
+//
+// Where AWS's "Considerations when creating event patterns" and event-ruler disagree, event-ruler is
+// followed (numbers compare by value; see values.ts), and test/events/considerations.test.ts says which.
 import { JsonReader, JsonReadError, NestingDepthError, type Token } from './json-reader.ts';
 import { InvalidEventPatternException } from './errors.ts';
 import { CidrError, ipToHex, parseCidr } from './ip.ts';

@@ -81,6 +81,12 @@ function predicate(m: ValueMatcher): ((v: Primitive) => boolean) | undefined {
     case 'exact-ip':
       return (v) => typeof v === 'string' && ipToHex(v) === m.hex;
     case 'exact-number':
+      // By value, not by spelling. AWS's considerations say "For numbers, EventBridge uses string
+      // representation. For example, 300, 300.0, and 3.0e2 aren't considered equal"; the engine does
+      // otherwise and is followed: event-ruler's JsonRuleCompiler.writeRules adds a ComparableNumber
+      // equality beside the literal, and ByteMachine.transitionOn compares a comparable event number by
+      // value (ByteMachineTest: 300.0 matches "300", "3.0e+2", "300.0000"). A number outside the
+      // comparable range keeps only the literal, which for a parsed JSON number is its value again.
       return (v) => typeof v === 'number' && (v === m.raw || (m.q !== undefined && quantize(v) === m.q));
     case 'literal':
       return (v) => v === m.value;
