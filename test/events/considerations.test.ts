@@ -191,6 +191,20 @@ describe('considerations: dot is the joining character', () => {
     expect(m('{"detail": {"state": [{"exists": false}]}}', '{"detail.state": "x"}')).toBe(false);
     expect(m('{"detail": {"state": [{"exists": false}]}}', '{"detail.other": "x"}')).toBe(true);
   });
+  it('counts only leaves for exists, whichever spelling reaches them', () => {
+    // eb-create-pattern-operators: "Exists matching only works on leaf nodes. It does not work on
+    // intermediate nodes." event-ruler has no field for an object, only for its leaves.
+    expect(m('{"detail": [{"exists": true}]}', '{"detail": {"state": "x"}}')).toBe(false);
+    expect(m('{"detail": [{"exists": false}]}', '{"detail": {"state": "x"}}')).toBe(true);
+    expect(m('{"detail": [{"exists": true}]}', '{"detail.state": "x"}')).toBe(false);
+    expect(m('{"detail.state": [{"exists": true}]}', '{"detail": {"state": null}}')).toBe(true);
+  });
+  it('joins names inside $or branches too', () => {
+    const p = '{"$or": [{"detail.state": ["a"]}, {"detail": {"code": {"value": [1]}}}]}';
+    expect(m(p, '{"detail": {"state": "a"}}')).toBe(true);
+    expect(m(p, '{"detail.code.value": 1}')).toBe(true);
+    expect(m(p, '{"detail": {"code.value": 2}}')).toBe(false);
+  });
   it('is safe with a field named __proto__', () => {
     expect(m('{"a": {"__proto__": ["1"]}}', '{"a.__proto__": "1"}')).toBe(true);
     expect(m('{"a.__proto__": ["1"]}', '{"a": {"__proto__": "1"}}')).toBe(true);
