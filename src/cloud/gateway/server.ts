@@ -648,12 +648,11 @@ export class Gateway {
     const owner = (bucket && action !== 's3:CreateBucket' && this.bucketOwners.get(bucket)) || cred.account;
     // Lockout recovery: the root user of the account that owns a bucket can always read, replace and
     // delete the bucket's policy, whatever the policy says (S3 User Guide, "I accidentally denied
-    // everyone access to my bucket").
-    if (cred.kind === 'root' && bucket && owner === cred.account && resource === `arn:aws:s3:::${bucket}`
-      && ['s3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy'].includes(action)) {
-      return { decision: 'Allow', matched: [], reason: 'the root user of the bucket owner account may always manage its bucket policy' };
-    }
-    const resourcePolicy = action === 'sts:AssumeRole' ? await this.trustPolicyFor(resource) : await this.resourcePolicyFor(owner, region, resource);
+    // everyone access to my bucket"): the bucket policy is left out (an SCP still applies).
+    const lockoutRecovery = cred.kind === 'root' && !!bucket && owner === cred.account && resource === `arn:aws:s3:::${bucket}`
+      && ['s3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy'].includes(action);
+    const resourcePolicy = action === 'sts:AssumeRole' ? await this.trustPolicyFor(resource)
+      : lockoutRecovery ? undefined : await this.resourcePolicyFor(owner, region, resource);
     // AWS Organizations: the SCPs that limit the caller's account, and the org condition keys of the
     // caller (aws:PrincipalOrgID, aws:PrincipalOrgPaths) and of the resource's account (aws:ResourceOrgID, aws:ResourceOrgPaths).
     const resourceAccount = bucket ? owner : resourcePolicy?.account ?? /^arn:[^:]+:[^:]*:[^:]*:(\d{12}):/.exec(resource)?.[1] ?? cred.account;
