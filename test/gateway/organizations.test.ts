@@ -2,7 +2,7 @@
 // that are lab-cloud accounts, SCPs limiting member accounts (not the management account), and the
 // aws:PrincipalOrgID / aws:ResourceOrgID condition keys.
 import { describe, expect, it } from 'vitest';
-import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, ListUsersCommand } from '@aws-sdk/client-iam';
+import { IAMClient, CreateRoleCommand, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, ListUsersCommand } from '@aws-sdk/client-iam';
 import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { S3Client, ListBucketsCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { OrganizationsClient } from '../../src/cloud/services/organizations/client.ts';
@@ -134,6 +134,21 @@ describe('organization condition keys', () => {
     const strangerCtx = await ctxOf(stranger);
     expect(strangerCtx).toEqual({ 'aws:ResourceOrgID': orgId });
     expect(evaluate({ action: 'sqs:SendMessage', resource: q, principal: c.gateway.principalOf(stranger), context: strangerCtx }, { identity: [{ source: 'u', document: { Statement: [statement as never] } }], resource: resourcePolicy }).decision).toBe('ImplicitDeny');
+  });
+
+  it('are enforced on real requests: a role any principal of the organization may assume (aws:PrincipalOrgID in the trust policy)', async () => {
+    const { c, orgId, mgmtCreds, memberCreds, mgmt } = await organization();
+    const outsider = c.createAccount();
+    await c.client(IAMClient, { credentials: mgmtCreds }).send(new CreateRoleCommand({
+      RoleName: 'org-reader',
+      AssumeRolePolicyDocument: doc([{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:PrincipalOrgID': orgId } } }]),
+    }));
+    const roleArn = `arn:aws:iam::${mgmt.accountId}:role/org-reader`;
+    const statement = { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: roleArn };
+    const insider = await newUser(memberCreds, 'insider', [statement]);
+    const stranger = await newUser({ accessKeyId: outsider.accessKeyId, secretAccessKey: outsider.secretAccessKey }, 'stranger', [statement]);
+    expect(await errorName(c.client(STSClient, { credentials: insider }).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'in' })))).toBe('allowed');
+    expect(await errorName(c.client(STSClient, { credentials: stranger }).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'out' })))).toBe('AccessDenied');
   });
 
   it('are enforced on real requests: an identity policy that keeps a member\'s principals inside the organization', async () => {
