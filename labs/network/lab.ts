@@ -41,6 +41,7 @@ export const lab: Lab = {
         'Give each metric filter a defaultValue of 0: minutes without a match then report 0 and the alarm returns to OK after the attack.',
         'PutMetricAlarm: Statistic Sum, Period 60, EvaluationPeriods 1, a threshold well above a normal minute (look at the metric during normal traffic) and AlarmActions: [your topic].',
         'CreateTopic, then Subscribe with Protocol "email" (env.admins.email) and Protocol "sms" (env.admins.phone). `seclab outbox` shows what they received.',
+        'An email subscription stays "PendingConfirmation" until its owner confirms it, as in AWS: the administrators confirm the request they receive; for any other address, ConfirmSubscription with the token in the message `seclab outbox` shows.',
       ],
     },
     {

@@ -65,7 +65,7 @@ export const lab: Lab = {
     {
       id: 'notify', title: 'Notify the administrators by email and SMS',
       hints: [
-        'CreateTopic, then Subscribe with Protocol email (env.admins.email) and Protocol sms (env.admins.phone, E.164).',
+        'CreateTopic, then Subscribe with Protocol email (env.admins.email) and Protocol sms (env.admins.phone, E.164). An email subscription stays "PendingConfirmation" until its owner confirms it, as in AWS: the administrators confirm the request they receive.',
         'In siem.yml: channels: [{ name: secops, type: sns, topicArn: "arn:aws:sns:${region}:${accountId}:<topic>", minSeverity: medium }]. `seclab outbox` shows what the administrators received.',
       ],
     },
