@@ -44,6 +44,8 @@ describe('an organization', () => {
     // The member sees its organization.
     const seen = await new OrganizationsClient(c.url, memberCreds).send<{ Organization: { Id: string; MasterAccountId: string } }>('DescribeOrganization');
     expect(seen.Organization).toMatchObject({ Id: orgId, MasterAccountId: mgmt.accountId });
+    // The rest of the API is the management account's.
+    expect(await errorName(new OrganizationsClient(c.url, memberCreds).send('ListAccounts'))).toBe('AccessDeniedException');
     // AWS creates OrganizationAccountAccessRole in new accounts, trusting the management account.
     const admin = await newUser(mgmtCreds, 'admin', [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::${memberId}:role/OrganizationAccountAccessRole` }]);
     const out = await c.client(STSClient, { credentials: admin }).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${memberId}:role/OrganizationAccountAccessRole`, RoleSessionName: 'ops' }));

@@ -5,6 +5,8 @@
 //   management account but with no permissions, gets AdministratorAccess as in AWS;
 // - an SCP can be attached only when the root has the SERVICE_CONTROL_POLICY type enabled
 //   (PolicyTypeNotEnabledException; moto attaches it anyway);
+// - a member account calling the management account's operations gets AccessDeniedException (moto
+//   answers as if the account had no organization);
 // - every change makes the authorizer read membership and SCPs again (see directory.ts), so SCPs,
 //   aws:PrincipalOrgID and aws:ResourceOrgID take effect on the next request.
 import { ApiError } from '../../gateway/api-error.ts';
@@ -12,11 +14,20 @@ import type { ServiceExtension } from '../../gateway/extension.ts';
 import { orgCall, OrgError } from './directory.ts';
 
 const READ_ONLY = /^(Describe|List)/;
+const MEMBER_OPERATIONS = new Set(['DescribeOrganization', 'LeaveOrganization', 'AcceptHandshake', 'DeclineHandshake', 'DescribeHandshake', 'ListHandshakesForAccount']);
 
 export const organizationsExtension: ServiceExtension = {
   service: 'organizations',
 
   async before({ gateway, cred, call }) {
+    // Most of the API is the management account's: a member account may look at its organization,
+    // leave it and answer handshakes; a delegated administrator may also read (Describe*, List*).
+    const membership = await gateway.organizations.membership(cred.account);
+    if (membership && membership.managementAccount !== cred.account && !MEMBER_OPERATIONS.has(call.operation)) {
+      const delegated = READ_ONLY.test(call.operation)
+        && ((await orgCall<{ DelegatedAdministrators?: { Id: string }[] }>(gateway.upstream, membership.managementAccount, 'ListDelegatedAdministrators')).DelegatedAdministrators ?? []).some((d) => d.Id === cred.account);
+      if (!delegated) throw new ApiError(400, 'AccessDeniedException', "You don't have permissions to access this resource.");
+    }
     if (call.operation !== 'AttachPolicy') return;
     const policyId = String(call.params['PolicyId'] ?? '');
     let type: string | undefined;
