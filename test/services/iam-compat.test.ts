@@ -15,7 +15,7 @@ import {
   DeleteRolePolicyCommand, GenerateCredentialReportCommand, GetCredentialReportCommand, GetAccountSummaryCommand,
   ListServiceSpecificCredentialsCommand, GenerateServiceLastAccessedDetailsCommand, GetServiceLastAccessedDetailsCommand,
   ListOrganizationsFeaturesCommand, ListRolesCommand, ListPoliciesCommand, GetGroupCommand, EnableMFADeviceCommand, ListMFADevicesCommand,
-  DeactivateMFADeviceCommand, UpdateAccessKeyCommand, DeleteVirtualMFADeviceCommand, ListEntitiesForPolicyCommand, GetUserCommand,
+  DeactivateMFADeviceCommand, UpdateAccessKeyCommand, GetServiceLastAccessedDetailsWithEntitiesCommand, ListInstanceProfileTagsCommand, ListMFADeviceTagsCommand, TagInstanceProfileCommand, TagMFADeviceCommand, UntagMFADeviceCommand, DeleteVirtualMFADeviceCommand, ListEntitiesForPolicyCommand, GetUserCommand,
   paginateListUsers, paginateGetAccountAuthorizationDetails,
 } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '../../src/cloud/services/organizations/client.ts';
@@ -112,6 +112,25 @@ describe('IAM pagination', () => {
     expect(rootMfa.MFADevices).toEqual([]);
     expect(rootMfa.IsTruncated).toBe(false);
     expect((await iam.send(new ListSigningCertificatesCommand({}))).Certificates).toEqual([]);
+  });
+
+  it('tag lists moto lacks: ListInstanceProfileTags, ListMFADeviceTags', async () => {
+    const { iam } = account();
+    await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'web', Tags: [{ Key: 'team', Value: 'web' }, { Key: 'env', Value: 'prod' }] }));
+    await iam.send(new TagInstanceProfileCommand({ InstanceProfileName: 'web', Tags: [{ Key: 'owner', Value: 'ops' }] }));
+    const tags = await iam.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: 'web', MaxItems: 2 }));
+    expect(tags.Tags).toHaveLength(2);
+    expect(tags.IsTruncated).toBe(true);
+    const rest = await iam.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: 'web', Marker: tags.Marker }));
+    expect([...tags.Tags!, ...rest.Tags!].map((t) => t.Key).sort()).toEqual(['env', 'owner', 'team']);
+    expect(await code(iam.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: 'nope' })))).toMatch(/^NoSuchEntity(Exception)? 404/);
+    const { VirtualMFADevice } = await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: 'tagged', Tags: [{ Key: 'owner', Value: 'dana' }] }));
+    const mfaTags = await iam.send(new ListMFADeviceTagsCommand({ SerialNumber: VirtualMFADevice!.SerialNumber }));
+    expect(mfaTags.Tags).toEqual([{ Key: 'owner', Value: 'dana' }]);
+    await iam.send(new TagMFADeviceCommand({ SerialNumber: VirtualMFADevice!.SerialNumber, Tags: [{ Key: 'kind', Value: 'phone' }] }));
+    await iam.send(new UntagMFADeviceCommand({ SerialNumber: VirtualMFADevice!.SerialNumber, TagKeys: ['owner'] }));
+    expect((await iam.send(new ListMFADeviceTagsCommand({ SerialNumber: VirtualMFADevice!.SerialNumber }))).Tags).toEqual([{ Key: 'kind', Value: 'phone' }]);
+    expect(await code(iam.send(new ListMFADeviceTagsCommand({ SerialNumber: VirtualMFADevice!.SerialNumber!.replace(/tagged$/, 'none') })))).toMatch(/^NoSuchEntity(Exception)? 404/);
   });
 
   it('GetAccountAuthorizationDetails names its policies and pages the AWS managed ones', async () => {
@@ -317,5 +336,8 @@ describe('the root user and the operations moto lacks', () => {
     const { JobId } = await iam.send(new GenerateServiceLastAccessedDetailsCommand({ Arn: `arn:aws:iam::${root.accountId}:user/bob` }));
     const job = await iam.send(new GetServiceLastAccessedDetailsCommand({ JobId }));
     expect(job.ServicesLastAccessed).toEqual([expect.objectContaining({ ServiceNamespace: 'iam', LastAuthenticatedEntity: `arn:aws:iam::${root.accountId}:user/bob` })]);
+    const entities = await iam.send(new GetServiceLastAccessedDetailsWithEntitiesCommand({ JobId, ServiceNamespace: 'iam' }));
+    expect(entities.EntityDetailsList).toEqual([expect.objectContaining({ EntityInfo: expect.objectContaining({ Name: 'bob', Type: 'USER', Arn: `arn:aws:iam::${root.accountId}:user/bob` }) })]);
+    expect((await iam.send(new GetServiceLastAccessedDetailsWithEntitiesCommand({ JobId, ServiceNamespace: 's3' }))).EntityDetailsList).toEqual([]);
   });
 });

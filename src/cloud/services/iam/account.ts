@@ -35,7 +35,7 @@ function rootMfaEnabled(_ctx: CallContext): boolean {
   return false;
 }
 
-interface Job { account: string; arn: string; created: Date; services: { namespace: string; last: Date; region: string }[] }
+interface Job { account: string; arn: string; type: string; name: string; id: string; path: string; created: Date; services: { namespace: string; last: Date; region: string }[] }
 const jobs = new Map<string, Job>();
 
 /** AWS's display names for the namespaces the labs use (others: the namespace itself). */
@@ -98,7 +98,7 @@ export async function serveAccountOperation(ctx: CallContext): Promise<Reply | u
       // user (when named) is checked to exist.
       if (p['UserName']) {
         const up = await motoQuery(ctx, 'GetUser', { UserName: p['UserName'] });
-        if (up.status >= 300) throw targetError(up);
+        if (up.status >= 300) throw targetError(ctx, up);
       }
       maxItemsOf(p);
       return queryResult('iam', call.operation, '<ServiceSpecificCredentials/><IsTruncated>false</IsTruncated>', requestId);
@@ -136,7 +136,9 @@ export async function serveAccountOperation(ctx: CallContext): Promise<Reply | u
         if (!prev || prev.last < when) services.set(namespace, { namespace, last: when, region: r.awsRegion });
       }
       const jobId = randomUUID();
-      jobs.set(jobId, { account: cred.account, arn, created: ctx.gateway.clock.now(), services: [...services.values()].sort((a, b) => a.namespace.localeCompare(b.namespace)) });
+      const id = /<(?:UserId|RoleId|GroupId|PolicyId)>([^<]*)</.exec(up.xml)?.[1] ?? '';
+      const path = /<Path>([^<]*)</.exec(up.xml)?.[1] ?? '/';
+      jobs.set(jobId, { account: cred.account, arn, type: m[2]!.toUpperCase(), name: m[3]!, id, path, created: ctx.gateway.clock.now(), services: [...services.values()].sort((a, b) => a.namespace.localeCompare(b.namespace)) });
       return queryResult('iam', call.operation, `<JobId>${jobId}</JobId>`, requestId);
     }
     case 'GetServiceLastAccessedDetails': {
@@ -147,6 +149,19 @@ export async function serveAccountOperation(ctx: CallContext): Promise<Reply | u
       const list = job.services.map((s) => `<member><ServiceName>${xmlEscape(SERVICE_NAMES[s.namespace] ?? s.namespace)}</ServiceName><ServiceNamespace>${xmlEscape(s.namespace)}</ServiceNamespace><LastAuthenticated>${ctTime(s.last)}</LastAuthenticated><LastAuthenticatedEntity>${xmlEscape(job.arn)}</LastAuthenticatedEntity><LastAuthenticatedRegion>${xmlEscape(s.region)}</LastAuthenticatedRegion><TotalAuthenticatedEntities>1</TotalAuthenticatedEntities></member>`).join('');
       return queryResult('iam', call.operation,
         `<JobStatus>COMPLETED</JobStatus><JobType>SERVICE_LEVEL</JobType><JobCreationDate>${created}</JobCreationDate><ServicesLastAccessed>${list}</ServicesLastAccessed><JobCompletionDate>${created}</JobCompletionDate><IsTruncated>false</IsTruncated>`,
+        requestId);
+    }
+    case 'GetServiceLastAccessedDetailsWithEntities': {
+      const job = jobs.get(String(p['JobId'] ?? ''));
+      if (!job || job.account !== cred.account) throw new ApiError(404, 'NoSuchEntity', `The job with ID ${String(p['JobId'] ?? '')} cannot be found.`);
+      maxItemsOf(p);
+      const used = job.services.find((s) => s.namespace === String(p['ServiceNamespace'] ?? ''));
+      const created = ctTime(job.created);
+      const entity = used
+        ? `<member><EntityInfo><Arn>${xmlEscape(job.arn)}</Arn><Name>${xmlEscape(job.name)}</Name><Type>${job.type}</Type><Id>${xmlEscape(job.id)}</Id><Path>${xmlEscape(job.path)}</Path></EntityInfo><LastAuthenticated>${ctTime(used.last)}</LastAuthenticated></member>`
+        : '';
+      return queryResult('iam', call.operation,
+        `<JobStatus>COMPLETED</JobStatus><JobCreationDate>${created}</JobCreationDate><JobCompletionDate>${created}</JobCompletionDate><EntityDetailsList>${entity}</EntityDetailsList><IsTruncated>false</IsTruncated>`,
         requestId);
     }
   }

@@ -20,6 +20,20 @@ export const iamExtension: ServiceExtension = {
     if (call.operation === 'SimulatePrincipalPolicy') {
       return queryResult('iam', call.operation, await simulatePrincipalPolicy(gateway, cred.account, p as unknown as SimulateInput), requestId);
     }
+    if (call.operation === 'TagMFADevice' || call.operation === 'UntagMFADevice') {
+      const serial = String(p['SerialNumber'] ?? '');
+      const device = gateway.mfa.get(cred.account, serial);
+      if (!device) throw new ApiError(404, 'NoSuchEntity', `MFA device with serial number ${serial} cannot be found.`);
+      const tags = new Map((device.tags ?? []).map((t) => [t.Key, t.Value]));
+      if (call.operation === 'TagMFADevice') {
+        for (const t of (Array.isArray(p['Tags']) ? p['Tags'] : []) as { Key?: string; Value?: string }[]) tags.set(String(t.Key ?? ''), String(t.Value ?? ''));
+        if (tags.size > 50) throw new ApiError(409, 'LimitExceeded', 'The number of tags has reached the maximum limit.');
+      } else {
+        for (const k of (Array.isArray(p['TagKeys']) ? p['TagKeys'] : []) as string[]) tags.delete(String(k));
+      }
+      device.tags = [...tags].map(([Key, Value]) => ({ Key, Value }));
+      return queryResult('iam', call.operation, '', requestId);
+    }
     if (call.operation === 'PutUserPermissionsBoundary' || call.operation === 'DeleteUserPermissionsBoundary') {
       const userName = String(p['UserName'] ?? '');
       const details = await gateway.policies.account(cred.account);
@@ -93,6 +107,9 @@ export const iamExtension: ServiceExtension = {
         // moto base64-encodes the Base32 seed once more in the XML, as the SDK expects of a blob.
         const seed = Buffer.from(xmlTag(xml, 'Base32StringSeed') ?? '', 'base64').toString('utf8');
         gateway.mfa.add({ account, serial: xmlTag(xml, 'SerialNumber') ?? '', seedBase32: seed });
+        const tags = (Array.isArray(p['Tags']) ? p['Tags'] : []) as { Key?: string; Value?: string }[];
+        const device = gateway.mfa.get(account, xmlTag(xml, 'SerialNumber') ?? '');
+        if (device && tags.length) device.tags = tags.map((t) => ({ Key: String(t.Key ?? ''), Value: String(t.Value ?? '') }));
         break;
       }
       case 'EnableMFADevice': {

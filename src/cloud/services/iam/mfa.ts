@@ -11,6 +11,8 @@ export interface MfaDevice {
   enabled: boolean;
   /** Last TOTP time step accepted, to refuse replays of the same code. */
   lastStep: number;
+  /** The device's tags (moto 5.2 drops them): CreateVirtualMFADevice, TagMFADevice, UntagMFADevice. */
+  tags?: { Key: string; Value: string }[];
 }
 
 const PERIOD = 30;

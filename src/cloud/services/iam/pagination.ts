@@ -5,8 +5,9 @@
 // The tables come from botocore's paginators-1.json for IAM (result keys, in order).
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../gateway/api-error.ts';
-import type { CallContext, Reply } from '../../gateway/extension.ts';
+import { xmlEscape, type CallContext, type Reply } from '../../gateway/extension.ts';
 import { FORWARD_MARKER } from '../../gateway/protocol/wire.ts';
+import { protocolErrorFor } from '../../gateway/protocol/target-errors.ts';
 
 export const PAGINATED: Record<string, string[]> = {
   GetAccountAuthorizationDetails: ['UserDetailList', 'GroupDetailList', 'RoleDetailList', 'Policies'],
@@ -150,14 +151,41 @@ export async function motoQuery(ctx: CallContext, operation: string, params: Rec
 }
 
 /** The target's error as the gateway's own (so it is recorded and answered in IAM's format, never HTML). */
-export function targetError(up: { status: number; xml: string }): ApiError {
-  const code = /<Code>([^<]*)<\/Code>/.exec(up.xml)?.[1];
-  const message = /<Message>([^<]*)<\/Message>/.exec(up.xml)?.[1];
-  if (code) return new ApiError(up.status >= 400 ? up.status : 500, code, unescapeXml(message ?? ''));
+export function targetError(ctx: CallContext, up: { status: number; headers: Record<string, string | string[]>; xml: string }): ApiError {
+  // Not in IAM's format (moto's HTML 500s): the gateway's translation of target errors.
+  const translated = protocolErrorFor(ctx.call, { status: up.status, headers: up.headers, body: Buffer.from(up.xml) }, ctx.requestId);
+  const xml = translated ? translated.body.toString('utf8') : up.xml;
+  const status = translated ? translated.status : up.status;
+  const code = /<Code>([^<]*)<\/Code>/.exec(xml)?.[1];
+  const message = /<Message>([^<]*)<\/Message>/.exec(xml)?.[1];
+  if (code) return new ApiError(status >= 400 ? status : 500, code, unescapeXml(message ?? ''));
   return new ApiError(500, 'ServiceFailure', 'The lab cloud\'s emulator failed to answer this request.');
 }
 
 export type MemberRewrite = (key: string, member: string) => string | Promise<string>;
+
+/** Tag lists moto 5.2 lacks as operations, read from the entity they belong to. */
+const NESTED: Record<string, (ctx: CallContext) => Promise<Snapshot['items']>> = {
+  async ListInstanceProfileTags(ctx) {
+    const up = await motoQuery(ctx, 'GetInstanceProfile', { InstanceProfileName: ctx.call.params['InstanceProfileName'] });
+    const result = up.status < 300 ? resultElement(up.xml, 'GetInstanceProfile') : undefined;
+    if (!result) throw targetError(ctx, up);
+    const profile = children(up.xml, result.innerStart, result.innerEnd).find((e) => e.name === 'InstanceProfile');
+    return profile ? tagsOf(up.xml, profile) : [];
+  },
+  async ListMFADeviceTags(ctx) {
+    // moto drops MFA devices' tags: the gateway keeps them with the device (see mfa.ts).
+    const serial = String(ctx.call.params['SerialNumber'] ?? '');
+    const device = ctx.gateway.mfa.get(ctx.cred.account, serial);
+    if (!device) throw new ApiError(404, 'NoSuchEntity', `MFA device with serial number ${serial} cannot be found.`);
+    return (device.tags ?? []).map((t) => ({ key: 'Tags', member: `<member><Key>${xmlEscape(t.Key)}</Key><Value>${xmlEscape(t.Value)}</Value></member>` }));
+  },
+};
+
+function tagsOf(xml: string, el: Element): Snapshot['items'] {
+  const tags = children(xml, el.innerStart, el.innerEnd).find((e) => e.name === 'Tags');
+  return tags ? children(xml, tags.innerStart, tags.innerEnd).map((m) => ({ key: 'Tags', member: xml.slice(m.start, m.end) })) : [];
+}
 
 /** Operations whose UserName defaults to the calling user. */
 const OWN_USER = new Set(['ListAccessKeys', 'ListMFADevices', 'ListSigningCertificates', 'ListSSHPublicKeys']);
@@ -173,7 +201,7 @@ async function listAll(ctx: CallContext, keys: string[], params: Record<string, 
   const operation = ctx.call.operation;
   const up = await motoQuery(ctx, operation, params);
   const result = up.status < 300 ? resultElement(up.xml, operation) : undefined;
-  if (!result) throw targetError(up);
+  if (!result) throw targetError(ctx, up);
   const xml = up.xml;
   const items: Snapshot['items'] = [];
   const layout: Snapshot['layout'] = [];
@@ -217,7 +245,10 @@ export async function servePaginated(ctx: CallContext, rewrite?: MemberRewrite):
   let snap = snapshots.get(snapId);
   let id = snapId;
   if (!snap || snap.account !== ctx.cred.account || snap.operation !== call.operation || snap.params !== paramsKey) {
-    snap = await listAll(ctx, keys, params, paramsKey, rewrite);
+    const nested = NESTED[call.operation];
+    snap = nested
+      ? { account: ctx.cred.account, operation: call.operation, params: paramsKey, layout: [{ list: 'Tags' }], items: await nested(ctx), expires: 0 }
+      : await listAll(ctx, keys, params, paramsKey, rewrite);
     id = randomBytes(16).toString('hex');
   }
   const { items } = snap;
