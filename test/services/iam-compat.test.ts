@@ -15,7 +15,7 @@ import {
   DeleteRolePolicyCommand, GenerateCredentialReportCommand, GetCredentialReportCommand, GetAccountSummaryCommand,
   ListServiceSpecificCredentialsCommand, GenerateServiceLastAccessedDetailsCommand, GetServiceLastAccessedDetailsCommand,
   ListOrganizationsFeaturesCommand, ListRolesCommand, ListPoliciesCommand, GetGroupCommand, EnableMFADeviceCommand, ListMFADevicesCommand,
-  DeactivateMFADeviceCommand, UpdateAccessKeyCommand, GetServiceLastAccessedDetailsWithEntitiesCommand, ListInstanceProfileTagsCommand, ListMFADeviceTagsCommand, TagInstanceProfileCommand, TagMFADeviceCommand, UntagMFADeviceCommand, DeleteVirtualMFADeviceCommand, ListEntitiesForPolicyCommand, GetUserCommand,
+  DeactivateMFADeviceCommand, UpdateAccessKeyCommand, GetServiceLastAccessedDetailsWithEntitiesCommand, ListInstanceProfileTagsCommand, ListMFADeviceTagsCommand, TagInstanceProfileCommand, TagMFADeviceCommand, UntagMFADeviceCommand, PutUserPermissionsBoundaryCommand, DeleteVirtualMFADeviceCommand, ListEntitiesForPolicyCommand, GetUserCommand,
   paginateListUsers, paginateGetAccountAuthorizationDetails,
 } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '../../src/cloud/services/organizations/client.ts';
@@ -112,6 +112,22 @@ describe('IAM pagination', () => {
     expect(rootMfa.MFADevices).toEqual([]);
     expect(rootMfa.IsTruncated).toBe(false);
     expect((await iam.send(new ListSigningCertificatesCommand({}))).Certificates).toEqual([]);
+  });
+
+  it("a user's permissions boundary shows in GetUser, ListUsers and GetAccountAuthorizationDetails", async () => {
+    const { iam } = account();
+    await iam.send(new CreateUserCommand({ UserName: 'bounded' }));
+    await iam.send(new CreateUserCommand({ UserName: 'free' }));
+    const boundary = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
+    await iam.send(new PutUserPermissionsBoundaryCommand({ UserName: 'bounded', PermissionsBoundary: boundary }));
+    const expected = { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: boundary };
+    expect((await iam.send(new GetUserCommand({ UserName: 'bounded' }))).User!.PermissionsBoundary).toEqual(expected);
+    expect((await iam.send(new GetUserCommand({ UserName: 'free' }))).User!.PermissionsBoundary).toBeUndefined();
+    const users = (await iam.send(new ListUsersCommand({}))).Users!;
+    expect(users.find((u) => u.UserName === 'bounded')!.PermissionsBoundary).toEqual(expected);
+    expect(users.find((u) => u.UserName === 'free')!.PermissionsBoundary).toBeUndefined();
+    const gaad = await iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['User'] }));
+    expect(gaad.UserDetailList!.find((u) => u.UserName === 'bounded')!.PermissionsBoundary).toEqual(expected);
   });
 
   it('tag lists moto lacks: ListInstanceProfileTags, ListMFADeviceTags', async () => {

@@ -1,7 +1,7 @@
 // IAM in the gateway: keys the gateway must verify, MFA devices checked with real TOTP, user
 // permission boundaries (moto 5.2 lacks PutUserPermissionsBoundary), SimulatePrincipalPolicy.
 import { ApiError } from '../../gateway/api-error.ts';
-import { queryResult, xmlTag, type ServiceExtension } from '../../gateway/extension.ts';
+import { queryResult, xmlEscape, xmlTag, type ServiceExtension } from '../../gateway/extension.ts';
 import { isReadOnly } from '../cloudtrail/recorder.ts';
 import { simulatePrincipalPolicy, type SimulateInput } from './simulate.ts';
 import { addRootRow, rewriteAccountSummary, serveAccountOperation } from './account.ts';
@@ -70,6 +70,12 @@ export const iamExtension: ServiceExtension = {
     if (!isReadOnly(call.operation)) gateway.policies.invalidate(account);
     const body = () => res.body.toString('utf8');
     switch (call.operation) {
+      case 'GetUser': {
+        const xml = body();
+        const user = /<User>[\s\S]*<\/User>/.exec(xml)?.[0];
+        const rewritten = user && withUserBoundary(ctx, user);
+        return rewritten && rewritten !== user ? { ...res, body: Buffer.from(xml.replace(user, rewritten)) } : undefined;
+      }
       case 'GetAccountSummary':
         return { ...res, body: Buffer.from(rewriteAccountSummary(ctx, body())) };
       case 'GetCredentialReport': {
@@ -132,6 +138,8 @@ export const iamExtension: ServiceExtension = {
 /** What the gateway changes in the members of a page moto listed. */
 function memberRewrite(ctx: Parameters<NonNullable<ServiceExtension['serve']>>[0]): MemberRewrite | undefined {
   switch (ctx.call.operation) {
+    case 'ListUsers':
+      return (_key, m) => withUserBoundary(ctx, m);
     case 'ListVirtualMFADevices':
       // AWS returns a device's seed and QR code only from CreateVirtualMFADevice: whoever may list
       // devices must not read another user's seed.
@@ -152,6 +160,7 @@ function memberRewrite(ctx: Parameters<NonNullable<ServiceExtension['serve']>>[0
         return out;
       };
       return async (key, m) => {
+        if (key === 'UserDetailList') return withUserBoundary(ctx, m);
         if (key !== 'Policies' || m.includes('<PolicyName>')) return m;
         const arn = /<Arn>([^<]*)<\/Arn>/.exec(m)?.[1] ?? '';
         const name = arn.split('/').pop() ?? '';
@@ -162,4 +171,13 @@ function memberRewrite(ctx: Parameters<NonNullable<ServiceExtension['serve']>>[0
     }
   }
   return undefined;
+}
+
+/** A user's permissions boundary, which the gateway keeps (moto 5.2 lacks PutUserPermissionsBoundary), in a user element. */
+function withUserBoundary(ctx: Parameters<NonNullable<ServiceExtension['serve']>>[0], user: string): string {
+  const name = xmlTag(user, 'UserName');
+  const arn = name ? ctx.gateway.policies.userBoundary(ctx.cred.account, name) : undefined;
+  if (!arn || user.includes('<PermissionsBoundary>')) return user;
+  const boundary = `<PermissionsBoundary><PermissionsBoundaryType>PermissionsBoundaryPolicy</PermissionsBoundaryType><PermissionsBoundaryArn>${xmlEscape(arn)}</PermissionsBoundaryArn></PermissionsBoundary>`;
+  return user.replace(/<\/(member|User)>$/, `${boundary}</$1>`);
 }
