@@ -397,8 +397,13 @@ export class Gateway {
       // One request's body is held in memory while it is authorized: a bound keeps one client from
       // exhausting the lab cloud every student shares.
       if (size > REQUEST_BODY_LIMIT) {
-        res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
-        res.end(`the lab cloud accepts request bodies up to ${REQUEST_BODY_LIMIT / 1024 / 1024} MB`);
+        // In the protocol of the call: S3's EntityTooLarge (400), elsewhere 413.
+        const call = guessCall(req.headers, req.url ?? '/');
+        const r = call.service === 's3'
+          ? errorResponse(call, 400, 'EntityTooLarge', `Your proposed upload exceeds the maximum allowed size (the lab cloud accepts request bodies up to ${REQUEST_BODY_LIMIT / 1024 / 1024} MB)`, randomUUID())
+          : errorResponse(call, 413, 'RequestEntityTooLarge', `The lab cloud accepts request bodies up to ${REQUEST_BODY_LIMIT / 1024 / 1024} MB`, randomUUID());
+        res.writeHead(r.status, { ...r.headers, connection: 'close' });
+        res.end(r.body);
         req.destroy();
         return;
       }
