@@ -211,6 +211,7 @@ describe('IAM DeleteConflict', () => {
     await iam.send(new DeleteAccessKeyCommand({ UserName: 'dev', AccessKeyId: AccessKey!.AccessKeyId }));
     expect(await del()).toBe('DeleteConflictException 409: Cannot delete entity, must delete MFA device first.');
     expect((await iam.send(new ListMFADevicesCommand({ UserName: 'dev' }))).MFADevices).toHaveLength(1);
+    expect(await code(iam.send(new DeleteVirtualMFADeviceCommand({ SerialNumber: serial })))).toBe('DeleteConflictException 409: MFA Device is still in use.');
     await iam.send(new DeactivateMFADeviceCommand({ UserName: 'dev', SerialNumber: serial }));
     await iam.send(new DeleteVirtualMFADeviceCommand({ SerialNumber: serial }));
     expect(await del()).toBe('DeleteConflictException 409: Cannot delete entity, must detach all policies first.');

@@ -1,6 +1,6 @@
 // IAM's state rules on deletion (DeleteConflict, HTTP 409). AWS refuses to delete a user, group, role
 // or policy while something still refers to it (API reference: DeleteUser, DeleteGroup, DeleteRole,
-// DeletePolicy); moto 5.2 checks only a user's and a role's policies and a role's instance profiles,
+// DeletePolicy, DeleteVirtualMFADevice); moto 5.2 checks only a user's and a role's policies and a role's instance profiles,
 // so a solution that tears down IAM in the wrong order passed here and failed on AWS.
 import { ApiError } from '../../gateway/api-error.ts';
 import type { CallContext } from '../../gateway/extension.ts';
@@ -53,6 +53,12 @@ export async function checkDeleteConflict(ctx: CallContext): Promise<void> {
       if (await count(ctx, 'ListInstanceProfilesForRole', r, 'InstanceProfiles')) throw conflict('Cannot delete entity, must remove roles from instance profile first.');
       if (await count(ctx, 'ListRolePolicies', r, 'PolicyNames')) throw conflict('Cannot delete entity, must delete policies first.');
       if (await count(ctx, 'ListAttachedRolePolicies', r, 'AttachedPolicies')) throw conflict('Cannot delete entity, must detach all policies first.');
+      return;
+    }
+    case 'DeleteVirtualMFADevice': {
+      // A device still assigned to a user must be deactivated first (DeactivateMFADevice).
+      const device = ctx.gateway.mfa.get(ctx.cred.account, String(p['SerialNumber'] ?? ''));
+      if (device?.enabled) throw conflict('MFA Device is still in use.');
       return;
     }
     case 'DeletePolicy': {
