@@ -14,7 +14,8 @@ export const lambdaExtension: ServiceExtension = {
     try {
       event = typeof raw === 'string' && raw.length ? JSON.parse(raw) : {};
     } catch {
-      return { status: 400, headers: { 'x-amzn-errortype': 'InvalidRequestContentException', 'content-type': 'application/json' }, body: JSON.stringify({ Type: 'User', message: 'Could not parse request body into json' }) };
+      // Refused (and recorded in CloudTrail as the error it is), in Lambda's REST-JSON error format.
+      throw new ApiError(400, 'InvalidRequestContentException', 'Could not parse request body into json');
     }
     if (call.params['InvocationType'] === 'Event') {
       // AWS refuses an unknown function before queueing the event (404), as for RequestResponse.
