@@ -7,7 +7,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
 import {
-  CloudTrailClient, CreateTrailCommand, DeleteTrailCommand, DescribeTrailsCommand, GetTrailStatusCommand, StartLoggingCommand, StopLoggingCommand,
+  CloudTrailClient, LookupEventsCommand, CreateTrailCommand, DeleteTrailCommand, DescribeTrailsCommand, GetTrailStatusCommand, StartLoggingCommand, StopLoggingCommand,
 } from '@aws-sdk/client-cloudtrail';
 import { LambdaClient, InvokeCommand } from '@aws-sdk/client-lambda';
 import { useLabCloud } from '../helpers/cloud.ts';
@@ -124,6 +124,16 @@ describe('errors: operations moto does not implement answer 501 NotImplemented i
       await send(a, 'monitoring', { headers: form, body: 'Action=GetInsightRuleReport&Version=2010-08-01&RuleName=x&StartTime=2026-01-01T00:00:00Z&EndTime=2026-01-02T00:00:00Z&Period=60' }),
       501, 'NotImplemented',
     );
+  });
+
+  it('and CloudTrail records the error the client got', async () => {
+    const a = account();
+    await send(a, 'iam', { headers: form, body: 'Action=ListDelegationRequests&Version=2010-05-08' });
+    const { Events } = await cloud().client(CloudTrailClient, { credentials: a })
+      .send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'ListDelegationRequests' }] }));
+    const record = JSON.parse(Events?.[0]?.CloudTrailEvent ?? '{}') as { errorCode?: string; errorMessage?: string };
+    expect(record.errorCode).toBe('NotImplemented');
+    expect(record.errorMessage).toContain('ListDelegationRequests is not available in the lab cloud');
   });
 
   it('EC2 query', async () => {
