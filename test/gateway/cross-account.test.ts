@@ -53,6 +53,8 @@ describe('cross-account AssumeRole', () => {
     expect(who.Account).toBe(b.id);
     expect(who.Arn).toBe(`arn:aws:sts::${b.id}:assumed-role/auditor/x-acct`);
     expect(out.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${b.id}:assumed-role/auditor/x-acct`);
+    // No longer than the role's MaxSessionDuration (1 h by default).
+    expect(await errorName(c.client(STSClient, { credentials: alice }).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'long', DurationSeconds: 7200 })))).toBe('ValidationError');
     // It acts in B: ListRoles shows B's roles (B's auditor only), with B's role policy.
     const roles = (await c.client(IAMClient, { credentials: session }).send(new ListRolesCommand({}))).Roles!;
     expect(roles.map((r) => r.Arn)).toEqual([roleArn]);
@@ -69,10 +71,10 @@ describe('cross-account AssumeRole', () => {
       .send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'AssumeRole' }] }))
       .then((r) => r.Events!.map((e) => JSON.parse(e.CloudTrailEvent!)));
     const inB = (await lookup(b.rootCreds)).filter((e) => e.userIdentity.type === 'AWSAccount');
-    expect(inB.map((e) => [e.userIdentity.accountId, e.recipientAccountId, e.errorCode ?? 'ok']).sort()).toEqual([[a.id, b.id, 'AccessDenied'], [a.id, b.id, 'ok']]);
+    expect(inB.map((e) => [e.userIdentity.accountId, e.recipientAccountId, e.errorCode ?? 'ok']).sort()).toEqual([[a.id, b.id, 'AccessDenied'], [a.id, b.id, 'ValidationError'], [a.id, b.id, 'ok']]);
     const inA = await lookup(a.rootCreds);
-    expect(inA.filter((e) => e.recipientAccountId === a.id).length).toBe(2);
-    expect(new Set([...inA, ...inB].map((e) => e.sharedEventID)).size).toBe(2);
+    expect(inA.filter((e) => e.recipientAccountId === a.id).length).toBe(3);
+    expect(new Set([...inA, ...inB].map((e) => e.sharedEventID)).size).toBe(3);
   });
 
   it('is refused when the trust policy does not name the caller or its account', async () => {

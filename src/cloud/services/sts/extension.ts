@@ -31,6 +31,14 @@ export const stsExtension: ServiceExtension = {
       if (call.operation === 'AssumeRole' && cred.kind === 'role-session' && d !== undefined && Number(d) > 3600) {
         throw new ApiError(400, 'ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
       }
+      // And by the role's MaxSessionDuration (1 h unless the role says up to 12 h).
+      const roleArn = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(String(p['RoleArn'] ?? ''));
+      if (call.operation === 'AssumeRole' && d !== undefined && Number(d) > 3600 && roleArn) {
+        const role = await gateway.upstream.json<{ Role?: { MaxSessionDuration?: number } }>(roleArn[1]!, 'iam', 'GetRole', { RoleName: roleArn[2]! }).then((r) => r.Role, () => undefined);
+        if (role && Number(d) > (role.MaxSessionDuration ?? 3600)) {
+          throw new ApiError(400, 'ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
+        }
+      }
     }
     if ((call.operation !== 'GetSessionToken' && call.operation !== 'AssumeRole') || p['SerialNumber'] === undefined) return;
     const serial = String(p['SerialNumber']);
