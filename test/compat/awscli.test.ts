@@ -58,7 +58,8 @@ async function fails(code: string, ...args: string[]): Promise<void> {
   expect(r.stderr).not.toMatch(/<html|Traceback|seclab gateway error/i);
 }
 
-describe('the AWS CLI against the lab cloud over HTTPS', () => {
+// Each CLI call is a Python start-up (1-3 s on a busy machine): generous per-test time.
+describe('the AWS CLI against the lab cloud over HTTPS', { timeout: 240_000 }, () => {
   it('sts: who am I', async () => {
     const id = await ok('sts', 'get-caller-identity');
     expect(id.Account).toBe(accountId);
