@@ -138,6 +138,8 @@ export async function serveAccountOperation(ctx: CallContext): Promise<Reply | u
       const jobId = randomUUID();
       const id = /<(?:UserId|RoleId|GroupId|PolicyId)>([^<]*)</.exec(up.xml)?.[1] ?? '';
       const path = /<Path>([^<]*)</.exec(up.xml)?.[1] ?? '/';
+      // AWS keeps a report for 4 hours; the lab cloud keeps the latest thousand.
+      if (jobs.size >= 1000) jobs.delete(jobs.keys().next().value!);
       jobs.set(jobId, { account: cred.account, arn, type: m[2]!.toUpperCase(), name: m[3]!, id, path, created: ctx.gateway.clock.now(), services: [...services.values()].sort((a, b) => a.namespace.localeCompare(b.namespace)) });
       return queryResult('iam', call.operation, `<JobId>${jobId}</JobId>`, requestId);
     }
