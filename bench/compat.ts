@@ -12,7 +12,7 @@
 //   npm run compat -- --json out.json   also write everything as JSON
 //
 // Takes several minutes (Prowler dominates); not part of CI. Installs the tools on first run.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startLabCloud, type LabCloud } from '../src/cloud/labcloud.ts';
@@ -206,10 +206,13 @@ async function runCloudsplaining(cloud: LabCloud, session: LabSession, phase: Cl
   const input = readdirSync(home).find((f) => f.endsWith('.json'));
   if (input) {
     const out = path.join(home, 'report');
+    mkdirSync(out);
     const sc = ['scan', '--input-file', path.join(home, input), '--output', out, '--skip-open-report'];
     const s = await run(bin, sc, { env, cwd: home, timeoutMs: 300_000 });
     steps.push(step(`cloudsplaining ${sc.join(' ')}`, s));
     try {
+      if (process.env.SECLAB_COMPAT_VERBOSE) process.stdout.write(`${readdirSync(out).join(' ')}\n${s.stdout}${s.stderr}\n`);
+      if (process.env.SECLAB_COMPAT_KEEP) cpSync(out, process.env.SECLAB_COMPAT_KEEP + '-' + phase, { recursive: true });
       const results = readdirSync(out).find((f) => f.startsWith('iam-results') && f.endsWith('.json'));
       const data = results ? (JSON.parse(readFileSync(path.join(out, results), 'utf8')) as Record<string, unknown>) : {};
       findings.push(...summarizeCloudsplaining(data));
@@ -221,27 +224,25 @@ async function runCloudsplaining(cloud: LabCloud, session: LabSession, phase: Cl
   return { client: 'cloudsplaining', phase, steps, findings, durationMs: Date.now() - started };
 }
 
-/** Per risk type, which principals' or policies' permissions allow it. */
+/** Per risk type, the policies whose permissions allow it (iam-results-*.json: policy -> risk -> findings). */
 function summarizeCloudsplaining(data: Record<string, unknown>): string[] {
   const risks = ['PrivilegeEscalation', 'DataExfiltration', 'ResourceExposure', 'InfrastructureModification', 'CredentialsExposure', 'ServiceWildcard'];
   const by: Record<string, Set<string>> = Object.fromEntries(risks.map((r) => [r, new Set<string>()]));
-  const visit = (kind: string, coll: unknown): void => {
-    if (!coll || typeof coll !== 'object') return;
-    for (const [id, v] of Object.entries(coll as Record<string, Record<string, unknown>>)) {
-      const name = String(v?.name ?? id);
+  for (const kind of ['customer_managed_policies', 'inline_policies', 'aws_managed_policies']) {
+    const coll = (data[kind] ?? {}) as Record<string, Record<string, unknown>>;
+    for (const [id, v] of Object.entries(coll)) {
+      const name = `${kind.split('_')[0]}:${String(v?.PolicyName ?? id)}`;
       for (const r of risks) {
-        const hit = v?.[r];
-        const findingsOf = (x: unknown): boolean => Array.isArray(x) ? x.length > 0 : !!x && typeof x === 'object' && Object.keys(x).length > 0;
-        if (findingsOf(hit)) by[r]!.add(`${kind}:${name}`);
-        // Principals carry their policies' findings under inline/managed policies.
+        const hit = v?.[r] as { findings?: unknown[] } | unknown[] | undefined;
+        const n = Array.isArray(hit) ? hit.length : Array.isArray(hit?.findings) ? hit.findings.length : 0;
+        if (n > 0) by[r]!.add(name);
       }
     }
-  };
-  for (const k of ['customer_managed_policies', 'inline_policies', 'aws_managed_policies']) visit(k.replace(/_policies$/, ''), data[k]);
+  }
   const lines: string[] = [];
   for (const r of risks) {
     const s = [...by[r]!].sort();
-    lines.push(`${r}: ${s.length}${s.length ? ` (${s.slice(0, 6).join(', ')}${s.length > 6 ? ', …' : ''})` : ''}`);
+    lines.push(`${r}: ${s.length} polic${s.length === 1 ? 'y' : 'ies'}${s.length ? ` (${s.slice(0, 6).join(', ')}${s.length > 6 ? ', …' : ''})` : ''}`);
   }
   const principals = ['users', 'groups', 'roles'].map((k) => `${k} ${Object.keys((data[k] as object | undefined) ?? {}).length}`).join(', ');
   lines.push(`principals reviewed: ${principals}`);
