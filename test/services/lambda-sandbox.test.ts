@@ -3,7 +3,7 @@
 // anything is unpacked.
 import { describe, expect, it } from 'vitest';
 import { zipSync, strToU8 } from 'fflate';
-import { IAMClient, CreateRoleCommand } from '@aws-sdk/client-iam';
+import { IAMClient, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { LambdaClient, CreateFunctionCommand, InvokeCommand } from '@aws-sdk/client-lambda';
 import { useLabCloud } from '../helpers/cloud.ts';
 import { packageProblem, UNZIPPED_LIMIT } from '../../src/cloud/services/lambda/package.ts';
@@ -48,6 +48,38 @@ describe('Lambda handlers in the sandbox', () => {
     expect(out).toMatchObject({ solutions: false, labs: false, control: 403, listening: 1 });
     expect(out['pids']).toBeLessThanOrEqual(3);
     expect(c.gateway.violationsOf(root.accountId)).toEqual(['Lambda function nosy: called the lab cloud\'s control endpoint POST /_seclab/accounts']);
+  });
+
+  it('may use a role another account lets it assume; another account\'s own keys are an isolation violation', async () => {
+    const c = cloud();
+    if (c.sandbox !== 'bwrap') return;
+    const a = c.createAccount();
+    const b = c.createAccount();
+    const asA = { credentials: { accessKeyId: a.accessKeyId, secretAccessKey: a.secretAccessKey } };
+    const asB = { credentials: { accessKeyId: b.accessKeyId, secretAccessKey: b.secretAccessKey } };
+    const trustLambda = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    await c.client(IAMClient, asA).send(new CreateRoleCommand({ RoleName: 'partner', AssumeRolePolicyDocument: trustLambda }));
+    await c.client(IAMClient, asA).send(new PutRolePolicyCommand({ RoleName: 'partner', PolicyName: 'assume', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::${b.accountId}:role/reader` }] }) }));
+    await c.client(IAMClient, asB).send(new CreateRoleCommand({ RoleName: 'reader', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${a.accountId}:root` }, Action: 'sts:AssumeRole' }] }) }));
+    const code = `import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+      export const handler = async (event) => {
+        const out = {};
+        const r = await new STSClient({}).send(new AssumeRoleCommand({ RoleArn: event.role, RoleSessionName: 'partner' }));
+        const assumed = new STSClient({ credentials: { accessKeyId: r.Credentials.AccessKeyId, secretAccessKey: r.Credentials.SecretAccessKey, sessionToken: r.Credentials.SessionToken } });
+        out.assumed = (await assumed.send(new GetCallerIdentityCommand({}))).Account;
+        out.stolen = await new STSClient({ credentials: event.stolen }).send(new GetCallerIdentityCommand({})).then((x) => x.Account, (e) => e.name);
+        return out;
+      };`;
+    const lambda = c.client(LambdaClient, asA);
+    await lambda.send(new CreateFunctionCommand({
+      FunctionName: 'partner', Runtime: 'nodejs20.x', Handler: 'index.handler', Timeout: 30,
+      Role: `arn:aws:iam::${a.accountId}:role/partner`, Code: { ZipFile: zipSync({ 'index.mjs': strToU8(code) }) },
+    }));
+    const r = await lambda.send(new InvokeCommand({ FunctionName: 'partner', Payload: Buffer.from(JSON.stringify({ role: `arn:aws:iam::${b.accountId}:role/reader`, stolen: asB.credentials })) }));
+    const out = JSON.parse(Buffer.from(r.Payload!).toString()) as Record<string, unknown>;
+    expect(r.FunctionError, JSON.stringify(out)).toBeUndefined();
+    expect(out).toEqual({ assumed: b.accountId, stolen: 'InvalidClientTokenId' });
+    expect(c.gateway.violationsOf(a.accountId)).toEqual([`Lambda function partner: used credentials of another account (${b.accountId})`]);
   });
 
   it('time a function waits for a slow lab cloud does not count against its timeout; its own time does', async () => {

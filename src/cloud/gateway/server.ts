@@ -238,6 +238,19 @@ export class Gateway {
     };
   }
 
+  /**
+   * Whether a session was obtained, through a chain of AssumeRole/GetSessionToken calls, with
+   * credentials of `account`: a role another account lets this one assume is not a stolen key.
+   */
+  private obtainedIn(cred: Credential, account: string): boolean {
+    let c: Credential | undefined = cred;
+    for (let depth = 0; c && depth < 20; depth++) {
+      if (c.account === account) return true;
+      c = c.parentAccessKeyId ? this.credentials.get(c.parentAccessKeyId) : undefined;
+    }
+    return false;
+  }
+
   /** Isolation violations attempted from an account's sandboxed processes (see openChannel). */
   violationsOf(account: string): string[] {
     return [...(this.violations.get(account) ?? [])];
@@ -502,7 +515,7 @@ export class Gateway {
     if (token !== cred.sessionToken) return authFail('invalid-token');
     if (cred.expiresAt && this.clock.nowMs() > cred.expiresAt.getTime()) return authFail('expired-token', cred);
     // A sandboxed process works in its own account: valid credentials of another are stolen ones.
-    if (channel && cred.account !== channel.account) {
+    if (channel && cred.account !== channel.account && !this.obtainedIn(cred, channel.account)) {
       this.violation(channel, `used credentials of another account (${cred.account})`);
       return authFail('unknown-key');
     }
