@@ -12,7 +12,7 @@
 //   npm run compat -- --json out.json   also write everything as JSON
 //
 // Takes several minutes (Prowler dominates); not part of CI. Installs the tools on first run.
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startLabCloud, type LabCloud } from '../src/cloud/labcloud.ts';
@@ -107,7 +107,7 @@ async function runProwler(cloud: LabCloud, session: LabSession, phase: ClientRun
   const out = path.join(home, 'out');
   const env = clientEnv(cloud, session, home);
   const args = ['aws', '--region', cloud.region, '--service', ...PROWLER_SERVICES, '--output-formats', 'json-ocsf', '--output-directory', out,
-    '--output-filename', 'compat', '--no-banner', '--ignore-exit-code-3'];
+    '--output-filename', 'compat', '--no-banner', '--ignore-exit-code-3', '--log-level', 'ERROR'];
   const r = await run(toolBin('prowler', 'prowler'), args, { env, cwd: home, timeoutMs: 900_000 });
   const checks: NonNullable<ClientRun['checks']> = {};
   const findings: string[] = [];
@@ -164,6 +164,10 @@ async function runPacu(cloud: LabCloud, session: LabSession, phase: ClientRun['p
     const confirmed = path.join(home, '.local', 'share', 'pacu', `lab-${session.accountId}`, 'downloads', 'confirmed_permissions');
     // The trailing slash is needed: Pacu 1.7 joins the folder and file names by string concatenation.
     const margs = m.args?.replace('{confirmed}', confirmed + path.sep);
+    if (m.name === 'iam__privesc_scan' && !existsSync(confirmed)) {
+      findings.push(`${m.name}: not run (iam__enum_permissions found no user or role to scan)`);
+      continue;
+    }
     const args = ['-q', '--session', `lab-${session.accountId}`, '--module-name', m.name, ...(margs ? [`--module-args=${margs}`] : []), '--exec'];
     const r = await run(pacu, args, { env, cwd: home, timeoutMs: 300_000, input: 'y\ny\ny\n' });
     const s = step(`pacu ${args.join(' ')}`, r);
@@ -188,7 +192,7 @@ async function runPacu(cloud: LabCloud, session: LabSession, phase: ClientRun['p
       if (file) {
         const methods = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string[]>;
         const names = Object.keys(methods).sort();
-        findings.push(`iam__privesc_scan: ${names.length} principal(s) with escalation paths${names.length ? ': ' + names.map((n) => `${n} (${methods[n]!.join(', ')})`).join('; ') : ''}`);
+        findings.push(`iam__privesc_scan: ${names.length} principal(s) with escalation paths${names.length ? ': ' + names.map((n) => `${n} (${methods[n]!.length} method(s): ${methods[n]!.slice(0, 4).join(', ')}${methods[n]!.length > 4 ? ', …' : ''})`).join('; ') : ''}`);
       }
     }
   }
