@@ -127,9 +127,14 @@ async function runProwler(cloud: LabCloud, session: LabSession, phase: ClientRun
   rmSync(home, { recursive: true, force: true });
   const s = step(`prowler ${args.join(' ')}`, r);
   // Prowler exits 0 when a check crashes or a call fails: it logs "ERROR" lines (on stdout or stderr).
-  const logged = [...new Set((r.stdout + '\n' + r.stderr).split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim()).filter((l) => /\b(ERROR|CRITICAL)\b/.test(l)))];
-  if (logged.length) s.errors = [...new Set([...s.errors, ...logged])].slice(0, 15).map((l) => (l.length > 300 ? l.slice(0, 300) + '…' : l));
-  if (logged.length > 15) s.errors.push(`… ${logged.length - 15} more`);
+  // Not the lab cloud's doing: Prowler's Shodan check wants an API key. The log's time stamp is dropped
+  // so that a message logged twice (stdout and stderr) counts once.
+  const clean = (l: string): string => l.replace(/\x1b\[[0-9;]*m/g, '').replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+\s*/, '').replace(/\s+/g, ' ').trim();
+  const all = [...new Set([...s.errors, ...(r.stdout + '\n' + r.stderr).split('\n').filter((l) => /\b(ERROR|CRITICAL)\b/.test(l))].map(clean))]
+    .filter((l) => l && !/Shodan API Key/.test(l))
+    .map((l) => (l.length > 300 ? l.slice(0, 300) + '…' : l));
+  s.errors = [...new Set(all)].slice(0, 20);
+  if (all.length > 20) s.errors.push(`… ${all.length - 20} more`);
   return { client: 'prowler', phase, steps: [s], checks, findings, durationMs: Date.now() - started };
 }
 
