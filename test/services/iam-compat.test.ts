@@ -274,6 +274,8 @@ describe('the root user and the operations moto lacks', () => {
     expect(row['user']).toBe('<root_account>');
     expect(row['arn']).toBe(`arn:aws:iam::${root.accountId}:root`);
     expect(row['password_enabled']).toBe('not_supported');
+    // AWS writes a date or no_information here, never N/A (Prowler's root-usage check parses it).
+    expect(row['password_last_used']).toBe('no_information');
     expect(row['mfa_active']).toBe('false');
     // The credential the account was created with is the lab's control credential, not a root key.
     expect(row['access_key_1_active']).toBe('false');

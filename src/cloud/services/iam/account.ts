@@ -188,7 +188,9 @@ export function addRootRow(ctx: CallContext, csv: string): string {
   const values: Record<string, string> = {
     user: '<root_account>', arn: `arn:aws:iam::${ctx.cred.account}:root`,
     user_creation_time: ctTime(new Date(ctx.gateway.trail.all(ctx.cred.account)[0]?.eventTime ?? ctx.gateway.clock.now())).replace(/\.\d+Z$|Z$/, '+00:00'),
-    password_enabled: 'not_supported', password_last_used: 'N/A', password_last_changed: 'not_supported', password_next_rotation: 'not_supported',
+    // As AWS's report for a root user that never signed in: a date or `no_information`, never N/A
+    // (Prowler parses it as a date unless it says no_information).
+    password_enabled: 'not_supported', password_last_used: 'no_information', password_last_changed: 'not_supported', password_next_rotation: 'not_supported',
     mfa_active: String(rootMfaEnabled(ctx)),
     access_key_1_active: String(keys.length > 0), access_key_2_active: String(keys.length > 1),
     ...(keys[0]?.issuedAt ? { access_key_1_last_rotated: ctTime(keys[0].issuedAt).replace(/\.\d+Z$|Z$/, '+00:00') } : {}),
