@@ -129,7 +129,7 @@ function tasksOfThisUser(): number {
 export function sandboxCommand(spec: SandboxSpec, kind: SandboxKind, uid = sandboxUid()): { file: string; args: string[] } {
   const l = spec.limits;
   const root = isRoot();
-  const nproc = root ? l.processes : tasksOfThisUser() + l.processes;
+  const nproc = kind !== 'bwrap' ? 0 : root ? l.processes : tasksOfThisUser() + l.processes;
   const prlimit = existsSync('/usr/bin/prlimit') ? ['/usr/bin/prlimit',
     `--data=${l.memoryMb * 1024 * 1024}`, `--cpu=${l.cpuSeconds}`, `--fsize=${l.fileSizeMb * 1024 * 1024}`,
     `--nofile=${l.openFiles}`, `--core=0`, ...(kind === 'bwrap' ? [`--nproc=${nproc}`] : []), '--'] : [];
