@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Gateway, SOURCE_IP_HEADER, type RootCredentials } from './gateway/server.ts';
 import { startTarget } from './targets/index.ts';
 import { cacheDir } from './targets/python.ts';
-import { gatewayCertificate, labCa } from './gateway/tls.ts';
+import { cachedGatewayCertificate, labCa } from './gateway/tls.ts';
 import { probeSandbox, type SandboxKind } from './sandbox/index.ts';
 import type { Progress, Target } from './targets/types.ts';
 
@@ -135,7 +135,7 @@ export async function startLabCloud(opts: LabCloudOptions = {}): Promise<LabClou
   if (opts.tls !== false) {
     try {
       const ca = labCa(path.join(cacheDir(), 'ca'));
-      tls = { pair: gatewayCertificate(ca), caFile: ca.certFile };
+      tls = { pair: cachedGatewayCertificate(ca), caFile: ca.certFile };
     } catch (e) {
       opts.progress?.(`HTTPS is off: the lab cloud's certificate could not be made (${(e as Error).message})`);
     }

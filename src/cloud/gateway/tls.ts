@@ -1,8 +1,8 @@
 // HTTPS for the lab cloud: a certificate authority made once per install (kept in seclab's cache
 // folder, its key readable by you only) signs the gateway's certificate for localhost and 127.0.0.1.
 // Clients trust it through AWS_CA_BUNDLE (AWS CLI, boto3) or NODE_EXTRA_CA_CERTS (Node.js SDK).
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import forge from 'node-forge';
 
@@ -30,14 +30,41 @@ function serial(): string {
   return `0${randomBytes(15).toString('hex')}`;
 }
 
-/** The install's CA, created on first use in `<dir>/ca.pem` and `<dir>/ca-key.pem` (mode 0600). */
+/**
+ * The install's CA, created on first use in `<dir>/ca.pem` and `<dir>/ca-key.pem` (mode 0600). Made
+ * in a private folder and renamed into place, so lab clouds starting at once (parallel tests) all end
+ * up with the same CA, never a key of one and the certificate of another.
+ */
 export function labCa(dir: string): LabCa {
   const certFile = path.join(dir, 'ca.pem');
   const keyFile = path.join(dir, 'ca-key.pem');
   if (existsSync(certFile) && existsSync(keyFile)) {
     return { certFile, certPem: readFileSync(certFile, 'utf8'), keyPem: readFileSync(keyFile, 'utf8') };
   }
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(path.dirname(dir), { recursive: true });
+  const tmp = mkdtempSync(`${dir}.tmp-`);
+  try {
+    const { certPem, keyPem } = newCa();
+    writeFileSync(path.join(tmp, 'ca-key.pem'), keyPem, { mode: 0o600 });
+    writeFileSync(path.join(tmp, 'ca.pem'), certPem, { mode: 0o644 });
+    try {
+      renameSync(tmp, dir);
+    } catch (e) {
+      // Another seclab made it first (or an empty folder is in the way): use what is there.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+      if (!existsSync(certFile)) {
+        rmSync(dir, { recursive: true, force: true });
+        renameSync(tmp, dir);
+      }
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return { certFile, certPem: readFileSync(certFile, 'utf8'), keyPem: readFileSync(keyFile, 'utf8') };
+}
+
+function newCa(): { certPem: string; keyPem: string } {
   const keys = rsaPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
@@ -53,11 +80,32 @@ export function labCa(dir: string): LabCa {
     { name: 'subjectKeyIdentifier' },
   ]);
   cert.sign(keys.privateKey, forge.md.sha256.create());
-  const certPem = forge.pki.certificateToPem(cert);
-  writeFileSync(keyFile, keys.keyPem, { mode: 0o600 });
-  chmodSync(keyFile, 0o600);
-  writeFileSync(certFile, certPem, { mode: 0o644 });
-  return { certFile, certPem, keyPem: keys.keyPem };
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.keyPem };
+}
+
+/**
+ * The gateway's certificate, kept beside the CA and reused while it was issued by this CA and has a
+ * month left: making one (an RSA key) would otherwise add ~100 ms to every lab cloud start.
+ */
+export function cachedGatewayCertificate(ca: LabCa): { cert: string; key: string } {
+  // Key and certificate in one file (mode 0600), replaced atomically: a reader never sees a pair
+  // from two different writers.
+  const file = path.join(path.dirname(ca.certFile), 'gateway.pem');
+  try {
+    const text = readFileSync(file, 'utf8');
+    const at = text.indexOf('-----BEGIN CERTIFICATE-----');
+    const key = text.slice(0, at);
+    const cert = text.slice(at);
+    const leaf = new X509Certificate(cert);
+    if (at > 0 && leaf.checkIssued(new X509Certificate(ca.certPem)) && Date.parse(leaf.validTo) - Date.now() > 30 * 86400_000) return { cert, key };
+  } catch {
+    // none yet, or unreadable: make one
+  }
+  const made = gatewayCertificate(ca);
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, `${made.key}${made.cert}`, { mode: 0o600 });
+  renameSync(tmp, file);
+  return made;
 }
 
 /** A certificate for the gateway (localhost, 127.0.0.1, *.localhost), signed by the CA, valid a year. */

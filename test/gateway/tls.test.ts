@@ -1,0 +1,36 @@
+// The install's CA and the gateway's certificate: made once, the same for lab clouds that start at
+// the same moment (parallel tests on a fresh machine), reused afterwards.
+import { spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cachedGatewayCertificate, labCa } from '../../src/cloud/gateway/tls.ts';
+
+describe('the lab cloud\'s certificate authority', () => {
+  it('is one CA however many seclabs create it at once, its key private, the gateway certificate issued by it', async () => {
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'seclab-ca-')), 'ca');
+    const code = `import('${new URL('../../src/cloud/gateway/tls.ts', import.meta.url).href}').then((m) => { const ca = m.labCa(${JSON.stringify(dir)}); const g = m.cachedGatewayCertificate(ca); console.log(JSON.stringify({ ca: ca.certPem, key: ca.keyPem.length, leaf: g.cert })); })`;
+    const outs = await Promise.all(Array.from({ length: 4 }, () => new Promise<string>((resolve, reject) => {
+      const c = spawn(process.execPath, ['--import', 'tsx', '-e', code]);
+      let out = '';
+      c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      c.on('exit', (s) => (s === 0 ? resolve(out.trim()) : reject(new Error(`exit ${s}`))));
+    })));
+    const results = outs.map((o) => JSON.parse(o) as { ca: string; leaf: string });
+    expect(new Set(results.map((r) => r.ca)).size).toBe(1);
+    const ca = new X509Certificate(results[0]!.ca);
+    for (const r of results) expect(new X509Certificate(r.leaf).checkIssued(ca)).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['ca-key.pem', 'ca.pem', 'gateway.pem']);
+    expect(statSync(path.join(dir, 'ca-key.pem')).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(dir, 'gateway.pem')).mode & 0o777).toBe(0o600);
+    expect(readdirSync(path.dirname(dir))).toEqual(['ca']);
+    // Reused, not remade: the same certificate comes back.
+    const again = cachedGatewayCertificate(labCa(dir));
+    const leaf = new X509Certificate(again.cert);
+    expect(leaf.checkIssued(ca)).toBe(true);
+    expect(leaf.subjectAltName).toMatch(/DNS:localhost.*IP Address:127\.0\.0\.1/);
+    expect(cachedGatewayCertificate(labCa(dir)).cert).toBe(again.cert);
+  });
+});
