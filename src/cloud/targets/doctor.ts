@@ -5,6 +5,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { dockerAvailable } from './docker.ts';
 import { probeSandbox } from '../sandbox/index.ts';
+import { checkContainerSupport } from './localstack-support.ts';
 import { freePort, LOOPBACK } from './ports.ts';
 import { cacheDir, findPython, INSTALL_PYTHON_HINT, MOTO_PIN, motoVenvDir, type PythonSearch } from './python.ts';
 
@@ -121,6 +122,7 @@ export async function runDoctor(): Promise<DoctorCheck[]> {
       detail: docker.ok ? docker.reason : `${docker.reason}; only needed for --target localstack`,
       ...(docker.ok ? {} : { fix: 'Install and start Docker (or set DOCKER_HOST) if you want --target localstack.' }),
     },
+    checkContainerSupport(),
     checkSandbox(),
     port,
     cache,

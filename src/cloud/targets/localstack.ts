@@ -1,8 +1,9 @@
-// LocalStack in Docker through @testcontainers/localstack.
+// LocalStack in Docker through @testcontainers/localstack, installed on first use (localstack-support.ts).
 
 import { SetupError } from './errors.ts';
 import { dockerAvailable } from './docker.ts';
 import { httpRequest } from './http.ts';
+import { loadLocalstackModule } from './localstack-support.ts';
 import { track } from './lifecycle.ts';
 import type { Progress, Target } from './types.ts';
 
@@ -51,8 +52,9 @@ export async function startLocalstack(opts: StartLocalstackOptions = {}): Promis
       `Export LOCALSTACK_AUTH_TOKEN, or use ${LOCALSTACK_IMAGE}, the last image that runs without one.`,
     );
   }
-  // Only now: importing testcontainers with no engine can hang on discovery.
-  const { LocalstackContainer } = await import('@testcontainers/localstack');
+  // Only now: importing testcontainers with no engine can hang on discovery. Not a dependency of
+  // seclab: installed into seclab's cache on first use, with a progress message.
+  const { LocalstackContainer } = await loadLocalstackModule(progress);
   progress(`Starting LocalStack (${image}) in Docker — the first pull takes a few minutes`);
   const t0 = performance.now();
   let container = new LocalstackContainer(image);

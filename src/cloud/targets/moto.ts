@@ -404,7 +404,7 @@ function makePythonTarget(py: PythonProbe, s: Spawned, url: string, port: number
 
 async function startWithDocker(opts: StartMotoOptions): Promise<MotoTarget> {
   const progress = opts.progress ?? (() => {});
-  const { GenericContainer, Wait } = await import('testcontainers');
+  const { GenericContainer, Wait } = await (await import('./localstack-support.ts')).loadTestcontainers(progress);
   progress(`Starting the lab cloud from the Docker image ${MOTO_IMAGE} (the first pull takes a while)`);
   const t0 = performance.now();
   let container = new GenericContainer(MOTO_IMAGE)
