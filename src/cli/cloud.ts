@@ -1,6 +1,6 @@
 // `seclab cloud up` (the lab cloud in the foreground, for working by hand with the AWS CLI),
 // `seclab env` (its export lines) and `seclab doctor`.
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { cacheDir } from '../cloud/targets/python.ts';
 import { writeFileAtomic } from '../engine/workspace.ts';
@@ -10,6 +10,8 @@ import { onInterrupt } from './interrupt.ts';
 import type { Ui } from './ui.ts';
 
 export interface CloudState {
+  /** Its name (`cloud up --name`; default the lab id, else "cloud"), unique among the running ones. */
+  name?: string;
   pid: number;
   url: string;
   region: string;
@@ -25,10 +27,33 @@ export interface CloudState {
   caFile?: string;
 }
 
-/** Where `cloud up` records the running lab cloud for `seclab env` (mode 0600: it holds the lab account's key). */
-export function cloudStateFile(): string {
+/**
+ * Each `cloud up` records its lab cloud in its own file, `<cache>/clouds/<pid>.json` (mode 0600: it
+ * holds the lab account's key), for `seclab env`, `outbox` and `siem`; it removes its own file when it
+ * stops. Records whose process is gone are removed by the next reader.
+ */
+export function cloudStateDir(): string {
+  return path.join(cacheDir(), 'clouds');
+}
+
+export function cloudStateFile(pid: number = process.pid): string {
+  return path.join(cloudStateDir(), `${pid}.json`);
+}
+
+/** The single record of seclab versions before per-cloud records (still read, and cleaned when stale). */
+function legacyStateFile(): string {
   return path.join(cacheDir(), 'cloud-up.json');
 }
+
+const DEFAULT_NAME = 'cloud';
+const nameOf = (s: CloudState): string => s.name ?? DEFAULT_NAME;
+const portOf = (s: CloudState): string => {
+  try {
+    return new URL(s.url).port;
+  } catch {
+    return '';
+  }
+};
 
 export function exportLines(env: Record<string, string>, shell: string = 'sh'): string[] {
   const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
@@ -39,6 +64,8 @@ export function exportLines(env: Record<string, string>, shell: string = 'sh'): 
 
 function envOfState(s: CloudState): Record<string, string> {
   return {
+    // Which lab cloud this shell uses: `seclab outbox`, `seclab siem ...` and `seclab env` pick it.
+    SECLAB_CLOUD: nameOf(s),
     // HTTPS, as AWS: aws:SecureTransport is true, deny-non-TLS policies behave as on AWS. The AWS CLI
     // and boto3 trust the lab cloud's CA through AWS_CA_BUNDLE, Node.js through NODE_EXTRA_CA_CERTS.
     AWS_ENDPOINT_URL: s.tlsUrl ?? s.url,
@@ -83,40 +110,142 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-/** The running `cloud up`, if any (stale state files are ignored). */
-export async function runningCloud(): Promise<CloudState | undefined> {
-  let s: CloudState;
+function readState(file: string): CloudState | undefined {
   try {
-    s = JSON.parse(readFileSync(cloudStateFile(), 'utf8')) as CloudState;
+    const s = JSON.parse(readFileSync(file, 'utf8')) as CloudState;
+    return typeof s === 'object' && s && typeof s.pid === 'number' && typeof s.url === 'string' ? s : undefined;
   } catch {
     return undefined;
   }
-  if (!s.pid || !alive(s.pid) || !(await healthy(s.url))) return undefined;
-  return s;
 }
 
-export async function cmdEnv(ui: Ui, opts: CommonOptions & { shell?: string }): Promise<number> {
-  const s = await runningCloud();
-  if (!s) {
-    if (ui.json) ui.print(JSON.stringify({ running: false }));
-    throw new EnvironmentError('no lab cloud is running', 'Start one with `seclab cloud up` in another terminal, then `eval "$(seclab env)"`.');
+function stateFiles(): string[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(cloudStateDir()).filter((n) => /^\d+\.json$/.test(n));
+  } catch {
+    // no lab cloud ever recorded
   }
+  return [...names.map((n) => path.join(cloudStateDir(), n)), legacyStateFile()];
+}
+
+/**
+ * The lab clouds recorded by running `cloud up`s that answer. A record whose process is gone is
+ * removed; one whose process lives but does not answer is left alone and skipped; each with a note.
+ */
+export async function runningClouds(note: (m: string) => void = () => {}): Promise<CloudState[]> {
+  const found = await Promise.all(stateFiles().map(async (file) => {
+    let raw: string;
+    try {
+      raw = readFileSync(file, 'utf8');
+    } catch {
+      return undefined; // none there (or removed meanwhile)
+    }
+    const s = readState(file);
+    const what = s ? `lab cloud "${nameOf(s)}" (${s.url}, pid ${s.pid})` : `lab cloud record ${file}`;
+    if (!s || !alive(s.pid)) {
+      // A record that is not JSON is not ours to keep either (writes are atomic: never half a file).
+      rmSync(file, { force: true });
+      note(`removed the record of ${what}: ${s ? 'its process is gone' : `unreadable (${raw.length} bytes)`}`);
+      return undefined;
+    }
+    if (!(await healthy(s.url))) {
+      note(`skipped ${what}: the process runs but the lab cloud does not answer (still starting, or the pid was reused)`);
+      return undefined;
+    }
+    return s;
+  }));
+  const list = found.filter((s): s is CloudState => !!s);
+  return list.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.pid - b.pid);
+}
+
+export interface CloudSelector {
+  /** `--name`: the name given to `cloud up --name` (or its lab). */
+  name?: string;
+  /** `--port`: the gateway's port. */
+  port?: string | number;
+}
+
+/** One line per running lab cloud, for lists and errors. */
+export function cloudLine(s: CloudState): string {
+  return `${nameOf(s).padEnd(12)} ${(s.tlsUrl ?? s.url).padEnd(24)} pid ${String(s.pid).padEnd(7)} account ${s.accountId}${s.lab ? `  lab ${s.lab}` : ''}  since ${s.startedAt.slice(11, 19)}`;
+}
+
+function summary(s: CloudState): Record<string, unknown> {
+  return { name: nameOf(s), url: s.url, ...(s.tlsUrl ? { tlsUrl: s.tlsUrl } : {}), port: Number(portOf(s)) || null, pid: s.pid, accountId: s.accountId, target: s.target, ...(s.lab ? { lab: s.lab } : {}), startedAt: s.startedAt };
+}
+
+/**
+ * The lab cloud a command uses: the one named by `--name` / `--port`, else the one this shell points at
+ * (`SECLAB_CLOUD`, or `AWS_ENDPOINT_URL` / `SECLAB_PROXY` from `seclab env`), else the only one running.
+ * Undefined when none runs; a usage error when several run and nothing says which.
+ */
+export async function runningCloud(sel: CloudSelector = {}, note: (m: string) => void = (m) => process.stderr.write(`! ${m}\n`)): Promise<CloudState | undefined> {
+  const all = await runningClouds(note);
+  const listed = () => all.map((s) => `  ${cloudLine(s)}`).join('\n');
+  const data = () => ({ clouds: all.map(summary) });
+  if (sel.name !== undefined || sel.port !== undefined) {
+    const port = sel.port === undefined ? undefined : String(sel.port);
+    const hit = all.filter((s) => (sel.name === undefined || nameOf(s) === sel.name) && (port === undefined || portOf(s) === port || (s.tlsUrl && new URL(s.tlsUrl).port === port)));
+    const asked = [sel.name !== undefined ? `named "${sel.name}"` : '', port !== undefined ? `on port ${port}` : ''].filter(Boolean).join(' ');
+    if (hit.length === 1) return hit[0];
+    if (!all.length) return undefined;
+    throw new EnvironmentError(`no lab cloud ${asked} is running; running:\n${listed()}`, 'Pick one of them with --name <name> or --port <port> (`seclab env --list` lists them).').with(data());
+  }
+  if (all.length <= 1) return all[0];
+  const wanted = process.env['SECLAB_CLOUD'];
+  if (wanted) {
+    const hit = all.find((s) => nameOf(s) === wanted);
+    if (hit) return hit;
+    note(`SECLAB_CLOUD=${wanted}: no lab cloud of that name runs any more`);
+  }
+  const urls = ['AWS_ENDPOINT_URL', 'SECLAB_PROXY', 'SECLAB_HTTP_ENDPOINT_URL'].map((k) => process.env[k]).filter((u): u is string => !!u);
+  const byUrl = all.filter((s) => urls.includes(s.url) || (!!s.tlsUrl && urls.includes(s.tlsUrl)));
+  if (byUrl.length === 1) return byUrl[0];
+  throw new UsageError(`${all.length} lab clouds are running; which one?\n${listed()}`, `Pick one with --name <name> or --port <port>, e.g. \`seclab env --name ${nameOf(all[0]!)}\`.`).with(data());
+}
+
+export async function cmdEnv(ui: Ui, opts: CommonOptions & CloudSelector & { shell?: string; list?: boolean }): Promise<number> {
+  const note = (m: string) => ui.warn(m);
+  if (opts.list) {
+    const all = await runningClouds(note);
+    if (ui.json) ui.print(JSON.stringify({ clouds: all.map(summary) }, null, 2));
+    else if (!all.length) ui.info('No lab cloud is running (`seclab cloud up` starts one).');
+    else {
+      ui.print(ui.out.bold(`${'name'.padEnd(12)} ${'endpoint'.padEnd(24)} ${'pid'.padEnd(11)} account`));
+      for (const s of all) ui.print(cloudLine(s));
+    }
+    return ExitCode.OK;
+  }
+  const s = await runningCloud({ name: opts.name, port: opts.port }, note);
+  if (!s) throw new EnvironmentError('no lab cloud is running', 'Start one with `seclab cloud up` in another terminal, then `eval "$(seclab env)"`.').with({ running: false });
   const env = envOfState(s);
-  if (ui.json) ui.print(JSON.stringify({ running: true, ...s, env }, null, 2));
+  if (ui.json) ui.print(JSON.stringify({ running: true, ...s, name: nameOf(s), env }, null, 2));
   else {
     for (const l of exportLines(env, opts.shell)) ui.print(l);
-    ui.info(ui.err.dim(`# lab cloud ${s.url} (pid ${s.pid}), account ${s.accountId}${s.lab ? `, lab ${s.lab}` : ''}; load with: eval "$(seclab env)"`));
+    const pick = opts.name !== undefined ? ` --name ${nameOf(s)}` : opts.port !== undefined ? ` --port ${opts.port}` : '';
+    ui.info(ui.err.dim(`# lab cloud "${nameOf(s)}" ${s.url} (pid ${s.pid}), account ${s.accountId}${s.lab ? `, lab ${s.lab}` : ''}; load with: eval "$(seclab env${pick})"`));
   }
   return ExitCode.OK;
 }
 
-export async function cmdCloudUp(ui: Ui, opts: CommonOptions & { port?: string; lab?: string; shell?: string }): Promise<number> {
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
+
+export async function cmdCloudUp(ui: Ui, opts: CommonOptions & { port?: string; lab?: string; shell?: string; name?: string }): Promise<number> {
   let port: number | undefined;
   if (opts.port !== undefined) {
     port = Number(opts.port);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be a port number (1-65535); got "${opts.port}"`);
   }
+  if (opts.name !== undefined && !NAME_RE.test(opts.name)) throw new UsageError(`--name must be letters, digits, ".", "_" or "-" (at most 40); got "${opts.name}"`);
   const lab = opts.lab ? await labArg(opts.lab) : undefined;
+  // A name no running lab cloud has: `seclab env --name <name>` picks this one.
+  const taken = new Set((await runningClouds((m) => ui.warn(m))).map(nameOf));
+  if (opts.name !== undefined && taken.has(opts.name)) {
+    throw new UsageError(`a lab cloud named "${opts.name}" is already running`, 'Give this one another --name (`seclab env --list` lists the running ones).');
+  }
+  let name = opts.name ?? lab?.id ?? DEFAULT_NAME;
+  for (let i = 2; taken.has(name); i++) name = `${opts.name ?? lab?.id ?? DEFAULT_NAME}-${i}`;
   const oc = await openCloud(ui, { ...opts, port });
   const { cloud } = oc;
   const stateFile = cloudStateFile();
@@ -142,7 +271,7 @@ export async function cmdCloudUp(ui: Ui, opts: CommonOptions & { port?: string; 
       root = cloud.createAccount();
     }
     const state: CloudState = {
-      pid: process.pid, url: cloud.url, region: cloud.region, target: opts.target ?? 'moto', accountId: root.accountId,
+      name, pid: process.pid, url: cloud.url, region: cloud.region, target: opts.target ?? 'moto', accountId: root.accountId,
       accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey, controlToken: cloud.gateway.controlToken,
       startedAt: new Date().toISOString(), ...(lab ? { lab: lab.id } : {}),
       ...(cloud.gateway.tlsUrl && cloud.caFile ? { tlsUrl: cloud.gateway.tlsUrl, caFile: cloud.caFile } : {}),
@@ -155,8 +284,9 @@ export async function cmdCloudUp(ui: Ui, opts: CommonOptions & { port?: string; 
       ui.print('');
       ui.print(`${st.bold('Lab cloud')}  ${cloud.gateway.tlsUrl ?? cloud.url}${cloud.gateway.tlsUrl ? `  (and ${cloud.url} without TLS)` : ''}   ${st.dim(cloud.target.description)}`);
       ui.print(`${st.bold('Account')}    ${root.accountId}${lab ? `  (lab ${lab.id} provisioned)` : ''}   region ${cloud.region}`);
+      ui.print(`${st.bold('Name')}       ${name}${taken.size ? st.dim(`   (${taken.size} other lab cloud${taken.size === 1 ? '' : 's'} running: \`seclab env --name ${name}\` picks this one)`) : ''}`);
       ui.print('');
-      ui.print(st.bold('For the AWS CLI and SDKs (or in another terminal: eval "$(seclab env)")'));
+      ui.print(st.bold(`For the AWS CLI and SDKs (or in another terminal: eval "$(seclab env${taken.size ? ` --name ${name}` : ''})")`));
       for (const l of exportLines(env, opts.shell)) ui.print(`  ${l}`);
       ui.print(st.dim('  then e.g.: aws sts get-caller-identity'));
       if (facts) {
@@ -204,8 +334,8 @@ export async function cmdDoctor(ui: Ui): Promise<number> {
 
 
 /** `seclab outbox`: the email and SMS the running lab cloud delivered (SNS), newest last. */
-export async function cmdOutbox(ui: Ui, opts: CommonOptions & { protocol?: string }): Promise<number> {
-  const s = await runningCloud();
+export async function cmdOutbox(ui: Ui, opts: CommonOptions & CloudSelector & { protocol?: string }): Promise<number> {
+  const s = await runningCloud({ name: opts.name, port: opts.port }, (m) => ui.warn(m));
   if (!s) throw new EnvironmentError('no lab cloud is running', 'Start one with `seclab cloud up`; its deliveries are listed here while it runs.');
   const q = new URLSearchParams({ account: s.accountId, ...(opts.protocol ? { protocol: opts.protocol } : {}) });
   const res = (await (await fetch(`${s.url}/_seclab/outbox?${q}`, { headers: { 'x-seclab-control-token': s.controlToken } })).json()) as { deliveries: { time: string; protocol: string; endpoint: string; subject?: string; message: string }[] };

@@ -1,9 +1,10 @@
 // What the commands share: the labs, the workspace, the lab cloud (started under a spinner, stopped
 // on every way out), the version.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { findLabSafe, labIdsOf } from './labs.ts';
-import { resolveWorkspace } from '../engine/workspace.ts';
+import { looksLikeWorkspace, resolveWorkspace } from '../engine/workspace.ts';
 import type { Lab } from '../engine/types.ts';
 import type { LabCloud } from '../cloud/labcloud.ts';
 import { EnvironmentError, isSetupError, UsageError } from './errors.ts';
@@ -22,8 +23,42 @@ export interface CommonOptions {
 
 export { findLabSafe as findLab, labIdsOf };
 
+/**
+ * The workspace of a command. A folder named with `--workspace` (or `$SECLAB_WORKSPACE`) must be a
+ * workspace already (or an empty folder): a mistyped path is an error, never a new folder. Only
+ * `seclab init <dir>` creates one there; without either, `./seclab-workspace` is used (and created by
+ * `start`) as before.
+ */
 export async function workspaceOf(opts: CommonOptions): Promise<string> {
-  return resolveWorkspace(opts.workspace, await labIdsOf());
+  const labIds = await labIdsOf();
+  const ws = resolveWorkspace(opts.workspace, labIds);
+  const named = opts.workspace ? { how: '--workspace', given: opts.workspace } : process.env['SECLAB_WORKSPACE'] ? { how: '$SECLAB_WORKSPACE', given: process.env['SECLAB_WORKSPACE'] } : undefined;
+  if (named) checkNamedWorkspace(ws, named.how, named.given, labIds);
+  return ws;
+}
+
+function checkNamedWorkspace(ws: string, how: string, given: string, labIds: string[]): void {
+  const shown = path.relative(process.cwd(), ws) || '.';
+  const q = (p: string) => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`);
+  let isDir = false;
+  try {
+    isDir = statSync(ws).isDirectory();
+  } catch {
+    throw new UsageError(`${how} ${given}: there is no workspace at ${ws}`,
+      `Create it with \`seclab init ${q(given)}\`, or check the path (\`seclab list\` inside a workspace shows which one is used).`);
+  }
+  if (!isDir) throw new UsageError(`${how} ${given}: ${ws} is a file, not a workspace folder`, `Give the workspace folder, or create one with \`seclab init <dir>\`.`);
+  if (looksLikeWorkspace(ws, labIds)) return;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(ws).filter((e) => !e.startsWith('.'));
+  } catch {
+    // unreadable: the command says so when it reads it
+  }
+  if (entries.length) {
+    throw new UsageError(`${how} ${given}: ${shown} is not a seclab workspace (no lab folder with a solution.ts, no .seclab/)`,
+      `Give your workspace folder, or make this one a workspace with \`seclab init ${q(given)}\` (files already there are kept).`);
+  }
 }
 
 /** Yes/no on a terminal; false when there is none (callers then ask for --yes). */

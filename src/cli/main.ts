@@ -2,7 +2,7 @@
 // it runs one subcommand. Exit codes: 0 ok, 1 failed checks / --fail-under, 2 usage, 3 environment,
 // 130 Ctrl-C (see docs/cli.md).
 import { Command, CommanderError, Option } from 'commander';
-import { CliError, ExitCode, isSetupError, UsageError } from './errors.ts';
+import { CliError, ExitCode, isSetupError, jsonError, UsageError } from './errors.ts';
 import { installInterruptHandlers, isInterrupting } from './interrupt.ts';
 import { flushAndExit, Ui } from './ui.ts';
 import { VERSION } from './context.ts';
@@ -105,17 +105,23 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
 
   addJson(program.command('env'))
     .option('--shell <shell>', 'sh (default), fish or powershell')
-    .description('export lines for the AWS CLI, for the lab cloud of a running `seclab cloud up` (eval "$(seclab env)")')
+    .option('--name <name>', 'the lab cloud of `seclab cloud up --name <name>` (when several run)')
+    .option('-p, --port <port>', 'the lab cloud whose gateway listens on this port (when several run)')
+    .option('--list', 'list the running lab clouds instead')
+    .description('export lines for the AWS CLI, for the lab cloud of a running `seclab cloud up` (eval "$(seclab env)"); with several running, pick one with --name or --port')
     .action((_o, cmd: Command) => run(async (ui) => (await import('./cloud.ts')).cmdEnv(ui, optsOf(cmd)), !!optsOf(cmd).json));
 
   addJson(program.command('outbox'))
     .option('--protocol <protocol>', 'email, email-json or sms')
+    .option('--name <name>', 'the lab cloud of `seclab cloud up --name <name>` (when several run)')
+    .option('-p, --port <port>', 'the lab cloud whose gateway listens on this port (when several run)')
     .description('the email and SMS deliveries of the running lab cloud (SNS notifications to administrators)')
     .action((_o, cmd: Command) => run(async (ui) => (await import('./cloud.ts')).cmdOutbox(ui, optsOf(cmd)), !!optsOf(cmd).json));
 
   const cloud = program.command('cloud').description('the lab cloud, for working by hand with the AWS CLI');
   addJson(addTarget(cloud.command('up')))
     .option('-p, --port <port>', 'gateway port on 127.0.0.1 (default: a free one)')
+    .option('--name <name>', 'a name for `seclab env --name` (default: the --lab id, else "cloud"; -2, -3… when taken)')
     .option('--lab <lab>', 'also provision this lab\'s environment in the account')
     .option('--shell <shell>', 'export syntax: sh (default), fish or powershell')
     .description('run the lab cloud in the foreground: one account, its endpoint, export lines and control endpoints; Ctrl-C stops it')
@@ -172,25 +178,52 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
   return program;
 }
 
-/** Turns an error into its message on stderr and an exit code. */
-export function reportError(ui: Ui, e: unknown): number {
+/**
+ * Whether the command line asks for JSON on stdout: `--json`, or `--format json` (grade without
+ * `--out`, siem scan). Used for errors that happen before a command runs (commander's usage errors).
+ */
+export function wantsJson(argv: string[]): boolean {
+  if (argv.includes('--json')) return true;
+  const formats: string[] = [];
+  let out = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if ((a === '--format' || a === '-f') && argv[i + 1] !== undefined) formats.push(argv[++i]!);
+    else if (a.startsWith('--format=')) formats.push(a.slice('--format='.length));
+    else if (a === '--out' || a === '-o' || a.startsWith('--out=')) out = true;
+  }
+  return !out && formats.some((f) => f.split(',').map((x) => x.trim()).includes('json'));
+}
+
+/**
+ * Turns an error into its message on stderr and an exit code; with `json`, also one JSON error object
+ * on stdout (`{"error": {"message", "hint", "kind", "exitCode"}}`) so scripts always get JSON.
+ */
+export function reportError(ui: Ui, e: unknown, json = ui.json): number {
+  const emit = (message: string, code: number, hint?: string, data?: Record<string, unknown>) => {
+    if (json && !isInterrupting()) process.stdout.write(`${jsonError(message, code, hint, data)}\n`);
+    return code;
+  };
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.OK;
-    return ExitCode.USAGE; // commander has printed the message
+    // commander has printed the message on stderr
+    return emit(e.message.replace(/^error: /, ''), ExitCode.USAGE, 'run `seclab --help` (or `seclab <command> --help`) for usage');
   }
   if (e instanceof CliError) {
     ui.error(e.message, e.hint);
-    return e.exitCode;
+    return emit(e.message, e.exitCode, e.hint, e.data);
   }
   if (isSetupError(e)) {
     ui.error(e.message, e.hint);
-    return ExitCode.ENVIRONMENT;
+    return emit(e.message, ExitCode.ENVIRONMENT, e.hint);
   }
   if (isInterrupting()) return ExitCode.INTERRUPTED;
   const err = e as Error;
-  ui.error(`unexpected error: ${err?.message ?? String(e)}`, 'This is a bug in seclab: please report it with the command you ran.');
+  const hint = 'This is a bug in seclab: please report it with the command you ran.';
+  ui.error(`unexpected error: ${err?.message ?? String(e)}`, hint);
   if (process.env['SECLAB_DEBUG'] && err?.stack) process.stderr.write(`${err.stack}\n`);
-  return ExitCode.FAILED;
+  return emit(`unexpected error: ${err?.message ?? String(e)}`, ExitCode.FAILED, hint);
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -215,7 +248,7 @@ export async function main(argv: string[]): Promise<void> {
       if (pending) code = await pending;
     }
   } catch (e) {
-    code = reportError(ui, e);
+    code = reportError(ui, e, ui.json || wantsJson(argv));
   }
   await flushAndExit(code);
 }
