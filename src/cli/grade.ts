@@ -39,6 +39,8 @@ export interface GradeOptions extends CommonOptions {
   sandbox?: boolean;
   /** Instructor pack folders (hidden checks, extra scenarios). */
   pack?: string[];
+  /** --shard i/n: grade share i of n of the class (src/cli/grade-merge.ts). */
+  shard?: string;
 }
 
 export interface Submission {
@@ -223,6 +225,7 @@ export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
   // One seed for the run (each lab's randomness is drawn from it and the lab id), kept in every record.
   if (opts.seed !== undefined && !/^[\x21-\x7e]{1,128}$/.test(opts.seed)) throw new UsageError(`--seed must be 1 to 128 printable characters without spaces; got "${opts.seed}"`);
   const seed = opts.seed ?? newSeed();
+  const shard = opts.shard === undefined ? undefined : (await import('./grade-merge.ts')).shardOption(opts);
   // Machine output on stdout: keep stderr to warnings and errors.
   const machine = stdoutFormats.some((f) => f !== 'text');
   const ui = machine && !ui0.json ? new Ui({ json: true }) : ui0;
@@ -246,6 +249,7 @@ export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
   } else {
     const outDir = opts.out ? path.resolve(opts.out) : undefined;
     subs = listSubmissions(opts.submissions!, all.map((l) => l.id)).filter((s) => !outDir || (s.dir !== outDir && !s.dir.startsWith(outDir + path.sep)));
+    if (shard) subs = shard.select(subs);
   }
 
   // Submissions are untrusted: a class is graded only in the sandbox, unless the instructor says otherwise.
@@ -312,6 +316,7 @@ export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
   if (opts.out) {
     const written = await writeOutputs(path.resolve(opts.out), outputs, grades, formats, single);
     ui.info(`Wrote ${written.length} file(s) to ${path.resolve(opts.out)}: ${written.slice(0, 6).join(', ')}${written.length > 6 ? ', …' : ''}`);
+    if (shard) await shard.write(ui, path.resolve(opts.out), { grades, labs, seed, target, timeoutMs, formats, version: VERSION });
   }
   for (const f of stdoutFormats) {
     const text = f === 'text' ? (single ? renderGradeText(grades[0]!, { style: ui0.out, audience: 'instructor' }) : renderClassText(grades, { style: ui0.out })) : outputs.stdout[f];
@@ -337,7 +342,7 @@ interface Rendered {
   stdout: Partial<Record<Format, string>>;
 }
 
-function renderOutputs(grades: Grade[], formats: Format[], labIds: string[], single: boolean): Rendered {
+export function renderOutputs(grades: Grade[], formats: Format[], labIds: string[], single: boolean): Rendered {
   const stdout: Rendered['stdout'] = {};
   for (const f of formats) {
     switch (f) {
@@ -364,7 +369,7 @@ function uniqueNames(grades: Grade[], ext: string): string[] {
   });
 }
 
-async function writeOutputs(dir: string, r: Rendered, grades: Grade[], formats: Format[], single: boolean): Promise<string[]> {
+export async function writeOutputs(dir: string, r: Rendered, grades: Grade[], formats: Format[], single: boolean): Promise<string[]> {
   const written: string[] = [];
   const put = async (rel: string, text: string) => {
     await writeFileAtomic(path.join(dir, rel), text);

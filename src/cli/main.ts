@@ -168,12 +168,18 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
     .option('--student <name>', 'with --workspace: the student name in the records')
     .option('--pack <dir>', 'an instructor pack: <dir>/<lab>.ts adds hidden checks and scenarios kept outside the course repository (repeatable; docs/instructor-pack.md)', collect)
     .option('--no-sandbox', 'run submissions\' code without the sandbox (only for work you trust: --submissions refuses to grade without a sandbox otherwise)')
+    .option('--shard <i/n>', 'with --submissions, --seed and --out: grade only share i of n of the class (1-based; names sorted, round-robin), for `grade merge` (docs/ci-grading.md)')
     .addHelpText('after', '\nExamples:\n  seclab grade --workspace solutions --lab iam --format json\n  seclab grade --submissions ./class --out ./grades --fail-under 50\n  seclab grade verify ./grades/grades.json')
     .action((_o, cmd: Command) => run(async (ui) => (await import('./grade.ts')).cmdGrade(ui, optsOf(cmd)), !!optsOf(cmd).json));
   addJson(grade.command('verify'))
     .argument('<files...>', 'grade records (grades.json: one record or an array)')
     .description('check the signatures of grade records (exit 1 when one was changed)')
     .action((files: string[], _o, cmd: Command) => run(async (ui) => (await import('./grade.ts')).cmdVerify(ui, files), !!optsOf(cmd).json));
+  // Sharded grading (docs/ci-grading.md): --out, --format and --fail-under are read as grade's options too.
+  addJson(grade.command('merge'))
+    .argument('<dirs...>', 'the --out folders of `seclab grade --shard i/n`, all n of them')
+    .description('verify the shards of a class (signatures, same run, every share once) and write the outputs one run would have written')
+    .action((dirs: string[], _o, cmd: Command) => run(async (ui) => (await import('./grade-merge.ts')).cmdGradeMerge(ui, dirs, optsOf(cmd)), !!optsOf(cmd).json));
 
   return program;
 }
