@@ -11,6 +11,7 @@ import { renderJunit } from '../engine/report/junit.ts';
 import { toGradescope } from '../engine/report/gradescope.ts';
 import { renderGradebook } from '../engine/report/csv.ts';
 import { feedbackFileName, renderFeedback } from '../engine/report/feedback.ts';
+import { renderHtmlReport } from '../engine/report/html.ts';
 import { fmtMs, renderClassText, renderGradeText } from '../engine/report/text.ts';
 import { PLAIN } from '../engine/report/style.ts';
 import type { Grade, Lab, LabGrade } from '../engine/types.ts';
@@ -21,7 +22,7 @@ import { EnvironmentError, ExitCode, UsageError } from './errors.ts';
 import { isInterrupting } from './interrupt.ts';
 import { Ui } from './ui.ts';
 
-export const FORMATS = ['text', 'json', 'junit', 'gradescope', 'csv', 'feedback'] as const;
+export const FORMATS = ['text', 'json', 'junit', 'gradescope', 'csv', 'feedback', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
 const ALIASES: Record<string, Format> = { md: 'feedback', markdown: 'feedback', xml: 'junit', results: 'gradescope', gradebook: 'csv' };
 
@@ -215,7 +216,7 @@ export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
   }
   const formats = parseFormats(opts.format);
   if (opts.json && !formats.includes('json')) formats.push('json');
-  if (!formats.length) formats.push(...(opts.out ? (['text', 'json', 'junit', 'gradescope', 'csv', 'feedback'] as Format[]) : (['text'] as Format[])));
+  if (!formats.length) formats.push(...(opts.out ? (['text', 'json', 'junit', 'gradescope', 'csv', 'feedback', 'html'] as Format[]) : (['text'] as Format[])));
   const stdoutFormats: Format[] = opts.out ? (opts.json ? ['json'] : ['text']) : formats;
   if (!opts.out && formats.length > 1) throw new UsageError(`several formats (${formats.join(', ')}) need --out <dir>`, 'or choose one format for stdout');
   const failUnder = numberOption('--fail-under', opts.failUnder, (n) => n >= 0 && n <= 100, 'a percentage between 0 and 100');
@@ -351,6 +352,7 @@ export function renderOutputs(grades: Grade[], formats: Format[], labIds: string
       case 'gradescope': stdout.gradescope = `${JSON.stringify(single ? toGradescope(grades[0]!) : Object.fromEntries(grades.map((g) => [g.student, toGradescope(g)])), null, 2)}\n`; break;
       case 'csv': stdout.csv = renderGradebook(grades, labIds); break;
       case 'feedback': stdout.feedback = grades.map(renderFeedback).join('\n---\n\n'); break;
+      case 'html': stdout.html = renderHtmlReport(grades); break;
       case 'text': break;
     }
   }
@@ -380,6 +382,7 @@ export async function writeOutputs(dir: string, r: Rendered, grades: Grade[], fo
       case 'json': await put('grades.json', r.stdout.json!); break;
       case 'junit': await put('junit.xml', r.stdout.junit!); break;
       case 'csv': await put('gradebook.csv', r.stdout.csv!); break;
+      case 'html': await put('report.html', r.stdout.html!); break;
       case 'gradescope':
         if (single) await put('results.json', `${JSON.stringify(toGradescope(grades[0]!), null, 2)}\n`);
         else {

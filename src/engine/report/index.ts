@@ -7,3 +7,4 @@ export * from './csv.ts';
 export * from './feedback.ts';
 export * from './text.ts';
 export * from './style.ts';
+export * from './html.ts';
