@@ -2,9 +2,10 @@
 // the labs' starters. `solutions/` is itself a workspace. Files are written atomically (temporary
 // file + rename) so an interrupted command never leaves half a file behind.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync, rmSync, renameSync } from 'node:fs';
-import { cp, mkdir, readdir, rename, rm, writeFile, chmod } from 'node:fs/promises';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync, rmSync, renameSync } from 'node:fs';
+import { cp, mkdir, readdir, rename, rm, symlink, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SOLUTIONS_DIR } from './labs.ts';
 import type { Lab } from './types.ts';
 
@@ -168,11 +169,79 @@ npx seclab attack iam      # launch the attacks and watch what your controls cat
 Run the commands from this folder (or pass \`--workspace <this folder>\`). Your progress is kept in
 \`.seclab/progress.json\`. \`seclab reset <lab>\` restores a starter (your old folder is kept as
 \`<lab>.bak-<timestamp>\`).
+
+\`npx seclab\` runs the seclab that created this workspace: \`package.json\` depends on it (\`"seclab":
+"file:<its folder>"\`) and \`node_modules/seclab\` links to it, as \`npm install\` would make it. After moving
+the workspace to another machine or reinstalling seclab, run \`seclab init .\` here (it repairs the link and
+keeps your work), or \`npm install\`.
 `;
 }
 
+/** The seclab running now (a clone, or a global install's `<prefix>/lib/node_modules/seclab`). */
+export const SECLAB_HOME = fileURLToPath(new URL('../../', import.meta.url)).replace(/[\\/]$/, '');
+
+/**
+ * A workspace depends on the seclab that created it, so that `npx seclab` inside it runs that seclab
+ * (without it npx asks the npm registry for a package named seclab). seclab is not published on the
+ * registry, so the dependency is a `file:` link to its folder, which works offline and is what
+ * `npm install <folder>` writes; published, it would be the version range (`^0.1.0`).
+ */
+export function seclabDependency(home = SECLAB_HOME): string {
+  return `file:${home}`;
+}
+
 /** Solutions are ES modules: the student runner needs "type": "module" in a package.json above them. */
-export const WORKSPACE_PACKAGE_JSON = `${JSON.stringify({ name: 'seclab-workspace', private: true, type: 'module' }, null, 2)}\n`;
+export function workspacePackageJson(home = SECLAB_HOME): string {
+  return `${JSON.stringify({ name: 'seclab-workspace', private: true, type: 'module', devDependencies: { seclab: seclabDependency(home) } }, null, 2)}\n`;
+}
+
+export const WORKSPACE_PACKAGE_JSON = workspacePackageJson();
+
+function exists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes `<workspace>/node_modules/seclab` (a link to seclab's folder) and `node_modules/.bin/seclab`, the
+ * layout `npm install` gives a `file:` dependency, without running npm (instant, offline). Only when
+ * package.json declares seclab as a `file:` dependency. A package.json whose `file:` seclab is gone (the
+ * workspace moved, seclab reinstalled elsewhere) is pointed at this seclab. Returns whether it linked.
+ */
+export async function linkSeclab(workspace: string, home = SECLAB_HOME): Promise<boolean> {
+  const pkgFile = path.join(workspace, 'package.json');
+  let pkg: { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+  try {
+    pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as typeof pkg;
+  } catch {
+    return false;
+  }
+  const field = pkg.devDependencies?.seclab !== undefined ? 'devDependencies' : pkg.dependencies?.seclab !== undefined ? 'dependencies' : undefined;
+  const spec = field ? pkg[field]!.seclab! : undefined;
+  if (!field || !spec?.startsWith('file:')) return false;
+  let target = path.resolve(workspace, spec.slice('file:'.length));
+  if (!existsSync(path.join(target, 'package.json'))) {
+    target = home;
+    pkg[field]!.seclab = seclabDependency(home);
+    await writeFileAtomic(pkgFile, `${JSON.stringify(pkg, null, 2)}\n`);
+  }
+  const nm = path.join(workspace, 'node_modules');
+  const link = path.join(nm, 'seclab');
+  if (exists(link) && !existsSync(path.join(link, 'package.json'))) await rm(link, { force: true }); // dangling
+  if (exists(link)) return false;
+  await mkdir(path.join(nm, '.bin'), { recursive: true });
+  const win = process.platform === 'win32';
+  await symlink(win ? target : path.relative(nm, target), link, win ? 'junction' : 'dir');
+  const bin = path.join(nm, '.bin', win ? 'seclab.cmd' : 'seclab');
+  await rm(bin, { force: true });
+  if (win) await writeFile(bin, '@node "%~dp0\\..\\seclab\\bin\\seclab.js" %*\r\n');
+  else await symlink(path.join('..', 'seclab', 'bin', 'seclab.js'), bin);
+  return true;
+}
 
 export const WORKSPACE_GITIGNORE = `# seclab
 .seclab/
@@ -202,10 +271,13 @@ export async function initWorkspace(dir: string, labs: Lab[]): Promise<InitResul
   return result;
 }
 
-/** README.md, .gitignore, package.json ({"type": "module"}) and .seclab/, each only when missing. Returns what it wrote. */
+/**
+ * README.md, .gitignore, package.json ({"type": "module"}, seclab as a dependency) and .seclab/, each only when
+ * missing, and node_modules/seclab (see linkSeclab). Returns the files it wrote.
+ */
 export async function ensureWorkspaceFiles(workspace: string, labs: Lab[]): Promise<string[]> {
   const written: string[] = [];
-  const files: [string, string][] = [['README.md', workspaceReadme(labs)], ['.gitignore', WORKSPACE_GITIGNORE], ['package.json', WORKSPACE_PACKAGE_JSON]];
+  const files: [string, string][] = [['README.md', workspaceReadme(labs)], ['.gitignore', WORKSPACE_GITIGNORE], ['package.json', workspacePackageJson()]];
   for (const [name, text] of files) {
     const file = path.join(workspace, name);
     if (existsSync(file)) continue;
@@ -213,6 +285,8 @@ export async function ensureWorkspaceFiles(workspace: string, labs: Lab[]): Prom
     written.push(name);
   }
   await mkdir(path.join(workspace, PROGRESS_DIR), { recursive: true });
+  // `npx seclab` in the workspace: best effort (a file system without links still has package.json).
+  await linkSeclab(workspace).catch(() => false);
   return written;
 }
 
