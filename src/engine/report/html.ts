@@ -15,7 +15,7 @@ import { renderFeedback } from './feedback.ts';
 export interface HtmlReportOptions {
   /** Page title (default "seclab class report"). */
   title?: string;
-  /** When the report was made (default now). */
+  /** When the report was made: shown when given (by default the page depends on the grades only, so a merged run's report is a single run's). */
   generatedAt?: Date;
 }
 
@@ -348,7 +348,7 @@ footer { max-width: 1200px; margin: 30px auto; padding: 0 20px; color: var(--mut
 export function renderHtmlReport(grades: Grade[], opts: HtmlReportOptions = {}): string {
   const st = classStats(grades);
   const title = opts.title ?? 'seclab class report';
-  const generated = (opts.generatedAt ?? new Date()).toISOString();
+  const graded = grades.map((g) => g.startedAt).sort()[0];
   const labIds = st.labs.map((l) => l.id);
   const versions = [...new Set(grades.map((g) => g.version))];
   const seeds = [...new Set(grades.map((g) => g.seed).filter((s): s is string => !!s))];
@@ -469,7 +469,7 @@ export function renderHtmlReport(grades: Grade[], opts: HtmlReportOptions = {}):
 </head>
 <body>
 <header><h1>${esc(title)}</h1>
-<p class="muted">${st.students} student${st.students === 1 ? '' : 's'} · labs ${labIds.map(esc).join(', ') || '—'} · graded with seclab ${esc(versions.join(', '))} on ${esc(targets.join(', '))}${seeds.length ? ` · seed${seeds.length > 1 ? 's' : ''} ${seeds.map((s) => `<code>${esc(s)}</code>`).join(', ')}` : ''} · report made ${esc(generated)}</p>
+<p class="muted">${st.students} student${st.students === 1 ? '' : 's'} · labs ${labIds.map(esc).join(', ') || '—'} · graded with seclab ${esc(versions.join(', '))} on ${esc(targets.join(', '))}${seeds.length ? ` · seed${seeds.length > 1 ? 's' : ''} ${seeds.map((s) => `<code>${esc(s)}</code>`).join(', ')}` : ''}${graded ? ` · graded ${esc(graded)}` : ''}${opts.generatedAt ? ` · report made ${esc(opts.generatedAt.toISOString())}` : ''}</p>
 <nav class="muted"><a href="#distribution">scores</a> · <a href="#checks">checks</a> · <a href="#attacks">attacks</a> · <a href="#statuses">statuses</a> · <a href="#students-section">students</a></nav>
 </header>
 <main>
