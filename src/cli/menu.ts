@@ -1,6 +1,8 @@
 // `seclab` in a terminal: the interactive menu (inquirer). Labs with progress; inside a lab its
 // workbook page, then check, hint, attack, watch, reset, env, and the solution once passed. One lab
 // cloud is started on the first action that needs it and kept until the menu closes.
+import os from 'node:os';
+import path from 'node:path';
 import { select, Separator } from '@inquirer/prompts';
 import { loadProgress } from '../engine/progress.ts';
 import type { Lab } from '../engine/types.ts';
@@ -13,6 +15,27 @@ import { renderMarkdown, renderTasks, workbookMarkdown } from './render.ts';
 import type { Ui } from './ui.ts';
 
 class Back extends Error {}
+
+const columns = () => Math.max(40, process.stdout.columns || 80);
+
+/** `s` cut to `n` columns with … (in the middle for paths, whose both ends matter). */
+export function fit(s: string, n: number, middle = false): string {
+  const chars = [...s];
+  if (chars.length <= n) return s;
+  if (n <= 1) return '…'.slice(0, n);
+  if (!middle) return `${chars.slice(0, n - 1).join('')}…`;
+  const head = Math.ceil((n - 1) / 3);
+  return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (n - 1 - head)).join('')}`;
+}
+
+/** The workspace as short as it can be said: relative to here, or from ~. */
+function shortPath(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  if (!rel) return '.';
+  if (!rel.startsWith('..') && !path.isAbsolute(rel)) return rel;
+  const home = os.homedir();
+  return p === home || p.startsWith(home + path.sep) ? `~${p.slice(home.length)}` : p;
+}
 
 function isExitPrompt(e: unknown): boolean {
   return e instanceof Error && (e.name === 'ExitPromptError' || e.name === 'AbortPromptError');
@@ -32,19 +55,26 @@ export async function runMenu(ui: Ui, opts: CommonOptions): Promise<number> {
       const labs = await allLabs();
       const ws = await workspaceOf(opts);
       const progress = await loadProgress(ws, { onWarning: (m) => ui.warn(m) });
+      // Every line fits the terminal: the list (cursor, slide, id, title, progress) and the line the
+      // prompt leaves once answered ("✔ <message> <short answer>").
+      const cols = columns();
+      const idWidth = Math.max(9, ...labs.map((l) => l.id.length));
+      const titleWidth = Math.max(12, Math.min(42, cols - 1 - 2 - 4 - (idWidth + 1) - 1 - 17));
       const choices = await Promise.all(labs.map(async (l) => {
         const lp = progress.labs[l.id];
         const max = await labMaxScore(l);
         const state = lp?.passed ? st.green(`✔ passed ${lp.bestScore}/${lp.maxScore ?? max}`)
           : lp?.lastScore !== null && lp?.lastScore !== undefined ? `${lp.lastScore}/${lp.maxScore ?? max}`
             : lp?.started ? st.yellow('started') : st.dim('not started');
-        return { name: `${String(l.slide).padStart(2)}  ${l.id.padEnd(9)} ${l.title.padEnd(42)} ${state}`, value: l.id, description: l.summary };
+        return { name: `${String(l.slide).padStart(2)}  ${l.id.padEnd(idWidth)} ${fit(l.title, titleWidth).padEnd(titleWidth)} ${state}`, value: l.id, short: l.id, description: l.summary };
       }));
+      const lead = 'seclab — pick a lab';
+      const room = cols - 1 - 2 - lead.length - ' (workspace )'.length - 1 - Math.max(idWidth, 'doctor'.length);
       let choice: string;
       try {
         choice = await select({
-          message: `seclab — pick a lab ${st.dim(`(workspace ${ws})`)}`,
-          choices: [...choices, new Separator(), { name: 'Check this machine (doctor)', value: ':doctor' }, { name: 'Quit', value: ':quit' }],
+          message: room >= 8 ? `${lead} ${st.dim(`(workspace ${fit(shortPath(ws), room, true)})`)}` : lead,
+          choices: [...choices, new Separator(), { name: 'Check this machine (doctor)', value: ':doctor', short: 'doctor' }, { name: 'Quit', value: ':quit', short: 'quit' }],
           pageSize: Math.max(8, labs.length + 4),
           loop: false,
         });
@@ -101,7 +131,7 @@ async function labMenu(ui: Ui, lab: Lab, opts: CommonOptions, sharedCloud: () =>
     ];
     let action: string;
     try {
-      action = await select({ message: `${lab.id} (slide ${lab.slide})${lp?.passed ? ' ✔ passed' : score}`, choices: actions, default: last, pageSize: actions.length, loop: false });
+      action = await select({ message: fit(`${lab.id} (slide ${lab.slide})${lp?.passed ? ' ✔ passed' : score}`, columns() - 4 - 28), choices: actions, default: last, pageSize: actions.length, loop: false });
     } catch (e) {
       if (isExitPrompt(e)) throw new Back();
       throw e;
@@ -116,7 +146,7 @@ async function labMenu(ui: Ui, lab: Lab, opts: CommonOptions, sharedCloud: () =>
         try {
           which = await select({
             message: 'Which attack?',
-            choices: [{ name: 'All of them', value: 'all' }, ...lab.scenarios.filter((s) => !s.hidden).map((s) => ({ name: s.title, value: s.id, description: s.description })), { name: 'Cancel', value: ':cancel' }],
+            choices: [{ name: 'All of them', value: 'all' }, ...lab.scenarios.filter((s) => !s.hidden).map((s) => ({ name: fit(s.title, columns() - 3), value: s.id, short: fit(s.title, columns() - 1 - 2 - 'Which attack?'.length - 1), description: s.description })), { name: 'Cancel', value: ':cancel' }],
             loop: false,
           });
         } catch (e) {

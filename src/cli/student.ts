@@ -13,7 +13,7 @@ import { allLabs } from './labs.ts';
 import { confirm, labArg, openCloud, probeCloud, workspaceOf, type CommonOptions, type OpenCloud } from './context.ts';
 import { EnvironmentError, ExitCode, UsageError } from './errors.ts';
 import { interrupt, isInterrupting, onInterrupt } from './interrupt.ts';
-import { renderMarkdown, renderTasks, workbookMarkdown } from './render.ts';
+import { renderMarkdown, renderTasks, terminalWidth, workbookMarkdown, wrapLine } from './render.ts';
 import type { Ui } from './ui.ts';
 
 export interface StudentOptions extends CommonOptions {
@@ -83,7 +83,7 @@ export async function cmdStart(ui: Ui, labId: string | undefined, opts: CommonOp
   ui.print(renderTasks(lab, ui.out, progress.labs[lab.id]));
   ui.print('');
   ui.print(`${created ? ui.out.green('Created') : 'Your code:'} ${path.relative(process.cwd(), file) || file}${created ? ' from the starter' : ''}`);
-  ui.print(ui.out.dim(`Next: edit it, then \`seclab check ${lab.id}\` (or \`seclab watch ${lab.id}\`); \`seclab hint ${lab.id}\` when stuck.`));
+  ui.print(wrapLine(ui.out.dim(`Next: edit it, then \`seclab check ${lab.id}\` (or \`seclab watch ${lab.id}\`); \`seclab hint ${lab.id}\` when stuck.`), terminalWidth(), 6).join('\n'));
   return ExitCode.OK;
 }
 
@@ -278,10 +278,10 @@ export async function cmdHint(ui: Ui, labId: string | undefined, taskId: string 
     first: ` (you have not checked yet: \`seclab check ${lab.id}\` tells which task needs work)`,
     'all-passing': ' (every task passed in your last check)',
   }[pick.reason];
-  ui.print(`${st.bold(`Hint ${pick.number}/${pick.total}`)} for ${st.cyan(pick.task.title)} ${st.dim(`[${pick.task.id}]`)}${st.dim(why)}`);
+  ui.print(wrapLine(`${st.bold(`Hint ${pick.number}/${pick.total}`)} for ${st.cyan(pick.task.title)} ${st.dim(`[${pick.task.id}]`)}${st.dim(why)}`, terminalWidth(), 2).join('\n'));
   ui.print('');
-  ui.print(renderMarkdown(pick.text, { color: st.enabled }).split('\n').map((l) => `  ${l}`).join('\n'));
-  if (pick.exhausted) ui.print(st.dim('\n  (That was the last hint for this task. The workbook page has the background: `seclab start ' + lab.id + '`.)'));
+  ui.print(renderMarkdown(pick.text, { color: st.enabled, indent: 2 }));
+  if (pick.exhausted) ui.print(`\n${wrapLine(st.dim('  (That was the last hint for this task. The workbook page has the background: `seclab start ' + lab.id + '`.)'), terminalWidth(), 3).join('\n')}`);
   else if (pick.number < pick.total) ui.print(st.dim(`\n  \`seclab hint ${lab.id}\` again for the next one.`));
   return ExitCode.OK;
 }
