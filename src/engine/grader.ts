@@ -85,6 +85,10 @@ async function gradeLabOnce(cloud: LabCloud, lab: Lab, opts: GradeLabOptions): P
   const checks: CheckGrade[] = [];
   const scenarios: CheckGrade[] = [];
   let student: StudentRun[] = [];
+  // Why legitimate work counts as broken, in words that agree with what the student sees (a failed
+  // legitimate-work line, or an attack during which legitimate work was refused); nothing hidden named.
+  const broken: string[] = [];
+  const why = () => broken.join('; ') || 'see the legitimate-work checks';
   ev.phase?.('provision');
   const seed = opts.seed ?? newSeed();
   const session = await provisionLab(cloud, lab, seed);
@@ -128,7 +132,10 @@ async function gradeLabOnce(cloud: LabCloud, lab: Lab, opts: GradeLabOptions): P
       const business = lab.checks.filter((c) => c.kind === 'business');
       for (const c of business) {
         const out = await c.run(session).catch((e: Error) => ({ passed: false, feedback: `the check could not run: ${e.message}` }));
-        if (!out.passed) session.businessBroken = true;
+        if (!out.passed) {
+          session.businessBroken = true;
+          broken.push(c.hidden ? 'a hidden legitimate-work check failed' : `"${c.title}" failed`);
+        }
         const g: CheckGrade = { id: c.id, title: c.title, kind: 'business', passed: out.passed, points: 0, maxPoints: 0, hidden: !!c.hidden, feedback: out.feedback, task: c.task };
         checks.push(g);
         ev.check?.(g);
@@ -141,7 +148,7 @@ async function gradeLabOnce(cloud: LabCloud, lab: Lab, opts: GradeLabOptions): P
         const g: CheckGrade = {
           id: c.id, title: c.title, kind: 'posture', passed: out.passed && !forfeited,
           points: out.passed && !forfeited ? c.points : 0, maxPoints: c.points, hidden: !!c.hidden, task: c.task,
-          feedback: forfeited ? `${out.feedback} — but legitimate work is broken (see the business checks), so this control earns nothing` : out.feedback,
+          feedback: forfeited ? `${out.feedback} — but legitimate work is broken (${why()}), so this control earns nothing` : out.feedback,
         };
         checks.push(g);
         ev.check?.(g);
@@ -159,6 +166,7 @@ async function gradeLabOnce(cloud: LabCloud, lab: Lab, opts: GradeLabOptions): P
         // Steps are reported as they happen (attempt() calls the session's hook).
         session.onAttackStep = (step) => ev.attackStep?.(s.id, step);
         let state: unknown;
+        const intactBefore = !session.businessBroken;
         try {
           state = s.prepare ? await s.prepare(session) : undefined;
           const steps = await s.inject(session, state);
@@ -170,11 +178,13 @@ async function gradeLabOnce(cloud: LabCloud, lab: Lab, opts: GradeLabOptions): P
         // Undo what the attacker changed, whatever happened, so later scenarios meet the student's controls.
         await s.revert?.(session, state).catch(() => undefined);
         const intact = !session.businessBroken;
+        // A scenario judges legitimate work too (traffic refused during the attack): say which attack.
+        if (intactBefore && !intact) broken.push(s.hidden ? 'legitimate work was refused during a hidden attack' : `legitimate work was refused during the attack "${s.title}"`);
         let points = 0;
         if (intact) points = (result.blocked ? s.points.blocked : 0) + (result.detected ? s.points.detected ?? 0 : 0);
         const g: CheckGrade = {
           id: s.id, title: s.title, kind: 'scenario', passed: points === max, points, maxPoints: max, hidden: !!s.hidden,
-          feedback: intact ? result.feedback : `${result.feedback} — legitimate work is broken, so blocking earns nothing`,
+          feedback: intact ? result.feedback : `${result.feedback} — legitimate work is broken (${why()}), so this attack earns nothing`,
           detected: result.detected, blocked: result.blocked, businessIntact: intact,
           timeToDetectMs: result.timeToDetectMs ?? null, timeToRespondMs: result.timeToRespondMs ?? null,
           techniques: s.techniques, steps: result.steps,
@@ -194,17 +204,18 @@ async function gradeLabOnce(cloud: LabCloud, lab: Lab, opts: GradeLabOptions): P
         if (out.passed) continue;
         Object.assign(g, { passed: false, feedback: `after the attacks: ${out.feedback}` });
         session.businessBroken = true;
+        broken.push(c.hidden ? 'a hidden legitimate-work check failed after the attacks' : `"${c.title}" failed after the attacks`);
       }
     });
     if (session.businessBroken) {
       for (const g of checks) {
         const def = lab.checks.find((c) => c.id === g.id);
         if (def?.restrictive && g.points > 0) {
-          Object.assign(g, { passed: false, points: 0, feedback: `${g.feedback} — but legitimate work is broken (see the business checks), so this control earns nothing` });
+          Object.assign(g, { passed: false, points: 0, feedback: `${g.feedback} — but legitimate work is broken (${why()}), so this control earns nothing` });
         }
       }
       for (const g of scenarios) {
-        if (g.businessIntact) Object.assign(g, { passed: false, points: 0, businessIntact: false, feedback: `${g.feedback} — legitimate work is broken, so blocking earns nothing` });
+        if (g.businessIntact) Object.assign(g, { passed: false, points: 0, businessIntact: false, feedback: `${g.feedback} — legitimate work is broken (${why()}), so this attack earns nothing` });
       }
     }
   } catch (e) {
@@ -217,15 +228,16 @@ async function gradeLabOnce(cloud: LabCloud, lab: Lab, opts: GradeLabOptions): P
   }
   const score = [...checks, ...scenarios].reduce((a, c) => a + c.points, 0);
   const max = maxScore(lab);
+  const businessBroken = session.businessBroken ? { businessBroken: why() } : {};
   // Results taken while the emulator was down say nothing about the student's work.
   const died = cloud.gateway.upstream.deathMessage;
   if (died) {
     return {
       id: lab.id, title: lab.title, score, maxScore: max, passed: false, checks, scenarios, student, accountId: session.accountId, seed,
-      durationMs: Date.now() - started, error: `the lab cloud stopped during grading (${died}); this grade is incomplete: grade again`,
+      durationMs: Date.now() - started, error: `the lab cloud stopped during grading (${died}); this grade is incomplete: grade again`, ...businessBroken,
     };
   }
-  return { id: lab.id, title: lab.title, score, maxScore: max, passed: score === max, checks, scenarios, student, accountId: session.accountId, seed, durationMs: Date.now() - started };
+  return { id: lab.id, title: lab.title, score, maxScore: max, passed: score === max, checks, scenarios, student, accountId: session.accountId, seed, durationMs: Date.now() - started, ...businessBroken };
 }
 
 export function maxScore(lab: Lab): number {

@@ -162,6 +162,12 @@ export interface LabGrade {
   statusDetail?: string;
   /** Attempts to break isolation that the sandbox or the gateway refused. */
   violations?: string[];
+  /**
+   * Why legitimate work counts as broken, when it does: legitimate-work checks that failed, or
+   * legitimate work refused during an attack (then every legitimate-work check may pass and still
+   * restrictive controls and attacks earn nothing). Names no hidden check or attack.
+   */
+  businessBroken?: string;
 }
 
 export type LabStatus = 'graded' | 'crashed' | 'timed out' | 'did not compile' | 'isolation violation' | 'not graded';

@@ -275,7 +275,7 @@ export async function apply() {
       // Following the student's link opens their details.
       await page.click(`#students a[href="#student-${i}"]`);
       await page.waitForFunction((id: string) => (document.getElementById(id) as HTMLDetailsElement | null)?.open === true, {}, `student-${i}`);
-      const items = await page.$$eval(`#student-${i} li.check`, (lis) => lis.map((li) => ({
+      const items = await page.$$eval(`#student-${i} li.check[data-check]`, (lis) => lis.map((li) => ({
         id: li.getAttribute('data-check'), hidden: li.classList.contains('is-hidden'), badge: !!li.querySelector('.badge.hidden'),
         feedback: li.querySelector('pre.fb')?.textContent ?? '', passed: li.getAttribute('data-passed'), visible: (li as HTMLElement).offsetHeight > 0,
       })));

@@ -28,8 +28,11 @@ export function renderFeedback(grade: Grade): string {
     const visible = (cs: CheckGrade[]) => cs.filter((c) => !c.hidden);
     if (visible(posture).length) out.push('', '### Controls', '', ...visible(posture).map(line));
     if (visible(scenarios).length) out.push('', '### Attacks', '', ...visible(scenarios).map(line));
-    if (visible(business).length) {
-      out.push('', '### Legitimate work (must keep working; a control that breaks it earns nothing)', '', ...visible(business).map(line));
+    // Legitimate work refused during an attack while every legitimate-work check passed: said as a
+    // failed line of its own, so this section agrees with the controls and attacks that earned nothing.
+    const refused = lab.businessBroken && business.every((c) => c.passed) ? [`- ✘ **${md(lab.businessBroken)}**`] : [];
+    if (visible(business).length || refused.length) {
+      out.push('', '### Legitimate work (must keep working; a control that breaks it earns nothing)', '', ...visible(business).map(line), ...refused);
     }
   }
   return `${out.join('\n')}\n`;

@@ -246,7 +246,8 @@ function labDetail(l: LabGrade): string {
   const { posture, scenarios, business } = partsOf(l);
   if (posture.length) out.push(`<h5>Controls</h5><ul class="checks">${posture.map(checkItem).join('')}</ul>`);
   if (scenarios.length) out.push(`<h5>Attacks</h5><ul class="checks">${scenarios.map(checkItem).join('')}</ul>`);
-  if (business.length) out.push(`<h5>Legitimate work (must keep working)</h5><ul class="checks">${business.map(checkItem).join('')}</ul>`);
+  const refused = l.businessBroken && business.every((c) => c.passed) ? `<li class="check business-broken" data-passed="false">${mark(false)} <b>${esc(l.businessBroken)}</b></li>` : '';
+  if (business.length || refused) out.push(`<h5>Legitimate work (must keep working)</h5><ul class="checks">${business.map(checkItem).join('')}${refused}</ul>`);
   out.push('</section>');
   return out.join('');
 }

@@ -12,6 +12,10 @@ export interface TextOptions {
   audience?: Audience;
   /** Show the attack steps of every scenario (default: only of those not blocked). */
   steps?: boolean;
+  /** End with the timeline of the attacks (default: for students). */
+  timeline?: boolean;
+  /** Columns the timeline may use (default 80). */
+  width?: number;
 }
 
 const indent = (text: string, pad: string) => text.split('\n').map((l) => pad + l).join('\n');
@@ -59,9 +63,92 @@ function checkLines(c: CheckGrade, o: Required<TextOptions>): string[] {
   return lines;
 }
 
+// ---- the timeline of the attacks ----
+
+/** Lab-clock time from the timeline's zero: +0:42, +12:05, +1:02:03. */
+export function clockOffset(ms: number): string {
+  const t = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const s = String(t % 60).padStart(2, '0');
+  return h ? `+${h}:${String(m).padStart(2, '0')}:${s}` : `+${m}:${s}`;
+}
+
+export interface AttackTimes {
+  /** Lab-clock ms of the first attack step. */
+  started?: number;
+  detected?: number;
+  blocked?: number;
+}
+
+/**
+ * When an attack started (its first step), was detected (start + timeToDetectMs) and was blocked
+ * (start + timeToRespondMs, or the first of the refused steps that ended it), in lab-clock ms.
+ */
+export function attackTimes(c: CheckGrade): AttackTimes {
+  const steps = c.steps ?? [];
+  if (!steps.length) return {};
+  const started = Math.min(...steps.map((x) => x.at));
+  const out: AttackTimes = { started };
+  if (c.detected && typeof c.timeToDetectMs === 'number') out.detected = started + c.timeToDetectMs;
+  if (c.blocked) {
+    if (typeof c.timeToRespondMs === 'number' && c.graded?.blocked !== false) out.blocked = started + c.timeToRespondMs;
+    else {
+      let i = steps.length;
+      while (i > 0 && !steps[i - 1]!.allowed) i--;
+      out.blocked = steps[i]?.at ?? started;
+    }
+  }
+  return out;
+}
+
+/**
+ * Each attack on one line: when it started, was detected, was blocked, in lab-clock time from the
+ * first attack (`—` did not happen, `yes` happened at a time not recorded, in parentheses when the lab does
+ * not grade it). Fits `width` columns (80).
+ */
+export function renderTimeline(scenarios: CheckGrade[], opts: TextOptions = {}): string[] {
+  const st = opts.style ?? PLAIN;
+  const student = (opts.audience ?? 'student') === 'student';
+  const width = Math.max(50, opts.width ?? 80);
+  const rows = scenarios.map((c) => ({ c, t: attackTimes(c) }));
+  const starts = rows.map((r) => r.t.started).filter((x): x is number => x !== undefined);
+  if (!starts.length) return [];
+  const zero = Math.min(...starts);
+  const W = 8;
+  const titleW = Math.min(Math.max(6, ...rows.map((r) => (student && r.c.hidden ? 13 : r.c.title.length + (r.c.hidden ? 9 : 0)))), width - 2 - 3 * (W + 2));
+  const fit = (s: string) => (s.length > titleW ? `${s.slice(0, titleW - 1)}…` : s.padEnd(titleW));
+  // An outcome the lab does not grade is shown in parentheses.
+  let ungraded = false;
+  const cell = (at: number | undefined, happened: boolean | undefined, graded: boolean) => {
+    const v = at !== undefined ? clockOffset(at - zero) : happened ? 'yes' : '—';
+    if (!graded) ungraded = true;
+    return (graded ? v : `(${v})`).padStart(W);
+  };
+  const out = [st.bold('Timeline of the attacks') + st.dim(' (lab clock from the first attack)'), st.dim(`  ${'attack'.padEnd(titleW)}  ${'started'.padStart(W)}  ${'detected'.padStart(W)}  ${'blocked'.padStart(W)}`)];
+  for (const { c, t } of rows) {
+    if (c.hidden && student) {
+      out.push(`  ${st.dim(fit('hidden attack'))}  ${st.dim(`hidden check: ${c.passed ? 'passed' : 'failed'}`.padStart(W))}`);
+      continue;
+    }
+    const title = fit(`${escapeControl(c.title).replace(/\s+/g, ' ')}${c.hidden ? ' (hidden)' : ''}`);
+    if (t.started === undefined) {
+      out.push(`  ${title}  ${st.dim('did not run'.padStart(W))}`);
+      continue;
+    }
+    const det = cell(t.detected, c.detected, c.graded?.detected !== false);
+    const blk = cell(t.blocked, c.blocked, c.graded?.blocked !== false);
+    const paint = (s: string, ok: boolean | undefined, graded: boolean) => (!graded ? st.dim(s) : ok ? st.green(s) : st.red(s));
+    out.push(`  ${title}  ${cell(t.started, true, true)}  ${paint(det, c.detected, c.graded?.detected !== false)}  ${paint(blk, c.blocked, c.graded?.blocked !== false)}`);
+  }
+  out.push(st.dim(`  — did not happen${ungraded ? ' · (…) not graded in this lab' : ''}`));
+  return out;
+}
+
 /** The report of one lab. */
 export function renderLabText(lab: LabGrade, opts: TextOptions = {}): string {
-  const o: Required<TextOptions> = { style: opts.style ?? PLAIN, audience: opts.audience ?? 'student', steps: opts.steps ?? false };
+  const audience = opts.audience ?? 'student';
+  const o: Required<TextOptions> = { style: opts.style ?? PLAIN, audience, steps: opts.steps ?? false, timeline: opts.timeline ?? audience === 'student', width: opts.width ?? 80 };
   const st = o.style;
   const out: string[] = [st.bold(`${lab.id} — ${lab.title}`)];
   if (lab.error) out.push('', st.red(st.bold(`✘ The lab could not be graded: ${lab.error}`)));
@@ -77,7 +164,10 @@ export function renderLabText(lab: LabGrade, opts: TextOptions = {}): string {
   if (business.length) {
     out.push('', st.bold('Legitimate work (must keep working)'));
     for (const c of business) out.push(...checkLines(c, o));
-    if (business.some((c) => !c.passed)) out.push(st.yellow('  ! Something legitimate is broken: restrictive controls and blocked attacks earn nothing until it works again.'));
+    // Legitimate work refused during an attack, every check above passing: a line of its own, so the
+    // section agrees with what the controls and attacks say.
+    if (lab.businessBroken && business.every((c) => c.passed)) out.push(`  ${st.mark(false)}        ${st.bold(escapeControl(lab.businessBroken))}`);
+    if (business.some((c) => !c.passed) || lab.businessBroken) out.push(st.yellow('  ! Something legitimate is broken: restrictive controls and blocked attacks earn nothing until it works again.'));
   }
   if (posture.length) {
     out.push('', st.bold('Controls'));
@@ -87,6 +177,7 @@ export function renderLabText(lab: LabGrade, opts: TextOptions = {}): string {
     out.push('', st.bold('Attacks'));
     for (const c of scenarios) out.push(...checkLines(c, o));
   }
+  if (o.timeline && scenarios.length) out.push('', ...renderTimeline(scenarios, o));
   const pct = lab.maxScore ? Math.round((lab.score / lab.maxScore) * 100) : 0;
   out.push('', `${st.bold(`Score ${lab.score}/${lab.maxScore}`)} (${pct} %) ${lab.passed ? st.green(st.bold('— passed ✔')) : st.yellow('— not passed yet')}`);
   return out.join('\n');
