@@ -193,11 +193,12 @@ function percentBins(percents: number[]): Bin[] {
   return bins;
 }
 
-const TTD_EDGES: [number, string][] = [[1000, '< 1 s'], [10_000, '1–10 s'], [60_000, '10–60 s'], [120_000, '1–2 min'], [300_000, '2–5 min'], [600_000, '5–10 min'], [1_800_000, '10–30 min'], [Infinity, '≥ 30 min']];
+// Upper bounds, inclusive: lab-clock times fall on whole minutes, and "within 5 min" includes 5 min.
+const TTD_EDGES: [number, string][] = [[1000, '≤ 1 s'], [10_000, '≤ 10 s'], [60_000, '≤ 1 min'], [120_000, '≤ 2 min'], [300_000, '≤ 5 min'], [600_000, '≤ 10 min'], [1_800_000, '≤ 30 min'], [Infinity, '> 30 min']];
 
 function ttdBins(ms: number[]): Bin[] {
   const bins: Bin[] = TTD_EDGES.map(([, label]) => ({ label, count: 0 }));
-  for (const x of ms) bins[TTD_EDGES.findIndex(([edge]) => x < edge)]!.count++;
+  for (const x of ms) bins[TTD_EDGES.findIndex(([edge]) => x <= edge)]!.count++;
   return bins;
 }
 
@@ -206,9 +207,9 @@ function bar(value: number, cls = ''): string {
 }
 
 /** A rate cell: the percentage (what tests and people read), n/N and a bar. */
-function rateCell(stat: string, n: number, of: number, attrs = '', extra = ''): string {
+function rateCell(stat: string, n: number, of: number, attrs = '', extra = '', graded = true): string {
   const r = rate(n, of);
-  return `<td class="rate" data-sort="${r.toFixed(3)}"><span class="num" data-stat="${stat}"${attrs}>${pct(r)}</span> <span class="of">${n}/${of}</span>${bar(r, r >= 80 ? 'good' : r >= 50 ? 'mid' : 'low')}${extra}</td>`;
+  return `<td class="rate${graded ? '' : ' ungraded'}" data-sort="${r.toFixed(3)}"><span class="num" data-stat="${stat}"${attrs}>${pct(r)}</span> <span class="of">${n}/${of}</span>${bar(r, !graded ? '' : r >= 80 ? 'good' : r >= 50 ? 'mid' : 'low')}${extra}</td>`;
 }
 
 // ---- the page ----
@@ -241,7 +242,7 @@ function labDetail(l: LabGrade): string {
   if (l.violations?.length) out.push(`<p><b>Isolation violations</b></p><ul class="violations">${l.violations.map((v) => `<li>${esc(v)}</li>`).join('')}</ul>`);
   if (l.error) out.push(`<p class="ko"><b>This lab could not be graded:</b> ${esc(l.error)}</p>`);
   const errors = codeErrors(l);
-  if (errors.length) out.push(`<h5>Their code</h5><ul class="code">${errors.map((e) => `<li>✘ <pre class="fb">${esc(e)}</pre></li>`).join('')}</ul>`);
+  if (errors.length) out.push(`<h5>Their code</h5><ul class="code">${errors.map((e) => `<li><pre class="fb"><span class="ko">✘</span> ${esc(e)}</pre></li>`).join('')}</ul>`);
   else if (l.student.length) out.push(`<p class="muted">Their code ran: ${l.student.map((r) => `${esc(r.export)}() ${fmtDuration(r.durationMs)}`).join(', ')}</p>`);
   const { posture, scenarios, business } = partsOf(l);
   if (posture.length) out.push(`<h5>Controls</h5><ul class="checks">${posture.map(checkItem).join('')}</ul>`);
@@ -326,6 +327,7 @@ td.rate { white-space: nowrap; min-width: 170px; } td.n { text-align: right; fon
 .num { font-variant-numeric: tabular-nums; font-weight: 600; }
 .bar { display: inline-block; width: 70px; height: 8px; background: var(--soft); border: 1px solid var(--line); border-radius: 4px; margin-left: 6px; vertical-align: middle; overflow: hidden; }
 .bar > span { display: block; height: 100%; background: var(--accent); } .bar.good > span { background: var(--ok); } .bar.mid > span { background: var(--mid); } .bar.low > span { background: var(--ko); }
+td.ungraded .num, td.ungraded .of { color: var(--muted); font-weight: 400; } td.ungraded .bar > span { background: #aab3bd; }
 .ok { color: var(--ok); } .ko { color: var(--ko); }
 .badge { display: inline-block; font-size: 11px; padding: 0 6px; border-radius: 8px; border: 1px solid var(--line); background: var(--soft); color: var(--muted); font-weight: 500; vertical-align: 1px; }
 .badge.hidden { background: #efe6fb; border-color: #cdb6ef; color: #5b2d91; }
@@ -408,8 +410,8 @@ export function renderHtmlReport(grades: Grade[], opts: HtmlReportOptions = {}):
     const ng = (graded: boolean) => (graded ? '' : ' <span class="badge" title="this lab does not grade this outcome">not graded</span>');
     const t = a.ttd.length ? `<span data-stat="attack-ttd-median" data-lab="${esc(a.lab)}" data-attack="${esc(a.id)}">${fmtDuration(median(a.ttd))}</span> <span class="of">(${fmtDuration(Math.min(...a.ttd))}–${fmtDuration(Math.max(...a.ttd))}, ${a.ttd.length})</span>` : '<span class="muted">—</span>';
     body.push(`<tr data-attack="${esc(a.id)}"><td>${esc(a.title)}${a.hidden ? ` ${hiddenBadge}` : ''}<br><code class="muted">${esc(a.id)}</code>${a.techniques.length ? ` <span class="of">${a.techniques.map(esc).join(', ')}</span>` : ''}</td><td>${esc(a.lab)}</td>`
-      + rateCell('attack-blocked-rate', a.blocked, a.of, ` data-lab="${esc(a.lab)}" data-attack="${esc(a.id)}"`, ng(a.gradedBlocked))
-      + rateCell('attack-detected-rate', a.detected, a.of, ` data-lab="${esc(a.lab)}" data-attack="${esc(a.id)}"`, ng(a.gradedDetected))
+      + rateCell('attack-blocked-rate', a.blocked, a.of, ` data-lab="${esc(a.lab)}" data-attack="${esc(a.id)}"`, ng(a.gradedBlocked), a.gradedBlocked)
+      + rateCell('attack-detected-rate', a.detected, a.of, ` data-lab="${esc(a.lab)}" data-attack="${esc(a.id)}"`, ng(a.gradedDetected), a.gradedDetected)
       + rateCell('attack-pass-rate', a.passed, a.of, ` data-lab="${esc(a.lab)}" data-attack="${esc(a.id)}"`)
       + `<td data-sort="${a.ttd.length ? median(a.ttd) : -1}">${t}</td></tr>`);
   }
