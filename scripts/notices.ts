@@ -81,7 +81,10 @@ function productionTree(): Entry[] {
     const m = readManifest(dir);
     const key = `${m.name}@${m.version}`;
     if (seen.has(key)) return;
-    seen.set(key, { name: m.name, version: m.version, license: licenseOf(m), source: sourceOf(m), platform: Boolean(m.os || m.cpu) && optional, notice: noticeOf(dir), dir });
+    // A platform-specific binary (esbuild's): named generically, so the file is the same on every platform.
+    const platform = Boolean(m.os || m.cpu) && optional;
+    const name = platform ? m.name.replace(/[^/]+$/, '<platform>') : m.name;
+    seen.set(key, { name, version: m.version, license: licenseOf(m), source: sourceOf(m), platform, notice: noticeOf(dir), dir });
     const peersRequired = Object.keys(m.peerDependencies ?? {}).filter((n) => !m.peerDependenciesMeta?.[n]?.optional);
     for (const [names, opt] of [[Object.keys(m.dependencies ?? {}), false], [Object.keys(m.optionalDependencies ?? {}), true], [peersRequired, false]] as const) {
       for (const name of names) {
@@ -123,11 +126,11 @@ function render(entries: Entry[]): string {
   lines.push('## Installed with it by npm (runtime dependencies)');
   lines.push('');
   lines.push(`${entries.length} packages: ${summary}. Each package's licence text ships in its own folder under \`node_modules/\`.`);
-  lines.push('Packages marked (platform) are platform-specific binaries: npm installs only the one for the machine.');
+  lines.push('`<platform>` stands for the platform-specific binary package npm installs for the machine (e.g. linux-x64).');
   lines.push('');
   lines.push('| package | version | licence | source |');
   lines.push('|---|---|---|---|');
-  for (const e of entries) lines.push(`| ${e.name}${e.platform ? ' (platform)' : ''} | ${e.version} | ${e.license} | ${e.source} |`);
+  for (const e of entries) lines.push(`| ${e.platform ? '`' + e.name + '`' : e.name} | ${e.version} | ${e.license} | ${e.source} |`);
   lines.push('');
   if (optionalPeers.length) {
     lines.push('## Installed on first use only');

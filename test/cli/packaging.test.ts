@@ -131,6 +131,31 @@ describe('the npm package', () => {
     expect(readFileSync(path.join(ROOT, 'LICENSE'), 'utf8')).toContain('Apache License');
   });
 
+  it('THIRD_PARTY_NOTICES.md lists the installed runtime dependencies (npm run notices regenerates it)', async () => {
+    const r = await run(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/notices.ts', '--check'], ROOT);
+    expect(r.code, explain(r)).toBe(0);
+  });
+
+  it('installing LocalStack support on first use can be refused: the error gives the exact command', async () => {
+    const { installContainerSupport, containerSupportDir } = await import('../../src/cloud/targets/localstack-support.ts');
+    const { SetupError } = await import('../../src/cloud/targets/errors.ts');
+    const saved = { no: process.env.SECLAB_NO_INSTALL, cache: process.env.SECLAB_CACHE_DIR };
+    process.env.SECLAB_NO_INSTALL = '1';
+    process.env.SECLAB_CACHE_DIR = tmp('seclab-cache-');
+    try {
+      const e = await installContainerSupport().catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(SetupError);
+      expect((e as Error).message).toMatch(/--target localstack needs container support/);
+      expect((e as InstanceType<typeof SetupError>).hint).toBe(`Install it yourself: npm install --prefix "${containerSupportDir()}" testcontainers@${manifest.peerDependencies!.testcontainers} @testcontainers/localstack@${manifest.peerDependencies!['@testcontainers/localstack']}`);
+      expect(existsSync(containerSupportDir())).toBe(false);
+    } finally {
+      for (const [k, v] of [['SECLAB_NO_INSTALL', saved.no], ['SECLAB_CACHE_DIR', saved.cache]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   describe('installed globally', () => {
     let prefix: string;
     let seclab: string;
