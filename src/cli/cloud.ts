@@ -224,7 +224,7 @@ export async function cmdEnv(ui: Ui, opts: CommonOptions & CloudSelector & { she
   else {
     for (const l of exportLines(env, opts.shell)) ui.print(l);
     const pick = opts.name !== undefined ? ` --name ${nameOf(s)}` : opts.port !== undefined ? ` --port ${opts.port}` : '';
-    ui.info(ui.err.dim(`# lab cloud "${nameOf(s)}" ${s.url} (pid ${s.pid}), account ${s.accountId}${s.lab ? `, lab ${s.lab}` : ''}; load with: eval "$(seclab env${pick})"`));
+    ui.info(ui.err.dim(`# lab cloud "${nameOf(s)}" ${s.tlsUrl ?? s.url} (pid ${s.pid}), account ${s.accountId}${s.lab ? `, lab ${s.lab}` : ''}; load with: eval "$(seclab env${pick})"`));
   }
   return ExitCode.OK;
 }
@@ -240,12 +240,16 @@ export async function cmdCloudUp(ui: Ui, opts: CommonOptions & { port?: string; 
   if (opts.name !== undefined && !NAME_RE.test(opts.name)) throw new UsageError(`--name must be letters, digits, ".", "_" or "-" (at most 40); got "${opts.name}"`);
   const lab = opts.lab ? await labArg(opts.lab) : undefined;
   // A name no running lab cloud has: `seclab env --name <name>` picks this one.
-  const taken = new Set((await runningClouds((m) => ui.warn(m))).map(nameOf));
+  let taken = new Set((await runningClouds((m) => ui.warn(m))).map(nameOf));
   if (opts.name !== undefined && taken.has(opts.name)) {
     throw new UsageError(`a lab cloud named "${opts.name}" is already running`, 'Give this one another --name (`seclab env --list` lists the running ones).');
   }
-  let name = opts.name ?? lab?.id ?? DEFAULT_NAME;
-  for (let i = 2; taken.has(name); i++) name = `${opts.name ?? lab?.id ?? DEFAULT_NAME}-${i}`;
+  const base = opts.name ?? lab?.id ?? DEFAULT_NAME;
+  const freeName = () => {
+    let n = base;
+    for (let i = 2; taken.has(n); i++) n = `${base}-${i}`;
+    return n;
+  };
   const oc = await openCloud(ui, { ...opts, port });
   const { cloud } = oc;
   const stateFile = cloudStateFile();
@@ -270,6 +274,10 @@ export async function cmdCloudUp(ui: Ui, opts: CommonOptions & { port?: string; 
     } else {
       root = cloud.createAccount();
     }
+    // Named once it runs: another `cloud up` started meanwhile may have taken the name.
+    taken = new Set((await runningClouds()).filter((c) => c.pid !== process.pid).map(nameOf));
+    const name = freeName();
+    if (opts.name !== undefined && name !== opts.name) ui.warn(`another lab cloud took the name "${opts.name}" meanwhile: this one is "${name}"`);
     const state: CloudState = {
       name, pid: process.pid, url: cloud.url, region: cloud.region, target: opts.target ?? 'moto', accountId: root.accountId,
       accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey, controlToken: cloud.gateway.controlToken,
