@@ -175,9 +175,12 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
     .argument('<files...>', 'grade records (grades.json: one record or an array)')
     .description('check the signatures of grade records (exit 1 when one was changed)')
     .action((files: string[], _o, cmd: Command) => run(async (ui) => (await import('./grade.ts')).cmdVerify(ui, files), !!optsOf(cmd).json));
-  // Sharded grading (docs/ci-grading.md): --out, --format and --fail-under are read as grade's options too.
+  // Sharded grading (docs/ci-grading.md).
   addJson(grade.command('merge'))
     .argument('<dirs...>', 'the --out folders of `seclab grade --shard i/n`, all n of them')
+    .option('-o, --out <dir>', 'where to write the merged outputs (a folder of its own)')
+    .option('-f, --format <formats>', 'the outputs to write (default: the formats the shards were graded with)', collect)
+    .option('--fail-under <percent>', 'exit 1 when any student scores below this percentage')
     .description('verify the shards of a class (signatures, same run, every share once) and write the outputs one run would have written')
     .action((dirs: string[], _o, cmd: Command) => run(async (ui) => (await import('./grade-merge.ts')).cmdGradeMerge(ui, dirs, optsOf(cmd)), !!optsOf(cmd).json));
 
