@@ -209,16 +209,22 @@ function exists(p: string): boolean {
 /**
  * Makes `<workspace>/node_modules/seclab` (a link to seclab's folder) and `node_modules/.bin/seclab`, the
  * layout `npm install` gives a `file:` dependency, without running npm (instant, offline). Only when
- * package.json declares seclab as a `file:` dependency. A package.json whose `file:` seclab is gone (the
+ * package.json declares seclab as a `file:` dependency (added to a seclab-workspace package.json made by an
+ * older seclab, which had none). A package.json whose `file:` seclab is gone (the
  * workspace moved, seclab reinstalled elsewhere) is pointed at this seclab. Returns whether it linked.
  */
 export async function linkSeclab(workspace: string, home = SECLAB_HOME): Promise<boolean> {
   const pkgFile = path.join(workspace, 'package.json');
-  let pkg: { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+  let pkg: { name?: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
   try {
     pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as typeof pkg;
   } catch {
     return false;
+  }
+  if (pkg.name === 'seclab-workspace' && pkg.devDependencies?.seclab === undefined && pkg.dependencies?.seclab === undefined) {
+    // A workspace made before workspaces depended on seclab.
+    pkg.devDependencies = { ...pkg.devDependencies, seclab: seclabDependency(home) };
+    await writeFileAtomic(pkgFile, `${JSON.stringify(pkg, null, 2)}\n`);
   }
   const field = pkg.devDependencies?.seclab !== undefined ? 'devDependencies' : pkg.dependencies?.seclab !== undefined ? 'dependencies' : undefined;
   const spec = field ? pkg[field]!.seclab! : undefined;

@@ -3,7 +3,7 @@
 // folder, `seclab init` makes a workspace in which `npx seclab` runs that install, and a lab is graded
 // there. LocalStack support (testcontainers) is neither a dependency nor installed with it.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, cpSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,6 +128,9 @@ describe('the npm package', () => {
       expect(manifest.peerDependencies?.[name], name).toMatch(/^\d+\.\d+\.\d+$/);
       expect(manifest.peerDependenciesMeta?.[name]?.optional, name).toBe(true);
     }
+    // So a fresh clone's `npm install` does not pull them (nor ssh2, dockerode...) either.
+    const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
+    expect(Object.keys(lock.packages).filter((k) => /node_modules\/(testcontainers|@testcontainers\/localstack|ssh2|dockerode)$/.test(k))).toEqual([]);
     expect(readFileSync(path.join(ROOT, 'LICENSE'), 'utf8')).toContain('Apache License');
   });
 
@@ -213,6 +216,19 @@ describe('the npm package', () => {
         expect(pkg.type).toBe('module');
         expect(pkg.devDependencies?.seclab).toBe(`file:${home}`);
         expect(realpathSync(path.join(ws, 'node_modules', 'seclab'))).toBe(realpathSync(home));
+      });
+
+      it('an older workspace (no dependency on seclab) gets one from `seclab init .`, keeping the work', async () => {
+        const old = tmp('seclab-old-');
+        writeFileSync(path.join(old, 'package.json'), '{\n  "name": "seclab-workspace",\n  "private": true,\n  "type": "module"\n}\n');
+        mkdirSync(path.join(old, 'iam'));
+        writeFileSync(path.join(old, 'iam', 'solution.ts'), '// my work\n');
+        const r = await run(seclab, ['init', '.'], old);
+        expect(r.code, explain(r)).toBe(0);
+        expect(JSON.parse(readFileSync(path.join(old, 'package.json'), 'utf8')).devDependencies).toEqual({ seclab: `file:${home}` });
+        expect(readFileSync(path.join(old, 'iam', 'solution.ts'), 'utf8')).toBe('// my work\n');
+        const help = await run(npmBin('npx'), ['--no', '--', 'seclab', '--version'], old);
+        expect(help.stdout.trim(), explain(help)).toBe(manifest.version);
       });
 
       it('runs `npx seclab` from inside, without asking the registry', async () => {
