@@ -37,6 +37,14 @@ export async function workspaceOf(opts: CommonOptions): Promise<string> {
   return ws;
 }
 
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function checkNamedWorkspace(ws: string, how: string, given: string, labIds: string[]): void {
   const shown = path.relative(process.cwd(), ws) || '.';
   const q = (p: string) => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`);
@@ -48,7 +56,9 @@ function checkNamedWorkspace(ws: string, how: string, given: string, labIds: str
       `Create it with \`seclab init ${q(given)}\`, or check the path (\`seclab list\` inside a workspace shows which one is used).`);
   }
   if (!isDir) throw new UsageError(`${how} ${given}: ${ws} is a file, not a workspace folder`, `Give the workspace folder, or create one with \`seclab init <dir>\`.`);
-  if (looksLikeWorkspace(ws, labIds)) return;
+  // A workspace: seclab's state folder, a lab's solution.ts, or at least a folder named after a lab
+  // (a workspace holding only siem/siem.yml is one).
+  if (looksLikeWorkspace(ws, labIds) || labIds.some((id) => isDirectory(path.join(ws, id)))) return;
   let entries: string[] = [];
   try {
     entries = readdirSync(ws).filter((e) => !e.startsWith('.'));
@@ -56,7 +66,7 @@ function checkNamedWorkspace(ws: string, how: string, given: string, labIds: str
     // unreadable: the command says so when it reads it
   }
   if (entries.length) {
-    throw new UsageError(`${how} ${given}: ${shown} is not a seclab workspace (no lab folder with a solution.ts, no .seclab/)`,
+    throw new UsageError(`${how} ${given}: ${shown} is not a seclab workspace (no lab folder, no .seclab/)`,
       `Give your workspace folder, or make this one a workspace with \`seclab init ${q(given)}\` (files already there are kept).`);
   }
 }
