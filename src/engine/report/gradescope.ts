@@ -39,6 +39,7 @@ export function toGradescope(grade: Grade): GradescopeResults {
     for (const v of lab.violations ?? []) out.push(`${lab.id}: isolation violation: ${v}`);
     if (lab.error) out.push(`${lab.id}: could not be graded: ${lab.error}`);
     for (const e of codeErrors(lab)) out.push(`${lab.id}: your code failed: ${e}`);
+    if (lab.businessBroken) out.push(`${lab.id}: legitimate work is broken (${lab.businessBroken}): restrictive controls and blocked attacks earn nothing until it works again`);
     const { posture, scenarios, business } = partsOf(lab);
     for (const c of [...posture, ...scenarios, ...business]) {
       tests.push({
