@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { compile as compileFilter } from '../src/cloud/services/logs/filter-pattern/index.ts';
 import { compileAwsRegex } from '../src/cloud/services/logs/filter-pattern/regex.ts';
-import { wildcardMatch, type WildcardMode } from '../src/cloud/services/iam/policy/patterns.ts';
+import { wildcardMatch, type WildcardMode } from '../src/cloud/policy/patterns.ts';
 import { compileGlob, starParts } from '../src/controls/patterns/glob.ts';
 import { compileLinearRegex } from '../src/controls/patterns/regex.ts';
 import { compileParts, parseSigmaString } from '../src/controls/siem/sigma/strings.ts';

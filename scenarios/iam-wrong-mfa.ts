@@ -28,7 +28,7 @@ export const wrongMfa: Scenario = {
     const { ip, creds, serial } = state as State;
     const e = session.env as unknown as IamLabEnv;
     // A code that is certainly wrong now: the real one shifted by a constant.
-    const real = session.mfaDevicesOf(ADMIN).length ? session.gateway.mfaCode(session.accountId, serial) : '000000';
+    const real = session.mfaDevicesOf(ADMIN).length ? session.gateway.service('iam').mfaCode(session.accountId, serial) : '000000';
     const wrong = String((Number(real) + 123457) % 1_000_000).padStart(6, '0');
     const sts = session.client(STSClient, { credentials: creds, sourceIp: ip });
     const iam = session.client(IAMClient, { credentials: creds, sourceIp: ip });

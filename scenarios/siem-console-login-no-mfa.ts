@@ -23,8 +23,8 @@ export const consoleLoginWithoutMfa: Scenario = {
     const st = state as State;
     return injecting(session, st, async (run) => {
       const ua = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
-      recordConsoleSignIn(session.gateway, { account: session.accountId, userName: ANALYST, sourceIp: st.ip, userAgent: ua, mfaUsed: false, success: false });
-      recordConsoleSignIn(session.gateway, { account: session.accountId, userName: ANALYST, sourceIp: st.ip, userAgent: ua, mfaUsed: false });
+      recordConsoleSignIn(session.gateway.service('cloudtrail'), { account: session.accountId, userName: ANALYST, sourceIp: st.ip, userAgent: ua, mfaUsed: false, success: false });
+      recordConsoleSignIn(session.gateway.service('cloudtrail'), { account: session.accountId, userName: ANALYST, sourceIp: st.ip, userAgent: ua, mfaUsed: false });
       const steps = [
         { description: `console sign-in as ${ANALYST} with a wrong password`, allowed: false, errorCode: 'Failed authentication', at: st.start },
         { description: `console sign-in as ${ANALYST}, password only (no MFA device)`, allowed: true, at: st.start },

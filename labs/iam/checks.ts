@@ -37,11 +37,11 @@ const OFFICE_IP = '203.0.113.99';
 
 /** Users as the gateway authorizes them (its policy store), not as a direct read of moto would say. */
 async function usersNow(s: LabSession): Promise<string[]> {
-  return [...(await s.gateway.policies.account(s.accountId)).users.keys()];
+  return [...(await s.gateway.service('iam').policies.account(s.accountId)).users.keys()];
 }
 
 async function userExists(s: LabSession, name: string): Promise<boolean> {
-  return (await s.gateway.policies.account(s.accountId)).users.has(name);
+  return (await s.gateway.service('iam').policies.account(s.accountId)).users.has(name);
 }
 
 /** Credentials of a user the gateway would still accept: active access keys and unexpired sessions. */
@@ -92,9 +92,7 @@ function workingCredential(s: LabSession, userName: string, sourceIp: string): P
 
 /** What the gateway would decide for a real call with this credential from this address. */
 async function allowed(s: LabSession, cred: Credential, action: string, resource: string, sourceIp: string): Promise<boolean> {
-  const context = s.gateway.contextOf(cred, sourceIp, 'aws-cli/2.17.0 Python/3.11.9 Linux/6.1 exe/x86_64', {
-    service: action.split(':')[0]!, eventSource: '', operation: '', protocol: 'query', region: s.cloud.region, params: {},
-  } as never);
+  const context = s.gateway.contextOf(cred, sourceIp, 'aws-cli/2.17.0 Python/3.11.9 Linux/6.1 exe/x86_64', { region: s.cloud.region });
   return (await s.gateway.decide(cred, action, resource, context, s.cloud.region)).decision === 'Allow';
 }
 
@@ -319,7 +317,7 @@ export const checks: Check[] = [
       const offenders: string[] = [];
       for (const u of await usersNow(s)) {
         if (u === ADMIN || (await retired(s, u))) continue; // a retired identity is no one's privilege
-        const set = await s.gateway.policies.forUser(s.accountId, u);
+        const set = await s.gateway.service('iam').policies.forUser(s.accountId, u);
         // A permissions boundary without wildcards caps whatever the identity policies say.
         if (set?.boundary && !hasWildcardAction(set.boundary.document as { Statement: unknown })) continue;
         for (const p of set?.identity ?? []) if (hasWildcardAction(p.document as { Statement: unknown })) offenders.push(`${u} (${p.source})`);

@@ -113,7 +113,7 @@ const REFUSALS = new Set(['AccessDenied', 'AccessDeniedException', 'Unauthorized
  * from the stores the gateway enforces with (its policy store and MFA registry), not from moto.
  */
 export async function snapshotIam(session: LabSession): Promise<Record<string, unknown>> {
-  const details = await session.gateway.policies.account(session.accountId);
+  const details = await session.gateway.service('iam').policies.account(session.accountId);
   const users = [...details.users.keys()];
   const withoutMfa = users.filter((u) => !session.mfaDevicesOf(u).length);
   const rogueIp = session.hidden['rogueIp'] as string;
@@ -121,7 +121,7 @@ export async function snapshotIam(session: LabSession): Promise<Record<string, u
   // Every policy that grants a wildcard action, with what an audit may call it.
   const wildcardPolicies: PlantedPolicy[] = [];
   for (const u of users) {
-    const set = await session.gateway.policies.forUser(session.accountId, u);
+    const set = await session.gateway.service('iam').policies.forUser(session.accountId, u);
     for (const p of set?.identity ?? []) {
       if (!hasWildcardAction(p.document as { Statement: unknown })) continue;
       const m = /^(user|group) (\S+) (inline|managed) policy (.+)$/.exec(p.source);

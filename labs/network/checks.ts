@@ -76,7 +76,7 @@ async function load(s: LabSession): Promise<Inspection> {
   const filters = new Map<string, MetricFilterSpec[]>();
   for (const [group] of groups) {
     // As the gateway applies them to the group's events (not a separate read of moto).
-    filters.set(group, (await s.gateway.logFilters.filters(s.accountId, s.cloud.region, group)).metric as MetricFilterSpec[]);
+    filters.set(group, (await s.gateway.service('logs').filters(s.accountId, s.cloud.region, group)).metric as MetricFilterSpec[]);
   }
   const W = Math.floor(s.now() / MINUTE) * MINUTE + 60 * MINUTE; // an aligned minute, away from real traffic
   const normalMinute = await normalFlows(s, W, W + MINUTE);
@@ -136,7 +136,7 @@ async function load(s: LabSession): Promise<Inspection> {
     subs.some((x) => (x.Protocol === 'email' || x.Protocol === 'email-json') && x.Endpoint?.toLowerCase() === e.admins.email.toLowerCase())
     && subs.some((x) => x.Protocol === 'sms' && x.Endpoint?.replace(/[^\d+]/g, '') === e.admins.phone)).map(([arn]) => arn));
 
-  const alarms = s.gateway.alarms.list(s.accountId, s.cloud.region);
+  const alarms = s.gateway.service('cloudwatch').alarms.list(s.accountId, s.cloud.region);
 
   // The responder: a function something in the pipeline invokes.
   const lambda = s.client(LambdaClient);
@@ -152,14 +152,14 @@ async function load(s: LabSession): Promise<Inspection> {
   const rules: { name: string; pattern: string; targets: string[] }[] = [];
   if (functions.length) {
     // The rules events are matched against, as the gateway's event bus holds them.
-    for (const r of await s.gateway.bus.rulesOf(s.accountId, s.cloud.region)) {
+    for (const r of await s.gateway.service('events').rulesOf(s.accountId, s.cloud.region)) {
       rules.push({ name: r.rule.Name!, pattern: r.rule.EventPattern!, targets: r.targets.map((x) => x.Arn ?? '') });
     }
   }
   const subscriptionFilters: { group: string; destination: string }[] = [];
   if (functions.length) {
     for (const [group] of groups) {
-      const r = await s.gateway.logFilters.filters(s.accountId, s.cloud.region, group);
+      const r = await s.gateway.service('logs').filters(s.accountId, s.cloud.region, group);
       for (const f of r.subscription) subscriptionFilters.push({ group, destination: f.destinationArn ?? '' });
     }
   }
@@ -246,7 +246,7 @@ async function roleDecides(s: LabSession, roleArn: string, action: string, resou
     sessionName: 'seclab-grader', arn: `arn:aws:sts::${s.accountId}:assumed-role/${roleName}/seclab-grader`, status: 'Active',
     issuedAt: now, expiresAt: new Date(now.getTime() + 3600_000),
   };
-  const context = s.gateway.contextOf(cred, '127.0.0.1', 'seclab-grader', { service: action.split(':')[0]!, eventSource: '', operation: '', protocol: 'query', region: s.cloud.region, params: {} } as never);
+  const context = s.gateway.contextOf(cred, '127.0.0.1', 'seclab-grader', { region: s.cloud.region });
   return (await s.gateway.decide(cred, action, resource, context, s.cloud.region)).decision === 'Allow';
 }
 
@@ -340,7 +340,7 @@ export const checks: Check[] = [
     async run(s) {
       const i = await inspect(s);
       if (!i.judged.length) return fail('there is no flow log to CloudWatch Logs yet');
-      const details = await s.gateway.policies.account(s.accountId);
+      const details = await s.gateway.service('iam').policies.account(s.accountId);
       const problems: string[] = [];
       for (const f of i.judged) {
         const arn = f.deliverLogsPermissionArn;

@@ -151,6 +151,6 @@ export async function provisionNetwork(session: LabSession): Promise<NetworkLabE
     ports: PORTS,
   };
   // The administrators read their email: they confirm the SNS subscription requests sent to them.
-  session.gateway.outbox.addReader(session.accountId, ADMINS.email);
+  session.gateway.service('sns').outbox.addReader(session.accountId, ADMINS.email);
   return { ...env };
 }

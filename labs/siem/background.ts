@@ -137,7 +137,7 @@ export async function awayRound(s: LabSession, step: number, tally: BackgroundTa
   const env = labEnv(s);
   const r = clientsOf(s).round;
   if (step % 3 === 1) {
-    recordConsoleSignIn(s.gateway, {
+    recordConsoleSignIn(s.gateway.service('cloudtrail'), {
       account: s.accountId, userName: ADMIN, sourceIp: AWAY_IPS[ADMIN], mfaUsed: true,
       userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
     });
@@ -160,7 +160,7 @@ export async function awayRound(s: LabSession, step: number, tally: BackgroundTa
 /** The administrator signs in to the console, with MFA, from the office. */
 export function adminConsoleSignIn(s: LabSession): void {
   const env = labEnv(s);
-  recordConsoleSignIn(s.gateway, { account: s.accountId, userName: ADMIN, sourceIp: person(env, ADMIN).officeIp, mfaUsed: true });
+  recordConsoleSignIn(s.gateway.service('cloudtrail'), { account: s.accountId, userName: ADMIN, sourceIp: person(env, ADMIN).officeIp, mfaUsed: true });
 }
 
 /** The application's and the bastion's log lines for [from, to), written as the CloudWatch agent ships them. */
@@ -198,7 +198,7 @@ export function trafficProfile(env: SiemLabEnv): CompanyProfile {
 
 /** The VPC's normal traffic for [from, to). */
 export async function normalFlows(s: LabSession, from: number, to: number): Promise<Flow[]> {
-  const topology = await s.gateway.dataplane.topology(s.accountId, s.cloud.region);
+  const topology = await s.gateway.service('ec2').dataplane.topology(s.accountId, s.cloud.region);
   // From the grading's seed, in the order the lab asks for traffic: not from the (wall-clock) time.
   return normalTraffic(topology, trafficProfile(labEnv(s)), { from, to, seed: s.random.seedFor('traffic') });
 }

@@ -38,7 +38,7 @@ async function trails(s: LabSession): Promise<TrailInfo[]> {
   const out: TrailInfo[] = [];
   for (const trail of list) {
     // Logging as the gateway delivers it (its own StartLogging/StopLogging state), not moto's status.
-    const logging = s.gateway.cloudtrailDelivery.isLogging(s.accountId, trail.Name ?? '');
+    const logging = s.gateway.service('cloudtrail').delivery.isLogging(s.accountId, trail.Name ?? '');
     const sel = await up(s).json<{ EventSelectors?: TrailInfo['selectors'] }>(s.accountId, 'cloudtrail', 'GetEventSelectors', { TrailName: trail.Name }, trail.HomeRegion ?? s.cloud.region).catch(() => ({ EventSelectors: [] }));
     out.push({ trail, logging, selectors: sel.EventSelectors ?? [] });
   }
@@ -64,7 +64,7 @@ interface FlowLog { FlowLogId?: string; ResourceId?: string; TrafficType?: strin
 
 /** The active flow logs as the data plane writes them (its topology), not a separate read of moto. */
 async function flowLogs(s: LabSession): Promise<FlowLog[]> {
-  const t = await s.gateway.dataplane.topology(s.accountId, s.cloud.region);
+  const t = await s.gateway.service('ec2').dataplane.topology(s.accountId, s.cloud.region);
   return t.flowLogs.map((f) => ({
     FlowLogId: f.id, ResourceId: f.resourceId, TrafficType: f.trafficType, LogDestinationType: f.destinationType, FlowLogStatus: 'ACTIVE',
     ...(f.logGroupName ? { LogGroupName: f.logGroupName } : {}),
@@ -79,7 +79,7 @@ async function vpcFlowLogs(s: LabSession, env: SiemLabEnv): Promise<FlowLog[]> {
   const onVpc = all.filter((f) => f.ResourceId === env.vpc.id);
   if (onVpc.length) return onVpc;
   // Subnet- or ENI-level flow logs count when they cover every instance.
-  const topology = await s.gateway.dataplane.topology(s.accountId, s.cloud.region);
+  const topology = await s.gateway.service('ec2').dataplane.topology(s.accountId, s.cloud.region);
   const ifaces = topology.interfaces.filter((i) => env.vpc.instances.some((x) => x.id === i.instanceId));
   const covering = all.filter((f) => ifaces.some((i) => i.id === f.ResourceId || i.subnetId === f.ResourceId));
   const covered = ifaces.every((i) => covering.some((f) => f.ResourceId === i.id || f.ResourceId === i.subnetId));
@@ -139,7 +139,7 @@ export const checks: Check[] = [
       const prefix = `${t.trail.S3KeyPrefix ? `${t.trail.S3KeyPrefix}/` : ''}AWSLogs/${s.accountId}/CloudTrail/`;
       const keys = await s3Keys(s, t.trail.S3BucketName, prefix);
       if (keys.length) return pass(`log files are delivered to s3://${t.trail.S3BucketName}/${prefix}`);
-      const status = s.gateway.cloudtrailDelivery.status(s.accountId, t.trail.Name);
+      const status = s.gateway.service('cloudtrail').delivery.status(s.accountId, t.trail.Name);
       return fail(`nothing delivered to s3://${t.trail.S3BucketName}/${prefix}${status?.error ? `: ${status.error}` : ''} — the bucket policy must let cloudtrail.amazonaws.com s3:PutObject under AWSLogs/${s.accountId}/ (with s3:x-amz-acl bucket-owner-full-control) and s3:GetBucketAcl`);
     },
   },

@@ -24,7 +24,7 @@ export async function provisionSiem(session: LabSession): Promise<SiemLabEnv & R
   const s3 = session.client(S3Client);
   const b = base.buckets;
   // The administrators read their email: they confirm the SNS subscription requests sent to them.
-  session.gateway.outbox.addReader(session.accountId, base.admins.email);
+  session.gateway.service('sns').outbox.addReader(session.accountId, base.admins.email);
 
   // ---- data ----
   for (const bucket of Object.values(b)) await s3.send(new CreateBucketCommand({ Bucket: bucket }));

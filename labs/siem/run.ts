@@ -167,7 +167,7 @@ export async function simulate(s: LabSession, run: SiemRun, minutes: number, opt
   for (let i = 0; i < Math.max(1, Math.round(minutes / 5)); i++) await apiRound(s, run.background);
   await appLogs(s, from, to);
   const flows = [...(await normalFlows(s, from, to)), ...(opts.flows?.(from, to) ?? [])];
-  await s.gateway.dataplane.send(s.accountId, s.cloud.region, flows);
+  await s.gateway.service('ec2').dataplane.send(s.accountId, s.cloud.region, flows);
   // By the step's length, not to `to`: other gradings may move the shared lab clock meanwhile.
   await s.gateway.clock.advance(minutes * MINUTE);
   const alerts = run.siem ? await run.siem.poll() : [];
@@ -260,7 +260,7 @@ export function alertsOnAttack(run: SiemRun, exp: Pick<Expectation, 'isAttack'>,
 export function notificationsOf(s: LabSession, a: SiemAlert, since: number): { email?: OutboxEntry; sms?: OutboxEntry } {
   const env = labEnv(s);
   const carries = (d: OutboxEntry) => d.message.includes(a.id) || d.message.includes(a.rule.title);
-  const list = s.gateway.outbox.list(s.accountId, { since: new Date(since).toISOString() }).filter(carries);
+  const list = s.gateway.service('sns').outbox.list(s.accountId, { since: new Date(since).toISOString() }).filter(carries);
   return {
     email: list.find((d) => (d.protocol === 'email' || d.protocol === 'email-json') && d.endpoint.toLowerCase() === env.admins.email),
     sms: list.find((d) => d.protocol === 'sms' && d.endpoint.replace(/[^\d+]/g, '') === env.admins.phone),

@@ -20,7 +20,7 @@ export const labEnv = (s: LabSession): NetworkLabEnv => s.env as unknown as Netw
 const BUSINESS = new Set(['web', 'web-app', 'app-db', 'backup', 'update', 'contractor-ssh']);
 
 export function topology(s: LabSession): Promise<Topology> {
-  return s.gateway.dataplane.topology(s.accountId, s.cloud.region);
+  return s.gateway.service('ec2').dataplane.topology(s.accountId, s.cloud.region);
 }
 
 /** The company's normal traffic over [from, to): customers, tiers, backups, updates, contractors, the sandbox. */
@@ -75,7 +75,7 @@ export function describeRefusals(t: BusinessTally): string {
 export async function quietPeriod(s: LabSession, minutes: number, business: BusinessTally = emptyTally()): Promise<void> {
   const from = s.now();
   const flows = await normalFlows(s, from, from + minutes * MINUTE);
-  const verdicts = await s.gateway.dataplane.send(s.accountId, s.cloud.region, flows);
+  const verdicts = await s.gateway.service('ec2').dataplane.send(s.accountId, s.cloud.region, flows);
   tally(business, flows, verdicts);
   await s.gateway.clock.advance(minutes * MINUTE);
   await tallyTiers(s, business);
@@ -105,7 +105,7 @@ export async function attackMinute(s: LabSession, attack: (from: number, to: num
   const to = from + MINUTE;
   const normal = await normalFlows(s, from, to);
   const flows = attack(from, to);
-  const verdicts = await s.gateway.dataplane.send(s.accountId, s.cloud.region, [...normal, ...flows]);
+  const verdicts = await s.gateway.service('ec2').dataplane.send(s.accountId, s.cloud.region, [...normal, ...flows]);
   tally(business, normal, verdicts.slice(0, normal.length));
   await s.gateway.clock.advance(MINUTE);
   await tallyTiers(s, business);
@@ -163,12 +163,12 @@ export async function lateRecords(s: LabSession): Promise<string | undefined> {
 /** Detected: an alarm went to ALARM after the attack started and the administrators got both an email and a text message. */
 export async function detection(s: LabSession, attackStart: number): Promise<Detection> {
   const env = labEnv(s);
-  const alarms = s.gateway.alarms.history
+  const alarms = s.gateway.service('cloudwatch').alarms.history
     .filter((h) => h.account === s.accountId && h.HistoryItemType === 'StateUpdate' && h.Timestamp.getTime() >= attackStart)
     .filter((h) => (JSON.parse(h.HistoryData) as { newState?: { stateValue?: string } }).newState?.stateValue === 'ALARM')
     .map((h) => ({ name: h.AlarmName, at: h.Timestamp.getTime() }));
   const since = new Date(attackStart).toISOString();
-  const inbox = s.gateway.outbox.list(s.accountId, { since });
+  const inbox = s.gateway.service('sns').outbox.list(s.accountId, { since });
   const email = inbox.find((e) => (e.protocol === 'email' || e.protocol === 'email-json') && e.endpoint.toLowerCase() === env.admins.email.toLowerCase());
   const sms = inbox.find((e) => e.protocol === 'sms' && e.endpoint.replace(/[^\d+]/g, '') === env.admins.phone);
   const detected = alarms.length > 0 && !!email && !!sms;
@@ -245,7 +245,7 @@ export async function judgeAttack(
       ...(broken ? [`legitimate traffic was refused during the attack: ${describeRefusals(st.business)}`] : []),
       ...(late ? [`note: ${late}`] : []),
       // A trigger the function's resource policy refused is a common reason for no response.
-      ...[...new Set(s.gateway.lambda.refusals.filter((r) => r.account === s.accountId && r.at >= st.start).map((r) => r.reason))].map((r) => `note: not invoked: ${r}`),
+      ...[...new Set(s.gateway.service('lambda').refusals.filter((r) => r.account === s.accountId && r.at >= st.start).map((r) => r.reason))].map((r) => `note: not invoked: ${r}`),
     ].join('; '),
   };
 }

@@ -4,6 +4,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Gateway, SOURCE_IP_HEADER, type RootCredentials } from './gateway/server.ts';
+import { services as allServices } from './services/index.ts';
+import type { ServiceModule } from './gateway/service.ts';
 import { startTarget } from './targets/index.ts';
 import { cacheDir } from './targets/python.ts';
 import { cachedGatewayCertificate, labCa } from './gateway/tls.ts';
@@ -25,6 +27,8 @@ export interface LabCloudOptions {
   /** HTTPS beside HTTP (default on). */
   tls?: boolean;
   tlsPort?: number;
+  /** The emulated services (default: every folder of src/cloud/services/; tests add their own). */
+  services?: ServiceModule[];
 }
 
 /** Grading untrusted work was asked for, and this machine cannot sandbox it. */
@@ -140,15 +144,23 @@ export async function startLabCloud(opts: LabCloudOptions = {}): Promise<LabClou
       opts.progress?.(`HTTPS is off: the lab cloud's certificate could not be made (${(e as Error).message})`);
     }
   }
-  const gateway = new Gateway({
-    upstreamUrl: target.url,
-    accountSelection: target.accountSelection === 'access-key' ? 'access-key' : 'header',
-    port: opts.port,
-    region,
-    upstreamHeaders: target.upstreamHeaders,
-    tls: tls?.pair,
-    tlsPort: opts.tlsPort,
-  });
+  let gateway: Gateway;
+  try {
+    gateway = new Gateway({
+      upstreamUrl: target.url,
+      accountSelection: target.accountSelection === 'access-key' ? 'access-key' : 'header',
+      port: opts.port,
+      region,
+      upstreamHeaders: target.upstreamHeaders,
+      tls: tls?.pair,
+      tlsPort: opts.tlsPort,
+      services: opts.services ?? allServices,
+    });
+  } catch (e) {
+    // A service that cannot be set up must not leave the emulator running.
+    await target.stop();
+    throw e;
+  }
   const mode = opts.sandbox ?? 'auto';
   if (mode !== 'off') {
     const probe = probeSandbox();

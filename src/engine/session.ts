@@ -4,7 +4,7 @@ import { STSClient, GetSessionTokenCommand } from '@aws-sdk/client-sts';
 import type { LabCloud, AwsCredentials, ClientOptions } from '../cloud/labcloud.ts';
 import type { RootCredentials } from '../cloud/gateway/server.ts';
 import type { Credential } from '../cloud/gateway/credentials.ts';
-import type { Decision } from '../cloud/services/iam/policy/types.ts';
+import type { Decision } from '../cloud/policy/types.ts';
 import type { CloudTrailRecord } from '../cloud/services/cloudtrail/recorder.ts';
 import type { AttackStep } from './types.ts';
 import { newSeed, Random } from './random.ts';
@@ -60,7 +60,7 @@ export class LabSession {
 
   /** Enabled MFA device serials of a user. */
   mfaDevicesOf(userName: string): string[] {
-    return this.gateway.mfa.forUser(this.accountId, userName).map((d) => d.serial);
+    return this.gateway.service('iam').mfa.forUser(this.accountId, userName).map((d) => d.serial);
   }
 
   /**
@@ -75,11 +75,11 @@ export class LabSession {
     if (!serial) return longTerm;
     // A code already used (say, to enable the device) is refused as a replay; like a person, wait
     // for the authenticator's next code. The lab clock makes the wait instant.
-    const device = this.gateway.mfa.get(this.accountId, serial)!;
+    const device = this.gateway.service('iam').mfa.get(this.accountId, serial)!;
     const step = Math.floor(this.gateway.clock.nowMs() / 30_000);
     if (device.lastStep >= step) await this.gateway.clock.advance((device.lastStep - step + 1) * 30_000);
     const sts = this.client(STSClient, { credentials: longTerm, sourceIp });
-    const out = await sts.send(new GetSessionTokenCommand({ SerialNumber: serial, TokenCode: this.gateway.mfaCode(this.accountId, serial) }));
+    const out = await sts.send(new GetSessionTokenCommand({ SerialNumber: serial, TokenCode: this.gateway.service('iam').mfaCode(this.accountId, serial) }));
     const c = out.Credentials!;
     return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
   }
@@ -90,7 +90,7 @@ export class LabSession {
    * session with or without MFA.
    */
   async decide(userName: string, action: string, resource: string, opts: { mfa?: boolean; sourceIp?: string } = {}): Promise<Decision> {
-    const details = await this.gateway.policies.account(this.accountId);
+    const details = await this.gateway.service('iam').policies.account(this.accountId);
     const user = details.users.get(userName);
     const cred: Credential = {
       accessKeyId: 'AKIASIMULATED0000000', secret: '', account: this.accountId,
@@ -100,13 +100,13 @@ export class LabSession {
     };
     // The context of a real request by that person (address, SDK user agent): a probe must not be
     // told apart from real use by a policy.
-    const context = this.gateway.contextOf(cred, opts.sourceIp ?? '203.0.113.10', 'aws-sdk-js/3.1169.0 ua/2.1 os/linux#6.1 lang/js md/nodejs#20.20.2 api/s3#3.1175.0 m/E', { service: action.split(':')[0]!, eventSource: '', operation: '', protocol: 'query', region: this.cloud.region, params: {} });
+    const context = this.gateway.contextOf(cred, opts.sourceIp ?? '203.0.113.10', 'aws-sdk-js/3.1169.0 ua/2.1 os/linux#6.1 lang/js md/nodejs#20.20.2 api/s3#3.1175.0 m/E', { region: this.cloud.region });
     return this.gateway.decide(cred, action, resource, context);
   }
 
   /** CloudTrail records of this account so far. */
   events(): readonly CloudTrailRecord[] {
-    return this.gateway.trail.all(this.accountId);
+    return this.gateway.service('cloudtrail').trail.all(this.accountId);
   }
 
   now(): number {

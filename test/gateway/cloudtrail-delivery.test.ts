@@ -117,6 +117,6 @@ describe('CloudTrail delivery', () => {
     await c.client(IAMClient, { credentials: creds }).send(new ListUsersCommand({}));
     await c.gateway.clock.advance(5 * 60_000);
     expect(await objects(s3, bucket, 'AWSLogs/')).toEqual([]);
-    expect(c.gateway.cloudtrailDelivery.status(root.accountId, 'main-trail')?.error).toMatch(/bucket policy/);
+    expect(c.gateway.service('cloudtrail').delivery.status(root.accountId, 'main-trail')?.error).toMatch(/bucket policy/);
   });
 });

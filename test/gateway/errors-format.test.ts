@@ -195,7 +195,7 @@ describe('errors: malformed bodies and parameters answer the protocol\'s 400', (
 describe('errors: the gateway\'s own failures answer InternalFailure in the protocol, without stack text', () => {
   it('a failure while handling an identified call', async () => {
     const a = account();
-    const gw = cloud().gateway as unknown as { authorize: (...args: unknown[]) => Promise<void> };
+    const gw = cloud().gateway.authorizer;
     const original = gw.authorize;
     gw.authorize = async () => {
       throw new Error('simulated failure\n    at Gateway.authorize (server.ts:1:1)');

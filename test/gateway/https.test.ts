@@ -56,10 +56,10 @@ describe('the lab cloud over HTTPS', () => {
     const overHttp = await plain.send(new GetObjectCommand({ Bucket: bucket, Key: 'k' })).catch((e: Error) => e);
     expect((overHttp as Error).name).toBe('AccessDenied');
     const overHttps = await secure.send(new GetObjectCommand({ Bucket: bucket, Key: 'k' })).catch((e: Error) => {
-      throw new Error(`over HTTPS: ${e.name}; CloudTrail: ${JSON.stringify(c.gateway.trail.all(root.accountId).slice(-2))}`);
+      throw new Error(`over HTTPS: ${e.name}; CloudTrail: ${JSON.stringify(c.gateway.service('cloudtrail').trail.all(root.accountId).slice(-2))}`);
     });
     expect(await overHttps.Body!.transformToString()).toBe('secret');
-    const events = c.gateway.trail.all(root.accountId).filter((e) => e.eventName === 'GetObject');
+    const events = c.gateway.service('cloudtrail').trail.all(root.accountId).filter((e) => e.eventName === 'GetObject');
     expect(events.map((e) => e.errorCode ?? 'ok')).toEqual(['AccessDenied', 'ok']);
   });
 

@@ -104,7 +104,7 @@ describe('service control policies', () => {
     const cred = c.gateway.credentials.get(dev.accessKeyId)!;
     expect((await c.gateway.decide(cred, 's3:ListAllMyBuckets', '*', {})).reason).toMatch(/^no service control policy allows/);
     // The org paths of the member: o-.../r-.../ou-.../
-    const m = await c.gateway.organizations.membership(memberId);
+    const m = await c.gateway.service('organizations').membership(memberId);
     expect(m?.orgPath).toBe(`${m?.orgId}/${rootId}/${ou}/`);
   });
 });
@@ -120,22 +120,22 @@ describe('organization condition keys', () => {
     // A queue policy in the management account that admits the organization only. (The lab cloud
     // serves each account's own resources, so the cross-account call is evaluated, not sent.)
     // The keys as decide() supplies them, from the organization the target keeps.
-    const { evaluate } = await import('../../src/cloud/services/iam/policy/evaluate.ts');
+    const { evaluate } = await import('../../src/cloud/policy/evaluate.ts');
     const resourcePolicy = {
       source: 'queue policy', account: mgmt.accountId,
       document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Principal: '*' as const, Action: 'sqs:SendMessage', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalOrgID': orgId } } }] },
     };
     const ctxOf = async (cred: typeof member) => {
-      const [p, r] = await Promise.all([c.gateway.organizations.membership(cred.account), c.gateway.organizations.membership(mgmt.accountId)]);
+      const [p, r] = await Promise.all([c.gateway.service('organizations').membership(cred.account), c.gateway.service('organizations').membership(mgmt.accountId)]);
       return { ...(p ? { 'aws:PrincipalOrgID': p.orgId } : {}), ...(r ? { 'aws:ResourceOrgID': r.orgId } : {}) };
     };
     const q = `arn:aws:sqs:us-east-1:${mgmt.accountId}:q`;
     const memberCtx = await ctxOf(member);
     expect(memberCtx).toEqual({ 'aws:PrincipalOrgID': orgId, 'aws:ResourceOrgID': orgId });
-    expect(evaluate({ action: 'sqs:SendMessage', resource: q, principal: c.gateway.principalOf(member), context: memberCtx }, { identity: [{ source: 'u', document: { Statement: [statement as never] } }], resource: resourcePolicy }).decision).toBe('Allow');
+    expect(evaluate({ action: 'sqs:SendMessage', resource: q, principal: c.gateway.authorizer.principalOf(member), context: memberCtx }, { identity: [{ source: 'u', document: { Statement: [statement as never] } }], resource: resourcePolicy }).decision).toBe('Allow');
     const strangerCtx = await ctxOf(stranger);
     expect(strangerCtx).toEqual({ 'aws:ResourceOrgID': orgId });
-    expect(evaluate({ action: 'sqs:SendMessage', resource: q, principal: c.gateway.principalOf(stranger), context: strangerCtx }, { identity: [{ source: 'u', document: { Statement: [statement as never] } }], resource: resourcePolicy }).decision).toBe('ImplicitDeny');
+    expect(evaluate({ action: 'sqs:SendMessage', resource: q, principal: c.gateway.authorizer.principalOf(stranger), context: strangerCtx }, { identity: [{ source: 'u', document: { Statement: [statement as never] } }], resource: resourcePolicy }).decision).toBe('ImplicitDeny');
   });
 
   it('are enforced on real requests: a role any principal of the organization may assume (aws:PrincipalOrgID in the trust policy)', async () => {

@@ -105,7 +105,7 @@ async function setup(statements: object[]) {
   if (statements.length) await iam.send(new PutUserPolicyCommand({ UserName: 'mallory', PolicyName: 'p', PolicyDocument: doc(statements) }));
   const k = (await iam.send(new CreateAccessKeyCommand({ UserName: 'mallory' }))).AccessKey!;
   const mallory = { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! };
-  const trail = () => c.gateway.trail.all(root.accountId).filter((e) => e.userIdentity.accessKeyId === mallory.accessKeyId);
+  const trail = () => c.gateway.service('cloudtrail').trail.all(root.accountId).filter((e) => e.userIdentity.accessKeyId === mallory.accessKeyId);
   const users = async () => ((await iam.send(new ListUsersCommand({}))).Users ?? []).map((u) => u.UserName);
   return { c, root, rootCreds, iam, mallory, trail, users };
 }

@@ -67,7 +67,7 @@ describe('lab siem: the trail is logging as the gateway delivers it', () => {
     const region = cloud().region;
     const group = `/moto-only/${session.runId}`;
     await session.client(CloudWatchLogsClient).send(new CreateLogGroupCommand({ logGroupName: group }));
-    await cloud().gateway.dataplane.topology(accountId, region); // what the data plane works from
+    await cloud().gateway.service('ec2').dataplane.topology(accountId, region); // what the data plane works from
     // Straight to moto, bypassing the gateway (which would have told the data plane).
     await cloud().gateway.upstream.json(accountId, 'ec2', 'CreateFlowLogs', {
       ResourceType: 'VPC', ResourceIds: [env.vpc.id], TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs', LogGroupName: group,
@@ -80,7 +80,7 @@ describe('lab siem: the trail is logging as the gateway delivers it', () => {
     expect(out.passed).toBe(false);
 
     const app = env.vpc.instances.find((i) => i.tier === 'app')!;
-    await cloud().gateway.dataplane.send(accountId, region, exfiltration({ source: app.privateIp, destination: '198.51.100.7', start: session.now(), durationMs: 10_000, connections: 1, totalBytes: 10_000_000 }));
+    await cloud().gateway.service('ec2').dataplane.send(accountId, region, exfiltration({ source: app.privateIp, destination: '198.51.100.7', start: session.now(), durationMs: 10_000, connections: 1, totalBytes: 10_000_000 }));
     await cloud().gateway.clock.advance(600_000);
     await cloud().gateway.flush();
     const written = await session.client(CloudWatchLogsClient).send(new FilterLogEventsCommand({ logGroupName: group }));
@@ -115,7 +115,7 @@ describe('lab network: metric filters as the gateway applies them', () => {
       Threshold: 10, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching', AlarmActions: [topic],
     }));
     // The gateway has read the group's filters (as it does when the first records arrive)...
-    expect((await cloud().gateway.logFilters.filters(accountId, region, group)).metric).toEqual([]);
+    expect((await cloud().gateway.service('logs').filters(accountId, region, group)).metric).toEqual([]);
     // ...and then one is added straight to moto, behind its back.
     await cloud().gateway.upstream.json(accountId, 'logs', 'PutMetricFilter', {
       logGroupName: group, filterName: 'RejectedSSH',

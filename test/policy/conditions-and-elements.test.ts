@@ -1,7 +1,7 @@
 // Conformance: condition operators, policy variables, Action/Resource wildcards, from the AWS documentation
 // page named above each describe block.
 import { describe, expect, it } from 'vitest';
-import type { PolicyDocument } from '../../src/cloud/services/iam/policy/types.ts';
+import type { PolicyDocument } from '../../src/cloud/policy/types.ts';
 import { ACCT, check, decision, doc } from './helpers.ts';
 
 const ADMIN = doc({ Sid: 'Admin', Effect: 'Allow', Action: '*', Resource: '*' });

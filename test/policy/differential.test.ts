@@ -21,8 +21,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { evaluate } from '../../src/cloud/services/iam/policy/evaluate.ts';
-import type { AuthzRequest, PolicyDocument, PolicySet, Statement } from '../../src/cloud/services/iam/policy/types.ts';
+import { evaluate } from '../../src/cloud/policy/evaluate.ts';
+import type { AuthzRequest, PolicyDocument, PolicySet, Statement } from '../../src/cloud/policy/types.ts';
 
 const ACCT = '111122223333';
 const FOREIGN = '999999999999';

@@ -1,12 +1,12 @@
 // Small builders for policy-evaluation tests.
-import { evaluate } from '../../src/cloud/services/iam/policy/evaluate.ts';
+import { evaluate } from '../../src/cloud/policy/evaluate.ts';
 import type {
   Decision,
   PolicyDocument,
   PolicySet,
   RequestPrincipal,
   Statement,
-} from '../../src/cloud/services/iam/policy/types.ts';
+} from '../../src/cloud/policy/types.ts';
 
 export const ACCT = '111122223333';
 export const OTHER = '444455556666';

@@ -5,7 +5,7 @@
 // checks the new matcher against the regular expressions it replaced, on short values where those are safe.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { wildcardMatch, type WildcardMode } from '../../src/cloud/services/iam/policy/patterns.ts';
+import { wildcardMatch, type WildcardMode } from '../../src/cloud/policy/patterns.ts';
 import { ACCT, decision, doc } from './helpers.ts';
 
 const A50K = 'a'.repeat(50_000);

@@ -1,8 +1,8 @@
 // Conformance: service control policies in the evaluator, from AWS Organizations' "SCP evaluation"
 // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html
 import { describe, expect, it } from 'vitest';
-import { evaluate } from '../../src/cloud/services/iam/policy/evaluate.ts';
-import type { PolicyDocument, RequestPrincipal, SourcedPolicy } from '../../src/cloud/services/iam/policy/types.ts';
+import { evaluate } from '../../src/cloud/policy/evaluate.ts';
+import type { PolicyDocument, RequestPrincipal, SourcedPolicy } from '../../src/cloud/policy/types.ts';
 
 const ACCT = '111122223333';
 const user: RequestPrincipal = { arn: `arn:aws:iam::${ACCT}:user/dev`, account: ACCT, type: 'IAMUser' };

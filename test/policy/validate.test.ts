@@ -1,7 +1,7 @@
 // validatePolicyDocument: the problems that make IAM answer MalformedPolicyDocument.
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
 import { describe, expect, it } from 'vitest';
-import { validatePolicyDocument } from '../../src/cloud/services/iam/policy/evaluate.ts';
+import { validatePolicyDocument } from '../../src/cloud/policy/evaluate.ts';
 
 const good = {
   Version: '2012-10-17',

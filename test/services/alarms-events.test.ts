@@ -35,7 +35,7 @@ describe('alarms on the lab clock', () => {
     await logs.send(new PutMetricFilterCommand({ logGroupName: 'app', filterName: 'denied', filterPattern: '{ $.errorCode = "AccessDenied" }', metricTransformations: [{ metricName: 'Denied', metricNamespace: 'Lab', metricValue: '1' }] }));
     const sns = c.client(SNSClient, { credentials });
     const topic = (await sns.send(new CreateTopicCommand({ Name: 'admins' }))).TopicArn!;
-    c.gateway.outbox.addReader(root.accountId, 'admin@example.com'); // confirms the email subscription
+    c.gateway.service('sns').outbox.addReader(root.accountId, 'admin@example.com'); // confirms the email subscription
     await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'email', Endpoint: 'admin@example.com' }));
     await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'sms', Endpoint: '+15555550123' }));
     const cw = c.client(CloudWatchClient, { credentials });
@@ -54,11 +54,11 @@ describe('alarms on the lab clock', () => {
     const alarm = (await cw.send(new DescribeAlarmsCommand({ AlarmNames: ['denied-burst'] }))).MetricAlarms![0]!;
     expect(alarm.StateValue).toBe('ALARM');
     expect(alarm.StateReason).toMatch(/Threshold Crossed: 1 datapoint \[4\.0/);
-    const out = c.gateway.outbox.list(root.accountId).filter((d) => d.subject !== 'AWS Notification - Subscription Confirmation');
+    const out = c.gateway.service('sns').outbox.list(root.accountId).filter((d) => d.subject !== 'AWS Notification - Subscription Confirmation');
     expect(out.map((d) => d.protocol).sort()).toEqual(['email', 'sms']);
     expect(out.find((d) => d.protocol === 'email')!.subject).toMatch(/^ALARM: "denied-burst" in US East/);
     expect(JSON.parse(out.find((d) => d.protocol === 'sms')!.message)).toMatchObject({ AlarmName: 'denied-burst', NewStateValue: 'ALARM', OldStateValue: 'INSUFFICIENT_DATA' });
-    const inv = c.gateway.lambda.invocations.filter((i) => i.account === root.accountId);
+    const inv = c.gateway.service('lambda').invocations.filter((i) => i.account === root.accountId);
     expect(inv.map((i) => i.result.payload)).toEqual(['CloudWatch Alarm State Change']);
     const history = (await cw.send(new DescribeAlarmHistoryCommand({ AlarmName: 'denied-burst', HistoryItemType: 'StateUpdate' }))).AlarmHistoryItems!;
     expect(history[0]!.HistorySummary).toBe('Alarm updated from INSUFFICIENT_DATA to ALARM');
@@ -76,7 +76,7 @@ describe('EventBridge', () => {
       { Source: 'lab.network', DetailType: 'flow', Detail: JSON.stringify({ port: 443, src: '198.51.100.7' }) },
     ] }));
     await c.gateway.flush();
-    expect(c.gateway.lambda.invocations.filter((i) => i.account === root.accountId).length).toBe(1);
+    expect(c.gateway.service('lambda').invocations.filter((i) => i.account === root.accountId).length).toBe(1);
     const ok = await events.send(new TestEventPatternCommand({
       EventPattern: JSON.stringify({ source: [{ prefix: 'aws.' }] }),
       Event: JSON.stringify({ id: '1', account: root.accountId, source: 'aws.ec2', time: '2024-01-01T00:00:00Z', region: 'us-east-1', resources: [], 'detail-type': 'x', detail: {} }),

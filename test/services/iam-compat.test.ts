@@ -202,7 +202,7 @@ describe('IAM DeleteConflict', () => {
     const serial = VirtualMFADevice!.SerialNumber!;
     await iam.send(new EnableMFADeviceCommand({
       UserName: 'dev', SerialNumber: serial,
-      AuthenticationCode1: c.gateway.mfaCode(root.accountId, serial, -1), AuthenticationCode2: c.gateway.mfaCode(root.accountId, serial),
+      AuthenticationCode1: c.gateway.service('iam').mfaCode(root.accountId, serial, -1), AuthenticationCode2: c.gateway.service('iam').mfaCode(root.accountId, serial),
     }));
     const del = () => code(iam.send(new DeleteUserCommand({ UserName: 'dev' })));
     expect(await del()).toBe('DeleteConflictException 409: Cannot delete entity, must delete login profile first.');

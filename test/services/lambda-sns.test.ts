@@ -76,15 +76,15 @@ describe('SNS', () => {
     const sns = c.client(SNSClient, { credentials: creds });
     const topic = (await sns.send(new CreateTopicCommand({ Name: 'security-alerts' }))).TopicArn!;
     // The person reading soc@example.com confirms the subscription (email subscriptions wait for it).
-    c.gateway.outbox.addReader(root.accountId, 'soc@example.com');
+    c.gateway.service('sns').outbox.addReader(root.accountId, 'soc@example.com');
     await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'email', Endpoint: 'soc@example.com' }));
     await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'sms', Endpoint: '+15555550100' }));
     await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'lambda', Endpoint: `arn:aws:lambda:us-east-1:${root.accountId}:function:responder` }));
     // Without a resource policy letting SNS invoke it, the function is not invoked (as in AWS).
     await sns.send(new PublishCommand({ TopicArn: topic, Subject: 'ALARM', Message: 'not delivered to the function' }));
     await c.gateway.flush();
-    expect(c.gateway.lambda.invocations.filter((i) => i.account === root.accountId).length).toBe(0);
-    expect(c.gateway.lambda.refusals.filter((r) => r.account === root.accountId).length).toBe(1);
+    expect(c.gateway.service('lambda').invocations.filter((i) => i.account === root.accountId).length).toBe(0);
+    expect(c.gateway.service('lambda').refusals.filter((r) => r.account === root.accountId).length).toBe(1);
     await c.client(LambdaClient, { credentials: creds }).send(new AddPermissionCommand({ FunctionName: 'responder', StatementId: 'sns', Action: 'lambda:InvokeFunction', Principal: 'sns.amazonaws.com', SourceArn: topic }));
     await sns.send(new PublishCommand({ TopicArn: topic, Subject: 'ALARM', Message: 'rejected SSH burst' }));
     const denied = await fetch(`${c.url}/_seclab/outbox?account=${root.accountId}`);
@@ -97,7 +97,7 @@ describe('SNS', () => {
       ['email', 'soc@example.com', 'rejected SSH burst'],
       ['sms', '+15555550100', 'rejected SSH burst'],
     ]);
-    const inv = c.gateway.lambda.invocations.filter((i) => i.account === root.accountId);
+    const inv = c.gateway.service('lambda').invocations.filter((i) => i.account === root.accountId);
     expect(inv.length).toBe(1);
     expect((inv[0]!.event as { Records: { Sns: { Message: string } }[] }).Records[0]!.Sns.Message).toBe('rejected SSH burst');
   });

@@ -37,7 +37,7 @@ describe('metric filters', () => {
         { timestamp: t * 1000, message: line('203.0.113.9', 443, 'ACCEPT', t) },
       ],
     }));
-    const stats = c.gateway.metricsFor(root.accountId, 'us-east-1').getStatistics('Lab/Network', 'RejectedSSH', undefined, t * 1000 - 60_000, t * 1000 + 60_000);
+    const stats = c.gateway.service('cloudwatch').metricsFor(root.accountId, 'us-east-1').getStatistics('Lab/Network', 'RejectedSSH', undefined, t * 1000 - 60_000, t * 1000 + 60_000);
     expect(stats?.Sum).toBe(2);
     expect(stats?.SampleCount).toBe(3); // the default value counts for the event that did not match
   });
@@ -71,7 +71,7 @@ describe('subscription filters', () => {
       { timestamp: t * 1000, message: line('203.0.113.9', 443, 'ACCEPT', t) },
     ] }));
     await c.gateway.flush();
-    const inv = c.gateway.lambda.invocations.filter((i) => i.account === root.accountId);
+    const inv = c.gateway.service('lambda').invocations.filter((i) => i.account === root.accountId);
     expect(inv.length).toBe(1);
     const payload = JSON.parse(gunzipSync(Buffer.from((inv[0]!.event as { awslogs: { data: string } }).awslogs.data, 'base64')).toString());
     expect(payload).toMatchObject({ messageType: 'DATA_MESSAGE', logGroup: 'vpc-flow', subscriptionFilters: ['to-responder'] });

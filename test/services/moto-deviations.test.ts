@@ -148,11 +148,11 @@ describe('SNS', () => {
     expect(sub.SubscriptionArn).toBe('pending confirmation');
     const listed = (await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }))).Subscriptions!;
     expect(listed).toEqual([expect.objectContaining({ SubscriptionArn: 'PendingConfirmation', Protocol: 'email', Endpoint: 'me@example.com' })]);
-    const [request] = cloud().gateway.outbox.list(root.accountId);
+    const [request] = cloud().gateway.service('sns').outbox.list(root.accountId);
     expect(request).toMatchObject({ protocol: 'email', endpoint: 'me@example.com', subject: 'AWS Notification - Subscription Confirmation' });
     expect(request!.message).toContain(`TopicArn=${encodeURIComponent(topic)}`);
     await sns.send(new PublishCommand({ TopicArn: topic, Message: 'before confirmation' }));
-    expect(cloud().gateway.outbox.list(root.accountId).map((d) => d.message)).not.toContain('before confirmation');
+    expect(cloud().gateway.service('sns').outbox.list(root.accountId).map((d) => d.message)).not.toContain('before confirmation');
     expect(await failure(sns.send(new ConfirmSubscriptionCommand({ TopicArn: topic, Token: 'f'.repeat(128) })))).toMatchObject({ name: 'InvalidParameterException', status: 400 }); // wire code InvalidParameter
     const token = /Token=([0-9a-f]+)/.exec(request!.message)![1]!;
     const confirmed = await sns.send(new ConfirmSubscriptionCommand({ TopicArn: topic, Token: token }));
@@ -161,7 +161,7 @@ describe('SNS', () => {
     expect(attrs.Attributes?.['PendingConfirmation']).toBe('false');
     expect((await sns.send(new ListSubscriptionsCommand({}))).Subscriptions![0]!.SubscriptionArn).toBe(confirmed.SubscriptionArn);
     await sns.send(new PublishCommand({ TopicArn: topic, Message: 'after confirmation' }));
-    expect(cloud().gateway.outbox.list(root.accountId).map((d) => d.message)).toContain('after confirmation');
+    expect(cloud().gateway.service('sns').outbox.list(root.accountId).map((d) => d.message)).toContain('after confirmation');
   });
 
   it('ReturnSubscriptionArn shows the pending ARN; email-json gets the SubscriptionConfirmation document; a lab person who reads the mailbox confirms', async () => {
@@ -171,13 +171,13 @@ describe('SNS', () => {
     const sub = await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'email-json', Endpoint: 'json@example.com', ReturnSubscriptionArn: true }));
     expect(sub.SubscriptionArn).toMatch(new RegExp(`^${topic}:`));
     expect((await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: sub.SubscriptionArn! }))).Attributes?.['PendingConfirmation']).toBe('true');
-    const doc = JSON.parse(cloud().gateway.outbox.list(root.accountId, { endpoint: 'json@example.com' })[0]!.message);
+    const doc = JSON.parse(cloud().gateway.service('sns').outbox.list(root.accountId, { endpoint: 'json@example.com' })[0]!.message);
     expect(doc).toMatchObject({ Type: 'SubscriptionConfirmation', TopicArn: topic, Token: expect.stringMatching(/^[0-9a-f]+$/), SubscribeURL: expect.stringContaining('Action=ConfirmSubscription') });
 
-    cloud().gateway.outbox.addReader(root.accountId, 'Admin@Example.com');
+    cloud().gateway.service('sns').outbox.addReader(root.accountId, 'Admin@Example.com');
     expect((await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'email', Endpoint: 'admin@example.com' }))).SubscriptionArn).toBe('pending confirmation');
     await sns.send(new PublishCommand({ TopicArn: topic, Message: 'hello' }));
-    const got = cloud().gateway.outbox.list(root.accountId).filter((d) => d.message === 'hello' || d.message.includes('"Message":"hello"'));
+    const got = cloud().gateway.service('sns').outbox.list(root.accountId).filter((d) => d.message === 'hello' || d.message.includes('"Message":"hello"'));
     expect(got.map((d) => d.endpoint)).toEqual(['admin@example.com']);
   });
 });

@@ -140,14 +140,14 @@ describe('seclab siem (against a running lab cloud)', () => {
     const out = JSON.parse(r.stdout) as { alerts: { rule: { title: string }; notifications: { channel: string }[] }[]; new: string[] };
     const burst = out.alerts.find((a) => a.rule.title === 'Burst of Access-Denied API Calls by One Identity');
     expect(burst?.notifications.map((n) => n.channel)).toEqual(['oncall']);
-    expect(c.gateway.outbox.list(root.accountId, { protocol: 'sms' }).some((d) => d.message.includes('Burst of Access-Denied') && d.message.includes('rule by seclab'))).toBe(true);
+    expect(c.gateway.service('sns').outbox.list(root.accountId, { protocol: 'sms' }).some((d) => d.message.includes('Burst of Access-Denied') && d.message.includes('rule by seclab'))).toBe(true);
 
     // Asked again: the state file keeps the alerts; nothing is new and nothing is sent twice.
     const again = await seclab(['siem', 'alerts', '--workspace', ws], env);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/Burst of Access-Denied API Calls by One Identity/);
     expect(again.stdout).toMatch(/notified: oncall/);
-    expect(c.gateway.outbox.list(root.accountId, { protocol: 'sms' }).filter((d) => d.message.includes('Burst of Access-Denied')).length).toBe(1);
+    expect(c.gateway.service('sns').outbox.list(root.accountId, { protocol: 'sms' }).filter((d) => d.message.includes('Burst of Access-Denied')).length).toBe(1);
 
     const src = await seclab(['siem', 'sources', '--workspace', ws], env);
     expect(src.code).toBe(0);

@@ -12,7 +12,7 @@ describe('console sign-in events', () => {
   it('are recorded in the CloudTrail format, marked as synthesized, and served by LookupEvents', async () => {
     const c = cloud();
     const root = c.createAccount();
-    const rec = recordConsoleSignIn(c.gateway, { account: root.accountId, userName: 'dan', sourceIp: '185.220.101.4', mfaUsed: false });
+    const rec = recordConsoleSignIn(c.gateway.service('cloudtrail'), { account: root.accountId, userName: 'dan', sourceIp: '185.220.101.4', mfaUsed: false });
     expect(rec).toMatchObject({
       eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', awsRegion: 'us-east-1',
       userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${root.accountId}:user/dan`, userName: 'dan' },

@@ -75,7 +75,7 @@ async function setup(): Promise<Env> {
 
   const sns = c.client(SNSClient, { credentials: root });
   const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'secops' }))).TopicArn!;
-  c.gateway.outbox.addReader(account, 'secops@example.com'); // confirms the email subscription
+  c.gateway.service('sns').outbox.addReader(account, 'secops@example.com'); // confirms the email subscription
   await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: 'secops@example.com' }));
   await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sms', Endpoint: '+15555550100' }));
 
@@ -126,7 +126,7 @@ describe('Siem against the lab cloud', () => {
     // opens: one straddling two 60 s windows would be split in two smaller records, as AWS does.
     await c.gateway.clock.advance(Math.ceil(c.gateway.clock.nowMs() / MIN) * MIN + 1000 - c.gateway.clock.nowMs());
     const now = c.gateway.clock.nowMs();
-    await c.gateway.dataplane.send(env.account, 'us-east-1', [
+    await c.gateway.service('ec2').dataplane.send(env.account, 'us-east-1', [
       { srcaddr: env.webIp, dstaddr: '198.51.100.99', srcport: 40000, dstport: 443, protocol: PROTO.TCP, packets: 60_000, bytes: 80_000_000, start: now, end: now + 20_000 },
     ]);
     const logs = c.client(CloudWatchLogsClient, { credentials: env.root });
@@ -161,7 +161,7 @@ describe('Siem against the lab cloud', () => {
     expect(byName['app']!.events).toBe(22);
 
     // Notifications: email and SMS, each naming the rule's author.
-    const out = c.gateway.outbox.list(env.account);
+    const out = c.gateway.service('sns').outbox.list(env.account);
     for (const protocol of ['email', 'sms']) {
       const mine = out.filter((d) => d.protocol === protocol && d.subject?.includes('Burst of Access-Denied'));
       expect(mine.length, protocol).toBe(1);
@@ -192,7 +192,7 @@ describe('Siem against the lab cloud', () => {
     expect(ct2.filter((e) => ids.includes(e.fields['eventID']))).toEqual([]);
     expect(seen2.filter((e) => e.origin?.logGroup === '/app/bastion')).toEqual([]);
     // The earlier notifications were not sent again.
-    expect(c.gateway.outbox.list(env.account).filter((d) => d.protocol === 'sms' && d.subject?.includes('Burst of Access-Denied')).length).toBe(1);
+    expect(c.gateway.service('sns').outbox.list(env.account).filter((d) => d.protocol === 'sms' && d.subject?.includes('Burst of Access-Denied')).length).toBe(1);
     s2.close();
   });
 

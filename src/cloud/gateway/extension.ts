@@ -1,8 +1,8 @@
-// How an emulated service adds to the gateway what the target lacks. Each service folder under
-// src/cloud/services/ exports one ServiceExtension; services/index.ts lists them.
+// How an emulated service adds to the pipeline what the target lacks: hooks on the calls of one
+// signing name. A service runtime (service.ts) lists its extensions; they reach the rest of the lab
+// cloud only through that runtime's capabilities, never through the call.
 import type { ApiCall } from './protocol/identify.ts';
 import type { Credential } from './credentials.ts';
-import type { Gateway } from './server.ts';
 import type { UpstreamResponse } from './upstream.ts';
 
 export interface Reply {
@@ -12,7 +12,6 @@ export interface Reply {
 }
 
 export interface CallContext {
-  gateway: Gateway;
   cred: Credential;
   call: ApiCall;
   requestId: string;
@@ -23,6 +22,8 @@ export interface CallContext {
 export interface ServiceExtension {
   /** SigV4 signing name of the service (iam, sts, s3, logs, monitoring...). */
   service: string;
+  /** Refusals that come before any policy is evaluated (AWS's fixed rules for some credentials); throw ApiError. */
+  admit?(ctx: CallContext): Promise<void>;
   /** Answers the call itself (the target lacks the operation or gets it wrong); undefined to pass on. */
   serve?(ctx: CallContext): Promise<Reply | undefined>;
   /** Checks before the target sees an authorized call; throw ApiError to refuse it. */

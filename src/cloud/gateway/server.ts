@@ -15,31 +15,18 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { LabClock } from './clock.ts';
 import type { SandboxKind } from '../sandbox/index.ts';
 import { xmlTag, type CallContext, type Reply, type ServiceExtension } from './extension.ts';
-import { extensions } from '../services/index.ts';
 import { ApiError as Refusal } from './api-error.ts';
 import { CredentialStore, newAccessKeyId, newSecret, type Credential } from './credentials.ts';
 import { parseAuth, verifySignature, type SignedRequest } from './sigv4.ts';
 import { Upstream, UpstreamDownError, type UpstreamResponse } from './upstream.ts';
-import { identify, type ApiCall } from './protocol/identify.ts';
-import { toAuthz, type AuthzCheck } from './protocol/authz-map.ts';
-import { FORWARD_MARKER, foreignResource, wireProblem } from './protocol/wire.ts';
-import { errorResponse, accessDeniedMessage, accessDeniedResponse, accessDeniedCode, accessDeniedStatus, authFailure, type AuthFailure } from './protocol/errors.ts';
+import { identify } from './protocol/identify.ts';
+import { forwardUrl, foreignResource, malformedRequest, wireProblem } from './protocol/wire.ts';
+import { errorResponse, authFailure, bodyTooLargeResponse, internalErrorCode, type AuthFailure } from './protocol/errors.ts';
 import { guessCall, protocolErrorFor } from './protocol/target-errors.ts';
-import { MfaRegistry, totpCode } from '../services/iam/mfa.ts';
-import { PolicyStore, parsePolicyText } from '../services/iam/policy-store.ts';
-import { evaluate } from '../services/iam/policy/evaluate.ts';
-import { OrgDirectory } from '../services/organizations/directory.ts';
-import type { AuthzRequest, Decision, PolicySet, RequestPrincipal } from '../services/iam/policy/types.ts';
-import { CloudTrailDelivery } from '../services/cloudtrail/delivery.ts';
 import { Sinks } from './sinks.ts';
-import { LambdaRunner } from '../services/lambda/runner.ts';
-import { Outbox } from '../services/sns/outbox.ts';
-import { LogFilters } from '../services/logs/extension.ts';
-import { MetricStore } from '../services/cloudwatch/alarms/metric-store.ts';
-import { AlarmRuntime } from '../services/cloudwatch/runtime.ts';
-import { EventBus } from '../services/events/bus.ts';
-import { DataPlane, MotoTopologySource } from '../services/ec2/dataplane/index.ts';
-import { CloudTrailStore, ctTime, isReadOnly, LookupError, toRequestParameters, type CloudTrailRecord, type UserIdentity } from '../services/cloudtrail/recorder.ts';
+import { Authorizer } from './authorizer.ts';
+import type { AuthzRequest, Decision } from '../policy/types.ts';
+import type { Capabilities, CallOutcome, ControlHandler, LabServices, ServiceModule, ServiceName, ServiceRuntime } from './service.ts';
 
 /** Where a request came from when it came through a sandbox's own socket (see Gateway.openChannel). */
 interface Channel {
@@ -71,33 +58,22 @@ export interface GatewayOptions {
   tlsPort?: number;
   /** Headers every request to the target carries (moto's per-run secret). */
   upstreamHeaders?: Record<string, string>;
+  /** The emulated services (src/cloud/services/index.ts), in flush order. */
+  services: ServiceModule[];
 }
 
 export class Gateway {
   readonly clock = new LabClock();
   readonly credentials = new CredentialStore();
-  readonly mfa = new MfaRegistry();
-  readonly trail = new CloudTrailStore();
   readonly upstream: Upstream;
-  readonly policies: PolicyStore;
-  /** AWS Organizations as the authorizer sees it: membership, org paths and SCPs of each account. */
-  readonly organizations: OrgDirectory;
   readonly region: string;
   readonly sinks: Sinks;
-  readonly cloudtrailDelivery: CloudTrailDelivery;
-  readonly lambda: LambdaRunner;
-  readonly outbox = new Outbox();
-  readonly logFilters: LogFilters;
-  readonly alarms: AlarmRuntime;
-  readonly bus: EventBus;
-  /** The VPC data plane: traffic judged by security groups and network ACLs, written as flow logs. */
-  readonly dataplane: DataPlane;
+  readonly authorizer: Authorizer;
+  private readonly runtimes = new Map<string, ServiceRuntime>();
+  private readonly extensions = new Map<string, ServiceExtension[]>();
+  private readonly controls = new Map<string, ControlHandler>();
   private ticker: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
-  private readonly metricStores = new Map<string, MetricStore>();
-  /** S3 bucket names are global: which account created each bucket. */
-  readonly bucketOwners = new Map<string, string>();
-  private readonly extensions = new Map<string, ServiceExtension[]>();
   /** Required on control endpoints that hand out secrets (MFA codes of lab people). */
   readonly controlToken = randomBytes(16).toString('hex');
   private server: http.Server | undefined;
@@ -112,30 +88,49 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     this.upstream = new Upstream(options.upstreamUrl, options.accountSelection ?? 'header', options.upstreamHeaders);
-    this.policies = new PolicyStore(this.upstream);
-    this.organizations = new OrgDirectory(this.upstream);
     this.region = options.region ?? 'us-east-1';
-    for (const ext of extensions) this.extensions.set(ext.service, [...(this.extensions.get(ext.service) ?? []), ext]);
     this.sinks = new Sinks(this.upstream);
-    this.cloudtrailDelivery = new CloudTrailDelivery(this.trail, this.upstream, this.sinks);
-    this.lambda = new LambdaRunner(this);
-    this.logFilters = new LogFilters(this);
-    this.alarms = new AlarmRuntime(this);
-    this.bus = new EventBus(this);
-    this.dataplane = new DataPlane({
-      topology: new MotoTopologySource(options.upstreamUrl, { accountSelection: options.accountSelection ?? 'header', headers: options.upstreamHeaders }),
-      sinks: {
-        putLogEvents: (account, region, group, stream, events) => this.sinks.putLogEvents(account, region, group, stream, events),
-        putObject: (account, bucket, key, body) => this.sinks.putObject(account, bucket, key, body),
+    const runtimes = () => [...this.runtimes.values()];
+    this.authorizer = new Authorizer(this.clock, this.region, () => runtimes().flatMap((r) => (r.authorization ? [r.authorization] : [])));
+    const caps: Capabilities = {
+      clock: this.clock,
+      target: this.upstream,
+      sinks: this.sinks,
+      region: this.region,
+      credentials: this.credentials,
+      accounts: { create: (id) => void this.createAccount(id) },
+      authorizer: this.authorizer,
+      sandboxing: {
+        kind: () => this.sandbox,
+        url: () => this.url,
+        openChannel: (account, who) => this.openChannel(account, who),
+        trackKey: (key) => this.trackKey(key),
       },
-    });
-    // What the lab cloud writes to CloudWatch Logs itself goes through the same filters as clients' events.
-    this.sinks.onLogEvents((account, region, group, stream, events) => this.logFilters.apply(account, region, group, stream, events));
+      flush: () => this.flush(),
+      service: (name) => this.service(name),
+    };
+    for (const mod of options.services) {
+      if (this.runtimes.has(mod.name)) throw new Error(`two services named ${mod.name}`);
+      const rt = mod.create(caps);
+      this.runtimes.set(mod.name, rt);
+      for (const ext of rt.extensions ?? []) this.extensions.set(ext.service, [...(this.extensions.get(ext.service) ?? []), ext]);
+      for (const [p, handler] of Object.entries(rt.control ?? {})) {
+        if (!p.startsWith('/_seclab/') || this.controls.has(p) || ['/_seclab/health', '/_seclab/clock', '/_seclab/accounts'].includes(p)) throw new Error(`service ${mod.name}: control endpoint ${p} is taken or not under /_seclab/`);
+        this.controls.set(p, handler);
+      }
+    }
     // Time-driven work runs when the lab clock moves, and on flush().
     this.clock.onTick(() => {
       this.upstream.clockOffsetMs = this.clock.offset();
       return this.flush();
     });
+  }
+
+  /** A service's runtime (outbox, Lambda runner, CloudTrail...), for labs, graders and tests. */
+  service<K extends ServiceName>(name: K): LabServices[K] {
+    const rt = this.runtimes.get(name);
+    if (!rt) throw new Error(`the lab cloud has no service ${name} (see src/cloud/services/index.ts)`);
+    return rt as LabServices[K];
   }
 
   get url(): string {
@@ -179,7 +174,7 @@ export class Gateway {
         if (!res.headersSent) {
           // In the protocol of the call (as far as its headers tell), without stack text.
           const call = guessCall(req.headers, req.url ?? '/');
-          const r = errorResponse(call, 500, call.service === 's3' ? 'InternalError' : 'InternalFailure', `The lab cloud failed to process the request: ${String((e as Error).message).split('\n')[0]!.slice(0, 200)}`, randomUUID());
+          const r = errorResponse(call, 500, internalErrorCode(call.service), `The lab cloud failed to process the request: ${String((e as Error).message).split('\n')[0]!.slice(0, 200)}`, randomUUID());
           res.writeHead(r.status, r.headers);
           res.end(r.body);
         }
@@ -312,13 +307,14 @@ export class Gateway {
     this.tlsServer = undefined;
     if (t) await new Promise<void>((r) => t.close(() => r()));
     this.upstream.close();
-    this.dataplane.close();
-    this.lambda.stopAll();
+    for (const rt of this.runtimes.values()) rt.close?.();
   }
 
   /**
-   * Runs what AWS does on its own schedule, up to the lab clock's now: CloudTrail delivery (every few
-   * minutes in AWS). Scenarios and graders call it before they look for deliveries.
+   * Runs what AWS does on its own schedule, up to the lab clock's now (CloudTrail and flow-log
+   * deliveries, alarm evaluations), in phases: every service delivers, work in flight settles (Lambda
+   * invocations the deliveries caused), every service evaluates, work in flight settles again.
+   * Scenarios and graders call it before they look for deliveries.
    */
   async flush(): Promise<void> {
     // While a grading holds the lab clock, deliveries and evaluations happen on its ticks only.
@@ -327,11 +323,11 @@ export class Gateway {
     while (this.flushing) await this.flushing;
     this.flushing = (async () => {
       if (this.upstream.deathMessage) return;
-      await this.dataplane.flush(this.clock.nowMs());
-      await this.cloudtrailDelivery.deliverAll(this.clock.nowMs());
-      await this.lambda.settle();
-      await this.alarms.tick(this.clock.nowMs());
-      await this.lambda.settle();
+      const rts = [...this.runtimes.values()];
+      for (const rt of rts) await rt.deliver?.(this.clock.nowMs());
+      for (const rt of rts) await rt.settle?.();
+      for (const rt of rts) await rt.evaluate?.(this.clock.nowMs());
+      for (const rt of rts) await rt.settle?.();
     })();
     try {
       await this.flushing;
@@ -376,28 +372,7 @@ export class Gateway {
     this.accounts.delete(accountId);
     this.violations.delete(accountId);
     this.credentials.dropAccount(accountId);
-    this.mfa.dropAccount(accountId);
-    this.trail.dropAccount(accountId);
-    this.policies.dropAccount(accountId);
-    this.organizations.invalidate();
-    this.outbox.dropAccount(accountId);
-    this.alarms.dropAccount(accountId);
-    for (const k of this.metricStores.keys()) if (k.startsWith(`${accountId}|`)) this.metricStores.delete(k);
-  }
-
-  /** CloudWatch metrics of an account and region (PutMetricData, metric filters), for alarms. */
-  metricsFor(account: string, region: string): MetricStore {
-    const key = `${account}|${region}`;
-    let m = this.metricStores.get(key);
-    if (!m) this.metricStores.set(key, (m = new MetricStore()));
-    return m;
-  }
-
-  /** What the authenticator app of the person holding this MFA device shows now (lab clock). */
-  mfaCode(accountId: string, serial: string, offsetSteps = 0): string {
-    const d = this.mfa.get(accountId, serial);
-    if (!d) throw new Error(`no virtual MFA device ${serial} in account ${accountId}`);
-    return totpCode(d.seedBase32, this.clock.nowMs() + offsetSteps * 30_000);
+    for (const rt of this.runtimes.values()) rt.dropAccount?.(accountId);
   }
 
   // ---- request handling ----
@@ -411,10 +386,7 @@ export class Gateway {
       // exhausting the lab cloud every student shares.
       if (size > REQUEST_BODY_LIMIT) {
         // In the protocol of the call: S3's EntityTooLarge (400), elsewhere 413.
-        const call = guessCall(req.headers, req.url ?? '/');
-        const r = call.service === 's3'
-          ? errorResponse(call, 400, 'EntityTooLarge', `Your proposed upload exceeds the maximum allowed size (the lab cloud accepts request bodies up to ${REQUEST_BODY_LIMIT / 1024 / 1024} MB)`, randomUUID())
-          : errorResponse(call, 413, 'RequestEntityTooLarge', `The lab cloud accepts request bodies up to ${REQUEST_BODY_LIMIT / 1024 / 1024} MB`, randomUUID());
+        const r = bodyTooLargeResponse(guessCall(req.headers, req.url ?? '/'), REQUEST_BODY_LIMIT, randomUUID());
         res.writeHead(r.status, { ...r.headers, connection: 'close' });
         res.end(r.body);
         req.destroy();
@@ -488,7 +460,7 @@ export class Gateway {
     const userAgent = signed.headers['user-agent'] ?? '';
     const auth = parseAuth(signed);
     const refuse = (status: number, code: string, message: string, cred?: Credential): Reply => {
-      if (cred) this.record(cred, call, sourceIp, userAgent, requestId, { code, message });
+      if (cred) this.record({ cred, call, sourceIp, userAgent, requestId, error: { code, message } });
       return errorResponse(call, status, code, message, requestId);
     };
     const authFail = (kind: AuthFailure, cred?: Credential): Reply => {
@@ -526,13 +498,13 @@ export class Gateway {
 
     try {
       const account = cred.account;
-      await this.authorize(cred, call, sourceIp, userAgent);
-      const ctx: CallContext = { gateway: this, cred, call, requestId, sourceIp, userAgent };
+      const ctx: CallContext = { cred, call, requestId, sourceIp, userAgent };
       const exts = this.extensions.get(call.service) ?? [];
+      await this.authorizer.authorize(ctx, exts);
       for (const ext of exts) {
         const served = await ext.serve?.(ctx);
         if (served) {
-          this.record(cred, call, sourceIp, userAgent, requestId);
+          this.record(ctx);
           return served;
         }
       }
@@ -555,258 +527,49 @@ export class Gateway {
             process.emitWarning(`seclab gateway: after ${call.service}:${call.operation}: ${(e as Error).message}`);
           }
         }
-        this.record(cred, call, sourceIp, userAgent, requestId);
+        this.record(ctx);
       } else {
         // moto's HTML pages (unimplemented operations, crashes on bad input) become the protocol's errors.
         upstream = protocolErrorFor(call, upstream, requestId, signed.body) ?? upstream;
         const text = upstream.body.toString('utf8');
         const code = xmlTag(text, 'Code') ?? (/"__type"\s*:\s*"(?:[^"#]*#)?([^"]+)"/.exec(text)?.[1]) ?? String(upstream.status);
         const message = xmlTag(text, 'Message') ?? (/"message"\s*:\s*"([^"]*)"/i.exec(text)?.[1]) ?? '';
-        this.record(cred, call, sourceIp, userAgent, requestId, { code, message });
+        this.record({ ...ctx, error: { code, message } });
       }
       return { status: upstream.status, headers: upstream.headers, body: upstream.body };
     } catch (e) {
       if (e instanceof Refusal) {
         if (!e.respond) return refuse(e.status, e.code, e.message, cred);
-        this.record(cred, call, sourceIp, userAgent, requestId, { code: e.code, message: e.message });
+        this.record({ cred, call, sourceIp, userAgent, requestId, error: { code: e.code, message: e.message } });
         return e.respond(requestId);
       }
-      if (e instanceof LookupError) return refuse(400, e.code, e.message, cred);
       if (e instanceof UpstreamDownError) return errorResponse(call, 503, 'ServiceUnavailable', e.message, requestId);
       // The gateway's own failure: the protocol's InternalFailure, recorded like AWS records a 500.
-      return refuse(500, call.service === 's3' ? 'InternalError' : 'InternalFailure', `The lab cloud failed to process ${call.operation}: ${String((e as Error).message).split('\n')[0]!.slice(0, 200)}`, cred);
+      return refuse(500, internalErrorCode(call.service), `The lab cloud failed to process ${call.operation}: ${String((e as Error).message).split('\n')[0]!.slice(0, 200)}`, cred);
     }
   }
 
-  // ---- principals and authorization ----
+  // ---- authorization and recording ----
 
-  principalOf(cred: Credential): RequestPrincipal {
-    if (cred.kind === 'root') return { arn: cred.arn, account: cred.account, type: 'Root' };
-    if (cred.kind === 'role-session') {
-      return { arn: cred.arn, account: cred.account, type: 'AssumedRole', alternateArns: cred.roleArn ? [cred.roleArn] : [] };
-    }
-    return { arn: cred.arn, account: cred.account, type: 'IAMUser' };
-  }
-
-  /** The policies that apply to a credential's principal. */
-  async policySetOf(cred: Credential): Promise<PolicySet | undefined> {
-    if (cred.kind === 'root') return { identity: [] };
-    if (cred.kind === 'role-session') return this.policies.forRole(cred.account, cred.roleName ?? '');
-    return this.policies.forUser(cred.account, cred.userName ?? '');
+  /** Evaluates one action on one resource for a credential (the engine's checks use it). */
+  decide(cred: Credential, action: string, resource: string, context: AuthzRequest['context'], region = this.region): Promise<Decision> {
+    return this.authorizer.decide(cred, action, resource, context, region);
   }
 
   /** Condition keys AWS sets for a request by this credential. */
-  contextOf(cred: Credential, sourceIp: string, userAgent: string, call: ApiCall): AuthzRequest['context'] {
-    const now = this.clock.now();
-    const ctx: AuthzRequest['context'] = {
-      'aws:CurrentTime': now.toISOString(),
-      'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
-      'aws:SourceIp': sourceIp,
-      'aws:UserAgent': userAgent,
-      // True exactly for requests over the gateway's HTTPS listener.
-      'aws:SecureTransport': call.secure ? 'true' : 'false',
-      'aws:RequestedRegion': call.region,
-      'aws:PrincipalAccount': cred.account,
-      'aws:PrincipalArn': cred.kind === 'role-session' ? cred.roleArn : cred.arn,
-      'aws:ViaAWSService': 'false',
-    };
-    if (cred.kind === 'user' || cred.kind === 'session') {
-      ctx['aws:username'] = cred.userName;
-      ctx['aws:userid'] = cred.userId;
-      ctx['aws:PrincipalType'] = 'User';
-    } else if (cred.kind === 'role-session') {
-      ctx['aws:userid'] = `${cred.userId ?? ''}:${cred.sessionName ?? ''}`;
-      ctx['aws:PrincipalType'] = 'AssumedRole';
-    } else {
-      ctx['aws:PrincipalType'] = 'Account';
-    }
-    // aws:MultiFactorAuthPresent is absent for long-term keys (why policies use BoolIfExists), and
-    // present for temporary credentials, true only when the session was obtained with a valid code.
-    if (cred.kind === 'session' || cred.kind === 'role-session') {
-      ctx['aws:MultiFactorAuthPresent'] = cred.mfaAuthenticated ? 'true' : 'false';
-      if (cred.issuedAt) ctx['aws:TokenIssueTime'] = cred.issuedAt.toISOString();
-      if (cred.mfaAuthenticated && cred.mfaAuthTime) {
-        ctx['aws:MultiFactorAuthAge'] = String(Math.floor((now.getTime() - cred.mfaAuthTime.getTime()) / 1000));
-      }
-    }
-    return ctx;
+  contextOf(...args: Parameters<Authorizer['contextOf']>): AuthzRequest['context'] {
+    return this.authorizer.contextOf(...args);
   }
 
-  private async resourcePolicyFor(account: string, region: string, resource: string): Promise<PolicySet['resource']> {
-    if (resource.startsWith('arn:aws:s3:::')) {
-      const bucket = resource.slice('arn:aws:s3:::'.length).split('/')[0]!;
-      if (!bucket || bucket === '*') return undefined;
-      // A policy that cannot be read fails the call (closed), rather than being ignored (open).
-      const doc = await this.policies.bucketPolicy(account, bucket);
-      return doc ? { source: `bucket policy of ${bucket}`, document: doc, account } : undefined;
-    }
-    const sns = /^arn:aws:sns:([^:]+):(\d{12}):([^:]+)$/.exec(resource);
-    if (sns) {
-      const doc = await this.policies.topicPolicy(account, sns[1]!, resource);
-      return doc ? { source: `topic policy of ${sns[3]}`, document: doc, account: sns[2]! } : undefined;
-    }
-    const kms = /^arn:aws:kms:([^:]+):(\d{12}):key\/(.+)$/.exec(resource);
-    if (kms) {
-      const doc = await this.policies.keyPolicy(account, kms[1] ?? region, kms[3]!);
-      return doc ? { source: `key policy of ${kms[3]}`, document: doc, account: kms[2]!, mustAllow: true } : undefined;
-    }
-    return undefined;
-  }
-
-  /** Evaluates one action on one resource for a credential (also used by the engine's checks). */
-  async decide(cred: Credential, action: string, resource: string, context: AuthzRequest['context'], region = this.region): Promise<Decision> {
-    const set = await this.policySetOf(cred);
-    if (!set) {
-      return { decision: 'ImplicitDeny', matched: [], reason: `the principal ${cred.arn} no longer exists` };
-    }
-    // S3 ARNs carry no account: the bucket's owner decides whether the request is cross-account.
-    const bucket = resource.startsWith('arn:aws:s3:::') ? resource.slice(13).split('/')[0] : undefined;
-    // CreateBucket acts in the caller's own account, even on a name another account holds (the S3
-    // extension then answers BucketAlreadyExists, as AWS does).
-    const owner = (bucket && action !== 's3:CreateBucket' && this.bucketOwners.get(bucket)) || cred.account;
-    // Lockout recovery: the root user of the account that owns a bucket can always read, replace and
-    // delete the bucket's policy, whatever the policy says (S3 User Guide, "I accidentally denied
-    // everyone access to my bucket"): the bucket policy is left out (an SCP still applies).
-    const lockoutRecovery = cred.kind === 'root' && !!bucket && owner === cred.account && resource === `arn:aws:s3:::${bucket}`
-      && ['s3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy'].includes(action);
-    const resourcePolicy = action === 'sts:AssumeRole' ? await this.trustPolicyFor(resource)
-      : lockoutRecovery ? undefined : await this.resourcePolicyFor(owner, region, resource);
-    // AWS Organizations: the SCPs that limit the caller's account, and the org condition keys of the
-    // caller (aws:PrincipalOrgID, aws:PrincipalOrgPaths) and of the resource's account (aws:ResourceOrgID, aws:ResourceOrgPaths).
-    const resourceAccount = bucket ? owner : resourcePolicy?.account ?? /^arn:[^:]+:[^:]*:[^:]*:(\d{12}):/.exec(resource)?.[1] ?? cred.account;
-    const [principalOrg, resourceOrg] = await Promise.all([this.organizations.membership(cred.account), this.organizations.membership(resourceAccount)]);
-    const orgContext: AuthzRequest['context'] = {
-      ...(principalOrg ? { 'aws:PrincipalOrgID': principalOrg.orgId, 'aws:PrincipalOrgPaths': [principalOrg.orgPath] } : {}),
-      ...(resourceOrg ? { 'aws:ResourceOrgID': resourceOrg.orgId, 'aws:ResourceOrgPaths': [resourceOrg.orgPath] } : {}),
-    };
-    return evaluate(
-      { action, resource, principal: this.principalOf(cred), context: { ...orgContext, ...context }, resourceAccount: bucket ? owner : undefined },
-      { ...set, ...(resourcePolicy ? { resource: resourcePolicy } : {}), ...(principalOrg?.scpLevels ? { scp: principalOrg.scpLevels } : {}) },
-    );
-  }
-
-  private async authorize(cred: Credential, call: ApiCall, sourceIp: string, userAgent: string): Promise<void> {
-    const authz = toAuthz(call, cred.account, { userName: cred.userName });
-    if (authz.alwaysAllowed) return;
-    // Temporary credentials from GetSessionToken cannot call IAM without MFA, nor STS except these.
-    if (cred.kind === 'session') {
-      if (call.service === 'iam' && !cred.mfaAuthenticated) {
-        throw new Refusal(403, 'AccessDenied', 'Cannot call IAM APIs with session credentials obtained without MFA authentication.');
-      }
-      if (call.service === 'sts' && !['AssumeRole', 'GetCallerIdentity'].includes(call.operation)) {
-        throw new Refusal(403, 'AccessDenied', `Cannot call ${call.operation} with session credentials`);
-      }
-    }
-    // "Roles may not be assumed by root accounts" (long-term root keys and root sessions alike).
-    if (cred.kind === 'root' && call.service === 'sts' && call.operation.startsWith('AssumeRole')) {
-      throw new Refusal(403, 'AccessDenied', 'Roles may not be assumed by root accounts.');
-    }
-    const base = this.contextOf(cred, sourceIp, userAgent, call);
-    const checks: AuthzCheck[] = [authz, ...(authz.additional ?? [])];
-    if (authz.resolve?.kmsAliasArn) {
-      // Authorize against the key the alias points to, as KMS does.
-      const keyArn = await this.upstream
-        .json<{ KeyMetadata?: { Arn?: string } }>(cred.account, 'kms', 'DescribeKey', { KeyId: authz.resolve.kmsAliasArn }, call.region)
-        .then((r) => r.KeyMetadata?.Arn, () => undefined);
-      if (keyArn) checks[0] = { ...authz, resources: [keyArn] };
-    }
-    // Every resource of every check must be allowed. (DeleteObjects: S3 would report refused keys
-    // inside a successful response; the gateway refuses the whole call instead.)
-    for (const check of checks) {
-      const context = { ...base, ...check.context };
-      for (const resource of check.resources) {
-        const d = await this.decide(cred, check.action, resource, context, call.region);
-        if (d.decision === 'Allow') continue;
-        const byResource = d.matched.some((m) => m.effect === 'Deny' && /^(bucket|key|trust|topic) policy/.test(m.source));
-        const byScp = d.matched.some((m) => m.effect === 'Deny' && m.policyType === 'scp');
-        const reason = d.decision === 'ExplicitDeny'
-          ? (byScp ? 'explicit-deny-scp' : byResource ? 'explicit-deny-resource' : d.reason.includes('boundary') ? 'explicit-deny-boundary' : 'explicit-deny-identity')
-          : d.reason.startsWith('no service control policy') ? 'scp' : d.reason.includes('boundary') ? 'boundary'
-            // AssumeRole: the role's trust policy (its resource policy) does not allow the caller.
-            : check.action === 'sts:AssumeRole' && !d.matched.some((m) => m.policyType === 'resource' && m.effect === 'Allow') ? 'no-resource-policy'
-            : 'no-identity-policy';
-        const message = call.service === 's3' ? 'Access Denied' : accessDeniedMessage(cred.arn, check.action, resource, reason);
-        throw new Refusal(accessDeniedStatus(call.service), accessDeniedCode(call.service), message, (requestId) => accessDeniedResponse(call, message, requestId));
-      }
-    }
-  }
-
-  /**
-   * AssumeRole's resource policy is the role's trust policy, read in the account the role ARN names
-   * (which may be another account than the caller's). Like a key policy it must allow the caller,
-   * directly or by naming the caller's account; across accounts the caller's identity policy must
-   * allow sts:AssumeRole too (evaluate's cross-account rule). A role that does not exist trusts nobody.
-   */
-  private async trustPolicyFor(roleArn: string): Promise<PolicySet['resource']> {
-    const m = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(roleArn);
-    if (!m) return undefined;
-    const [, account, roleName] = m as unknown as [string, string, string];
-    const role = (await this.policies.account(account)).roles.get(roleName);
-    const arnMatches = role?.Arn === undefined || role.Arn === roleArn;
-    const document = role?.AssumeRolePolicyDocument && arnMatches ? parsePolicyText(role.AssumeRolePolicyDocument) : { Statement: [] };
-    return { source: `trust policy of ${roleName}`, document, account, mustAllow: true };
-  }
-
-  // ---- CloudTrail ----
-
-  userIdentityOf(cred: Credential): UserIdentity {
-    const base = { accountId: cred.account, accessKeyId: cred.accessKeyId };
-    if (cred.kind === 'root') return { type: 'Root', principalId: cred.account, arn: cred.arn, ...base };
-    const attributes = cred.issuedAt
-      ? { attributes: { creationDate: ctTime(cred.issuedAt), mfaAuthenticated: (cred.mfaAuthenticated ? 'true' : 'false') as 'true' | 'false' } }
-      : undefined;
-    if (cred.kind === 'role-session') {
-      return {
-        type: 'AssumedRole', principalId: `${cred.userId}:${cred.sessionName}`, arn: cred.arn, ...base,
-        sessionContext: { sessionIssuer: { type: 'Role', principalId: cred.userId, arn: cred.roleArn ?? '', accountId: cred.account, userName: cred.roleName ?? '' }, ...attributes! },
-      };
-    }
-    return { type: 'IAMUser', principalId: cred.userId, arn: cred.arn, ...base, userName: cred.userName, ...(attributes ? { sessionContext: attributes } : {}) };
-  }
-
-  private record(cred: Credential, call: ApiCall, sourceIp: string, userAgent: string, requestId: string, error?: { code: string; message: string }): void {
-    const dataEvent = call.service === 's3' && call.params['Key'] !== undefined;
-    const authz = (() => {
+  /** Hands a decided call to the services that record calls (CloudTrail). */
+  private record(outcome: CallOutcome): void {
+    for (const rt of this.runtimes.values()) {
       try {
-        return toAuthz(call, cred.account);
-      } catch {
-        return undefined;
+        rt.observe?.(outcome);
+      } catch (e) {
+        process.emitWarning(`seclab gateway: recording ${outcome.call.service}:${outcome.call.operation}: ${(e as Error).message}`);
       }
-    })();
-    const record: CloudTrailRecord = {
-      eventVersion: '1.08',
-      userIdentity: this.userIdentityOf(cred),
-      eventTime: ctTime(this.clock.now()),
-      eventSource: call.eventSource,
-      eventName: call.operation,
-      awsRegion: call.region,
-      sourceIPAddress: sourceIp,
-      userAgent,
-      requestParameters: toRequestParameters(call.service === 's3' ? s3RequestParameters(call.params, call.region) : call.params),
-      responseElements: null,
-      ...(error ? { errorCode: error.code, errorMessage: error.message } : {}),
-      requestID: requestId,
-      eventID: this.trail.newEventId(),
-      readOnly: isReadOnly(call.operation),
-      ...(authz && authz.resources.some((r) => r !== '*') ? { resources: authz.resources.filter((r) => r !== '*').map((ARN) => ({ ARN, accountId: cred.account })) } : {}),
-      eventType: 'AwsApiCall',
-      managementEvent: !dataEvent,
-      recipientAccountId: cred.account,
-      eventCategory: dataEvent ? 'Data' : 'Management',
-    };
-    // A cross-account AssumeRole, allowed or refused, is also logged in the role's account, where the
-    // caller shows as another AWS account (userIdentity type AWSAccount), with a shared event id.
-    const roleAccount = call.service === 'sts' && call.operation === 'AssumeRole' ? /^arn:aws[a-z-]*:iam::(\d{12}):role\//.exec(String(call.params['RoleArn'] ?? ''))?.[1] : undefined;
-    if (roleAccount && roleAccount !== cred.account) {
-      record.sharedEventID = randomUUID();
-      this.trail.add(record);
-      this.trail.add({
-        ...record, eventID: this.trail.newEventId(), recipientAccountId: roleAccount,
-        userIdentity: { type: 'AWSAccount', principalId: record.userIdentity.principalId, accountId: cred.account },
-      });
-      return;
     }
-    this.trail.add(record);
   }
 
   // ---- control endpoints: /_seclab/... (documented in the README) ----
@@ -845,61 +608,13 @@ export class Gateway {
         return send(400, { error: (e as Error).message });
       }
     }
-    if (path === '/_seclab/outbox') {
-      await this.flush();
-      const account = url.searchParams.get('account') ?? '';
-      return send(200, { deliveries: this.outbox.list(account, { protocol: url.searchParams.get('protocol') ?? undefined, endpoint: url.searchParams.get('endpoint') ?? undefined }) });
-    }
-    if (path === '/_seclab/mfa-code') {
-      try {
-        return send(200, { code: this.mfaCode(url.searchParams.get('account') ?? '', url.searchParams.get('serial') ?? '') });
-      } catch (e) {
-        return send(404, { error: (e as Error).message });
-      }
+    const handler = this.controls.get(path);
+    if (handler) {
+      const r = await handler(url.searchParams, input);
+      return send(r.status, r.value);
     }
     return send(404, { error: `unknown control endpoint ${path}` });
   }
 }
 
 
-/**
- * A "/" encoded inside an S3 bucket name: the gateway and the target would split bucket and key
- * differently. (Everything else the two could read differently: protocol/wire.ts.)
- */
-function malformedRequest(call: ApiCall, req: SignedRequest): { status?: number; code: string; message: string } | undefined {
-  if (call.service === 's3' && /^\/[^/]*%2f/i.test(req.path)) {
-    return { code: 'InvalidBucketName', message: 'The specified bucket is not valid.' };
-  }
-  return undefined;
-}
-
-/**
- * The URL to send the target, path-style: the target must see the bucket the gateway authorized.
- * A virtual-hosted request (bucket in the Host header) becomes /bucket/key; any other Host is
- * replaced, so the target cannot read a bucket from a Host the gateway did not.
- */
-function forwardUrl(call: ApiCall, rawUrl: string, host: string | undefined): string {
-  const bucket = call.service === 's3' ? call.params['Bucket'] : undefined;
-  let url = rawUrl;
-  if (typeof bucket === 'string' && bucket && host?.toLowerCase().startsWith(`${bucket.toLowerCase()}.`)) {
-    url = `/${encodeURIComponent(bucket)}${rawUrl.startsWith('/') ? rawUrl : `/${rawUrl}`}`.replace(/^(\/[^/?]+)\/\?/, '$1?');
-  }
-  // A URL query that is never empty: moto would otherwise read parameters from a body that is not
-  // a form (a JSON string holding "&Action=...") or from the request headers.
-  const q = url.indexOf('?');
-  if (q < 0) return `${url}?${FORWARD_MARKER}`;
-  if (q === url.length - 1) return `${url}${FORWARD_MARKER}`;
-  return url;
-}
-
-/** CloudTrail names S3's request parameters bucketName, key and Host, not as the API does. */
-function s3RequestParameters(params: Record<string, unknown>, region: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(params)) {
-    if (k === 'Bucket') out['BucketName'] = v;
-    else if (k === 'Key') out['Key'] = v;
-    else out[k] = v;
-  }
-  if (params['Bucket'] !== undefined) out['Host'] = `${String(params['Bucket'])}.s3.${region}.amazonaws.com`;
-  return out;
-}

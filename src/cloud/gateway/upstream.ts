@@ -47,7 +47,7 @@ export class Upstream {
   /** Set when the emulator died, so every later request fails with the same clear message. */
   deathMessage: string | undefined;
 
-  constructor(url: string, readonly accountSelection: 'header' | 'access-key' = 'header', private readonly secretHeaders: Record<string, string> = {}) {
+  constructor(url: string, readonly accountSelection: 'header' | 'access-key' = 'header', readonly secretHeaders: Record<string, string> = {}) {
     this.target = new URL(url);
   }
 

@@ -1,17 +1,21 @@
-// Every emulated service's additions to the gateway, one folder each.
-import type { ServiceExtension } from '../gateway/extension.ts';
-import { iamExtension } from './iam/extension.ts';
-import { stsExtension } from './sts/extension.ts';
-import { cloudtrailExtension } from './cloudtrail/extension.ts';
-import { s3Extension } from './s3/extension.ts';
-import { kmsExtension } from './kms/extension.ts';
-import { lambdaExtension } from './lambda/extension.ts';
-import { snsExtension } from './sns/extension.ts';
-import { logsExtension } from './logs/extension.ts';
-import { filterLogEventsExtension } from './logs/filter-log-events.ts';
-import { cloudwatchExtension } from './cloudwatch/extension.ts';
-import { eventsExtension } from './events/extension.ts';
-import { ec2Extension } from './ec2/extension.ts';
-import { organizationsExtension } from './organizations/extension.ts';
+// Every emulated service of the lab cloud, one folder each. The order is the flush order of
+// time-driven work (flow logs are delivered before CloudTrail's files, as before) and the order of
+// hooks on a signing name. A new service: a folder with an index.ts exporting its module, one line here.
+import type { ServiceModule } from '../gateway/service.ts';
+import { iamService } from './iam/index.ts';
+import { stsService } from './sts/index.ts';
+import { ec2Service } from './ec2/index.ts';
+import { cloudtrailService } from './cloudtrail/index.ts';
+import { s3Service } from './s3/index.ts';
+import { kmsService } from './kms/index.ts';
+import { lambdaService } from './lambda/index.ts';
+import { snsService } from './sns/index.ts';
+import { logsService } from './logs/index.ts';
+import { cloudwatchService } from './cloudwatch/index.ts';
+import { eventsService } from './events/index.ts';
+import { organizationsService } from './organizations/index.ts';
 
-export const extensions: ServiceExtension[] = [iamExtension, stsExtension, cloudtrailExtension, s3Extension, kmsExtension, lambdaExtension, snsExtension, logsExtension, filterLogEventsExtension, cloudwatchExtension, eventsExtension, ec2Extension, organizationsExtension];
+export const services: ServiceModule[] = [
+  iamService, stsService, ec2Service, cloudtrailService, s3Service, kmsService, lambdaService, snsService,
+  logsService, cloudwatchService, eventsService, organizationsService,
+];

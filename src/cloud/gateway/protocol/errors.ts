@@ -201,6 +201,24 @@ export function accessDeniedMessage(
   return `User: ${principalArn} is not authorized to perform: ${action}${on}${tail}`;
 }
 
+/** The message of a refused call in its service's wording: S3 says only "Access Denied". */
+export function accessDeniedMessageFor(service: string, principalArn: string, action: string, resource: string | undefined, reason: DenyReason): string {
+  return service === 's3' ? 'Access Denied' : accessDeniedMessage(principalArn, action, resource, reason);
+}
+
+/** The code of the lab cloud's own failure in the call's service (S3: InternalError). */
+export function internalErrorCode(service: string): string {
+  return service === 's3' ? 'InternalError' : 'InternalFailure';
+}
+
+/** A request body over the lab cloud's limit, in the protocol of the call (S3: EntityTooLarge, 400). */
+export function bodyTooLargeResponse(call: Call, limitBytes: number, requestId: string): ErrorResponse {
+  const mb = limitBytes / 1024 / 1024;
+  return call.service === 's3'
+    ? errorResponse(call, 400, 'EntityTooLarge', `Your proposed upload exceeds the maximum allowed size (the lab cloud accepts request bodies up to ${mb} MB)`, requestId)
+    : errorResponse(call, 413, 'RequestEntityTooLarge', `The lab cloud accepts request bodies up to ${mb} MB`, requestId);
+}
+
 /** A complete AccessDenied response for the call's service and protocol. */
 export function accessDeniedResponse(call: Call, message: string, requestId: string, opts: ErrorOptions = {}): ErrorResponse {
   // S3 answers AccessDenied with the detailed message for same-account requests, "Access Denied" otherwise.

@@ -423,3 +423,33 @@ export function foreignResource(call: ApiCall, account: string): WireProblem | u
   }
   return undefined;
 }
+
+/**
+ * A "/" encoded inside an S3 bucket name: the gateway and the target would split bucket and key
+ * differently. (Everything else the two could read differently: protocol/wire.ts.)
+ */
+export function malformedRequest(call: ApiCall, req: Pick<RawRequest, 'path'>): { status?: number; code: string; message: string } | undefined {
+  if (call.service === 's3' && /^\/[^/]*%2f/i.test(req.path)) {
+    return { code: 'InvalidBucketName', message: 'The specified bucket is not valid.' };
+  }
+  return undefined;
+}
+
+/**
+ * The URL to send the target, path-style: the target must see the bucket the gateway authorized.
+ * A virtual-hosted request (bucket in the Host header) becomes /bucket/key; any other Host is
+ * replaced, so the target cannot read a bucket from a Host the gateway did not.
+ */
+export function forwardUrl(call: ApiCall, rawUrl: string, host: string | undefined): string {
+  const bucket = call.service === 's3' ? call.params['Bucket'] : undefined;
+  let url = rawUrl;
+  if (typeof bucket === 'string' && bucket && host?.toLowerCase().startsWith(`${bucket.toLowerCase()}.`)) {
+    url = `/${encodeURIComponent(bucket)}${rawUrl.startsWith('/') ? rawUrl : `/${rawUrl}`}`.replace(/^(\/[^/?]+)\/\?/, '$1?');
+  }
+  // A URL query that is never empty: moto would otherwise read parameters from a body that is not
+  // a form (a JSON string holding "&Action=...") or from the request headers.
+  const q = url.indexOf('?');
+  if (q < 0) return `${url}?${FORWARD_MARKER}`;
+  if (q === url.length - 1) return `${url}${FORWARD_MARKER}`;
+  return url;
+}

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import type { CloudTrailRecord, CloudTrailStore } from './recorder.ts';
 import type { Upstream } from '../../gateway/upstream.ts';
 import type { Sinks } from '../../gateway/sinks.ts';
-import { evaluate } from '../iam/policy/evaluate.ts';
+import { evaluate } from '../../policy/evaluate.ts';
 import { parsePolicyText } from '../iam/policy-store.ts';
 
 interface TrailInfo {

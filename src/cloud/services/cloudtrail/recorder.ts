@@ -1,6 +1,7 @@
 // Every call through the gateway becomes a CloudTrail record (moto records none). Records follow
 // AWS's CloudTrail record format (eventVersion 1.08) and are served by LookupEvents.
 import { randomUUID } from 'node:crypto';
+import { ApiError } from '../../gateway/api-error.ts';
 
 export interface UserIdentity {
   type: 'Root' | 'IAMUser' | 'AssumedRole' | 'AWSService' | 'AWSAccount' | 'Unknown';
@@ -141,9 +142,10 @@ interface LookupInput {
   NextToken?: string;
 }
 
-export class LookupError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
+/** A LookupEvents request CloudTrail refuses (400, in its JSON protocol). */
+export class LookupError extends ApiError {
+  constructor(code: string, message: string) {
+    super(400, code, message);
   }
 }
 

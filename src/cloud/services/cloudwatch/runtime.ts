@@ -2,12 +2,11 @@
 // are mirrored from PutMetricAlarm calls, evaluated at every minute the clock passes, their state
 // written back to the target (so DescribeAlarms shows it), and their actions carried out: SNS
 // notifications in AWS's format, Lambda actions, and the state-change event on the default bus.
-import type { Gateway } from '../../gateway/server.ts';
+import type { Capabilities } from '../../gateway/service.ts';
 import {
   createMetricAlarm, updateMetricAlarm, deleteMetricAlarm, setAlarmState, evaluateAlarm, evaluationTimes, actionHistoryItem,
   type MetricAlarm, type PutMetricAlarmInput, type AlarmHistoryItem, type AlarmAction, type StateValue,
 } from './alarms/index.ts';
-import { publishAsService } from '../sns/outbox.ts';
 
 interface Entry { alarm: MetricAlarm; lastEvaluated: number }
 
@@ -15,7 +14,7 @@ export class AlarmRuntime {
   private alarms = new Map<string, Entry>(); // account|region|name
   readonly history: (AlarmHistoryItem & { account: string })[] = [];
 
-  constructor(private readonly gateway: Gateway) {}
+  constructor(private readonly caps: Capabilities) {}
 
   private key(account: string, region: string, name: string): string {
     return `${account}|${region}|${name}`;
@@ -26,7 +25,7 @@ export class AlarmRuntime {
   }
 
   put(account: string, region: string, input: PutMetricAlarmInput): void {
-    const now = this.gateway.clock.now();
+    const now = this.caps.clock.now();
     const k = this.key(account, region, input.AlarmName);
     const existing = this.alarms.get(k);
     const { alarm, history } = existing ? updateMetricAlarm(existing.alarm, input, now) : createMetricAlarm(input, { region, account, now });
@@ -38,7 +37,7 @@ export class AlarmRuntime {
     for (const name of names) {
       const e = this.alarms.get(this.key(account, region, name));
       if (!e) continue;
-      this.record(account, [deleteMetricAlarm(e.alarm, this.gateway.clock.now())]);
+      this.record(account, [deleteMetricAlarm(e.alarm, this.caps.clock.now())]);
       this.alarms.delete(this.key(account, region, name));
     }
   }
@@ -47,7 +46,7 @@ export class AlarmRuntime {
   async setState(account: string, region: string, name: string, state: StateValue, reason: string, reasonData?: string): Promise<void> {
     const e = this.alarms.get(this.key(account, region, name));
     if (!e) return;
-    const r = setAlarmState(e.alarm, { StateValue: state, StateReason: reason, StateReasonData: reasonData }, this.gateway.clock.now());
+    const r = setAlarmState(e.alarm, { StateValue: state, StateReason: reason, StateReasonData: reasonData }, this.caps.clock.now());
     e.alarm = r.alarm;
     this.record(account, r.history);
     await this.act(account, region, e.alarm, r.actions, r.event);
@@ -63,13 +62,13 @@ export class AlarmRuntime {
     for (const [k, e] of this.alarms) {
       const [account, region] = k.split('|') as [string, string];
       for (const t of evaluationTimes(e.alarm, e.lastEvaluated, now)) {
-        const r = evaluateAlarm(e.alarm, this.gateway.metricsFor(account, region), t);
+        const r = evaluateAlarm(e.alarm, this.caps.service('cloudwatch').metricsFor(account, region), t);
         e.lastEvaluated = t.getTime();
         if (!r.changed) continue;
         e.alarm = r.alarm;
         this.record(account, r.history);
         // Keep the target's copy in step, so DescribeAlarms through the gateway shows the state.
-        await this.gateway.upstream.json(account, 'cloudwatch', 'SetAlarmState', {
+        await this.caps.target.json(account, 'cloudwatch', 'SetAlarmState', {
           AlarmName: e.alarm.AlarmName, StateValue: e.alarm.StateValue, StateReason: e.alarm.StateReason,
           ...(e.alarm.StateReasonData ? { StateReasonData: e.alarm.StateReasonData } : {}),
         }, region).catch(() => undefined);
@@ -80,18 +79,18 @@ export class AlarmRuntime {
   }
 
   private async act(account: string, region: string, alarm: MetricAlarm, actions: AlarmAction[], event: unknown): Promise<void> {
-    const at = this.gateway.clock.now();
+    const at = this.caps.clock.now();
     for (const a of actions) {
       try {
-        if (a.type === 'sns') await publishAsService(this.gateway, account, a.arn, a.message, a.subject, a.emailMessage);
-        else if (a.type === 'lambda') this.gateway.lambda.invokeAsync(account, a.arn.split(':')[3] ?? region, a.arn, JSON.parse(a.payload), { service: 'lambda.alarms.cloudwatch.amazonaws.com', sourceArn: alarm.AlarmArn });
+        if (a.type === 'sns') await this.caps.service('sns').publishAsService(account, a.arn, a.message, a.subject, a.emailMessage);
+        else if (a.type === 'lambda') this.caps.service('lambda').invokeAsync(account, a.arn.split(':')[3] ?? region, a.arn, JSON.parse(a.payload), { service: 'lambda.alarms.cloudwatch.amazonaws.com', sourceArn: alarm.AlarmArn });
         else throw new Error(`${a.type} alarm actions are not emulated`);
         this.record(account, [actionHistoryItem(alarm, a, { ok: true }, at)]);
       } catch (err) {
         this.record(account, [actionHistoryItem(alarm, a, { ok: false, error: (err as Error).message }, at)]);
       }
     }
-    if (event) await this.gateway.bus.emit(account, region, event as never).catch(() => 0);
+    if (event) await this.caps.service('events').emit(account, region, event as never).catch(() => 0);
   }
 
   dropAccount(account: string): void {

@@ -2,9 +2,10 @@
 // emitted by the lab cloud (alarm state changes) are matched against the rules of the bus with the
 // event-pattern engine and delivered to their targets.
 import { randomUUID } from 'node:crypto';
-import type { Gateway } from '../../gateway/server.ts';
+import { defineService, type Capabilities, type ServiceRuntime } from '../../gateway/service.ts';
+import type { ServiceExtension } from '../../gateway/extension.ts';
+import { eventsExtension } from './extension.ts';
 import { compilePattern, type CompiledEventPattern } from './pattern/index.ts';
-import { publishAsService } from '../sns/outbox.ts';
 
 interface Rule { Name: string; Arn?: string; EventPattern?: string; State?: string; EventBusName?: string }
 interface Target { Id: string; Arn: string; Input?: string; InputPath?: string }
@@ -22,12 +23,14 @@ export interface BusEvent {
   detail: unknown;
 }
 
-export class EventBus {
+export class EventBus implements ServiceRuntime {
   private rules = new Map<string, Promise<RuleWithTargets[]>>();
   /** Every delivery made, for graders and tests. */
   readonly deliveries: { account: string; rule: string; target: string; event: BusEvent }[] = [];
 
-  constructor(private readonly gateway: Gateway) {}
+  readonly extensions: ServiceExtension[] = [eventsExtension(this)];
+
+  constructor(private readonly caps: Capabilities) {}
 
   invalidate(account: string, region: string): void {
     for (const k of this.rules.keys()) if (k.startsWith(`${account}|${region}|`)) this.rules.delete(k);
@@ -42,7 +45,7 @@ export class EventBus {
     const key = `${account}|${region}|${bus}`;
     let p = this.rules.get(key);
     if (!p) {
-      const up = this.gateway.upstream;
+      const up = this.caps.target;
       p = (async () => {
         const rules = (await up.json<{ Rules?: Rule[] }>(account, 'events', 'ListRules', { EventBusName: bus }, region)).Rules ?? [];
         const out: RuleWithTargets[] = [];
@@ -61,7 +64,7 @@ export class EventBus {
 
   /** Builds an event as EventBridge stamps it. */
   event(account: string, region: string, source: string, detailType: string, detail: unknown, resources: string[] = []): BusEvent {
-    return { version: '0', id: randomUUID(), 'detail-type': detailType, source, account, time: this.gateway.clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z'), region, resources, detail };
+    return { version: '0', id: randomUUID(), 'detail-type': detailType, source, account, time: this.caps.clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z'), region, resources, detail };
   }
 
   /** Matches an event against the bus's rules and delivers it to their targets. Returns how many rules matched. */
@@ -76,23 +79,31 @@ export class EventBus {
         else if (t.InputPath) payload = t.InputPath.replace(/^\$\.?/, '').split('.').filter(Boolean).reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], event);
         this.deliveries.push({ account, rule: rule.Name, target: t.Arn, event });
         if (this.deliveries.length > 10_000) this.deliveries.splice(0, 1_000);
-        await this.deliver(account, region, t.Arn, payload, rule.Arn ?? `arn:aws:events:${region}:${account}:rule/${rule.Name}`).catch(() => undefined);
+        await this.sendToTarget(account, region, t.Arn, payload, rule.Arn ?? `arn:aws:events:${region}:${account}:rule/${rule.Name}`).catch(() => undefined);
       }
     }
     return matched;
   }
 
-  private async deliver(account: string, region: string, arn: string, payload: unknown, ruleArn: string): Promise<void> {
+  private async sendToTarget(account: string, region: string, arn: string, payload: unknown, ruleArn: string): Promise<void> {
     const service = arn.split(':')[2];
-    if (service === 'lambda') this.gateway.lambda.invokeAsync(account, arn.split(':')[3] ?? region, arn, payload, { service: 'events.amazonaws.com', sourceArn: ruleArn });
-    else if (service === 'sns') await publishAsService(this.gateway, account, arn, JSON.stringify(payload));
+    if (service === 'lambda') this.caps.service('lambda').invokeAsync(account, arn.split(':')[3] ?? region, arn, payload, { service: 'events.amazonaws.com', sourceArn: ruleArn });
+    else if (service === 'sns') await this.caps.service('sns').publishAsService(account, arn, JSON.stringify(payload));
     else if (service === 'sqs') {
       const [, , , r, acct, name] = arn.split(':');
-      const queueUrl = `${this.gateway.upstream.url}/${acct}/${name}`;
-      await this.gateway.upstream.json(account, 'sqs', 'SendMessage', { QueueUrl: queueUrl, MessageBody: JSON.stringify(payload) }, r);
+      const queueUrl = `${this.caps.target.url}/${acct}/${name}`;
+      await this.caps.target.json(account, 'sqs', 'SendMessage', { QueueUrl: queueUrl, MessageBody: JSON.stringify(payload) }, r);
     } else if (service === 'logs') {
       const group = /:log-group:([^:]+)/.exec(arn)?.[1];
-      if (group) await this.gateway.sinks.putLogEvents(account, arn.split(':')[3] ?? region, group, `events-${this.gateway.clock.now().toISOString().slice(0, 10)}`, [{ timestamp: this.gateway.clock.nowMs(), message: JSON.stringify(payload) }]);
+      if (group) await this.caps.sinks.putLogEvents(account, arn.split(':')[3] ?? region, group, `events-${this.caps.clock.now().toISOString().slice(0, 10)}`, [{ timestamp: this.caps.clock.nowMs(), message: JSON.stringify(payload) }]);
     }
   }
 }
+
+declare module '../../gateway/service.ts' {
+  interface LabServices {
+    events: EventBus;
+  }
+}
+
+export const eventsService = defineService('events', (caps) => new EventBus(caps));

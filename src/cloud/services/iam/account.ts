@@ -11,27 +11,28 @@
 // GetAccountSummary's AccountAccessKeysPresent is 1, as CIS 1.4 / Prowler expect to see.
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../../gateway/api-error.ts';
-import { queryResult, xmlEscape, type CallContext, type Reply } from '../../gateway/extension.ts';
+import { queryResult, xmlEscape, type Reply } from '../../gateway/extension.ts';
 import { newAccessKeyId, newSecret, type Credential } from '../../gateway/credentials.ts';
 import { ctTime } from '../cloudtrail/recorder.ts';
 import { maxItemsOf, motoQuery, targetError } from './pagination.ts';
+import type { IamCall } from './index.ts';
 
 /** Active root access keys of an account, not counting the control credential minted with the account. */
-export function rootAccessKeys(ctx: CallContext): Credential[] {
+export function rootAccessKeys(ctx: IamCall): Credential[] {
   return allRootKeys(ctx).slice(1).filter((c) => c.status === 'Active');
 }
 
 /** Every root credential of the account, the control credential first. */
-function allRootKeys(ctx: CallContext): Credential[] {
+function allRootKeys(ctx: IamCall): Credential[] {
   // Root credentials carry no user name; the store keeps them in the order they were minted.
-  return ctx.gateway.credentials.forUser(ctx.cred.account, undefined as unknown as string).filter((c) => c.kind === 'root' && !c.sessionToken);
+  return ctx.iam.credentials.forUser(ctx.cred.account, undefined as unknown as string).filter((c) => c.kind === 'root' && !c.sessionToken);
 }
 
 /**
  * Whether the root user has an MFA device. AWS assigns root's device in the console only
  * (EnableMFADevice needs a UserName); the lab cloud has no console, so root never has one.
  */
-function rootMfaEnabled(_ctx: CallContext): boolean {
+function rootMfaEnabled(_ctx: IamCall): boolean {
   return false;
 }
 
@@ -50,12 +51,12 @@ const SERVICE_NAMES: Record<string, string> = {
  * signed by root without a UserName): moto has no root user and fails them. The control credential
  * is never listed and cannot be changed through the API (the lab would lock itself out).
  */
-function serveRootAccessKeys(ctx: CallContext): Reply | undefined {
+function serveRootAccessKeys(ctx: IamCall): Reply | undefined {
   const { call, requestId, cred } = ctx;
   const p = call.params;
   if (cred.kind !== 'root' || (p['UserName'] !== undefined && p['UserName'] !== '')) return undefined;
   const keyXml = (c: Credential, secret: boolean) =>
-    `<AccessKeyId>${c.accessKeyId}</AccessKeyId><Status>${c.status}</Status>${secret ? `<SecretAccessKey>${c.secret}</SecretAccessKey>` : ''}<CreateDate>${ctTime(c.issuedAt ?? ctx.gateway.clock.now())}</CreateDate>`;
+    `<AccessKeyId>${c.accessKeyId}</AccessKeyId><Status>${c.status}</Status>${secret ? `<SecretAccessKey>${c.secret}</SecretAccessKey>` : ''}<CreateDate>${ctTime(c.issuedAt ?? ctx.iam.clock.now())}</CreateDate>`;
   const rootKeys = () => allRootKeys(ctx).slice(1).filter((c) => c.status !== 'Deleted');
   const find = () => {
     const id = String(p['AccessKeyId'] ?? '');
@@ -66,9 +67,9 @@ function serveRootAccessKeys(ctx: CallContext): Reply | undefined {
   switch (call.operation) {
     case 'CreateAccessKey': {
       if (rootKeys().length >= 2) throw new ApiError(409, 'LimitExceeded', 'Cannot exceed quota for AccessKeysPerUser: 2');
-      const c = ctx.gateway.credentials.add({
+      const c = ctx.iam.credentials.add({
         accessKeyId: newAccessKeyId('AKIA'), secret: newSecret(), account: cred.account, kind: 'root',
-        arn: `arn:aws:iam::${cred.account}:root`, status: 'Active', issuedAt: ctx.gateway.clock.now(),
+        arn: `arn:aws:iam::${cred.account}:root`, status: 'Active', issuedAt: ctx.iam.clock.now(),
       });
       return queryResult('iam', call.operation, `<AccessKey>${keyXml(c, true)}</AccessKey>`, requestId);
     }
@@ -87,7 +88,7 @@ function serveRootAccessKeys(ctx: CallContext): Reply | undefined {
   return undefined;
 }
 
-export async function serveAccountOperation(ctx: CallContext): Promise<Reply | undefined> {
+export async function serveAccountOperation(ctx: IamCall): Promise<Reply | undefined> {
   const { call, requestId, cred } = ctx;
   const p = call.params;
   const rootKeys = serveRootAccessKeys(ctx);
@@ -106,7 +107,7 @@ export async function serveAccountOperation(ctx: CallContext): Promise<Reply | u
     case 'ListOrganizationsFeatures': {
       // Centralized root access (RootCredentialsManagement, RootSessions) is never enabled in the lab
       // cloud: the management account sees its organization with no features.
-      const org = await ctx.gateway.organizations.membership(cred.account);
+      const org = await ctx.iam.organizations.membership(cred.account);
       if (!org) throw new ApiError(400, 'OrganizationNotFoundException', 'The request was rejected because no organization is associated with your account.');
       if (org.managementAccount !== cred.account) {
         throw new ApiError(400, 'AccountNotManagementOrDelegatedAdministratorException', 'The request was rejected because the account making the request is not the management account or delegated administrator account for centralized root access.');
@@ -126,7 +127,7 @@ export async function serveAccountOperation(ctx: CallContext): Promise<Reply | u
       // What the entity's own calls reached, from the lab's CloudTrail (users and roles; groups and
       // policies would need per-member attribution, and report none).
       const services = new Map<string, { namespace: string; last: Date; region: string }>();
-      for (const r of ctx.gateway.trail.all(cred.account)) {
+      for (const r of ctx.iam.trail.all(cred.account)) {
         const id = r.userIdentity as { arn?: string; sessionContext?: { sessionIssuer?: { arn?: string } } };
         const mine = m[2] === 'user' ? id.arn === arn : m[2] === 'role' ? id.sessionContext?.sessionIssuer?.arn === arn : false;
         if (!mine) continue;
@@ -140,7 +141,7 @@ export async function serveAccountOperation(ctx: CallContext): Promise<Reply | u
       const path = /<Path>([^<]*)</.exec(up.xml)?.[1] ?? '/';
       // AWS keeps a report for 4 hours; the lab cloud keeps the latest thousand.
       if (jobs.size >= 1000) jobs.delete(jobs.keys().next().value!);
-      jobs.set(jobId, { account: cred.account, arn, type: m[2]!.toUpperCase(), name: m[3]!, id, path, created: ctx.gateway.clock.now(), services: [...services.values()].sort((a, b) => a.namespace.localeCompare(b.namespace)) });
+      jobs.set(jobId, { account: cred.account, arn, type: m[2]!.toUpperCase(), name: m[3]!, id, path, created: ctx.iam.clock.now(), services: [...services.values()].sort((a, b) => a.namespace.localeCompare(b.namespace)) });
       return queryResult('iam', call.operation, `<JobId>${jobId}</JobId>`, requestId);
     }
     case 'GetServiceLastAccessedDetails': {
@@ -171,7 +172,7 @@ export async function serveAccountOperation(ctx: CallContext): Promise<Reply | u
 }
 
 /** GetAccountSummary: AccountAccessKeysPresent and AccountMFAEnabled as they are for this account's root. */
-export function rewriteAccountSummary(ctx: CallContext, xml: string): string {
+export function rewriteAccountSummary(ctx: IamCall, xml: string): string {
   const set = (s: string, key: string, value: number) => {
     const re = new RegExp(`(<entry><key>${key}</key><value>)\\d+(</value></entry>)`);
     return re.test(s) ? s.replace(re, `$1${value}$2`) : s.replace('</SummaryMap>', `<entry><key>${key}</key><value>${value}</value></entry></SummaryMap>`);
@@ -180,14 +181,14 @@ export function rewriteAccountSummary(ctx: CallContext, xml: string): string {
 }
 
 /** The credential report with AWS's first row, the root user's. */
-export function addRootRow(ctx: CallContext, csv: string): string {
+export function addRootRow(ctx: IamCall, csv: string): string {
   const lines = csv.replace(/\r?\n$/, '').split(/\r?\n/);
   if (lines.some((l) => l.startsWith('<root_account>,'))) return csv;
   const header = lines[0]!.split(',');
   const keys = rootAccessKeys(ctx);
   const values: Record<string, string> = {
     user: '<root_account>', arn: `arn:aws:iam::${ctx.cred.account}:root`,
-    user_creation_time: ctTime(new Date(ctx.gateway.trail.all(ctx.cred.account)[0]?.eventTime ?? ctx.gateway.clock.now())).replace(/\.\d+Z$|Z$/, '+00:00'),
+    user_creation_time: ctTime(new Date(ctx.iam.trail.all(ctx.cred.account)[0]?.eventTime ?? ctx.iam.clock.now())).replace(/\.\d+Z$|Z$/, '+00:00'),
     // As AWS's report for a root user that never signed in: a date or `no_information`, never N/A
     // (Prowler parses it as a date unless it says no_information).
     password_enabled: 'not_supported', password_last_used: 'no_information', password_last_changed: 'not_supported', password_next_rotation: 'not_supported',

@@ -3,13 +3,13 @@
 // DeletePolicy, DeleteVirtualMFADevice); moto 5.2 checks only a user's and a role's policies and a role's instance profiles,
 // so a solution that tears down IAM in the wrong order passed here and failed on AWS.
 import { ApiError } from '../../gateway/api-error.ts';
-import type { CallContext } from '../../gateway/extension.ts';
 import { children, motoQuery, resultElement } from './pagination.ts';
+import type { IamCall } from './index.ts';
 
 const conflict = (message: string) => new ApiError(409, 'DeleteConflict', message);
 
 /** How many members the target lists for `operation` (0 when the entity does not exist: the target's own error follows). */
-async function count(ctx: CallContext, operation: string, params: Record<string, unknown>, list: string): Promise<number> {
+async function count(ctx: IamCall, operation: string, params: Record<string, unknown>, list: string): Promise<number> {
   const up = await motoQuery(ctx, operation, { ...params, MaxItems: '1000000' });
   if (up.status >= 300) return 0;
   const result = resultElement(up.xml, operation);
@@ -18,12 +18,12 @@ async function count(ctx: CallContext, operation: string, params: Record<string,
   return el ? children(up.xml, el.innerStart, el.innerEnd).length : 0;
 }
 
-async function exists(ctx: CallContext, operation: string, params: Record<string, unknown>): Promise<boolean> {
+async function exists(ctx: IamCall, operation: string, params: Record<string, unknown>): Promise<boolean> {
   return (await motoQuery(ctx, operation, params)).status < 300;
 }
 
 /** Throws DeleteConflict when AWS would; the checks run in the order AWS's documentation lists the items. */
-export async function checkDeleteConflict(ctx: CallContext): Promise<void> {
+export async function checkDeleteConflict(ctx: IamCall): Promise<void> {
   const p = ctx.call.params;
   switch (ctx.call.operation) {
     case 'DeleteUser': {
@@ -57,7 +57,7 @@ export async function checkDeleteConflict(ctx: CallContext): Promise<void> {
     }
     case 'DeleteVirtualMFADevice': {
       // A device still assigned to a user must be deactivated first (DeactivateMFADevice).
-      const device = ctx.gateway.mfa.get(ctx.cred.account, String(p['SerialNumber'] ?? ''));
+      const device = ctx.iam.mfa.get(ctx.cred.account, String(p['SerialNumber'] ?? ''));
       if (device?.enabled) throw conflict('MFA Device is still in use.');
       return;
     }

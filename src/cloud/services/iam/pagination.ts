@@ -5,9 +5,10 @@
 // The tables come from botocore's paginators-1.json for IAM (result keys, in order).
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../gateway/api-error.ts';
-import { xmlEscape, type CallContext, type Reply } from '../../gateway/extension.ts';
+import { xmlEscape, type Reply } from '../../gateway/extension.ts';
 import { FORWARD_MARKER } from '../../gateway/protocol/wire.ts';
 import { protocolErrorFor } from '../../gateway/protocol/target-errors.ts';
+import type { IamCall } from './index.ts';
 
 export const PAGINATED: Record<string, string[]> = {
   GetAccountAuthorizationDetails: ['UserDetailList', 'GroupDetailList', 'RoleDetailList', 'Policies'],
@@ -134,10 +135,10 @@ export function encodeForm(params: Record<string, unknown>): URLSearchParams {
 }
 
 /** The gateway's own query-protocol request to the target (as the account; moto checks no signature). */
-export async function motoQuery(ctx: CallContext, operation: string, params: Record<string, unknown>): Promise<{ status: number; headers: Record<string, string | string[]>; xml: string }> {
+export async function motoQuery(ctx: IamCall, operation: string, params: Record<string, unknown>): Promise<{ status: number; headers: Record<string, string | string[]>; xml: string }> {
   const form = encodeForm({ Action: operation, Version: '2010-05-08', ...params });
-  const day = ctx.gateway.clock.now().toISOString().slice(0, 10).replace(/-/g, '');
-  const res = await ctx.gateway.upstream.forward(ctx.cred.account, {
+  const day = ctx.iam.clock.now().toISOString().slice(0, 10).replace(/-/g, '');
+  const res = await ctx.iam.target.forward(ctx.cred.account, {
     method: 'POST',
     url: `/?${FORWARD_MARKER}`,
     headers: {
@@ -151,7 +152,7 @@ export async function motoQuery(ctx: CallContext, operation: string, params: Rec
 }
 
 /** The target's error as the gateway's own (so it is recorded and answered in IAM's format, never HTML). */
-export function targetError(ctx: CallContext, up: { status: number; headers: Record<string, string | string[]>; xml: string }): ApiError {
+export function targetError(ctx: IamCall, up: { status: number; headers: Record<string, string | string[]>; xml: string }): ApiError {
   // Not in IAM's format (moto's HTML 500s): the gateway's translation of target errors.
   const translated = protocolErrorFor(ctx.call, { status: up.status, headers: up.headers, body: Buffer.from(up.xml) }, ctx.requestId);
   const xml = translated ? translated.body.toString('utf8') : up.xml;
@@ -165,7 +166,7 @@ export function targetError(ctx: CallContext, up: { status: number; headers: Rec
 export type MemberRewrite = (key: string, member: string) => string | Promise<string>;
 
 /** Tag lists moto 5.2 lacks as operations, read from the entity they belong to. */
-const NESTED: Record<string, (ctx: CallContext) => Promise<Snapshot['items']>> = {
+const NESTED: Record<string, (ctx: IamCall) => Promise<Snapshot['items']>> = {
   async ListInstanceProfileTags(ctx) {
     const up = await motoQuery(ctx, 'GetInstanceProfile', { InstanceProfileName: ctx.call.params['InstanceProfileName'] });
     const result = up.status < 300 ? resultElement(up.xml, 'GetInstanceProfile') : undefined;
@@ -176,7 +177,7 @@ const NESTED: Record<string, (ctx: CallContext) => Promise<Snapshot['items']>> =
   async ListMFADeviceTags(ctx) {
     // moto drops MFA devices' tags: the gateway keeps them with the device (see mfa.ts).
     const serial = String(ctx.call.params['SerialNumber'] ?? '');
-    const device = ctx.gateway.mfa.get(ctx.cred.account, serial);
+    const device = ctx.iam.mfa.get(ctx.cred.account, serial);
     if (!device) throw new ApiError(404, 'NoSuchEntity', `MFA device with serial number ${serial} cannot be found.`);
     return (device.tags ?? []).map((t) => ({ key: 'Tags', member: `<member><Key>${xmlEscape(t.Key)}</Key><Value>${xmlEscape(t.Value)}</Value></member>` }));
   },
@@ -190,14 +191,14 @@ function tagsOf(xml: string, el: Element): Snapshot['items'] {
 /** Operations whose UserName defaults to the calling user. */
 const OWN_USER = new Set(['ListAccessKeys', 'ListMFADevices', 'ListSigningCertificates', 'ListSSHPublicKeys']);
 
-function emptyList(ctx: CallContext, keys: string[]): Reply {
+function emptyList(ctx: IamCall, keys: string[]): Reply {
   const op = ctx.call.operation;
   const inner = `${keys.map((k) => `<${k}/>`).join('')}<IsTruncated>false</IsTruncated>`;
   return { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': ctx.requestId }, body: `<${op}Response xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><${op}Result>${inner}</${op}Result><ResponseMetadata><RequestId>${ctx.requestId}</RequestId></ResponseMetadata></${op}Response>` };
 }
 
 /** The complete list from the target, split into members, and the rest of its result in order. */
-async function listAll(ctx: CallContext, keys: string[], params: Record<string, unknown>, paramsKey: string, rewrite?: MemberRewrite): Promise<Snapshot> {
+async function listAll(ctx: IamCall, keys: string[], params: Record<string, unknown>, paramsKey: string, rewrite?: MemberRewrite): Promise<Snapshot> {
   const operation = ctx.call.operation;
   const up = await motoQuery(ctx, operation, params);
   const result = up.status < 300 ? resultElement(up.xml, operation) : undefined;
@@ -225,7 +226,7 @@ async function listAll(ctx: CallContext, keys: string[], params: Record<string, 
  * Answers a paginated IAM list: fetches the complete list from the target (rewriting each member,
  * see `rewrite`), pages it by MaxItems and Marker. Errors of the target become IAM errors.
  */
-export async function servePaginated(ctx: CallContext, rewrite?: MemberRewrite): Promise<Reply> {
+export async function servePaginated(ctx: IamCall, rewrite?: MemberRewrite): Promise<Reply> {
   const { call, requestId } = ctx;
   const keys = PAGINATED[call.operation]!;
   const maxItems = maxItemsOf(call.params);

@@ -1,7 +1,7 @@
 // Reads the policies that apply to a principal from the upstream emulator and caches them per account
 // until the next IAM change there. Permission boundaries of users are kept here: moto 5.2 does not
 // implement PutUserPermissionsBoundary, so the gateway serves it (role boundaries moto does keep).
-import type { PolicyDocument, PolicySet, SourcedPolicy } from './policy/types.ts';
+import type { PolicyDocument, PolicySet, SourcedPolicy } from '../../policy/types.ts';
 import type { Upstream } from '../../gateway/upstream.ts';
 
 interface ManagedRef { PolicyName?: string; PolicyArn?: string }

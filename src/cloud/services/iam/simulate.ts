@@ -1,9 +1,9 @@
 // SimulatePrincipalPolicy answered by the same evaluator that authorizes real calls (moto lacks it).
-import type { Gateway } from '../../gateway/server.ts';
+import type { PolicyStore } from './policy-store.ts';
 import { ApiError } from '../../gateway/api-error.ts';
-import { evaluate } from './policy/evaluate.ts';
+import { evaluate } from '../../policy/evaluate.ts';
 import { parsePolicyText } from './policy-store.ts';
-import type { AuthzRequest, PolicySet, RequestPrincipal } from './policy/types.ts';
+import type { AuthzRequest, PolicySet, RequestPrincipal } from '../../policy/types.ts';
 
 export interface SimulateInput {
   PolicySourceArn?: string;
@@ -19,12 +19,12 @@ const esc = (s: string): string => s.replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>
 
 
 /** Returns the <EvaluationResults> XML of SimulatePrincipalPolicyResult. */
-export async function simulatePrincipalPolicy(gw: Gateway, account: string, input: SimulateInput): Promise<string> {
+export async function simulatePrincipalPolicy(iam: { policies: PolicyStore }, account: string, input: SimulateInput): Promise<string> {
   const source = input.PolicySourceArn ?? '';
   const m = /^arn:aws:iam::(\d{12}):(user|group|role)\/(?:.*\/)?([^/]+)$/.exec(source);
   if (!m) throw new ApiError(400, 'InvalidInput', `Invalid ARN: ${source}`);
   const [, acct, kind, name] = m as unknown as [string, string, 'user' | 'group' | 'role', string];
-  const set: PolicySet | undefined = kind === 'user' ? await gw.policies.forUser(acct, name) : kind === 'role' ? await gw.policies.forRole(acct, name) : await gw.policies.forGroup(acct, name);
+  const set: PolicySet | undefined = kind === 'user' ? await iam.policies.forUser(acct, name) : kind === 'role' ? await iam.policies.forRole(acct, name) : await iam.policies.forGroup(acct, name);
   if (!set) throw new ApiError(404, 'NoSuchEntity', `The ${kind} with name ${name} cannot be found.`);
   for (const [i, text] of (input.PolicyInputList ?? []).entries()) set.identity.push({ source: `PolicyInputList.${i + 1}`, document: parsePolicyText(text) });
   const principal: RequestPrincipal = kind === 'role'

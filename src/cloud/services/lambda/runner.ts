@@ -10,8 +10,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
 import { newAccessKeyId, newSecret } from '../../gateway/credentials.ts';
-import type { Gateway } from '../../gateway/server.ts';
-import { evaluate } from '../iam/policy/evaluate.ts';
+import { defineService, type Capabilities, type ServiceRuntime } from '../../gateway/service.ts';
+import type { ServiceExtension } from '../../gateway/extension.ts';
+import { lambdaExtension } from './extension.ts';
+import { evaluate } from '../../policy/evaluate.ts';
 import { parsePolicyText } from '../iam/policy-store.ts';
 import { launchNode, linkMessages } from '../../sandbox/launch.ts';
 import { packageProblem } from './package.ts';
@@ -48,7 +50,8 @@ export interface InvokeResult {
   logs: string[];
 }
 
-export class LambdaRunner {
+export class LambdaRunner implements ServiceRuntime {
+  readonly extensions: ServiceExtension[] = [lambdaExtension(this)];
   /** Deployment packages seen in CreateFunction/UpdateFunctionCode, by function ARN. */
   private code = new Map<string, Buffer>();
   private pending = new Set<Promise<unknown>>();
@@ -58,7 +61,7 @@ export class LambdaRunner {
   /** Every invocation, for graders and tests (account, function, event, result). */
   readonly invocations: { account: string; functionName: string; event: unknown; result: InvokeResult; at: number }[] = [];
 
-  constructor(private readonly gateway: Gateway) {}
+  constructor(private readonly caps: Capabilities) {}
 
   storeCode(functionArn: string, zip: Buffer): void {
     this.code.set(functionArn, zip);
@@ -71,7 +74,7 @@ export class LambdaRunner {
 
   private async config(account: string, region: string, name: string): Promise<FunctionConfig> {
     const notFound = (message: string) => new ApiError(404, 'ResourceNotFoundException', message);
-    const out = await this.gateway.upstream
+    const out = await this.caps.target
       .json<{ Configuration?: FunctionConfig }>(account, 'lambda', 'GetFunctionConfiguration', { FunctionName: name }, region)
       .catch((e: unknown) => {
         // Lambda's own answer for an unknown function (404, "Function not found: arn:aws:lambda:..."), not a gateway failure.
@@ -101,9 +104,9 @@ export class LambdaRunner {
 
   /** Session credentials for the execution role, as Lambda hands them to the function. */
   private roleCredentials(account: string, roleArn: string, functionName: string) {
-    const now = this.gateway.clock.now();
+    const now = this.caps.clock.now();
     const roleName = roleArn.split('/').pop() ?? '';
-    const cred = this.gateway.credentials.add({
+    const cred = this.caps.credentials.add({
       accessKeyId: newAccessKeyId('ASIA'), secret: newSecret(), sessionToken: randomBytes(48).toString('base64'), account,
       kind: 'role-session', roleName, roleArn, sessionName: functionName, arn: `arn:aws:sts::${account}:assumed-role/${roleName}/${functionName}`,
       status: 'Active', issuedAt: now, expiresAt: new Date(now.getTime() + 3600_000),
@@ -123,10 +126,10 @@ export class LambdaRunner {
       logs.push(`END RequestId: ${requestId}`);
       logs.push(`REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms\tMemory Size: ${cfg.MemorySize ?? 128} MB\tMax Memory Used: ${Math.round(process.memoryUsage().rss / 1e6 / 4)} MB`);
       const result = { ...(functionError ? { functionError } : {}), payload, requestId, durationMs, logs };
-      const now = this.gateway.clock.nowMs();
+      const now = this.caps.clock.nowMs();
       const d = new Date(now);
       const stream = `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}/[$LATEST]${randomBytes(16).toString('hex')}`;
-      await this.gateway.sinks.putLogEvents(account, region, `/aws/lambda/${cfg.FunctionName}`, stream, logs.map((message, i) => ({ timestamp: now + i, message })))
+      await this.caps.sinks.putLogEvents(account, region, `/aws/lambda/${cfg.FunctionName}`, stream, logs.map((message, i) => ({ timestamp: now + i, message })))
         .catch(() => undefined);
       this.invocations.push({ account, functionName: cfg.FunctionName, event, result, at: now });
       if (this.invocations.length > 10_000) this.invocations.splice(0, 1_000);
@@ -143,11 +146,11 @@ export class LambdaRunner {
     const codeDir = this.unpack(zip);
     const creds = cfg.Role ? this.roleCredentials(account, cfg.Role, cfg.FunctionName) : undefined;
     const timeoutMs = (cfg.Timeout ?? 3) * 1000;
-    const waited = creds ? this.gateway.trackKey(creds.accessKeyId) : undefined;
+    const waited = creds ? this.caps.sandboxing.trackKey(creds.accessKeyId) : undefined;
     const env: Record<string, string> = {
       PATH: process.env['PATH'] ?? '',
       ...(cfg.Environment?.Variables ?? {}),
-      AWS_REGION: region, AWS_DEFAULT_REGION: region, AWS_ENDPOINT_URL: this.gateway.url,
+      AWS_REGION: region, AWS_DEFAULT_REGION: region, AWS_ENDPOINT_URL: this.caps.sandboxing.url(),
       AWS_LAMBDA_FUNCTION_NAME: cfg.FunctionName, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(cfg.MemorySize ?? 128),
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST', AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${cfg.FunctionName}`,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NODE_NO_WARNINGS: '1',
@@ -158,10 +161,10 @@ export class LambdaRunner {
     // The handler is a submission's code: in the sandbox (when the machine has one) it sees its own
     // package and reaches the gateway only, under limits derived from the function's memory setting.
     const memory = Math.min(Math.max(128, cfg.MemorySize ?? 128), 4096);
-    const channel = this.gateway.sandbox === 'bwrap' ? await this.gateway.openChannel(account, `Lambda function ${cfg.FunctionName}`) : undefined;
+    const channel = this.caps.sandboxing.kind() === 'bwrap' ? await this.caps.sandboxing.openChannel(account, `Lambda function ${cfg.FunctionName}`) : undefined;
     const child = launchNode({
-      kind: this.gateway.sandbox, script: BOOTSTRAP, cwd: codeDir, env, readOnly: [codeDir],
-      gateway: { url: this.gateway.url, socketPath: channel?.socketPath },
+      kind: this.caps.sandboxing.kind(), script: BOOTSTRAP, cwd: codeDir, env, readOnly: [codeDir],
+      gateway: { url: this.caps.sandboxing.url(), socketPath: channel?.socketPath },
       execArgv: [`--max-old-space-size=${Math.max(64, cfg.MemorySize ?? 128)}`],
       limits: { memoryMb: memory + 512, cpuSeconds: (cfg.Timeout ?? 3) + 30, processes: 64, fileSizeMb: 64, openFiles: 1024 },
     });
@@ -177,8 +180,8 @@ export class LambdaRunner {
     const collect = (level: string) => (chunk: Buffer) => {
       if (logged > LOG_LIMIT_BYTES) return;
       logged += chunk.length;
-      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(`${this.gateway.clock.now().toISOString()}\t${requestId}\t${level}\t${line.slice(0, 4096)}`);
-      if (logged > LOG_LIMIT_BYTES) logs.push(`${this.gateway.clock.now().toISOString()}\t${requestId}\tWARN\t(more than ${LOG_LIMIT_BYTES / 1024} KB of log output in this invocation: the rest is dropped)`);
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(`${this.caps.clock.now().toISOString()}\t${requestId}\t${level}\t${line.slice(0, 4096)}`);
+      if (logged > LOG_LIMIT_BYTES) logs.push(`${this.caps.clock.now().toISOString()}\t${requestId}\tWARN\t(more than ${LOG_LIMIT_BYTES / 1024} KB of log output in this invocation: the rest is dropped)`);
     };
     child.stdout?.on('data', collect('INFO'));
     child.stderr?.on('data', collect('ERROR'));
@@ -232,7 +235,7 @@ export class LambdaRunner {
     });
     // The invocation's role credentials and its way to the gateway end with it.
     waited?.stop();
-    if (creds) this.gateway.credentials.remove(creds.accessKeyId);
+    if (creds) this.caps.credentials.remove(creds.accessKeyId);
     await channel?.close();
     if (outcome.timedOut) {
       logs.push(`${new Date().toISOString()} ${requestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`);
@@ -247,7 +250,7 @@ export class LambdaRunner {
       if (asService) {
         const refusal = await this.serviceRefusal(account, region, functionName, asService);
         if (refusal) {
-          this.refusals.push({ account, functionName, service: asService.service, reason: refusal, at: this.gateway.clock.nowMs() });
+          this.refusals.push({ account, functionName, service: asService.service, reason: refusal, at: this.caps.clock.nowMs() });
           return undefined;
         }
       }
@@ -262,7 +265,7 @@ export class LambdaRunner {
    * function's resource policy allows it (lambda AddPermission), as in AWS.
    */
   private async serviceRefusal(account: string, region: string, functionName: string, caller: ServiceCaller): Promise<string | undefined> {
-    const text = await this.gateway.upstream
+    const text = await this.caps.target
       .json<{ Policy?: string }>(account, 'lambda', 'GetPolicy', { FunctionName: functionName }, region)
       .then((r) => r.Policy, () => undefined);
     if (!text) return `${functionName} has no resource policy letting ${caller.service} invoke it (lambda AddPermission)`;
@@ -279,6 +282,10 @@ export class LambdaRunner {
   }
 
   /** Stops every running function (the lab cloud is shutting down). */
+  close(): void {
+    this.stopAll();
+  }
+
   stopAll(): void {
     for (const c of this.children) {
       try {
@@ -294,3 +301,11 @@ export class LambdaRunner {
     while (this.pending.size) await Promise.all([...this.pending]);
   }
 }
+
+declare module '../../gateway/service.ts' {
+  interface LabServices {
+    lambda: LambdaRunner;
+  }
+}
+
+export const lambdaService = defineService('lambda', (caps) => new LambdaRunner(caps));

@@ -6,20 +6,30 @@ import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { jsonResult, type ServiceExtension } from '../../gateway/extension.ts';
 import { ApiError } from '../../gateway/api-error.ts';
-import type { Gateway } from '../../gateway/server.ts';
+import { defineService, type Capabilities, type ServiceRuntime } from '../../gateway/service.ts';
+import { filterLogEventsExtension } from './filter-log-events.ts';
 import type { LogEvent } from '../../gateway/sinks.ts';
 import { compile, testMetricFilter, validateMetricTransformation } from './filter-pattern/index.ts';
 import { metricDataFor, type MetricFilter, type MetricTransformation } from './metric-filters.ts';
+
 
 export interface SubscriptionFilter { filterName: string; filterPattern?: string; destinationArn?: string }
 
 export interface GroupFilters { metric: MetricFilter[]; subscription: SubscriptionFilter[] }
 
-/** Filters per account|region|group, read from the target and kept until they change. */
-export class LogFilters {
+/**
+ * The CloudWatch Logs runtime: filters per account|region|group, read from the target and kept until
+ * they change, applied to every event written (by clients or by the lab cloud's own deliveries).
+ */
+export class LogFilters implements ServiceRuntime {
   private cache = new Map<string, Promise<GroupFilters>>();
+  readonly extensions: ServiceExtension[];
 
-  constructor(private readonly gateway: Gateway) {}
+  constructor(private readonly caps: Capabilities) {
+    this.extensions = [logsExtension(this), filterLogEventsExtension(caps)];
+    // What the lab cloud writes to CloudWatch Logs itself goes through the same filters as clients' events.
+    caps.sinks.onLogEvents((account, region, group, stream, events) => this.apply(account, region, group, stream, events));
+  }
 
   invalidate(account: string, region: string, group: string): void {
     this.cache.delete(`${account}|${region}|${group}`);
@@ -30,7 +40,7 @@ export class LogFilters {
     const key = `${account}|${region}|${group}`;
     let p = this.cache.get(key);
     if (!p) {
-      const up = this.gateway.upstream;
+      const up = this.caps.target;
       p = Promise.all([
         up.json<{ metricFilters?: MetricFilter[] }>(account, 'logs', 'DescribeMetricFilters', { logGroupName: group }, region).then((r) => r.metricFilters ?? [], () => []),
         up.json<{ subscriptionFilters?: SubscriptionFilter[] }>(account, 'logs', 'DescribeSubscriptionFilters', { logGroupName: group }, region).then((r) => r.subscriptionFilters ?? [], () => []),
@@ -43,8 +53,8 @@ export class LogFilters {
   /** Runs a group's filters over new events: metrics into the metric store, matches to subscribers. */
   async apply(account: string, region: string, group: string, stream: string, events: LogEvent[]): Promise<void> {
     const { metric, subscription } = await this.filters(account, region, group);
-    const metrics = this.gateway.metricsFor(account, region);
-    for (const { namespace, datum } of metricDataFor(metric, events)) metrics.putMetricData(namespace, [datum], this.gateway.clock.nowMs());
+    const metrics = this.caps.service('cloudwatch').metricsFor(account, region);
+    for (const { namespace, datum } of metricDataFor(metric, events)) metrics.putMetricData(namespace, [datum], this.caps.clock.nowMs());
     for (const f of subscription) {
       const compiled = compile(f.filterPattern ?? '', { operation: 'PutSubscriptionFilter' });
       const matched = events.filter((e) => compiled.test(e.message));
@@ -54,7 +64,7 @@ export class LogFilters {
         messageType: 'DATA_MESSAGE', owner: account, logGroup: group, logStream: stream, subscriptionFilters: [f.filterName],
         logEvents: matched.map((e) => ({ id: randomBytes(28).toString('hex').replace(/\D/g, '').padEnd(56, '0').slice(0, 56), timestamp: e.timestamp, message: e.message })),
       })).toString('base64');
-      this.gateway.lambda.invokeAsync(account, f.destinationArn.split(':')[3] ?? region, f.destinationArn, { awslogs: { data } },
+      this.caps.service('lambda').invokeAsync(account, f.destinationArn.split(':')[3] ?? region, f.destinationArn, { awslogs: { data } },
         { service: 'logs.amazonaws.com', sourceArn: `arn:aws:logs:${region}:${account}:log-group:${group}:*` });
     }
   }
@@ -69,33 +79,43 @@ function validateRetention(value: unknown): void {
     `1 validation error detected: Value '${String(value ?? 'null')}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [${RETENTION_DAYS.join(', ')}]`);
 }
 
-export const logsExtension: ServiceExtension = {
-  service: 'logs',
+export function logsExtension(logs: LogFilters): ServiceExtension {
+  return {
+    service: 'logs',
 
-  async serve({ call, requestId }) {
-    if (call.operation !== 'TestMetricFilter') return undefined;
-    const p = call.params as { filterPattern?: string; logEventMessages?: string[] };
-    return jsonResult(testMetricFilter(p.filterPattern ?? '', p.logEventMessages ?? []), requestId);
-  },
+    async serve({ call, requestId }) {
+      if (call.operation !== 'TestMetricFilter') return undefined;
+      const p = call.params as { filterPattern?: string; logEventMessages?: string[] };
+      return jsonResult(testMetricFilter(p.filterPattern ?? '', p.logEventMessages ?? []), requestId);
+    },
 
-  async before({ call }) {
-    const p = call.params as { filterPattern?: string; metricTransformations?: MetricTransformation[] };
-    if (call.operation === 'PutRetentionPolicy') validateRetention(call.params['retentionInDays']);
-    if (call.operation === 'PutMetricFilter') {
-      const compiled = compile(p.filterPattern ?? '', { operation: 'PutMetricFilter' });
-      for (const t of p.metricTransformations ?? []) validateMetricTransformation(compiled, t);
-    } else if (call.operation === 'PutSubscriptionFilter') {
-      compile(p.filterPattern ?? '', { operation: 'PutSubscriptionFilter' });
-    }
-  },
+    async before({ call }) {
+      const p = call.params as { filterPattern?: string; metricTransformations?: MetricTransformation[] };
+      if (call.operation === 'PutRetentionPolicy') validateRetention(call.params['retentionInDays']);
+      if (call.operation === 'PutMetricFilter') {
+        const compiled = compile(p.filterPattern ?? '', { operation: 'PutMetricFilter' });
+        for (const t of p.metricTransformations ?? []) validateMetricTransformation(compiled, t);
+      } else if (call.operation === 'PutSubscriptionFilter') {
+        compile(p.filterPattern ?? '', { operation: 'PutSubscriptionFilter' });
+      }
+    },
 
-  async after({ gateway, cred, call }) {
-    const p = call.params as { logGroupName?: string; logStreamName?: string; logEvents?: LogEvent[] };
-    const group = p.logGroupName ?? '';
-    if (['PutMetricFilter', 'DeleteMetricFilter', 'PutSubscriptionFilter', 'DeleteSubscriptionFilter', 'DeleteLogGroup'].includes(call.operation)) {
-      gateway.logFilters.invalidate(cred.account, call.region, group);
-    } else if (call.operation === 'PutLogEvents') {
-      await gateway.logFilters.apply(cred.account, call.region, group, p.logStreamName ?? '', p.logEvents ?? []);
-    }
-  },
-};
+    async after({ cred, call }) {
+      const p = call.params as { logGroupName?: string; logStreamName?: string; logEvents?: LogEvent[] };
+      const group = p.logGroupName ?? '';
+      if (['PutMetricFilter', 'DeleteMetricFilter', 'PutSubscriptionFilter', 'DeleteSubscriptionFilter', 'DeleteLogGroup'].includes(call.operation)) {
+        logs.invalidate(cred.account, call.region, group);
+      } else if (call.operation === 'PutLogEvents') {
+        await logs.apply(cred.account, call.region, group, p.logStreamName ?? '', p.logEvents ?? []);
+      }
+    },
+  };
+}
+
+declare module '../../gateway/service.ts' {
+  interface LabServices {
+    logs: LogFilters;
+  }
+}
+
+export const logsService = defineService('logs', (caps) => new LogFilters(caps));

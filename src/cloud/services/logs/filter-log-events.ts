@@ -10,6 +10,7 @@
 import { jsonResult, type ServiceExtension } from '../../gateway/extension.ts';
 import { ApiError } from '../../gateway/api-error.ts';
 import { compile } from './filter-pattern/index.ts';
+import type { Upstream } from '../../gateway/upstream.ts';
 
 interface Event { logStreamName?: string; timestamp?: number; message?: string; ingestionTime?: number; eventId?: string }
 interface Page { events?: Event[]; searchedLogStreams?: unknown[]; nextToken?: string }
@@ -33,33 +34,35 @@ function decode(token: string | undefined): Cursor {
   }
 }
 
-export const filterLogEventsExtension: ServiceExtension = {
-  service: 'logs',
+export function filterLogEventsExtension(logs: { target: Upstream }): ServiceExtension {
+  return {
+    service: 'logs',
 
-  async serve({ gateway, cred, call, requestId }) {
-    if (call.operation !== 'FilterLogEvents') return undefined;
-    const p = call.params as Record<string, unknown> & { filterPattern?: string; limit?: number; nextToken?: string };
-    if (p.filterPattern === undefined || String(p.filterPattern).trim() === '') return undefined; // moto pages unfiltered events itself
-    const compiled = compile(String(p.filterPattern), { operation: 'FilterLogEvents' });
-    const limit = Math.max(1, Math.min(10_000, Number(p.limit ?? 10_000)));
-    const { filterPattern: _p, limit: _l, nextToken, ...rest } = p;
-    let cursor = decode(nextToken);
-    const events: Event[] = [];
-    let searched: unknown[] | undefined;
-    for (let pages = 0; pages < MAX_PAGES; pages++) {
-      const page = await gateway.upstream.json<Page>(cred.account, 'logs', 'FilterLogEvents', { ...rest, limit: 10_000, ...(cursor.t ? { nextToken: cursor.t } : {}) }, call.region);
-      searched ??= page.searchedLogStreams;
-      const matched = (page.events ?? []).filter((e) => compiled.test(e.message ?? ''));
-      const take = matched.slice(cursor.s, cursor.s + (limit - events.length));
-      events.push(...take);
-      if (cursor.s + take.length < matched.length) {
-        // The caller's limit was reached inside this page: resume in it.
-        return jsonResult({ events, searchedLogStreams: searched ?? [], nextToken: encode({ ...(cursor.t ? { t: cursor.t } : {}), s: cursor.s + take.length }) }, requestId);
+    async serve({ cred, call, requestId }) {
+      if (call.operation !== 'FilterLogEvents') return undefined;
+      const p = call.params as Record<string, unknown> & { filterPattern?: string; limit?: number; nextToken?: string };
+      if (p.filterPattern === undefined || String(p.filterPattern).trim() === '') return undefined; // moto pages unfiltered events itself
+      const compiled = compile(String(p.filterPattern), { operation: 'FilterLogEvents' });
+      const limit = Math.max(1, Math.min(10_000, Number(p.limit ?? 10_000)));
+      const { filterPattern: _p, limit: _l, nextToken, ...rest } = p;
+      let cursor = decode(nextToken);
+      const events: Event[] = [];
+      let searched: unknown[] | undefined;
+      for (let pages = 0; pages < MAX_PAGES; pages++) {
+        const page = await logs.target.json<Page>(cred.account, 'logs', 'FilterLogEvents', { ...rest, limit: 10_000, ...(cursor.t ? { nextToken: cursor.t } : {}) }, call.region);
+        searched ??= page.searchedLogStreams;
+        const matched = (page.events ?? []).filter((e) => compiled.test(e.message ?? ''));
+        const take = matched.slice(cursor.s, cursor.s + (limit - events.length));
+        events.push(...take);
+        if (cursor.s + take.length < matched.length) {
+          // The caller's limit was reached inside this page: resume in it.
+          return jsonResult({ events, searchedLogStreams: searched ?? [], nextToken: encode({ ...(cursor.t ? { t: cursor.t } : {}), s: cursor.s + take.length }) }, requestId);
+        }
+        if (!page.nextToken || page.nextToken === cursor.t) return jsonResult({ events, searchedLogStreams: searched ?? [] }, requestId);
+        cursor = { t: page.nextToken, s: 0 };
+        if (events.length >= limit) break;
       }
-      if (!page.nextToken || page.nextToken === cursor.t) return jsonResult({ events, searchedLogStreams: searched ?? [] }, requestId);
-      cursor = { t: page.nextToken, s: 0 };
-      if (events.length >= limit) break;
-    }
-    return jsonResult({ events, searchedLogStreams: searched ?? [], nextToken: encode(cursor) }, requestId);
-  },
-};
+      return jsonResult({ events, searchedLogStreams: searched ?? [], nextToken: encode(cursor) }, requestId);
+    },
+  };
+}

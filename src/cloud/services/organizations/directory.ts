@@ -4,7 +4,7 @@
 // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html
 import type { Upstream } from '../../gateway/upstream.ts';
 import { FORWARD_MARKER } from '../../gateway/protocol/wire.ts';
-import type { PolicyDocument, SourcedPolicy } from '../iam/policy/types.ts';
+import type { PolicyDocument, SourcedPolicy } from '../../policy/types.ts';
 
 export interface OrgMembership {
   orgId: string;

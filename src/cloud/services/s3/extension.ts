@@ -1,10 +1,11 @@
 // S3 in the gateway: bucket policies are read for authorization; drop the cached one when it changes.
-// Bucket names are global (gateway.bucketOwners): a name another account holds is BucketAlreadyExists.
+// Bucket names are global (s3.bucketOwners): a name another account holds is BucketAlreadyExists.
 // New buckets get the defaults AWS applies since April 2023 (see defaults.ts; moto applies none).
 import { ApiError } from '../../gateway/api-error.ts';
 import type { CallContext, ServiceExtension } from '../../gateway/extension.ts';
 import { errorResponse } from '../../gateway/protocol/errors.ts';
 import { aclRequested, applyNewBucketDefaults, ownershipOf } from './defaults.ts';
+import type { S3Service } from './index.ts';
 
 /** CreateBucket calls that create a new bucket (not us-east-1's 200 OK for a bucket the caller owns). */
 const creating = new WeakSet<CallContext>();
@@ -13,50 +14,52 @@ function s3Error(ctx: CallContext, status: number, code: string, message: string
   return new ApiError(status, code, message, (requestId) => errorResponse(ctx.call, status, code, message, requestId, { extra }));
 }
 
-export const s3Extension: ServiceExtension = {
-  service: 's3',
+export function s3Extension(s3: S3Service): ServiceExtension {
+  return {
+    service: 's3',
 
-  async before(ctx) {
-    const { gateway, cred, call } = ctx;
-    const bucket = String(call.params['Bucket'] ?? '');
-    if (call.operation === 'CreateBucket') {
-      const owner = gateway.bucketOwners.get(bucket);
-      if (owner && owner !== cred.account) {
-        throw s3Error(ctx, 409, 'BucketAlreadyExists',
-          'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.', { BucketName: bucket });
+    async before(ctx) {
+      const { cred, call } = ctx;
+      const bucket = String(call.params['Bucket'] ?? '');
+      if (call.operation === 'CreateBucket') {
+        const owner = s3.bucketOwners.get(bucket);
+        if (owner && owner !== cred.account) {
+          throw s3Error(ctx, 409, 'BucketAlreadyExists',
+            'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.', { BucketName: bucket });
+        }
+        // "Amazon S3 returns this error in all AWS Regions except in the North Virginia Region. For legacy
+        // compatibility, if you re-create an existing bucket that you already own in the North Virginia
+        // Region, Amazon S3 returns 200 OK" (CreateBucket, Errors).
+        if (owner && call.region !== 'us-east-1') {
+          throw s3Error(ctx, 409, 'BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: bucket });
+        }
+        const ownership = String(call.params['x-amz-object-ownership'] ?? 'BucketOwnerEnforced');
+        if (ownership === 'BucketOwnerEnforced' && aclRequested(call.params, 'CreateBucket')) {
+          throw s3Error(ctx, 400, 'InvalidBucketAclWithObjectOwnership', "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting");
+        }
+        if (!owner) creating.add(ctx);
+        return;
       }
-      // "Amazon S3 returns this error in all AWS Regions except in the North Virginia Region. For legacy
-      // compatibility, if you re-create an existing bucket that you already own in the North Virginia
-      // Region, Amazon S3 returns 200 OK" (CreateBucket, Errors).
-      if (owner && call.region !== 'us-east-1') {
-        throw s3Error(ctx, 409, 'BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: bucket });
+      // ACLs disabled (BucketOwnerEnforced): setting an ACL other than the bucket owner's full control fails.
+      if (['PutObject', 'CopyObject', 'CreateMultipartUpload', 'PutObjectAcl', 'PutBucketAcl'].includes(call.operation) && aclRequested(call.params, call.operation)) {
+        const owner = s3.bucketOwners.get(bucket) ?? cred.account;
+        if ((await ownershipOf(s3.target, owner, bucket)) === 'BucketOwnerEnforced') {
+          throw s3Error(ctx, 400, 'AccessControlListNotSupported', 'The bucket does not allow ACLs');
+        }
       }
-      const ownership = String(call.params['x-amz-object-ownership'] ?? 'BucketOwnerEnforced');
-      if (ownership === 'BucketOwnerEnforced' && aclRequested(call.params, 'CreateBucket')) {
-        throw s3Error(ctx, 400, 'InvalidBucketAclWithObjectOwnership', "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting");
-      }
-      if (!owner) creating.add(ctx);
-      return;
-    }
-    // ACLs disabled (BucketOwnerEnforced): setting an ACL other than the bucket owner's full control fails.
-    if (['PutObject', 'CopyObject', 'CreateMultipartUpload', 'PutObjectAcl', 'PutBucketAcl'].includes(call.operation) && aclRequested(call.params, call.operation)) {
-      const owner = gateway.bucketOwners.get(bucket) ?? cred.account;
-      if ((await ownershipOf(gateway.upstream, owner, bucket)) === 'BucketOwnerEnforced') {
-        throw s3Error(ctx, 400, 'AccessControlListNotSupported', 'The bucket does not allow ACLs');
-      }
-    }
-  },
+    },
 
-  async after(ctx) {
-    const { gateway, cred, call } = ctx;
-    const bucket = String(call.params['Bucket'] ?? '');
-    if (call.operation === 'CreateBucket') {
-      gateway.bucketOwners.set(bucket, cred.account);
-      if (creating.has(ctx)) await applyNewBucketDefaults(gateway.upstream, cred.account, bucket, call.params);
-    }
-    if (call.operation === 'DeleteBucket') gateway.bucketOwners.delete(bucket);
-    if (['PutBucketPolicy', 'DeleteBucketPolicy', 'DeleteBucket'].includes(call.operation)) {
-      gateway.policies.invalidateBucket(cred.account, bucket);
-    }
-  },
-};
+    async after(ctx) {
+      const { cred, call } = ctx;
+      const bucket = String(call.params['Bucket'] ?? '');
+      if (call.operation === 'CreateBucket') {
+        s3.bucketOwners.set(bucket, cred.account);
+        if (creating.has(ctx)) await applyNewBucketDefaults(s3.target, cred.account, bucket, call.params);
+      }
+      if (call.operation === 'DeleteBucket') s3.bucketOwners.delete(bucket);
+      if (['PutBucketPolicy', 'DeleteBucketPolicy', 'DeleteBucket'].includes(call.operation)) {
+        s3.policies.invalidateBucket(cred.account, bucket);
+      }
+    },
+  };
+}

@@ -1,7 +1,7 @@
 // SNS deliveries the lab cloud makes on top of moto's: email and SMS are recorded in an outbox (the
 // "inbox" of the lab's administrators, read by `seclab outbox` and graders), and Lambda subscribers
 // are invoked. moto itself delivers to SQS and HTTP(S) subscribers.
-import type { Gateway } from '../../gateway/server.ts';
+import type { SnsService } from './index.ts';
 import { SubscriptionConfirmations } from './confirmations.ts';
 
 export interface OutboxEntry {
@@ -63,31 +63,31 @@ function snsRecord(topicArn: string, subscriptionArn: string, messageId: string,
 
 /** After a successful Publish to a topic: email/SMS into the outbox, Lambda subscribers invoked. */
 /** `emailMessage`: what email subscribers get when it differs (CloudWatch alarms send text to email). */
-export async function fanOut(gateway: Gateway, account: string, region: string, topicArn: string, message: string, subject: string | undefined, messageId: string, emailMessage?: string): Promise<void> {
+export async function fanOut(sns: SnsService, account: string, region: string, topicArn: string, message: string, subject: string | undefined, messageId: string, emailMessage?: string): Promise<void> {
   const subs: Subscription[] = [];
   let NextToken: string | undefined;
   do {
-    const page = await gateway.upstream.json<{ Subscriptions?: Subscription[]; NextToken?: string }>(account, 'sns', 'ListSubscriptionsByTopic', { TopicArn: topicArn, NextToken }, region);
+    const page = await sns.target.json<{ Subscriptions?: Subscription[]; NextToken?: string }>(account, 'sns', 'ListSubscriptionsByTopic', { TopicArn: topicArn, NextToken }, region);
     subs.push(...(page.Subscriptions ?? []));
     NextToken = page.NextToken;
   } while (NextToken);
-  const time = gateway.clock.now().toISOString();
+  const time = sns.clock.now().toISOString();
   for (const s of subs) {
     const protocol = s.Protocol ?? '';
     // Nothing reaches a subscription that waits for confirmation.
-    if (s.SubscriptionArn && gateway.outbox.confirmations.isPending(s.SubscriptionArn)) continue;
+    if (s.SubscriptionArn && sns.outbox.confirmations.isPending(s.SubscriptionArn)) continue;
     if (protocol === 'email' || protocol === 'email-json' || protocol === 'sms') {
       const body = protocol === 'email-json' ? JSON.stringify(snsRecord(topicArn, s.SubscriptionArn ?? '', messageId, subject, message, time).Sns) : protocol === 'email' && emailMessage ? emailMessage : message;
-      gateway.outbox.add({ account, time, protocol, endpoint: s.Endpoint ?? '', topicArn, subject, message: body, messageId });
+      sns.outbox.add({ account, time, protocol, endpoint: s.Endpoint ?? '', topicArn, subject, message: body, messageId });
     } else if (protocol === 'lambda' && s.Endpoint) {
-      gateway.lambda.invokeAsync(account, s.Endpoint.split(':')[3] ?? region, s.Endpoint, { Records: [snsRecord(topicArn, s.SubscriptionArn ?? '', messageId, subject, message, time)] }, { service: 'sns.amazonaws.com', sourceArn: topicArn });
+      sns.lambda.invokeAsync(account, s.Endpoint.split(':')[3] ?? region, s.Endpoint, { Records: [snsRecord(topicArn, s.SubscriptionArn ?? '', messageId, subject, message, time)] }, { service: 'sns.amazonaws.com', sourceArn: topicArn });
     }
   }
 }
 
 /** Publishes as an AWS service would (CloudWatch alarm actions, EventBridge targets): moto, then our fan-out. */
-export async function publishAsService(gateway: Gateway, account: string, topicArn: string, message: string, subject?: string, emailMessage?: string): Promise<void> {
-  const region = topicArn.split(':')[3] ?? gateway.region;
-  const out = await gateway.upstream.json<{ MessageId?: string }>(account, 'sns', 'Publish', { TopicArn: topicArn, Message: message, ...(subject ? { Subject: subject } : {}) }, region);
-  await fanOut(gateway, account, region, topicArn, message, subject, out.MessageId ?? '', emailMessage);
+export async function publishAsService(sns: SnsService, account: string, topicArn: string, message: string, subject?: string, emailMessage?: string): Promise<void> {
+  const region = topicArn.split(':')[3] ?? sns.region;
+  const out = await sns.target.json<{ MessageId?: string }>(account, 'sns', 'Publish', { TopicArn: topicArn, Message: message, ...(subject ? { Subject: subject } : {}) }, region);
+  await fanOut(sns, account, region, topicArn, message, subject, out.MessageId ?? '', emailMessage);
 }

@@ -5,7 +5,7 @@
 // Wildcards are matched without regular expressions (controls/patterns/glob.ts): policies are written by
 // students and evaluated by the gateway on every request, and a backtracking RegExp compiled from
 // `*a*a*a*a*a*b` takes time polynomial in the value; the glob matcher needs at most value × pattern steps.
-import { compileGlob, type GlobPart } from '../../../../controls/patterns/glob.ts';
+import { compileGlob, type GlobPart } from '../../controls/patterns/glob.ts';
 
 /** Condition context with lower-cased key names (AWS compares key names case-insensitively). */
 export type Context = ReadonlyMap<string, string | string[]>;

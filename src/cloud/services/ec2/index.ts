@@ -1,0 +1,44 @@
+// EC2 in the lab cloud: the VPC data plane (dataplane/: traffic judged by security groups and network
+// ACLs, written as flow logs on the lab clock) and what moto gets wrong about EC2 (conformance.ts).
+import { defineService, type Capabilities, type ServiceRuntime } from '../../gateway/service.ts';
+import type { ServiceExtension } from '../../gateway/extension.ts';
+import type { Upstream } from '../../gateway/upstream.ts';
+import { DataPlane, MotoTopologySource } from './dataplane/index.ts';
+import { ec2Extension } from './extension.ts';
+
+export class Ec2Service implements ServiceRuntime {
+  /** The VPC data plane: traffic judged by security groups and network ACLs, written as flow logs. */
+  readonly dataplane: DataPlane;
+  readonly target: Upstream;
+  readonly extensions: ServiceExtension[];
+
+  constructor(caps: Capabilities) {
+    this.target = caps.target;
+    this.dataplane = new DataPlane({
+      topology: new MotoTopologySource(caps.target.url, { accountSelection: caps.target.accountSelection, headers: caps.target.secretHeaders }),
+      // Through the lab cloud's sinks, so metric filters and the SIEM see flow-log records.
+      sinks: {
+        putLogEvents: (account, region, group, stream, events) => caps.sinks.putLogEvents(account, region, group, stream, events),
+        putObject: (account, bucket, key, body) => caps.sinks.putObject(account, bucket, key, body),
+      },
+    });
+    this.extensions = [ec2Extension(this)];
+  }
+
+  /** Flow-log capture windows closed by now are delivered. */
+  async deliver(nowMs: number): Promise<void> {
+    await this.dataplane.flush(nowMs);
+  }
+
+  close(): void {
+    this.dataplane.close();
+  }
+}
+
+declare module '../../gateway/service.ts' {
+  interface LabServices {
+    ec2: Ec2Service;
+  }
+}
+
+export const ec2Service = defineService('ec2', (caps) => new Ec2Service(caps));

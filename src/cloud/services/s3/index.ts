@@ -1,0 +1,58 @@
+// S3 in the lab cloud: bucket names are global (which account owns each), bucket policies take part
+// in authorization (with the root user's lockout escape hatch), and new buckets get AWS's defaults.
+import { defineService, type AuthorizationPart, type Capabilities, type ServiceRuntime } from '../../gateway/service.ts';
+import type { ServiceExtension } from '../../gateway/extension.ts';
+import type { Upstream } from '../../gateway/upstream.ts';
+import { s3Extension } from './extension.ts';
+
+const BUCKET_ARN = 'arn:aws:s3:::';
+
+export class S3Service implements ServiceRuntime {
+  /** S3 bucket names are global: which account created each bucket. */
+  readonly bucketOwners = new Map<string, string>();
+  readonly target: Upstream;
+  readonly extensions: ServiceExtension[];
+  readonly authorization: AuthorizationPart;
+
+  constructor(private readonly caps: Capabilities) {
+    this.target = caps.target;
+    this.extensions = [s3Extension(this)];
+    const bucketOf = (resource: string) => (resource.startsWith(BUCKET_ARN) ? resource.slice(BUCKET_ARN.length).split('/')[0] || undefined : undefined);
+    this.authorization = {
+      // S3 ARNs carry no account: the bucket's owner decides whether a request is cross-account.
+      // CreateBucket acts in the caller's own account, even on a name another account holds (the
+      // extension then answers BucketAlreadyExists, as AWS does).
+      resourceOwner: (resource, action, cred) => {
+        const bucket = bucketOf(resource);
+        if (!bucket) return undefined;
+        return (action !== 's3:CreateBucket' && this.bucketOwners.get(bucket)) || cred.account;
+      },
+      resourcePolicy: async ({ resource, action, owner, cred }) => {
+        const bucket = bucketOf(resource);
+        if (!bucket) return undefined;
+        if (bucket === '*') return 'none';
+        // Lockout recovery: the root user of the account that owns a bucket can always read, replace
+        // and delete the bucket's policy, whatever the policy says (S3 User Guide, "I accidentally
+        // denied everyone access to my bucket"): the bucket policy is left out (an SCP still applies).
+        if (cred.kind === 'root' && owner === cred.account && resource === `${BUCKET_ARN}${bucket}`
+          && ['s3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy'].includes(action)) return 'none';
+        // A policy that cannot be read fails the call (closed), rather than being ignored (open).
+        const doc = await this.policies.bucketPolicy(owner, bucket);
+        return doc ? { source: `bucket policy of ${bucket}`, document: doc, account: owner } : 'none';
+      },
+    };
+  }
+
+  /** Where bucket policies are read and cached. */
+  get policies() {
+    return this.caps.service('iam').policies;
+  }
+}
+
+declare module '../../gateway/service.ts' {
+  interface LabServices {
+    s3: S3Service;
+  }
+}
+
+export const s3Service = defineService('s3', (caps) => new S3Service(caps));
