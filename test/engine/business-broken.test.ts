@@ -12,6 +12,7 @@ import type { AttackStep, Check, Lab, LabGrade, Scenario } from '../../src/engin
 import { renderLabText } from '../../src/engine/report/text.ts';
 import { renderFeedback } from '../../src/engine/report/feedback.ts';
 import { renderHtmlReport } from '../../src/engine/report/html.ts';
+import { toGradescope } from '../../src/engine/report/gradescope.ts';
 import { buildGrade, redactLab } from '../../src/engine/report/record.ts';
 import { useLabCloud } from '../helpers/cloud.ts';
 
@@ -82,7 +83,9 @@ describe('legitimate work refused during an attack', () => {
     expect(section).toContain('! Something legitimate is broken');
     const md = renderFeedback(buildGrade({ student: 's', workspace, target: 'moto', version: 't', startedAt: new Date(0), labs: [g] }));
     expect(md).toContain('- ✘ **legitimate work was refused during the attack "The noisy attack"**');
-    const html = renderHtmlReport([buildGrade({ student: 's', workspace, target: 'moto', version: 't', startedAt: new Date(0), labs: [g] })]);
+    const record = buildGrade({ student: 's', workspace, target: 'moto', version: 't', startedAt: new Date(0), labs: [g] });
+    expect(toGradescope(record).output).toContain('brokenlab: legitimate work is broken (legitimate work was refused during the attack "The noisy attack")');
+    const html = renderHtmlReport([record]);
     expect(html).toContain('<li class="check business-broken" data-passed="false"><span class="ko" title="failed">✘</span> <b>legitimate work was refused during the attack &quot;The noisy attack&quot;</b></li>');
   });
 
