@@ -264,6 +264,16 @@ export async function apply() {
       const want = Array.from({ length: 10 }, () => 0);
       for (const g of grades) want[Math.min(9, Math.floor(g.percent / 10))]!++;
       expect(bins).toEqual(want);
+      // Time to detect: a dot per detection with a recorded time, per attack; the histogram counts them all.
+      const ttd = new Map<string, number>();
+      for (const g of grades) for (const c of g.labs.flatMap((l) => l.checks)) {
+        if (c.kind === 'scenario' && c.detected && typeof c.timeToDetectMs === 'number') ttd.set(c.id, (ttd.get(c.id) ?? 0) + 1);
+      }
+      expect(ttd.size).toBeGreaterThan(0);
+      const strips = await page.$$eval('#ttd-strip g.strip', (gs) => gs.map((g) => [g.getAttribute('data-attack')!, g.querySelectorAll('circle.dot').length] as [string, number]));
+      expect(new Map(strips)).toEqual(ttd);
+      const ttdBars = await page.$$eval('#ttd-histogram g.bin', (gs) => gs.map((g) => Number(g.getAttribute('data-count'))));
+      expect(ttdBars.reduce((a, n) => a + n, 0)).toBe([...ttd.values()].reduce((a, n) => a + n, 0));
       // Statuses: one crashed.
       expect(await page.$eval('td[data-stat="status-count"][data-status="crashed"][data-lab="iam"]', (e) => e.textContent)).toBe('1');
     });

@@ -202,6 +202,35 @@ function ttdBins(ms: number[]): Bin[] {
   return bins;
 }
 
+const TTD_TICKS: [number, string][] = [[1000, '≤ 1 s'], [10_000, '10 s'], [60_000, '1 min'], [300_000, '5 min'], [600_000, '10 min'], [1_800_000, '30 min'], [3_600_000, '1 h'], [7_200_000, '2 h'], [21_600_000, '6 h'], [86_400_000, '1 day']];
+
+/** Time to detect per attack: a row per attack, a dot per detection on a log axis, the median as a bar. */
+function ttdStrip(rows: AttackRow[]): string {
+  const shown = rows.filter((r) => r.ttd.length);
+  if (!shown.length) return '';
+  const W = 640, left = 190, right = 20, top = 8, rowH = 24, axisH = 40;
+  const H = top + shown.length * rowH + axisH;
+  const maxMs = Math.max(60_000, ...shown.flatMap((r) => r.ttd));
+  const hi = TTD_TICKS.find(([t]) => t >= maxMs)?.[0] ?? maxMs;
+  const x = (ms: number) => left + (W - left - right) * (Math.log10(Math.max(1000, ms) / 1000) / Math.log10(hi / 1000));
+  const parts: string[] = [];
+  for (const [t, label] of TTD_TICKS.filter(([t]) => t <= hi)) {
+    parts.push(`<line class="grid" x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${top}" y2="${H - axisH}"/><text class="tick" x="${x(t).toFixed(1)}" y="${H - axisH + 14}" text-anchor="middle">${esc(label)}</text>`);
+  }
+  shown.forEach((r, i) => {
+    const y = top + i * rowH + rowH / 2;
+    const name = r.id.length > 28 ? `${r.id.slice(0, 27)}…` : r.id;
+    const m = median(r.ttd);
+    parts.push(`<g class="strip" data-lab="${esc(r.lab)}" data-attack="${esc(r.id)}" data-count="${r.ttd.length}"><title>${esc(r.title)}: median ${fmtDuration(m)} over ${r.ttd.length} detection${r.ttd.length === 1 ? '' : 's'}</title>`
+      + `<text class="tick" x="${left - 8}" y="${(y + 4).toFixed(1)}" text-anchor="end">${esc(r.lab)}/${esc(name)}</text>`
+      + `<line class="axis" x1="${left}" x2="${W - right}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke-dasharray="2 3"/>`
+      + r.ttd.map((v) => `<circle class="dot" cx="${x(v).toFixed(1)}" cy="${y.toFixed(1)}" r="4"/>`).join('')
+      + `<line class="median" x1="${x(m).toFixed(1)}" x2="${x(m).toFixed(1)}" y1="${(y - 8).toFixed(1)}" y2="${(y + 8).toFixed(1)}"/></g>`);
+  });
+  parts.push(`<text class="label" x="${(left + (W - left - right) / 2).toFixed(1)}" y="${H - 8}" text-anchor="middle">time to detect (lab clock, log scale); a dot per detection, a bar at the median</text>`);
+  return `<svg id="ttd-strip" class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="time to detect per attack">${parts.join('')}</svg>`;
+}
+
 function bar(value: number, cls = ''): string {
   return `<span class="bar ${cls}" aria-hidden="true"><span style="width:${Math.max(0, Math.min(100, value)).toFixed(1)}%"></span></span>`;
 }
@@ -318,6 +347,7 @@ h3 { font-size: 15px; margin: 18px 0 6px; } h4 { font-size: 14px; margin: 12px 0
 .grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 16px; }
 .chart { width: 100%; max-width: 640px; height: auto; display: block; }
 .chart rect { fill: var(--accent); } .chart .grid { stroke: var(--line); } .chart .axis { stroke: var(--muted); }
+.chart .dot { fill: var(--accent); fill-opacity: 0.45; } .chart .median { stroke: var(--fg); stroke-width: 2; }
 .chart text { font-size: 11px; fill: var(--muted); } .chart .count { fill: var(--fg); font-weight: 600; } .chart .label { font-size: 12px; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
@@ -341,6 +371,7 @@ ul.checks, ul.code { list-style: none; padding-left: 4px; margin: 4px 0; } li.ch
 ul.steps { margin: 0 0 4px 18px; padding: 0; font-size: 12px; } li.allowed { color: var(--ko); } li.refused { color: var(--ok); }
 details.student { border: 1px solid var(--line); border-radius: 6px; margin: 6px 0; padding: 4px 10px; }
 details.student > summary { cursor: pointer; font-weight: 600; }
+details.status-list > summary { cursor: pointer; margin: 4px 0; }
 details.feedback-file { margin: 8px 0; } details.feedback-file pre { background: var(--soft); padding: 8px; border-radius: 4px; color: var(--fg); }
 input#student-filter { padding: 4px 8px; width: 260px; max-width: 100%; border: 1px solid var(--line); border-radius: 4px; }
 button { font: inherit; padding: 3px 10px; border: 1px solid var(--line); background: var(--soft); border-radius: 4px; cursor: pointer; }
@@ -417,7 +448,7 @@ export function renderHtmlReport(grades: Grade[], opts: HtmlReportOptions = {}):
   }
   body.push('</tbody></table>');
   body.push(`<h3>Time to detect</h3><p class="muted">${st.ttd.length} detection${st.ttd.length === 1 ? '' : 's'} with a recorded time${st.ttd.length ? `; median <span data-stat="ttd-median">${fmtDuration(median(st.ttd))}</span>` : ''}.</p>`);
-  body.push(histogram(ttdBins(st.ttd), { id: 'ttd-histogram', xLabel: 'time to detect (lab clock)', yLabel: 'detections' }));
+  body.push(`<div class="grid2"><div>${histogram(ttdBins(st.ttd), { id: 'ttd-histogram', xLabel: 'time to detect (lab clock)', yLabel: 'detections' })}</div><div>${ttdStrip(st.attacks)}</div></div>`);
   body.push('</section>');
 
   // Statuses.
@@ -426,9 +457,10 @@ export function renderHtmlReport(grades: Grade[], opts: HtmlReportOptions = {}):
   body.push('</tbody></table>');
   const odd = grades.flatMap((g, i) => g.labs.filter((l) => labStatus(l) !== 'graded').map((l) => ({ g, i, l })));
   if (odd.length) {
-    body.push('<table id="status-list"><thead><tr><th>student</th><th>lab</th><th>status</th><th>detail</th></tr></thead><tbody>');
+    body.push(`<details class="status-list"${odd.length <= 20 ? ' open' : ''}><summary>${odd.length} lab grading${odd.length === 1 ? '' : 's'} not simply graded</summary>`);
+    body.push('<table id="status-list" class="sortable"><thead><tr><th>student</th><th>lab</th><th>status</th><th>detail</th></tr></thead><tbody>');
     for (const { g, i, l } of odd) body.push(`<tr><td><a href="#student-${i}">${esc(g.student)}</a></td><td>${esc(l.id)}</td><td>${statusBadge(labStatus(l))}</td><td><pre class="fb">${esc(l.statusDetail ?? statusOf(l).detail ?? '')}</pre></td></tr>`);
-    body.push('</tbody></table>');
+    body.push('</tbody></table></details>');
   }
   body.push('</section>');
 
