@@ -3,7 +3,7 @@
 // least privilege decides what the stolen session reaches (or a source-address condition on the
 // office range, which refuses it altogether).
 import { IAMClient, CreateAccessKeyCommand, DeleteAccessKeyCommand } from '@aws-sdk/client-iam';
-import { S3Client, GetObjectCommand, DeleteObjectCommand, PutBucketPolicyCommand, GetBucketPolicyCommand, DeleteBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, GetObjectCommand, DeleteObjectCommand, PutBucketPolicyCommand, GetBucketPolicyCommand, DeleteBucketPolicyCommand, PutObjectCommand, GetPublicAccessBlockCommand, DeletePublicAccessBlockCommand, PutPublicAccessBlockCommand, type PublicAccessBlockConfiguration } from '@aws-sdk/client-s3';
 import type { Scenario } from '../src/engine/types.ts';
 import type { LabSession } from '../src/engine/session.ts';
 import type { AwsCredentials } from '../src/cloud/labcloud.ts';
@@ -17,6 +17,7 @@ interface State {
   creds: AwsCredentials;
   adminKeysBefore: string[];
   artifactsPolicy?: string;
+  artifactsBlock?: PublicAccessBlockConfiguration;
 }
 
 export const stolenMfaSession: Scenario = {
@@ -35,8 +36,9 @@ export const stolenMfaSession: Scenario = {
     const creds = await session.signIn(who, office);
     if (!creds) throw new Error('ben cannot sign in: no active access key for ben or the shared user');
     const artifactsPolicy = await session.client(S3Client).send(new GetBucketPolicyCommand({ Bucket: e.buckets.artifacts })).then((r) => r.Policy, () => undefined);
+    const artifactsBlock = await session.client(S3Client).send(new GetPublicAccessBlockCommand({ Bucket: e.buckets.artifacts })).then((r) => r.PublicAccessBlockConfiguration, () => undefined);
     return {
-      ip: randomRogueIp(), who, mfa: !!creds.sessionToken, creds, artifactsPolicy,
+      ip: randomRogueIp(), who, mfa: !!creds.sessionToken, creds, artifactsPolicy, artifactsBlock,
       adminKeysBefore: session.keysOf(ADMIN).map((k) => k.accessKeyId),
     };
   },
@@ -51,7 +53,11 @@ export const stolenMfaSession: Scenario = {
       await attempt(session, 'read customer data', () => s3.send(new GetObjectCommand({ Bucket: e.buckets.customerData, Key: e.objects.customers }))),
       await attempt(session, 'read the finance report', () => s3.send(new GetObjectCommand({ Bucket: e.buckets.reports, Key: e.objects.report }))),
       await attempt(session, 'delete the current release', () => s3.send(new DeleteObjectCommand({ Bucket: e.buckets.artifacts, Key: e.objects.artifact }))),
-      await attempt(session, 'open the artifacts bucket to the world', () => s3.send(new PutBucketPolicyCommand({ Bucket: e.buckets.artifacts, Policy: publicRead }))),
+      // As in AWS, Block Public Access (on for new buckets) refuses a public policy: the attacker turns it off first.
+      await attempt(session, 'open the artifacts bucket to the world', async () => {
+        await s3.send(new DeletePublicAccessBlockCommand({ Bucket: e.buckets.artifacts }));
+        return s3.send(new PutBucketPolicyCommand({ Bucket: e.buckets.artifacts, Policy: publicRead }));
+      }),
       await attempt(session, 'create an access key for the administrator', () => iam.send(new CreateAccessKeyCommand({ UserName: ADMIN }))),
     ];
   },
@@ -67,6 +73,8 @@ export const stolenMfaSession: Scenario = {
     await s3.send(new PutObjectCommand({ Bucket: e.buckets.artifacts, Key: e.objects.artifact, Body: 'PK\u0003\u0004 build 1.4.2' })).catch(() => undefined);
     if (s.artifactsPolicy) await s3.send(new PutBucketPolicyCommand({ Bucket: e.buckets.artifacts, Policy: s.artifactsPolicy })).catch(() => undefined);
     else await s3.send(new DeleteBucketPolicyCommand({ Bucket: e.buckets.artifacts })).catch(() => undefined);
+    if (s.artifactsBlock) await s3.send(new PutPublicAccessBlockCommand({ Bucket: e.buckets.artifacts, PublicAccessBlockConfiguration: s.artifactsBlock })).catch(() => undefined);
+    else await s3.send(new DeletePublicAccessBlockCommand({ Bucket: e.buckets.artifacts })).catch(() => undefined);
     const before = new Set(s.adminKeysBefore);
     for (const c of session.keysOf(ADMIN).filter((k) => !before.has(k.accessKeyId))) {
       await session.client(IAMClient).send(new DeleteAccessKeyCommand({ UserName: ADMIN, AccessKeyId: c.accessKeyId })).catch(() => undefined);

@@ -5,6 +5,9 @@ import { ApiError } from '../../gateway/api-error.ts';
 import type { CallContext, ServiceExtension } from '../../gateway/extension.ts';
 import { errorResponse } from '../../gateway/protocol/errors.ts';
 import { aclRequested, applyNewBucketDefaults, ownershipOf } from './defaults.ts';
+import { isPublicPolicy } from './public-access.ts';
+import { parsePolicyText } from '../iam/policy-store.ts';
+import type { PolicyDocument } from '../../policy/types.ts';
 import type { S3Service } from './index.ts';
 
 /** CreateBucket calls that create a new bucket (not us-east-1's 200 OK for a bucket the caller owns). */
@@ -40,6 +43,19 @@ export function s3Extension(s3: S3Service): ServiceExtension {
         if (!owner) creating.add(ctx);
         return;
       }
+      // BlockPublicPolicy: a public bucket policy is refused, for the bucket's or the account's setting.
+      if (call.operation === 'PutBucketPolicy') {
+        let doc: PolicyDocument | undefined;
+        try {
+          doc = parsePolicyText(String(call.params['Policy'] ?? ''));
+        } catch {
+          doc = undefined; // malformed: the target answers MalformedPolicy
+        }
+        const owner = s3.bucketOwners.get(bucket) ?? cred.account;
+        if (doc && isPublicPolicy(doc) && (await s3.publicAccessBlock(owner, bucket)).BlockPublicPolicy) {
+          throw new ApiError(403, 'AccessDenied', `User: ${cred.arn} is not authorized to perform: s3:PutBucketPolicy on resource: "arn:aws:s3:::${bucket}" because public policies are blocked by the BlockPublicPolicy block public access setting.`);
+        }
+      }
       // ACLs disabled (BucketOwnerEnforced): setting an ACL other than the bucket owner's full control fails.
       if (['PutObject', 'CopyObject', 'CreateMultipartUpload', 'PutObjectAcl', 'PutBucketAcl'].includes(call.operation) && aclRequested(call.params, call.operation)) {
         const owner = s3.bucketOwners.get(bucket) ?? cred.account;
@@ -57,6 +73,9 @@ export function s3Extension(s3: S3Service): ServiceExtension {
         if (creating.has(ctx)) await applyNewBucketDefaults(s3.target, cred.account, bucket, call.params);
       }
       if (call.operation === 'DeleteBucket') s3.bucketOwners.delete(bucket);
+      if (['CreateBucket', 'DeleteBucket', 'PutPublicAccessBlock', 'DeletePublicAccessBlock'].includes(call.operation)) {
+        s3.forgetPublicAccessBlock(s3.bucketOwners.get(bucket) ?? cred.account, bucket);
+      }
       if (['PutBucketPolicy', 'DeleteBucketPolicy', 'DeleteBucket'].includes(call.operation)) {
         s3.policies.invalidateBucket(cred.account, bucket);
       }

@@ -4,6 +4,7 @@ import { defineService, type AuthorizationPart, type Capabilities, type ServiceR
 import type { ServiceExtension } from '../../gateway/extension.ts';
 import type { Upstream } from '../../gateway/upstream.ts';
 import { s3Extension } from './extension.ts';
+import { accountPublicAccessBlock, bucketPublicAccessBlock, combine, withoutPublicStatements, type PublicAccessBlock } from './public-access.ts';
 
 const BUCKET_ARN = 'arn:aws:s3:::';
 
@@ -13,10 +14,17 @@ export class S3Service implements ServiceRuntime {
   readonly target: Upstream;
   readonly extensions: ServiceExtension[];
   readonly authorization: AuthorizationPart;
+  /** Block Public Access settings as read from the target, until a call changes them. */
+  private readonly bucketBlocks = new Map<string, Promise<PublicAccessBlock | undefined>>();
+  private readonly accountBlocks = new Map<string, Promise<PublicAccessBlock | undefined>>();
 
   constructor(private readonly caps: Capabilities) {
     this.target = caps.target;
-    this.extensions = [s3Extension(this)];
+    this.extensions = [
+      s3Extension(this),
+      // The account-level setting is S3 Control's: any change there is read again.
+      { service: 's3control', after: async ({ cred }) => void this.accountBlocks.delete(cred.account) },
+    ];
     const bucketOf = (resource: string) => (resource.startsWith(BUCKET_ARN) ? resource.slice(BUCKET_ARN.length).split('/')[0] || undefined : undefined);
     this.authorization = {
       // S3 ARNs carry no account: the bucket's owner decides whether a request is cross-account.
@@ -38,9 +46,32 @@ export class S3Service implements ServiceRuntime {
           && ['s3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy'].includes(action)) return 'none';
         // A policy that cannot be read fails the call (closed), rather than being ignored (open).
         const doc = await this.policies.bucketPolicy(owner, bucket);
-        return doc ? { source: `bucket policy of ${bucket}`, document: doc, account: owner } : 'none';
+        if (!doc) return 'none';
+        // RestrictPublicBuckets: the policy's public statements grant nothing.
+        const restricted = (await this.publicAccessBlock(owner, bucket)).RestrictPublicBuckets;
+        return { source: `bucket policy of ${bucket}`, document: restricted ? withoutPublicStatements(doc) : doc, account: owner };
       },
     };
+  }
+
+  /** The Block Public Access settings in force for a bucket: the most restrictive of the bucket's and its account's. */
+  async publicAccessBlock(account: string, bucket: string): Promise<PublicAccessBlock> {
+    const key = `${account}|${bucket}`;
+    let b = this.bucketBlocks.get(key);
+    if (!b) this.bucketBlocks.set(key, (b = bucketPublicAccessBlock(this.target, account, bucket)));
+    let a = this.accountBlocks.get(account);
+    if (!a) this.accountBlocks.set(account, (a = accountPublicAccessBlock(this.target, account)));
+    return combine(await b, await a);
+  }
+
+  /** A bucket's Block Public Access changed (or the bucket went): read it again. */
+  forgetPublicAccessBlock(account: string, bucket: string): void {
+    this.bucketBlocks.delete(`${account}|${bucket}`);
+  }
+
+  dropAccount(account: string): void {
+    this.accountBlocks.delete(account);
+    for (const k of this.bucketBlocks.keys()) if (k.startsWith(`${account}|`)) this.bucketBlocks.delete(k);
   }
 
   /** Where bucket policies are read and cached. */
