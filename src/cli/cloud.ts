@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../engine/workspace.ts';
 import { labArg, openCloud, type CommonOptions } from './context.ts';
 import { EnvironmentError, ExitCode, UsageError } from './errors.ts';
 import { onInterrupt } from './interrupt.ts';
+import { terminalWidth, textWidth, wrapLine } from './render.ts';
 import type { Ui } from './ui.ts';
 
 export interface CloudState {
@@ -168,8 +169,9 @@ export interface CloudSelector {
 
 /** One line per running lab cloud, for lists and errors. */
 export function cloudLine(s: CloudState): string {
-  return `${nameOf(s).padEnd(12)} ${(s.tlsUrl ?? s.url).padEnd(24)} pid ${String(s.pid).padEnd(7)} account ${s.accountId}${s.lab ? `  lab ${s.lab}` : ''}  since ${s.startedAt.slice(11, 19)}`;
+  return `${nameOf(s).padEnd(12)} ${(s.tlsUrl ?? s.url).padEnd(24)} ${String(s.pid).padEnd(7)} ${s.accountId.padEnd(12)} ${s.startedAt.slice(11, 19)}${s.lab ? `  ${s.lab}` : ''}`;
 }
+const CLOUD_HEADER = `${'name'.padEnd(12)} ${'endpoint'.padEnd(24)} ${'pid'.padEnd(7)} ${'account'.padEnd(12)} ${'since'.padEnd(8)}  lab`;
 
 function summary(s: CloudState): Record<string, unknown> {
   return { name: nameOf(s), url: s.url, ...(s.tlsUrl ? { tlsUrl: s.tlsUrl } : {}), port: Number(portOf(s)) || null, pid: s.pid, accountId: s.accountId, target: s.target, ...(s.lab ? { lab: s.lab } : {}), startedAt: s.startedAt };
@@ -182,7 +184,7 @@ function summary(s: CloudState): Record<string, unknown> {
  */
 export async function runningCloud(sel: CloudSelector = {}, note: (m: string) => void = (m) => process.stderr.write(`! ${m}\n`)): Promise<CloudState | undefined> {
   const all = await runningClouds(note);
-  const listed = () => all.map((s) => `  ${cloudLine(s)}`).join('\n');
+  const listed = () => [CLOUD_HEADER, ...all.map(cloudLine)].map((l) => `  ${l}`).join('\n');
   const data = () => ({ clouds: all.map(summary) });
   if (sel.name !== undefined || sel.port !== undefined) {
     const port = sel.port === undefined ? undefined : String(sel.port);
@@ -212,7 +214,7 @@ export async function cmdEnv(ui: Ui, opts: CommonOptions & CloudSelector & { she
     if (ui.json) ui.print(JSON.stringify({ clouds: all.map(summary) }, null, 2));
     else if (!all.length) ui.info('No lab cloud is running (`seclab cloud up` starts one).');
     else {
-      ui.print(ui.out.bold(`${'name'.padEnd(12)} ${'endpoint'.padEnd(24)} ${'pid'.padEnd(11)} account`));
+      ui.print(ui.out.bold(CLOUD_HEADER));
       for (const s of all) ui.print(cloudLine(s));
     }
     return ExitCode.OK;
@@ -290,11 +292,13 @@ export async function cmdCloudUp(ui: Ui, opts: CommonOptions & { port?: string; 
     else {
       const st = ui.out;
       ui.print('');
-      ui.print(`${st.bold('Lab cloud')}  ${cloud.gateway.tlsUrl ?? cloud.url}${cloud.gateway.tlsUrl ? `  (and ${cloud.url} without TLS)` : ''}   ${st.dim(cloud.target.description)}`);
+      const width = terminalWidth();
+      ui.print(wrapLine(`${st.bold('Lab cloud')}  ${cloud.gateway.tlsUrl ?? cloud.url}${cloud.gateway.tlsUrl ? `  (and ${cloud.url} without TLS)` : ''}`, width, 11).join('\n'));
+      ui.print(wrapLine(`           ${st.dim(cloud.target.description)}`, width, 11).join('\n'));
       ui.print(`${st.bold('Account')}    ${root.accountId}${lab ? `  (lab ${lab.id} provisioned)` : ''}   region ${cloud.region}`);
-      ui.print(`${st.bold('Name')}       ${name}${taken.size ? st.dim(`   (${taken.size} other lab cloud${taken.size === 1 ? '' : 's'} running: \`seclab env --name ${name}\` picks this one)`) : ''}`);
+      ui.print(wrapLine(`${st.bold('Name')}       ${name}${taken.size ? st.dim(`   (${taken.size} other lab cloud${taken.size === 1 ? '' : 's'} running)`) : ''}`, width, 11).join('\n'));
       ui.print('');
-      ui.print(st.bold(`For the AWS CLI and SDKs (or in another terminal: eval "$(seclab env${taken.size ? ` --name ${name}` : ''})")`));
+      ui.print(wrapLine(st.bold(`For the AWS CLI and SDKs (or in another terminal: eval "$(seclab env${taken.size ? ` --name ${name}` : ''})")`), width, 2).join('\n'));
       for (const l of exportLines(env, opts.shell)) ui.print(`  ${l}`);
       ui.print(st.dim('  then e.g.: aws sts get-caller-identity'));
       if (facts) {
@@ -304,7 +308,12 @@ export async function cmdCloudUp(ui: Ui, opts: CommonOptions & { port?: string; 
       }
       ui.print('');
       ui.print(st.bold('Control endpoints'));
-      for (const l of controlEndpoints(cloud.url, cloud.gateway.controlToken)) ui.print(`  ${l}`);
+      // An endpoint and what it does on one line when it fits, else what it does on the next line.
+      for (const l of controlEndpoints(cloud.url, cloud.gateway.controlToken)) {
+        const [call, what] = l.split(/ {3,}/);
+        if (textWidth(l) + 2 <= width || !what) ui.print(wrapLine(`  ${l}`, width, 4).join('\n'));
+        else ui.print(`  ${call}\n${wrapLine(`      ${st.dim(what)}`, width, 6).join('\n')}`);
+      }
       ui.print('');
       ui.print(st.dim('Running. Ctrl-C stops the lab cloud.'));
     }

@@ -136,7 +136,11 @@ export async function openCloud(ui: Ui, opts: CommonOptions & { port?: number; s
     spinner.fail(`${label}: failed`);
     throw toEnvironmentError(e);
   }
-  spinner.succeed(`Lab cloud ready on ${cloud.url} ${ui.err.dim(`(${cloud.target.description}, ${((Date.now() - t0) / 1000).toFixed(1)} s)`)}`);
+  // One line on the terminal: what runs the lab cloud only when it fits.
+  const secs = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  const full = `Lab cloud ready on ${cloud.url} (${cloud.target.description}, ${secs})`;
+  const fits = !process.stderr.isTTY || full.length + 2 <= (process.stderr.columns || 80);
+  spinner.succeed(`Lab cloud ready on ${cloud.url} ${ui.err.dim(`(${fits ? `${cloud.target.description}, ` : ''}${secs})`)}`);
   let closed = false;
   const close = async () => {
     if (closed) return;
