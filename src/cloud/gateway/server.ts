@@ -26,7 +26,7 @@ import { guessCall, protocolErrorFor } from './protocol/target-errors.ts';
 import { Sinks } from './sinks.ts';
 import { Authorizer } from './authorizer.ts';
 import type { AuthzRequest, Decision } from '../policy/types.ts';
-import type { Capabilities, CallOutcome, ControlHandler, LabServices, ServiceModule, ServiceName, ServiceRuntime } from './service.ts';
+import type { Capabilities, CallOutcome, ControlHandler, LabServices, LinkHandler, ServiceModule, ServiceName, ServiceRuntime } from './service.ts';
 
 /** Where a request came from when it came through a sandbox's own socket (see Gateway.openChannel). */
 interface Channel {
@@ -72,6 +72,7 @@ export class Gateway {
   private readonly runtimes = new Map<string, ServiceRuntime>();
   private readonly extensions = new Map<string, ServiceExtension[]>();
   private readonly controls = new Map<string, ControlHandler>();
+  private readonly links = new Map<string, LinkHandler>();
   private ticker: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   /** Required on control endpoints that hand out secrets (MFA codes of lab people). */
@@ -117,6 +118,10 @@ export class Gateway {
       for (const [p, handler] of Object.entries(rt.control ?? {})) {
         if (!p.startsWith('/_seclab/') || this.controls.has(p) || ['/_seclab/health', '/_seclab/clock', '/_seclab/accounts'].includes(p)) throw new Error(`service ${mod.name}: control endpoint ${p} is taken or not under /_seclab/`);
         this.controls.set(p, handler);
+      }
+      for (const [prefix, handler] of Object.entries(rt.links ?? {})) {
+        if (!/^[a-z][a-z0-9-]*$/.test(prefix) || this.links.has(prefix)) throw new Error(`service ${mod.name}: link prefix ${prefix} is taken or not a plain name`);
+        this.links.set(prefix, handler);
       }
     }
     // Time-driven work runs when the lab clock moves, and on flush().
@@ -396,6 +401,15 @@ export class Gateway {
     }
     const body = Buffer.concat(chunks);
     const rawUrl = req.url ?? '/';
+    // A download link (GET /_seclab/<prefix>/<token>): whoever holds the URL may fetch it, as in AWS.
+    const link = req.method === 'GET' ? /^\/_seclab\/([a-z][a-z0-9-]*)\/([A-Za-z0-9_-]{16,128})$/.exec(rawUrl.split('?')[0]!) : null;
+    const linkHandler = link ? this.links.get(link[1]!) : undefined;
+    if (link && linkHandler) {
+      const found = await linkHandler(link[2]!);
+      res.writeHead(found ? 200 : 404, { 'content-type': found?.contentType ?? 'application/xml' });
+      res.end(found?.body ?? '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>');
+      return;
+    }
     if (channel) {
       const p = rawUrl.split('?')[0]!;
       if (p.startsWith('/_seclab/') && !(p === '/_seclab/health' || (p === '/_seclab/clock' && req.method !== 'POST'))) {

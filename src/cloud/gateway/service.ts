@@ -97,6 +97,12 @@ export interface AuthorizationPart {
 /** Handler of one control endpoint (/_seclab/...); needs the control token. */
 export type ControlHandler = (query: URLSearchParams, input: Record<string, unknown>) => Promise<{ status: number; value: unknown }>;
 
+/**
+ * A download behind an unguessable URL, as AWS hands out presigned S3 URLs (Lambda's code location):
+ * GET /_seclab/<prefix>/<token>, open to whoever holds the URL (no control token); undefined: not found.
+ */
+export type LinkHandler = (token: string) => Promise<{ contentType: string; body: Buffer } | undefined>;
+
 /** What a service runtime may hook into; everything is optional. */
 export interface ServiceRuntime {
   /** Hooks on calls, by SigV4 signing name. */
@@ -106,6 +112,8 @@ export interface ServiceRuntime {
   observe?(outcome: CallOutcome): void;
   /** Control endpoints by full path (e.g. /_seclab/outbox). */
   readonly control?: Record<string, ControlHandler>;
+  /** Downloads by URL prefix (e.g. lambda-code): see LinkHandler. */
+  readonly links?: Record<string, LinkHandler>;
   /** Time-driven work, in flush order: deliver what happened, let work in flight settle, evaluate, settle again. */
   deliver?(nowMs: number): Promise<void>;
   settle?(): Promise<void>;

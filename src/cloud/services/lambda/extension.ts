@@ -42,6 +42,16 @@ export function lambdaExtension(lambda: LambdaRunner): ServiceExtension {
     },
 
     async after({ call }, res) {
+      if (call.operation === 'GetFunction') {
+        // moto's Code.Location points at a host of its own that no client can reach: AWS hands out a
+        // presigned URL valid for 10 minutes; the lab cloud hands out a link of its own, as unguessable.
+        const out = JSON.parse(res.body.toString('utf8')) as { Configuration?: { FunctionArn?: string }; Code?: { Location?: string } };
+        const arn = out.Configuration?.FunctionArn;
+        const location = arn ? lambda.codeLink(arn) : undefined;
+        if (!location || !out.Code) return;
+        out.Code.Location = location;
+        return { ...res, body: Buffer.from(JSON.stringify(out)) };
+      }
       if (call.operation !== 'CreateFunction' && call.operation !== 'UpdateFunctionCode') return;
       const zip = call.operation === 'CreateFunction' ? (call.params['Code'] as { ZipFile?: string } | undefined)?.ZipFile : call.params['ZipFile'];
       const arn = (JSON.parse(res.body.toString('utf8')) as { FunctionArn?: string }).FunctionArn;

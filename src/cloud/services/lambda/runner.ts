@@ -63,6 +63,28 @@ export class LambdaRunner implements ServiceRuntime {
 
   constructor(private readonly caps: Capabilities) {}
 
+  /** Code download links handed out by GetFunction: token → function and expiry (lab clock). */
+  private readonly codeLinks = new Map<string, { functionArn: string; expiresAt: number }>();
+  readonly links = {
+    'lambda-code': async (token: string) => {
+      const l = this.codeLinks.get(token);
+      if (!l || l.expiresAt < this.caps.clock.nowMs()) return undefined;
+      const zip = this.code.get(l.functionArn);
+      return zip ? { contentType: 'application/zip', body: zip } : undefined;
+    },
+  };
+
+  /** A link to a function's deployment package, valid 10 minutes as AWS's presigned URL; undefined when the package is unknown. */
+  codeLink(functionArn: string): string | undefined {
+    const arn = functionArn.replace(/:(\$LATEST|\d+)$/, '');
+    if (!this.code.has(arn)) return undefined;
+    const token = randomBytes(24).toString('base64url');
+    const now = this.caps.clock.nowMs();
+    for (const [t, l] of this.codeLinks) if (l.expiresAt < now) this.codeLinks.delete(t);
+    this.codeLinks.set(token, { functionArn: arn, expiresAt: now + 10 * 60_000 });
+    return `${this.caps.sandboxing.url()}/_seclab/lambda-code/${token}`;
+  }
+
   storeCode(functionArn: string, zip: Buffer): void {
     this.code.set(functionArn, zip);
   }
