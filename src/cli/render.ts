@@ -219,10 +219,21 @@ class TerminalRenderer {
           if (used >= width) emit();
           const take: string[] = [];
           let tw = 0;
-          while (rest.length && used + tw + textWidth(rest[0]!) <= width) tw += textWidth(take[take.push(rest.shift()!) - 1]!);
-          if (!take.length) take.push(rest.shift()!);
+          while (rest.length && used + tw + textWidth(rest[0]!) <= width) {
+            const ch = rest.shift()!;
+            take.push(ch);
+            tw += textWidth(ch);
+          }
+          if (!take.length) {
+            if (used) {
+              emit(); // a wide character that does not fit the end of the line
+              continue;
+            }
+            take.push(rest.shift()!); // wider than a whole line: nothing better to do
+            tw = textWidth(take[0]!);
+          }
           line += p.open + take.join('') + p.close;
-          used += tw || 1;
+          used += tw;
         }
       }
     }
@@ -273,7 +284,9 @@ class TerminalRenderer {
         return this.blocks((t as Tokens.Blockquote).tokens, prose - 2, full - 2).map((l) => (l ? bar + l : bar.trimEnd()));
       }
       case 'hr': return [this.sgr('─'.repeat(Math.min(prose, 40)), 'dim')];
-      case 'html': return (t as Tokens.HTML).text.replace(/\n+$/, '').split('\n');
+      case 'html':
+        if (/^\s*<!--[\s\S]*-->\s*$/.test((t as Tokens.HTML).text)) return []; // an author's comment
+        return (t as Tokens.HTML).text.replace(/\n+$/, '').split('\n').flatMap((l) => this.wrap([{ text: l, open: '', close: '' }], full));
       default: {
         const any = t as { tokens?: Token[]; text?: string };
         if (any.tokens) return this.blocks(any.tokens, prose, full);

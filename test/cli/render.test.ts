@@ -1,5 +1,6 @@
 import { stripVTControlCharacters } from 'node:util';
 import { Lexer, type Token, type Tokens } from 'marked';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { renderMarkdown, renderTasks, textWidth, workbookMarkdown, wrapLine } from '../../src/cli/render.ts';
 import { allLabs } from '../../src/cli/labs.ts';
@@ -74,6 +75,25 @@ describe('workbook rendering', () => {
     expect(out.split('\n').length).toBe(2);
     expect(out).toContain('↪ ');
     expect(out.replace(/\n\s*↪ /g, '').replace(/^ +/, '').replace(/ /g, '')).toBe(line.replace(/ /g, ''));
+  });
+
+  it('never writes a line wider than the terminal, whatever the Markdown (property)', () => {
+    const word = fc.oneof(
+      fc.constantFrom('a', 'word', 'srcaddr=10.20.*', '**bold**', '*em*', '`code span`', '`arn:aws:iam::123456789012:user/a-rather-long-name`', '—', '✔', 'x'.repeat(45), '`' + 'y '.repeat(50) + '`'),
+      fc.string({ minLength: 1, maxLength: 12 }).map((w) => w.replace(/\s/g, '')).filter((w) => w.length > 0),
+    );
+    const line = fc.array(word, { minLength: 1, maxLength: 30 }).map((ws) => ws.join(' '));
+    const block = fc.oneof(
+      line,
+      fc.array(line, { minLength: 1, maxLength: 4 }).map((ls) => ls.map((l, i) => `${i % 2 ? '  ' : ''}- ${l}`).join('\n')),
+      fc.tuple(fc.integer({ min: 1, max: 5 }), fc.array(line, { minLength: 2, maxLength: 4 })).map(([n, ls]) =>
+        [Array(n).fill('h').join(' | '), Array(n).fill('---').join(' | '), ...ls.map((l) => Array(n).fill(l.replace(/\|/g, '')).join(' | '))].map((r) => `| ${r} |`).join('\n')),
+      line.map((l) => `\`\`\`\n${l}\n\`\`\``),
+    );
+    fc.assert(fc.property(fc.array(block, { minLength: 1, maxLength: 4 }), fc.integer({ min: 30, max: 140 }), fc.boolean(), (blocks, width, color) => {
+      const out = stripVTControlCharacters(renderMarkdown(blocks.join('\n\n'), { color, width }));
+      for (const l of out.split('\n')) expect(textWidth(l), l).toBeLessThanOrEqual(width);
+    }), { numRuns: 150 });
   });
 
   it('wraps a styled line at spaces', () => {
