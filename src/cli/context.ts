@@ -75,8 +75,17 @@ function checkNamedWorkspace(ws: string, how: string, given: string, labIds: str
 export async function confirm(question: string): Promise<boolean> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
   const { default: confirmPrompt } = await import('@inquirer/prompts').then((m) => ({ default: m.confirm }));
+  // The prompt and its answer stay on one line: a question too long for the terminal is printed
+  // above it (wrapped at spaces) and the prompt only asks.
+  const { textWidth, wrapLine } = await import('./render.ts');
+  const cols = process.stderr.columns || 80;
+  let message = question;
+  if (textWidth(question) + 2 + ' (y/N) Yes'.length >= cols) {
+    process.stderr.write(`${wrapLine(question, cols - 1).join('\n')}\n`);
+    message = 'Go ahead?';
+  }
   try {
-    return await confirmPrompt({ message: question, default: false }, { output: process.stderr });
+    return await confirmPrompt({ message, default: false }, { output: process.stderr });
   } catch (e) {
     if ((e as Error).name === 'ExitPromptError') return false;
     throw e;

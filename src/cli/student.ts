@@ -21,6 +21,8 @@ export interface StudentOptions extends CommonOptions {
   timeout?: string;
   /** Show every attack step, not only those of attacks that got through. */
   steps?: boolean;
+  /** check: leave the graded account and the lab cloud up until Ctrl-C. */
+  keep?: boolean;
 }
 
 const warnTo = (ui: Ui) => ({ onWarning: (m: string) => ui.warn(m) });
@@ -177,20 +179,27 @@ export async function cmdCheck(ui: Ui, labId: string | undefined, opts: StudentO
   const before = (await loadProgress(ws, warnTo(ui))).labs[lab.id]?.passed ?? false;
   const oc = shared ?? (await openCloud(ui, opts));
   let grade: LabGrade;
+  // --keep: the graded account and the lab cloud stay up after the report (src/cli/simulate.ts).
+  const keep = !!opts.keep && !shared;
   try {
     grade = await gradeWithUi(ui, oc.cloud, lab, ws, { timeoutMs });
+  } catch (e) {
+    if (keep) await oc.close();
+    throw e;
   } finally {
-    if (!shared) await oc.close();
+    if (!shared && !keep) await oc.close();
   }
+  const kept = keep ? (await import('./simulate.ts')).keptAccess(oc.cloud, lab, grade) : undefined;
   const lp = await record(ui, ws, grade, 'check');
   if (ui.json) {
-    ui.print(JSON.stringify({ ...redactLab(grade), progress: lp }, null, 2));
+    ui.print(JSON.stringify({ ...redactLab(grade), progress: lp, ...(kept ? { kept } : {}) }, null, 2));
   } else {
     ui.print('');
     ui.print(renderLabText(grade, { style: ui.out, audience: 'student', steps: opts.steps }));
     passedNote(ui, lab, before, lp);
     if (!grade.passed && !grade.error) ui.print(ui.out.dim(`Stuck? \`seclab hint ${lab.id}\``));
   }
+  if (keep) await (await import('./simulate.ts')).stayUp(ui, oc, lab, kept);
   return grade.passed ? ExitCode.OK : ExitCode.FAILED;
 }
 
@@ -405,7 +414,7 @@ export async function cmdReset(ui: Ui, labId: string | undefined, opts: CommonOp
   const folder = labDir(ws, lab.id);
   if (existsSync(folder) && !opts.yes) {
     if (!process.stdin.isTTY) throw new UsageError(`reset replaces ${folder} with the starter`, 'pass --yes to confirm (your folder is kept as a .bak-<timestamp> copy)');
-    if (!(await confirm(`Replace ${folder} with the starter? Your current folder is kept as ${lab.id}.bak-<timestamp>.`))) {
+    if (!(await confirm(`Replace ${path.relative(process.cwd(), folder) || folder} with the starter? Your current folder is kept as ${lab.id}.bak-<timestamp>.`))) {
       ui.info('Nothing changed.');
       return ExitCode.OK;
     }
