@@ -14,8 +14,10 @@ import { logsService } from './logs/index.ts';
 import { cloudwatchService } from './cloudwatch/index.ts';
 import { eventsService } from './events/index.ts';
 import { organizationsService } from './organizations/index.ts';
+import { accountService } from './account/index.ts';
 
 export const services: ServiceModule[] = [
   iamService, stsService, ec2Service, cloudtrailService, s3Service, kmsService, lambdaService, snsService,
   logsService, cloudwatchService, eventsService, organizationsService,
+  accountService,
 ];

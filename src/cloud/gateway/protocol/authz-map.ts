@@ -1064,6 +1064,75 @@ function macie2Authz(call: ApiCall, account: string): AuthzRequirement {
 }
 
 // ---------------------------------------------------------------------------------------------
+// S3 Control (call.service 's3control'; IAM prefix s3). Service Authorization Reference, "Actions
+// defined by Amazon S3": the account's Block Public Access is s3:GetAccountPublicAccessBlock /
+// s3:PutAccountPublicAccessBlock (DeletePublicAccessBlock needs the latter, per its API reference),
+// resource `*`; ListAccessPoints, ListMultiRegionAccessPoints, ListStorageLensConfigurations,
+// GetAccessPoint and the Create/Delete/Get of jobs and grants lists are `*` or resources the request
+// cannot name; an access point's policy operations are on the access point
+// (arn:aws:s3:<region>:<account>:accesspoint/<name>), Storage Lens configurations on
+// arn:aws:s3:<region>:<account>:storage-lens/<id>. Multi-Region Access Points are authorized on `*`
+// (their ARN names the alias, which the request does not carry).
+
+const S3CONTROL_ACTIONS: Record<string, string> = {
+  GetPublicAccessBlock: 'GetAccountPublicAccessBlock',
+  PutPublicAccessBlock: 'PutAccountPublicAccessBlock',
+  DeletePublicAccessBlock: 'PutAccountPublicAccessBlock',
+};
+
+/** Operations on one access point named by `Name` (an access point name or ARN). */
+const S3CONTROL_ACCESS_POINT_OPS = new Set([
+  'CreateAccessPoint', 'DeleteAccessPoint', 'GetAccessPointPolicy', 'PutAccessPointPolicy', 'DeleteAccessPointPolicy',
+  'GetAccessPointPolicyStatus',
+]);
+
+function s3controlAuthz(call: ApiCall, account: string): AuthzRequirement {
+  const p = call.params;
+  const op = call.operation;
+  const region = call.region;
+  const action = `s3:${S3CONTROL_ACTIONS[op] ?? op}`;
+  const ctx: AuthzContext = { 'aws:RequestedRegion': region, 's3:ResourceAccount': account };
+  if (call.auth === 'sigv4' || call.auth === 'sigv4-query') ctx['s3:signatureversion'] = 'AWS4-HMAC-SHA256';
+  if (call.auth === 'sigv4') ctx['s3:authType'] = 'REST-HEADER';
+  else if (call.auth === 'sigv4-query') ctx['s3:authType'] = 'REST-QUERY-STRING';
+  const name = str(p, 'Name');
+  if (S3CONTROL_ACCESS_POINT_OPS.has(op) && name) {
+    const arn = name.startsWith('arn:') ? name : `arn:aws:s3:${region}:${account}:accesspoint/${name}`;
+    ctx['s3:DataAccessPointArn'] = arn;
+    ctx['s3:DataAccessPointAccount'] = account;
+    return { action, resources: [arn], context: ctx };
+  }
+  const lens = str(p, 'ConfigId');
+  if (lens && /StorageLensConfiguration/.test(op) && op !== 'ListStorageLensConfigurations') {
+    return { action, resources: [`arn:aws:s3:${region}:${account}:storage-lens/${lens}`], context: ctx };
+  }
+  if (op === 'DescribeMultiRegionAccessPointOperation') {
+    const token = str(p, 'RequestTokenARN');
+    return { action, resources: [token ?? '*'], context: ctx };
+  }
+  if (op === 'TagResource' || op === 'UntagResource' || op === 'ListTagsForResource') {
+    return { action, resources: [str(p, 'ResourceArn') ?? '*'], context: ctx };
+  }
+  return { action, resources: ['*'], context: ctx };
+}
+
+// ---------------------------------------------------------------------------------------------
+// AWS Account Management (account): the contact operations act on the account
+// (arn:aws:account::<account>:account; a management account naming a member by AccountId acts on
+// arn:aws:account::<management>:account/o-*/<member>, which the lab cloud does not model: `*`).
+// Alternate contacts carry account:AlternateContactTypes.
+
+function accountAuthz(call: ApiCall, account: string): AuthzRequirement {
+  const p = call.params;
+  const ctx: AuthzContext = { 'aws:RequestedRegion': call.region };
+  const type = str(p, 'AlternateContactType');
+  if (type && /AlternateContact$/.test(call.operation)) ctx['account:AlternateContactTypes'] = [type];
+  const target = str(p, 'AccountId');
+  const resource = target && target !== account ? '*' : `arn:aws:account::${account}:account`;
+  return { action: `account:${call.operation}`, resources: [resource], context: ctx };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /** Map an identified API call to what IAM authorizes. `account` is the caller's (and resource owner's) account. */
 export function toAuthz(call: ApiCall, account: string, caller: CallerInfo = {}): AuthzRequirement {
@@ -1096,6 +1165,10 @@ export function toAuthz(call: ApiCall, account: string, caller: CallerInfo = {})
       return guarddutyAuthz(call, account);
     case 'macie2':
       return macie2Authz(call, account);
+    case 's3control':
+      return s3controlAuthz(call, account);
+    case 'account':
+      return accountAuthz(call, account);
     default: {
       const ctx: AuthzContext = { 'aws:RequestedRegion': call.region };
       addTags(ctx, requestTags(call));

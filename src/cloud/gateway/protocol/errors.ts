@@ -6,6 +6,7 @@
 //   JSON 1.0/1.1                                  {"__type": Code, "message": ...} + x-amzn-ErrorType, x-amzn-RequestId
 //   rpc-v2-cbor                                   CBOR {"__type", "message"} + smithy-protocol: rpc-v2-cbor
 //   REST-XML (S3)                                 <Error><Code/><Message/><RequestId/><HostId/></Error> + x-amz-request-id, x-amz-id-2
+//   REST-XML (S3 Control)                         <ErrorResponse><Error><Code/><Message/></Error><RequestId/><HostId/></ErrorResponse>
 //   REST-JSON (Lambda, GuardDuty, Macie2)         {"message": ...} + x-amzn-ErrorType
 // awsQueryCompatible services (SQS, CloudWatch) also get `x-amzn-query-error: Code;Sender|Receiver`.
 
@@ -89,6 +90,14 @@ export function errorResponse(call: Call, status: number, code: string, message:
       const headers: Record<string, string> = { 'x-amz-request-id': requestId, 'x-amz-id-2': hostId };
       if (opts.head) return { status, headers, body: '' };
       headers['content-type'] = 'application/xml';
+      if (call.service === 's3control') {
+        // S3 Control nests the error (as moto's s3control does), unlike S3's flat <Error>.
+        const body =
+          '<?xml version="1.0" encoding="UTF-8"?>\n' +
+          `<ErrorResponse><Error><Code>${xmlEscape(code)}</Code><Message>${xmlEscape(message)}</Message>${extraXml}</Error>` +
+          `<RequestId>${xmlEscape(requestId)}</RequestId><HostId>${xmlEscape(hostId)}</HostId></ErrorResponse>`;
+        return { status, headers, body };
+      }
       const body =
         '<?xml version="1.0" encoding="UTF-8"?>\n' +
         `<Error><Code>${xmlEscape(code)}</Code><Message>${xmlEscape(message)}</Message>${extraXml}` +
@@ -121,6 +130,7 @@ export function accessDeniedCode(service: string): string {
     case 'sns':
       return 'AuthorizationError';
     case 's3':
+    case 's3control':
     case 'iam':
     case 'sts':
     case 'monitoring': // CloudWatch (query-compatible): AccessDenied
@@ -203,12 +213,12 @@ export function accessDeniedMessage(
 
 /** The message of a refused call in its service's wording: S3 says only "Access Denied". */
 export function accessDeniedMessageFor(service: string, principalArn: string, action: string, resource: string | undefined, reason: DenyReason): string {
-  return service === 's3' ? 'Access Denied' : accessDeniedMessage(principalArn, action, resource, reason);
+  return service === 's3' || service === 's3control' ? 'Access Denied' : accessDeniedMessage(principalArn, action, resource, reason);
 }
 
 /** The code of the lab cloud's own failure in the call's service (S3: InternalError). */
 export function internalErrorCode(service: string): string {
-  return service === 's3' ? 'InternalError' : 'InternalFailure';
+  return service === 's3' || service === 's3control' ? 'InternalError' : 'InternalFailure';
 }
 
 /** A request body over the lab cloud's limit, in the protocol of the call (S3: EntityTooLarge, 400). */
@@ -240,7 +250,8 @@ const SIG_MISMATCH =
 
 /** Code, status and message AWS uses for an authentication failure, per service family. */
 export function authFailure(call: Call, kind: AuthFailure, detail: { accessKeyId?: string; skew?: string } = {}): { status: number; code: string; message: string } {
-  const family = call.service === 's3' ? 's3' : isEc2(call) ? 'ec2' : call.protocol === 'query' ? 'query' : 'json';
+  // S3 Control authenticates as S3 does (same signing name, same front end).
+  const family = call.service === 's3' || call.service === 's3control' ? 's3' : isEc2(call) ? 'ec2' : call.protocol === 'query' ? 'query' : 'json';
   switch (kind) {
     case 'bad-signature':
       if (family === 's3') {

@@ -10,6 +10,7 @@ import { decodeCbor } from './cbor.ts';
 import { decodeQueryParams, isSigningParam, queryFields } from './query.ts';
 import { hasRestRoutes, matchRestJson } from './rest-json.ts';
 import { s3Address, s3Operation, s3Params, type S3Options } from './s3.ts';
+import { isS3ControlPath, s3controlCall } from './s3control.ts';
 import { serviceForApiVersion, serviceForTarget, serviceInfo } from './services.ts';
 import type { ApiCall, Protocol, RawRequest } from './types.ts';
 import { targetBody } from './wire.ts';
@@ -136,6 +137,10 @@ export function identify(req: RawRequest, opts: IdentifyOptions = {}): ApiCall {
   }
   service ??= 's3';
   if (service === 's3express' || service === 's3-object-lambda') service = 's3';
+  // S3 Control is signed as s3; the target serves it by its path (see s3control.ts). Every S3 Control
+  // request names its account in x-amz-account-id: without it, it stays a bucket request (to a
+  // bucket named v20180820, which wire.ts refuses as the target would serve S3 Control).
+  if (service === 's3' && isS3ControlPath(req.path) && req.headers['x-amz-account-id'] !== undefined) service = 's3control';
 
   const info = serviceInfo(service);
   const region = cred.region ?? fromHost.region ?? opts.defaultRegion ?? 'us-east-1';
@@ -163,6 +168,12 @@ export function identify(req: RawRequest, opts: IdentifyOptions = {}): ApiCall {
     const problems: Array<{ code: string; message: string }> = [];
     const call = result('rest-xml', op, s3Params(op, addr, req, problems));
     return problems.length ? { ...call, malformed: problems[0]! } : call;
+  }
+  if (service === 's3control') {
+    const m = s3controlCall(req);
+    if (!m) return result('rest-xml', 'Unknown', {});
+    const call = result('rest-xml', m.operation, m.params);
+    return m.malformed ? { ...call, malformed: m.malformed } : call;
   }
   const body = bodyOf(service);
   if (target) {

@@ -15,6 +15,8 @@ export interface RestRoute {
   q?: Record<string, string>;
   /** Header wire name (lower case) -> member name. */
   h?: Record<string, string>;
+  /** Path label -> member name, where they differ (S3 Control's `{name}` is `Name`). */
+  l?: Record<string, string>;
   /** Member bound to the whole body. */
   payload?: string;
 }
@@ -27,10 +29,10 @@ interface Compiled {
 
 const compiled = new Map<string, Compiled[]>();
 
-function compile(service: string): Compiled[] {
+function compile(service: string, table: RestRoute[] = REST_JSON_ROUTES[service] ?? []): Compiled[] {
   let list = compiled.get(service);
   if (list) return list;
-  list = (REST_JSON_ROUTES[service] ?? []).map((route) => {
+  list = table.map((route) => {
     const segments = route.p
       .split('/')
       .filter((s) => s !== '')
@@ -91,10 +93,36 @@ export function matchRestJson(
   headers: Record<string, string>,
   body: Buffer,
 ): RestMatch | undefined {
+  return matchRoutes(service, undefined, method, rawPath, query, headers, body, parseJsonBody);
+}
+
+function parseJsonBody(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined; // not JSON: ignore
+  }
+}
+
+/**
+ * Identify a call of a route table (REST-JSON, or REST-XML with `parseBody` reading the XML body's
+ * root element); undefined when no route matches. `table`: the service's own table when not REST-JSON.
+ */
+export function matchRoutes(
+  service: string,
+  table: RestRoute[] | undefined,
+  method: string,
+  rawPath: string,
+  query: URLSearchParams,
+  headers: Record<string, string>,
+  body: Buffer,
+  parseBody: (body: Buffer) => Record<string, unknown> | undefined,
+): RestMatch | undefined {
   const parts = rawPath.split('/').filter((s) => s !== '');
   const m = method.toUpperCase();
   let best: { c: Compiled; labels: Record<string, string>; score: number } | undefined;
-  for (const c of compile(service)) {
+  for (const c of compile(service, table)) {
     if (c.route.m !== m) continue;
     const labels = matchPath(c, parts);
     if (!labels) continue;
@@ -117,16 +145,12 @@ export function matchRestJson(
     places.set(name, where);
   };
   if (r.payload) {
-    if (body.length > 0) params[r.payload] = body.toString('utf8');
+    if (body.length > 0) params[r.payload] = parseBody === parseJsonBody ? body.toString('utf8') : (parseBody(body) ?? body.toString('utf8'));
   } else if (body.length > 0) {
-    try {
-      const parsed: unknown = JSON.parse(body.toString('utf8'));
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-        Object.assign(params, parsed);
-        for (const k of Object.keys(parsed)) place(k, 'body');
-      }
-    } catch {
-      // not JSON: ignore
+    const parsed = parseBody(body);
+    if (parsed) {
+      Object.assign(params, parsed);
+      for (const k of Object.keys(parsed)) place(k, 'body');
     }
   }
   for (const [k, v] of query) {
@@ -139,8 +163,9 @@ export function matchRestJson(
     const v = headers[h];
     if (v !== undefined) params[member] = v;
   }
-  Object.assign(params, best.labels);
-  for (const k of Object.keys(best.labels)) place(k, 'path');
+  const labels = Object.fromEntries(Object.entries(best.labels).map(([k, v]) => [r.l?.[k] ?? k, v]));
+  Object.assign(params, labels);
+  for (const k of Object.keys(labels)) place(k, 'path');
   return { operation: r.op, params, ...(conflict ? { conflict } : {}) };
 }
 

@@ -80,6 +80,11 @@ export const SERVICES: Record<string, ServiceInfo> = Object.fromEntries(
     S({ signingName: 'states', protocol: 'json', targetPrefixes: ['AWSStepFunctions'], jsonVersion: '1.0' }),
     S({ signingName: 'wafv2', protocol: 'json', targetPrefixes: ['AWSWAF_20190729'], jsonVersion: '1.1' }),
     S({ signingName: 's3', protocol: 'rest-xml' }),
+    // S3 Control: signed as s3 (paths under /v20180820/, see s3control.ts); its own name here so
+    // that hooks, errors and authorization tell it from bucket requests. IAM actions and CloudTrail
+    // are S3's.
+    S({ signingName: 's3control', iamPrefix: 's3', eventSource: 's3.amazonaws.com', protocol: 'rest-xml' }),
+    S({ signingName: 'account', protocol: 'rest-json' }),
     S({ signingName: 'lambda', protocol: 'rest-json' }),
     S({ signingName: 'guardduty', protocol: 'rest-json' }),
     S({ signingName: 'macie2', protocol: 'rest-json' }),

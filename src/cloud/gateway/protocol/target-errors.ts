@@ -53,7 +53,7 @@ function isJsonObject(text: string): boolean {
 }
 
 /** Whether an error answer (status >= 400) is already in the call's protocol. */
-export function inProtocol(call: Pick<ApiCall, 'protocol'>, res: TargetAnswer): boolean {
+export function inProtocol(call: Pick<ApiCall, 'protocol'> & Partial<Pick<ApiCall, 'service'>>, res: TargetAnswer): boolean {
   const text = res.body.toString('utf8');
   const contentType = header(res.headers, 'content-type').toLowerCase();
   if (isHtml(text, contentType)) return false;
@@ -63,6 +63,8 @@ export function inProtocol(call: Pick<ApiCall, 'protocol'>, res: TargetAnswer): 
       return /^(<\?xml[^>]*>\s*)?<(ErrorResponse|Response)[\s>]/.test(trimmed) && trimmed.includes('<Code>');
     case 'rest-xml':
       // S3 answers HEAD (and some 304/412s) without a body.
+      // S3 Control nests its errors: <ErrorResponse><Error>.
+      if (call.service === 's3control') return /^(<\?xml[^>]*>\s*)?<ErrorResponse[\s>][^]*?<Error>/.test(trimmed) && trimmed.includes('<Code>');
       return trimmed === '' || (/^(<\?xml[^>]*>\s*)?<Error[\s>]/.test(trimmed) && trimmed.includes('<Code>'));
     case 'json':
       return isJsonObject(trimmed);

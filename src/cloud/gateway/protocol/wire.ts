@@ -198,8 +198,14 @@ export function wireProblem(call: ApiCall, req: RawRequest, ctx: WireContext): W
     return bad('InvalidBucketName', 'The specified bucket is not valid.');
   }
   if (call.service === 's3' && /^\/v20180820(\/|$)/i.test(req.path)) {
-    // moto serves S3 Control under this path with an S3 signature.
+    // moto serves S3 Control under this path with an S3 signature. identify() takes /v20180820/...
+    // with x-amz-account-id for S3 Control (protocol/s3control.ts); what is left here (no account
+    // header, `/v20180820` alone, other cases) would be a bucket to the gateway: refused.
     return bad('InvalidBucketName', 'The specified bucket is not valid.');
+  }
+  if (call.service === 's3control') {
+    const problem = s3controlProblem(call, req);
+    if (problem) return problem;
   }
 
   // Content encoding: moto decompresses exactly `gzip` (not for S3); anything else it reads raw.
@@ -329,6 +335,22 @@ function s3Problem(call: ApiCall, req: RawRequest, type: string): WireProblem | 
   return undefined;
 }
 
+/**
+ * S3 Control: only the operations of its model (moto's router would run others by its own routes),
+ * with the account in x-amz-account-id (compared with the caller's in foreignResource()), and no
+ * content encoding (moto and the gateway could read a compressed body differently).
+ */
+function s3controlProblem(call: ApiCall, req: RawRequest): WireProblem | undefined {
+  const bad = (code: string, message: string, status = 400): WireProblem => ({ status, code, message });
+  if (call.operation === 'Unknown') return bad('InvalidRequest', `${req.method} ${req.path.split('?')[0]} is not an S3 Control operation.`);
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding !== '' && req.body.length > 0) return bad('InvalidRequest', `Content-Encoding ${encoding} is not supported for S3 Control requests.`);
+  if (!/^\d{12}$/.test(String(call.params['AccountId'] ?? ''))) {
+    return bad('InvalidRequest', 'The request must name the account in the x-amz-account-id header (12 digits).');
+  }
+  return undefined;
+}
+
 /** `bucket/key` or `/bucket/key`, optionally `?versionId=...`, read the same by urlparse and copySource(). */
 function plainCopySource(v: string): boolean {
   const m = /^\/?([^/?#;:%]+)\/([^?#;]+)(?:\?versionId=([^&#;]*))?$/.exec(v);
@@ -407,6 +429,10 @@ export function foreignResource(call: ApiCall, account: string): WireProblem | u
     status: 400, code: generic,
     message: `${what} is in another account or region than this request's (${account}, ${call.region}); the lab cloud serves each account's own resources in the request's region only.`,
   });
+  // S3 Control: AWS refuses a request naming another account than the caller's (AccessDenied).
+  if (call.service === 's3control' && call.params['AccountId'] !== account) {
+    return { status: 403, code: 'AccessDenied', message: 'Access Denied' };
+  }
   const url = call.service === 'sqs' ? call.params['QueueUrl'] : undefined;
   const q = typeof url === 'string' ? QUEUE_URL.exec(url) : null;
   if (q && q[1] !== account) return refuse(`The queue ${String(url)}`);
