@@ -66,5 +66,12 @@ export const lab: Lab = {
   snapshot: snapshotIam,
   studentSteps: [{ export: 'audit', parse: parseAuditReport }, { export: 'apply' }],
   checks,
-  scenarios: [leakedSharedKey, stolenDeveloperKey, stolenMfaSession, privilegeEscalation, wrongMfa],
+  // The task whose hints help when an attack gets through (`seclab hint`).
+  scenarios: [
+    { ...leakedSharedKey, tasks: { blocked: 'individual-users' } },
+    { ...stolenDeveloperKey, tasks: { blocked: 'mfa' } },
+    { ...stolenMfaSession, tasks: { blocked: 'least-privilege' } },
+    { ...privilegeEscalation, tasks: { blocked: 'least-privilege' } },
+    { ...wrongMfa, tasks: { blocked: 'mfa' } },
+  ],
 };

@@ -8,6 +8,7 @@ import type { Check, CheckOutcome } from '../../src/engine/types.ts';
 import type { LabSession } from '../../src/engine/session.ts';
 import type { Credential } from '../../src/cloud/gateway/credentials.ts';
 import { parsePolicyText } from '../../src/cloud/services/iam/policy-store.ts';
+import { functionActivity, invocationError } from '../../src/engine/report/lambda-debug.ts';
 import type { MetricAlarm } from '../../src/cloud/services/cloudwatch/alarms/types.ts';
 import { PROTO, exfiltration, flowLogsCovering, portScan, sshBruteForce, type Flow, type FlowLogConfig, type Topology } from '../../src/cloud/services/ec2/dataplane/index.ts';
 import { normalFlows, probe, topology, MINUTE } from '../../scenarios/lib/network.ts';
@@ -175,6 +176,27 @@ async function load(s: LabSession): Promise<Inspection> {
   }
 
   return { topology: t, sensitiveEnis, sensitiveLogs, judged, alarms, series, normal, delays, adminTopics, subscriptions, functions, ...(responder ? { responder } : {}) };
+}
+
+/**
+ * What the responder did when the attacks triggered it: invocations that ended in an error (the
+ * handler threw, timed out) are not responses, nor are triggers its resource policy refused.
+ */
+async function responderRan(s: LabSession, name: string, wired: string): Promise<CheckOutcome> {
+  await s.gateway.service('lambda').settle();
+  const { invocations, refusals } = functionActivity(s, name);
+  const errors = invocations.map(invocationError).filter((e): e is { type: string; message: string } => !!e);
+  const ok = invocations.length - errors.length;
+  const first = errors[0] ? `${errors[0].type}: ${errors[0].message}` : '';
+  if (!invocations.length && refusals.length) {
+    return fail(`${name} never ran: ${refusals.length} trigger(s) refused — ${refusals[0]!.reason}`);
+  }
+  if (!invocations.length) return pass(`${wired} (the attacks did not trigger it: no alarm reached it)`);
+  if (!ok) {
+    return fail(`${name} was triggered ${invocations.length} time(s) during the attacks and failed every time (${first}): a responder that throws blocks nothing — see "Your Lambda functions" below and its log group /aws/lambda/${name}`);
+  }
+  if (errors.length) return pass(`${wired}; but ${errors.length} of ${invocations.length} invocations failed (${first})`);
+  return pass(`${wired}, and ran without error when the attacks triggered it`);
 }
 
 /** The ports and protocols an exfiltration is simulated on: the outbound-volume alarm must see each. */
@@ -401,6 +423,9 @@ export const checks: Check[] = [
   // ---- task 3: the responder ----
   {
     id: 'responder-deployed', title: 'A Lambda responder is deployed and triggered by the detection', kind: 'posture', points: 4, task: 'responder',
+    // Wired is not triggered: after the attacks, a responder every invocation of which failed (or whose
+    // triggers were all refused) did not respond, and this check says so.
+    afterAttacks: true,
     async run(s) {
       const i = await inspect(s);
       if (!i.responder) {
@@ -409,7 +434,9 @@ export const checks: Check[] = [
       }
       const fn = i.responder.fn;
       if (fn.Runtime && !fn.Runtime.startsWith('nodejs')) return fail(`${fn.FunctionName} runs ${fn.Runtime}; the lab cloud runs Node.js functions`);
-      return pass(`${fn.FunctionName} is invoked by ${i.responder.triggers.join(', ')}`);
+      const wired = `${fn.FunctionName} is invoked by ${i.responder.triggers.join(', ')}`;
+      if (!s.attacksRan) return pass(wired);
+      return responderRan(s, fn.FunctionName!, wired);
     },
   },
   {

@@ -8,6 +8,7 @@ import { checks } from './checks.ts';
 import { sshBruteForceScenario } from '../../scenarios/network-ssh-brute-force.ts';
 import { portScanScenario } from '../../scenarios/network-port-scan.ts';
 import { exfiltrationScenario } from '../../scenarios/network-exfiltration.ts';
+import { quietPeriod } from '../../scenarios/lib/network.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -59,5 +60,14 @@ export const lab: Lab = {
   provision: provisionNetwork,
   studentSteps: [{ export: 'apply' }],
   checks,
-  scenarios: [sshBruteForceScenario, portScanScenario, exfiltrationScenario],
+  // The tasks whose hints help when an attack gets through (`seclab hint`).
+  scenarios: [sshBruteForceScenario, portScanScenario, exfiltrationScenario].map((sc) => ({ ...sc, tasks: { detected: 'alarms', blocked: 'responder' } })),
+  /** `seclab simulate`: the company's normal traffic, minute by minute (alarms evaluate, responders run). */
+  async normalActivity(session, minutes, onMinute) {
+    for (let m = 1; m <= minutes; m++) {
+      await quietPeriod(session, 1);
+      onMinute?.(m);
+    }
+    return {};
+  },
 };

@@ -2,7 +2,11 @@
 // and exfiltration, and administrators notified by email and SMS — graded by running the student's SIEM (the Siem
 // of src/controls/siem with <workspace>/siem/siem.yml) against attacks hidden in the company's normal activity.
 import { fileURLToPath } from 'node:url';
-import type { Lab } from '../../src/engine/types.ts';
+import type { ActivityReport, Lab } from '../../src/engine/types.ts';
+import type { LabSession } from '../../src/engine/session.ts';
+import type { Alert } from '../../src/controls/siem/index.ts';
+import { siemRun, simulate, standardAlerts } from './run.ts';
+import { awayRound } from './background.ts';
 import { provisionSiem } from './provision.ts';
 import { checks } from './checks.ts';
 import { quietDay } from '../../scenarios/siem-quiet-day.ts';
@@ -73,5 +77,50 @@ export const lab: Lab = {
   provision: provisionSiem,
   studentSteps: [{ export: 'apply' }],
   checks,
-  scenarios: [quietDay, unauthorizedBurst, consoleLoginWithoutMfa, s3Exfiltration, flowExfiltration, cloudtrailStopped],
+  // The task whose hints help when an attack gets through (`seclab hint`): the rules.
+  scenarios: [quietDay, unauthorizedBurst, consoleLoginWithoutMfa, s3Exfiltration, flowExfiltration, cloudtrailStopped].map((sc) => ({ ...sc, tasks: { detected: 'rules' } })),
+  normalActivity,
 };
+
+/**
+ * `seclab simulate`: the company's ordinary activity as the quiet-day scenario plays it (people and the
+ * orders app from their usual addresses, sign-ins, logs, traffic), the student's SIEM polling it; the
+ * first five minutes are the SIEM's warm-up. Reports what each rule raised (the grader's counting:
+ * default deduplication, no throttle), leaving out the student's own set-up calls (the account root).
+ */
+async function normalActivity(session: LabSession, minutes: number, onMinute?: (m: number) => void): Promise<ActivityReport> {
+  const start = session.now();
+  const run = await siemRun(session);
+  let done = Math.round((session.now() - start) / 60_000);
+  onMinute?.(Math.min(done, minutes));
+  for (let i = 0; done < minutes; i++) {
+    const step = Math.min(10, minutes - done);
+    if (run.siem) {
+      await awayRound(session, i, run.background);
+      await simulate(session, run, step, { consoleSignIn: i === 0 });
+    } else {
+      await session.gateway.clock.advance(step * 60_000);
+    }
+    done += step;
+    onMinute?.(done);
+  }
+  if (!run.siem) return { notes: [`your SIEM did not run: ${run.error ?? 'unknown reason'}`] };
+  const setup = (a: Alert) => a.events.length > 0 && a.events.every((e) => (e.fields['userIdentity'] as { type?: string } | undefined)?.type === 'Root');
+  const events = [...new Set([...run.warmupEvents, ...run.events])];
+  const byRule = new Map<string, { rule: string; level: string; alerts: number; hits: number; firstAt?: number }>();
+  for (const a of standardAlerts(run, events)) {
+    if (setup(a)) continue;
+    const r = byRule.get(a.rule.title) ?? { rule: a.rule.title, level: a.severity, alerts: 0, hits: 0 };
+    r.alerts++;
+    r.hits += a.hits;
+    const t = Date.parse(a.firstSeen) - start;
+    if (Number.isFinite(t) && (r.firstAt === undefined || t < r.firstAt)) r.firstAt = t;
+    byRule.set(a.rule.title, r);
+  }
+  const read = { cloudtrail: 0, vpcflow: 0, logs: 0 };
+  for (const e of events) read[e.source]++;
+  return {
+    rules: [...byRule.values()].sort((a, b) => b.alerts - a.alerts || a.rule.localeCompare(b.rule)),
+    notes: [`your SIEM read ${read.cloudtrail} CloudTrail events, ${read.vpcflow} flow-log records and ${read.logs} log lines (the first ${Math.min(done, 5)} minutes are its warm-up; alerts on your own set-up calls as root are left out)`],
+  };
+}

@@ -67,6 +67,7 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
 
   addRun(addJson(addTarget(addWorkspace(program.command('check')))))
     .argument('<lab>', 'lab id')
+    .option('--keep', 'leave the graded account and the lab cloud up after grading, with the AWS CLI settings to reach it (Ctrl-C stops them)')
     .description('grade your workspace for a lab on a fresh lab cloud (your code, controls, attacks) and save your progress')
     .action((lab: string, _o, cmd: Command) => run(async (ui) => (await import('./student.ts')).cmdCheck(ui, lab, optsOf(cmd)), !!optsOf(cmd).json));
 
@@ -75,6 +76,14 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
     .argument('[scenario]', 'an attack id, a comma list, or all (default)')
     .description('launch the attacks against your controls with a live view of each step: allowed or refused, detected, blocked')
     .action((lab: string, scenario: string | undefined, _o, cmd: Command) => run(async (ui) => (await import('./student.ts')).cmdAttack(ui, lab, scenario, optsOf(cmd)), !!optsOf(cmd).json));
+
+  addJson(addTarget(addWorkspace(program.command('simulate'))))
+    .argument('<lab>', 'lab id')
+    .option('-m, --minutes <n>', 'minutes of lab time to play (default 30)')
+    .option('--seed <seed>', 'the company\'s activity from this seed (the same seed plays the same day again)')
+    .option('--timeout <seconds>', 'time limit for each function of your solution (default 60)')
+    .description('run your code on the lab\'s company, play N minutes of its normal activity (no attacks) and show what your metric filters, alarms and rules saw: thresholds from data')
+    .action((lab: string, _o, cmd: Command) => run(async (ui) => (await import('./simulate.ts')).cmdSimulate(ui, lab, optsOf(cmd)), !!optsOf(cmd).json));
 
   addJson(addWorkspace(program.command('hint')))
     .argument('<lab>', 'lab id')

@@ -9,7 +9,8 @@ import { runStudentCode } from './student-runner.ts';
 import { escapingLinks } from './submission.ts';
 import { withStatus } from './report/record.ts';
 import { escapeDeep } from './report/escape.ts';
-import type { AttackStep, CheckGrade, Lab, LabGrade, ScenarioResult, StudentRun } from './types.ts';
+import { collectFunctions } from './report/lambda-debug.ts';
+import type { AttackStep, CheckGrade, Lab, LabGrade, Scenario, ScenarioResult, StudentRun } from './types.ts';
 
 export interface GradeEvents {
   phase?(name: string): void;
@@ -70,6 +71,36 @@ export function studentContext(session: LabSession, lab: Lab): {
   };
 }
 
+/**
+ * Runs the student's exports for a lab in the session's account (sandboxed when the machine can),
+ * with credentials for this phase only, and keeps what they returned in `session.studentOutputs`.
+ */
+export async function runStudentSteps(session: LabSession, lab: Lab, opts: { workspace: string; timeoutMs?: number; onOutput?: (line: string) => void }): Promise<StudentRun[]> {
+  const cloud = session.cloud;
+  const { input, env, clockFile, revoke } = studentContext(session, lab);
+  const channel = cloud.sandbox === 'bwrap' ? await cloud.gateway.openChannel(session.accountId, 'your code') : undefined;
+  const res = await runStudentCode({
+    file: path.join(opts.workspace, lab.id, 'solution.ts'),
+    exports: lab.studentSteps.map((s) => s.export),
+    input, env, timeoutMs: opts.timeoutMs, onOutput: opts.onOutput,
+    sandbox: cloud.sandbox, gateway: { url: cloud.url, socketPath: channel?.socketPath }, clockFile,
+  }).finally(async () => {
+    revoke();
+    await channel?.close();
+  });
+  const student = res.runs;
+  for (const step of lab.studentSteps) {
+    if (!(step.export in res.values)) continue;
+    try {
+      session.studentOutputs[step.export] = step.parse ? step.parse(res.values[step.export]) : res.values[step.export];
+    } catch (e) {
+      const run = student.find((r) => r.export === step.export);
+      if (run) Object.assign(run, { ok: false, error: `${step.export}() returned something unexpected: ${(e as Error).message}` });
+    }
+  }
+  return student;
+}
+
 export async function gradeLab(cloud: LabCloud, lab: Lab, opts: GradeLabOptions): Promise<LabGrade> {
   // Links that lead out of the submission (to the reference solution, another student's work) are
   // attempts to break isolation, whether or not the sandbox made them dangle.
@@ -98,27 +129,7 @@ async function gradeLabOnce(cloud: LabCloud, lab: Lab, opts: GradeLabOptions): P
   try {
     if (!opts.skipStudentCode && lab.studentSteps.length) {
       ev.phase?.('student code');
-      const { input, env, clockFile, revoke } = studentContext(session, lab);
-      const channel = cloud.sandbox === 'bwrap' ? await cloud.gateway.openChannel(session.accountId, 'your code') : undefined;
-      const res = await runStudentCode({
-        file: path.join(opts.workspace, lab.id, 'solution.ts'),
-        exports: lab.studentSteps.map((s) => s.export),
-        input, env, timeoutMs: opts.timeoutMs, onOutput: ev.studentOutput,
-        sandbox: cloud.sandbox, gateway: { url: cloud.url, socketPath: channel?.socketPath }, clockFile,
-      }).finally(async () => {
-        revoke();
-        await channel?.close();
-      });
-      student = res.runs;
-      for (const step of lab.studentSteps) {
-        if (!(step.export in res.values)) continue;
-        try {
-          session.studentOutputs[step.export] = step.parse ? step.parse(res.values[step.export]) : res.values[step.export];
-        } catch (e) {
-          const run = student.find((r) => r.export === step.export);
-          if (run) Object.assign(run, { ok: false, error: `${step.export}() returned something unexpected: ${(e as Error).message}` });
-        }
-      }
+      student = await runStudentSteps(session, lab, { workspace: opts.workspace, timeoutMs: opts.timeoutMs, onOutput: ev.studentOutput });
     }
 
     // The grader's own work (checks, attacks) holds the lab clock, which every grading on this lab
@@ -190,6 +201,8 @@ async function gradeLabOnce(cloud: LabCloud, lab: Lab, opts: GradeLabOptions): P
           techniques: s.techniques, steps: result.steps,
           graded: { blocked: s.points.blocked > 0, detected: (s.points.detected ?? 0) > 0 },
         };
+        const task = scenarioTask(lab, s, g);
+        if (task) g.task = task;
         scenarios.push(g);
         ev.check?.(g);
       }
@@ -205,6 +218,17 @@ async function gradeLabOnce(cloud: LabCloud, lab: Lab, opts: GradeLabOptions): P
         Object.assign(g, { passed: false, feedback: `after the attacks: ${out.feedback}` });
         session.businessBroken = true;
         broken.push(c.hidden ? 'a hidden legitimate-work check failed after the attacks' : `"${c.title}" failed after the attacks`);
+      }
+
+      // Posture checks the attacks put to the test (a responder wired to the alarm that throws when
+      // invoked): what passed on the configuration alone fails now, with the reason.
+      session.attacksRan = scenarios.length > 0;
+      for (const c of lab.checks.filter((x) => x.kind === 'posture' && x.afterAttacks)) {
+        const g = checks.find((x) => x.id === c.id && x.kind === 'posture');
+        if (!g?.passed) continue;
+        const out = await c.run(session).catch((e: Error) => ({ passed: false, feedback: `the check could not run: ${e.message}` }));
+        if (out.passed) g.feedback = out.feedback;
+        else Object.assign(g, { passed: false, points: 0, feedback: `after the attacks: ${out.feedback}` });
       }
     });
     if (session.businessBroken) {
@@ -229,18 +253,38 @@ async function gradeLabOnce(cloud: LabCloud, lab: Lab, opts: GradeLabOptions): P
   const score = [...checks, ...scenarios].reduce((a, c) => a + c.points, 0);
   const max = maxScore(lab);
   const businessBroken = session.businessBroken ? { businessBroken: why() } : {};
+  // Something failed: what the student's Lambda functions did (invocations, errors, log tails).
+  const functions = score < max || student.some((r) => !r.ok) ? await collectFunctions(session).catch(() => []) : [];
+  const extra = { ...businessBroken, ...(functions.length ? { functions } : {}) };
   // Results taken while the emulator was down say nothing about the student's work.
   const died = cloud.gateway.upstream.deathMessage;
   if (died) {
     return {
       id: lab.id, title: lab.title, score, maxScore: max, passed: false, checks, scenarios, student, accountId: session.accountId, seed,
-      durationMs: Date.now() - started, error: `the lab cloud stopped during grading (${died}); this grade is incomplete: grade again`, ...businessBroken,
+      durationMs: Date.now() - started, error: `the lab cloud stopped during grading (${died}); this grade is incomplete: grade again`, ...extra,
     };
   }
-  return { id: lab.id, title: lab.title, score, maxScore: max, passed: score === max, checks, scenarios, student, accountId: session.accountId, seed, durationMs: Date.now() - started, ...businessBroken };
+  return { id: lab.id, title: lab.title, score, maxScore: max, passed: score === max, checks, scenarios, student, accountId: session.accountId, seed, durationMs: Date.now() - started, ...extra };
 }
 
 export function maxScore(lab: Lab): number {
   return lab.checks.reduce((a, c) => a + (c.kind === 'posture' ? c.points : 0), 0)
     + lab.scenarios.reduce((a, s) => a + s.points.blocked + (s.points.detected ?? 0), 0);
+}
+
+/**
+ * The workbook task a failed attack points to (for `seclab hint`): of the outcomes it lost points on
+ * (detection, blocking), the one whose task comes first in the lab; the lab's last task when the
+ * scenario names none (the attacks come after every task). Undefined when it passed.
+ */
+export function scenarioTask(lab: Pick<Lab, 'tasks'>, s: Pick<Scenario, 'tasks' | 'points'>, g: Pick<CheckGrade, 'passed' | 'detected' | 'blocked' | 'businessIntact'>): string | undefined {
+  if (g.passed) return undefined;
+  const order = lab.tasks.map((t) => t.id);
+  const lost: string[] = [];
+  if (s.points.blocked > 0 && !g.blocked && s.tasks?.blocked) lost.push(s.tasks.blocked);
+  if ((s.points.detected ?? 0) > 0 && !g.detected && s.tasks?.detected) lost.push(s.tasks.detected);
+  const known = lost.filter((t) => order.includes(t)).sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  if (known.length) return known[0];
+  // Lost points for broken legitimate work only, or the scenario names no task: the last task.
+  return g.businessIntact === false && (g.blocked || g.detected) ? undefined : order.at(-1);
 }

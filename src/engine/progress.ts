@@ -122,10 +122,13 @@ export function markStarted(p: Progress, labId: string, now = new Date()): LabPr
   return lp;
 }
 
-/** Tasks with at least one failed check in a grade. */
-export function failingTasksOf(grade: Pick<LabGrade, 'checks'>): string[] {
+/**
+ * Tasks with at least one failed item in a grade, in the grade's order: checks, then attacks (a failed
+ * attack names the task of what should have detected or blocked it, see `scenarioTask` in grader.ts).
+ */
+export function failingTasksOf(grade: Pick<LabGrade, 'checks'> & Partial<Pick<LabGrade, 'scenarios'>>): string[] {
   const tasks: string[] = [];
-  for (const c of grade.checks) {
+  for (const c of [...grade.checks, ...(grade.scenarios ?? [])]) {
     if (!c.passed && c.task && !tasks.includes(c.task)) tasks.push(c.task);
   }
   return tasks;
@@ -137,7 +140,7 @@ export function failingTasksOf(grade: Pick<LabGrade, 'checks'>): string[] {
  */
 export function recordAttempt(
   p: Progress,
-  grade: Pick<LabGrade, 'id' | 'score' | 'maxScore' | 'passed' | 'checks' | 'student' | 'error'>,
+  grade: Pick<LabGrade, 'id' | 'score' | 'maxScore' | 'passed' | 'checks' | 'student' | 'error'> & Partial<Pick<LabGrade, 'scenarios'>>,
   opts: { kind?: Attempt['kind']; scenarios?: string[]; now?: Date } = {},
 ): LabProgress {
   const now = opts.now ?? new Date();

@@ -29,6 +29,8 @@ export class LabSession {
   businessBroken = false;
   /** The workspace being graded, when there is one (labs whose students write configuration files read them here). */
   workspace?: string;
+  /** The attacks have run (posture checks with `afterAttacks` are being run again). */
+  attacksRan = false;
   /** Called for each attack step as it happens (the live view of `seclab attack`). */
   onAttackStep?: (step: AttackStep) => void;
 

@@ -24,6 +24,12 @@ export interface Check {
   restrictive?: boolean;
   /** Which task of the workbook it belongs to (for hints and the menu). */
   task?: string;
+  /**
+   * Run again after the attacks (a posture check whose truth the attacks reveal, such as a responder
+   * that is wired but throws when invoked): passing before and failing then, it earns nothing and
+   * says why.
+   */
+  afterAttacks?: boolean;
   run(session: LabSession): Promise<CheckOutcome>;
 }
 
@@ -61,6 +67,11 @@ export interface Scenario {
   /** Points for blocking it, and for detecting it when the lab grades detection. */
   points: { blocked: number; detected?: number };
   hidden?: boolean;
+  /**
+   * The workbook tasks that build what detects and what blocks this attack: when it gets through,
+   * `seclab hint` follows the task of the first outcome that failed (in the lab's task order).
+   */
+  tasks?: { detected?: string; blocked?: string };
   /** Sets up the attacker's foothold (a leaked key...). Returns state for the other phases. */
   prepare?(session: LabSession): Promise<unknown>;
   /** Real calls through the gateway with the attacker's credentials and a simulated source IP. */
@@ -103,6 +114,19 @@ export interface Lab {
   snapshot?(session: LabSession): Promise<Record<string, unknown>>;
   checks: Check[];
   scenarios: Scenario[];
+  /**
+   * The company's normal activity (no attack) for `minutes` of lab time, moving the lab clock
+   * (`seclab simulate`): what the student's metric filters, alarms and rules see on an ordinary day.
+   */
+  normalActivity?(session: LabSession, minutes: number, onMinute?: (minute: number) => void): Promise<ActivityReport>;
+}
+
+/** What a lab's normal activity produced besides metrics and alarms (which the engine reads itself). */
+export interface ActivityReport {
+  /** SIEM rules that matched, with how often (hits) and how many alerts they raised. */
+  rules?: { rule: string; level: string; alerts: number; hits: number; firstAt?: number }[];
+  /** Why a part could not be observed (the SIEM configuration did not load...). */
+  notes?: string[];
 }
 
 // ---- grade records (the JSON format documented in the README) ----
@@ -163,6 +187,11 @@ export interface LabGrade {
   /** Attempts to break isolation that the sandbox or the gateway refused. */
   violations?: string[];
   /**
+   * The account's Lambda functions (the student's responders) when something failed: invocations,
+   * errors, refused triggers and the tail of each log group (src/engine/report/lambda-debug.ts).
+   */
+  functions?: FunctionDebug[];
+  /**
    * Why legitimate work counts as broken, when it does: legitimate-work checks that failed, or
    * legitimate work refused during an attack (then every legitimate-work check may pass and still
    * restrictive controls and attacks earn nothing). Names no hidden check or attack.
@@ -187,4 +216,18 @@ export interface Grade {
   seed?: string;
   /** HMAC over the rest of the record, so edited grade files are detected. */
   signature?: string;
+}
+
+/** One Lambda function of a graded account, for debugging (see LabGrade.functions). */
+export interface FunctionDebug {
+  name: string;
+  invocations: number;
+  /** Invocations that ended in an error (the handler threw, timed out, could not load). */
+  errors: number;
+  /** Distinct errors, most frequent first: type, message, how many times. */
+  errorKinds: { type: string; message: string; count: number }[];
+  /** Triggers the function's resource policy refused (a missing lambda AddPermission). */
+  refused: { service: string; reason: string; count: number }[];
+  /** The last lines of /aws/lambda/<name>. */
+  logTail: string[];
 }

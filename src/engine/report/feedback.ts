@@ -1,6 +1,7 @@
 // A feedback file per student (Markdown). Hidden checks are left out entirely.
 import type { CheckGrade, Grade } from '../types.ts';
 import { codeErrors, partsOf } from './record.ts';
+import { renderFunctionsMarkdown } from './lambda-debug.ts';
 
 const md = (s: string) => s.replace(/([\\`*_[\]<>])/g, '\\$1');
 const mark = (p: boolean) => (p ? '✔' : '✘');
@@ -34,6 +35,7 @@ export function renderFeedback(grade: Grade): string {
     if (visible(business).length || refused.length) {
       out.push('', '### Legitimate work (must keep working; a control that breaks it earns nothing)', '', ...visible(business).map(line), ...refused);
     }
+    out.push(...renderFunctionsMarkdown(lab));
   }
   return `${out.join('\n')}\n`;
 }

@@ -4,6 +4,7 @@ import type { AttackStep, CheckGrade, Grade, LabGrade } from '../types.ts';
 import { partsOf, statusOf } from './record.ts';
 import { escapeControl } from './escape.ts';
 import { PLAIN, type Style } from './style.ts';
+import { renderFunctionsText } from './lambda-debug.ts';
 
 export type Audience = 'student' | 'instructor';
 
@@ -178,6 +179,7 @@ export function renderLabText(lab: LabGrade, opts: TextOptions = {}): string {
     for (const c of scenarios) out.push(...checkLines(c, o));
   }
   if (o.timeline && scenarios.length) out.push('', ...renderTimeline(scenarios, o));
+  out.push(...renderFunctionsText(lab, st, o.width));
   const pct = lab.maxScore ? Math.round((lab.score / lab.maxScore) * 100) : 0;
   out.push('', `${st.bold(`Score ${lab.score}/${lab.maxScore}`)} (${pct} %) ${lab.passed ? st.green(st.bold('— passed ✔')) : st.yellow('— not passed yet')}`);
   return out.join('\n');
