@@ -7,10 +7,12 @@
 // Every 4th student hands in the starters (they score 0 and their attacks go through), the others
 // the reference solutions.
 //
-//   npx tsx bench/class.ts [--class 100] [--shards 2] [--concurrency 2] [--labs iam,network,siem] [--keep]
+//   npx tsx bench/class.ts [--class 100] [--shards 2] [--concurrency 2] [--labs iam,network,siem] [--no-control] [--keep]
 //   npm run bench:class -- --class 10
 //
-// --shards is a comma list of shard counts to measure after the baseline (default 2: on 2 cores).
+// --shards is a comma list of shard counts to measure after the baseline (default 2: on 2 cores). A
+// control row follows each: one process grading as many students at once as the n shards did in total
+// (--concurrency × n), to tell what sharding adds over more concurrency on one lab cloud.
 // Wall-clock numbers depend on the machine and its load (printed); no threshold is checked here.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -78,6 +80,8 @@ function normalize(text: string): string {
     .replace(/"(durationMs|at)": \d+/g, '"$1": <n>')
     .replace(/time="[\d.]+"/g, 'time="<s>"')
     .replace(/\(\) \d+(?:\.\d+)? (?:ms|s|min)(?: \d+ s)?/g, '() <duration>') // report.html: "audit() 1.2 s"
+    .replace(/\b([a-z]+)-[0-9a-f]{17}\b/g, '$1-<id>') // resource ids the emulator makes (fl-…, i-…, vpc-…)
+    .replace(/\b54\.214\.\d{1,3}\.\d{1,3}\b/g, '<public-ip>') // public addresses the emulator gives instances
     .replace(/\b\d{12}\b/g, '<account>')
     .replace(/-[0-9a-f]{8}\b/g, '-<run>')
     .replace(/hmac-sha256:[0-9a-f]{12}:[0-9a-f]{64}/g, '<signature>');
@@ -162,11 +166,24 @@ async function main(): Promise<void> {
     }
   }
 
+  // The control: as many gradings at once in ONE process (one lab cloud) as the n shards ran in total.
+  if (!process.argv.includes('--no-control')) {
+    for (const n of SHARDS) {
+      const c = Number(CONCURRENCY) * n;
+      console.log(`   control: one process, --concurrency ${c} (as many gradings at once as ${n} shards)… load average ${load()}`);
+      const out = path.join(work, `c${c}`);
+      const r = must(await seclab(['grade', '--submissions', classDir, ...common.slice(0, -2), '--concurrency', String(c), '--out', out], path.join(work, `c${c}.log`)), `--concurrency ${c}`);
+      const diff = differences(baselineOut, out);
+      const speedup = base.ms / r.ms;
+      rows.push([`1, --concurrency ${c}`, '1', fmt(r.ms), '—', fmt(r.ms), `${speedup.toFixed(2)}×`, '—', (CLASS / (r.ms / 60_000)).toFixed(1), diff.length ? `✘ ${diff.slice(0, 3).join(', ')}` : '✔']);
+    }
+  }
+
   console.log(`\n${table(['shards n', 'processes', 'grading', 'merge', 'total', 'speed-up', 'per process', 'students/min', 'same outputs as n = 1'], rows)}`);
   console.log(`\nload average at the end ${load()} (other work on this machine slows every row alike only if it is steady)`);
   console.log(`baseline: ${fmt(perStudent)} per student (all ${LABS.length} labs) at --concurrency ${CONCURRENCY}; one student alone: ${fmt(course.ms)}`);
   if (CLASS !== 100) {
-    console.log(`estimate for a class of 100 at the baseline's rate: ${fmt(perStudent * 100)} (one process)${rows.length > 1 ? `, ${rows.slice(1).map((r) => `${fmt((perStudent * 100) / Number(r[5]!.replace('×', '')))} with ${r[0]} shards`).join(', ')}` : ''}`);
+    console.log(`estimate for a class of 100 at the baseline's rate: ${fmt(perStudent * 100)} (one process)${rows.slice(1).map((r) => `, ${fmt((perStudent * 100) / Number(r[5]!.replace('×', '')))} with ${/^\d+$/.test(r[0]!) ? `${r[0]} shards` : `one process at ${r[0]!.replace(/^1, /, '')}`}`).join('')}`);
   }
   if (!KEEP) rmSync(work, { recursive: true, force: true });
   else console.log(`kept ${work}`);

@@ -288,8 +288,9 @@ describe('grade merge', () => {
 
 /**
  * What legitimately differs between ANY two gradings of the same class with the same seed (two
- * unsharded runs differ in exactly these): the run's start time, durations, account ids and run ids
- * in resource names (unique names, not drawn from the seed: src/engine/random.ts), the lab clock of
+ * unsharded runs differ in these too): the run's start time, durations, account ids and run ids
+ * in resource names (unique names, not drawn from the seed: src/engine/random.ts), resource ids and
+ * public addresses the emulator assigns, the lab clock of
  * attack steps (it starts at the wall clock and is shared by the students graded at once), the
  * durations of the student's functions in report.html, and the signatures over all of these.
  */
@@ -299,6 +300,8 @@ function normalize(text: string): string {
     .replace(/"(durationMs|at)": \d+/g, '"$1": <n>')
     .replace(/time="[\d.]+"/g, 'time="<s>"')
     .replace(/\(\) \d+(?:\.\d+)? (?:ms|s|min)(?: \d+ s)?/g, '() <duration>') // report.html: "audit() 1.2 s"
+    .replace(/\b([a-z]+)-[0-9a-f]{17}\b/g, '$1-<id>') // resource ids the emulator makes (fl-…, i-…, vpc-…)
+    .replace(/\b54\.214\.\d{1,3}\.\d{1,3}\b/g, '<public-ip>') // public addresses the emulator gives instances
     .replace(/\b\d{12}\b/g, '<account>')
     .replace(/-[0-9a-f]{8}\b/g, '-<run>')
     .replace(/hmac-sha256:[0-9a-f]{12}:[0-9a-f]{64}/g, '<signature>');
