@@ -59,7 +59,7 @@ function checkMoto(found: PythonSearch, dockerOk: boolean): DoctorCheck {
     return {
       name: 'moto (lab cloud)',
       ok: true,
-      detail: `not installed yet; the first run installs moto ${MOTO_PIN} into ${motoVenvDir()} with ${found.base.executable} (needs access to PyPI, about 30 s)`,
+      detail: `not installed yet; the first run installs moto ${MOTO_PIN} into ${motoVenvDir()} with ${found.base.executable} (needs access to PyPI, about a minute)`,
     };
   }
   if (dockerOk) {

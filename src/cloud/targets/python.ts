@@ -266,7 +266,7 @@ export async function installMotoVenv(base: PythonProbe, progress: Progress = ()
   }
   await mkdir(path.dirname(dir), { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  progress(`Installing the lab cloud (moto ${MOTO_PIN}) into ${dir} — first run only, about 30 s`);
+  progress(`Installing the lab cloud (moto ${MOTO_PIN}) into ${dir} — first run only, about a minute`);
   const started = Date.now();
   try {
     const mk = await run(base.executable, ['-m', 'venv', tmp], 120_000);
