@@ -35,9 +35,9 @@ export const lab: Lab = {
     {
       id: 'trail', title: 'A multi-region trail with log-file validation, to S3 and CloudWatch Logs',
       hints: [
-        'Create a bucket for the trail (its name must be unique: put the account id in it) and give it the bucket policy CloudTrail needs: cloudtrail.amazonaws.com may s3:GetBucketAcl on the bucket and s3:PutObject on arn:aws:s3:::<bucket>/AWSLogs/<account>/* with the condition s3:x-amz-acl = bucket-owner-full-control. Without it nothing is delivered.',
-        'CreateTrail with IsMultiRegionTrail: true, EnableLogFileValidation: true, IncludeGlobalServiceEvents: true, CloudWatchLogsLogGroupArn (arn:aws:logs:<region>:<account>:log-group:<group>:*) and CloudWatchLogsRoleArn; then StartLogging — a new trail does not log until you start it.',
-        'GetObject is an S3 data event, not recorded by default: PutEventSelectors with DataResources [{ Type: "AWS::S3::Object", Values: ["arn:aws:s3:::<customer-data bucket>/"] }] and IncludeManagementEvents: true. Only that bucket: recording reads of the trail\'s own bucket would log every read your SIEM makes.',
+        'Create a bucket for the trail (its name must be unique: put the account id in it) and give it the bucket policy CloudTrail needs: cloudtrail.amazonaws.com may s3:GetBucketAcl on the bucket and s3:PutObject on `arn:aws:s3:::<bucket>/AWSLogs/<account>/*` with the condition `s3:x-amz-acl` = `bucket-owner-full-control`. Without it nothing is delivered.',
+        'CreateTrail with IsMultiRegionTrail: true, EnableLogFileValidation: true, IncludeGlobalServiceEvents: true, CloudWatchLogsLogGroupArn (`arn:aws:logs:<region>:<account>:log-group:<group>:*`) and CloudWatchLogsRoleArn; then StartLogging — a new trail does not log until you start it.',
+        'GetObject is an S3 data event, not recorded by default: PutEventSelectors with DataResources [{ Type: "AWS::S3::Object", Values: `["arn:aws:s3:::<customer-data bucket>/"]` }] and IncludeManagementEvents: true. Only that bucket: recording reads of the trail\'s own bucket would log every read your SIEM makes.',
       ],
     },
     {
