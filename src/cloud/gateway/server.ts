@@ -26,7 +26,7 @@ import { guessCall, protocolErrorFor } from './protocol/target-errors.ts';
 import { Sinks } from './sinks.ts';
 import { Authorizer } from './authorizer.ts';
 import type { AuthzRequest, Decision } from '../policy/types.ts';
-import type { Capabilities, CallOutcome, ControlHandler, LabServices, LinkHandler, ServiceModule, ServiceName, ServiceRuntime } from './service.ts';
+import type { AuthorizationPart, Capabilities, CallOutcome, ControlHandler, LabServices, LinkHandler, ServiceModule, ServiceName, ServiceRuntime } from './service.ts';
 
 /** Where a request came from when it came through a sandbox's own socket (see Gateway.openChannel). */
 interface Channel {
@@ -91,8 +91,9 @@ export class Gateway {
     this.upstream = new Upstream(options.upstreamUrl, options.accountSelection ?? 'header', options.upstreamHeaders);
     this.region = options.region ?? 'us-east-1';
     this.sinks = new Sinks(this.upstream);
-    const runtimes = () => [...this.runtimes.values()];
-    this.authorizer = new Authorizer(this.clock, this.region, () => runtimes().flatMap((r) => (r.authorization ? [r.authorization] : [])));
+    // Filled as the services register, below; the services are fixed once constructed.
+    const authorizationParts: AuthorizationPart[] = [];
+    this.authorizer = new Authorizer(this.clock, this.region, () => authorizationParts);
     const caps: Capabilities = {
       clock: this.clock,
       target: this.upstream,
@@ -114,6 +115,7 @@ export class Gateway {
       if (this.runtimes.has(mod.name)) throw new Error(`two services named ${mod.name}`);
       const rt = mod.create(caps);
       this.runtimes.set(mod.name, rt);
+      if (rt.authorization) authorizationParts.push(rt.authorization);
       for (const ext of rt.extensions ?? []) this.extensions.set(ext.service, [...(this.extensions.get(ext.service) ?? []), ext]);
       for (const [p, handler] of Object.entries(rt.control ?? {})) {
         if (!p.startsWith('/_seclab/') || this.controls.has(p) || ['/_seclab/health', '/_seclab/clock', '/_seclab/accounts'].includes(p)) throw new Error(`service ${mod.name}: control endpoint ${p} is taken or not under /_seclab/`);
