@@ -59,7 +59,7 @@ async function fails(code: string, ...args: string[]): Promise<string> {
   return r.stderr;
 }
 
-describe('the AWS CLI: s3control and account through the lab cloud', { timeout: 300_000 }, () => {
+describe('the AWS CLI: s3control, account, and EC2/SSM gaps through the lab cloud', { timeout: 300_000 }, () => {
   it('s3control: account Block Public Access (404 before any), put, get, delete; access point lists; CloudTrail', async () => {
     await fails('NoSuchPublicAccessBlockConfiguration', 's3control', 'get-public-access-block', '--account-id', accountId);
     await ok('s3control', 'put-public-access-block', '--account-id', accountId, '--public-access-block-configuration',
@@ -109,5 +109,16 @@ describe('the AWS CLI: s3control and account through the lab cloud', { timeout: 
     await fails('ResourceNotFoundException', 'account', 'delete-alternate-contact', '--alternate-contact-type', 'SECURITY');
     const names = cloud().gateway.service('cloudtrail').trail.all(accountId).filter((r) => r.eventSource === 'account.amazonaws.com').map((r) => r.eventName);
     expect(names).toEqual(expect.arrayContaining(['GetContactInformation', 'PutContactInformation', 'PutAlternateContact', 'GetAlternateContact', 'DeleteAlternateContact']));
+  });
+
+  it('ec2 and ssm calls Prowler makes that moto lacks: a new account\'s answers', async () => {
+    expect(await ok('ec2', 'get-image-block-public-access-state')).toEqual({ ImageBlockPublicAccessState: 'block-new-sharing', ManagedBy: 'account' });
+    expect(await ok('ec2', 'get-snapshot-block-public-access-state')).toEqual({ State: 'unblocked', ManagedBy: 'account' });
+    const defaults = await ok('ec2', 'get-instance-metadata-defaults');
+    expect(defaults.AccountLevel ?? {}).toEqual({});
+    expect((await ok('ec2', 'describe-client-vpn-endpoints')).ClientVpnEndpoints ?? []).toEqual([]);
+    expect(await ok('ssm', 'describe-instance-information')).toEqual({ InstanceInformationList: [] });
+    expect(await ok('ssm', 'list-resource-compliance-summaries')).toEqual({ ResourceComplianceSummaryItems: [] });
+    await fails('InvalidFilterKey', 'ssm', 'describe-instance-information', '--filters', 'Key=NoSuchKey,Values=x');
   });
 });

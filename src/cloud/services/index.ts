@@ -15,9 +15,10 @@ import { cloudwatchService } from './cloudwatch/index.ts';
 import { eventsService } from './events/index.ts';
 import { organizationsService } from './organizations/index.ts';
 import { accountService } from './account/index.ts';
+import { ssmService } from './ssm/index.ts';
 
 export const services: ServiceModule[] = [
   iamService, stsService, ec2Service, cloudtrailService, s3Service, kmsService, lambdaService, snsService,
   logsService, cloudwatchService, eventsService, organizationsService,
-  accountService,
+  accountService, ssmService,
 ];

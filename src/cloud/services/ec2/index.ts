@@ -1,16 +1,20 @@
 // EC2 in the lab cloud: the VPC data plane (dataplane/: traffic judged by security groups and network
-// ACLs, written as flow logs on the lab clock) and what moto gets wrong about EC2 (conformance.ts).
+// ACLs, written as flow logs on the lab clock), what moto gets wrong about EC2 (conformance.ts), and
+// the account-level settings moto lacks (account-settings.ts).
 import { defineService, type Capabilities, type ServiceRuntime } from '../../gateway/service.ts';
 import type { ServiceExtension } from '../../gateway/extension.ts';
 import type { Upstream } from '../../gateway/upstream.ts';
 import { DataPlane, MotoTopologySource } from './dataplane/index.ts';
 import { ec2Extension } from './extension.ts';
+import { Ec2AccountSettings } from './account-settings.ts';
 
 export class Ec2Service implements ServiceRuntime {
   /** The VPC data plane: traffic judged by security groups and network ACLs, written as flow logs. */
   readonly dataplane: DataPlane;
   readonly target: Upstream;
   readonly extensions: ServiceExtension[];
+  /** Block public access for AMIs and snapshots, instance metadata defaults, Client VPN (moto has none). */
+  readonly settings = new Ec2AccountSettings();
 
   constructor(caps: Capabilities) {
     this.target = caps.target;
@@ -22,7 +26,11 @@ export class Ec2Service implements ServiceRuntime {
         putObject: (account, bucket, key, body) => caps.sinks.putObject(account, bucket, key, body),
       },
     });
-    this.extensions = [ec2Extension(this)];
+    this.extensions = [ec2Extension(this), this.settings.extension()];
+  }
+
+  dropAccount(account: string): void {
+    this.settings.dropAccount(account);
   }
 
   /** Flow-log capture windows closed by now are delivered. */
