@@ -34,6 +34,8 @@ export const TOOLS = {
     requirements: ['pacu==1.7.0', 'awscli==1.29.85', 'boto3==1.28.85', 'botocore==1.31.85'],
   },
   cloudsplaining: { name: 'cloudsplaining-0.9.1', requirements: ['cloudsplaining==0.9.1'] },
+  // The TLS prober's independent oracle (test/tls, bench/tls.ts): sslyze with its own OpenSSL (nassl).
+  sslyze: { name: 'sslyze-6.3.1', requirements: ['sslyze==6.3.1'] },
 } satisfies Record<string, ToolSpec>;
 
 export type ToolName = keyof typeof TOOLS;
