@@ -15,7 +15,7 @@ import {
   AccountClient, GetContactInformationCommand, PutContactInformationCommand, GetAlternateContactCommand,
   PutAlternateContactCommand, DeleteAlternateContactCommand,
 } from '@aws-sdk/client-account';
-import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
+import { S3Client, CreateBucketCommand, DeletePublicAccessBlockCommand as DeleteBucketPublicAccessBlockCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { useLabCloud } from '../helpers/cloud.ts';
 import { identify, rawRequest } from '../../src/cloud/gateway/protocol/identify.ts';
@@ -129,6 +129,20 @@ describe('S3 Control through the gateway (SDK v3)', { timeout: 120_000 }, () => 
       .rejects.toMatchObject({ name: 'AccessDenied' });
     const denied = c.gateway.service('cloudtrail').trail.all(root.accountId).filter((r) => r.eventName === 'PutPublicAccessBlock');
     expect(denied.map((r) => r.errorCode)).toEqual(['AccessDenied']);
+  });
+  it('the account\'s BlockPublicPolicy, set through S3 Control, refuses a public bucket policy until it is deleted', async () => {
+    const c = cloud();
+    const root = c.createAccount();
+    const client = s3control(creds(root));
+    const s3 = c.client(S3Client, { credentials: creds(root) });
+    const bucket = `bpa-${root.accountId}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new DeleteBucketPublicAccessBlockCommand({ Bucket: bucket }));
+    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }] });
+    await client.send(new PutPublicAccessBlockCommand({ AccountId: root.accountId, PublicAccessBlockConfiguration: { BlockPublicPolicy: true } }));
+    await expect(s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy }))).rejects.toMatchObject({ name: 'AccessDenied' });
+    await client.send(new DeletePublicAccessBlockCommand({ AccountId: root.accountId }));
+    await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy }));
   });
 });
 
