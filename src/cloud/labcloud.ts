@@ -1,6 +1,7 @@
 // The lab cloud: a target (moto by default) with the gateway in front of it. Everything else talks
 // to the gateway: the engine, students' code, the AWS CLI.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Gateway, SOURCE_IP_HEADER, type RootCredentials } from './gateway/server.ts';
@@ -53,6 +54,15 @@ export interface ClientOptions {
   userAgent?: string;
 }
 
+/** Resolves localhost and every *.localhost name to 127.0.0.1, where the gateway listens. */
+const localhostAgent = new http.Agent({
+  keepAlive: true,
+  lookup: ((host: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) => {
+    if (host !== 'localhost' && !host.endsWith('.localhost')) return cb(new Error(`only localhost names go to the lab cloud, not ${host}`));
+    return opts?.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4);
+  }) as never,
+});
+
 export class LabCloud {
   private stopped = false;
 
@@ -81,9 +91,17 @@ export class LabCloud {
     };
   }
 
-  /** Creates an SDK client through the gateway, e.g. `cloud.client(IAMClient, { credentials })`. */
+  /**
+   * Creates an SDK client through the gateway, e.g. `cloud.client(IAMClient, { credentials })`.
+   * S3 Control's client puts the account id before the endpoint's host (`<account>.localhost`): it
+   * gets the endpoint by name and a connection that takes every *.localhost to the gateway.
+   */
   client<C extends { middlewareStack: { add: (...a: never[]) => unknown } }>(Ctor: new (cfg: never) => C, opts: ClientOptions): C {
-    const c = new Ctor(this.clientConfig(opts) as never);
+    const config = this.clientConfig(opts);
+    if (Ctor.name === 'S3ControlClient') {
+      Object.assign(config, { endpoint: this.url.replace('//127.0.0.1:', '//localhost:'), requestHandler: { httpAgent: localhostAgent } });
+    }
+    const c = new Ctor(config as never);
     if (opts.sourceIp) {
       const ip = opts.sourceIp;
       (c.middlewareStack as unknown as { add: (mw: unknown, o: unknown) => void }).add(

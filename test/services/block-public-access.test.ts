@@ -5,6 +5,7 @@ import {
   S3Client, CreateBucketCommand, PutBucketPolicyCommand, DeletePublicAccessBlockCommand, PutPublicAccessBlockCommand,
   PutObjectCommand, GetObjectCommand, DeleteBucketPolicyCommand,
 } from '@aws-sdk/client-s3';
+import { S3ControlClient, PutPublicAccessBlockCommand as PutAccountPublicAccessBlockCommand, DeletePublicAccessBlockCommand as DeleteAccountPublicAccessBlockCommand } from '@aws-sdk/client-s3-control';
 import { IAMClient, CreateUserCommand, PutUserPolicyCommand, CreateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { useLabCloud } from '../helpers/cloud.ts';
 import { isPublicPolicy } from '../../src/cloud/services/s3/public-access.ts';
@@ -87,5 +88,18 @@ describe('Block Public Access in the lab cloud', () => {
     expect(await got.Body!.transformToString()).toBe('data');
     // The owner's root can always remove its bucket's policy.
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: 'bpa-shared' }));
+  });
+
+  it("the account's setting (S3 Control) applies to every bucket, whatever the bucket's own", async () => {
+    const a = account();
+    const s3 = cloud().client(S3Client, a);
+    const control = cloud().client(S3ControlClient, a);
+    await s3.send(new CreateBucketCommand({ Bucket: 'bpa-account' }));
+    await s3.send(new DeletePublicAccessBlockCommand({ Bucket: 'bpa-account' }));
+    const open = policy({ Principal: '*', Resource: 'arn:aws:s3:::bpa-account/*' });
+    await control.send(new PutAccountPublicAccessBlockCommand({ AccountId: a.root.accountId, PublicAccessBlockConfiguration: { BlockPublicPolicy: true } }));
+    expect(await failure(s3.send(new PutBucketPolicyCommand({ Bucket: 'bpa-account', Policy: open })))).toMatchObject({ name: 'AccessDenied', status: 403 });
+    await control.send(new DeleteAccountPublicAccessBlockCommand({ AccountId: a.root.accountId }));
+    await s3.send(new PutBucketPolicyCommand({ Bucket: 'bpa-account', Policy: open }));
   });
 });
