@@ -95,7 +95,7 @@ export async function stayUp(ui: Ui, oc: OpenCloud, lab: Lab, kept: KeptAccount 
       ui.print('');
       ui.print(st.dim('  then e.g.: aws sts get-caller-identity'));
       ui.print(st.dim('             aws lambda list-functions'));
-      ui.print(st.dim('             aws logs tail /aws/lambda/<function> --since 1d'));
+      ui.print(st.dim('             aws logs filter-log-events --log-group-name /aws/lambda/<function>'));
       ui.print(st.dim('             aws cloudwatch describe-alarm-history'));
       ui.print(st.dim(`             seclab outbox --name ${kept.name}`));
       ui.print('');

@@ -71,6 +71,8 @@ async function logTail(s: LabSession, name: string): Promise<string[]> {
     for (const e of r.events ?? []) {
       const m = (e.message ?? '').replace(/\s+$/, '');
       if (!m || /^(START|END|REPORT) RequestId:/.test(m)) continue;
+      // moto's own attempt to run the function in Docker (the lab cloud runs it itself): not the function's output.
+      if (/^error running docker:/.test(m)) continue;
       lines.push(compactLine(m));
     }
     if (lines.length > 10 * LOG_TAIL_LINES) lines.splice(0, lines.length - LOG_TAIL_LINES);
