@@ -283,7 +283,7 @@ export async function cmdHint(ui: Ui, labId: string | undefined, taskId: string 
   }
   const why = {
     asked: '',
-    failing: ' (its checks failed in your last check)',
+    failing: ' (its checks or attacks failed in your last check)',
     first: ` (you have not checked yet: \`seclab check ${lab.id}\` tells which task needs work)`,
     'all-passing': ' (every task passed in your last check)',
   }[pick.reason];

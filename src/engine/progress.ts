@@ -179,7 +179,7 @@ export interface HintPick {
 }
 
 /**
- * The next hint: for the task asked for, else the first task whose checks failed in the last check,
+ * The next hint: for the task asked for, else the first task whose checks or attacks failed in the last check,
  * else (never checked) the first task with hints left. Marks it seen. Undefined when the lab has no
  * hints at all.
  */
