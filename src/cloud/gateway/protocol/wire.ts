@@ -343,6 +343,9 @@ function s3Problem(call: ApiCall, req: RawRequest, type: string): WireProblem | 
 function s3controlProblem(call: ApiCall, req: RawRequest): WireProblem | undefined {
   const bad = (code: string, message: string, status = 400): WireProblem => ({ status, code, message });
   if (call.operation === 'Unknown') return bad('InvalidRequest', `${req.method} ${req.path.split('?')[0]} is not an S3 Control operation.`);
+  // moto routes on the decoded path: `accesspoint/a%2Fpolicy` would be GetAccessPoint of "a/policy"
+  // to the gateway and GetAccessPointPolicy of "a" to moto.
+  if (/%2f/i.test(req.path)) return bad('InvalidRequest', 'An S3 Control request path cannot contain an encoded "/" (%2F).');
   const encoding = req.headers['content-encoding'];
   if (encoding !== undefined && encoding !== '' && req.body.length > 0) return bad('InvalidRequest', `Content-Encoding ${encoding} is not supported for S3 Control requests.`);
   if (!/^\d{12}$/.test(String(call.params['AccountId'] ?? ''))) {
