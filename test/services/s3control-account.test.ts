@@ -9,7 +9,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
   S3ControlClient, GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, DeletePublicAccessBlockCommand,
   ListAccessPointsCommand, ListMultiRegionAccessPointsCommand, CreateAccessPointCommand, GetAccessPointCommand,
-  GetAccessPointPolicyCommand, ListStorageLensConfigurationsCommand,
+  GetAccessPointPolicyCommand, ListStorageLensConfigurationsCommand, PutAccessPointPolicyCommand, GetAccessPointPolicyStatusCommand,
 } from '@aws-sdk/client-s3-control';
 import {
   AccountClient, GetContactInformationCommand, PutContactInformationCommand, GetAlternateContactCommand,
@@ -32,11 +32,11 @@ const agent = new http.Agent({
 
 type Creds = { accessKeyId: string; secretAccessKey: string };
 
-function s3control(creds: Creds): S3ControlClient {
+function s3control(creds: Creds, region?: string): S3ControlClient {
   const c = cloud();
   return new S3ControlClient({
     // `<account>.127.0.0.1` is no URL: the endpoint is named, as `seclab env`'s HTTPS one is.
-    region: c.region, endpoint: c.url.replace('127.0.0.1', 'localhost'), credentials: creds, maxAttempts: 1,
+    region: region ?? c.region, endpoint: c.url.replace('127.0.0.1', 'localhost'), credentials: creds, maxAttempts: 1,
     requestHandler: new NodeHttpHandler({ httpAgent: agent }),
   });
 }
@@ -130,6 +130,30 @@ describe('S3 Control through the gateway (SDK v3)', { timeout: 120_000 }, () => 
     const denied = c.gateway.service('cloudtrail').trail.all(root.accountId).filter((r) => r.eventName === 'PutPublicAccessBlock');
     expect(denied.map((r) => r.errorCode)).toEqual(['AccessDenied']);
   });
+  it('access points belong to their Region; the policy status says whether the policy is public', async () => {
+    const c = cloud();
+    const root = c.createAccount();
+    const AccountId = root.accountId;
+    const here = s3control(creds(root));
+    const eu = s3control(creds(root), 'eu-west-1');
+    const bucket = `apr-${AccountId}`;
+    await c.client(S3Client, { credentials: creds(root) }).send(new CreateBucketCommand({ Bucket: bucket }));
+    const created = await eu.send(new CreateAccessPointCommand({ AccountId, Name: 'eu-ap', Bucket: bucket }));
+    expect(created.AccessPointArn).toBe(`arn:aws:s3:eu-west-1:${AccountId}:accesspoint/eu-ap`);
+    expect((await eu.send(new GetAccessPointCommand({ AccountId, Name: 'eu-ap' }))).AccessPointArn).toBe(created.AccessPointArn);
+    expect((await eu.send(new ListAccessPointsCommand({ AccountId }))).AccessPointList?.map((a) => a.AccessPointArn)).toEqual([created.AccessPointArn]);
+    expect((await here.send(new ListAccessPointsCommand({ AccountId }))).AccessPointList ?? []).toEqual([]);
+    await expect(here.send(new GetAccessPointCommand({ AccountId, Name: 'eu-ap' }))).rejects.toMatchObject({ name: 'NoSuchAccessPoint', $metadata: { httpStatusCode: 404 } });
+
+    await here.send(new CreateAccessPointCommand({ AccountId, Name: 'home', Bucket: bucket }));
+    const arn = `arn:aws:s3:${c.region}:${AccountId}:accesspoint/home`;
+    const policy = (principal: unknown) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: principal, Action: 's3:GetObject', Resource: `${arn}/object/*` }] });
+    await here.send(new PutAccessPointPolicyCommand({ AccountId, Name: 'home', Policy: policy({ AWS: `arn:aws:iam::${AccountId}:root` }) }));
+    expect((await here.send(new GetAccessPointPolicyStatusCommand({ AccountId, Name: 'home' }))).PolicyStatus?.IsPublic).toBe(false);
+    await here.send(new PutAccessPointPolicyCommand({ AccountId, Name: 'home', Policy: policy('*') }));
+    expect((await here.send(new GetAccessPointPolicyStatusCommand({ AccountId, Name: 'home' }))).PolicyStatus?.IsPublic).toBe(true);
+  });
+
   it('the account\'s BlockPublicPolicy, set through S3 Control, refuses a public bucket policy until it is deleted', async () => {
     const c = cloud();
     const root = c.createAccount();

@@ -16,9 +16,10 @@ import { eventsService } from './events/index.ts';
 import { organizationsService } from './organizations/index.ts';
 import { accountService } from './account/index.ts';
 import { ssmService } from './ssm/index.ts';
+import { s3controlService } from './s3control/index.ts';
 
 export const services: ServiceModule[] = [
   iamService, stsService, ec2Service, cloudtrailService, s3Service, kmsService, lambdaService, snsService,
   logsService, cloudwatchService, eventsService, organizationsService,
-  accountService, ssmService,
+  accountService, ssmService, s3controlService,
 ];
