@@ -158,6 +158,12 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
       }, !!optsOf(cmd).json));
   }
 
+  addJson(program.command('tls').description('the TLS prober: protocols, cipher suites, certificate, HSTS and a grade (docs/tls.md)').command('scan'))
+    .argument('<target>', 'host:port of a TLS server').option('--sni <name>', 'server name for SNI and the certificate check (default: the host)')
+    .option('--ca <file>', 'PEM bundle of trusted CAs (default: the system store)').option('--http-port <port>', 'plain-HTTP port checked for a redirect to HTTPS (default 80; none: skip)')
+    .option('--timeout <seconds>', 'per connection step (default 5)').option('-f, --format <format>', 'text (default) or json').description('real handshakes against a TLS server: versions, suites and order, forward secrecy, certificate, HSTS, redirect; graded like SSL Labs')
+    .action((target: string, _o, cmd: Command) => run(async (ui) => (await import('./tls.ts')).cmdTlsScan(ui, target, optsOf(cmd)), !!optsOf(cmd).json || optsOf(cmd)['format'] === 'json'));
+
   addJson(program.command('doctor'))
     .description('is this machine ready (Node, Python, moto, Docker, ports)? what to install otherwise')
     .action((_o, cmd: Command) => run(async (ui) => (await import('./cloud.ts')).cmdDoctor(ui), !!optsOf(cmd).json));

@@ -202,18 +202,21 @@ export async function probeCertificate(ep: Endpoint, o: CertificateOptions = {})
   const servername = o.serverName && !isIP(o.serverName) ? o.serverName : undefined;
   const hostname = o.serverName ?? ep.host;
   const now = o.now ?? new Date();
-  const { socket, ocsp } = await new Promise<{ socket: tls.TLSSocket; ocsp: Buffer | undefined }>((resolve, reject) => {
+  // The chain is read inside 'secureConnect': with TLS 1.3, OpenSSL drops the peer chain once the
+  // server's NewSessionTicket arrives, and getPeerCertificate(true) then has no issuers.
+  const { socket, ocsp, leafX, sent } = await new Promise<{ socket: tls.TLSSocket; ocsp: Buffer | undefined; leafX: X509Certificate | undefined; sent: X509Certificate[] }>((resolve, reject) => {
     let ocspResponse: Buffer | undefined;
-    const s = tls.connect({
+    const options: tls.ConnectionOptions = {
       host: ep.host,
       port: ep.port,
-      ...(servername ? { servername } : {}),
       ca: store.pem,
       rejectUnauthorized: false,
-      requestOCSP: true,
       minVersion: 'TLSv1',
       ciphers: 'ALL:@SECLEVEL=0',
-    });
+    };
+    if (servername) options.servername = servername;
+    // requestOCSP is a TLSSocket option tls.connect passes on (missing from @types/node's ConnectionOptions).
+    const s = tls.connect({ ...options, requestOCSP: true } as tls.ConnectionOptions);
     const timer = setTimeout(() => {
       s.destroy();
       reject(new TlsProbeError(`${ep.host}:${ep.port}: no TLS handshake within ${timeoutMs} ms (certificate probe)`, 'TIMEOUT'));
@@ -223,7 +226,16 @@ export async function probeCertificate(ep: Endpoint, o: CertificateOptions = {})
     });
     s.once('secureConnect', () => {
       clearTimeout(timer);
-      resolve({ socket: s, ocsp: ocspResponse });
+      // The chain as Node reports it (issuerCertificate links); Node appends the anchor from our store.
+      const chain: X509Certificate[] = [];
+      let c = s.getPeerCertificate(true) as tls.DetailedPeerCertificate;
+      const seen = new Set<string>([c.fingerprint256]);
+      while (c.issuerCertificate && !seen.has(c.issuerCertificate.fingerprint256)) {
+        c = c.issuerCertificate;
+        seen.add(c.fingerprint256);
+        chain.push(new X509Certificate(c.raw));
+      }
+      resolve({ socket: s, ocsp: ocspResponse, leafX: s.getPeerX509Certificate(), sent: chain });
     });
     s.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
@@ -232,20 +244,10 @@ export async function probeCertificate(ep: Endpoint, o: CertificateOptions = {})
     });
   });
   try {
-    const leafX = socket.getPeerX509Certificate();
     if (!leafX) throw new TlsProbeError(`${ep.host}:${ep.port} sent no certificate`, 'PROTOCOL');
-    // The chain as Node reports it (issuerCertificate links), minus anything that came from our store.
-    const sent: X509Certificate[] = [];
-    let c = socket.getPeerCertificate(true) as tls.DetailedPeerCertificate;
-    const seen = new Set<string>([c.fingerprint256]);
-    while (c.issuerCertificate && !seen.has(c.issuerCertificate.fingerprint256)) {
-      c = c.issuerCertificate;
-      seen.add(c.fingerprint256);
-      sent.push(new X509Certificate(c.raw));
-    }
     const built = buildTrustPath(leafX, sent, store.certs);
     const leaf = certInfo(leafX);
-    // Node appends the anchor from our store to the chain it reports: leave out what the store holds.
+    // Leave out what the store holds (Node's appended anchor).
     const intermediates = sent.filter((x) => !store.certs.some((a) => a.fingerprint256 === x.fingerprint256)).map(certInfo);
     const san = (leafX.subjectAltName ?? '').split(/,\s*/).filter(Boolean);
     const hostnameMatch = isIP(hostname) ? leafX.checkIP(hostname) !== undefined : leafX.checkHost(hostname) !== undefined;

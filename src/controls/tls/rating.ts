@@ -215,7 +215,7 @@ export function findings(i: RatingInput, rating: Rating): Finding[] {
   const nul = all.filter((s) => s.bits === 0);
   add('cipherlist_NULL', nul.length ? 'HIGH' : 'OK', nul.length ? `offered: ${names(nul)}` : 'not offered');
   const anon = all.filter((s) => s.iana.includes('_anon_'));
-  add('cipherlist_aNULL', anon.length ? 'HIGH' : 'OK', anon.length ? `offered: ${names(anon)}` : 'not offered');
+  add('cipherlist_aNULL', anon.length ? 'CRITICAL' : 'OK', anon.length ? `offered: ${names(anon)}` : 'not offered');
   const exp = all.filter((s) => s.iana.includes('EXPORT'));
   add('cipherlist_EXPORT', exp.length ? 'HIGH' : 'OK', exp.length ? `offered: ${names(exp)}` : 'not offered');
   const rc4 = all.filter((s) => s.iana.includes('_RC4_'));
@@ -242,12 +242,12 @@ export function findings(i: RatingInput, rating: Rating): Finding[] {
     const sig = c.leaf.signatureAlgorithm;
     add('cert_signatureAlgorithm', /^md[25]/i.test(sig) ? 'CRITICAL' : /sha1/i.test(sig) ? 'MEDIUM' : 'OK', sig);
     add('cert_subjectAltName', c.subjectAltNames.length ? 'INFO' : 'HIGH', c.subjectAltNames.length ? c.subjectAltNames.join(' ') : 'missing (browsers ignore the CN)');
-    add('cert_trust', c.hostnameMatch ? 'OK' : 'HIGH', c.hostnameMatch ? `Ok via SAN (${c.hostname})` : `certificate does not match ${c.hostname}`);
+    add('cert_trust', c.hostnameMatch ? (c.subjectAltNames.length ? 'OK' : 'MEDIUM') : 'HIGH', c.hostnameMatch ? `Ok via ${c.subjectAltNames.length ? 'SAN' : 'CN only (no SAN)'} (${c.hostname})` : `certificate does not match ${c.hostname}`);
     add('cert_chain_of_trust', c.trusted ? 'OK' : 'CRITICAL', c.trusted ? `passed (${c.trustStore})` : `failed: ${c.trustError ?? 'unknown'}`);
     if (c.expired) add('cert_expirationStatus', 'CRITICAL', `expired ${-c.daysLeft} days ago (${c.leaf.notAfter})`);
     else if (c.notYetValid) add('cert_expirationStatus', 'CRITICAL', `not valid before ${c.leaf.notBefore}`);
     else add('cert_expirationStatus', c.daysLeft < 30 ? 'HIGH' : c.daysLeft < 60 ? 'MEDIUM' : 'OK', `${c.daysLeft} >= 0 days`);
-    add('OCSP_stapling', c.ocspStapled ? (c.ocspStatus === 'revoked' ? 'CRITICAL' : 'OK') : 'LOW', c.ocspStapled ? `offered (${c.ocspStatus})` : 'not offered');
+    add('OCSP_stapling', c.ocspStapled ? (c.ocspStatus === 'revoked' ? 'CRITICAL' : 'OK') : 'INFO', c.ocspStapled ? `offered (${c.ocspStatus})` : 'not offered');
   }
   const h = i.https;
   if (h) {
