@@ -218,6 +218,33 @@ describe('EBS encryption by default', () => {
   });
 });
 
+describe('EBS encryption by default at launch', () => {
+  it('RunInstances: with encryption by default every volume of the instance is encrypted with the default key; a block device under a CMK needs the KMS permissions', async () => {
+    const a = account();
+    const ec2 = a.ec2();
+    const image = (await ec2.send(new DescribeImagesCommand({}))).Images![0]!.ImageId!;
+    const cmk = (await a.kms().send(new CreateKeyCommand({}))).KeyMetadata!;
+    await ec2.send(new EnableEbsEncryptionByDefaultCommand({}));
+    await ec2.send(new ModifyEbsDefaultKmsKeyIdCommand({ KmsKeyId: cmk.Arn }));
+    const inst = (await ec2.send(new RunInstancesCommand({
+      ImageId: image, MinCount: 1, MaxCount: 1, Placement: { AvailabilityZone: AZ },
+      BlockDeviceMappings: [{ DeviceName: '/dev/sdf', Ebs: { VolumeSize: 20, Encrypted: false } }],
+    }))).Instances![0]!;
+    const vols = (await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [inst.InstanceId!] }] }))).Volumes!;
+    expect(vols).toHaveLength(2); // the image's root volume and /dev/sdf
+    expect(vols.map((v) => [v.Size, v.Encrypted, v.KmsKeyId])).toContainEqual([20, true, cmk.Arn]);
+    for (const v of vols) expect(v).toMatchObject({ Encrypted: true, KmsKeyId: cmk.Arn });
+    // A user with EC2 permissions only cannot launch with volumes under the CMK (the default key here).
+    const dev = await a.newUser('dev', [EC2_ALL]);
+    const err = await errorOf(a.ec2(dev).send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1 })));
+    expect(err.name).toBe('UnauthorizedOperation');
+    expect(err.message).toContain(cmk.Arn);
+    // A disabled key: the launch fails.
+    await a.kms().send(new DisableKeyCommand({ KeyId: cmk.KeyId }));
+    expect(await outcome(ec2.send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1 })))).toBe('InvalidKMSKey.InvalidState 400');
+  });
+});
+
 describe('EBS volumes and snapshots carry their key', () => {
   it('CreateSnapshot keeps the volume key, a volume from it too; CopySnapshot keeps it or re-encrypts with KmsKeyId', async () => {
     const a = account();
@@ -262,6 +289,18 @@ describe('the KMS side of EBS calls', () => {
     const { CiphertextBlob } = await a.kms().send(new EncryptCommand({ KeyId: cmk.KeyId, Plaintext: Buffer.from('x') }));
     expect(await outcome(a.kms(ebsUser).send(new DecryptCommand({ CiphertextBlob })))).toBe('AccessDeniedException 400');
     expect(await outcome(a.kms(ebsUser).send(new CreateGrantCommand({ KeyId: cmk.KeyId, GranteePrincipal: a.userArn('ebsuser'), Operations: ['Decrypt'] })))).toBe('AccessDeniedException 400');
+  });
+
+  it('a KMS grant can stand in for IAM permissions: its grantee uses the key for EBS', async () => {
+    const a = account();
+    const cmk = (await a.kms().send(new CreateKeyCommand({}))).KeyMetadata!;
+    const svc = await a.newUser('svc', [EC2_ALL]);
+    const create = () => a.ec2(svc).send(new CreateVolumeCommand({ AvailabilityZone: AZ, Size: 8, Encrypted: true, KmsKeyId: cmk.Arn }));
+    expect(await outcome(create())).toBe('UnauthorizedOperation 403');
+    const g = await a.kms().send(new CreateGrantCommand({ KeyId: cmk.KeyId, GranteePrincipal: a.userArn('svc'), Operations: ['CreateGrant', 'DescribeKey', 'GenerateDataKeyWithoutPlaintext', 'Decrypt'] }));
+    expect(await outcome(create())).toBe('ok');
+    await a.kms().send(new RevokeGrantCommand({ KeyId: cmk.KeyId, GrantId: g.GrantId }));
+    expect(await outcome(create())).toBe('UnauthorizedOperation 403');
   });
 
   it('AttachVolume needs kms:CreateGrant on the volume key (through EC2); without it the attach is refused', async () => {

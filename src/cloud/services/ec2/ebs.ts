@@ -1,7 +1,8 @@
 // EBS encryption as AWS enforces it (docs/moto-deviations.md, "EBS"), over moto's volumes and snapshots:
 //  - encryption by default (per account and Region, kept by moto) and the default KMS key
 //    (Get/Modify/ResetEbsDefaultKmsKeyId, kept here: moto lacks Get and Reset): CreateVolume is
-//    encrypted when encryption by default is on, with the default key unless KmsKeyId says otherwise;
+//    encrypted when encryption by default is on, with the default key unless KmsKeyId says otherwise,
+//    and so are the volumes RunInstances creates (the image's root volume included);
 //  - volumes and snapshots carry their key: a snapshot keeps its volume's key, a volume made from an
 //    encrypted snapshot keeps the snapshot's key (a snapshot shared by another account: the default
 //    key of the caller, or KmsKeyId), CopySnapshot keeps or re-encrypts;
@@ -54,6 +55,9 @@ interface Plan {
   /** A KmsKeyId that names no key. */
   missingKey?: string;
 }
+
+/** How a RunInstances will encrypt the volumes it creates. */
+interface LaunchPlan { byDefault: boolean; keys: KeyMeta[]; missingKey?: string }
 
 const NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 const truthy = (v: unknown): boolean => v === true || String(v).toLowerCase() === 'true';
@@ -119,6 +123,7 @@ export class EbsEncryption {
   /** VolumeId -> SnapshotId of volumes created from another account's snapshot (moto cannot link them). */
   private readonly restored = new Map<string, string>();
   private readonly plans = new WeakMap<ApiCall, Promise<Plan | undefined>>();
+  private readonly launches = new WeakMap<ApiCall, Promise<LaunchPlan>>();
 
   constructor(private readonly target: Upstream, private readonly kms: KmsForEbs) {}
 
@@ -211,6 +216,69 @@ export class EbsEncryption {
     return { encrypted, source, sourceKey, target };
   }
 
+  /** RunInstances: the keys of the volumes it creates, and whether encryption by default applies. */
+  private launchPlan(account: string, call: ApiCall): Promise<LaunchPlan> {
+    let p = this.launches.get(call);
+    if (!p) {
+      p = this.makeLaunchPlan(account, call);
+      this.launches.set(call, p);
+    }
+    return p;
+  }
+
+  private async makeLaunchPlan(account: string, call: ApiCall): Promise<LaunchPlan> {
+    const region = call.region;
+    const byDefault = await this.encryptionByDefault(account, region);
+    const keys: KeyMeta[] = [];
+    let missingKey: string | undefined;
+    const addKey = (k: KeyMeta | undefined) => { if (k && !keys.some((x) => x.Arn === k.Arn)) keys.push(k); };
+    const mappings = list(call.params['BlockDeviceMapping'] ?? call.params['BlockDeviceMappings']);
+    for (const m of mappings) {
+      const ebs = m && typeof m === 'object' ? (m as Record<string, unknown>)['Ebs'] as Record<string, unknown> | undefined : undefined;
+      if (!ebs || typeof ebs !== 'object') continue;
+      const ref = str(ebs['KmsKeyId']);
+      if (ref) {
+        const k = await describeKey(this.target, ref, account, region);
+        if (k) addKey(k);
+        else missingKey = ref;
+      } else if (truthy(ebs['Encrypted']) || byDefault) {
+        addKey(await this.defaultKey(account, region));
+      }
+    }
+    // The root volume from the image: encrypted by default with the default key.
+    if (byDefault) addKey(await this.defaultKey(account, region));
+    return { byDefault, keys, missingKey };
+  }
+
+  /**
+   * Encryption by default for the volumes RunInstances made (moto makes them unencrypted): each is
+   * replaced by an encrypted one of the same size and type under the default key, on the same device.
+   */
+  private async encryptLaunchedVolumes(account: string, region: string, body: string): Promise<void> {
+    const ids = [...new Set([...body.matchAll(/<instanceId>(i-[0-9a-f]+)<\/instanceId>/g)].map((m) => m[1]!))];
+    if (!ids.length) return;
+    const key = await this.defaultKey(account, region);
+    if (!key) return;
+    const r = await this.target.json<{ Reservations?: { Instances?: { InstanceId?: string; BlockDeviceMappings?: { DeviceName?: string; Ebs?: { VolumeId?: string } }[] }[] }[] }>(
+      account, 'ec2', 'DescribeInstances', { InstanceIds: ids }, region,
+    );
+    for (const inst of (r.Reservations ?? []).flatMap((x) => x.Instances ?? [])) {
+      for (const bdm of inst.BlockDeviceMappings ?? []) {
+        const volId = bdm.Ebs?.VolumeId;
+        const vol = volId ? await this.volume(account, region, volId) : undefined;
+        if (!vol || vol.Encrypted || !bdm.DeviceName || !inst.InstanceId) continue;
+        await this.target.json(account, 'ec2', 'DetachVolume', { VolumeId: volId, InstanceId: inst.InstanceId, Device: bdm.DeviceName }, region);
+        await this.target.json(account, 'ec2', 'DeleteVolume', { VolumeId: volId }, region);
+        const tags = (vol.Tags ?? []).filter((t) => t.Key && !t.Key.startsWith('aws:'));
+        const fresh = await this.target.json<Vol>(account, 'ec2', 'CreateVolume', {
+          AvailabilityZone: vol.AvailabilityZone, Size: vol.Size, VolumeType: vol.VolumeType, SnapshotId: vol.SnapshotId, Encrypted: true, KmsKeyId: key.Arn,
+          ...(tags.length ? { TagSpecifications: [{ ResourceType: 'volume', Tags: tags }] } : {}),
+        }, region);
+        await this.target.json(account, 'ec2', 'AttachVolume', { VolumeId: fresh.VolumeId, InstanceId: inst.InstanceId, Device: bdm.DeviceName }, region);
+      }
+    }
+  }
+
   // ---- authorization: the KMS side of EBS calls ----
 
   /** Adds to an EBS call's requirement the KMS permissions EBS uses on the caller's behalf. */
@@ -245,6 +313,13 @@ export class EbsEncryption {
         add('kms:CreateGrant', target);
         add('kms:GenerateDataKeyWithoutPlaintext', target);
         if (sourceKey) add('kms:ReEncryptTo', target);
+      }
+    } else if (op === 'RunInstances') {
+      // The instance's EBS volumes: created under their keys, attached under grants.
+      for (const key of (await this.launchPlan(cred.account, call)).keys) {
+        add('kms:DescribeKey', key);
+        add('kms:CreateGrant', key);
+        add('kms:GenerateDataKeyWithoutPlaintext', key);
       }
     } else if (op === 'AttachVolume') {
       // EC2 decrypts the volume's data key under a grant the caller has it create.
@@ -292,12 +367,15 @@ export class EbsEncryption {
           if (!meta) throw new ApiError(400, 'InvalidParameterValue', `Invalid KMS key: ${ref} does not exist`);
           this.dryRun(p);
           this.defaults.set(key, meta.Arn);
+          // moto's RunInstances encrypts block devices with its own default key: keep it in step.
+          await this.target.json(account, 'ec2', 'ModifyEbsDefaultKmsKeyId', { KmsKeyId: meta.Arn }, region).catch(() => undefined);
           return ec2Result('ModifyEbsDefaultKmsKeyId', el('kmsKeyId', meta.Arn), requestId);
         }
         case 'ResetEbsDefaultKmsKeyId': {
           this.dryRun(p);
           this.defaults.delete(key);
           const meta = await this.kms.awsManagedEbsKey(account, region);
+          if (meta) await this.target.json(account, 'ec2', 'ModifyEbsDefaultKmsKeyId', { KmsKeyId: meta.Arn }, region).catch(() => undefined);
           return ec2Result('ResetEbsDefaultKmsKeyId', el('kmsKeyId', meta?.Arn ?? 'alias/aws/ebs'), requestId);
         }
         case 'CreateVolume':
@@ -458,6 +536,12 @@ export class EbsEncryption {
 
   /** Attaching a volume whose key is disabled or pending deletion fails: EC2 cannot decrypt its data key. */
   private async before({ cred, call }: CallContext): Promise<void> {
+    if (call.operation === 'RunInstances') {
+      const plan = await this.launchPlan(cred.account, call);
+      if (plan.missingKey) throw new ApiError(400, 'InvalidParameterValue', `Invalid KMS key: ${plan.missingKey} does not exist`);
+      for (const k of plan.keys) if (!usable(k)) throw unusableKey(k);
+      return;
+    }
     if (call.operation !== 'AttachVolume') return;
     const id = str(call.params['VolumeId']);
     const vol = id ? await this.volume(cred.account, call.region, id) : undefined;
@@ -468,6 +552,11 @@ export class EbsEncryption {
 
   private async after({ cred, call }: CallContext, res: UpstreamResponse): Promise<UpstreamResponse | void> {
     const op = call.operation;
+    if (op === 'RunInstances') {
+      const plan = await this.launchPlan(cred.account, call);
+      if (plan.byDefault) await this.encryptLaunchedVolumes(cred.account, call.region, res.body.toString('utf8'));
+      return;
+    }
     if (op === 'CreateSnapshot' || op === 'CopySnapshot') {
       const id = /<snapshotId>([^<]+)<\/snapshotId>/.exec(res.body.toString('utf8'))?.[1];
       if (id) this.homes.set(id, { account: cred.account, region: call.region });
