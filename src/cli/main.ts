@@ -164,6 +164,11 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
     .option('--timeout <seconds>', 'per connection step (default 5)').option('-f, --format <format>', 'text (default) or json').description('real handshakes against a TLS server: versions, suites and order, forward secrecy, certificate, HSTS, redirect; graded like SSL Labs')
     .action((target: string, _o, cmd: Command) => run(async (ui) => (await import('./tls.ts')).cmdTlsScan(ui, target, optsOf(cmd)), !!optsOf(cmd).json || optsOf(cmd)['format'] === 'json'));
 
+  addJson(program.command('cis').description('the CIS engine: CIS Debian Linux 12 Level 1/2 Server checks on a root filesystem in a folder (docs/cis.md)').command('scan'))
+    .argument('<root>', 'folder holding a root filesystem').option('--profile <profile>', 'level1-server (default) or level2-server').option('--only <ids>', 'comma-separated recommendation numbers')
+    .option('-v, --verbose', 'details and evidence for every result').option('-f, --format <format>', 'text (default) or json').description('check the folder\'s configuration files; exit 1 when a recommendation fails')
+    .action((root: string, _o, cmd: Command) => run(async (ui) => (await import('./cis.ts')).cmdCisScan(ui, root, optsOf(cmd)), !!optsOf(cmd).json || optsOf(cmd)['format'] === 'json'));
+
   addJson(program.command('doctor'))
     .description('is this machine ready (Node, Python, moto, Docker, ports)? what to install otherwise')
     .action((_o, cmd: Command) => run(async (ui) => (await import('./cloud.ts')).cmdDoctor(ui), !!optsOf(cmd).json));
