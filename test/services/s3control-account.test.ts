@@ -18,6 +18,7 @@ import {
 import { S3Client, CreateBucketCommand, DeletePublicAccessBlockCommand as DeleteBucketPublicAccessBlockCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { useLabCloud } from '../helpers/cloud.ts';
+import { OrganizationsClient } from '../../src/cloud/services/organizations/client.ts';
 import { identify, rawRequest } from '../../src/cloud/gateway/protocol/identify.ts';
 import { toAuthz } from '../../src/cloud/gateway/protocol/authz-map.ts';
 
@@ -215,5 +216,35 @@ describe('AWS Account Management (SDK v3)', { timeout: 120_000 }, () => {
     }));
     await expect(reader.send(new GetAlternateContactCommand({ AlternateContactType: 'SECURITY' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     await expect(reader.send(new GetAlternateContactCommand({ AlternateContactType: 'BILLING' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  });
+
+  it('the management account acts on a member\'s contacts once trusted access is enabled; a member cannot act on another', async () => {
+    const c = cloud();
+    const mgmt = c.createAccount();
+    const org = new OrganizationsClient(c.url, creds(mgmt));
+    const created = await org.send<{ Organization: { Id: string } }>('CreateOrganization', { FeatureSet: 'ALL' });
+    const memberId = (await org.send<{ CreateAccountStatus: { AccountId: string } }>('CreateAccount', { Email: 'dev@example.com', AccountName: 'dev' })).CreateAccountStatus.AccountId;
+    const asMgmt = c.client(AccountClient, { credentials: creds(mgmt) });
+    const sec = { AccountId: memberId, AlternateContactType: 'SECURITY' as const, Name: 'SOC', Title: 'SOC', EmailAddress: 'soc@example.com', PhoneNumber: '+12065550199' };
+    await expect(asMgmt.send(new PutAlternateContactCommand(sec))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await org.send('EnableAWSServiceAccess', { ServicePrincipal: 'account.amazonaws.com' });
+    await asMgmt.send(new PutAlternateContactCommand(sec));
+    expect(c.gateway.service('account').alternateContact(memberId, 'SECURITY')).toMatchObject({ Name: 'SOC' });
+    expect(c.gateway.service('account').alternateContact(mgmt.accountId, 'SECURITY')).toBeUndefined();
+    // The member sees it as its own; it cannot act on the management account.
+    const member = c.client(AccountClient, { credentials: c.gateway.mintRootCredentials(memberId) });
+    expect((await member.send(new GetAlternateContactCommand({ AlternateContactType: 'SECURITY' }))).AlternateContact?.Name).toBe('SOC');
+    await expect(member.send(new GetAlternateContactCommand({ AccountId: mgmt.accountId, AlternateContactType: 'SECURITY' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    // An IAM user of the management account is authorized on the member's accountInOrganization ARN.
+    const iam = c.client(IAMClient, { credentials: creds(mgmt) });
+    await iam.send(new CreateUserCommand({ UserName: 'contacts' }));
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'contacts' }))).AccessKey!;
+    await iam.send(new PutUserPolicyCommand({
+      UserName: 'contacts', PolicyName: 'member',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'account:GetAlternateContact', Resource: `arn:aws:account::${mgmt.accountId}:account/${created.Organization.Id}/${memberId}` }] }),
+    }));
+    const user = c.client(AccountClient, { credentials: { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! } });
+    expect((await user.send(new GetAlternateContactCommand({ AccountId: memberId, AlternateContactType: 'SECURITY' }))).AlternateContact?.Name).toBe('SOC');
+    await expect(user.send(new GetAlternateContactCommand({ AlternateContactType: 'SECURITY' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
   });
 });

@@ -6,11 +6,14 @@
 // state per lab-cloud account, dropped with the account. Errors as the Account Management API
 // reference lists them: ResourceNotFoundException (404) for what was never set, ValidationException
 // (400) for a bad AlternateContactType or a missing/over-long field, AccessDeniedException (403) for
-// another account's AccountId (only an organization's management account may name a member, which
-// the lab cloud does not offer).
+// another account's AccountId unless the caller is in the management account of that account's
+// organization and the organization has enabled trusted access for account.amazonaws.com
+// (Account Management reference, "AccountId"; authorized then on the member's
+// arn:aws:account::<management>:account/<org>/<member>).
 import { ApiError } from '../../gateway/api-error.ts';
 import { jsonResult, type CallContext, type Reply, type ServiceExtension } from '../../gateway/extension.ts';
-import { defineService, type ServiceRuntime } from '../../gateway/service.ts';
+import { defineService, type AuthorizationPart, type Capabilities, type ServiceRuntime } from '../../gateway/service.ts';
+import { orgCall } from '../organizations/directory.ts';
 
 export const ALTERNATE_CONTACT_TYPES = ['BILLING', 'OPERATIONS', 'SECURITY'] as const;
 
@@ -50,9 +53,29 @@ function invalidField(field: string, constraint: string, value: unknown): ApiErr
 export class AccountService implements ServiceRuntime {
   private readonly state = new Map<string, AccountState>();
   readonly extensions: ServiceExtension[];
+  readonly authorization: AuthorizationPart;
 
-  constructor() {
+  constructor(private readonly caps: Capabilities) {
     this.extensions = [{ service: 'account', serve: (ctx) => this.serve(ctx) }];
+    this.authorization = {
+      // A member account named by its management account is authorized as accountInOrganization.
+      resolve: async (check, cred, call) => {
+        const target = call.service === 'account' ? call.params['AccountId'] : undefined;
+        if (typeof target !== 'string' || target === cred.account || !/^\d{12}$/.test(target)) return check;
+        const org = await this.caps.service('organizations').membership(target).catch(() => undefined);
+        if (!org || org.managementAccount !== cred.account) return check;
+        return { ...check, resources: [`arn:aws:account::${cred.account}:account/${org.orgId}/${target}`] };
+      },
+    };
+  }
+
+  /** Whether the caller's account may act on `target` (the management account of its organization, with trusted access). */
+  private async manages(caller: string, target: string): Promise<boolean> {
+    const org = await this.caps.service('organizations').membership(target).catch(() => undefined);
+    if (!org || org.managementAccount !== caller) return false;
+    const access = await orgCall<{ EnabledServicePrincipals?: { ServicePrincipal?: string }[] }>(this.caps.target, caller, 'ListAWSServiceAccessForOrganization')
+      .catch(() => ({ EnabledServicePrincipals: [] }));
+    return (access.EnabledServicePrincipals ?? []).some((p) => p.ServicePrincipal === 'account.amazonaws.com');
   }
 
   private of(account: string): AccountState {
@@ -80,13 +103,17 @@ export class AccountService implements ServiceRuntime {
     if (!['GetContactInformation', 'PutContactInformation', 'GetAlternateContact', 'PutAlternateContact', 'DeleteAlternateContact'].includes(op)) return undefined;
     const p = call.params;
     const target = p['AccountId'];
+    let account = cred.account;
     if (target !== undefined && target !== null) {
       if (typeof target !== 'string' || !/^\d{12}$/.test(target)) throw invalidField('accountId', 'Member must satisfy regular expression pattern: ^\\d{12}$', target);
       if (target !== cred.account) {
-        throw new ApiError(403, 'AccessDeniedException', `User: ${cred.arn} is not authorized to perform: account:${op} on resource: ${target} (only an organization's management account may act on a member account)`);
+        if (!(await this.manages(cred.account, target))) {
+          throw new ApiError(403, 'AccessDeniedException', `User: ${cred.arn} is not authorized to perform: account:${op} on resource: ${target} (only the management account of the account's organization, with trusted access for account.amazonaws.com enabled, may act on a member account)`);
+        }
+        account = target;
       }
     }
-    const s = this.of(cred.account);
+    const s = this.of(account);
     const empty: Reply = { status: 200, headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId }, body: '' };
     switch (op) {
       case 'GetContactInformation':
@@ -145,4 +172,4 @@ declare module '../../gateway/service.ts' {
   }
 }
 
-export const accountService = defineService('account', () => new AccountService());
+export const accountService = defineService('account', (caps) => new AccountService(caps));
