@@ -1,0 +1,288 @@
+// Test servers for the TLS prober: an internal CA and leaf certificates made with node-forge (RSA
+// keys from node:crypto, which is much faster than forge's own generator), Node TLS/HTTPS servers
+// with chosen versions and suites, and the real nginx (Debian package) run unprivileged from a
+// configuration in a temp folder on 127.0.0.1 high ports, with Mozilla's modern and intermediate
+// profiles and a weak one.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import forge from 'node-forge';
+
+export interface Pem {
+  key: string;
+  cert: string;
+}
+
+const DAY = 86_400_000;
+
+function rsaKey(bits = 2048): { pem: string; forgeKey: forge.pki.rsa.PrivateKey; forgePub: forge.pki.rsa.PublicKey } {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const forgeKey = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
+  return { pem, forgeKey, forgePub: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) };
+}
+
+let serial = 1;
+
+export interface CertSpec {
+  cn: string;
+  /** DNS names and IP addresses for subjectAltName. */
+  dns?: string[];
+  ips?: string[];
+  notBefore?: Date;
+  notAfter?: Date;
+  bits?: number;
+  ca?: boolean;
+  /** Signed by this CA; self-signed when absent. */
+  issuer?: { pem: Pem; forgeKey: forge.pki.rsa.PrivateKey };
+  md?: 'sha256' | 'sha1';
+}
+
+export interface Issued {
+  pem: Pem;
+  forgeKey: forge.pki.rsa.PrivateKey;
+}
+
+export function makeCert(spec: CertSpec): Issued {
+  const k = rsaKey(spec.bits ?? 2048);
+  const c = forge.pki.createCertificate();
+  c.publicKey = k.forgePub;
+  c.serialNumber = (0x1000 + serial++).toString(16);
+  const now = Date.now();
+  c.validity.notBefore = spec.notBefore ?? new Date(now - DAY);
+  c.validity.notAfter = spec.notAfter ?? new Date(now + 365 * DAY);
+  const subject = [{ name: 'commonName', value: spec.cn }, { name: 'organizationName', value: 'seclab test' }];
+  c.setSubject(subject);
+  const issuerCert = spec.issuer ? forge.pki.certificateFromPem(spec.issuer.pem.cert) : undefined;
+  c.setIssuer(issuerCert ? issuerCert.subject.attributes : subject);
+  const exts: object[] = [{ name: 'basicConstraints', cA: !!spec.ca, critical: true }];
+  if (spec.ca) exts.push({ name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true });
+  else {
+    exts.push({ name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true });
+    exts.push({ name: 'extKeyUsage', serverAuth: true });
+    const alt = [...(spec.dns ?? []).map((value) => ({ type: 2, value })), ...(spec.ips ?? []).map((ip) => ({ type: 7, ip }))];
+    if (alt.length) exts.push({ name: 'subjectAltName', altNames: alt });
+  }
+  exts.push({ name: 'subjectKeyIdentifier' });
+  // authorityKeyIdentifier: RFC 5280 requires it, and sslyze's verifier (cryptography) refuses chains without it.
+  const issuerForKeyId = issuerCert ?? c;
+  exts.push({ name: 'authorityKeyIdentifier', keyIdentifier: issuerForKeyId.generateSubjectKeyIdentifier().getBytes() });
+  c.setExtensions(exts);
+  const md = spec.md === 'sha1' ? forge.md.sha1.create() : forge.md.sha256.create();
+  c.sign(spec.issuer ? spec.issuer.forgeKey : k.forgeKey, md);
+  return { pem: { key: k.pem, cert: forge.pki.certificateToPem(c) }, forgeKey: k.forgeKey };
+}
+
+/** An internal CA, an intermediate, and leaves for "localhost": valid, expired, wrong name, self-signed. */
+export interface Pki {
+  dir: string;
+  caFile: string;
+  ca: Issued;
+  intermediate: Issued;
+  /** leaf + intermediate, the way a server should send it. */
+  good: Pem;
+  expired: Pem;
+  wrongName: Pem;
+  selfSigned: Pem;
+  cleanup(): void;
+}
+
+export function makePki(): Pki {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'seclab-tls-'));
+  const ca = makeCert({ cn: 'seclab Test Root CA', ca: true, notAfter: new Date(Date.now() + 3650 * DAY) });
+  const intermediate = makeCert({ cn: 'seclab Test Issuing CA', ca: true, issuer: ca });
+  const chain = (leaf: Issued): Pem => ({ key: leaf.pem.key, cert: leaf.pem.cert + intermediate.pem.cert });
+  const good = chain(makeCert({ cn: 'localhost', dns: ['localhost'], ips: ['127.0.0.1'], issuer: intermediate }));
+  const expired = chain(makeCert({ cn: 'localhost', dns: ['localhost'], ips: ['127.0.0.1'], issuer: intermediate, notBefore: new Date(Date.now() - 400 * DAY), notAfter: new Date(Date.now() - 30 * DAY) }));
+  const wrongName = chain(makeCert({ cn: 'www.example.org', dns: ['www.example.org'], issuer: intermediate }));
+  const selfSigned = makeCert({ cn: 'localhost', dns: ['localhost'], ips: ['127.0.0.1'] }).pem;
+  const caFile = path.join(dir, 'ca.pem');
+  writeFileSync(caFile, ca.pem.cert);
+  return { dir, caFile, ca, intermediate, good, expired, wrongName, selfSigned, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface Running {
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface NodeServerSpec {
+  pem: Pem;
+  minVersion?: tls.SecureVersion;
+  maxVersion?: tls.SecureVersion;
+  ciphers?: string;
+  honorCipherOrder?: boolean;
+  /** HSTS header value for the HTTPS answer (https server only). */
+  hsts?: string;
+  /** Serve HTTPS (default) or raw TLS that closes after the handshake. */
+  kind?: 'https' | 'tls';
+  /** A stapled OCSP response to send (DER). */
+  ocsp?: Buffer;
+}
+
+export async function nodeServer(s: NodeServerSpec): Promise<Running> {
+  const opts: tls.TlsOptions = {
+    key: s.pem.key, cert: s.pem.cert,
+    ...(s.minVersion ? { minVersion: s.minVersion } : {}),
+    ...(s.maxVersion ? { maxVersion: s.maxVersion } : {}),
+    ...(s.ciphers ? { ciphers: s.ciphers } : {}),
+    ...(s.honorCipherOrder !== undefined ? { honorCipherOrder: s.honorCipherOrder } : {}),
+  };
+  const server: tls.Server = s.kind === 'tls'
+    ? tls.createServer(opts, (sock) => sock.end())
+    : https.createServer(opts, (_req, res) => {
+      if (s.hsts) res.setHeader('Strict-Transport-Security', s.hsts);
+      res.end('hello over TLS\n');
+    });
+  if (s.ocsp) server.on('OCSPRequest', (_cert: Buffer, _issuer: Buffer, cb: (err: Error | null, resp?: Buffer) => void) => cb(null, s.ocsp));
+  server.on('tlsClientError', () => {});
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return { port, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/** A plain-HTTP server that redirects to https://localhost:<httpsPort>/ (or serves content when httpsPort is null). */
+export async function redirectServer(httpsPort: number | null): Promise<Running> {
+  const server = http.createServer((req, res) => {
+    if (httpsPort === null) res.end('plain content\n');
+    else {
+      res.writeHead(301, { location: `https://localhost:${httpsPort}${req.url ?? '/'}` });
+      res.end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as AddressInfo).port, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+// ---- nginx ----
+
+export function nginxPath(): string | undefined {
+  for (const p of [process.env['SECLAB_NGINX'], '/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx']) if (p && existsSync(p)) return p;
+  const w = spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' });
+  return w.status === 0 && w.stdout.trim() ? w.stdout.trim() : undefined;
+}
+
+/** Mozilla's server-side TLS profiles (ssl-config.mozilla.org, version 5.7) for nginx, and a weak one. */
+export const NGINX_PROFILES = {
+  modern: {
+    protocols: 'TLSv1.3',
+    ciphers: '',
+    preferServer: 'off',
+    hsts: 'max-age=63072000',
+  },
+  intermediate: {
+    protocols: 'TLSv1.2 TLSv1.3',
+    ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305',
+    preferServer: 'off',
+    hsts: 'max-age=63072000',
+  },
+  // TLS 1.0 only, CBC suites with RSA key exchange, server order, no HSTS (OpenSSL 3 needs @SECLEVEL=0 for TLS 1.0).
+  weak: {
+    protocols: 'TLSv1',
+    ciphers: 'AES128-SHA:AES256-SHA:ECDHE-RSA-AES128-SHA:@SECLEVEL=0',
+    preferServer: 'on',
+    hsts: '',
+  },
+} as const;
+
+export interface NginxSpec {
+  profile: keyof typeof NGINX_PROFILES;
+  pem: Pem;
+  /** Also listen for plain HTTP and redirect to HTTPS. */
+  redirect?: boolean;
+}
+
+export interface RunningNginx extends Running {
+  httpPort?: number;
+  dir: string;
+}
+
+export async function startNginx(spec: NginxSpec): Promise<RunningNginx> {
+  const bin = nginxPath();
+  if (!bin) throw new Error('nginx is not installed');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'seclab-nginx-'));
+  const port = await freePort();
+  const httpPort = spec.redirect ? await freePort() : undefined;
+  const p = NGINX_PROFILES[spec.profile];
+  writeFileSync(path.join(dir, 'cert.pem'), spec.pem.cert);
+  writeFileSync(path.join(dir, 'key.pem'), spec.pem.key, { mode: 0o600 });
+  const conf = `
+daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port} ssl;
+    server_name localhost;
+    ssl_certificate ${dir}/cert.pem;
+    ssl_certificate_key ${dir}/key.pem;
+    ssl_protocols ${p.protocols};
+    ${p.ciphers ? `ssl_ciphers ${p.ciphers};` : ''}
+    ssl_prefer_server_ciphers ${p.preferServer};
+    ssl_session_tickets off;
+    ${p.hsts ? `add_header Strict-Transport-Security "${p.hsts}" always;` : ''}
+    location / { return 200 "hello from nginx\\n"; }
+  }
+  ${httpPort ? `server { listen 127.0.0.1:${httpPort}; server_name localhost; location / { return 301 https://localhost:${port}$request_uri; } }` : ''}
+}
+`;
+  writeFileSync(path.join(dir, 'nginx.conf'), conf);
+  const child: ChildProcess = spawn(bin, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  // Wait for the port to accept connections.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}): ${stderr}${existsSync(path.join(dir, 'error.log')) ? readFileSync(path.join(dir, 'error.log'), 'utf8') : ''}`);
+    const ok = await new Promise<boolean>((r) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => (s.destroy(), r(true)));
+      s.on('error', () => r(false));
+    });
+    if (ok) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`nginx did not listen on ${port} within 10 s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port,
+    ...(httpPort ? { httpPort } : {}),
+    dir,
+    close: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
