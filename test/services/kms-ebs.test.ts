@@ -15,7 +15,7 @@ import {
   EC2Client, CreateVolumeCommand, CreateSnapshotCommand, CopySnapshotCommand, DescribeVolumesCommand, DescribeSnapshotsCommand,
   EnableEbsEncryptionByDefaultCommand, GetEbsEncryptionByDefaultCommand, GetEbsDefaultKmsKeyIdCommand, ModifyEbsDefaultKmsKeyIdCommand,
   ResetEbsDefaultKmsKeyIdCommand, ModifySnapshotAttributeCommand, DescribeSnapshotAttributeCommand, AttachVolumeCommand, RunInstancesCommand,
-  DescribeImagesCommand,
+  DescribeImagesCommand, StopInstancesCommand, StartInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { useLabCloud } from '../helpers/cloud.ts';
 
@@ -226,14 +226,16 @@ describe('EBS encryption by default at launch', () => {
     const cmk = (await a.kms().send(new CreateKeyCommand({}))).KeyMetadata!;
     await ec2.send(new EnableEbsEncryptionByDefaultCommand({}));
     await ec2.send(new ModifyEbsDefaultKmsKeyIdCommand({ KmsKeyId: cmk.Arn }));
-    const inst = (await ec2.send(new RunInstancesCommand({
+    const volumesOf = async (instanceId: string) => (await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }] }))).Volumes!;
+    // The image's root volume.
+    const plain = (await ec2.send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1, Placement: { AvailabilityZone: AZ } }))).Instances![0]!;
+    expect((await volumesOf(plain.InstanceId!)).map((v) => [v.Size, v.Encrypted, v.KmsKeyId])).toEqual([[8, true, cmk.Arn]]);
+    // A block device that asks for no encryption is encrypted all the same.
+    const mapped = (await ec2.send(new RunInstancesCommand({
       ImageId: image, MinCount: 1, MaxCount: 1, Placement: { AvailabilityZone: AZ },
       BlockDeviceMappings: [{ DeviceName: '/dev/sdf', Ebs: { VolumeSize: 20, Encrypted: false } }],
     }))).Instances![0]!;
-    const vols = (await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [inst.InstanceId!] }] }))).Volumes!;
-    expect(vols).toHaveLength(2); // the image's root volume and /dev/sdf
-    expect(vols.map((v) => [v.Size, v.Encrypted, v.KmsKeyId])).toContainEqual([20, true, cmk.Arn]);
-    for (const v of vols) expect(v).toMatchObject({ Encrypted: true, KmsKeyId: cmk.Arn });
+    expect((await volumesOf(mapped.InstanceId!)).map((v) => [v.Size, v.Encrypted, v.KmsKeyId])).toContainEqual([20, true, cmk.Arn]);
     // A user with EC2 permissions only cannot launch with volumes under the CMK (the default key here).
     const dev = await a.newUser('dev', [EC2_ALL]);
     const err = await errorOf(a.ec2(dev).send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1 })));
@@ -317,7 +319,7 @@ describe('the KMS side of EBS calls', () => {
     expect(await outcome(a.ec2(ops).send(new AttachVolumeCommand({ VolumeId: vol.VolumeId, InstanceId: inst.InstanceId, Device: '/dev/sdf' })))).toBe('ok');
   });
 
-  it('a disabled or pending-deletion key makes its volumes unusable: attach, create from its snapshot and copy fail; enabled again they work', async () => {
+  it('a disabled or pending-deletion key makes its volumes unusable: attach, create from its snapshot, copy and start fail; enabled again they work', async () => {
     const a = account();
     const cmk = (await a.kms().send(new CreateKeyCommand({}))).KeyMetadata!;
     const image = (await a.ec2().send(new DescribeImagesCommand({}))).Images![0]!.ImageId!;
@@ -338,6 +340,12 @@ describe('the KMS side of EBS calls', () => {
     await a.kms().send(new CancelKeyDeletionCommand({ KeyId: cmk.KeyId }));
     await a.kms().send(new EnableKeyCommand({ KeyId: cmk.KeyId }));
     expect(await outcome(attach())).toBe('ok');
+    // An attached volume keeps working; stopped and started again, the instance needs the key.
+    await a.ec2().send(new StopInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
+    await a.kms().send(new DisableKeyCommand({ KeyId: cmk.KeyId }));
+    expect(await outcome(a.ec2().send(new StartInstancesCommand({ InstanceIds: [inst.InstanceId!] })))).toBe('InvalidKMSKey.InvalidState 400');
+    await a.kms().send(new EnableKeyCommand({ KeyId: cmk.KeyId }));
+    expect(await outcome(a.ec2().send(new StartInstancesCommand({ InstanceIds: [inst.InstanceId!] })))).toBe('ok');
   });
 });
 
@@ -370,6 +378,10 @@ describe('sharing encrypted snapshots across accounts', () => {
     const bDefault = (await b.kms().send(new DescribeKeyCommand({ KeyId: 'alias/aws/ebs' }))).KeyMetadata!.Arn;
     expect(made).toMatchObject({ Encrypted: true, KmsKeyId: bDefault, SnapshotId: snap.SnapshotId, Size: 5 });
     expect((await b.ec2().send(new DescribeVolumesCommand({ VolumeIds: [made.VolumeId!] }))).Volumes![0]).toMatchObject({ SnapshotId: snap.SnapshotId, KmsKeyId: bDefault });
+    // A's CloudTrail shows B using A's key through EC2 (the evidence of the restore in the owner's account).
+    const inA = a.c.gateway.service('cloudtrail').trail.all(a.id).filter((r) => r.eventSource === 'kms.amazonaws.com' && r.userIdentity.accountId === b.id);
+    expect(inA.map((r) => r.eventName)).toEqual(expect.arrayContaining(['CreateGrant', 'Decrypt', 'ReEncrypt']));
+    expect(inA[0]).toMatchObject({ userIdentity: { type: 'Root', invokedBy: 'ec2.amazonaws.com' }, resources: [{ ARN: cmk.Arn, accountId: a.id }], recipientAccountId: a.id });
     const bNoKms = await b.newUser('nokms', [EC2_ALL]);
     expect(await outcome(restore(bNoKms))).toBe('UnauthorizedOperation 403');
     const bUser = await b.newUser('restorer', [EC2_ALL, { Effect: 'Allow', Action: EBS_KMS, Resource: cmk.Arn }]);

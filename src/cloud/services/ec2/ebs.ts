@@ -14,7 +14,9 @@
 //    aws/ebs cannot be shared, an encrypted snapshot cannot be made public; the account it is shared
 //    with can create volumes from it and copy it;
 //  - a key that is disabled or pending deletion makes its volumes unusable: creating a volume from a
-//    snapshot under it, copying such a snapshot, or attaching such a volume fails.
+//    snapshot under it, copying such a snapshot, attaching such a volume, or starting an instance
+//    with one fails;
+//  - the KMS calls EC2 makes for these calls are in CloudTrail, in the key owner's account too.
 // Hosted by the KMS runtime (src/cloud/services/kms/index.ts), which owns the authorization part.
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../../gateway/api-error.ts';
@@ -29,6 +31,8 @@ import { describeKey, type KeyMeta } from '../kms/keys.ts';
 export interface KmsForEbs {
   awsManagedEbsKey(account: string, region: string): Promise<KeyMeta | undefined>;
   isAwsManagedEbsKey(keyArn: string): Promise<boolean>;
+  /** CloudTrail records of the KMS calls EC2 made on the caller's behalf (in the caller's and the keys' accounts). */
+  recordViaEc2(ctx: CallContext, checks: AuthzCheck[]): void;
 }
 
 interface Tag { Key?: string; Value?: string }
@@ -124,6 +128,8 @@ export class EbsEncryption {
   private readonly restored = new Map<string, string>();
   private readonly plans = new WeakMap<ApiCall, Promise<Plan | undefined>>();
   private readonly launches = new WeakMap<ApiCall, Promise<LaunchPlan>>();
+  /** The KMS checks each EBS call was authorized with, recorded in CloudTrail once it succeeds. */
+  private readonly kmsUse = new WeakMap<ApiCall, AuthzCheck[]>();
 
   constructor(private readonly target: Upstream, private readonly kms: KmsForEbs) {}
 
@@ -184,6 +190,20 @@ export class EbsEncryption {
     } catch {
       return undefined;
     }
+  }
+
+  /** The keys of the encrypted volumes attached to instances. */
+  private async instanceKeys(account: string, region: string, ids: string[]): Promise<KeyMeta[]> {
+    if (!ids.length) return [];
+    const r = await this.target.json<{ Volumes?: Vol[] }>(account, 'ec2', 'DescribeVolumes', { Filters: [{ Name: 'attachment.instance-id', Values: ids }] }, region)
+      .catch(() => ({ Volumes: [] as Vol[] }));
+    const keys: KeyMeta[] = [];
+    for (const v of r.Volumes ?? []) {
+      if (!v.Encrypted || !v.KmsKeyId) continue;
+      const k = await describeKey(this.target, v.KmsKeyId, account, region);
+      if (k && !keys.some((x) => x.Arn === k.Arn)) keys.push(k);
+    }
+    return keys;
   }
 
   /** CreateVolume and CopySnapshot: source, encryption and keys (computed once per call). */
@@ -321,6 +341,9 @@ export class EbsEncryption {
         add('kms:CreateGrant', key);
         add('kms:GenerateDataKeyWithoutPlaintext', key);
       }
+    } else if (op === 'StartInstances') {
+      // Starting an instance attaches its encrypted volumes again: a grant on each key.
+      for (const key of await this.instanceKeys(cred.account, region, list(call.params['InstanceId'] ?? call.params['InstanceIds']).map(String))) add('kms:CreateGrant', key);
     } else if (op === 'AttachVolume') {
       // EC2 decrypts the volume's data key under a grant the caller has it create.
       const id = str(call.params['VolumeId']);
@@ -330,7 +353,9 @@ export class EbsEncryption {
     } else {
       return check;
     }
-    return checks.length ? { ...check, additional: [...(check.additional ?? []), ...checks] } : check;
+    if (!checks.length) return check;
+    this.kmsUse.set(call, checks);
+    return { ...check, additional: [...(check.additional ?? []), ...checks] };
   }
 
   // ---- the calls ----
@@ -379,11 +404,11 @@ export class EbsEncryption {
           return ec2Result('ResetEbsDefaultKmsKeyId', el('kmsKeyId', meta?.Arn ?? 'alias/aws/ebs'), requestId);
         }
         case 'CreateVolume':
-          return await this.createVolume(account, call, requestId);
+          return this.recorded(ctx, await this.createVolume(account, call, requestId));
         case 'CreateSnapshot':
           return await this.createSnapshot(account, call, requestId);
         case 'CopySnapshot':
-          return await this.copySnapshot(account, call, requestId);
+          return this.recorded(ctx, await this.copySnapshot(account, call, requestId));
         case 'ModifySnapshotAttribute':
           return await this.modifySnapshotAttribute(account, call, requestId);
         default:
@@ -392,6 +417,13 @@ export class EbsEncryption {
     } catch (e) {
       throw asApiError(e);
     }
+  }
+
+  /** A served EBS call succeeded: the KMS calls EC2 made for it go to CloudTrail. */
+  private recorded(ctx: CallContext, reply: Reply | undefined): Reply | undefined {
+    const checks = this.kmsUse.get(ctx.call);
+    if (reply && checks) this.kms.recordViaEc2(ctx, checks);
+    return reply;
   }
 
   private async createVolume(account: string, call: ApiCall, requestId: string): Promise<Reply | undefined> {
@@ -542,6 +574,11 @@ export class EbsEncryption {
       for (const k of plan.keys) if (!usable(k)) throw unusableKey(k);
       return;
     }
+    if (call.operation === 'StartInstances') {
+      const ids = list(call.params['InstanceId'] ?? call.params['InstanceIds']).map(String);
+      for (const k of await this.instanceKeys(cred.account, call.region, ids)) if (!usable(k)) throw unusableKey(k);
+      return;
+    }
     if (call.operation !== 'AttachVolume') return;
     const id = str(call.params['VolumeId']);
     const vol = id ? await this.volume(cred.account, call.region, id) : undefined;
@@ -550,8 +587,11 @@ export class EbsEncryption {
     if (!usable(key)) throw unusableKey(key!);
   }
 
-  private async after({ cred, call }: CallContext, res: UpstreamResponse): Promise<UpstreamResponse | void> {
+  private async after(ctx: CallContext, res: UpstreamResponse): Promise<UpstreamResponse | void> {
+    const { cred, call } = ctx;
     const op = call.operation;
+    const checks = this.kmsUse.get(call);
+    if (checks && (op === 'AttachVolume' || op === 'RunInstances' || op === 'StartInstances' || op === 'CreateVolume' || op === 'CopySnapshot')) this.kms.recordViaEc2(ctx, checks);
     if (op === 'RunInstances') {
       const plan = await this.launchPlan(cred.account, call);
       if (plan.byDefault) await this.encryptLaunchedVolumes(cred.account, call.region, res.body.toString('utf8'));

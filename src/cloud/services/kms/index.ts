@@ -12,11 +12,13 @@ import { defineService, type AuthorizationPart, type Capabilities, type ServiceR
 import { ApiError } from '../../gateway/api-error.ts';
 import { jsonResult, type CallContext, type Reply, type ServiceExtension } from '../../gateway/extension.ts';
 import type { UpstreamResponse } from '../../gateway/upstream.ts';
-import { kmsKeyArn } from '../../gateway/protocol/authz-map.ts';
+import { kmsKeyArn, type AuthzCheck } from '../../gateway/protocol/authz-map.ts';
+import { randomUUID } from 'node:crypto';
 import type { PolicyDocument, Statement } from '../../policy/types.ts';
 import { awsManagedEbsKeyPolicy, describeKey, keyIdInCiphertext, keyStateError, type KeyMeta } from './keys.ts';
 import { GRANT_OPERATIONS, GrantBook, RETIRE_GRANT_ID, grantStatements, type Grant } from './grants.ts';
 import { EbsEncryption } from '../ec2/ebs.ts';
+import { ctTime, type CloudTrailRecord } from '../cloudtrail/recorder.ts';
 
 const KEY_ARN = /^arn:aws[a-z-]*:kms:([^:]+):(\d{12}):key\/(.+)$/;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -123,6 +125,40 @@ export class KmsService implements ServiceRuntime {
     const meta = await describeKey(this.caps.target, 'alias/aws/ebs', account, region);
     if (meta) this.awsEbsKeys.set(meta.Arn, Promise.resolve(true));
     return meta;
+  }
+
+  /**
+   * The KMS calls EC2 made for an EBS call, as CloudTrail records them: the caller's identity,
+   * invokedBy ec2.amazonaws.com, the key as resource; logged in the caller's account and, for a key
+   * of another account (a shared snapshot), in the key owner's account too, with a shared event id.
+   */
+  recordViaEc2(ctx: CallContext, checks: AuthzCheck[]): void {
+    const ct = this.caps.service('cloudtrail');
+    const identity = { ...ct.userIdentityOf(ctx.cred), invokedBy: 'ec2.amazonaws.com' };
+    const time = ctTime(this.caps.clock.now());
+    const seen = new Set<string>();
+    for (const c of checks) {
+      const keyArn = c.resources[0];
+      const name = c.action.replace(/^kms:/, '').replace(/^ReEncrypt(From|To)$/, 'ReEncrypt');
+      if (!keyArn || seen.has(`${name}|${keyArn}`)) continue;
+      seen.add(`${name}|${keyArn}`);
+      const owner = KEY_ARN.exec(keyArn)?.[2] ?? ctx.cred.account;
+      const record: CloudTrailRecord = {
+        eventVersion: '1.08', userIdentity: identity, eventTime: time, eventSource: 'kms.amazonaws.com', eventName: name,
+        awsRegion: ctx.call.region, sourceIPAddress: 'ec2.amazonaws.com', userAgent: 'ec2.amazonaws.com',
+        requestParameters: { keyId: keyArn, ...(name === 'CreateGrant' ? { granteePrincipal: `ec2.${ctx.call.region}.amazonaws.com`, operations: ['Decrypt'] } : {}) },
+        responseElements: null, requestID: randomUUID(), eventID: ct.trail.newEventId(), readOnly: name === 'DescribeKey',
+        resources: [{ ARN: keyArn, accountId: owner, type: 'AWS::KMS::Key' }], eventType: 'AwsApiCall', managementEvent: true,
+        recipientAccountId: ctx.cred.account, eventCategory: 'Management',
+      };
+      if (owner !== ctx.cred.account) {
+        record.sharedEventID = randomUUID();
+        ct.trail.add(record);
+        ct.trail.add({ ...record, eventID: ct.trail.newEventId(), recipientAccountId: owner });
+      } else {
+        ct.trail.add(record);
+      }
+    }
   }
 
   /** RetireGrant is authorized by the grant: its key, and which grant (the retiring principal's statement names it). */
