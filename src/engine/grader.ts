@@ -60,6 +60,8 @@ export function studentContext(session: LabSession, lab: Lab): {
   const phase = session.gateway.mintRootCredentials(session.accountId);
   // A clock file of its own: what this code does to it reaches no other submission.
   const clock = session.gateway.clock.dir ? session.gateway.clock.mirror() : undefined;
+  // MFA codes this code computes are checked against every lab time it can have read (see LabClock.observe).
+  const observed = session.gateway.clock.observe(session.accountId);
   return {
     input: { lab: lab.id, accountId: session.accountId, region: cloud.region, endpoint: cloud.url, now: session.now(), env: session.env },
     env: { ...cloud.envFor(phase), SECLAB_CLOCK_OFFSET_MS: String(session.gateway.clock.offset()), SECLAB_LAB: lab.id },
@@ -67,6 +69,7 @@ export function studentContext(session: LabSession, lab: Lab): {
     revoke: () => {
       session.gateway.credentials.setStatus(phase.accessKeyId, 'Deleted');
       clock?.remove();
+      observed.stop();
     },
   };
 }

@@ -26,6 +26,9 @@ export class LabClock {
   private readonly context = new AsyncLocalStorage<object>();
   /** Where the clock stood before its recent jumps (see `recentTimes`). */
   private jumps: { wall: number; before: number }[] = [];
+  /** Every advance while someone observes the clock for an account (see `observe`). */
+  private advances: { wall: number; before: number; after: number }[] = [];
+  private observers = new Set<{ account: string; wall: number; lab: number }>();
 
   now(): Date {
     return new Date(this.nowMs());
@@ -48,6 +51,48 @@ export class LabClock {
   recentTimes(wallMs = 5_000): number[] {
     const since = Date.now() - wallMs;
     return [this.nowMs(), ...this.jumps.filter((j) => j.wall >= since).map((j) => j.before)];
+  }
+
+  /**
+   * Marks the time an account's client code starts reading the clock (a student's phase): from then
+   * until `stop`, `timesSeenBy(account)` covers every lab time the code can have read, whatever other
+   * gradings do to the shared clock meanwhile and however slow the machine is.
+   */
+  observe(account: string): { stop: () => void } {
+    const o = { account, wall: Date.now(), lab: this.nowMs() };
+    this.observers.add(o);
+    return {
+      stop: () => {
+        this.observers.delete(o);
+        const oldest = Math.min(...[...this.observers].map((x) => x.wall));
+        this.advances = this.advances.filter((a) => a.wall >= oldest);
+      },
+    };
+  }
+
+  /**
+   * The lab times an account's client may have computed an MFA code from: while its code is observed,
+   * the whole stretch of lab time the clock passed through since (30 s apart, jumps left out: nobody
+   * read the clock inside a jump); otherwise `recentTimes`. Newest first; at most `limit`.
+   */
+  timesSeenBy(account: string, limit = 240): number[] {
+    const mine = [...this.observers].filter((o) => o.account === account);
+    if (!mine.length) return this.recentTimes();
+    const start = mine.reduce((a, b) => (a.wall <= b.wall ? a : b));
+    const ranges: [number, number][] = [];
+    let from = start.lab;
+    for (const a of this.advances) {
+      if (a.wall < start.wall) continue;
+      ranges.push([from, a.before]);
+      from = a.after;
+    }
+    ranges.push([from, this.nowMs()]);
+    const out: number[] = [];
+    for (const [a, b] of ranges.reverse()) {
+      for (let t = b; t >= a && out.length < limit; t -= 30_000) out.push(t);
+      if (out.length < limit && !out.includes(a)) out.push(a);
+    }
+    return out.slice(0, limit);
   }
 
   /** Someone holds the clock (see `exclusive`). */
@@ -101,6 +146,10 @@ export class LabClock {
     if (ms >= 30_000) {
       this.jumps.push({ wall: Date.now(), before: this.nowMs() });
       if (this.jumps.length > 200) this.jumps.splice(0, 100);
+    }
+    if (this.observers.size && ms > 0) {
+      this.advances.push({ wall: Date.now(), before: this.nowMs(), after: this.nowMs() + ms });
+      if (this.advances.length > 20_000) this.advances.splice(0, 10_000);
     }
     this.offsetMs += ms;
     for (const file of this.mirrors) this.writeMirror(file);

@@ -70,7 +70,7 @@ export function iamExtension(iam: IamService): ServiceExtension {
       const device = iam.mfa.get(cred.account, serial);
       if (!device) throw new ApiError(404, 'NoSuchEntity', `VirtualMFADevice with serial number ${serial} doesn't exist.`);
       if (call.operation === 'EnableMFADevice' && device.enabled) throw new ApiError(409, 'EntityAlreadyExists', 'MFA Device is already in use.');
-      const step = iam.mfa.checkConsecutive(device, String(p['AuthenticationCode1'] ?? ''), String(p['AuthenticationCode2'] ?? ''), iam.clock.recentTimes());
+      const step = iam.mfa.checkConsecutive(device, String(p['AuthenticationCode1'] ?? ''), String(p['AuthenticationCode2'] ?? ''), iam.clock.timesSeenBy(cred.account));
       if (step === undefined) throw new ApiError(403, 'InvalidAuthenticationCode', 'Authentication code for device is not valid.');
       device.lastStep = step;
     },

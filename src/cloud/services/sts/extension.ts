@@ -60,7 +60,7 @@ export function stsExtension(sts: StsService): ServiceExtension {
       if (!device || !device.enabled || (call.operation === 'GetSessionToken' && device.userName !== owner)) {
         throw new ApiError(403, 'AccessDenied', 'MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.');
       }
-      const step = sts.mfa.checkCode(device, String(p['TokenCode'] ?? ''), sts.clock.recentTimes());
+      const step = sts.mfa.checkCode(device, String(p['TokenCode'] ?? ''), sts.clock.timesSeenBy(cred.account));
       if (step === undefined) throw new ApiError(403, 'AccessDenied', 'MultiFactorAuthentication failed with invalid MFA one time pass code. ');
       device.lastStep = step;
     },
