@@ -286,3 +286,82 @@ http {
     },
   };
 }
+
+/**
+ * A signed OCSP response for `leafCert` issued by `issuer`, made with the openssl CLI acting as the
+ * CA's responder (`openssl ocsp -index`): status good, or revoked. undefined when openssl is missing.
+ */
+export function ocspResponse(issuer: Issued, leafCert: string, status: 'good' | 'revoked' = 'good'): Buffer | undefined {
+  if (spawnSync('openssl', ['version']).status !== 0) return undefined;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'seclab-ocsp-'));
+  try {
+    const leafOnly = leafCert.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)![0];
+    const serialHex = forge.pki.certificateFromPem(leafOnly).serialNumber.toUpperCase();
+    const f = (n: string) => path.join(dir, n);
+    writeFileSync(f('issuer.pem'), issuer.pem.cert);
+    writeFileSync(f('issuer.key'), forge.pki.privateKeyToPem(issuer.forgeKey));
+    writeFileSync(f('leaf.pem'), leafOnly);
+    const line = status === 'good' ? `V\t351231000000Z\t\t${serialHex}\tunknown\t/CN=localhost\n` : `R\t351231000000Z\t250101000000Z\t${serialHex}\tunknown\t/CN=localhost\n`;
+    writeFileSync(f('index.txt'), line);
+    const a = spawnSync('openssl', ['ocsp', '-issuer', f('issuer.pem'), '-cert', f('leaf.pem'), '-reqout', f('req.der'), '-no_nonce'], { encoding: 'utf8' });
+    if (a.status !== 0) throw new Error(a.stderr);
+    const b = spawnSync('openssl', ['ocsp', '-index', f('index.txt'), '-rsigner', f('issuer.pem'), '-rkey', f('issuer.key'), '-CA', f('issuer.pem'), '-reqin', f('req.der'), '-respout', f('resp.der'), '-ndays', '1'], { encoding: 'utf8' });
+    if (b.status !== 0) throw new Error(b.stderr);
+    return readFileSync(f('resp.der'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A legacy server that Node's OpenSSL cannot talk to: answers SSL 3.0 and TLS 1.0 ClientHellos with
+ * RC4-SHA or DES-CBC3-SHA (its order), TLS 1.1+ offers with a TLS 1.0 ServerHello (downgrade), and
+ * honours TLS_FALLBACK_SCSV. ServerHello + ServerHelloDone only: enough for the raw prober.
+ */
+export async function legacyServer(): Promise<Running> {
+  const PREF = [0x0005, 0x000a];
+  const server = net.createServer((sock) => {
+    let buf = Buffer.alloc(0);
+    sock.on('error', () => {});
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length < 5 || buf.length < 5 + buf.readUInt16BE(3)) return;
+      const hello = buf.subarray(9);
+      const version = hello.readUInt16BE(0);
+      let p = 2 + 32;
+      p += 1 + hello[p]!;
+      const n = hello.readUInt16BE(p);
+      const offered: number[] = [];
+      for (let i = 0; i < n; i += 2) offered.push(hello.readUInt16BE(p + 2 + i));
+      const alert = (desc: number) => sock.end(Buffer.from([21, 3, 1, 0, 2, 2, desc]));
+      const negotiated = Math.min(version, 0x0301);
+      if (offered.includes(0x5600) && negotiated < 0x0301) return alert(86);
+      const pick = PREF.find((s) => offered.includes(s));
+      if (pick === undefined) return alert(40);
+      const body = Buffer.concat([Buffer.from([negotiated >> 8, negotiated & 0xff]), Buffer.alloc(32, 9), Buffer.from([0, pick >> 8, pick & 0xff, 0])]);
+      const sh = Buffer.concat([Buffer.from([2, 0, body.length >> 8, body.length & 0xff]), body]);
+      const done = Buffer.from([14, 0, 0, 0]);
+      const hs = Buffer.concat([sh, done]);
+      sock.end(Buffer.concat([Buffer.from([22, negotiated >> 8, negotiated & 0xff, hs.length >> 8, hs.length & 0xff]), hs]));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as AddressInfo).port, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/** Accepts TCP connections and never answers (for timeouts). */
+export async function silentServer(): Promise<Running> {
+  const socks = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    socks.add(s);
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((r) => {
+      for (const s of socks) s.destroy();
+      server.close(() => r());
+    }),
+  };
+}

@@ -146,6 +146,15 @@ function issuedBy(child: X509Certificate, parent: X509Certificate): boolean {
   }
 }
 
+/** Signed by its own key with subject = issuer (a leaf need not be a CA for that: no checkIssued). */
+function selfSignature(x: X509Certificate): boolean {
+  try {
+    return x.subject === x.issuer && x.verify(x.publicKey);
+  } catch {
+    return false;
+  }
+}
+
 /** Builds the chain from the leaf through the sent certificates to an anchor of the store. */
 export function buildTrustPath(leaf: X509Certificate, sent: X509Certificate[], anchors: X509Certificate[]): { trusted: boolean; path: X509Certificate[]; error?: string } {
   const path = [leaf];
@@ -157,7 +166,7 @@ export function buildTrustPath(leaf: X509Certificate, sent: X509Certificate[], a
     if (anchor) return { trusted: true, path: [...path, anchor] };
     const next = sent.find((c) => !path.includes(c) && issuedBy(cur, c));
     if (!next) {
-      if (cur.subject === cur.issuer && issuedBy(cur, cur)) return { trusted: false, path, error: path.length === 1 ? 'self-signed certificate' : `self-signed root not in the trust store: ${oneLine(cur.subject)}` };
+      if (selfSignature(cur)) return { trusted: false, path, error: path.length === 1 ? 'self-signed certificate' : `self-signed root not in the trust store: ${oneLine(cur.subject)}` };
       return { trusted: false, path, error: `issuer not found in the chain or the trust store: ${oneLine(cur.issuer)}` };
     }
     path.push(next);
