@@ -233,7 +233,7 @@ export async function cmdAttack(ui: Ui, labId: string | undefined, which: string
   const lp = await record(ui, ws, grade, 'attack', scenarios);
   const shown = redactLab(grade).scenarios;
   if (ui.json) {
-    ui.print(JSON.stringify({ lab: lab.id, scenarios: shown, student: grade.student, error: grade.error }, null, 2));
+    ui.print(JSON.stringify({ lab: lab.id, scenarios: shown, student: grade.student, error: grade.error, ...(grade.functions ? { functions: grade.functions } : {}) }, null, 2));
   } else {
     const st = ui.out;
     const failedCode = grade.student.filter((r) => !r.ok);
@@ -255,6 +255,8 @@ export async function cmdAttack(ui: Ui, labId: string | undefined, which: string
     const detected = shown.filter((c) => c.detected).length;
     ui.print('');
     ui.print(st.bold(`${blocked} of ${shown.length} blocked, ${detected} detected`));
+    // What the student's Lambda functions did meanwhile (src/engine/report/lambda-debug.ts).
+    for (const l of (await import('../engine/report/lambda-debug.ts')).renderFunctionsText(grade, st, terminalWidth())) ui.print(l);
     if (!scenarios) passedNote(ui, lab, before, lp);
   }
   return shown.length && shown.every((c) => c.passed) && !grade.error ? ExitCode.OK : ExitCode.FAILED;

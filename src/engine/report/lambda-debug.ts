@@ -26,7 +26,8 @@ export function invocationError(inv: Pick<Invocation, 'result'>): { type: string
   const p = (inv.result.payload && typeof inv.result.payload === 'object' ? inv.result.payload : {}) as { errorType?: unknown; errorMessage?: unknown };
   return {
     type: typeof p.errorType === 'string' ? p.errorType : inv.result.functionError,
-    message: (typeof p.errorMessage === 'string' ? p.errorMessage : JSON.stringify(inv.result.payload ?? null)).slice(0, ERROR_CHARS),
+    // Without the request id (a timeout's message names it): the same error every time is one kind.
+    message: (typeof p.errorMessage === 'string' ? p.errorMessage : JSON.stringify(inv.result.payload ?? null)).replace(/RequestId: [0-9a-f-]{36} /g, '').slice(0, ERROR_CHARS),
   };
 }
 
@@ -51,10 +52,13 @@ function countBy<T>(items: T[], key: (t: T) => string): [string, T, number][] {
   return [...m.entries()].map(([k, [t, n]]) => [k, t, n] as [string, T, number]).sort((a, b) => b[2] - a[2]);
 }
 
-/** A runtime log line `<iso time>\t<request id>\t<LEVEL>\t<text>` as `hh:mm:ss LEVEL text`, one line. */
+/**
+ * A runtime log line `<iso time>\t<request id>\t<LEVEL>\t<text>` as `LEVEL text`, on one line: the lab
+ * clock's time and the request id say nothing the order of the lines does not (and differ between runs).
+ */
 export function compactLine(message: string): string {
-  const m = /^\d{4}-\d\d-\d\dT(\d\d:\d\d:\d\d)(?:\.\d+)?Z\t[0-9a-f-]{36}\t(\w+)\t([\s\S]*)$/.exec(message);
-  const text = m ? `${m[1]} ${m[2]} ${m[3]}` : message;
+  const m = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\t[0-9a-f-]{36}\t(\w+)\t([\s\S]*)$/.exec(message);
+  const text = m ? `${m[1]} ${m[2]}` : message;
   return escapeControl(text.replace(/\s+/g, ' ')).slice(0, LINE_CHARS);
 }
 
@@ -167,7 +171,7 @@ function functionLines(f: FunctionDebug, st: Style, width = Infinity): string[] 
  */
 export function renderFunctionsText(lab: Pick<LabGrade, 'functions'>, st: Style = PLAIN, width = 80): string[] {
   if (!lab.functions?.length) return [];
-  const out = ['', st.bold('Your Lambda functions') + st.dim(' (during this check)')];
+  const out = ['', st.bold('Your Lambda functions') + st.dim(' (in this run)')];
   for (const f of lab.functions) out.push(...functionLines(f, st, width).map((l) => `  ${l}`));
   return out;
 }
