@@ -235,7 +235,8 @@ describe('EBS encryption by default at launch', () => {
       ImageId: image, MinCount: 1, MaxCount: 1, Placement: { AvailabilityZone: AZ },
       BlockDeviceMappings: [{ DeviceName: '/dev/sdf', Ebs: { VolumeSize: 20, Encrypted: false } }],
     }))).Instances![0]!;
-    expect((await volumesOf(mapped.InstanceId!)).map((v) => [v.Size, v.Encrypted, v.KmsKeyId])).toContainEqual([20, true, cmk.Arn]);
+    // ... and the image's root volume is there too (moto makes none when BlockDeviceMappings are given).
+    expect((await volumesOf(mapped.InstanceId!)).map((v) => [v.Size, v.Encrypted, v.KmsKeyId]).sort()).toEqual([[20, true, cmk.Arn], [8, true, cmk.Arn]]);
     // A user with EC2 permissions only cannot launch with volumes under the CMK (the default key here).
     const dev = await a.newUser('dev', [EC2_ALL]);
     const err = await errorOf(a.ec2(dev).send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1 })));

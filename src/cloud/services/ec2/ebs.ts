@@ -271,27 +271,36 @@ export class EbsEncryption {
   }
 
   /**
-   * Encryption by default for the volumes RunInstances made (moto makes them unencrypted): each is
-   * replaced by an encrypted one of the same size and type under the default key, on the same device.
+   * The volumes RunInstances made, as AWS makes them: the image's root volume exists even when
+   * BlockDeviceMappings name other devices only (moto then makes none: an 8 GiB gp2 one is attached
+   * at the root device), and with encryption by default every volume is encrypted under the default
+   * key (moto makes them unencrypted: each is replaced by an encrypted one of the same size and type
+   * on the same device).
    */
-  private async encryptLaunchedVolumes(account: string, region: string, body: string): Promise<void> {
+  private async completeLaunchedVolumes(account: string, region: string, body: string, plan: LaunchPlan, mapped: boolean): Promise<void> {
     const ids = [...new Set([...body.matchAll(/<instanceId>(i-[0-9a-f]+)<\/instanceId>/g)].map((m) => m[1]!))];
-    if (!ids.length) return;
-    const key = await this.defaultKey(account, region);
-    if (!key) return;
-    const r = await this.target.json<{ Reservations?: { Instances?: { InstanceId?: string; BlockDeviceMappings?: { DeviceName?: string; Ebs?: { VolumeId?: string } }[] }[] }[] }>(
-      account, 'ec2', 'DescribeInstances', { InstanceIds: ids }, region,
-    );
+    if (!ids.length || (!plan.byDefault && !mapped)) return;
+    const key = plan.byDefault ? await this.defaultKey(account, region) : undefined;
+    const encryption = key ? { Encrypted: true, KmsKeyId: key.Arn } : {};
+    type Inst = { InstanceId?: string; RootDeviceName?: string; Placement?: { AvailabilityZone?: string }; BlockDeviceMappings?: { DeviceName?: string; Ebs?: { VolumeId?: string } }[] };
+    const r = await this.target.json<{ Reservations?: { Instances?: Inst[] }[] }>(account, 'ec2', 'DescribeInstances', { InstanceIds: ids }, region);
     for (const inst of (r.Reservations ?? []).flatMap((x) => x.Instances ?? [])) {
+      if (!inst.InstanceId) continue;
+      const root = inst.RootDeviceName;
+      if (mapped && root && !(inst.BlockDeviceMappings ?? []).some((b) => b.DeviceName === root)) {
+        const vol = await this.target.json<Vol>(account, 'ec2', 'CreateVolume', { AvailabilityZone: inst.Placement?.AvailabilityZone ?? `${region}a`, Size: 8, VolumeType: 'gp2', ...encryption }, region);
+        await this.target.json(account, 'ec2', 'AttachVolume', { VolumeId: vol.VolumeId, InstanceId: inst.InstanceId, Device: root }, region);
+      }
+      if (!key) continue;
       for (const bdm of inst.BlockDeviceMappings ?? []) {
         const volId = bdm.Ebs?.VolumeId;
         const vol = volId ? await this.volume(account, region, volId) : undefined;
-        if (!vol || vol.Encrypted || !bdm.DeviceName || !inst.InstanceId) continue;
+        if (!vol || vol.Encrypted || !bdm.DeviceName) continue;
         await this.target.json(account, 'ec2', 'DetachVolume', { VolumeId: volId, InstanceId: inst.InstanceId, Device: bdm.DeviceName }, region);
         await this.target.json(account, 'ec2', 'DeleteVolume', { VolumeId: volId }, region);
         const tags = (vol.Tags ?? []).filter((t) => t.Key && !t.Key.startsWith('aws:'));
         const fresh = await this.target.json<Vol>(account, 'ec2', 'CreateVolume', {
-          AvailabilityZone: vol.AvailabilityZone, Size: vol.Size, VolumeType: vol.VolumeType, SnapshotId: vol.SnapshotId, Encrypted: true, KmsKeyId: key.Arn,
+          AvailabilityZone: vol.AvailabilityZone, Size: vol.Size, VolumeType: vol.VolumeType, SnapshotId: vol.SnapshotId, ...encryption,
           ...(tags.length ? { TagSpecifications: [{ ResourceType: 'volume', Tags: tags }] } : {}),
         }, region);
         await this.target.json(account, 'ec2', 'AttachVolume', { VolumeId: fresh.VolumeId, InstanceId: inst.InstanceId, Device: bdm.DeviceName }, region);
@@ -594,7 +603,8 @@ export class EbsEncryption {
     if (checks && (op === 'AttachVolume' || op === 'RunInstances' || op === 'StartInstances' || op === 'CreateVolume' || op === 'CopySnapshot')) this.kms.recordViaEc2(ctx, checks);
     if (op === 'RunInstances') {
       const plan = await this.launchPlan(cred.account, call);
-      if (plan.byDefault) await this.encryptLaunchedVolumes(cred.account, call.region, res.body.toString('utf8'));
+      const mapped = list(call.params['BlockDeviceMapping'] ?? call.params['BlockDeviceMappings']).length > 0;
+      await this.completeLaunchedVolumes(cred.account, call.region, res.body.toString('utf8'), plan, mapped);
       return;
     }
     if (op === 'CreateSnapshot' || op === 'CopySnapshot') {
