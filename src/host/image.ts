@@ -292,6 +292,7 @@ export async function cloneImage(dest: string, opts: { variant?: string; mode?: 
   if (existsSync(dest)) throw new ImageBuildError(`${dest} already exists`);
   const started = performance.now();
   const tmp = `${dest}.tmp-${process.pid}`;
+  await mkdir(path.dirname(dest), { recursive: true });
   await rm(tmp, { recursive: true, force: true });
   try {
     if (mode === 'copy') {

@@ -4,6 +4,16 @@ import { auditRules, loginDefs, parseDpkgStatus, parseFstab, parseGroup, parseMo
 import { RootFs } from './rootfs.ts';
 import { parseSshd } from './sshd.ts';
 
+export interface TreeEntry {
+  path: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  isDir: boolean;
+  isFile: boolean;
+  isLink: boolean;
+}
+
 function lazy<T>(f: () => T): () => T {
   let v: { x: T } | undefined;
   return () => (v ??= { x: f() }).x;
@@ -22,6 +32,8 @@ export class ScanContext {
   readonly loginDefs;
   readonly audit;
   readonly systemd: Systemd;
+  /** Every entry of the tree (one walk per scan, shared by the file-system-wide recommendations). */
+  readonly tree: () => TreeEntry[];
 
   constructor(root: string) {
     this.fs = new RootFs(root);
@@ -37,6 +49,11 @@ export class ScanContext {
     this.loginDefs = lazy(() => loginDefs(fs));
     this.audit = lazy(() => auditRules(fs));
     this.systemd = new Systemd(fs);
+    this.tree = lazy(() => {
+      const out: TreeEntry[] = [];
+      fs.walk((p, st) => out.push({ path: p, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, isDir: st.isDirectory(), isFile: st.isFile(), isLink: st.isSymbolicLink() }));
+      return out;
+    });
   }
 
   installed(pkg: string): boolean {

@@ -774,12 +774,10 @@ const maintenance: Recommendation[] = [
   rec({ id: '7.1.11', title: 'World-writable files are secured and world-writable directories are sticky', rationale: 'Anyone can change a world-writable file; without the sticky bit anyone can delete others\' files in a shared directory.', remediation: 'chmod o-w <file>; chmod +t <directory>.' }, (ctx) => {
     const files: string[] = [];
     const dirs: string[] = [];
-    ctx.fs.walk((p, s) => {
-      if (s.isSymbolicLink()) return;
-      if (s.mode & 0o002) {
-        if (s.isDirectory()) { if (!(s.mode & 0o1000)) dirs.push(p); } else if (s.isFile()) files.push(p);
-      }
-    });
+    for (const s of ctx.tree()) {
+      if (s.isLink || !(s.mode & 0o002)) continue;
+      if (s.isDir) { if (!(s.mode & 0o1000)) dirs.push(s.path); } else if (s.isFile) files.push(s.path);
+    }
     const e = [...files, ...dirs].slice(0, 20).map((file) => ({ file }));
     return files.length || dirs.length ? fail(`${files.length} world-writable file(s), ${dirs.length} world-writable director(y/ies) without the sticky bit`, e) : pass('no world-writable file; world-writable directories are sticky', []);
   }),
@@ -787,14 +785,12 @@ const maintenance: Recommendation[] = [
     const uids = new Set(ctx.passwd().map((p) => p.uid));
     const gids = new Set(ctx.group().map((g) => g.gid));
     const bad: string[] = [];
-    ctx.fs.walk((p, s) => {
-      if (!uids.has(s.uid) || !gids.has(s.gid)) bad.push(`${p} (${s.uid}:${s.gid})`);
-    });
+    for (const s of ctx.tree()) if (!uids.has(s.uid) || !gids.has(s.gid)) bad.push(`${s.path} (${s.uid}:${s.gid})`);
     return bad.length ? fail(`${bad.length} file(s) without an existing owner or group`, bad.slice(0, 20).map((file) => ({ file }))) : pass('every file has an existing owner and group', [{ file: '/etc/passwd' }, { file: '/etc/group' }]);
   }),
   rec({ id: '7.1.13', title: 'Set-user-ID and set-group-ID programs are reviewed', assessment: 'manual', rationale: 'Each such program runs with its owner\'s rights; an unexpected one is a privilege escalation.', remediation: 'Review the list; remove the bit from programs nobody needs (chmod u-s).' }, (ctx) => {
     const found: string[] = [];
-    ctx.fs.walk((p, s) => { if (s.isFile() && s.mode & 0o6000) found.push(p); });
+    for (const s of ctx.tree()) if (s.isFile && s.mode & 0o6000) found.push(s.path);
     return manual(`${found.length} SUID/SGID program(s) for a person to review`, found.sort().map((file) => ({ file })));
   }),
   rec({ id: '7.2.1', title: 'Accounts use shadowed passwords', rationale: '/etc/passwd is world-readable; hashes belong in /etc/shadow.', remediation: 'pwconv' }, (ctx) => {
