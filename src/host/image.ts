@@ -330,3 +330,14 @@ export async function writeInstanceFile(root: string, rel: string, content: stri
   await rename(tmp, target);
   return target;
 }
+
+/** `seclab doctor`'s row for the host lab: is debootstrap there, is the image built? (Optional.) */
+export async function checkHostImage(): Promise<{ name: string; ok: boolean; optional: true; detail: string; fix?: string }> {
+  const s = await imageStatus();
+  const deb = findDebootstrap();
+  if (s.built && s.manifest) {
+    return { name: 'Host image', ok: true, optional: true, detail: `Debian 12 ${s.manifest.variant} image at ${s.path} (${(s.manifest.bytes / 2 ** 20).toFixed(0)} MiB, ${s.manifest.installedPackages} packages, built ${s.manifest.builtAt.slice(0, 10)})${deb ? '' : '; debootstrap not installed (only needed to rebuild it)'}` };
+  }
+  if (deb) return { name: 'Host image', ok: true, optional: true, detail: `not built yet; debootstrap ${debootstrapVersion(deb) ?? ''} will build it into ${s.path} on first use (as root, about 4-5 minutes, needs the Debian archive)`.replace('  ', ' ') };
+  return { name: 'Host image', ok: false, optional: true, detail: `not built and debootstrap is not installed; only the host lab needs it`, fix: INSTALL_DEBOOTSTRAP_HINT };
+}

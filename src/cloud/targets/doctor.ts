@@ -7,6 +7,7 @@ import { dockerAvailable } from './docker.ts';
 import { probeSandbox } from '../sandbox/index.ts';
 import { checkContainerSupport } from './localstack-support.ts';
 import { freePort, LOOPBACK } from './ports.ts';
+import { checkHostImage } from '../../host/image.ts';
 import { cacheDir, findPython, INSTALL_PYTHON_HINT, MOTO_PIN, motoVenvDir, type PythonSearch } from './python.ts';
 
 export interface DoctorCheck {
@@ -126,6 +127,7 @@ export async function runDoctor(): Promise<DoctorCheck[]> {
     checkSandbox(),
     port,
     cache,
+    await checkHostImage(),
   ];
 }
 
