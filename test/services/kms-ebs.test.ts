@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import {
-  KMSClient, CreateKeyCommand, EncryptCommand, DecryptCommand, DisableKeyCommand, EnableKeyCommand, ScheduleKeyDeletionCommand,
+  KMSClient, ListKeysCommand, ListAliasesCommand, CreateKeyCommand, EncryptCommand, DecryptCommand, DisableKeyCommand, EnableKeyCommand, ScheduleKeyDeletionCommand,
   CancelKeyDeletionCommand, DescribeKeyCommand, CreateGrantCommand, ListGrantsCommand, RetireGrantCommand, RevokeGrantCommand,
   EnableKeyRotationCommand, GetKeyRotationStatusCommand, CreateAliasCommand, GenerateDataKeyCommand, PutKeyPolicyCommand,
 } from '@aws-sdk/client-kms';
@@ -101,7 +101,7 @@ describe('KMS key states', () => {
     expect(await outcome(a.kms().send(new CancelKeyDeletionCommand({ KeyId })))).toBe('KMSInvalidStateException 409');
     const scheduled = await a.kms().send(new ScheduleKeyDeletionCommand({ KeyId: KeyMetadata!.Arn, PendingWindowInDays: 7 }));
     expect(scheduled).toMatchObject({ KeyId: KeyMetadata!.Arn, KeyState: 'PendingDeletion', PendingWindowInDays: 7 });
-    const days = (scheduled.DeletionDate!.getTime() - Date.now()) / 86_400_000;
+    const days = (scheduled.DeletionDate!.getTime() - a.c.gateway.clock.nowMs()) / 86_400_000;
     expect(days).toBeGreaterThan(6.9);
     expect(days).toBeLessThan(7.1);
     const err = await errorOf(a.kms().send(new EncryptCommand({ KeyId, Plaintext: Buffer.from('x') })));
@@ -414,5 +414,26 @@ describe('sharing encrypted snapshots across accounts', () => {
     const snap3 = await a.ec2().send(new CreateSnapshotCommand({ VolumeId: vol3.VolumeId }));
     await a.ec2().send(new ModifySnapshotAttributeCommand({ SnapshotId: snap3.SnapshotId, Attribute: 'createVolumePermission', CreateVolumePermission: { Add: [{ Group: 'all' }] } }));
     expect((await a.ec2().send(new DescribeSnapshotAttributeCommand({ SnapshotId: snap3.SnapshotId, Attribute: 'createVolumePermission' }))).CreateVolumePermissions).toEqual([{ Group: 'all' }]);
+  });
+});
+
+// Last: it moves the lab clock by days.
+describe('key deletion', () => {
+  it('at the end of the waiting period (lab clock) the key is deleted: NotFoundException, gone from ListKeys and ListAliases; its volumes stay unusable', async () => {
+    const a = account();
+    const cmk = (await a.kms().send(new CreateKeyCommand({}))).KeyMetadata!;
+    await a.kms().send(new CreateAliasCommand({ AliasName: 'alias/old', TargetKeyId: cmk.KeyId }));
+    const vol = await a.ec2().send(new CreateVolumeCommand({ AvailabilityZone: AZ, Size: 1, Encrypted: true, KmsKeyId: cmk.Arn }));
+    const snap = await a.ec2().send(new CreateSnapshotCommand({ VolumeId: vol.VolumeId }));
+    await a.kms().send(new ScheduleKeyDeletionCommand({ KeyId: cmk.KeyId, PendingWindowInDays: 7 }));
+    await a.c.gateway.clock.advance(6 * 86_400_000);
+    expect((await a.kms().send(new DescribeKeyCommand({ KeyId: cmk.KeyId }))).KeyMetadata?.KeyState).toBe('PendingDeletion');
+    await a.c.gateway.clock.advance(2 * 86_400_000);
+    const err = await errorOf(a.kms().send(new DescribeKeyCommand({ KeyId: cmk.KeyId })));
+    expect(err.name).toBe('NotFoundException');
+    expect(await outcome(a.kms().send(new CancelKeyDeletionCommand({ KeyId: cmk.KeyId })))).toBe('NotFoundException 400');
+    expect((await a.kms().send(new ListKeysCommand({}))).Keys!.map((k) => k.KeyId)).not.toContain(cmk.KeyId);
+    expect((await a.kms().send(new ListAliasesCommand({}))).Aliases!.map((x) => x.AliasName)).not.toContain('alias/old');
+    expect(await outcome(a.ec2().send(new CreateVolumeCommand({ AvailabilityZone: AZ, SnapshotId: snap.SnapshotId })))).toBe('InvalidKMSKey.InvalidState 400');
   });
 });

@@ -15,7 +15,7 @@ import type { UpstreamResponse } from '../../gateway/upstream.ts';
 import { kmsKeyArn, type AuthzCheck } from '../../gateway/protocol/authz-map.ts';
 import { randomUUID } from 'node:crypto';
 import type { PolicyDocument, Statement } from '../../policy/types.ts';
-import { awsManagedEbsKeyPolicy, describeKey, keyIdInCiphertext, keyStateError, type KeyMeta } from './keys.ts';
+import { awsManagedEbsKeyPolicy, describeKey, isDeleted, keyIdInCiphertext, keyNotFound, keyStateError, type KeyMeta } from './keys.ts';
 import { GRANT_OPERATIONS, GrantBook, RETIRE_GRANT_ID, grantStatements, type Grant } from './grants.ts';
 import { EbsEncryption } from '../ec2/ebs.ts';
 import { ctTime, type CloudTrailRecord } from '../cloudtrail/recorder.ts';
@@ -204,6 +204,8 @@ export class KmsService implements ServiceRuntime {
     for (const ref of refs) {
       const meta = await describeKey(this.caps.target, ref, cred.account, call.region);
       if (!meta) continue; // the target answers NotFoundException
+      // The waiting period is over (lab clock): the key is gone.
+      if (isDeleted(meta, this.caps.clock.nowMs())) throw keyNotFound(meta.Arn);
       key ??= meta;
       const err = keyStateError(meta, op);
       if (err) throw err;
@@ -256,6 +258,21 @@ export class KmsService implements ServiceRuntime {
         return out;
       });
       const body = Buffer.from(JSON.stringify({ Grants: grants, Truncated: false }));
+      return { ...res, headers: { ...res.headers, 'content-length': String(body.length) }, body };
+    }
+    if (op === 'ListKeys' || op === 'ListAliases') {
+      // Keys whose waiting period is over are deleted (and their aliases with them).
+      const r = JSON.parse(res.body.toString('utf8')) as { Keys?: { KeyId?: string }[]; Aliases?: { TargetKeyId?: string }[] };
+      const ids = [...new Set([...(r.Keys ?? []).map((k) => k.KeyId), ...(r.Aliases ?? []).map((a) => a.TargetKeyId)].filter((x): x is string => !!x))];
+      const gone = new Set<string>();
+      for (const id of ids) {
+        const meta = await describeKey(this.caps.target, id, cred.account, call.region);
+        if (meta && isDeleted(meta, this.caps.clock.nowMs())) gone.add(id);
+      }
+      if (!gone.size) return;
+      if (r.Keys) r.Keys = r.Keys.filter((k) => !gone.has(k.KeyId ?? ''));
+      if (r.Aliases) r.Aliases = r.Aliases.filter((a) => !gone.has(a.TargetKeyId ?? ''));
+      const body = Buffer.from(JSON.stringify(r));
       return { ...res, headers: { ...res.headers, 'content-length': String(body.length) }, body };
     }
     if (op === 'DescribeKey') {

@@ -36,6 +36,15 @@ export async function describeKey(upstream: Upstream, ref: string, account: stri
   }
 }
 
+/** Whether a key pending deletion has reached its deletion date: AWS has deleted it (moto keeps it). */
+export function isDeleted(key: KeyMeta, nowMs: number): boolean {
+  if (key.KeyState !== 'PendingDeletion' || !key.DeletionDate) return false;
+  return new Date(key.DeletionDate).getTime() <= nowMs;
+}
+
+/** NotFoundException for a deleted key, as AWS KMS answers for a key that does not exist. */
+export const keyNotFound = (arn: string): ApiError => new ApiError(400, 'NotFoundException', `Key '${arn}' does not exist`);
+
 /** Operations a Disabled key refuses with DisabledException (key state table, footnote [1]). */
 const REFUSED_WHEN_DISABLED = new Set([
   'Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'GenerateDataKeyPair',
