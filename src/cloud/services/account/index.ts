@@ -35,6 +35,12 @@ const CONTACT_FIELDS: Array<[string, boolean, number]> = [
 /** AlternateContact members: name, longest length. */
 const ALTERNATE_FIELDS: Array<[string, number]> = [['EmailAddress', 254], ['Name', 64], ['PhoneNumber', 25], ['Title', 50]];
 
+/** The primary contact a new lab account starts with (AWS accounts always have one from sign-up). */
+const SIGN_UP_CONTACT: Record<string, string> = {
+  FullName: 'Lab Student', CompanyName: 'seclab course', AddressLine1: '1 Example Street', City: 'Seattle',
+  StateOrRegion: 'WA', PostalCode: '98101', CountryCode: 'US', PhoneNumber: '+12065550100',
+};
+
 interface AccountState {
   contact?: Record<string, string>;
   alternates: Map<string, AlternateContact>;
@@ -80,7 +86,8 @@ export class AccountService implements ServiceRuntime {
 
   private of(account: string): AccountState {
     let s = this.state.get(account);
-    if (!s) this.state.set(account, (s = { alternates: new Map() }));
+    // Every AWS account has the primary contact given at sign-up; a lab account's is the course's.
+    if (!s) this.state.set(account, (s = { alternates: new Map(), contact: { ...SIGN_UP_CONTACT } }));
     return s;
   }
 
