@@ -363,6 +363,11 @@ describe('sharing encrypted snapshots across accounts', () => {
     // Shared (the CreateVolumePermission form the AWS CLI and consoles use).
     await a.ec2().send(new ModifySnapshotAttributeCommand({ SnapshotId: snap.SnapshotId, Attribute: 'createVolumePermission', CreateVolumePermission: { Add: [{ UserId: b.id }] } }));
     expect((await a.ec2().send(new DescribeSnapshotAttributeCommand({ SnapshotId: snap.SnapshotId, Attribute: 'createVolumePermission' }))).CreateVolumePermissions).toEqual([{ UserId: b.id }]);
+    // B sees it: listed among the snapshots restorable by B, and by id.
+    const listedInB = (await b.ec2().send(new DescribeSnapshotsCommand({ RestorableByUserIds: ['self'] }))).Snapshots!;
+    expect(listedInB.map((x) => [x.SnapshotId, x.OwnerId, x.Encrypted, x.KmsKeyId])).toContainEqual([snap.SnapshotId, a.id, true, cmk.Arn]);
+    expect((await b.ec2().send(new DescribeSnapshotsCommand({ SnapshotIds: [snap.SnapshotId!] }))).Snapshots!.map((x) => x.OwnerId)).toEqual([a.id]);
+    expect((await b.ec2().send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }))).Snapshots!.map((x) => x.SnapshotId)).not.toContain(snap.SnapshotId);
     // Shared, but A's key policy does not allow B: refused (the snapshot's key is A's).
     const denied = await errorOf(restore());
     expect(denied.name).toBe('UnauthorizedOperation');

@@ -12,7 +12,7 @@
 //    accounts the owner's key policy must allow the caller's account;
 //  - sharing: createVolumePermission in either form; a snapshot encrypted with the AWS managed key
 //    aws/ebs cannot be shared, an encrypted snapshot cannot be made public; the account it is shared
-//    with can create volumes from it and copy it;
+//    with sees it in DescribeSnapshots, can create volumes from it and copy it;
 //  - a key that is disabled or pending deletion makes its volumes unusable: creating a volume from a
 //    snapshot under it, copying such a snapshot, attaching such a volume, or starting an instance
 //    with one fails;
@@ -124,6 +124,8 @@ export class EbsEncryption {
   private readonly defaults = new Map<string, string>();
   /** SnapshotId -> where it lives (for accounts it is shared with). */
   private readonly homes = new Map<string, { account: string; region: string }>();
+  /** SnapshotId -> accounts ('all': everyone) its createVolumePermission names, as set through the gateway. */
+  private readonly shares = new Map<string, Set<string>>();
   /** VolumeId -> SnapshotId of volumes created from another account's snapshot (moto cannot link them). */
   private readonly restored = new Map<string, string>();
   private readonly plans = new WeakMap<ApiCall, Promise<Plan | undefined>>();
@@ -135,7 +137,7 @@ export class EbsEncryption {
 
   dropAccount(account: string): void {
     for (const k of [...this.defaults.keys()]) if (k.startsWith(`${account}|`)) this.defaults.delete(k);
-    for (const [id, h] of [...this.homes]) if (h.account === account) this.homes.delete(id);
+    for (const [id, h] of [...this.homes]) if (h.account === account) { this.homes.delete(id); this.shares.delete(id); }
   }
 
   // ---- lookups (as the accounts' roots, in the target) ----
@@ -181,6 +183,38 @@ export class EbsEncryption {
     if (!snap) return undefined;
     const users = await this.sharedWith(home.account, region, id);
     return users.includes(account) || users.includes('all') ? { snap, owner: home.account, region, foreign: true } : undefined;
+  }
+
+  /**
+   * Other accounts' snapshots this caller may use (shared with it or public), as DescribeSnapshots
+   * lists them with the request's OwnerIds/SnapshotIds/Filters (the filters moto knows for them);
+   * undefined when the request asks something this cannot answer (pagination, other filters).
+   */
+  private async sharedSnapshots(account: string, region: string, p: Record<string, unknown>): Promise<Snap[] | undefined> {
+    if (p['MaxResults'] !== undefined || p['NextToken'] !== undefined) return undefined;
+    const owners = list(p['Owner'] ?? p['OwnerIds']).map(String);
+    const ids = list(p['SnapshotId'] ?? p['SnapshotIds']).map(String);
+    const filters = list(p['Filter'] ?? p['Filters']).flatMap((f) => (f && typeof f === 'object' ? [f as { Name?: string; Value?: unknown }] : []));
+    const FILTERS: Record<string, (s: Snap) => string | undefined> = {
+      'snapshot-id': (s) => s.SnapshotId, 'owner-id': (s) => s.OwnerId, 'volume-size': (s) => String(s.VolumeSize),
+      encrypted: (s) => String(!!s.Encrypted), 'kms-key-id': (s) => s.KmsKeyId, status: (s) => s.State, 'volume-id': (s) => s.VolumeId,
+    };
+    if (filters.some((f) => !f.Name || !FILTERS[f.Name])) return undefined;
+    const out: Snap[] = [];
+    for (const [id, shared] of this.shares) {
+      if (!shared.has(account) && !shared.has('all')) continue;
+      const home = this.homes.get(id);
+      if (!home || home.account === account || home.region !== region) continue;
+      if (ids.length && !ids.includes(id)) continue;
+      if (owners.length && !owners.includes(home.account)) continue;
+      const users = await this.sharedWith(home.account, region, id);
+      if (!users.includes(account) && !users.includes('all')) continue;
+      const snap = await this.ownSnapshot(home.account, region, id);
+      if (!snap) continue;
+      if (!filters.every((f) => list(f.Value ?? (f as Record<string, unknown>)['Values']).map(String).includes(FILTERS[f.Name!]!(snap) ?? ''))) continue;
+      out.push(snap);
+    }
+    return out;
   }
 
   private async volume(account: string, region: string, id: string): Promise<Vol | undefined> {
@@ -420,6 +454,8 @@ export class EbsEncryption {
           return this.recorded(ctx, await this.copySnapshot(account, call, requestId));
         case 'ModifySnapshotAttribute':
           return await this.modifySnapshotAttribute(account, call, requestId);
+        case 'DescribeSnapshots':
+          return await this.describeSharedSnapshots(account, call, requestId);
         default:
           return undefined;
       }
@@ -522,6 +558,32 @@ export class EbsEncryption {
     return ec2Result('CopySnapshot', el('snapshotId', copyId) + tagSet(tags), requestId);
   }
 
+  /** DescribeSnapshots naming snapshots shared by other accounts (moto knows only the caller's own). */
+  private async describeSharedSnapshots(account: string, call: ApiCall, requestId: string): Promise<Reply | undefined> {
+    const p = call.params;
+    const ids = list(p['SnapshotId'] ?? p['SnapshotIds']).map(String);
+    if (!ids.some((id) => { const h = this.homes.get(id); return h && h.account !== account; })) return undefined;
+    const foreign = await this.sharedSnapshots(account, call.region, p);
+    if (!foreign) return undefined;
+    const own = ids.filter((id) => !foreign.some((f) => f.SnapshotId === id));
+    let mine: Snap[] = [];
+    if (own.length) {
+      const { SnapshotId: _a, SnapshotIds: _b, ...rest } = p;
+      mine = (await this.target.json<{ Snapshots?: Snap[] }>(account, 'ec2', 'DescribeSnapshots', { ...this.sdkSnapshotQuery(rest), SnapshotIds: own }, call.region)).Snapshots ?? [];
+    }
+    this.dryRun(p);
+    const items = [...mine, ...foreign].map((x) => `<item>${snapshotXml(x)}</item>`).join('');
+    return ec2Result('DescribeSnapshots', `<snapshotSet>${items}</snapshotSet>`, requestId);
+  }
+
+  /** DescribeSnapshots' query parameters (Owner.N, RestorableBy.N, Filter.N) in the SDK's shape. */
+  private sdkSnapshotQuery(p: Record<string, unknown>): Record<string, unknown> {
+    const filters = list(p['Filter'] ?? p['Filters']).flatMap((f) => (f && typeof f === 'object'
+      ? [{ Name: str((f as Record<string, unknown>)['Name']), Values: list((f as Record<string, unknown>)['Value'] ?? (f as Record<string, unknown>)['Values']).map(String) }] : []));
+    const owners = list(p['Owner'] ?? p['OwnerIds']).map(String);
+    return { ...(filters.length ? { Filters: filters } : {}), ...(owners.length ? { OwnerIds: owners } : {}) };
+  }
+
   /**
    * createVolumePermission in both forms (CreateVolumePermission.Add/Remove, and OperationType with
    * UserId/UserGroup; moto reads only the second and ignores the first), with AWS's refusals.
@@ -572,6 +634,10 @@ export class EbsEncryption {
       }, region);
     }
     this.homes.set(id, { account, region });
+    const shared = this.shares.get(id) ?? new Set<string>();
+    for (const x of [...add.users, ...add.groups]) shared.add(x);
+    for (const x of [...remove.users, ...remove.groups]) shared.delete(x);
+    this.shares.set(id, shared);
     return ec2Result('ModifySnapshotAttribute', '<return>true</return>', requestId);
   }
 
@@ -611,6 +677,17 @@ export class EbsEncryption {
       const id = /<snapshotId>([^<]+)<\/snapshotId>/.exec(res.body.toString('utf8'))?.[1];
       if (id) this.homes.set(id, { account: cred.account, region: call.region });
       return;
+    }
+    if (op === 'DescribeSnapshots' && this.shares.size) {
+      const foreign = await this.sharedSnapshots(cred.account, call.region, call.params);
+      if (!foreign?.length) return;
+      const items = foreign.map((x) => `<item>${snapshotXml(x)}</item>`).join('');
+      let body = res.body.toString('utf8');
+      if (body.includes('</snapshotSet>')) body = body.replace('</snapshotSet>', `${items}</snapshotSet>`);
+      else if (body.includes('<snapshotSet/>')) body = body.replace('<snapshotSet/>', `<snapshotSet>${items}</snapshotSet>`);
+      else return;
+      const buf = Buffer.from(body);
+      return { ...res, headers: { ...res.headers, 'content-length': String(buf.length) }, body: buf };
     }
     if (op === 'DescribeVolumes' && this.restored.size) {
       let body = res.body.toString('utf8');
