@@ -38,8 +38,15 @@ export interface Comparison {
   field: string;
   ours: unknown;
   theirs: unknown;
-  agree: boolean;
+  /** 'n/a': the prober says the question does not apply (null) where the tool answers anyway. */
+  agree: boolean | 'n/a';
 }
+
+/** Why a field is n/a on our side while a tool answers (docs/tls.md, "Agreement"). */
+export const NOT_APPLICABLE: Record<string, string> = {
+  fallbackScsv: 'one protocol version only: there is no lower version to fall back to; sslyze counts any refused downgraded handshake as SCSV support, testssl.sh says "no fallback possible"',
+  secureRenegotiation: 'TLS 1.3 only: TLS 1.3 has no renegotiation; sslyze still reports its OpenSSL flag',
+};
 
 const IANA_TO_HEX = new Map(SUITES.map((s) => [s.iana, s.hex]));
 const PROTO_TESTSSL: Record<string, Protocol> = { SSLv3: 'SSLv3', TLS1: 'TLSv1', TLS1_1: 'TLSv1.1', TLS1_2: 'TLSv1.2', TLS1_3: 'TLSv1.3' };
@@ -127,7 +134,8 @@ export function factsOfTestssl(entries: TestsslEntry[]): Facts {
   const scsv = get('fallback_SCSV');
   if (scsv) f.fallbackScsv = /^supported/i.test(scsv.finding) ? true : /NOT supported/i.test(scsv.finding) ? false : null;
   const trust = get('cert_chain_of_trust');
-  if (trust) f.certTrusted = /^passed/i.test(trust.finding);
+  // testssl.sh's chain check includes the dates ("failed (expired)."); the chain itself is what is compared.
+  if (trust) f.certTrusted = /^passed/i.test(trust.finding) || /^failed \((expired|not yet valid)\)\.?$/i.test(trust.finding);
   const host = get('cert_trust');
   if (host) f.certHostnameMatch = !/does not match/i.test(host.finding);
   const exp = get('cert_expirationStatus');
@@ -253,11 +261,13 @@ export function compareFacts(ours: Facts, theirs: Facts, skip: string[] = []): C
   const out: Comparison[] = [];
   const cmp = (field: string, a: unknown, b: unknown) => {
     if (b === undefined || a === undefined || skip.includes(field) || skip.includes(field.split('.')[0]!)) return;
-    out.push({ field, ours: a, theirs: b, agree: JSON.stringify(a) === JSON.stringify(b) });
+    const agree = JSON.stringify(a) === JSON.stringify(b) ? true : a === null && NOT_APPLICABLE[field] ? 'n/a' as const : false;
+    out.push({ field, ours: a, theirs: b, agree });
   };
   for (const p of ['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as Protocol[]) {
     cmp(`protocol.${p}`, ours.protocols[p], theirs.protocols[p]);
-    if (ours.protocols[p] || theirs.protocols[p]) cmp(`suites.${p}`, ours.suites[p] ?? [], theirs.suites[p] ?? []);
+    // Suites only from a tool run that listed them (testssl.sh without -E does not).
+    if ((ours.protocols[p] || theirs.protocols[p]) && Object.keys(theirs.suites).length) cmp(`suites.${p}`, ours.suites[p] ?? [], theirs.suites[p] ?? []);
     if (theirs.serverOrder?.[p] !== undefined) cmp(`serverOrder.${p}`, ours.serverOrder?.[p], theirs.serverOrder[p]);
     if (theirs.preference?.[p]?.length && ours.preference?.[p]) cmp(`preference.${p}`, ours.preference[p], theirs.preference[p]);
   }

@@ -116,13 +116,22 @@ export async function enumerateCiphers(ep: Endpoint, protocol: Protocol, o: Enum
 
 /**
  * TLS_FALLBACK_SCSV (RFC 7507): offer the second-highest version the server speaks with the SCSV; a
- * server that supports it refuses with inappropriate_fallback. null when there is no lower version.
+ * server that supports it refuses with inappropriate_fallback. With a single version, offer the one
+ * below it: only an inappropriate_fallback alert says something then (a server may as well refuse the
+ * version itself). null when it cannot be told.
  */
 export async function probeFallbackScsv(ep: Endpoint, offered: Protocol[], o: EnumerationOptions = {}): Promise<boolean | null> {
   const legacy = offered.filter((p) => p !== 'TLSv1.3');
-  const below = offered.includes('TLSv1.3') ? legacy[legacy.length - 1] : legacy[legacy.length - 2];
+  let below = offered.includes('TLSv1.3') ? legacy[legacy.length - 1] : legacy[legacy.length - 2];
+  const single = !below;
+  if (single) {
+    const lowest = offered[0];
+    const i = lowest ? PROTOCOLS.indexOf(lowest) : -1;
+    below = i > 0 ? PROTOCOLS[i - 1] : undefined;
+  }
   if (!below) return null;
   const r = await hello(ep, below, suitesFor(below).map((s) => s.id), o, { fallbackScsv: true });
   if (r.alert?.description === 86) return true;
+  if (single) return null;
   return accepted(r, below) ? false : null;
 }
