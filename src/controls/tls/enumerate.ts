@@ -122,7 +122,7 @@ export async function enumerateCiphers(ep: Endpoint, protocol: Protocol, o: Enum
  */
 export async function probeFallbackScsv(ep: Endpoint, offered: Protocol[], o: EnumerationOptions = {}): Promise<boolean | null> {
   const legacy = offered.filter((p) => p !== 'TLSv1.3');
-  let below = offered.includes('TLSv1.3') ? legacy[legacy.length - 1] : legacy[legacy.length - 2];
+  let below: Protocol | undefined = offered.includes('TLSv1.3') ? legacy[legacy.length - 1] : legacy[legacy.length - 2];
   const single = !below;
   if (single) {
     const lowest = offered[0];
