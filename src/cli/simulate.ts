@@ -193,7 +193,9 @@ export function renderSimulation(r: SimulationReport, st: Style, width = 80): st
     out.push('');
     for (const n of r.notes) out.push(...wrap(st.dim(`Note: ${n}`), 6));
   }
-  out.push('', ...wrap(st.dim('Choose thresholds above what a normal minute (or period) shows here, and below what an attack adds: the workbook says how big the attacks are.'), 0));
+  if (r.metrics.length || r.alarms.length || r.rules?.length) {
+    out.push('', ...wrap(st.dim('Choose thresholds above what a normal minute (or period) shows here, and below what an attack adds: the workbook says how big the attacks are.'), 0));
+  }
   return out;
 }
 
