@@ -3,7 +3,7 @@
 // CIS number <-> SSG rule mapping of ComplianceAsCode's controls/cis_debian12.yml (rule ids only).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cacheDir } from '../../cloud/targets/python.ts';
@@ -361,9 +361,17 @@ export async function runOscap(root: string, ds: string, profile: keyof typeof C
   if (!bin) throw new Error('oscap-chroot is not installed (apt-get install openscap-scanner)');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'seclab-oscap-'));
   const out = keepResults ?? path.join(dir, 'results.xml');
+  // OpenSCAP's dpkginfo probe (libapt-pkg) reads the *scanning machine's* apt configuration before it
+  // sets RootDir to the folder; options there such as Docker's `Dir::Cache::pkgcache "";` make it fail
+  // ("dpkginfo_init has failed"), every package check then says "not installed" and every rule whose
+  // platform needs a package (most of the CIS profile) becomes notapplicable. An APT_CONFIG that skips
+  // /etc/apt/apt.conf.d avoids it.
+  const parts = path.join(dir, 'apt.conf.d');
+  mkdirSync(parts);
+  writeFileSync(path.join(dir, 'apt.conf'), `Dir::Etc::Parts "${parts}";\n`);
   const started = performance.now();
   const exitCode = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(bin, [root, 'xccdf', 'eval', '--profile', CIS_PROFILES[profile], '--results', out, ds], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(bin, [root, 'xccdf', 'eval', '--profile', CIS_PROFILES[profile], '--results', out, ds], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, APT_CONFIG: path.join(dir, 'apt.conf') } });
     let err = '';
     child.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
     child.on('error', reject);
