@@ -7,6 +7,11 @@ import { probe, TlsProbeError } from '../../src/controls/tls/index.ts';
 import { renderText, WIDTH } from '../../src/controls/tls/text.ts';
 import { legacyServer, makePki, nginxPath, nodeServer, ocspResponse, redirectServer, silentServer, startNginx, type Pki, type Running } from './servers.ts';
 
+/** The text rendering of a result fits 80 columns. */
+function fits(r: Awaited<ReturnType<typeof probe>>): void {
+  for (const l of renderText(r)) expect(l.length, l).toBeLessThanOrEqual(WIDTH);
+}
+
 let pki: Pki;
 const open: Running[] = [];
 async function keep<T extends Running>(r: Promise<T>): Promise<T> {
@@ -49,6 +54,7 @@ describe('Node servers', () => {
     expect(r.https!.hsts).toMatchObject({ present: true, maxAge: 31536000, includeSubDomains: true });
     expect(r.redirect).toMatchObject({ redirectsToHttps: true, status: 301 });
     expect(r.rating.grade).toBe('A+');
+    fits(r);
   });
 
   it('client order: honorCipherOrder false is seen as no server preference', async () => {
@@ -70,6 +76,7 @@ describe('Node servers', () => {
     expect(r.certificate).toMatchObject({ trusted: true, expired: true });
     expect(r.rating.grade).toBe('T');
     expect(r.rating.gradeIgnoringTrust).toBe('C');
+    fits(r);
     const ids = Object.fromEntries(r.findings.map((f) => [f.id, f.severity]));
     expect(ids).toMatchObject({ TLS1: 'LOW', TLS1_2: 'MEDIUM', FS: 'MEDIUM', BEAST: 'LOW', cert_expirationStatus: 'CRITICAL', cert_chain_of_trust: 'OK', HSTS: 'LOW' });
   });
@@ -84,6 +91,8 @@ describe('Node servers', () => {
     const b = await probe('127.0.0.1', wrong.port, { serverName: 'localhost', caFile: pki.caFile, noHttp: true });
     expect(b.certificate).toMatchObject({ trusted: true, hostnameMatch: false, subjectAltNames: ['DNS:www.example.org'] });
     expect(b.rating.grade).toBe('M');
+    fits(a);
+    fits(b);
     // the same server without the internal CA: the system store does not know it
     const c = await probe('127.0.0.1', wrong.port, { serverName: 'www.example.org', noHttp: true });
     expect(c.certificate).toMatchObject({ trusted: false, hostnameMatch: true });
@@ -143,6 +152,7 @@ describe('what Node cannot speak: SSL 3.0, RC4, 3DES through raw ClientHellos', 
     expect(r.certificateError).toMatch(/TLS handshake failed|no TLS handshake/);
     expect(r.rating.caps.map((c) => c.reason)).toEqual(expect.arrayContaining(['SSL 3.0 offered (POODLE)', 'no TLS 1.2 or 1.3', 'RC4 offered', 'no forward secrecy']));
     expect(['C', 'F']).toContain(r.rating.grade);
+    fits(r);
     const ids = Object.fromEntries(r.findings.map((f) => [f.id, f.severity]));
     expect(ids).toMatchObject({ SSLv3: 'HIGH', RC4: 'HIGH', SWEET32: 'LOW' });
   });

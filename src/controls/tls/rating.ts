@@ -129,7 +129,6 @@ export function rate(i: RatingInput): Rating {
   const cScores = all.map((s) => cipherScoreOf(s.bits));
   const cipherScore = (Math.max(...cScores) + Math.min(...cScores)) / 2;
   const score = Math.round(protocolScore * 0.3 + keyExchangeScore * 0.3 + cipherScore * 0.4);
-  if (protocolScore === 0 || keyExchangeScore === 0 || cipherScore === 0) cap('F', 'a category scores zero (anonymous key exchange or NULL encryption)');
 
   // Protocol rules.
   if (offered.includes('SSLv3')) {
@@ -154,6 +153,7 @@ export function rate(i: RatingInput): Rating {
   if (!all.some((s) => s.fs)) cap('B', 'no forward secrecy');
   else if (modern && !modern.fs) cap('B', `no forward secrecy with modern clients (the server picks ${modern.openssl})`);
   if (!all.some((s) => s.aead)) cap('B', 'no AEAD cipher suite (GCM, ChaCha20-Poly1305, CCM)');
+  if ((protocolScore === 0 || keyExchangeScore === 0 || cipherScore === 0) && !caps.some((k) => k.grade === 'F')) cap('F', 'a score category is zero');
   // Weak ephemeral parameters.
   const dh = all.filter((s) => s.kx === 'DH' && s.kxBits);
   if (dh.some((s) => s.kxBits! < 1024)) cap('F', 'DH parameters below 1024 bits (Logjam)');

@@ -58,7 +58,8 @@ export function renderText(r: ProbeResult, st: TextStyle = plain): string[] {
   const t = r.target;
   out.push(st.bold(`TLS scan of ${t.host}:${t.port}${t.serverName && t.serverName !== t.host ? ` (SNI ${t.serverName})` : ''}`));
   const g = r.rating;
-  out.push(`Grade ${st.bold(g.grade)}${g.grade !== g.gradeIgnoringTrust ? ` (${g.gradeIgnoringTrust} if the certificate were trusted)` : ''}  score ${g.score}  protocol ${g.protocolScore}, key exchange ${g.keyExchangeScore}, cipher ${g.cipherScore}`);
+  out.push(`Grade ${st.bold(g.grade)}${g.grade !== g.gradeIgnoringTrust ? ` (${g.gradeIgnoringTrust} if the certificate were trusted and matched)` : ''}`);
+  out.push(`  score ${g.score}: protocol ${g.protocolScore}, key exchange ${g.keyExchangeScore}, cipher ${g.cipherScore} (30/30/40)`);
   for (const c of g.caps) out.push(...wrap(`  cap ${c.grade}`, c.reason, 10));
   if (g.grade === 'A' || g.aPlus !== 'grade below A') out.push(...wrap('  A+', g.aPlus, 10));
   out.push('');
