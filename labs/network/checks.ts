@@ -193,7 +193,7 @@ async function responderRan(s: LabSession, name: string, wired: string): Promise
   }
   if (!invocations.length) return pass(`${wired} (the attacks did not trigger it: no alarm reached it)`);
   if (!ok) {
-    return fail(`${name} was triggered ${invocations.length} time(s) during the attacks and failed every time (${first}): a responder that throws blocks nothing — see "Your Lambda functions" below and its log group /aws/lambda/${name}`);
+    return fail(`${name} was triggered ${invocations.length} time(s) during the attacks and failed every time (${first}): a responder that throws blocks nothing — its logs: /aws/lambda/${name} (\`seclab check network --keep\` keeps the account to look at them)`);
   }
   if (errors.length) return pass(`${wired}; but ${errors.length} of ${invocations.length} invocations failed (${first})`);
   return pass(`${wired}, and ran without error when the attacks triggered it`);
