@@ -38,8 +38,8 @@ net.ipv6.conf.all.accept_ra = 0
 net.ipv6.conf.default.accept_ra = 0
 `;
 
-// Debian's sshd_config starts with "Include /etc/ssh/sshd_config.d/*.conf" and sshd keeps the first
-// value it reads, so a drop-in sorting first wins over everything below.
+// The CIS sshd settings, put at the very top of sshd_config: sshd keeps the first value it reads, so
+// they win over Debian's defaults further down and over the drop-ins its Include brings in.
 const SSHD = `# CIS 5.1
 Banner /etc/issue.net
 Ciphers aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr,chacha20-poly1305@openssh.com
@@ -65,13 +65,13 @@ AllowGroups sudo admin
 
 const BANNER = 'Authorized uses only. All activity may be monitored and reported.\n';
 
-const COMMON_AUTH = `# CIS 5.3.2: pam_faillock around pam_unix (Debian pam-auth-update layout)
-auth\trequisite\t\t\tpam_faillock.so preauth
+const COMMON_AUTH = `# CIS 5.3.2: pam_faillock around pam_unix (the layout CIS and SSG describe for Debian)
+auth\trequired\t\t\tpam_faillock.so preauth
 auth\t[success=1 default=ignore]\tpam_unix.so
 auth\t[default=die]\t\t\tpam_faillock.so authfail
+auth\tsufficient\t\t\tpam_faillock.so authsucc
 auth\trequisite\t\t\tpam_deny.so
 auth\trequired\t\t\tpam_permit.so
-auth\tsufficient\t\t\tpam_faillock.so authsucc
 `;
 const COMMON_ACCOUNT = `account\t[success=1 new_authtok_reqd=done default=ignore]\tpam_unix.so
 account\trequisite\t\t\tpam_deny.so
@@ -85,6 +85,7 @@ password\trequired\t\t\tpam_permit.so
 `;
 
 async function editLines(root: string, rel: string, edit: (lines: string[]) => string[], mode?: number): Promise<void> {
+  // writeInstanceFile keeps the file's owner, group and mode unless a mode is given.
   const p = path.join(root, rel);
   const text = await readFile(p, 'utf8').catch(() => '');
   await writeInstanceFile(root, rel, edit(text.split('\n')).join('\n'), mode);
@@ -101,7 +102,7 @@ function setKey(lines: string[], key: string, value: string, sep = '\t'): string
 /** Harden `root` (a copy of the base image) at file level. Returns the files written, inside the root. */
 export async function hardenCis(root: string): Promise<string[]> {
   const w: string[] = [];
-  const put = async (rel: string, text: string, mode = 0o644) => {
+  const put = async (rel: string, text: string, mode?: number) => {
     await writeInstanceFile(root, rel, text, mode);
     w.push('/' + rel);
   };
@@ -111,12 +112,14 @@ export async function hardenCis(root: string): Promise<string[]> {
   await put('etc/sysctl.d/60-cis.conf', SYSCTL);
   await put('etc/security/limits.d/60-cis.conf', '* hard core 0\n');
   for (const f of ['etc/motd', 'etc/issue', 'etc/issue.net']) await put(f, BANNER);
-  await put('etc/ssh/sshd_config.d/00-cis.conf', SSHD, 0o600);
-  await chmod(path.join(root, 'etc/ssh/sshd_config'), 0o600);
+  // At the top of sshd_config itself (first value wins, before Debian's Include of sshd_config.d):
+  // SSG's Debian 12 checks read only this file, so both scanners see the same settings.
+  await editLines(root, 'etc/ssh/sshd_config', (ls) => [...SSHD.trimEnd().split('\n'), ...ls.filter((l) => !l.startsWith('# CIS 5.1'))], 0o600);
+  w.push('/etc/ssh/sshd_config');
   await put('etc/sudoers.d/60-cis', 'Defaults use_pty\nDefaults logfile="/var/log/sudo.log"\n', 0o440);
   await editLines(root, 'etc/pam.d/su', (ls) => [...ls.filter((l) => !/pam_wheel\.so/.test(l)), 'auth       required   pam_wheel.so use_uid group=sugroup', '']);
-  await editLines(root, 'etc/group', (ls) => [...ls.filter((l) => l.trim() && !l.startsWith('sugroup:')), 'sugroup:x:990:', ''], 0o644);
-  await editLines(root, 'etc/gshadow', (ls) => [...ls.filter((l) => l.trim() && !l.startsWith('sugroup:')), 'sugroup:!::', ''], 0o640);
+  await editLines(root, 'etc/group', (ls) => [...ls.filter((l) => l.trim() && !l.startsWith('sugroup:')), 'sugroup:x:990:', '']);
+  await editLines(root, 'etc/gshadow', (ls) => [...ls.filter((l) => l.trim() && !l.startsWith('sugroup:')), 'sugroup:!::', '']);
   await put('etc/pam.d/common-auth', COMMON_AUTH);
   await put('etc/pam.d/common-account', COMMON_ACCOUNT);
   await put('etc/pam.d/common-password', COMMON_PASSWORD);
@@ -124,10 +127,11 @@ export async function hardenCis(root: string): Promise<string[]> {
   await editLines(root, 'etc/login.defs', (ls) => setKey(setKey(setKey(ls, 'PASS_MAX_DAYS', '365'), 'UMASK', '027'), 'ENCRYPT_METHOD', 'YESCRYPT'));
   await editLines(root, 'etc/default/useradd', (ls) => setKey(ls, 'INACTIVE', '45', '='));
   await put('etc/profile.d/60-cis.sh', 'readonly TMOUT=900 ; export TMOUT\numask 027\n');
+  for (const f of ['etc/profile', 'etc/bash.bashrc']) await editLines(root, f, (ls) => [...ls.filter((l) => !/^\s*umask\s/.test(l)), 'umask 027', '']);
   await put('etc/systemd/journald.conf.d/60-cis.conf', '[Journal]\nStorage=persistent\nCompress=yes\nForwardToSyslog=no\n');
   for (const d of ['etc/cron.hourly', 'etc/cron.daily', 'etc/cron.weekly', 'etc/cron.monthly', 'etc/cron.d']) await chmod(path.join(root, d), 0o700).catch(() => {});
   await chmod(path.join(root, 'etc/crontab'), 0o600).catch(() => {});
   await put('etc/cron.allow', 'root\n', 0o640);
-  w.push('/etc/login.defs', '/etc/default/useradd', '/etc/pam.d/su', '/etc/group', '/etc/gshadow');
+  w.push('/etc/login.defs', '/etc/default/useradd', '/etc/pam.d/su', '/etc/group', '/etc/gshadow', '/etc/profile', '/etc/bash.bashrc');
   return w;
 }

@@ -322,18 +322,22 @@ export async function cloneImage(dest: string, opts: { variant?: string; mode?: 
 /**
  * Write a file inside an instance's root filesystem without touching the image: the new content goes
  * into a fresh inode renamed over the old path (so a hard link into the image is broken, not written
- * through). `rel` is relative to the root and may not climb out of it.
+ * through). A replaced file keeps its owner, group and (unless `mode` is given) its mode, as an editor
+ * or `install -m` would leave it. `rel` is relative to the root and may not climb out of it.
  */
-export async function writeInstanceFile(root: string, rel: string, content: string | Uint8Array, mode = 0o644): Promise<string> {
+export async function writeInstanceFile(root: string, rel: string, content: string | Uint8Array, mode?: number): Promise<string> {
   const target = path.resolve(root, '.' + path.posix.resolve('/', rel));
   if (!target.startsWith(path.resolve(root) + path.sep)) throw new Error(`${rel} is outside the root filesystem`);
   await mkdir(path.dirname(target), { recursive: true });
+  const old = await lstat(target).catch(() => undefined);
   const tmp = `${target}.seclab-new-${process.pid}`;
-  await writeFile(tmp, content, { mode });
+  await writeFile(tmp, content);
+  const { chmod, chown } = await import('node:fs/promises');
+  await chmod(tmp, mode ?? (old?.isFile() ? old.mode & 0o7777 : 0o644));
+  if (old?.isFile()) await chown(tmp, old.uid, old.gid).catch(() => {});
   await rename(tmp, target);
   return target;
 }
-
 /** `seclab doctor`'s row for the host lab: is debootstrap there, is the image built? (Optional.) */
 export async function checkHostImage(): Promise<{ name: string; ok: boolean; optional: true; detail: string; fix?: string }> {
   const s = await imageStatus();

@@ -429,4 +429,32 @@ export function compare(report: Report, oscap: Map<string, OscapResult>, map: Re
  * Recommendations where the engine and SSG's CIS profile read the same folder differently, and why.
  * The comparison test fails on any difference not listed here.
  */
-export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {};
+const SSHD_DEFAULT = "OpenSSH 9.2's compiled-in default already complies and CIS audits the effective value (sshd -T); SSG's Debian 12 check wants an explicit line in /etc/ssh/sshd_config (it also ignores sshd_config.d)";
+
+export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
+  '1.1.2.1.1': 'the folder mounts /tmp separately in /etc/fstab (engine: pass, mounted state needs a running system); SSG also requires it to be mounted now, which a folder never is',
+  '1.1.2.2.1': 'systemd always mounts /dev/shm (tmpfs, nodev, nosuid), which is what CIS audits with findmnt; SSG looks for an /etc/fstab entry and the mounted state',
+  '1.1.2.2.2': 'as 1.1.2.2.1: systemd\'s /dev/shm has nodev; SSG wants it in /etc/fstab',
+  '1.1.2.2.3': 'as 1.1.2.2.1: systemd\'s /dev/shm has nosuid; SSG wants it in /etc/fstab',
+  '1.6.1': 'CIS also fails a banner naming the OS (ID from os-release, "debian"); SSG only looks for the \\m \\r \\s \\v escapes',
+  '1.6.2': 'as 1.6.1 (Debian\'s /etc/issue reads "Debian GNU/Linux 12")',
+  '1.6.3': 'as 1.6.1 (Debian\'s /etc/issue.net reads "Debian GNU/Linux 12")',
+  '2.3.1.1': 'CIS accepts chrony or systemd-timesyncd (Debian\'s EC2 image uses chrony); SSG\'s profile pins var_timesync_service=systemd-timesyncd',
+  '2.4.1.8': 'CIS requires /etc/cron.allow to exist; SSG files that check (file_cron_allow_exists) under 2.4.1.2 and only checks the owner and mode of cron.allow when present',
+  '5.1.6': SSHD_DEFAULT,
+  '5.1.10': SSHD_DEFAULT,
+  '5.1.11': SSHD_DEFAULT,
+  '5.1.12': SSHD_DEFAULT,
+  '5.1.14': 'CIS accepts LogLevel INFO or VERBOSE (and INFO is the default); SSG\'s sshd_set_loglevel_info wants an explicit INFO',
+  '5.1.17': SSHD_DEFAULT,
+  '5.1.19': SSHD_DEFAULT,
+  '5.1.21': SSHD_DEFAULT,
+  '5.2.6': 'sudo\'s default timestamp_timeout is 15 minutes, which complies; SSG wants an explicit Defaults timestamp_timeout line',
+  '5.3.3.1.1': 'CIS allows deny = 5 or fewer (the hardening sets 5); SSG\'s profile sets var_accounts_passwords_pam_faillock_deny=4',
+  '5.4.1.4': 'CIS accepts ENCRYPT_METHOD SHA512 or YESCRYPT (Debian 12 ships SHA512); SSG\'s profile selects yescrypt only',
+  '5.4.2.5': 'the engine checks root\'s PATH from login.defs ENV_SUPATH; SSG\'s root_path rules read the PATH of the scanning process (oscap-chroot runs on the scanning machine), not the folder\'s',
+  '5.4.3.2': 'the hardening writes POSIX "readonly TMOUT=900 ; export TMOUT", which CIS accepts; SSG only recognises "typeset -xr"/"declare -xr", which dash (Debian\'s /bin/sh, which reads /etc/profile.d) does not have',
+  '6.1.2.2': 'journald\'s default ForwardToSyslog=no complies; SSG wants an explicit line in /etc/systemd/journald.conf',
+  '6.1.2.3': 'journald\'s default Compress=yes complies; SSG wants an explicit line in /etc/systemd/journald.conf',
+  '6.1.2.4': 'the hardening sets Storage=persistent in /etc/systemd/journald.conf.d/60-cis.conf, which journald reads; SSG only reads /etc/systemd/journald.conf',
+};

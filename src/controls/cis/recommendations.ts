@@ -534,9 +534,14 @@ const access: Recommendation[] = [
     return l.args.some((a) => a === 'yescrypt' || a === 'sha512') ? pass(`pam_unix ${l.args.join(' ')}`, ev(l.at)) : fail('pam_unix password line names neither yescrypt nor sha512', ev(l.at));
   }),
   rec({ id: '5.3.3.4.4', title: 'pam_unix uses the password already entered (use_authtok)', rationale: 'pam_unix must store the password the quality modules accepted.', remediation: 'use_authtok on the pam_unix password line (after pam_pwquality).' }, (ctx) => {
-    const l = pamPassword(ctx).find((x) => x.module === 'pam_unix.so');
-    if (!l) return fail('pam_unix is not in the password stack', [{ file: '/etc/pam.d/common-password' }]);
-    return l.args.includes('use_authtok') ? pass('use_authtok', ev(l.at)) : fail('pam_unix password line without use_authtok', ev(l.at));
+    const stack = pamPassword(ctx);
+    const i = stack.findIndex((x) => x.module === 'pam_unix.so');
+    if (i < 0) return fail('pam_unix is not in the password stack', [{ file: '/etc/pam.d/common-password' }]);
+    const l = stack[i]!;
+    if (l.args.includes('use_authtok')) return pass('use_authtok', ev(l.at));
+    // First in the stack, pam_unix itself asks for the new password: use_authtok there would find none
+    // and break every password change.
+    return i === 0 ? pass('pam_unix is the first password module (it prompts itself; use_authtok applies once a quality module precedes it)', ev(l.at)) : fail('pam_unix password line without use_authtok after another password module', ev(stack[0]!.at, l.at));
   }),
   rec({ id: '5.4.1.1', title: 'Passwords expire within 365 days', rationale: 'A stolen password stops working eventually.', remediation: 'PASS_MAX_DAYS 365 in /etc/login.defs, and chage --maxdays 365 <user> for existing users with a password.' }, (ctx) => {
     const d = ctx.loginDefs().get('PASS_MAX_DAYS');
