@@ -47,9 +47,11 @@ describe.skipIf(!!skipReason)(`CIS engine vs OpenSCAP on the Debian 12 image${sk
       imageSkip = img.skip;
       return;
     }
-    base = img.path;
+    // Both scanners read copies: oscap-chroot's probes have been seen writing temporary files into the
+    // root they scan, and the cached image must stay as built.
     work = mkdtempSync(path.join(os.tmpdir(), 'seclab-cis-oscap-'));
-    hardened = (await cloneImage(path.join(work, 'hardened'), { image: base })).path;
+    base = (await cloneImage(path.join(work, 'base'), { image: img.path })).path;
+    hardened = (await cloneImage(path.join(work, 'hardened'), { image: img.path })).path;
     await hardenCis(hardened);
   }, 900_000);
   afterAll(() => {
