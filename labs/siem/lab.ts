@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import type { ActivityReport, Lab } from '../../src/engine/types.ts';
 import type { LabSession } from '../../src/engine/session.ts';
-import type { Alert } from '../../src/controls/siem/index.ts';
+import { compileGetter, SiemEngine, type Alert, type RuleSet, type SiemEvent } from '../../src/controls/siem/index.ts';
 import { siemRun, simulate, standardAlerts } from './run.ts';
 import { awayRound } from './background.ts';
 import { provisionSiem } from './provision.ts';
@@ -121,6 +121,53 @@ async function normalActivity(session: LabSession, minutes: number, onMinute?: (
   for (const e of events) read[e.source]++;
   return {
     rules: [...byRule.values()].sort((a, b) => b.alerts - a.alerts || a.rule.localeCompare(b.rule)),
+    correlations: correlationPeaks(run.siem.ruleSet, events.filter((e) => (e.fields['userIdentity'] as { type?: string } | undefined)?.type !== 'Root')),
     notes: [`your SIEM read ${read.cloudtrail} CloudTrail events, ${read.vpcflow} flow-log records and ${read.logs} log lines (the first ${Math.min(done, 5)} minutes are its warm-up; alerts on your own set-up calls as root are left out)`],
   };
+}
+
+const prims = (x: unknown): string[] => (x === undefined || x === null ? [] : Array.isArray(x) ? x.flatMap(prims) : [typeof x === 'object' ? JSON.stringify(x) : String(x)]);
+
+/**
+ * For each counting correlation (event_count, value_count): the largest count normal activity reaches
+ * in one window of its timespan, for one group, whether or not it crosses the rule's condition — what
+ * a threshold is chosen from.
+ */
+export function correlationPeaks(ruleSet: RuleSet, events: readonly SiemEvent[]): NonNullable<ActivityReport['correlations']> {
+  const counting = ruleSet.correlations.filter((c) => c.type === 'event_count' || c.type === 'value_count');
+  if (!counting.length) return [];
+  const engine = new SiemEngine(ruleSet, {});
+  const per = counting.map((c) => ({
+    c, getters: c.spec.groupFields.map((fs) => fs.map(compileGetter)), values: (c.spec.valueFields ?? []).map(compileGetter),
+    groups: new Map<string, { ts: number; vals: string[] }[]>(),
+  }));
+  for (const e of [...events].filter((x) => Number.isFinite(x.ts)).sort((a, b) => a.ts - b.ts)) {
+    const matched = new Set(engine.evaluate(e).map((m) => m.rule.id));
+    for (const p of per) {
+      p.c.rules.forEach((r, i) => {
+        if (!matched.has(r.id)) return;
+        const key = (p.getters[i] ?? []).map((g) => JSON.stringify(g(e.fields) ?? null)).join(', ');
+        const list = p.groups.get(key) ?? [];
+        list.push({ ts: e.ts, vals: p.values.flatMap((g) => prims(g(e.fields))) });
+        p.groups.set(key, list);
+      });
+    }
+  }
+  return per.map(({ c, groups }) => {
+    let max = 0;
+    let group: string | undefined;
+    for (const [key, list] of groups) {
+      let lo = 0;
+      for (let hi = 0; hi < list.length; hi++) {
+        while (list[hi]!.ts - list[lo]!.ts > c.timespanMs) lo++;
+        const n = c.type === 'event_count' ? hi - lo + 1 : new Set(list.slice(lo, hi + 1).flatMap((x) => x.vals)).size;
+        if (n > max) {
+          max = n;
+          group = key;
+        }
+      }
+    }
+    const condition = Object.entries(c.spec.bounds ?? {}).map(([k, v]) => `${k} ${v}`).join(' and ');
+    return { rule: c.title, type: c.type, timespanMs: c.timespanMs, condition, max, ...(group ? { group } : {}) };
+  });
 }

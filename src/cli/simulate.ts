@@ -189,11 +189,22 @@ export function renderSimulation(r: SimulationReport, st: Style, width = 80): st
       out.push(...wrap(`  ${x.alerts > 0 ? st.yellow(String(x.alerts).padStart(3)) : '  0'} alert${x.alerts === 1 ? ' ' : 's'}  ${x.rule} ${st.dim(`(${x.level}, ${x.hits} hit${x.hits === 1 ? '' : 's'}${first})`)}`, 14));
     }
   }
+  if (r.correlations?.length) {
+    out.push('', st.bold('Correlation rules') + st.dim(' (the largest count in one window, and the rule\'s condition)'));
+    const seen = [...r.correlations].filter((c) => c.max > 0).sort((a, b) => b.max - a.max || a.rule.localeCompare(b.rule));
+    const none = r.correlations.length - seen.length;
+    for (const c of seen) {
+      const span = c.timespanMs % 60_000 ? `${c.timespanMs / 1000}s` : `${c.timespanMs / 60_000}m`;
+      out.push(...wrap(`  ${st.bold(String(c.max).padStart(3))} in ${span}  ${c.rule} ${st.dim(`(${c.type}, fires at ${c.condition || '?'})`)}`, 6));
+      if (c.group) out.push(...wrap(st.dim(`      for ${c.group}`), 10));
+    }
+    if (none) out.push(...wrap(st.dim(`  ${seen.length ? 'and ' : ''}${none} rule${none === 1 ? '' : 's'} counted nothing in any window (--json lists them)`), 4));
+  }
   if (r.notes.length) {
     out.push('');
     for (const n of r.notes) out.push(...wrap(st.dim(`Note: ${n}`), 6));
   }
-  if (r.metrics.length || r.alarms.length || r.rules?.length) {
+  if (r.metrics.length || r.alarms.length || r.rules?.length || r.correlations?.length) {
     out.push('', ...wrap(st.dim('Choose thresholds above what a normal minute (or period) shows here, and below what an attack adds: the workbook says how big the attacks are.'), 0));
   }
   return out;

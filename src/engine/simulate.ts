@@ -76,6 +76,7 @@ export interface SimulationReport {
   metrics: MetricSeen[];
   alarms: AlarmSeen[];
   rules?: ActivityReport['rules'];
+  correlations?: ActivityReport['correlations'];
   notes: string[];
 }
 
@@ -148,7 +149,7 @@ export async function simulateLab(cloud: LabCloud, lab: Lab, opts: SimulateLabOp
     alarms.sort((a, b) => a.name.localeCompare(b.name));
     return {
       lab: lab.id, accountId: account, seed, minutes, startedAt: start, student, metrics, alarms,
-      ...(activity.rules ? { rules: activity.rules } : {}), notes: [...notes, ...(activity.notes ?? [])],
+      ...(activity.rules ? { rules: activity.rules } : {}), ...(activity.correlations ? { correlations: activity.correlations } : {}), notes: [...notes, ...(activity.notes ?? [])],
     };
   });
 }

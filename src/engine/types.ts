@@ -125,6 +125,11 @@ export interface Lab {
 export interface ActivityReport {
   /** SIEM rules that matched, with how often (hits) and how many alerts they raised. */
   rules?: { rule: string; level: string; alerts: number; hits: number; firstAt?: number }[];
+  /**
+   * Counting correlation rules (event_count, value_count): the largest count normal activity reached in
+   * one window of the rule's timespan, for one group (`group`: its group-by values), and the rule's condition.
+   */
+  correlations?: { rule: string; type: string; timespanMs: number; condition: string; max: number; group?: string }[];
   /** Why a part could not be observed (the SIEM configuration did not load...). */
   notes?: string[];
 }

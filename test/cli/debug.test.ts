@@ -176,7 +176,7 @@ describe('seclab simulate', () => {
     expect(seen(rb)).toEqual(seen(ra));
   }, 300_000);
 
-  it('lists the SIEM rules that matched normal activity', async () => {
+  it('lists the SIEM rules that matched normal activity, and how close the counting rules came', async () => {
     const ws = path.join(work, 'siem-noisy');
     mkdirSync(ws, { recursive: true });
     writeFileSync(path.join(ws, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
@@ -189,7 +189,12 @@ describe('seclab simulate', () => {
     ].join('\n'));
     const r = await seclab(['simulate', 'siem', '--workspace', ws, '--minutes', '20', '--seed', 'debug-test', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { rules: { rule: string; alerts: number; hits: number }[]; notes: string[] };
+    const report = JSON.parse(r.stdout) as { rules: { rule: string; alerts: number; hits: number }[]; correlations: { rule: string; condition: string; max: number }[]; notes: string[] };
+    // Counting correlations: the largest count of a window of normal work, beside the rule's condition.
+    const burst = report.correlations.find((c) => c.rule === 'Burst of Access-Denied API Calls by One Identity');
+    expect(burst?.condition).toMatch(/^gte \d+$/);
+    expect(burst!.max).toBeGreaterThan(0);
+    expect(burst!.max).toBeLessThan(Number(burst!.condition.split(' ')[1]));
     const noisy = report.rules.find((x) => x.rule === 'Any Access Denied');
     expect(noisy?.alerts).toBeGreaterThan(0);
     expect(report.notes.join(' ')).toMatch(/your SIEM read \d+ CloudTrail events/);
