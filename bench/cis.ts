@@ -10,7 +10,8 @@ import { compare, findCisDatastream, findOscapChroot, KNOWN_DIFFERENCES, oscapVe
 import { hardenCis } from '../src/host/harden.ts';
 import { cloneImage, imageForTests, imageStatus, treeSize } from '../src/host/image.ts';
 
-const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 5);
+const at = process.argv.indexOf('--rounds');
+const rounds = at > 0 ? Math.max(1, Number(process.argv[at + 1]) || 5) : 5;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const img = await imageForTests((l) => process.stderr.write(`${l}\n`));
