@@ -149,6 +149,24 @@ describe('kernel modules (modprobe.d)', () => {
   });
 });
 
+describe('kernel modules that the folder\'s kernel does not have', () => {
+  const kernel = { 'lib/modules/6.1.0-50-cloud-amd64/kernel/fs/udf/udf.ko': 'x', 'boot/config-6.1.0-50-cloud-amd64': 'CONFIG_UDF_FS=m\n# CONFIG_CRAMFS is not set\nCONFIG_HFS_FS=y\n' };
+  it('no module file in any kernel: not available, passes without configuration', () => {
+    const r = check(kernel, '1.1.1.1');
+    expect(r.status).toBe('pass');
+    expect(r.detail).toMatch(/kernel 6\.1\.0-50-cloud-amd64 has no cramfs module/);
+  });
+  it('a module the kernel ships still needs install /bin/false and blacklist', () => {
+    expect(check(kernel, '1.1.1.8').status).toBe('fail');
+    expect(check({ ...kernel, 'etc/modprobe.d/udf.conf': 'install udf /bin/false\nblacklist udf\n' }, '1.1.1.8').status).toBe('pass');
+  });
+  it('a module built into the kernel (=y) cannot be made unavailable', () => {
+    const r = check({ ...kernel, 'etc/modprobe.d/hfs.conf': 'install hfs /bin/false\nblacklist hfs\n' }, '1.1.1.3');
+    expect(r.status).toBe('fail');
+    expect(r.detail).toMatch(/built into kernel/);
+  });
+});
+
 describe('mounts (fstab and mount units)', () => {
   const fstab = 'UUID=1 / ext4 defaults 0 1\ntmpfs /tmp tmpfs defaults,nodev,nosuid 0 0\n';
   it('option present passes, missing fails, with the fstab line as evidence', () => {

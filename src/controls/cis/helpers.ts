@@ -131,13 +131,43 @@ export function sysctlRec(b: Base, specs: SysctlSpec[]): Recommendation {
 
 export const eq = (x: string) => (v: string) => v.trim() === x;
 
+/** Kconfig symbols of the modules CIS names, to tell "built into the kernel" from "not built at all". */
+const KCONFIG: Record<string, string> = {
+  cramfs: 'CRAMFS', freevxfs: 'VXFS_FS', hfs: 'HFS_FS', hfsplus: 'HFSPLUS_FS', jffs2: 'JFFS2_FS', usb_storage: 'USB_STORAGE',
+  overlay: 'OVERLAY_FS', udf: 'UDF_FS', dccp: 'IP_DCCP', tipc: 'TIPC', rds: 'RDS', sctp: 'IP_SCTP', squashfs: 'SQUASHFS',
+};
+
+/** Where the folder's kernels have the module: file paths, or which kernels build it in. */
+export function moduleFiles(ctx: ScanContext, mod: string): { kernels: string[]; files: string[]; builtin: string[] } {
+  const name = mod.replace(/-/g, '_');
+  const kernels = ctx.fs.list('/lib/modules').filter((k) => ctx.fs.stat(`/lib/modules/${k}/kernel`)?.isDir);
+  const files: string[] = [];
+  for (const k of kernels) {
+    const prefix = `/lib/modules/${k}/kernel/`;
+    for (const e of ctx.tree()) {
+      if (!e.isFile || !e.path.startsWith(prefix) && !e.path.startsWith(`/usr${prefix}`)) continue;
+      const base = e.path.slice(e.path.lastIndexOf('/') + 1).replace(/\.ko(\.(xz|zst|gz))?$/, '');
+      if (base !== e.path.slice(e.path.lastIndexOf('/') + 1) && base.replace(/-/g, '_') === name) files.push(e.path);
+    }
+  }
+  const sym = KCONFIG[name];
+  const builtin = sym ? kernels.filter((k) => (ctx.fs.read(`/boot/config-${k}`) ?? '').split('\n').includes(`CONFIG_${sym}=y`)) : [];
+  return { kernels, files, builtin };
+}
+
 /**
- * A kernel module "not available": kmod's install command for it is /bin/false or /bin/true (so
- * `modprobe` cannot load it) and it is blacklisted. Whether it is loaded now needs a running system;
- * a folder without /lib/modules is judged on its configuration, as the instance's kernel will have it.
+ * A kernel module "not available", as CIS audits it: when the folder's kernels do not have the module at
+ * all (no .ko file, not built in) it passes; when a kernel builds it in, modprobe cannot keep it out and
+ * it fails; otherwise kmod's install command for it must be /bin/false or /bin/true (so `modprobe`
+ * cannot load it) and it must be blacklisted. A folder without kernels (/lib/modules empty) is judged on
+ * its configuration, as the instance's kernel may have the module. Whether it is loaded now needs a
+ * running system.
  */
 export function moduleRec(b: Base, mod: string): Recommendation {
   return rec(b, (ctx) => {
+    const where = moduleFiles(ctx, mod);
+    if (where.builtin.length) return fail(`${mod} is built into kernel ${where.builtin.join(', ')} (CONFIG_${KCONFIG[mod.replace(/-/g, '_')]}=y): modprobe configuration cannot make it unavailable`, where.builtin.map((k) => ({ file: `/boot/config-${k}`, text: `CONFIG_${KCONFIG[mod.replace(/-/g, '_')]}=y` })));
+    if (where.kernels.length && !where.files.length) return pass(`${mod} is not available: kernel ${where.kernels.join(', ')} has no ${mod} module`, where.kernels.map((k) => ({ file: `/lib/modules/${k}/kernel`, text: `no ${mod}.ko` })));
     const mp = ctx.modprobe();
     const inst = mp.install(mod);
     const bl = mp.blacklist(mod);
@@ -145,9 +175,9 @@ export function moduleRec(b: Base, mod: string): Recommendation {
     if (!inst) problems.push(`no "install ${mod} /bin/false"`);
     else if (!/^(\/usr)?\/bin\/(false|true)$/.test(inst.command.trim())) problems.push(`the install command for ${mod} is "${inst.command}" (first one wins), not /bin/false or /bin/true`);
     if (!bl) problems.push(`no "blacklist ${mod}"`);
-    const e = ev(inst?.at, bl);
+    const e = [...ev(inst?.at, bl), ...where.files.slice(0, 1).map((file) => ({ file }))];
     return problems.length
-      ? fail(`${problems.join(' and ')} in /etc/modprobe.d`, e.length ? e : [{ file: '/etc/modprobe.d' }])
+      ? fail(`${where.files.length ? `the kernel has ${mod} (${where.files[0]}) and there is ` : ''}${problems.join(' and ')} in /etc/modprobe.d`, e.length ? e : [{ file: '/etc/modprobe.d' }])
       : pass(`${mod}: install ${inst!.command} and blacklisted (whether it is loaded now needs a running system)`, e);
   });
 }
