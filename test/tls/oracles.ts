@@ -130,7 +130,7 @@ export function factsOfTestssl(entries: TestsslEntry[]): Facts {
   const fs = get('PFS') ?? get('FS');
   if (fs) f.fs = /^offered/.test(fs.finding);
   const reneg = get('secure_renego');
-  if (reneg) f.secureRenegotiation = /^supported/i.test(reneg.finding);
+  if (reneg) f.secureRenegotiation = /TLS 1\.3 only/i.test(reneg.finding) ? null : /^supported/i.test(reneg.finding);
   const scsv = get('fallback_SCSV');
   if (scsv) f.fallbackScsv = /^supported/i.test(scsv.finding) ? true : /NOT supported/i.test(scsv.finding) ? false : null;
   const trust = get('cert_chain_of_trust');
@@ -166,7 +166,7 @@ export interface OracleRun {
 /**
  * testssl.sh against host:port with SNI `name` (via --ip so it connects to `ip`). `full` adds the
  * per-protocol cipher list (-E) and server preferences (-P); without it only protocols, FS, the
- * certificate and headers (a focused, faster run).
+ * certificate and headers (a focused, faster run); full also adds renegotiation (-R) and fallback SCSV (-Z).
  */
 export async function runTestssl(o: { name: string; ip: string; port: number; caFile?: string; full?: boolean; timeoutMs?: number }): Promise<OracleRun> {
   const bin = testsslPath();
@@ -174,7 +174,7 @@ export async function runTestssl(o: { name: string; ip: string; port: number; ca
   const dir = mkdtempSync(path.join(os.tmpdir(), 'seclab-testssl-'));
   const json = path.join(dir, 'out.json');
   const args = ['--quiet', '--warnings', 'off', '--color', '0', '--nodns', 'min', '--ip', o.ip, '--jsonfile', json, '-p', '-f', '-S', '-h'];
-  if (o.full) args.push('-E', '-P');
+  if (o.full) args.push('-E', '-P', '-R', '-Z');
   if (o.caFile) args.push('--add-ca', o.caFile);
   args.push(`${o.name}:${o.port}`);
   const r = await run(bin, args, { timeoutMs: o.timeoutMs ?? 600_000 });
