@@ -89,7 +89,7 @@ function oneLine(dn: string): string {
 export function certInfo(x: X509Certificate): CertInfo {
   const key = x.publicKey;
   const d = key.asymmetricKeyDetails ?? {};
-  const type = (key.asymmetricKeyType ?? 'unknown').toUpperCase().replace('RSA-PSS', 'RSA-PSS');
+  const type = (key.asymmetricKeyType ?? 'unknown').toUpperCase();
   const curve = d.namedCurve;
   const keyBits = d.modulusLength ?? (curve ? (CURVE_BITS[curve] ?? 0) : type === 'ED25519' ? 256 : type === 'ED448' ? 456 : 0);
   let selfSigned = false;
@@ -103,7 +103,7 @@ export function certInfo(x: X509Certificate): CertInfo {
     notBefore: new Date(x.validFrom).toISOString(),
     notAfter: new Date(x.validTo).toISOString(),
     fingerprintSha256: x.fingerprint256,
-    keyType: type === 'EC' ? 'EC' : type,
+    keyType: type,
     keyBits,
     ...(curve ? { curve } : {}),
     signatureAlgorithm: signatureAlgorithmOf(x.raw),

@@ -66,7 +66,6 @@ export async function probe(host: string, port: number, o: ProbeOptions = {}): P
   const serverName = o.serverName ?? host;
   const eo = { serverName };
   let handshakes = 0;
-  const counted = <T>(n: number, v: T) => ((handshakes += n), v);
   const { results: protocols, first } = await probeProtocols(ep, eo);
   handshakes += protocols.length;
   const offered = protocols.filter((p) => p.offered).map((p) => p.protocol);
@@ -76,7 +75,8 @@ export async function probe(host: string, port: number, o: ProbeOptions = {}): P
     handshakes += pc.suites.length + 1 + (pc.suites.length >= 2 ? 1 : 0);
     ciphers.push(pc);
   }
-  const fallbackScsv = counted(1, await probeFallbackScsv(ep, offered, eo));
+  const fallbackScsv = await probeFallbackScsv(ep, offered, eo);
+  handshakes += 1;
   const legacyTop = [...offered].reverse().find((p) => p !== 'TLSv1.3');
   const secureRenegotiation = legacyTop ? (first.get(legacyTop)?.serverHello?.secureRenegotiation ?? null) : null;
   let certificate: CertificateResult | undefined;
