@@ -320,24 +320,50 @@ export async function cloneImage(dest: string, opts: { variant?: string; mode?: 
 }
 
 /**
- * Write a file inside an instance's root filesystem without touching the image: the new content goes
- * into a fresh inode renamed over the old path (so a hard link into the image is broken, not written
- * through). A replaced file keeps its owner, group and (unless `mode` is given) its mode, as an editor
- * or `install -m` would leave it. `rel` is relative to the root and may not climb out of it.
+ * Write a file inside an instance's root filesystem without touching the image or the machine: the new
+ * content goes into a fresh inode renamed over the old path (so a hard link into the image is broken,
+ * not written through). Directories are resolved with chroot semantics: a symbolic link in the root
+ * (absolute or relative, e.g. one a student's user data planted pointing at /etc) is followed *inside*
+ * the root, never onto the machine's own files; a final component that is a link is replaced, not
+ * followed. A replaced file keeps its owner, group and (unless `mode` is given) its mode, as an editor or
+ * `install -m` would leave it. Returns the path written on the machine.
  */
 export async function writeInstanceFile(root: string, rel: string, content: string | Uint8Array, mode?: number): Promise<string> {
-  const target = path.resolve(root, '.' + path.posix.resolve('/', rel));
-  if (!target.startsWith(path.resolve(root) + path.sep)) throw new Error(`${rel} is outside the root filesystem`);
-  await mkdir(path.dirname(target), { recursive: true });
+  const rootAbs = path.resolve(root);
+  const normalized = path.posix.resolve('/', rel);
+  if (normalized === '/') throw new Error(`${rel} is not a file path`);
+  const { RootFs } = await import('../controls/cis/rootfs.ts');
+  // Walk the parent directories inside the root, following links there, creating what is missing.
+  let cur = '/';
+  for (const part of path.posix.dirname(normalized).split('/').filter(Boolean)) {
+    const next = path.posix.join(cur, part);
+    const resolved = new RootFs(rootAbs).resolve(next);
+    if (resolved === null) {
+      // Missing: create it, unless the entry is a link whose target (inside the root) is missing, which
+      // fails as it would on the instance (ENOENT), rather than being created somewhere.
+      if (await lstat(path.join(rootAbs, next)).then((x) => x.isSymbolicLink(), () => false)) {
+        throw Object.assign(new Error(`${next} is a link to something that does not exist in the root filesystem`), { code: 'ENOENT' });
+      }
+      await mkdir(path.join(rootAbs, next));
+      cur = next;
+    } else {
+      const st = await lstat(path.join(rootAbs, resolved));
+      if (!st.isDirectory()) throw new Error(`${next} is not a directory in ${rootAbs}`);
+      cur = resolved;
+    }
+  }
+  const target = path.join(rootAbs, cur, path.posix.basename(normalized));
+  if (!target.startsWith(rootAbs + path.sep)) throw new Error(`${rel} is outside the root filesystem`);
   const old = await lstat(target).catch(() => undefined);
   const tmp = `${target}.seclab-new-${process.pid}`;
-  await writeFile(tmp, content);
+  await writeFile(tmp, content, { flag: 'wx' });
   const { chmod, chown } = await import('node:fs/promises');
   await chmod(tmp, mode ?? (old?.isFile() ? old.mode & 0o7777 : 0o644));
   if (old?.isFile()) await chown(tmp, old.uid, old.gid).catch(() => {});
   await rename(tmp, target);
   return target;
 }
+
 /** `seclab doctor`'s row for the host lab: is debootstrap there, is the image built? (Optional.) */
 export async function checkHostImage(): Promise<{ name: string; ok: boolean; optional: true; detail: string; fix?: string }> {
   const s = await imageStatus();
