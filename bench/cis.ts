@@ -39,24 +39,24 @@ try {
   const ds = findCisDatastream();
   console.log(oscap && ds ? `OpenSCAP ${oscapVersion()} with ${ds}` : `OpenSCAP comparison skipped: ${!oscap ? 'oscap-chroot not installed (apt-get install openscap-scanner)' : 'no data stream with the CIS Debian 12 profile (docs/host-scanning.md)'}`);
   console.log('');
-  console.log('root       engine: median ms (rounds)  pass fail man  n/a | oscap ms | compared agree differ');
-  for (const [name, root] of [['base', base], ['hardened', hardened]] as const) {
+  console.log('profile root       engine: median ms (rounds)  pass fail man  n/a | oscap ms | compared agree differ');
+  for (const profile of ['level1-server', 'level2-server'] as const) for (const [name, root] of [['base', base], ['hardened', hardened]] as const) {
     const times: number[] = [];
-    let rep = scan(root);
+    let rep = scan(root, { profile });
     for (let i = 0; i < rounds; i++) {
       const t0 = performance.now();
-      rep = scan(root);
+      rep = scan(root, { profile });
       times.push(performance.now() - t0);
     }
     const s = rep.summary;
     let tail = '';
     if (oscap && ds) {
-      const o = await runOscap(root, ds);
+      const o = await runOscap(root, findCisDatastream(profile) ?? ds, profile);
       const c = compare(rep, o.results);
       tail = ` | ${String(o.ms).padStart(8)} | ${String(c.compared).padStart(8)} ${String(c.agree).padStart(5)} ${String(c.disagree.length).padStart(6)}`;
-      if (c.disagree.length) tail += `\n           differences: ${c.disagree.map((d) => `${d.id} (engine ${d.ours}, oscap ${d.oscap}${KNOWN_DIFFERENCES[d.id] ? '' : ', UNEXPLAINED'})`).join(', ')}`;
+      if (c.disagree.length) tail += `\n                   differences: ${c.disagree.map((d) => `${d.id} (engine ${d.ours}, oscap ${d.oscap}${KNOWN_DIFFERENCES[d.id] ? '' : ', UNEXPLAINED'})`).join(', ')}`;
     }
-    console.log(`${name.padEnd(10)} ${median(times).toFixed(0).padStart(14)} ms (${rounds})       ${String(s.pass).padStart(4)} ${String(s.fail).padStart(4)} ${String(s.manual).padStart(4)} ${String(s.notapplicable).padStart(4)}${tail}`);
+    console.log(`${profile.slice(0, 6)}  ${name.padEnd(10)} ${median(times).toFixed(0).padStart(14)} ms (${rounds})       ${String(s.pass).padStart(4)} ${String(s.fail).padStart(4)} ${String(s.manual).padStart(4)} ${String(s.notapplicable).padStart(4)}${tail}`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

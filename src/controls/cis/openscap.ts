@@ -450,6 +450,7 @@ export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
   '2.3.1.1': 'CIS accepts chrony or systemd-timesyncd (Debian\'s EC2 image uses chrony); SSG\'s profile pins var_timesync_service=systemd-timesyncd',
   '2.4.1.8': 'CIS requires /etc/cron.allow to exist; SSG files that check (file_cron_allow_exists) under 2.4.1.2 and only checks the owner and mode of cron.allow when present',
   '5.1.6': SSHD_DEFAULT,
+  '5.1.9': SSHD_DEFAULT,
   '5.1.10': SSHD_DEFAULT,
   '5.1.11': SSHD_DEFAULT,
   '5.1.12': SSHD_DEFAULT,
