@@ -136,7 +136,11 @@ export async function buildImage(opts: BuildOptions = {}): Promise<ImageStatus> 
   // Leftovers of builds that died (their process is gone) are removed first.
   for (const name of await readdir(dir)) {
     const m = /^\.tmp-.*-(\d+)$/.exec(name);
-    if (m && !pidAlive(Number(m[1]))) await rm(path.join(dir, name), { recursive: true, force: true });
+    if (m && !pidAlive(Number(m[1]))) {
+      // A build killed during apt may have left /proc mounted in its tree: unmount before removing.
+      await run('umount', ['-l', path.join(dir, name, 'proc')], () => {}).catch(() => {});
+      await rm(path.join(dir, name), { recursive: true, force: true });
+    }
   }
   const tmp = path.join(dir, `.tmp-debian-12-${variant}-${process.pid}`);
   await rm(tmp, { recursive: true, force: true });

@@ -246,7 +246,7 @@ export function keyValues(fs: RootFs, file: string, sep: RegExp = /\s*=\s*|\s+/)
   return out;
 }
 
-/** login.defs: the first occurrence of a key is used (shadow's getdef reads it into a table, last wins). */
+/** login.defs: a key set twice takes its last value (shadow's getdef reads the file into a table). */
 export function loginDefs(fs: RootFs): Map<string, { value: string; at: Line }> {
   const m = new Map<string, { value: string; at: Line }>();
   for (const kv of keyValues(fs, '/etc/login.defs', /\s+/)) m.set(kv.key, { value: kv.value, at: kv.at });
