@@ -11,7 +11,8 @@ import type { Report, Status } from './types.ts';
 
 /**
  * CIS Debian Linux 12 v1.1.0 recommendation -> the SSG rules that implement it (Level 1 and 2 Server),
- * from ComplianceAsCode/content controls/cis_debian12.yml (BSD-3-Clause). Variable settings omitted.
+ * from ComplianceAsCode/content controls/cis_debian12.yml (BSD-3-Clause) at commit b3a2cca935 (2026-08),
+ * the same content the data stream is built from (docs/host-scanning.md). Variable settings omitted.
  */
 export const SSG_CIS_MAP: Readonly<Record<string, readonly string[]>> = {
   '1.1.1.1': ['kernel_module_cramfs_disabled'],
