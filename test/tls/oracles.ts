@@ -38,13 +38,13 @@ export interface Comparison {
   field: string;
   ours: unknown;
   theirs: unknown;
-  /** 'n/a': the prober says the question does not apply (null) where the tool answers anyway. */
+  /** 'n/a': one side says the question does not apply (null) where the other answers (NOT_APPLICABLE says why). */
   agree: boolean | 'n/a';
 }
 
 /** Why a field is n/a on our side while a tool answers (docs/tls.md, "Agreement"). */
 export const NOT_APPLICABLE: Record<string, string> = {
-  fallbackScsv: 'one protocol version only: there is no lower version to fall back to; sslyze counts any refused downgraded handshake as SCSV support, testssl.sh says "no fallback possible"',
+  fallbackScsv: 'a question of what counts as a downgrade: with one version only, the prober has nothing to fall back to (null) while sslyze counts any refused downgraded handshake as SCSV support; with TLS 1.2 + 1.3, the prober tests 1.3 → 1.2 and sees inappropriate_fallback while testssl.sh 3.0.8 only looks below TLS 1.2 ("no protocol below TLS 1.2 offered", null)',
   secureRenegotiation: 'TLS 1.3 only: TLS 1.3 has no renegotiation; sslyze still reports its OpenSSL flag',
 };
 
@@ -100,7 +100,8 @@ interface TestsslEntry {
 
 export function factsOfTestssl(entries: TestsslEntry[]): Facts {
   const f: Facts = { protocols: {}, suites: {}, serverOrder: {}, preference: {} };
-  const get = (id: string) => entries.find((e) => e.id === id);
+  // WARN: testssl.sh could not test it (e.g. "OpenSSL handshake didn't succeed" with its own openssl): no answer.
+  const get = (id: string) => entries.find((e) => e.id === id && e.severity !== 'WARN');
   for (const [id, p] of Object.entries(PROTO_TESTSSL)) {
     const e = get(id);
     if (e) f.protocols[p] = /^offered/.test(e.finding);
@@ -261,7 +262,7 @@ export function compareFacts(ours: Facts, theirs: Facts, skip: string[] = []): C
   const out: Comparison[] = [];
   const cmp = (field: string, a: unknown, b: unknown) => {
     if (b === undefined || a === undefined || skip.includes(field) || skip.includes(field.split('.')[0]!)) return;
-    const agree = JSON.stringify(a) === JSON.stringify(b) ? true : a === null && NOT_APPLICABLE[field] ? 'n/a' as const : false;
+    const agree = JSON.stringify(a) === JSON.stringify(b) ? true : (a === null || b === null) && NOT_APPLICABLE[field] ? 'n/a' as const : false;
     out.push({ field, ours: a, theirs: b, agree });
   };
   for (const p of ['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as Protocol[]) {
