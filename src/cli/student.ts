@@ -472,10 +472,12 @@ export async function cmdInit(ui: Ui, dir: string | undefined, opts: CommonOptio
   for (const id of r.created) ui.print(`  ${st.green('+')} ${id}/ ${st.dim('(from the starter)')}`);
   for (const id of r.kept) ui.print(`  ${st.yellow('=')} ${id}/ ${st.dim('already has work: left as it is (`seclab reset ' + id + '` restores the starter)')}`);
   for (const f of r.files) ui.print(`  ${st.green('+')} ${f}`);
-  // Inside the workspace `npx seclab` would look seclab up on the registry: stay where seclab is.
+  // The workspace depends on this seclab (node_modules/.bin/seclab), so `npx seclab` works inside it.
   const rel = path.relative(process.cwd(), r.workspace);
   const shown = !rel ? '.' : rel.startsWith('..') ? r.workspace : rel;
   ui.print('');
-  ui.print(`Next: npx seclab menu --workspace ${shown}    ${st.dim(`(or: npx seclab start ${labs[0]?.id ?? '<lab>'} --workspace ${shown})`)}`);
+  ui.print(shown === '.'
+    ? `Next: npx seclab    ${st.dim(`(the menu; or: npx seclab start ${labs[0]?.id ?? '<lab>'})`)}`
+    : `Next: cd ${shown} && npx seclab    ${st.dim(`(or from here: npx seclab menu --workspace ${shown})`)}`);
   return ExitCode.OK;
 }
