@@ -74,6 +74,14 @@ describe('rating', () => {
     expect(r.caps.map((c) => c.reason).join()).toMatch(/modern clients/);
   });
 
+  it('client order: a modern client picks FS and AEAD itself, so RSA-first lists are not capped', () => {
+    const i = input({ 'TLSv1.2': [0x009c, 0xc02f] });
+    i.ciphers[0]!.serverOrder = false;
+    const r = rate(i);
+    expect(r.caps).toEqual([]);
+    expect(r.grade).toBe('A+');
+  });
+
   it('no AEAD: B', () => {
     expect(rate(input({ 'TLSv1.2': [0xc013, 0xc014] })).caps).toContainEqual(expect.objectContaining({ grade: 'B', reason: expect.stringMatching(/AEAD/) }));
   });

@@ -6,7 +6,7 @@ import { probeCertificate, type CertificateResult } from './cert.ts';
 import { enumerateCiphers, probeFallbackScsv, probeProtocols, type ProtocolCiphers, type ProtocolResult } from './enumerate.ts';
 import { connectTcp, TlsProbeError, type Endpoint } from './handshake.ts';
 import { probeHttps, probeRedirect, type HttpsResult, type RedirectResult } from './http.ts';
-import { findings, rate, type Finding, type Rating } from './rating.ts';
+import { findings, modernPick, rate, type Finding, type Rating } from './rating.ts';
 import type { Protocol } from './suites.ts';
 
 export { TlsProbeError } from './handshake.ts';
@@ -36,7 +36,7 @@ export interface ProbeResult {
   /** Per offered protocol, oldest first. */
   ciphers: ProtocolCiphers[];
   forwardSecrecy: { offered: boolean; all: boolean; modernClient: boolean };
-  /** What a client offering everything at the highest version gets. */
+  /** What a modern client gets at the highest version (the server's first choice, or with client order the best FS/AEAD suite). */
   negotiated?: { protocol: Protocol; suite: string; group?: string };
   fallbackScsv: boolean | null;
   secureRenegotiation: boolean | null;
@@ -97,7 +97,7 @@ export async function probe(host: string, port: number, o: ProbeOptions = {}): P
 
   const all = ciphers.flatMap((c) => c.suites);
   const top = ciphers[ciphers.length - 1];
-  const modern = top?.suites[0];
+  const modern = modernPick(top);
   const input = { protocols, ciphers, fallbackScsv, secureRenegotiation, ...(certificate ? { certificate } : {}), ...(https ? { https } : {}), ...(redirect ? { redirect } : {}) };
   const rating = rate(input);
   return {

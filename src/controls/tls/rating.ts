@@ -99,6 +99,18 @@ export function certKeyRsaEquivalent(c: { keyType: string; keyBits: number }): n
   return 0;
 }
 
+/**
+ * The suite a modern client (one that prefers forward secrecy and AEAD) ends up with at a protocol:
+ * the server's first choice when it enforces its order; otherwise the client's own preference among
+ * the suites the server accepts (FS + AEAD, then FS, then AEAD, then the rest).
+ */
+export function modernPick(pc: ProtocolCiphers | undefined): ProtocolCiphers['suites'][number] | undefined {
+  if (!pc || !pc.suites.length) return undefined;
+  if (pc.serverOrder !== false) return pc.suites[0];
+  const rank = (s: ProtocolCiphers['suites'][number]) => (s.fs ? 0 : 2) + (s.aead ? 0 : 1);
+  return [...pc.suites].sort((a, b) => rank(a) - rank(b))[0];
+}
+
 export const HSTS_MIN_SECONDS = 15552000; // 180 days: testssl.sh's HSTS_MIN and SSL Labs' "long max-age" for A+
 
 function offeredProtocols(i: RatingInput): Protocol[] {
@@ -147,9 +159,8 @@ export function rate(i: RatingInput): Rating {
   else if (rc4.length) cap('B', 'RC4 offered');
   const b64 = all.filter((s) => /_(3DES_EDE|DES|IDEA|RC2)_/.test(s.iana));
   if (b64.some((s) => s.protocol === 'TLSv1.1' || s.protocol === 'TLSv1.2')) cap('C', '64-bit block cipher (3DES/DES/IDEA) with TLS 1.1 or 1.2 (Sweet32)');
-  // What a modern client gets: the first pick at the highest protocol.
-  const top = i.ciphers[i.ciphers.length - 1];
-  const modern = top?.suites[0];
+  // What a modern client gets at the highest protocol.
+  const modern = modernPick(i.ciphers[i.ciphers.length - 1]);
   if (!all.some((s) => s.fs)) cap('B', 'no forward secrecy');
   else if (modern && !modern.fs) cap('B', `no forward secrecy with modern clients (the server picks ${modern.openssl})`);
   if (!all.some((s) => s.aead)) cap('B', 'no AEAD cipher suite (GCM, ChaCha20-Poly1305, CCM)');
