@@ -17,7 +17,7 @@ function disagreements(c: Comparison[]): Comparison[] {
   return c.filter((x) => x.agree === false);
 }
 
-const SSLYZE_SCENARIOS = ['node-all', 'node-weak', 'node-wrongname', 'nginx-modern', 'nginx-weak'];
+const SSLYZE_SCENARIOS = ['node-all', 'node-weak', 'node-wrongname', 'node-ecdsa', 'nginx-modern', 'nginx-weak'];
 const hasSslyze = sslyzeAvailable();
 const hasTestssl = !!testsslPath();
 

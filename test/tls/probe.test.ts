@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probe, TlsProbeError } from '../../src/controls/tls/index.ts';
 import { renderText, WIDTH } from '../../src/controls/tls/text.ts';
-import { legacyServer, makePki, nginxPath, nodeServer, ocspResponse, redirectServer, silentServer, startNginx, type Pki, type Running } from './servers.ts';
+import { legacyServer, makeEcdsaLeaf, makePki, nginxPath, nodeServer, ocspResponse, redirectServer, silentServer, startNginx, type Pki, type Running } from './servers.ts';
 
 /** The text rendering of a result fits 80 columns. */
 function fits(r: Awaited<ReturnType<typeof probe>>): void {
@@ -97,6 +97,17 @@ describe('Node servers', () => {
     const c = await probe('127.0.0.1', wrong.port, { serverName: 'www.example.org', noHttp: true });
     expect(c.certificate).toMatchObject({ trusted: false, hostnameMatch: true });
     expect(c.certificate!.trustError).toMatch(/issuer not found.*seclab Test Root CA/);
+  });
+
+  it.skipIf(spawnSync('openssl', ['version']).status !== 0)('an ECDSA P-256 certificate: EC key, ECDHE-ECDSA suites, key exchange scored as RSA 3072', async () => {
+    const s = await keep(nodeServer({ pem: makeEcdsaLeaf(pki)!, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', honorCipherOrder: true, ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256', kind: 'tls' }));
+    const r = await probe('127.0.0.1', s.port, { serverName: 'localhost', caFile: pki.caFile, noHttp: true });
+    expect(r.certificate!.leaf).toMatchObject({ keyType: 'EC', keyBits: 256, curve: 'prime256v1', signatureAlgorithm: 'sha256WithRSAEncryption' });
+    expect(r.certificate).toMatchObject({ trusted: true, hostnameMatch: true });
+    // the RSA suite is configured but cannot be used with an EC key
+    expect(r.ciphers[0]!.suites.map((x) => x.openssl)).toEqual(['ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-AES128-SHA']);
+    expect(r.rating.keyExchangeScore).toBe(90);
+    expect(r.findings.find((f) => f.id === 'cert_keySize')!.finding).toBe('EC 256 bits (prime256v1)');
   });
 
   it.skipIf(spawnSync('openssl', ['version']).status !== 0)('a stapled OCSP response is seen with its status', async () => {

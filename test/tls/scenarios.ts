@@ -1,7 +1,7 @@
 // The servers the prober is compared on (test/tls/agreement.test.ts and bench/tls.ts): Node servers
 // with chosen versions/suites/order and, when nginx is installed, nginx with Mozilla's modern and
 // intermediate profiles and a weak one.
-import { nginxPath, nodeServer, redirectServer, startNginx, type Pki, type Running } from './servers.ts';
+import { makeEcdsaLeaf, nginxPath, nodeServer, redirectServer, startNginx, type Pki, type Running } from './servers.ts';
 
 export interface Scenario {
   name: string;
@@ -52,6 +52,16 @@ export const SCENARIOS: Scenario[] = [
     what: 'Node https, TLS 1.2+1.3, certificate for www.example.org',
     start: async (pki) => {
       const s = await nodeServer({ pem: pki.wrongName, minVersion: 'TLSv1.2' });
+      return { port: s.port, stop: () => s.close() };
+    },
+  },
+  {
+    name: 'node-ecdsa',
+    what: 'Node https, TLS 1.2+1.3, ECDSA P-256 certificate (RSA-signed), ECDHE-ECDSA suites in server order',
+    start: async (pki) => {
+      const pem = makeEcdsaLeaf(pki);
+      if (!pem) throw new Error('openssl is needed to make the ECDSA certificate');
+      const s = await nodeServer({ pem, minVersion: 'TLSv1.2', honorCipherOrder: true, ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-SHA', hsts: 'max-age=31536000' });
       return { port: s.port, stop: () => s.close() };
     },
   },

@@ -365,3 +365,31 @@ export async function silentServer(): Promise<Running> {
     }),
   };
 }
+
+/**
+ * An ECDSA P-256 leaf for localhost signed by the PKI's (RSA) intermediate, with the intermediate in
+ * the chain; made with the openssl CLI (node-forge has no EC keys). undefined when openssl is missing.
+ */
+export function makeEcdsaLeaf(pki: Pki): Pem | undefined {
+  if (spawnSync('openssl', ['version']).status !== 0) return undefined;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'seclab-ec-'));
+  try {
+    const f = (n: string) => path.join(dir, n);
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const key = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    writeFileSync(f('leaf.key'), key);
+    writeFileSync(f('ca.pem'), pki.intermediate.pem.cert);
+    writeFileSync(f('ca.key'), forge.pki.privateKeyToPem(pki.intermediate.forgeKey));
+    writeFileSync(f('ext.cnf'), [
+      'basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1', 'subjectKeyIdentifier=hash', 'authorityKeyIdentifier=keyid',
+    ].join('\n') + '\n');
+    const csr = spawnSync('openssl', ['req', '-new', '-key', f('leaf.key'), '-subj', '/CN=localhost/O=seclab test', '-out', f('leaf.csr')], { encoding: 'utf8' });
+    if (csr.status !== 0) throw new Error(csr.stderr);
+    const crt = spawnSync('openssl', ['x509', '-req', '-in', f('leaf.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-set_serial', '0x7e57', '-days', '365', '-sha256', '-extfile', f('ext.cnf'), '-out', f('leaf.pem')], { encoding: 'utf8' });
+    if (crt.status !== 0) throw new Error(crt.stderr);
+    return { key, cert: readFileSync(f('leaf.pem'), 'utf8') + pki.intermediate.pem.cert };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
