@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probe, TlsProbeError } from '../../src/controls/tls/index.ts';
 import { renderText, WIDTH } from '../../src/controls/tls/text.ts';
-import { legacyServer, makeEcdsaLeaf, makePki, nginxPath, nodeServer, ocspResponse, redirectServer, silentServer, startNginx, type Pki, type Running } from './servers.ts';
+import { legacyServer, makeCert, makeEcdsaLeaf, makePki, nginxPath, nodeServer, ocspResponse, redirectServer, silentServer, startNginx, type Pki, type Running } from './servers.ts';
 
 /** The text rendering of a result fits 80 columns. */
 function fits(r: Awaited<ReturnType<typeof probe>>): void {
@@ -97,6 +97,16 @@ describe('Node servers', () => {
     const c = await probe('127.0.0.1', wrong.port, { serverName: 'www.example.org', noHttp: true });
     expect(c.certificate).toMatchObject({ trusted: false, hostnameMatch: true });
     expect(c.certificate!.trustError).toMatch(/issuer not found.*seclab Test Root CA/);
+  });
+
+  it('a certificate not valid yet: T, with OpenSSL saying the same', async () => {
+    const leaf = makeCert({ cn: 'localhost', dns: ['localhost'], issuer: pki.intermediate, notBefore: new Date(Date.now() + 10 * 86_400_000), notAfter: new Date(Date.now() + 400 * 86_400_000) });
+    const s = await keep(nodeServer({ pem: { key: leaf.pem.key, cert: leaf.pem.cert + pki.intermediate.pem.cert }, minVersion: 'TLSv1.3', kind: 'tls' }));
+    const r = await probe('127.0.0.1', s.port, { serverName: 'localhost', caFile: pki.caFile, noHttp: true });
+    expect(r.certificate).toMatchObject({ trusted: true, expired: false, notYetValid: true });
+    expect(r.certificate!.opensslVerify).toBe('CERT_NOT_YET_VALID');
+    expect(r.rating.grade).toBe('T');
+    expect(r.findings.find((f) => f.id === 'cert_expirationStatus')).toMatchObject({ severity: 'CRITICAL', finding: expect.stringMatching(/^not valid before/) });
   });
 
   it.skipIf(spawnSync('openssl', ['version']).status !== 0)('an ECDSA P-256 certificate: EC key, ECDHE-ECDSA suites, key exchange scored as RSA 3072', async () => {
