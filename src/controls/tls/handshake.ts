@@ -15,6 +15,8 @@ export interface Endpoint {
   port: number;
   /** Milliseconds for connect and for the server's answer, each (default 5000). */
   timeoutMs?: number;
+  /** Counts the raw handshakes made through this endpoint. */
+  counter?: { handshakes: number };
 }
 
 export interface HandshakeResult extends ServerFlight {
@@ -48,6 +50,7 @@ export function connectTcp(ep: Endpoint): Promise<net.Socket> {
 export async function rawHandshake(ep: Endpoint, hello: ClientHelloOptions): Promise<HandshakeResult> {
   const timeoutMs = ep.timeoutMs ?? 5000;
   const socket = await connectTcp(ep);
+  if (ep.counter) ep.counter.handshakes++;
   const parser = new FlightParser();
   return new Promise((resolve, reject) => {
     let settled = false;

@@ -60,23 +60,20 @@ export function parseTarget(target: string, defaultPort = 443): { host: string; 
 }
 
 export async function probe(host: string, port: number, o: ProbeOptions = {}): Promise<ProbeResult> {
-  const ep: Endpoint = { host, port, timeoutMs: o.timeoutMs ?? 5000 };
+  const counter = { handshakes: 0 };
+  const ep: Endpoint = { host, port, timeoutMs: o.timeoutMs ?? 5000, counter };
   // Fail fast and clearly when nothing listens.
   (await connectTcp(ep)).destroy();
   const serverName = o.serverName ?? host;
   const eo = { serverName };
-  let handshakes = 0;
   const { results: protocols, first } = await probeProtocols(ep, eo);
-  handshakes += protocols.length;
   const offered = protocols.filter((p) => p.offered).map((p) => p.protocol);
   const ciphers: ProtocolCiphers[] = [];
   for (const p of offered) {
     const pc = await enumerateCiphers(ep, p, eo);
-    handshakes += pc.suites.length + 1 + (pc.suites.length >= 2 ? 1 : 0);
     ciphers.push(pc);
   }
   const fallbackScsv = await probeFallbackScsv(ep, offered, eo);
-  handshakes += 1;
   const legacyTop = [...offered].reverse().find((p) => p !== 'TLSv1.3');
   const secureRenegotiation = legacyTop ? (first.get(legacyTop)?.serverHello?.secureRenegotiation ?? null) : null;
   let certificate: CertificateResult | undefined;
@@ -114,6 +111,6 @@ export async function probe(host: string, port: number, o: ProbeOptions = {}): P
     ...(redirect ? { redirect } : {}),
     findings: findings(input, rating),
     rating,
-    handshakes,
+    handshakes: counter.handshakes,
   };
 }
