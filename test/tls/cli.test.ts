@@ -72,7 +72,7 @@ describe('seclab tls scan', () => {
     try {
       const t = await seclab(['tls', 'scan', `127.0.0.1:${silent.port}`, '--timeout', '0.3']);
       expect(t.code).toBe(3);
-      expect(t.stderr).toMatch(/did not answer a SSLv3 ClientHello within 300 ms/);
+      expect(t.stderr).toMatch(/did not answer an SSLv2 ClientHello within 300 ms/);
     } finally {
       await silent.close();
     }

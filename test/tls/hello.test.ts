@@ -1,6 +1,6 @@
 // The raw ClientHello builder and the ServerHello/alert parser, byte by byte (RFC 5246, 8446).
 import { describe, expect, it } from 'vitest';
-import { buildClientHello, buildClientHelloMessage, EXT, FALLBACK_SCSV, FlightParser, HRR_RANDOM, parseServerHello, parseServerKeyExchange, RENEGOTIATION_SCSV } from '../../src/controls/tls/hello.ts';
+import { buildClientHello, buildClientHelloMessage, buildSslv2ClientHello, EXT, parseSslv2Answer, FALLBACK_SCSV, FlightParser, HRR_RANDOM, parseServerHello, parseServerKeyExchange, RENEGOTIATION_SCSV } from '../../src/controls/tls/hello.ts';
 import { protocolName, suiteById, SUITES, suitesFor } from '../../src/controls/tls/suites.ts';
 
 const RANDOM = Buffer.alloc(32, 0xab);
@@ -180,6 +180,29 @@ describe('server flight parser', () => {
 
   it('a truncated ServerHello throws rather than guessing', () => {
     expect(() => parseServerHello(Buffer.from([3, 3, 1, 2]))).toThrow(/truncated/);
+  });
+});
+
+describe('SSL 2.0', () => {
+  it('CLIENT-HELLO: 2-byte header, type 1, version 0x0002, seven 3-byte cipher specs, the challenge', () => {
+    const ch = Buffer.alloc(16, 0x42);
+    const b = buildSslv2ClientHello(ch);
+    expect(b[0]! & 0x80).toBe(0x80);
+    expect(((b[0]! & 0x7f) << 8) | b[1]!).toBe(b.length - 2);
+    expect([...b.subarray(2, 5)]).toEqual([1, 0, 2]);
+    expect(b.readUInt16BE(5)).toBe(21);
+    expect(b.readUInt16BE(7)).toBe(0);
+    expect(b.readUInt16BE(9)).toBe(16);
+    expect([...b.subarray(11, 14)]).toEqual([0x01, 0x00, 0x80]);
+    expect(b.subarray(-16).equals(ch)).toBe(true);
+  });
+
+  it('SERVER-HELLO: the cipher specs; a TLS alert or a partial message is no SERVER-HELLO', () => {
+    const m = Buffer.concat([Buffer.from([4, 0, 1, 0, 2, 0, 2, 0, 6, 0, 16]), Buffer.from([0xaa, 0xbb]), Buffer.from([0x07, 0x00, 0xc0, 0x01, 0x00, 0x80]), Buffer.alloc(16)]);
+    const msg = Buffer.concat([Buffer.from([0x80 | (m.length >> 8), m.length & 0xff]), m]);
+    expect(parseSslv2Answer(msg)).toEqual({ serverHello: true, ciphers: ['DES-CBC3-MD5', 'RC4-MD5'], complete: true });
+    expect(parseSslv2Answer(msg.subarray(0, 10)).complete).toBe(false);
+    expect(parseSslv2Answer(Buffer.from([21, 3, 1, 0, 2, 2, 40]))).toMatchObject({ serverHello: false, complete: true, other: 'alert' });
   });
 });
 

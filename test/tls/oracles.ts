@@ -12,6 +12,8 @@ import { run, toolBin, toolInstalled } from '../../scripts/tools.ts';
 
 /** The facts compared. Missing keys: the tool does not report that fact. */
 export interface Facts {
+  /** SSL 2.0 offered. */
+  sslv2?: boolean;
   protocols: Partial<Record<Protocol, boolean>>;
   /** Accepted suites per offered protocol, as sorted lowercase hex code points. */
   suites: Partial<Record<Protocol, string[]>>;
@@ -58,6 +60,7 @@ function hex4(h: string): string {
 
 export function factsOfProbe(r: ProbeResult): Facts {
   const f: Facts = { protocols: {}, suites: {}, serverOrder: {}, preference: {} };
+  f.sslv2 = r.sslv2.offered;
   for (const p of r.protocols) f.protocols[p.protocol] = p.offered;
   for (const pc of r.ciphers) {
     f.suites[pc.protocol] = pc.suites.map((s) => s.hex).sort();
@@ -102,6 +105,8 @@ export function factsOfTestssl(entries: TestsslEntry[]): Facts {
   const f: Facts = { protocols: {}, suites: {}, serverOrder: {}, preference: {} };
   // WARN: testssl.sh could not test it (e.g. "OpenSSL handshake didn't succeed" with its own openssl): no answer.
   const get = (id: string) => entries.find((e) => e.id === id && e.severity !== 'WARN');
+  const v2 = get('SSLv2');
+  if (v2) f.sslv2 = /^offered/.test(v2.finding);
   for (const [id, p] of Object.entries(PROTO_TESTSSL)) {
     const e = get(id);
     if (e) f.protocols[p] = /^offered/.test(e.finding);
@@ -202,6 +207,8 @@ export function factsOfSslyze(doc: any, caFile?: string, now = new Date()): Fact
   if (!sr || sr.connectivity_status !== 'COMPLETED') throw new Error(`sslyze could not connect: ${sr?.connectivity_error_trace ?? 'no result'}`);
   const res = sr.scan_result;
   const map: [string, Protocol][] = [['ssl_3_0_cipher_suites', 'SSLv3'], ['tls_1_0_cipher_suites', 'TLSv1'], ['tls_1_1_cipher_suites', 'TLSv1.1'], ['tls_1_2_cipher_suites', 'TLSv1.2'], ['tls_1_3_cipher_suites', 'TLSv1.3']];
+  const v2 = res.ssl_2_0_cipher_suites?.result;
+  if (v2) f.sslv2 = !!v2.is_tls_version_supported;
   let fs = false;
   for (const [key, p] of map) {
     const r = res[key]?.result;
@@ -242,7 +249,7 @@ export async function runSslyze(o: { name: string; ip: string; port: number; caF
   if (!sslyzeAvailable()) throw new Error('sslyze is not installed in seclab\'s tools venv (npx tsx -e "import(\'./scripts/tools.ts\').then(m => m.ensureTool(\'sslyze\'))")');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'seclab-sslyze-'));
   const json = path.join(dir, 'out.json');
-  const args = ['--quiet', `--json_out=${json}`, '--certinfo', '--sslv3', '--tlsv1', '--tlsv1_1', '--tlsv1_2', '--tlsv1_3', '--fallback', '--reneg', '--http_headers'];
+  const args = ['--quiet', `--json_out=${json}`, '--certinfo', '--sslv2', '--sslv3', '--tlsv1', '--tlsv1_1', '--tlsv1_2', '--tlsv1_3', '--fallback', '--reneg', '--http_headers'];
   if (o.caFile) args.push(`--certinfo_ca_file=${o.caFile}`);
   args.push(`${o.name}:${o.port}{${o.ip}}`);
   const r = await run(toolBin('sslyze', 'sslyze'), args, { timeoutMs: o.timeoutMs ?? 300_000, env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
@@ -265,6 +272,7 @@ export function compareFacts(ours: Facts, theirs: Facts, skip: string[] = []): C
     const agree = JSON.stringify(a) === JSON.stringify(b) ? true : (a === null || b === null) && NOT_APPLICABLE[field] ? 'n/a' as const : false;
     out.push({ field, ours: a, theirs: b, agree });
   };
+  cmp('protocol.SSLv2', ours.sslv2, theirs.sslv2);
   for (const p of ['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as Protocol[]) {
     cmp(`protocol.${p}`, ours.protocols[p], theirs.protocols[p]);
     // Suites only from a tool run that listed them (testssl.sh without -E does not).

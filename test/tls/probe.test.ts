@@ -37,6 +37,7 @@ describe('Node servers', () => {
     const r = await probe('127.0.0.1', s.port, { serverName: 'localhost', caFile: pki.caFile, httpPort: http.port, timeoutMs: 10_000 });
     expect(r.protocols.filter((p) => p.offered).map((p) => p.protocol)).toEqual(['TLSv1.2', 'TLSv1.3']);
     expect(r.protocols.find((p) => p.protocol === 'TLSv1')!.refusal).toMatch(/alert/);
+    expect(r.sslv2.offered).toBe(false);
     const t12 = r.ciphers.find((c) => c.protocol === 'TLSv1.2')!;
     expect(t12.serverOrder).toBe(true);
     expect(t12.suites.map((x) => x.openssl)).toEqual(['ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-CHACHA20-POLY1305']);
@@ -161,9 +162,10 @@ describe('Node servers', () => {
 });
 
 describe('what Node cannot speak: SSL 3.0, RC4, 3DES through raw ClientHellos', () => {
-  it('a legacy server: SSL 3.0 and TLS 1.0 with RC4-SHA then DES-CBC3-SHA; fallback SCSV honoured; F', async () => {
+  it('a legacy server: SSL 2.0, SSL 3.0 and TLS 1.0 with RC4-SHA then DES-CBC3-SHA; fallback SCSV honoured; F', async () => {
     const s = await keep(legacyServer());
     const r = await probe('127.0.0.1', s.port, { noHttp: true });
+    expect(r.sslv2).toEqual({ offered: true, ciphers: ['RC4-MD5'] });
     expect(r.protocols.map((p) => [p.protocol, p.offered])).toEqual([['SSLv3', true], ['TLSv1', true], ['TLSv1.1', false], ['TLSv1.2', false], ['TLSv1.3', false]]);
     for (const pc of r.ciphers) {
       expect(pc.serverOrder).toBe(true);
@@ -171,11 +173,12 @@ describe('what Node cannot speak: SSL 3.0, RC4, 3DES through raw ClientHellos', 
     }
     expect(r.fallbackScsv).toBe(true);
     expect(r.certificateError).toMatch(/TLS handshake failed|no TLS handshake/);
-    expect(r.rating.caps.map((c) => c.reason)).toEqual(expect.arrayContaining(['SSL 3.0 offered (POODLE)', 'no TLS 1.2 or 1.3', 'RC4 offered', 'no forward secrecy']));
+    expect(r.rating.grade).toBe('F');
+    expect(r.rating.caps.map((c) => c.reason)).toEqual(expect.arrayContaining(['SSL 2.0 offered (DROWN)', 'SSL 3.0 offered (POODLE)', 'no TLS 1.2 or 1.3', 'RC4 offered', 'no forward secrecy']));
     expect(['C', 'F']).toContain(r.rating.grade);
     fits(r);
     const ids = Object.fromEntries(r.findings.map((f) => [f.id, f.severity]));
-    expect(ids).toMatchObject({ SSLv3: 'HIGH', RC4: 'HIGH', SWEET32: 'LOW' });
+    expect(ids).toMatchObject({ SSLv2: 'CRITICAL', SSLv3: 'HIGH', RC4: 'HIGH', SWEET32: 'LOW' });
   });
 });
 
@@ -188,7 +191,7 @@ describe('failures that say what happened', () => {
     const e = await probe('127.0.0.1', silent.port, { timeoutMs: 300 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(TlsProbeError);
     expect((e as TlsProbeError).code).toBe('TIMEOUT');
-    expect((e as Error).message).toMatch(/did not answer a SSLv3 ClientHello within 300 ms/);
+    expect((e as Error).message).toMatch(/did not answer an SSLv2 ClientHello within 300 ms/);
   });
 
   it('a plain HTTP port is "does not speak TLS"', async () => {

@@ -90,6 +90,13 @@ describe('rating', () => {
     expect(rate(input({ TLSv1: [0xc013, 0x002f] })).grade).toBe('C');
   });
 
+  it('SSL 2.0 offered: F, and it counts 0 in the protocol score', () => {
+    const r = rate(input({ 'TLSv1.2': MODERN_12 }, { sslv2: { offered: true } }));
+    expect(r.grade).toBe('F');
+    expect(r.protocolScore).toBe(50);
+    expect(findings(input({ 'TLSv1.2': MODERN_12 }, { sslv2: { offered: false } }), r).find((f) => f.id === 'SSLv2')).toMatchObject({ severity: 'OK' });
+  });
+
   it('SSL 3.0 offered: C; SSL 3.0 alone: F', () => {
     expect(rate(input({ SSLv3: [0x002f], 'TLSv1.2': MODERN_12 })).grade).toBe('C');
     expect(rate(input({ SSLv3: [0x002f] })).grade).toBe('F');

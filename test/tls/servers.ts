@@ -314,7 +314,7 @@ export function ocspResponse(issuer: Issued, leafCert: string, status: 'good' | 
 }
 
 /**
- * A legacy server that Node's OpenSSL cannot talk to: answers SSL 3.0 and TLS 1.0 ClientHellos with
+ * A legacy server that Node's OpenSSL cannot talk to: answers SSL 2.0 with RC4-MD5, SSL 3.0 and TLS 1.0 ClientHellos with
  * RC4-SHA or DES-CBC3-SHA (its order), TLS 1.1+ offers with a TLS 1.0 ServerHello (downgrade), and
  * honours TLS_FALLBACK_SCSV. ServerHello + ServerHelloDone only: enough for the raw prober.
  */
@@ -325,6 +325,12 @@ export async function legacyServer(): Promise<Running> {
     sock.on('error', () => {});
     sock.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
+      if (buf.length >= 3 && buf[0]! & 0x80 && buf[2] === 1) {
+        // SSL 2.0 CLIENT-HELLO: SERVER-HELLO with RC4-MD5, no certificate, a 16-byte connection id
+        const m = Buffer.concat([Buffer.from([4, 0, 1, 0x00, 0x02, 0, 0, 0, 3, 0, 16]), Buffer.from([0x01, 0x00, 0x80]), Buffer.alloc(16, 5)]);
+        sock.end(Buffer.concat([Buffer.from([0x80 | (m.length >> 8), m.length & 0xff]), m]));
+        return;
+      }
       if (buf.length < 5 || buf.length < 5 + buf.readUInt16BE(3)) return;
       const hello = buf.subarray(9);
       const version = hello.readUInt16BE(0);

@@ -1,7 +1,7 @@
 // One raw handshake over a TCP socket: send a ClientHello, read the server's flight, close. Each call
 // is bounded by a timeout that fails with a message naming the host, the step and the time waited.
 import net from 'node:net';
-import { buildClientHello, FlightParser, type ClientHelloOptions, type ServerFlight } from './hello.ts';
+import { buildClientHello, buildSslv2ClientHello, FlightParser, parseSslv2Answer, type ClientHelloOptions, type ServerFlight } from './hello.ts';
 
 export class TlsProbeError extends Error {
   constructor(message: string, readonly code: 'TIMEOUT' | 'CONNECT' | 'PROTOCOL') {
@@ -82,5 +82,45 @@ export async function rawHandshake(ep: Endpoint, hello: ClientHelloOptions): Pro
     socket.on('close', () => finish(true));
     socket.on('error', () => finish(true));
     socket.write(buildClientHello(hello));
+  });
+}
+
+export interface Sslv2Result {
+  offered: boolean;
+  ciphers: string[];
+  refusal?: string;
+}
+
+/** An SSL 2.0 CLIENT-HELLO; offered when the server answers with a SERVER-HELLO. */
+export async function sslv2Handshake(ep: Endpoint): Promise<Sslv2Result> {
+  const timeoutMs = ep.timeoutMs ?? 5000;
+  const socket = await connectTcp(ep);
+  if (ep.counter) ep.counter.handshakes++;
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    let settled = false;
+    const done = (r: Sslv2Result) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      reject(new TlsProbeError(`${ep.host}:${ep.port} did not answer an SSLv2 ClientHello within ${timeoutMs} ms`, 'TIMEOUT'));
+    }, timeoutMs);
+    socket.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const a = parseSslv2Answer(buf);
+      if (a.complete) done(a.serverHello ? { offered: true, ciphers: a.ciphers } : { offered: false, ciphers: [], refusal: a.other === 'alert' ? 'TLS alert' : `answered ${a.other}` });
+    });
+    const closed = () => done({ offered: false, ciphers: [], refusal: 'connection closed' });
+    socket.on('end', closed);
+    socket.on('close', closed);
+    socket.on('error', closed);
+    socket.write(buildSslv2ClientHello());
   });
 }

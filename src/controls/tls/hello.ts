@@ -340,3 +340,47 @@ export class FlightParser {
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// SSL 2.0 (its own record and message format): a CLIENT-HELLO with every SSL 2.0 cipher spec, and the
+// SERVER-HELLO that a server speaking SSL 2.0 answers with (the cipher specs both support).
+
+export const SSLV2_CIPHERS: Record<number, string> = {
+  0x010080: 'RC4-MD5', 0x020080: 'EXP-RC4-MD5', 0x030080: 'RC2-CBC-MD5', 0x040080: 'EXP-RC2-CBC-MD5',
+  0x050080: 'IDEA-CBC-MD5', 0x060040: 'DES-CBC-MD5', 0x0700c0: 'DES-CBC3-MD5',
+};
+
+export function buildSslv2ClientHello(challenge: Buffer = randomBytes(16)): Buffer {
+  const specs = Buffer.concat(Object.keys(SSLV2_CIPHERS).map((k) => Buffer.from([(Number(k) >> 16) & 0xff, (Number(k) >> 8) & 0xff, Number(k) & 0xff])));
+  const body = Buffer.concat([Buffer.from([1, 0x00, 0x02]), u16(specs.length), u16(0), u16(challenge.length), specs, challenge]);
+  return Buffer.concat([Buffer.from([0x80 | (body.length >> 8), body.length & 0xff]), body]);
+}
+
+export interface Sslv2Answer {
+  /** The server answered with an SSL 2.0 SERVER-HELLO. */
+  serverHello: boolean;
+  /** Cipher spec names the SERVER-HELLO lists. */
+  ciphers: string[];
+  /** Complete: a SERVER-HELLO, or something else that settles it (a TLS alert, other bytes). */
+  complete: boolean;
+  other?: string;
+}
+
+/** Reads an SSL 2.0 answer from the bytes received so far. */
+export function parseSslv2Answer(buf: Buffer): Sslv2Answer {
+  if (buf.length < 3) return { serverHello: false, ciphers: [], complete: false };
+  if (!(buf[0]! & 0x80)) return { serverHello: false, ciphers: [], complete: true, other: buf[0] === CONTENT.alert ? 'alert' : buf.subarray(0, 8).toString('hex') };
+  const len = ((buf[0]! & 0x7f) << 8) | buf[1]!;
+  if (buf.length < 2 + len) return { serverHello: false, ciphers: [], complete: false };
+  const m = buf.subarray(2, 2 + len);
+  if (m[0] !== 4 || m.length < 11) return { serverHello: false, ciphers: [], complete: true, other: `SSL 2.0 message ${m[0]}` };
+  const certLen = m.readUInt16BE(5);
+  const specsLen = m.readUInt16BE(7);
+  const specs = m.subarray(11 + certLen, 11 + certLen + specsLen);
+  const ciphers: string[] = [];
+  for (let i = 0; i + 3 <= specs.length; i += 3) {
+    const id = (specs[i]! << 16) | (specs[i + 1]! << 8) | specs[i + 2]!;
+    ciphers.push(SSLV2_CIPHERS[id] ?? `0x${id.toString(16).padStart(6, '0')}`);
+  }
+  return { serverHello: true, ciphers, complete: true };
+}

@@ -4,7 +4,7 @@
 // HTTP requests; then SSL Labs' rating and testssl.sh's severities (rating.ts). See docs/tls.md.
 import { probeCertificate, type CertificateResult } from './cert.ts';
 import { enumerateCiphers, probeFallbackScsv, probeProtocols, type ProtocolCiphers, type ProtocolResult } from './enumerate.ts';
-import { connectTcp, TlsProbeError, type Endpoint } from './handshake.ts';
+import { connectTcp, sslv2Handshake, TlsProbeError, type Endpoint, type Sslv2Result } from './handshake.ts';
 import { probeHttps, probeRedirect, type HttpsResult, type RedirectResult } from './http.ts';
 import { findings, modernPick, rate, type Finding, type Rating } from './rating.ts';
 import type { Protocol } from './suites.ts';
@@ -32,6 +32,8 @@ export interface ProbeOptions {
 
 export interface ProbeResult {
   target: { host: string; port: number; serverName?: string; httpPort?: number };
+  /** SSL 2.0 (its own hello format), probed apart from the TLS family. */
+  sslv2: Sslv2Result;
   protocols: ProtocolResult[];
   /** Per offered protocol, oldest first. */
   ciphers: ProtocolCiphers[];
@@ -66,6 +68,7 @@ export async function probe(host: string, port: number, o: ProbeOptions = {}): P
   (await connectTcp(ep)).destroy();
   const serverName = o.serverName ?? host;
   const eo = { serverName };
+  const sslv2 = await sslv2Handshake(ep);
   const { results: protocols, first } = await probeProtocols(ep, eo);
   const offered = protocols.filter((p) => p.offered).map((p) => p.protocol);
   const ciphers: ProtocolCiphers[] = [];
@@ -95,10 +98,11 @@ export async function probe(host: string, port: number, o: ProbeOptions = {}): P
   const all = ciphers.flatMap((c) => c.suites);
   const top = ciphers[ciphers.length - 1];
   const modern = modernPick(top);
-  const input = { protocols, ciphers, fallbackScsv, secureRenegotiation, ...(certificate ? { certificate } : {}), ...(https ? { https } : {}), ...(redirect ? { redirect } : {}) };
+  const input = { sslv2, protocols, ciphers, fallbackScsv, secureRenegotiation, ...(certificate ? { certificate } : {}), ...(https ? { https } : {}), ...(redirect ? { redirect } : {}) };
   const rating = rate(input);
   return {
     target: { host, port, ...(o.serverName ? { serverName: o.serverName } : {}), ...(redirect ? { httpPort: redirect.port } : {}) },
+    sslv2,
     protocols,
     ciphers,
     forwardSecrecy: { offered: all.some((s) => s.fs), all: all.length > 0 && all.every((s) => s.fs), modernClient: !!modern?.fs },

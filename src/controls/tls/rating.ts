@@ -42,6 +42,8 @@ export interface Rating {
 }
 
 export interface RatingInput {
+  /** SSL 2.0 offered (probed apart: its own hello format). */
+  sslv2?: { offered: boolean; ciphers?: string[] };
   protocols: ProtocolResult[];
   ciphers: ProtocolCiphers[];
   certificate?: CertificateResult;
@@ -126,7 +128,7 @@ export function rate(i: RatingInput): Rating {
     return { grade: 'F', gradeIgnoringTrust: 'F', score: 0, protocolScore: 0, keyExchangeScore: 0, cipherScore: 0, caps: [{ grade: 'F', reason: 'no protocol or cipher suite accepted' }], aPlus: 'no' };
   }
   // Protocol support: average of the best and the worst protocol.
-  const pScores = offered.map((p) => PROTOCOL_SCORE[p]);
+  const pScores = [...offered.map((p) => PROTOCOL_SCORE[p]), ...(i.sslv2?.offered ? [PROTOCOL_SCORE.SSLv2] : [])];
   const protocolScore = (Math.max(...pScores) + Math.min(...pScores)) / 2;
   // Key exchange: the weakest (certificate key for RSA key exchange, ephemeral group otherwise).
   const certBits = i.certificate ? certKeyRsaEquivalent(i.certificate.leaf) : 2048;
@@ -143,6 +145,7 @@ export function rate(i: RatingInput): Rating {
   const score = Math.round(protocolScore * 0.3 + keyExchangeScore * 0.3 + cipherScore * 0.4);
 
   // Protocol rules.
+  if (i.sslv2?.offered) cap('F', 'SSL 2.0 offered (DROWN)');
   if (offered.includes('SSLv3')) {
     if (!offered.some((p) => p !== 'SSLv3')) cap('F', 'only SSL 3.0');
     else cap('C', 'SSL 3.0 offered (POODLE)');
@@ -214,6 +217,7 @@ export function findings(i: RatingInput, rating: Rating): Finding[] {
   const out: Finding[] = [];
   const add = (id: string, severity: Severity, finding: string) => out.push({ id, severity, finding });
   const offered = new Set(offeredProtocols(i));
+  if (i.sslv2) add('SSLv2', i.sslv2.offered ? 'CRITICAL' : 'OK', i.sslv2.offered ? `offered (${(i.sslv2.ciphers ?? []).join(' ')})` : 'not offered');
   for (const p of i.protocols) {
     const id = TESTSSL_PROTOCOL_ID[p.protocol];
     if (p.protocol === 'SSLv3') add(id, p.offered ? 'HIGH' : 'OK', p.offered ? 'offered' : 'not offered');

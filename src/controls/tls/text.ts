@@ -64,6 +64,7 @@ export function renderText(r: ProbeResult, st: TextStyle = plain): string[] {
   if (g.grade === 'A' || g.aPlus !== 'grade below A') out.push(...wrap('  A+', g.aPlus, 10));
   out.push('');
   out.push(st.bold('Protocols'));
+  line('  SSLv2', r.sslv2.offered ? `OFFERED: ${r.sslv2.ciphers.join(' ')}` : `not offered (${r.sslv2.refusal})`);
   for (const p of r.protocols) line(`  ${p.protocol}`, p.offered ? 'offered' : `not offered (${p.refusal})`);
   out.push('');
   out.push(st.bold('Cipher suites'));
