@@ -105,7 +105,8 @@ describe('seclab check --keep, with a responder that throws', () => {
 
     // The responder check is honest: wired to the alarm topic, but every invocation failed.
     expect(out).toMatch(/✘\s+0\/4\s+A Lambda responder is deployed and triggered/);
-    const responder = out.slice(out.indexOf('A Lambda responder is deployed and triggered'));
+    // (The report breaks long lines between words at 80 columns.)
+    const responder = out.slice(out.indexOf('A Lambda responder is deployed and triggered')).replace(/\s+/g, ' ');
     expect(responder).toMatch(/failed every time \(TypeError: Cannot read properties of undefined \(reading 'length'\)\)/);
     // The Lambda section: invocations, the error named, the tail of /aws/lambda/northwind-responder.
     const section = out.slice(out.indexOf('\nYour Lambda functions'), out.indexOf('\nScore '));

@@ -5,7 +5,7 @@ import { toGradescope } from '../../src/engine/report/gradescope.ts';
 import { csvField, renderGradebook } from '../../src/engine/report/csv.ts';
 import { feedbackFileName, renderFeedback } from '../../src/engine/report/feedback.ts';
 import { labRecord, percentOf, redactLab } from '../../src/engine/report/record.ts';
-import { renderClassText, renderLabText } from '../../src/engine/report/text.ts';
+import { renderClassText, renderLabText, wrapLine } from '../../src/engine/report/text.ts';
 import { fakeGrade, fakeLabGrade, SECRET_FEEDBACK, SECRET_TITLE } from './fixtures.ts';
 
 describe('grade records', () => {
@@ -139,6 +139,20 @@ describe('text reports', () => {
     expect(t).toContain('hidden check: failed');
     expect(t).toContain('apply(): iam/solution.ts:12:5: TypeError: boom');
     expect(t).toContain('Score 20/45');
+  });
+
+  it('fit the terminal: long lines break between words, continued under their own text', () => {
+    const g = fakeLabGrade();
+    const long = 'escalation by dev-team: 6 of 6 attempts got past the controls: attach AdministratorAccess to self; put an inline admin policy on self; create an access key for the administrator';
+    g.checks.push({ ...g.checks[0]!, id: 'long', title: 'A developer tries to escalate privileges with a rather long title', kind: 'scenario', passed: false, feedback: long, steps: [] } as never);
+    for (const width of [60, 80, 120]) {
+      const t = renderLabText(g, { audience: 'instructor', width });
+      for (const line of t.split('\n')) expect([...line].length, line).toBeLessThanOrEqual(width);
+      // Nothing lost: the words are all there, none cut in two.
+      expect(t.replace(/\s+/g, ' ')).toContain(long);
+    }
+    expect(wrapLine('  word '.repeat(30), 40).every((l) => l.length <= 40)).toBe(true);
+    expect(wrapLine('\u001b[1m' + 'x'.repeat(10) + '\u001b[22m', 10)).toHaveLength(1);
   });
 
   it('show instructors everything', () => {

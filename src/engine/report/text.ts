@@ -182,7 +182,39 @@ export function renderLabText(lab: LabGrade, opts: TextOptions = {}): string {
   out.push(...renderFunctionsText(lab, st, o.width));
   const pct = lab.maxScore ? Math.round((lab.score / lab.maxScore) * 100) : 0;
   out.push('', `${st.bold(`Score ${lab.score}/${lab.maxScore}`)} (${pct} %) ${lab.passed ? st.green(st.bold('— passed ✔')) : st.yellow('— not passed yet')}`);
-  return out.join('\n');
+  return out.join('\n').split('\n').flatMap((l) => wrapLine(l, o.width)).join('\n');
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+const visible = (s: string): number => [...s.replace(ANSI, '')].length;
+
+/**
+ * A line wider than the terminal, broken between words with the continuation indented under the
+ * line's own text (a terminal would break it mid-word at column 80). Styles (ANSI) count no width.
+ */
+export function wrapLine(line: string, width: number): string[] {
+  if (visible(line) <= width) return [line];
+  const lead = /^ */.exec(line.replace(ANSI, ''))![0].length;
+  const pad = ' '.repeat(Math.min(lead + 2, Math.floor(width / 2)));
+  const words = line.slice(line.indexOf(line.trimStart())).split(' ');
+  const out: string[] = [];
+  let cur = ' '.repeat(lead);
+  let curW = lead;
+  for (const w of words) {
+    const ww = visible(w);
+    const sep = curW > (out.length ? pad.length : lead) ? 1 : 0;
+    if (curW + sep + ww > width && curW > (out.length ? pad.length : lead)) {
+      out.push(cur);
+      cur = pad + w;
+      curW = pad.length + ww;
+    } else {
+      cur += (sep ? ' ' : '') + w;
+      curW += sep + ww;
+    }
+  }
+  out.push(cur);
+  return out;
 }
 
 /** The report of a graded workspace (instructor view by default). */
