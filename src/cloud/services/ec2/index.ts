@@ -7,6 +7,7 @@ import type { Upstream } from '../../gateway/upstream.ts';
 import { DataPlane, MotoTopologySource } from './dataplane/index.ts';
 import { ec2Extension } from './extension.ts';
 import { Ec2AccountSettings } from './account-settings.ts';
+import { InstanceMetadataService } from './imds.ts';
 
 export class Ec2Service implements ServiceRuntime {
   /** The VPC data plane: traffic judged by security groups and network ACLs, written as flow logs. */
@@ -15,6 +16,8 @@ export class Ec2Service implements ServiceRuntime {
   readonly extensions: ServiceExtension[];
   /** Block public access for AMIs and snapshots, instance metadata defaults, Client VPN (moto has none). */
   readonly settings = new Ec2AccountSettings();
+  /** Each instance's metadata service (169.254.169.254 on the instance): see imds.ts and docs/imds.md. */
+  readonly imds: InstanceMetadataService;
 
   constructor(caps: Capabilities) {
     this.target = caps.target;
@@ -26,11 +29,13 @@ export class Ec2Service implements ServiceRuntime {
         putObject: (account, bucket, key, body) => caps.sinks.putObject(account, bucket, key, body),
       },
     });
-    this.extensions = [ec2Extension(this), this.settings.extension()];
+    this.imds = new InstanceMetadataService(caps);
+    this.extensions = [ec2Extension(this), this.settings.extension(), this.imds.extension()];
   }
 
   dropAccount(account: string): void {
     this.settings.dropAccount(account);
+    this.imds.dropAccount(account);
   }
 
   /** Flow-log capture windows closed by now are delivered. */
@@ -40,6 +45,7 @@ export class Ec2Service implements ServiceRuntime {
 
   close(): void {
     this.dataplane.close();
+    this.imds.close();
   }
 }
 
