@@ -81,6 +81,9 @@ describe('EC2 instance metadata service (IMDS)', { timeout: 120_000 }, () => {
     expect(await get('/latest/user-data')).toMatchObject({ status: 200, body: '#cloud-config\npackages: [nginx]\n' });
     expect(JSON.parse((await get('/latest/dynamic/instance-identity/document')).body)).toMatchObject({ accountId: root.accountId, instanceId: id, region: cloud().region });
     expect((await get('/latest/meta-data/no-such-thing')).status).toBe(404);
+    // Hop limit 1 alone: a containerised app gets no token but falls back to IMDSv1.
+    expect((await imds.request(root.accountId, id, '/latest/api/token', { method: 'PUT', hops: 2, headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '60' }, timeoutMs: 1000 })).status).toBe(0);
+    expect(await imds.sdkGet(root.accountId, id, '/latest/meta-data/instance-id', { hops: 2 })).toMatchObject({ status: 200, body: id });
     // Only the instance's metadata address is modelled behind the vulnerable app.
     expect((await imds.ssrf(root.accountId, id, 'http://example.com/')).status).toBe(0);
   });
@@ -138,6 +141,9 @@ describe('EC2 instance metadata service (IMDS)', { timeout: 120_000 }, () => {
     expect((await token(2)).status).toBe(200);
     expect((await token(3)).status).toBe(0);
     expect(await imds.sdkGet(root.accountId, id, '/latest/meta-data/instance-id', { hops: 2 })).toMatchObject({ status: 200, body: id });
+    // A dry run changes nothing (moto would apply it).
+    await expect(ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: id, HttpTokens: 'optional', DryRun: true }))).rejects.toMatchObject({ name: 'DryRunOperation' });
+    expect(await options(ec2, id)).toMatchObject({ HttpTokens: 'required' });
     // Values AWS refuses.
     await expect(ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: id, HttpPutResponseHopLimit: 65 }))).rejects.toMatchObject({ name: 'InvalidParameterValue' });
     await expect(ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: id, HttpTokens: 'sometimes' as never }))).rejects.toMatchObject({ name: 'InvalidParameterValue' });

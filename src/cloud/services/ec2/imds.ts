@@ -364,11 +364,12 @@ export class InstanceMetadataService {
       const v = out.UserData?.Value;
       return v ? Buffer.from(v, 'base64').toString('utf8') : undefined;
     };
+    // Only the category asked for is read from the target (a listing of /latest needs to know about user data).
     const root: Tree = {
       'dynamic': { 'instance-identity': { document: async () => JSON.stringify(this.identityDocument(l, inst), null, 2) } },
-      'meta-data': await this.metadataTree(l, inst),
+      'meta-data': parts[1] === 'meta-data' ? await this.metadataTree(l, inst) : {},
     };
-    const ud = await userData();
+    const ud = parts.length === 1 || parts[1] === 'user-data' ? await userData() : undefined;
     if (ud !== undefined) root['user-data'] = ud;
     let node: Tree[string] = root;
     for (const p of parts.slice(1)) {
@@ -514,6 +515,10 @@ export class InstanceMetadataService {
         if (call.operation === 'RunInstances') validateOptions(requestedOptions(call.params, true));
         if (call.operation !== 'ModifyInstanceMetadataOptions') return;
         validateOptions(requestedOptions(call.params, false));
+        // moto ignores DryRun here (it would apply the change): AWS's answer for an authorized dry run.
+        if (call.params['DryRun'] === true || String(call.params['DryRun']).toLowerCase() === 'true') {
+          throw new ApiError(412, 'DryRunOperation', 'Request would have succeeded, but DryRun flag is set.');
+        }
         const inst = await this.instance(cred.account, String(call.params['InstanceId'] ?? ''), call.region);
         if (inst?.MetadataOptions) this.before.set(ctx, inst.MetadataOptions);
       },
