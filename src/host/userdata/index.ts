@@ -480,7 +480,7 @@ async function ssh(ctx: Ctx, m: string[]): Promise<ModuleStatus | void> {
     const missing = types.filter((t) => !resolveIn(ctx.root, `/etc/ssh/ssh_host_${t}_key`));
     if (missing.length) {
       const script = missing.map((t) => `ssh-keygen -q -t ${t} -N '' -f /etc/ssh/ssh_host_${t}_key`).join('\n');
-      const r = await runInRoot(ctx.root, ['/bin/sh', '-c', script], { limits: { timeoutMs: 60_000 } });
+      const r = await runInRoot(ctx.root, ['/bin/sh', '-c', script], { limits: { timeoutMs: 60_000 }, ownCommand: true });
       m.push(r.code === 0 ? `host keys generated (${missing.join(', ')}) with the instance's ssh-keygen` : `ssh-keygen failed: ${r.output.trim()}`);
     }
   } else if (!ctx.exec) m.push(`host keys not generated (${ctx.execWhy})`);

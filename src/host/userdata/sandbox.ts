@@ -43,6 +43,11 @@ export interface RunOptions {
   cwd?: string;
   /** stdin content. */
   input?: string;
+  /**
+   * A fixed command of seclab's own (ssh-keygen for host keys), not the user data's: allowed in a root
+   * that shares /usr with the image, since it writes only where it is told to.
+   */
+  ownCommand?: boolean;
 }
 
 export interface ExecProbe {
@@ -162,7 +167,7 @@ export function runInRoot(root: string, argv: string[], opts: RunOptions = {}): 
   if (!probe.ok) return Promise.reject(new ExecRefused(`shell commands of user data are not run on this machine: ${probe.detail}`));
   const abs = path.resolve(root);
   if (!statSync(abs).isDirectory()) return Promise.reject(new ExecRefused(`${root} is not a folder`));
-  if (sharedUsr(abs)) return Promise.reject(new ExecRefused(`${root} shares /usr with the image by hard links (a link-usr copy): a command writing a file in place would change the image; use a full copy (cloneImage mode 'copy')`));
+  if (!opts.ownCommand && sharedUsr(abs)) return Promise.reject(new ExecRefused(`${root} shares /usr with the image by hard links (a link-usr copy): a command writing a file in place would change the image; use a full copy (cloneImage mode 'copy')`));
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const started = performance.now();
   return new Promise((resolve, reject) => {

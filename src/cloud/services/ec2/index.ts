@@ -8,6 +8,7 @@ import { DataPlane, MotoTopologySource } from './dataplane/index.ts';
 import { ec2Extension } from './extension.ts';
 import { Ec2AccountSettings } from './account-settings.ts';
 import { InstanceMetadataService } from './imds.ts';
+import { Ec2Hosts } from './hosts.ts';
 
 export class Ec2Service implements ServiceRuntime {
   /** The VPC data plane: traffic judged by security groups and network ACLs, written as flow logs. */
@@ -18,6 +19,9 @@ export class Ec2Service implements ServiceRuntime {
   readonly settings = new Ec2AccountSettings();
   /** Each instance's metadata service (169.254.169.254 on the instance): see imds.ts and docs/imds.md. */
   readonly imds: InstanceMetadataService;
+  /** Each instance's root filesystem, configured by its user data (hosts.ts, docs/host-userdata.md): `rootOf`. */
+  readonly hosts: Ec2Hosts;
+  readonly control: ServiceRuntime['control'];
 
   constructor(caps: Capabilities) {
     this.target = caps.target;
@@ -30,12 +34,15 @@ export class Ec2Service implements ServiceRuntime {
       },
     });
     this.imds = new InstanceMetadataService(caps);
-    this.extensions = [ec2Extension(this), this.settings.extension(), this.imds.extension()];
+    this.hosts = new Ec2Hosts(caps);
+    this.control = { ...this.hosts.control };
+    this.extensions = [ec2Extension(this), this.settings.extension(), this.imds.extension(), this.hosts.extension()];
   }
 
   dropAccount(account: string): void {
     this.settings.dropAccount(account);
     this.imds.dropAccount(account);
+    this.hosts.dropAccount(account);
   }
 
   /** Flow-log capture windows closed by now are delivered. */
@@ -46,6 +53,7 @@ export class Ec2Service implements ServiceRuntime {
   close(): void {
     this.dataplane.close();
     this.imds.close();
+    this.hosts.close();
   }
 }
 
