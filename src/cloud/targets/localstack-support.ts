@@ -8,7 +8,6 @@
 //   3. installed there with npm, once, with a progress message (like moto's virtual environment);
 //      SECLAB_NO_INSTALL=1 turns that off and the error gives the exact command instead.
 
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -17,6 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SetupError } from './errors.ts';
 import { cacheDir } from './python.ts';
 import type { Progress } from './types.ts';
+import { runCaptured } from './run-captured.ts';
 
 export const CONTAINER_PACKAGES = ['testcontainers', '@testcontainers/localstack'] as const;
 type ContainerPackage = (typeof CONTAINER_PACKAGES)[number];
@@ -138,24 +138,7 @@ function npmCommand(): { file: string; args: string[]; shell: boolean } {
 }
 
 function run(file: string, args: string[], shell: boolean, timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, shell, env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' } });
-    let output = '';
-    const keep = (c: Buffer): void => {
-      output = (output + c.toString('utf8')).slice(-8000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+  return runCaptured(file, args, { timeoutMs, shell, env: { npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' } });
 }
 
 /**

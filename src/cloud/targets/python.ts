@@ -1,12 +1,13 @@
 // Finding a Python with moto, and the virtual environment seclab owns when there is none.
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, open, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SetupError } from './errors.ts';
 import type { Progress } from './types.ts';
+import { runCaptured } from './run-captured.ts';
 
 /** The moto release the tool installs and has been checked against. */
 export const MOTO_PIN = '5.2.1';
@@ -227,24 +228,7 @@ export async function findPython(opts: { python?: string } = {}): Promise<Python
 }
 
 function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } });
-    let output = '';
-    const keep = (c: Buffer): void => {
-      output = (output + c.toString('utf8')).slice(-8000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+  return runCaptured(cmd, args, { timeoutMs, env: { PIP_DISABLE_PIP_VERSION_CHECK: '1' } });
 }
 
 function lastLines(text: string, n: number): string {
