@@ -127,6 +127,21 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
     .description('the email and SMS deliveries of the running lab cloud (SNS notifications to administrators)')
     .action((_o, cmd: Command) => run(async (ui) => (await import('./cloud.ts')).cmdOutbox(ui, optsOf(cmd)), !!optsOf(cmd).json));
 
+  const host = program.command('host').description('the host model of EC2 instances: their root folders and user data (docs/host-userdata.md)');
+  addJson(host.command('fs'))
+    .argument('<instance-id>', 'an instance of the running lab cloud (i-...)')
+    .option('--name <name>', 'the lab cloud of `seclab cloud up --name <name>` (when several run)')
+    .option('-p, --port <port>', 'the lab cloud whose gateway listens on this port (when several run)')
+    .option('--account <id>', 'the account owning the instance (default: the lab account)')
+    .description('print the root folder of an instance (the Debian 12 image as its user data configured it), made on first ask')
+    .action((id: string, _o, cmd: Command) => run(async (ui) => (await import('./host.ts')).cmdHostFs(ui, id, optsOf(cmd)), !!optsOf(cmd).json));
+  addJson(host.command('apply'))
+    .argument('<root-folder>', 'a root filesystem in a folder (a copy of the host image)').argument('<user-data-file>', 'user data: #cloud-config, a #! script or MIME multipart')
+    .option('--instance-id <id>', 'instance id for /var/lib/cloud/instances/<id>').option('--no-exec', 'do not run shell parts (bootcmd, runcmd, scripts, packages)')
+    .option('--no-fetch', 'install packages only from seclab\'s package cache (no download)')
+    .description('apply user data to a folder as cloud-init would on first boot; shell runs inside the folder in bubblewrap, never on this machine')
+    .action((root: string, file: string, _o, cmd: Command) => run(async (ui) => (await import('./host.ts')).cmdHostApply(ui, root, file, optsOf(cmd)), !!optsOf(cmd).json));
+
   const cloud = program.command('cloud').description('the lab cloud, for working by hand with the AWS CLI');
   addJson(addTarget(cloud.command('up')))
     .option('-p, --port <port>', 'gateway port on 127.0.0.1 (default: a free one)')
