@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   EC2Client, RunInstancesCommand, DescribeImagesCommand, DescribeInstancesCommand, ModifyInstanceMetadataOptionsCommand,
-  AssociateIamInstanceProfileCommand, CreateTagsCommand, StopInstancesCommand, type MetadataOptions,
+  AssociateIamInstanceProfileCommand, CreateTagsCommand, StopInstancesCommand, type InstanceMetadataOptionsRequest,
 } from '@aws-sdk/client-ec2';
 import { IAMClient, CreateRoleCommand, PutRolePolicyCommand, CreateInstanceProfileCommand, AddRoleToInstanceProfileCommand } from '@aws-sdk/client-iam';
 import { S3Client, ListBucketsCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
@@ -27,7 +27,7 @@ function account() {
   return { c, root, ec2: c.client(EC2Client, { credentials }), iam: c.client(IAMClient, { credentials }), imds: c.gateway.service('ec2').imds };
 }
 
-async function launch(ec2: EC2Client, opts: { metadata?: MetadataOptions; profile?: string; userData?: string } = {}): Promise<string> {
+async function launch(ec2: EC2Client, opts: { metadata?: InstanceMetadataOptionsRequest; profile?: string; userData?: string } = {}): Promise<string> {
   const amis = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
   const run = await ec2.send(new RunInstancesCommand({
     ImageId: amis.Images![0]!.ImageId!, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro',
