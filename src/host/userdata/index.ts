@@ -398,14 +398,12 @@ async function usersGroups(ctx: Ctx, m: string[]): Promise<ModuleStatus | void> 
     if (pw) {
       m.push(`user ${u.name} exists already: groups, keys and sudo rules added (cloud-init does not change an existing account)`);
     } else {
+      // useradd: the uid is the next free one; the user's own group takes the same number when free.
+      const uid = u.uid !== undefined ? Number(u.uid) : db.freeId(db.passwd.map((x) => Number(x[2])), system);
       let gid: number;
       if (typeof u.primary_group === 'string') gid = Number(db.addGroup(u.primary_group, system)[2]);
       else if (truthy(u.no_user_group)) gid = 100;
-      else {
-        const uid0 = u.uid !== undefined ? Number(u.uid) : db.freeId([...db.passwd.map((x) => Number(x[2])), ...db.group.map((x) => Number(x[2]))], system);
-        gid = Number(db.addGroup(u.name, system, db.group.some((g) => Number(g[2]) === uid0) ? undefined : uid0)[2]);
-      }
-      const uid = u.uid !== undefined ? Number(u.uid) : db.freeId(db.passwd.map((x) => Number(x[2])), system);
+      else gid = Number(db.addGroup(u.name, system, db.group.some((g) => Number(g[2]) === uid) ? undefined : uid)[2]);
       if (db.passwd.some((x) => Number(x[2]) === uid)) { m.push(`user ${u.name}: uid ${uid} is taken (useradd fails)`); failed = true; continue; }
       const shell = typeof u.shell === 'string' ? u.shell : system ? '/usr/sbin/nologin' : '/bin/sh';
       pw = [u.name, 'x', String(uid), String(gid), typeof u.gecos === 'string' ? u.gecos : '', home, shell];
