@@ -8,7 +8,9 @@ import {
   EC2Client, RunInstancesCommand, DescribeImagesCommand, DescribeInstancesCommand, ModifyInstanceMetadataOptionsCommand,
   AssociateIamInstanceProfileCommand, CreateTagsCommand, StopInstancesCommand, type InstanceMetadataOptionsRequest,
 } from '@aws-sdk/client-ec2';
-import { IAMClient, CreateRoleCommand, PutRolePolicyCommand, CreateInstanceProfileCommand, AddRoleToInstanceProfileCommand } from '@aws-sdk/client-iam';
+import {
+  IAMClient, CreateRoleCommand, PutRolePolicyCommand, CreateInstanceProfileCommand, AddRoleToInstanceProfileCommand, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
 import { S3Client, ListBucketsCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { useLabCloud } from '../helpers/cloud.ts';
@@ -230,6 +232,30 @@ describe('EC2 instance metadata service (IMDS)', { timeout: 120_000 }, () => {
     const other = await launch(ec2, { profile: 'untrusted' });
     expect(JSON.parse((await get(other, '/latest/meta-data/iam/security-credentials/untrusted-role')).body)).toMatchObject({ Code: 'AssumeRoleUnauthorizedAccess' });
     expect(imds.credentialsOf(root.accountId, other)).toBeUndefined();
+  });
+
+  it('giving an instance a role needs iam:PassRole on the role (RunInstances IamInstanceProfile, AssociateIamInstanceProfile)', async () => {
+    const { c, root, ec2, iam, imds } = account();
+    await profile(iam, 'admin', allow('*'));
+    await iam.send(new CreateUserCommand({ UserName: 'dev' }));
+    await iam.send(new PutUserPolicyCommand({ UserName: 'dev', PolicyName: 'ec2', PolicyDocument: allow('ec2:*') }));
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'dev' }))).AccessKey!;
+    const dev = c.client(EC2Client, { credentials: { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! } });
+    await expect(launch(dev, { profile: 'admin' })).rejects.toMatchObject({ name: 'UnauthorizedOperation', message: expect.stringContaining('iam:PassRole') });
+    const plain = await launch(dev);
+    await expect(dev.send(new AssociateIamInstanceProfileCommand({ InstanceId: plain, IamInstanceProfile: { Name: 'admin' } })))
+      .rejects.toMatchObject({ name: 'UnauthorizedOperation' });
+    expect((await imds.ssrf(root.accountId, plain, `${IMDS}/latest/meta-data/iam/info`)).status).toBe(404);
+    // With iam:PassRole on the role (to EC2) the same calls succeed.
+    await iam.send(new PutUserPolicyCommand({
+      UserName: 'dev', PolicyName: 'pass', PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'iam:PassRole', Resource: `arn:aws:iam::${root.accountId}:role/admin-role`, Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } }],
+      }),
+    }));
+    await dev.send(new AssociateIamInstanceProfileCommand({ InstanceId: plain, IamInstanceProfile: { Name: 'admin' } }));
+    expect((await imds.ssrf(root.accountId, plain, `${IMDS}/latest/meta-data/iam/info`)).status).toBe(200);
+    expect(await launch(dev, { profile: 'admin' })).toMatch(/^i-/);
   });
 
   it('reachability: only through the instance\'s unguessable URL; other paths on its listener and unknown instances find nothing', async () => {

@@ -43,6 +43,8 @@ import { newAccessKeyId, newSecret, type Credential } from '../../gateway/creden
 import type { CallContext, ServiceExtension } from '../../gateway/extension.ts';
 import type { Capabilities } from '../../gateway/service.ts';
 import type { UpstreamResponse } from '../../gateway/upstream.ts';
+import type { AuthzRequirement } from '../../gateway/protocol/authz-map.ts';
+import type { ApiCall } from '../../gateway/protocol/types.ts';
 
 /** The header that models the network path of a request to IMDS (hops between the caller and the instance's IMDS). */
 export const HOPS_HEADER = 'x-seclab-imds-hops';
@@ -504,6 +506,29 @@ export class InstanceMetadataService {
     });
     this.roleCreds.set(key, cred);
     return cred;
+  }
+
+  /**
+   * Handing an instance a role is passing the role to EC2: RunInstances with IamInstanceProfile,
+   * AssociateIamInstanceProfile and ReplaceIamInstanceProfileAssociation also need iam:PassRole on the
+   * profile's role (iam:PassedToService ec2.amazonaws.com), as AWS requires ("Using an IAM role to grant
+   * permissions to applications running on Amazon EC2 instances"). Without it anyone allowed to launch
+   * could give an instance, and so themselves through its metadata, any role of the account.
+   */
+  async resolve(requirement: AuthzRequirement, cred: Credential, call: ApiCall): Promise<AuthzRequirement> {
+    if (call.service !== 'ec2' || !['RunInstances', 'AssociateIamInstanceProfile', 'ReplaceIamInstanceProfileAssociation'].includes(call.operation)) return requirement;
+    const ip = call.params['IamInstanceProfile'] as Record<string, unknown> | undefined;
+    const name = ip?.['Name'] !== undefined ? String(ip['Name']) : ip?.['Arn'] !== undefined ? String(ip['Arn']).split('/').pop() : undefined;
+    const account = cred.account;
+    if (!name) return requirement;
+    const out = await this.caps.target.json<{ InstanceProfile?: { Roles?: { Arn?: string }[] } }>(account, 'iam', 'GetInstanceProfile', { InstanceProfileName: name })
+      .catch(() => ({ InstanceProfile: undefined }));
+    const roles = (out.InstanceProfile?.Roles ?? []).map((r) => r.Arn).filter((a): a is string => !!a);
+    if (!roles.length) return requirement;
+    return {
+      ...requirement,
+      additional: [...(requirement.additional ?? []), { action: 'iam:PassRole', resources: roles, context: { 'iam:PassedToService': 'ec2.amazonaws.com' } }],
+    };
   }
 
   /** Hooks on EC2 calls: AWS's checks of metadata options, and ModifyInstanceMetadataOptions as AWS applies it. */

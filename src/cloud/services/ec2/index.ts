@@ -1,7 +1,7 @@
 // EC2 in the lab cloud: the VPC data plane (dataplane/: traffic judged by security groups and network
 // ACLs, written as flow logs on the lab clock), what moto gets wrong about EC2 (conformance.ts), and
 // the account-level settings moto lacks (account-settings.ts).
-import { defineService, type Capabilities, type ServiceRuntime } from '../../gateway/service.ts';
+import { defineService, type AuthorizationPart, type Capabilities, type ServiceRuntime } from '../../gateway/service.ts';
 import type { ServiceExtension } from '../../gateway/extension.ts';
 import type { Upstream } from '../../gateway/upstream.ts';
 import { DataPlane, MotoTopologySource } from './dataplane/index.ts';
@@ -19,6 +19,8 @@ export class Ec2Service implements ServiceRuntime {
   readonly settings = new Ec2AccountSettings();
   /** Each instance's metadata service (169.254.169.254 on the instance): see imds.ts and docs/imds.md. */
   readonly imds: InstanceMetadataService;
+  /** Giving an instance a role needs iam:PassRole on it (imds.ts, resolve). */
+  readonly authorization: AuthorizationPart;
   /** Each instance's root filesystem, configured by its user data (hosts.ts, docs/host-userdata.md): `rootOf`. */
   readonly hosts: Ec2Hosts;
   readonly control: ServiceRuntime['control'];
@@ -34,6 +36,7 @@ export class Ec2Service implements ServiceRuntime {
       },
     });
     this.imds = new InstanceMetadataService(caps);
+    this.authorization = { resolve: (requirement, cred, call) => this.imds.resolve(requirement, cred, call) };
     this.hosts = new Ec2Hosts(caps);
     this.control = { ...this.hosts.control };
     this.extensions = [ec2Extension(this), this.settings.extension(), this.imds.extension(), this.hosts.extension()];
