@@ -135,6 +135,7 @@ describe('EC2 instance metadata service (IMDS)', { timeout: 120_000 }, () => {
     const dropped = await token(2);
     expect(dropped.status).toBe(0);
     expect(dropped.error).toMatch(/no response/);
+    expect((await imds.accessLog(root.accountId, id)).slice(-1)[0]).toMatchObject({ method: 'PUT', path: '/latest/api/token', status: 0, hops: 2, version: '2.0' });
     expect((await imds.sdkGet(root.accountId, id, '/latest/meta-data/instance-id', { hops: 2 })).status).toBe(401);
     const mod = await ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: id, HttpPutResponseHopLimit: 2 }));
     expect(mod.InstanceMetadataOptions).toMatchObject({ State: 'pending', HttpPutResponseHopLimit: 2, HttpTokens: 'required', InstanceMetadataTags: 'enabled', HttpEndpoint: 'enabled' });
@@ -193,6 +194,10 @@ describe('EC2 instance metadata service (IMDS)', { timeout: 120_000 }, () => {
     const stolen = { accessKeyId: doc['AccessKeyId']!, secretAccessKey: doc['SecretAccessKey']!, sessionToken: doc['Token']! };
     // The same credentials on a second read (until near their expiry).
     expect(JSON.parse((await get('/latest/meta-data/iam/security-credentials/web-role')).body)).toMatchObject({ AccessKeyId: stolen.accessKeyId });
+    // The grader's evidence: which request handed the key out, and how (IMDSv1 through the SSRF).
+    const handedOut = (await imds.accessLog(root.accountId, id)).filter((e) => e.accessKeyId === stolen.accessKeyId);
+    expect(handedOut[0]).toMatchObject({ method: 'GET', path: '/latest/meta-data/iam/security-credentials/web-role', status: 200, version: '1.0', hops: 1 });
+    expect(imds.credentialsOf(root.accountId, id)?.accessKeyId).toBe(stolen.accessKeyId);
     const who = await c.client(STSClient, { credentials: stolen }).send(new GetCallerIdentityCommand({}));
     expect(who.Arn).toBe(`arn:aws:sts::${root.accountId}:assumed-role/web-role/${id}`);
     const s3 = c.client(S3Client, { credentials: stolen });

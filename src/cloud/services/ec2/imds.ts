@@ -99,7 +99,27 @@ interface Listener {
   prefix: string;
   /** IMDSv2 session tokens of this instance: token → expiry (lab clock, ms). */
   tokens: Map<string, number>;
+  /** What was asked of this instance's IMDS (the newest ACCESS_LOG_LIMIT requests). */
+  log: ImdsAccess[];
 }
+
+/** One request to an instance's IMDS, for graders (an SSRF leaves these traces; AWS keeps none). */
+export interface ImdsAccess {
+  /** Lab clock. */
+  at: string;
+  method: string;
+  /** The path without the instance's prefix (/latest/meta-data/...). */
+  path: string;
+  /** 0: no answer (hop limit, instance not running). */
+  status: number;
+  /** IMDSv2 (a session token was sent, or this was the token PUT) or IMDSv1. */
+  version: '1.0' | '2.0';
+  hops: number;
+  /** Role credentials this request handed out (AWS's CloudTrail ec2RoleDelivery is the version). */
+  accessKeyId?: string;
+}
+
+const ACCESS_LOG_LIMIT = 1000;
 
 /** What a request to IMDS got: an HTTP answer, or none (status 0: dropped, closed, not reachable). */
 export interface ImdsResponse {
@@ -255,6 +275,13 @@ export class InstanceMetadataService {
   }
 
   /** The role credentials currently handed out for an instance (tests, graders). */
+  /** The requests made to an instance's IMDS, oldest first (empty when nothing reached it). */
+  async accessLog(account: string, instanceId: string, region = this.caps.region): Promise<ImdsAccess[]> {
+    const p = this.listeners.get(`${account}|${region}|${instanceId}`);
+    const l = p ? await p.catch(() => undefined) : undefined;
+    return l ? [...l.log] : [];
+  }
+
   credentialsOf(account: string, instanceId: string, region = this.caps.region): Credential | undefined {
     return this.roleCreds.get(`${account}|${region}|${instanceId}`);
   }
@@ -276,7 +303,7 @@ export class InstanceMetadataService {
     }
     const prefix = `/${randomBytes(32).toString('base64url')}`;
     const sockets = new Set<Socket>();
-    const l: Listener = { account, region, instanceId, server: http.createServer(), sockets, url: '', prefix, tokens: new Map() };
+    const l: Listener = { account, region, instanceId, server: http.createServer(), sockets, url: '', prefix, tokens: new Map(), log: [] };
     l.server.on('connection', (s) => {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
@@ -310,13 +337,23 @@ export class InstanceMetadataService {
   }
 
   private async serve(l: Listener, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const raw = (req.url ?? '/').split('?')[0]!;
+    if (raw !== l.prefix && !raw.startsWith(`${l.prefix}/`)) {
+      res.writeHead(404, { 'content-type': 'text/html', server: 'EC2ws' });
+      return void res.end(NOT_FOUND);
+    }
+    const path = raw.slice(l.prefix.length) || '/';
+    const entry: ImdsAccess = {
+      at: this.caps.clock.now().toISOString(), method: req.method ?? 'GET', path, status: 0,
+      version: req.headers['x-aws-ec2-metadata-token'] !== undefined || path === '/latest/api/token' ? '2.0' : '1.0', hops: Number(req.headers[HOPS_HEADER] ?? 1),
+    };
+    l.log.push(entry);
+    if (l.log.length > ACCESS_LOG_LIMIT) l.log.splice(0, l.log.length - ACCESS_LOG_LIMIT);
     const send = (status: number, body: string, headers: Record<string, string> = {}) => {
+      entry.status = status;
       res.writeHead(status, { 'content-type': status === 200 ? 'text/plain' : 'text/html', server: 'EC2ws', ...headers });
       res.end(body);
     };
-    const raw = (req.url ?? '/').split('?')[0]!;
-    if (raw !== l.prefix && !raw.startsWith(`${l.prefix}/`)) return send(404, NOT_FOUND);
-    const path = raw.slice(l.prefix.length) || '/';
     const inst = await this.instance(l.account, l.instanceId, l.region);
     // Nothing runs on an instance that is not running: nobody answers.
     if (!inst || inst.State?.Name !== 'running') return void res.socket?.destroy();
@@ -351,13 +388,13 @@ export class InstanceMetadataService {
     } else if (o.HttpTokens === 'required') {
       return send(401, errorPage(401, 'Unauthorized'));
     }
-    const value = await this.lookup(l, inst, path);
+    const value = await this.lookup(l, inst, path, entry);
     if (value === undefined) return send(404, NOT_FOUND);
     return send(200, req.method === 'HEAD' ? '' : value, extra);
   }
 
   /** The value at a path of the instance's metadata (a listing for a category), undefined when none. */
-  private async lookup(l: Listener, inst: Ec2Instance, path: string): Promise<string | undefined> {
+  private async lookup(l: Listener, inst: Ec2Instance, path: string, entry: ImdsAccess): Promise<string | undefined> {
     const parts = path.split('/').filter(Boolean);
     if (parts.length === 0) return 'latest';
     if (parts[0] !== 'latest') return undefined;
@@ -369,7 +406,7 @@ export class InstanceMetadataService {
     // Only the category asked for is read from the target (a listing of /latest needs to know about user data).
     const root: Tree = {
       'dynamic': { 'instance-identity': { document: async () => JSON.stringify(this.identityDocument(l, inst), null, 2) } },
-      'meta-data': parts[1] === 'meta-data' ? await this.metadataTree(l, inst) : {},
+      'meta-data': parts[1] === 'meta-data' ? await this.metadataTree(l, inst, entry) : {},
     };
     const ud = parts.length === 1 || parts[1] === 'user-data' ? await userData() : undefined;
     if (ud !== undefined) root['user-data'] = ud;
@@ -393,7 +430,7 @@ export class InstanceMetadataService {
     };
   }
 
-  private async metadataTree(l: Listener, inst: Ec2Instance): Promise<Tree> {
+  private async metadataTree(l: Listener, inst: Ec2Instance, entry: ImdsAccess): Promise<Tree> {
     const o = inst.MetadataOptions ?? {};
     const eni = inst.NetworkInterfaces?.find((n) => (n.Attachment?.DeviceIndex ?? 0) === 0) ?? inst.NetworkInterfaces?.[0];
     const mac = eni?.MacAddress ?? '02:00:00:00:00:00';
@@ -461,6 +498,7 @@ export class InstanceMetadataService {
           [role.name]: async () => {
             if (!role.trusted) return unauthorized(role.name);
             const c = this.roleCredentials(l, role);
+            entry.accessKeyId = c.accessKeyId;
             return JSON.stringify({
               Code: 'Success', LastUpdated: isoSeconds(c.issuedAt!), Type: 'AWS-HMAC', AccessKeyId: c.accessKeyId,
               SecretAccessKey: c.secret, Token: c.sessionToken, Expiration: isoSeconds(c.expiresAt!),
