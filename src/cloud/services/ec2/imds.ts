@@ -35,6 +35,9 @@
 //    A role whose trust policy does not let ec2.amazonaws.com assume it gets AWS's
 //    AssumeRoleUnauthorizedAccess answer instead of credentials.
 //  - tags/instance/ only with InstanceMetadataTags=enabled.
+//  - Giving an instance a role (RunInstances IamInstanceProfile, Associate/ReplaceIamInstanceProfileAssociation)
+//    needs iam:PassRole on the role (resolve, hooked as the EC2 runtime's AuthorizationPart).
+//  - Every request is kept in a per-instance access log (accessLog) as graders' evidence.
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -274,7 +277,6 @@ export class InstanceMetadataService {
     return this.request(account, instanceId, path, { ...opts, method: 'GET', headers: {} });
   }
 
-  /** The role credentials currently handed out for an instance (tests, graders). */
   /** The requests made to an instance's IMDS, oldest first (empty when nothing reached it). */
   async accessLog(account: string, instanceId: string, region = this.caps.region): Promise<ImdsAccess[]> {
     const p = this.listeners.get(`${account}|${region}|${instanceId}`);
@@ -282,6 +284,7 @@ export class InstanceMetadataService {
     return l ? [...l.log] : [];
   }
 
+  /** The role credentials currently handed out for an instance (tests, graders). */
   credentialsOf(account: string, instanceId: string, region = this.caps.region): Credential | undefined {
     return this.roleCreds.get(`${account}|${region}|${instanceId}`);
   }
