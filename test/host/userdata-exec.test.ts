@@ -26,7 +26,7 @@ describe.skipIf(!!skip)('user data shell execution inside the instance root (bub
   afterAll(() => { if (!process.env.SECLAB_KEEP) rmSync(dir, { recursive: true, force: true }); });
   const read = (p: string) => readFileSync(path.join(root, p), 'utf8');
 
-  it('runcmd: systemctl disable/mask/enable offline, apt-get purge with the real dpkg; #! parts run before runcmd', async () => {
+  it('runcmd: systemctl disable/mask offline, apt-get purge with the real dpkg; #! parts run before runcmd', async () => {
     const ud = [
       'Content-Type: multipart/mixed; boundary="XX"', 'MIME-Version: 1.0', '',
       '--XX', 'Content-Type: text/cloud-config', '', '#cloud-config', 'runcmd:', '  - systemctl disable cron', '  - systemctl mask chrony.service',
