@@ -73,6 +73,21 @@ runcmd:
     expect(Number(read('root/processes').trim())).toBeLessThan(10); // its own PID namespace
   });
 
+  it('isolation: kernel settings of the machine are read-only; no new privileges (file capabilities do not escalate)', async () => {
+    const aslr = readFileSync('/proc/sys/kernel/randomize_va_space', 'utf8');
+    await applyUserData(root, `#cloud-config
+runcmd:
+  - echo 0 > /proc/sys/kernel/randomize_va_space 2> /root/sysctl || true; cat /proc/sys/kernel/randomize_va_space >> /root/sysctl
+  - sysctl -w kernel.randomize_va_space=0 >> /root/sysctl 2>&1 || true
+  - grep NoNewPrivs /proc/self/status > /root/nnp
+  - cp /usr/bin/mount /root/mnt && setcap cap_sys_admin+ep /root/mnt && (/root/mnt -t tmpfs none /mnt > /root/fcaps 2>&1 || echo "no escalation" >> /root/fcaps)
+`);
+    expect(readFileSync('/proc/sys/kernel/randomize_va_space', 'utf8')).toBe(aslr);
+    expect(read('root/sysctl')).toMatch(/^2\n[\s\S]*(permission denied|Read-only file system)/);
+    expect(read('root/nnp')).toMatch(/NoNewPrivs:\s+1/);
+    expect(read('root/fcaps')).toMatch(/no escalation/);
+  });
+
   it('isolation: no network (no DNS, no route, only an unconfigured loopback)', async () => {
     await applyUserData(root, `#cloud-config
 runcmd:

@@ -11,7 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { imagePath, imagesDir } from '../image.ts';
-import { probeExec, runInRoot, type RunResult } from './sandbox.ts';
+import { probeExec, procCovers, runInRoot, type RunResult } from './sandbox.ts';
 
 /** A Debian package name, optionally =version (as cloud-init accepts `[name, version]`). */
 export const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]{0,99}(=[A-Za-z0-9.+~:-]{1,100})?$/;
@@ -56,7 +56,8 @@ export async function fetchPackages(instanceRoot: string, names: string[], log: 
     '--bind', lists, '/var/lib/apt/lists', '--bind', debs, '/var/cache/apt/archives',
     '--ro-bind', path.join(instanceRoot, 'var/lib/dpkg/status'), '/var/lib/dpkg/status',
     '--ro-bind', '/etc/resolv.conf', '/etc/resolv.conf',
-    '--unshare-ipc', '--unshare-pid', '--unshare-uts', '--die-with-parent', '--new-session',
+    '--unshare-ipc', '--unshare-pid', '--unshare-uts', '--die-with-parent', '--new-session', ...procCovers(),
+    '--cap-drop', 'ALL', '--cap-add', 'CAP_CHOWN', '--cap-add', 'CAP_DAC_OVERRIDE', '--cap-add', 'CAP_FOWNER',
     '--clearenv', '--setenv', 'PATH', '/usr/sbin:/usr/bin:/sbin:/bin', '--setenv', 'DEBIAN_FRONTEND', 'noninteractive', '--setenv', 'LANG', 'C.UTF-8', '--'];
   if (process.getuid?.() !== 0) base.unshift('--unshare-user', '--uid', '0', '--gid', '0');
   if (stale) {

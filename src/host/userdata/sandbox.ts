@@ -139,6 +139,32 @@ export function sharedUsr(root: string): boolean {
 
 export class ExecRefused extends Error {}
 
+/**
+ * The parts of /proc that reach the machine's kernel rather than the sandbox's namespaces: root (uid 0,
+ * even without capabilities) could write kernel settings in /proc/sys (kernel.*, vm.*, fs.* are global:
+ * `echo 0 > /proc/sys/kernel/randomize_va_space` would turn ASLR off on the grader), trigger SysRq, or
+ * read kernel memory maps. As container runtimes do (Docker's readonly and masked paths), they are made
+ * read-only (a read-only bind of the machine's own, so reading sysctls still works) or masked.
+ */
+export const PROC_READONLY = ['sys', 'sysrq-trigger', 'irq', 'bus', 'fs'];
+export const PROC_MASKED = ['kcore', 'keys', 'timer_list', 'sched_debug', 'latency_stats', 'kallsyms', 'kmsg', 'kpagecount', 'kpageflags', 'kpagecgroup', 'acpi', 'scsi', 'config.gz'];
+
+export function procCovers(): string[] {
+  const a: string[] = [];
+  for (const e of PROC_READONLY) if (existsSync(`/proc/${e}`)) a.push('--ro-bind', `/proc/${e}`, `/proc/${e}`);
+  for (const e of PROC_MASKED) {
+    let st;
+    try {
+      st = lstatSync(`/proc/${e}`);
+    } catch {
+      continue;
+    }
+    if (st.isDirectory()) a.push('--tmpfs', `/proc/${e}`, '--remount-ro', `/proc/${e}`);
+    else a.push('--ro-bind', '/dev/null', `/proc/${e}`);
+  }
+  return a;
+}
+
 /** The bwrap command line for `argv` in `root` (exported for the isolation tests). */
 export function bwrapArgs(root: string, argv: string[], opts: RunOptions = {}): string[] {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -146,7 +172,7 @@ export function bwrapArgs(root: string, argv: string[], opts: RunOptions = {}): 
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', USER: 'root', LOGNAME: 'root',
     LANG: 'C.UTF-8', TERM: 'dumb', SHELL: '/bin/sh', ...opts.env,
   };
-  const a = ['--bind', root, '/', ...namespaceArgs(), '--hostname', 'ip-10-0-0-10', '--proc', '/proc', '--dev', '/dev'];
+  const a = ['--bind', root, '/', ...namespaceArgs(), '--hostname', 'ip-10-0-0-10', '--proc', '/proc', ...procCovers(), '--dev', '/dev'];
   a.push('--tmpfs', '/tmp', '--chmod', '1777', '/tmp', '--tmpfs', '/run', '--dir', '/run/lock');
   for (const m of opts.mounts ?? []) a.push(m.rw ? '--bind' : '--ro-bind', m.host, m.inside);
   a.push('--clearenv');
