@@ -108,6 +108,9 @@ runcmd:
     expect(m.ms).toBeLessThan(10_000);
     const loud = await runInRoot(root, ['/bin/sh', '-c', 'yes'], { limits: { outputBytes: 10_000 } });
     expect(loud.truncated).toBe(true);
+    // The file-size limit is set outside the sandbox: replacing the instance's prlimit does not lift it.
+    const big = await runInRoot(root, ['/bin/sh', '-c', 'cp /bin/true /usr/bin/prlimit; head -c 3000000 /dev/zero > /root/big; echo "exit $?"; rm -f /root/big'], { limits: { fileSizeMb: 1 } });
+    expect(big.output).toMatch(/File size limit exceeded|exit 153|exit 1/);
     expect(loud.output.length).toBeLessThan(11_000);
   });
 

@@ -167,7 +167,6 @@ export function procCovers(): string[] {
 
 /** The bwrap command line for `argv` in `root` (exported for the isolation tests). */
 export function bwrapArgs(root: string, argv: string[], opts: RunOptions = {}): string[] {
-  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const env: Record<string, string> = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', USER: 'root', LOGNAME: 'root',
     LANG: 'C.UTF-8', TERM: 'dumb', SHELL: '/bin/sh', ...opts.env,
@@ -178,13 +177,19 @@ export function bwrapArgs(root: string, argv: string[], opts: RunOptions = {}): 
   a.push('--clearenv');
   for (const [k, v] of Object.entries(env)) a.push('--setenv', k, v);
   a.push('--chdir', opts.cwd ?? '/');
-  const nproc = tasksOfThisUser() + 512;
-  // prlimit is the instance's own (util-linux in the image): nothing of the machine runs inside.
-  const prlimit = existsSync(path.join(root, 'usr/bin/prlimit'))
-    ? ['/usr/bin/prlimit', `--fsize=${limits.fileSizeMb * 1024 * 1024}`, `--nproc=${nproc}`, '--core=0', '--nofile=4096', '--']
-    : [];
-  a.push('--', ...prlimit, ...argv);
+  a.push('--', ...argv);
   return a;
+}
+
+/**
+ * The limits, set by the machine's own prlimit around bwrap (inherited by everything inside; a script
+ * cannot replace that prlimit as it could the instance's): file size, processes (RLIMIT_NPROC counts
+ * this user id's processes on the machine, so the current count plus a margin), no core dumps.
+ */
+export function limitedCommand(bwrap: string, args: string[], limits: ShellLimits): { file: string; args: string[] } {
+  const prlimit = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
+  if (!prlimit) return { file: bwrap, args };
+  return { file: prlimit, args: [`--fsize=${limits.fileSizeMb * 1024 * 1024}`, `--nproc=${tasksOfThisUser() + 512}`, '--core=0', '--nofile=4096', '--', bwrap, ...args] };
 }
 
 /** Run one command inside the instance root. */
@@ -197,7 +202,8 @@ export function runInRoot(root: string, argv: string[], opts: RunOptions = {}): 
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(probe.bwrap!, bwrapArgs(abs, argv, opts), { stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: true, env: {} });
+    const { file, args } = limitedCommand(probe.bwrap!, bwrapArgs(abs, argv, opts), limits);
+    const child = spawn(file, args, { stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: true, env: {} });
     const chunks: Buffer[] = [];
     let size = 0;
     let truncated = false;
