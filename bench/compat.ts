@@ -23,7 +23,8 @@ import type { LabSession } from '../src/engine/session.ts';
 import type { Lab } from '../src/engine/types.ts';
 import { ensureTool, run, toolBin, TOOLS, type RunResult, type ToolName } from '../scripts/tools.ts';
 
-type Client = Exclude<ToolName, 'awscli'>;
+// The clients this compares before and after a lab (the AWS CLI and sslyze are tools of other tests).
+type Client = Exclude<ToolName, 'awscli' | 'sslyze'>;
 const CLIENTS: Client[] = ['prowler', 'pacu', 'cloudsplaining'];
 const LABS = ['iam', 'network', 'siem'];
 
