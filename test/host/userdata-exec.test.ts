@@ -26,11 +26,11 @@ describe.skipIf(!!skip)('user data shell execution inside the instance root (bub
   afterAll(() => { if (!process.env.SECLAB_KEEP) rmSync(dir, { recursive: true, force: true }); });
   const read = (p: string) => readFileSync(path.join(root, p), 'utf8');
 
-  it('runcmd: systemctl disable/mask offline, apt-get purge with the real dpkg; #! parts run before runcmd', async () => {
+  it('runcmd: systemctl disable/mask/enable offline, apt-get purge with the real dpkg; #! parts run before runcmd', async () => {
     const ud = [
       'Content-Type: multipart/mixed; boundary="XX"', 'MIME-Version: 1.0', '',
       '--XX', 'Content-Type: text/cloud-config', '', '#cloud-config', 'runcmd:', '  - systemctl disable cron', '  - systemctl mask chrony.service',
-      '  - [ apt-get, purge, -y, vim-tiny ]', '  - echo runcmd >> /root/order', '',
+      '  - [ apt-get, purge, -y, vim-tiny ]', '  - systemctl disable ssh.service', '  - rm -f /etc/systemd/system/sshd.service', '  - systemctl enable ssh.service', '  - echo runcmd >> /root/order', '',
       '--XX', 'Content-Type: text/x-shellscript', '', '#!/bin/bash', 'echo script >> /root/order', 'echo "$(id -u) $HOSTNAME" > /root/whoami', '',
       '--XX--', '',
     ].join('\n');
@@ -40,6 +40,9 @@ describe.skipIf(!!skip)('user data shell execution inside the instance root (bub
     expect(read('root/whoami')).toMatch(/^0 /);
     expect(existsSync(path.join(root, 'etc/systemd/system/multi-user.target.wants/cron.service'))).toBe(false);
     expect(execFileSync('readlink', [path.join(root, 'etc/systemd/system/chrony.service')]).toString().trim()).toBe('/dev/null');
+    // enable: the [Install] section's links, re-created offline
+    expect(readlinkSync(path.join(root, 'etc/systemd/system/multi-user.target.wants/ssh.service'))).toBe('/lib/systemd/system/ssh.service');
+    expect(readlinkSync(path.join(root, 'etc/systemd/system/sshd.service'))).toBe('/lib/systemd/system/ssh.service');
     const dpkg = read('var/lib/dpkg/status');
     expect(dpkg).not.toMatch(/^Package: vim-tiny$/m);
     expect(existsSync(path.join(root, 'usr/bin/vim.tiny'))).toBe(false);
