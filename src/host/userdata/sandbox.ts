@@ -167,10 +167,9 @@ export function procCovers(): string[] {
 
 /** The bwrap command line for `argv` in `root` (exported for the isolation tests). */
 export function bwrapArgs(root: string, argv: string[], opts: RunOptions = {}): string[] {
-  const env: Record<string, string> = {
-    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', USER: 'root', LOGNAME: 'root',
-    LANG: 'C.UTF-8', TERM: 'dumb', SHELL: '/bin/sh', ...opts.env,
-  };
+  // cloud-init's scripts run from a systemd unit: PATH and the locale, no HOME, USER or TERM (a script
+  // relying on ~ behaves on the model as on AWS).
+  const env: Record<string, string> = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', ...opts.env };
   const a = ['--bind', root, '/', ...namespaceArgs(), '--hostname', 'ip-10-0-0-10', '--proc', '/proc', ...procCovers(), '--dev', '/dev'];
   a.push('--tmpfs', '/tmp', '--chmod', '1777', '/tmp', '--tmpfs', '/run', '--dir', '/run/lock');
   for (const m of opts.mounts ?? []) a.push(m.rw ? '--bind' : '--ro-bind', m.host, m.inside);
