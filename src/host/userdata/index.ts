@@ -204,7 +204,8 @@ async function ownerOf(root: string, spec: string): Promise<{ uid: number; gid: 
   const uid = /^\d+$/.test(u) ? Number(u) : pw.get(u) ? Number(pw.get(u)![2]) : undefined;
   if (uid === undefined) throw new Error(`owner ${spec}: no user ${u} in the instance's /etc/passwd (write_files runs before users are created: use defer: true)`);
   let gid: number | undefined;
-  if (g === undefined || g === '') gid = pw.get(u) ? Number(pw.get(u)![3]) : uid;
+  // cloud-init's chownbyname with no group leaves the group as created: root's (the file was written by root).
+  if (g === undefined || g === '') gid = 0;
   else gid = /^\d+$/.test(g) ? Number(g) : await gidOf(root, g);
   if (gid === undefined) throw new Error(`owner ${spec}: no group ${g} in the instance's /etc/group`);
   return { uid, gid };
@@ -482,9 +483,9 @@ async function ssh(ctx: Ctx, m: string[]): Promise<ModuleStatus | void> {
       m.push(r.code === 0 ? `host keys generated (${missing.join(', ')}) with the instance's ssh-keygen` : `ssh-keygen failed: ${r.output.trim()}`);
     }
   } else if (!ctx.exec) m.push(`host keys not generated (${ctx.execWhy})`);
-  const { users, defaultName } = usersOf(cfg, []);
+  const { defaultName } = usersOf(cfg, []);
   const keys = listOf(cfg.ssh_authorized_keys === undefined ? [] : Array.isArray(cfg.ssh_authorized_keys) ? cfg.ssh_authorized_keys : [cfg.ssh_authorized_keys]);
-  const user = defaultName ?? (users.length ? undefined : undefined);
+  const user = defaultName;
   if (keys.length) {
     if (user) await authorizedKeys(ctx, user, keys, m);
     else m.push('ssh_authorized_keys: no default user (users has no "default"): cloud-init gives the keys to root only');
