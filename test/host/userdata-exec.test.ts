@@ -2,7 +2,7 @@
 // real Debian 12 image (skipped with the reason when the image is not built or bubblewrap cannot run).
 // Isolation: the machine's files, network and processes are out of reach; limits stop runaway commands.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +114,11 @@ runcmd:
     // The file-size limit is set outside the sandbox: replacing the instance's prlimit does not lift it.
     const big = await runInRoot(root, ['/bin/sh', '-c', 'cp /bin/true /usr/bin/prlimit; head -c 3000000 /dev/zero > /root/big; echo "exit $?"; rm -f /root/big'], { limits: { fileSizeMb: 1 } });
     expect(big.output).toMatch(/File size limit exceeded|exit 153|exit 1/);
+    // Many files under the size limit: the disk watch stops the command.
+    const fill = await runInRoot(root, ['/bin/sh', '-c', 'i=0; while [ $i -lt 40 ]; do head -c 50000000 /dev/zero > /root/fill$i; i=$((i+1)); done'], { limits: { diskMb: 200 } });
+    for (const f of readdirSync(path.join(root, 'root'))) if (f.startsWith('fill')) rmSync(path.join(root, 'root', f));
+    expect(fill.diskFull).toBe(true);
+    expect(fill.output).toMatch(/more than 200 MB of disk/);
     expect(loud.output.length).toBeLessThan(11_000);
   });
 

@@ -5,7 +5,7 @@
 // package scripts, chown and chmod need (no CAP_SYS_ADMIN, so no mount, no namespace escape). As
 // another user: a user namespace in which that user is root (files it cannot map stay nobody's).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 
 export interface ShellLimits {
@@ -15,9 +15,14 @@ export interface ShellLimits {
   outputBytes: number;
   /** Largest file a command may write, MB (RLIMIT_FSIZE). */
   fileSizeMb: number;
+  /**
+   * Disk space a command may take, MB: the free space of the file system holding the root is watched
+   * and the command stopped when it drops by more than this (or below 256 MiB free).
+   */
+  diskMb: number;
 }
 
-export const DEFAULT_LIMITS: ShellLimits = { timeoutMs: 120_000, outputBytes: 1024 * 1024, fileSizeMb: 512 };
+export const DEFAULT_LIMITS: ShellLimits = { timeoutMs: 120_000, outputBytes: 1024 * 1024, fileSizeMb: 512, diskMb: 2048 };
 
 export interface RunResult {
   code: number | null;
@@ -25,6 +30,8 @@ export interface RunResult {
   output: string;
   timedOut: boolean;
   truncated: boolean;
+  /** Stopped for taking more disk space than limits.diskMb. */
+  diskFull?: boolean;
   ms: number;
 }
 
@@ -233,16 +240,32 @@ export function runInRoot(root: string, argv: string[], opts: RunOptions = {}): 
       timedOut = true;
       kill();
     }, limits.timeoutMs);
+    const free = () => {
+      const f = statfsSync(abs);
+      return f.bavail * f.bsize;
+    };
+    const freeAtStart = free();
+    let diskFull = false;
+    const watch = setInterval(() => {
+      const now = free();
+      if (freeAtStart - now > limits.diskMb * 1024 * 1024 || now < 256 * 1024 * 1024) {
+        diskFull = true;
+        kill();
+      }
+    }, 250);
     child.on('error', (e) => {
       clearTimeout(timer);
+      clearInterval(watch);
       reject(e);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearInterval(watch);
       let output = Buffer.concat(chunks).toString('utf8');
       if (truncated) output += `\n[seclab: output over ${limits.outputBytes} bytes: the command was stopped]\n`;
       if (timedOut) output += `\n[seclab: time limit of ${limits.timeoutMs / 1000} s reached: the command was stopped]\n`;
-      resolve({ code, signal, output, timedOut, truncated, ms: Math.round(performance.now() - started) });
+      if (diskFull) output += `\n[seclab: the command took more than ${limits.diskMb} MB of disk: it was stopped]\n`;
+      resolve({ code, signal, output, timedOut, truncated, diskFull, ms: Math.round(performance.now() - started) });
     });
   });
 }
