@@ -114,6 +114,8 @@ runcmd:
     // The file-size limit is set outside the sandbox: replacing the instance's prlimit does not lift it.
     const big = await runInRoot(root, ['/bin/sh', '-c', 'cp /bin/true /usr/bin/prlimit; head -c 3000000 /dev/zero > /root/big; echo "exit $?"; rm -f /root/big'], { limits: { fileSizeMb: 1 } });
     expect(big.output).toMatch(/File size limit exceeded|exit 153|exit 1/);
+    const mem = await runInRoot(root, ['/usr/bin/python3', '-c', 'x = bytearray(3 * 1024**3)']);
+    expect(mem.output).toMatch(/MemoryError/);
     // Many files under the size limit: the disk watch stops the command.
     const fill = await runInRoot(root, ['/bin/sh', '-c', 'i=0; while [ $i -lt 40 ]; do head -c 50000000 /dev/zero > /root/fill$i; i=$((i+1)); done'], { limits: { diskMb: 200 } });
     for (const f of readdirSync(path.join(root, 'root'))) if (f.startsWith('fill')) rmSync(path.join(root, 'root', f));

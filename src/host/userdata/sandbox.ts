@@ -189,13 +189,13 @@ export function bwrapArgs(root: string, argv: string[], opts: RunOptions = {}): 
 
 /**
  * The limits, set by the machine's own prlimit around bwrap (inherited by everything inside; a script
- * cannot replace that prlimit as it could the instance's): file size, processes (RLIMIT_NPROC counts
+ * cannot replace that prlimit as it could the instance's): file size, 2 GiB of data per process, processes (RLIMIT_NPROC counts
  * this user id's processes on the machine, so the current count plus a margin), no core dumps.
  */
 export function limitedCommand(bwrap: string, args: string[], limits: ShellLimits): { file: string; args: string[] } {
   const prlimit = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
   if (!prlimit) return { file: bwrap, args };
-  return { file: prlimit, args: [`--fsize=${limits.fileSizeMb * 1024 * 1024}`, `--nproc=${tasksOfThisUser() + 512}`, '--core=0', '--nofile=4096', '--', bwrap, ...args] };
+  return { file: prlimit, args: [`--fsize=${limits.fileSizeMb * 1024 * 1024}`, `--data=${2 * 1024 ** 3}`, `--nproc=${tasksOfThisUser() + 512}`, '--core=0', '--nofile=4096', '--', bwrap, ...args] };
 }
 
 /** Run one command inside the instance root. */
