@@ -113,12 +113,14 @@ users:
 `);
     expect(res.modules.find((m) => m.module === 'users_groups')!.status).toBe('ok');
     const passwd = read(r, 'etc/passwd');
-    // Groups are created first (admins 1000, ops 1001), so the users' own groups take the next free gids.
-    expect(passwd).toMatch(/^debian:x:1000:1002:Debian:\/home\/debian:\/bin\/bash$/m);
-    expect(passwd).toMatch(/^alice:x:1001:1003:Alice:\/home\/alice:\/bin\/bash$/m);
+    // Groups are created first (admins 1000, ops 1001); then the named users; the default user last (as
+    // cloud-init's normalize_users_groups orders them); a user's own group takes its uid when free.
+    expect(passwd).toMatch(/^alice:x:1000:1002:Alice:\/home\/alice:\/bin\/bash$/m);
     expect(passwd).toMatch(/^svc:x:999:999::\/home\/svc:\/usr\/sbin\/nologin$/m);
+    expect(passwd).toMatch(/^bob:x:1001:1003::/m);
+    expect(passwd).toMatch(/^debian:x:1002:1004:Debian:\/home\/debian:\/bin\/bash$/m);
     const group = read(r, 'etc/group');
-    expect(group).toMatch(/^sudo:x:27:debian,alice$/m);
+    expect(group).toMatch(/^sudo:x:27:alice,debian$/m);
     expect(group).toMatch(/^admins:x:\d+:alice$/m);
     expect(group).toMatch(/^ops:x:\d+:root$/m);
     const shadow = read(r, 'etc/shadow');
@@ -126,12 +128,12 @@ users:
     expect(shadow).toMatch(/^bob:\$6\$salt\$hash:/m);
     expect(mode(r, 'etc/shadow')).toBe(0o640);
     expect(statSync(path.join(r, 'etc/shadow')).gid).toBe(42);
-    expect(read(r, 'etc/sudoers.d/90-cloud-init-users')).toMatch(/^debian ALL=\(ALL\) NOPASSWD:ALL$[\s\S]*^alice ALL=\(ALL\) NOPASSWD:ALL$/m);
+    expect(read(r, 'etc/sudoers.d/90-cloud-init-users')).toMatch(/^alice ALL=\(ALL\) NOPASSWD:ALL$[\s\S]*^debian ALL=\(ALL\) NOPASSWD:ALL$/m);
     expect(mode(r, 'etc/sudoers.d/90-cloud-init-users')).toBe(0o440);
     expect(read(r, 'home/alice/.ssh/authorized_keys')).toBe('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA alice@laptop\n');
     expect(mode(r, 'home/alice/.ssh')).toBe(0o700);
     expect(mode(r, 'home/alice/.ssh/authorized_keys')).toBe(0o600);
-    expect(statSync(path.join(r, 'home/alice/.ssh/authorized_keys')).uid).toBe(1001);
+    expect(statSync(path.join(r, 'home/alice/.ssh/authorized_keys')).uid).toBe(1000);
     expect(read(r, 'home/alice/.bashrc')).toBe('# bashrc\n');
   });
 
@@ -140,7 +142,14 @@ users:
     await apply(r, '#cloud-config\nssh_authorized_keys: ["ssh-ed25519 AAAA admin"]\nssh_pwauth: false\n');
     expect(read(r, 'home/debian/.ssh/authorized_keys')).toBe('ssh-ed25519 AAAA admin\n');
     expect(read(r, 'root/.ssh/authorized_keys')).toMatch(/^no-port-forwarding,.*command="echo 'Please login as the user \\"debian\\" rather than the user \\"root\\".';echo;sleep 10;exit 142" ssh-ed25519 AAAA admin$/m);
-    expect(read(r, 'etc/ssh/sshd_config')).toMatch(/^PasswordAuthentication no$/m);
+    // Debian 12's cloud-init puts it in a drop-in when sshd_config includes sshd_config.d (it does).
+    expect(read(r, 'etc/ssh/sshd_config.d/50-cloud-init.conf')).toBe('PasswordAuthentication no\n');
+    expect(mode(r, 'etc/ssh/sshd_config.d/50-cloud-init.conf')).toBe(0o600);
+    expect(read(r, 'etc/ssh/sshd_config')).not.toMatch(/^PasswordAuthentication/m);
+    const r3 = fakeRoot();
+    writeFileSync(path.join(r3, 'etc/ssh/sshd_config'), 'PasswordAuthentication yes\nUsePAM yes\n');
+    await apply(r3, '#cloud-config\nssh_pwauth: false\n');
+    expect(read(r3, 'etc/ssh/sshd_config')).toBe('PasswordAuthentication no\nUsePAM yes\n');
     const r2 = fakeRoot();
     await apply(r2, '#cloud-config\nssh_authorized_keys: ["ssh-ed25519 AAAA admin"]\ndisable_root: false\n');
     expect(read(r2, 'root/.ssh/authorized_keys')).toBe('ssh-ed25519 AAAA admin\n');

@@ -38,6 +38,8 @@ export interface ApplyOptions {
   instanceId?: string;
   /** Run shell parts (bootcmd, runcmd, scripts, packages) when bubblewrap works (default true). */
   exec?: boolean;
+  /** The instance's local-hostname from its metadata (EC2: ip-10-0-1-23): set_hostname writes it, as on a first boot. */
+  localHostname?: string;
   /** Let seclab download packages missing from its cache (default true; SECLAB_HOST_FETCH=off turns it off). */
   fetch?: boolean;
   limits?: Partial<ShellLimits>;
@@ -49,10 +51,10 @@ export interface ApplyOptions {
 /** Keys of cloud-config seclab interprets. */
 export const HANDLED = new Set(['write_files', 'users', 'groups', 'ssh_authorized_keys', 'ssh_pwauth', 'disable_root', 'disable_root_opts', 'packages',
   'package_update', 'package_upgrade', 'package_reboot_if_required', 'runcmd', 'bootcmd', 'timezone', 'ntp', 'hostname', 'fqdn',
-  'prefer_fqdn_over_hostname', 'mounts', 'ssh_deletekeys', 'ssh_genkeytypes', 'chpasswd', 'password']);
+  'prefer_fqdn_over_hostname', 'preserve_hostname', 'mounts', 'ssh_deletekeys', 'ssh_genkeytypes', 'chpasswd', 'password']);
 /** Keys that do nothing a root folder can show (they act on a running machine or the console). */
 const NO_EFFECT = new Set(['final_message', 'power_state', 'phone_home', 'output', 'growpart', 'resize_rootfs', 'ssh_fp_console_blacklist',
-  'ssh_key_console_blacklist', 'no_ssh_fingerprints', 'ssh_quiet_keygen', 'preserve_hostname', 'manage_etc_hosts', 'locale', 'keyboard', 'random_seed', 'merge_how']);
+  'ssh_key_console_blacklist', 'no_ssh_fingerprints', 'ssh_quiet_keygen', 'manage_etc_hosts', 'locale', 'keyboard', 'random_seed', 'merge_how']);
 
 const ROOT_UGID = { uid: 0, gid: 0 };
 
@@ -107,7 +109,7 @@ export async function applyParsed(root: string, parsed: ParsedUserData, opts: Ap
   if (cfg.bootcmd !== undefined) await record(ctx, 'bootcmd', (m) => runScript(ctx, 'bootcmd', shellScript(cfg.bootcmd, m), m));
   if (cfg.write_files !== undefined) await record(ctx, 'write_files', (m) => writeFiles(ctx, false, m));
   if (cfg.mounts !== undefined) await record(ctx, 'mounts', (m) => mounts(ctx, m));
-  if (cfg.hostname !== undefined || cfg.fqdn !== undefined) await record(ctx, 'set_hostname', (m) => hostname(ctx, m));
+  if ((cfg.hostname !== undefined || cfg.fqdn !== undefined || opts.localHostname) && !truthy(cfg.preserve_hostname)) await record(ctx, 'set_hostname', (m) => hostname(ctx, m));
   await record(ctx, 'users_groups', (m) => usersGroups(ctx, m));
   await record(ctx, 'ssh', (m) => ssh(ctx, m));
   if (cfg.chpasswd !== undefined || cfg.password !== undefined || cfg.ssh_pwauth !== undefined) await record(ctx, 'set_passwords', (m) => setPasswords(ctx, m));
@@ -283,7 +285,7 @@ async function mounts(ctx: Ctx, m: string[]): Promise<void> {
 
 async function hostname(ctx: Ctx, m: string[]): Promise<void> {
   const fqdn = typeof ctx.cfg.fqdn === 'string' ? ctx.cfg.fqdn : undefined;
-  const host = typeof ctx.cfg.hostname === 'string' ? ctx.cfg.hostname : fqdn?.split('.')[0];
+  const host = typeof ctx.cfg.hostname === 'string' ? ctx.cfg.hostname : fqdn?.split('.')[0] ?? ctx.opts.localHostname;
   if (!host) throw new Error('hostname must be a string');
   const name = truthy(ctx.cfg.prefer_fqdn_over_hostname) && fqdn ? fqdn : host;
   await writeIn(ctx.root, '/etc/hostname', `${name}\n`);
@@ -308,13 +310,13 @@ function usersOf(cfg: Record<string, unknown>, m: string[]): { users: UserSpec[]
   let defaultName: string | undefined;
   for (const u of raw as unknown[]) {
     if (u === 'default' || (isObj(u) && u.name === 'default')) {
-      const d = defaultUser();
-      defaultName = d.name;
-      users.push(d);
+      defaultName = defaultUser().name;
     } else if (typeof u === 'string') users.push({ name: u });
     else if (isObj(u) && typeof u.name === 'string') users.push(u as UserSpec);
     else m.push(`users: ignored ${JSON.stringify(u)} (no name)`);
   }
+  // cloud-init's normalize_users_groups takes the default user out and adds it back last.
+  if (defaultName) users.push(defaultUser());
   return { users, defaultName };
 }
 
@@ -500,19 +502,25 @@ async function ssh(ctx: Ctx, m: string[]): Promise<ModuleStatus | void> {
   }
 }
 
+/**
+ * cloud-init's update_ssh_config as Debian 12 ships it (22.4.2-1+deb12u4): when sshd_config starts with
+ * `Include /etc/ssh/sshd_config.d/*.conf`, the setting goes into sshd_config.d/50-cloud-init.conf (made
+ * 0600), else into sshd_config; an existing line of the key is replaced, else the line is appended.
+ */
 async function setSshdOption(ctx: Ctx, key: string, value: string): Promise<string> {
-  const file = '/etc/ssh/sshd_config';
-  const lines = ((await readIn(ctx.root, file)) ?? '').split('\n');
+  const main = '/etc/ssh/sshd_config';
+  const mainText = (await readIn(ctx.root, main)) ?? '';
+  const dropIn = mainText.split('\n').some((l) => l.startsWith(`Include ${main}.d/*.conf`));
+  const file = dropIn ? `${main}.d/50-cloud-init.conf` : main;
+  const existing = dropIn ? await readIn(ctx.root, file) : mainText;
+  const lines = (existing ?? '').split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
   let done = false;
-  const re = new RegExp(`^\\s*${key}\\s`, 'i');
-  // cloud-init's update_ssh_config: replace existing (uncommented) lines of the key, else append.
+  const re = new RegExp(`^\\s*${key}(\\s|=)`, 'i');
   for (let i = 0; i < lines.length; i++) if (re.test(lines[i]!)) { lines[i] = `${key} ${value}`; done = true; }
-  if (!done) {
-    while (lines.length && lines[lines.length - 1] === '') lines.pop();
-    lines.push(`${key} ${value}`, '');
-  }
-  await writeIn(ctx.root, file, lines.join('\n'));
-  return `${file}: ${key} ${value}${done ? ' (replaced)' : ' (appended; note: a drop-in in sshd_config.d, included first, wins over it)'}`;
+  if (!done) lines.push(`${key} ${value}`);
+  await writeIn(ctx.root, file, lines.join('\n') + '\n', existing === undefined ? 0o600 : undefined);
+  return `${file}: ${key} ${value}${done ? ' (replaced)' : ' (added)'}${dropIn ? ' — a drop-in: sshd reads the drop-ins in name order and keeps the first value, so one named before 50-cloud-init.conf wins' : ''}`;
 }
 
 async function setPasswords(ctx: Ctx, m: string[]): Promise<ModuleStatus | void> {

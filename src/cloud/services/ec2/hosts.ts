@@ -129,8 +129,19 @@ export class Ec2Hosts {
     const clone = await cloneImage(root, { image, mode: runs ? 'copy' : 'link-usr' });
     let applied: ApplyResult | undefined;
     const t = performance.now();
-    if (parsed) applied = await applyParsed(root, parsed, { instanceId, image });
+    if (parsed) applied = await applyParsed(root, parsed, { instanceId, image, localHostname: await this.localHostname(account, instanceId, region) });
     return { account, instanceId, region, root, userData: applied, cloneMs: clone.ms, applyMs: Math.round(performance.now() - t), mode: clone.mode };
+  }
+
+  /** EC2's local-hostname (ip-10-0-1-23, from the private address), which cloud-init sets on first boot. */
+  private async localHostname(account: string, instanceId: string, region: string): Promise<string | undefined> {
+    try {
+      const r = await this.caps.target.json<{ Reservations?: { Instances?: { PrivateIpAddress?: string }[] }[] }>(account, 'ec2', 'DescribeInstances', { InstanceIds: [instanceId] }, region);
+      const ip = r.Reservations?.[0]?.Instances?.[0]?.PrivateIpAddress;
+      return ip ? `ip-${ip.replace(/\./g, '-')}` : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Removes the folders of lab clouds that are gone. */
