@@ -288,7 +288,7 @@ async function hostname(ctx: Ctx, m: string[]): Promise<void> {
   const host = typeof ctx.cfg.hostname === 'string' ? ctx.cfg.hostname : fqdn?.split('.')[0] ?? ctx.opts.localHostname;
   if (!host) throw new Error('hostname must be a string');
   const name = truthy(ctx.cfg.prefer_fqdn_over_hostname) && fqdn ? fqdn : host;
-  await writeIn(ctx.root, '/etc/hostname', `${name}\n`);
+  await writeIn(ctx.root, '/etc/hostname', `${name}\n`, 0o644);
   m.push(`/etc/hostname: ${name}`);
 }
 
@@ -371,6 +371,16 @@ class Db {
   }
 }
 
+/** /etc/login.defs as useradd reads it (the last value of a key wins). */
+async function loginDefs(root: string): Promise<Map<string, string>> {
+  const m = new Map<string, string>();
+  for (const line of ((await readIn(root, '/etc/login.defs')) ?? '').split('\n')) {
+    const x = /^\s*([A-Z_]+)\s+(\S+)/.exec(line);
+    if (x) m.set(x[1]!, x[2]!);
+  }
+  return m;
+}
+
 const SUDOERS_HEADER = '# Created by cloud-init v. 22.4.2 on the seclab host model\n';
 
 async function usersGroups(ctx: Ctx, m: string[]): Promise<ModuleStatus | void> {
@@ -412,7 +422,11 @@ async function usersGroups(ctx: Ctx, m: string[]): Promise<ModuleStatus | void> 
       pw = [u.name, 'x', String(uid), String(gid), typeof u.gecos === 'string' ? u.gecos : '', home, shell];
       db.passwd.push(pw);
       const days = String(Math.floor(Date.now() / 86_400_000));
-      db.shadow.push([u.name, '!', days, '0', '99999', '7', u.inactive !== undefined ? String(u.inactive) : '', u.expiredate ? String(Math.floor(Date.parse(String(u.expiredate)) / 86_400_000)) : '', '']);
+      const expire = u.expiredate ? String(Math.floor(Date.parse(String(u.expiredate)) / 86_400_000)) : '';
+      const inactive = u.inactive !== undefined ? String(u.inactive) : '';
+      // useradd --system leaves the password aging fields empty (login.defs' PASS_* apply to normal users).
+      const defs = await loginDefs(ctx.root);
+      db.shadow.push(system ? [u.name, '!', '', '', '', '', inactive, expire, ''] : [u.name, '!', days, defs.get('PASS_MIN_DAYS') ?? '', defs.get('PASS_MAX_DAYS') ?? '', defs.get('PASS_WARN_AGE') ?? '', inactive, expire, '']);
       m.push(`user ${u.name} (uid ${uid}, gid ${gid}, ${shell})`);
       if (!system && !truthy(u.no_create_home)) {
         const owner = { uid, gid };
