@@ -1,17 +1,28 @@
 // `seclab host apply` and `seclab host fs` as a user runs them (node bin/seclab.js in a child process);
 // a small synthetic root, no shell execution (fast, no image).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const made: string[] = [];
+/** mkdtemp, removed after the file's tests. */
+function tmp(prefix: string): string {
+  const d = mkdtempSync(prefix);
+  made.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 const BIN = fileURLToPath(new URL('../../bin/seclab.js', import.meta.url));
 const seclab = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 
 function root(): string {
-  const r = mkdtempSync(path.join(os.tmpdir(), 'seclab-cli-root-'));
+  const r = tmp(path.join(os.tmpdir(), 'seclab-cli-root-'));
   for (const d of ['etc/ssh', 'usr/bin', 'root', 'home']) mkdirSync(path.join(r, d), { recursive: true });
   writeFileSync(path.join(r, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
   writeFileSync(path.join(r, 'etc/group'), 'root:x:0:\nsudo:x:27:\nshadow:x:42:\n');
@@ -24,7 +35,7 @@ function root(): string {
 describe('seclab host', () => {
   it('apply: writes the files of a #cloud-config into the folder, prints the log, exit 0', () => {
     const r = root();
-    const ud = path.join(r, '..', `${path.basename(r)}.yaml`);
+    const ud = path.join(tmp(path.join(os.tmpdir(), 'seclab-cli-ud-')), 'user-data.yaml');
     writeFileSync(ud, '#cloud-config\nusers: []\nwrite_files:\n  - path: /etc/ssh/sshd_config.d/10-cis.conf\n    content: "PermitRootLogin no\\n"\n    permissions: "0600"\n');
     const out = seclab(['host', 'apply', r, ud, '--no-exec']);
     expect(out.status, out.stderr).toBe(0);
@@ -34,7 +45,7 @@ describe('seclab host', () => {
 
   it('apply --json: the result; exit 1 when a module failed or was refused', () => {
     const r = root();
-    const ud = path.join(r, '..', `${path.basename(r)}.sh`);
+    const ud = path.join(tmp(path.join(os.tmpdir(), 'seclab-cli-ud-')), 'user-data.sh');
     writeFileSync(ud, '#!/bin/sh\necho hi\n');
     const out = seclab(['host', 'apply', r, ud, '--no-exec', '--json']);
     expect(out.status).toBe(1);

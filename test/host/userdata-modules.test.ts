@@ -1,14 +1,25 @@
 // The cloud-config modules of the user-data interpreter on a small synthetic root (no image, no shell:
 // exec off), and write_files' containment: `..` and symbolic links planted in the root never lead out.
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { applyUserData } from '../../src/host/userdata/index.ts';
 
+const made: string[] = [];
+/** mkdtemp, removed after the file's tests. */
+function tmp(prefix: string): string {
+  const d = mkdtempSync(prefix);
+  made.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 function fakeRoot(): string {
-  const r = mkdtempSync(path.join(os.tmpdir(), 'seclab-ud-'));
+  const r = tmp(path.join(os.tmpdir(), 'seclab-ud-'));
   for (const d of ['etc/ssh/sshd_config.d', 'etc/skel', 'etc/sudoers.d', 'etc/chrony', 'usr/share/zoneinfo/Europe', 'root', 'home', 'var/log', 'var/lib/cloud', 'usr/bin']) mkdirSync(path.join(r, d), { recursive: true });
   writeFileSync(path.join(r, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n');
   writeFileSync(path.join(r, 'etc/group'), 'root:x:0:\nadm:x:4:\ndialout:x:20:\nfloppy:x:25:\ncdrom:x:24:\nsudo:x:27:\naudio:x:29:\ndip:x:30:\nvideo:x:44:\nplugdev:x:46:\nnetdev:x:106:\nshadow:x:42:\nusers:x:100:\nnogroup:x:65534:\n');
@@ -70,7 +81,7 @@ write_files:
 
   it('write_files never leaves the root: .. and links planted in the root are resolved inside it', async () => {
     const r = fakeRoot();
-    const outside = mkdtempSync(path.join(os.tmpdir(), 'seclab-outside-'));
+    const outside = tmp(path.join(os.tmpdir(), 'seclab-outside-'));
     writeFileSync(path.join(outside, 'victim'), 'untouched\n');
     symlinkSync(outside, path.join(r, 'etc/escape'));           // absolute link to a host folder
     symlinkSync('../../../../../../..' + outside, path.join(r, 'etc/rel-escape'));
