@@ -6,7 +6,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile, lstat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rename, rm, stat, writeFile, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { cacheDir } from '../cloud/targets/python.ts';
 
@@ -212,6 +212,8 @@ async function aptInstall(root: string, debs: string, packages: readonly string[
 /** What a first boot would have made, minus caches: the image is a template, not a booted machine. */
 async function finishImage(root: string, log: (l: string) => void): Promise<void> {
   await writeFile(path.join(root, 'etc/hostname'), 'localhost\n');
+  // debootstrap leaves the build machine's mode on it (0755 here); Debian's is 0644.
+  await chmod(path.join(root, 'etc/hostname'), 0o644);
   // Each instance gets its own machine-id on first boot (systemd), so the template has an empty one.
   await writeFile(path.join(root, 'etc/machine-id'), '');
   await rm(path.join(root, 'var/lib/dbus/machine-id'), { force: true });
