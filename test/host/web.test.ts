@@ -2,6 +2,7 @@
 // with a modern TLS nginx config and a certificate from the company CA; the real nginx serves it on
 // loopback and the TLS prober checks it. Also: config errors and escaping paths are results, and
 // stopping leaves no nginx process. Skipped with the reason when nginx is not installed.
+import https from 'node:https';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -117,6 +118,35 @@ describe.skipIf(!!skip)('instance web server (real nginx)', () => {
       await server.stop();
     }
     expect(nginxPids(server.config.configFile)).toEqual([]);
+  }, 60_000);
+
+  it("a symlink in the document root to the grader's files is not served, whatever the config says", async () => {
+    const secret = path.join(tmp, 'grader-secret.txt');
+    writeFileSync(secret, 'grade key\n');
+    const root = instance('symlinked', SITE.replace('server_name', 'disable_symlinks off;\n    server_name'));
+    symlinkSync(secret, path.join(root, 'var/www/html/leak.txt'));
+    writeFileSync(path.join(root, 'var/www/html/plain.txt'), 'public\n');
+    const r = await startNginx(root);
+    if (!r.ok) throw new Error(`${r.kind}: ${r.message}`);
+    const get = (p: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = https.get({ host: '127.0.0.1', port: r.server.hostPort(443)!, path: p, servername: 'www.example.internal', ca: readFileSync(ca.bundleFile) }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+    });
+    try {
+      expect(r.server.config.notes.join('\n')).toMatch(/disable_symlinks.*dropped/);
+      expect(r.server.config.text).toMatch(/disable_symlinks on;/);
+      expect(r.server.config.text).not.toMatch(/disable_symlinks off/);
+      expect(await get('/plain.txt')).toEqual({ status: 200, body: 'public\n' });
+      const leak = await get('/leak.txt');
+      expect(leak.body).not.toContain('grade key');
+      expect(leak.status).toBeGreaterThanOrEqual(400);
+    } finally {
+      await r.server.stop();
+    }
   }, 60_000);
 
   it('a configuration error is a clear result, not a crash', async () => {

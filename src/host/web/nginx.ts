@@ -258,6 +258,7 @@ export async function prepareConfig(root: string, o: { configPath?: string; work
         continue;
       }
       if (d.name === 'load_module') { notes.push(`${where(d)}: dropped (modules from the instance are not loaded)`); continue; }
+      if (d.name === 'disable_symlinks') { notes.push(`${where(d)}: dropped (the lab serves no symlinked file)`); continue; }
       if (d.name === 'error_log' || d.name === 'access_log' || TEMP_DIRECTIVES.includes(d.name)) continue;
       if (d.name === 'listen' && inServer) {
         const spec = d.args[0] ?? '';
@@ -288,6 +289,9 @@ export async function prepareConfig(root: string, o: { configPath?: string; work
         push(`${head} {`, `${d.file}:${d.line}`);
         if (d.name === 'http') {
           lines.push(`${indent}    access_log ${quote(path.join(workDir, 'access.log'))};`);
+          // Paths in the configuration are resolved inside the instance when it is read; a symlink met
+          // while serving (a document root linking to the grader's files) must not be followed either.
+          lines.push(`${indent}    disable_symlinks on;`);
           for (const t of TEMP_DIRECTIVES) lines.push(`${indent}    ${t} ${quote(path.join(workDir, t.replace('_path', '')))};`);
         }
         await emit(d.block, [...ctx, d.name], `${indent}    `);
