@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cachedGatewayCertificate, labCa } from '../../src/cloud/gateway/tls.ts';
+import { cachedGatewayCertificate, labCa, serial } from '../../src/cloud/gateway/tls.ts';
 
 describe('the lab cloud\'s certificate authority', () => {
   it('is one CA however many seclabs create it at once, its key private, the gateway certificate issued by it', async () => {
@@ -32,5 +32,14 @@ describe('the lab cloud\'s certificate authority', () => {
     expect(leaf.checkIssued(ca)).toBe(true);
     expect(leaf.subjectAltName).toMatch(/DNS:localhost.*IP Address:127\.0\.0\.1/);
     expect(cachedGatewayCertificate(labCa(dir)).cert).toBe(again.cert);
+  });
+
+  it('makes serial numbers OpenSSL accepts: positive and minimally encoded (a 00 byte before one below 0x80 is "illegal padding")', () => {
+    for (let i = 0; i < 20_000; i++) {
+      const s = serial();
+      expect(s).toMatch(/^[0-9a-f]{32}$/);
+      const first = parseInt(s.slice(0, 2), 16);
+      expect(first >= 0x01 && first <= 0x7f).toBe(true);
+    }
   });
 });

@@ -25,9 +25,16 @@ function rsaPair(): { publicKey: forge.pki.rsa.PublicKey; privateKey: forge.pki.
   return { publicKey: pub, privateKey: priv, keyPem: forge.pki.privateKeyToPem(priv) };
 }
 
-function serial(): string {
-  // Positive, 16 bytes.
-  return `0${randomBytes(15).toString('hex')}`;
+/**
+ * A serial number of 16 random bytes, positive and minimally encoded: the first byte is 0x01–0x7f.
+ * (forge writes the hex as given: a serial starting with a 00 byte followed by one below 0x80 is a
+ * non-minimal DER INTEGER, which OpenSSL refuses with "illegal padding"; the old `0` + 15 bytes did
+ * that once in ~500 certificates.)
+ */
+export function serial(): string {
+  const b = randomBytes(16);
+  b[0] = (b[0]! & 0x7f) | 0x01;
+  return b.toString('hex');
 }
 
 /**

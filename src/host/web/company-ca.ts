@@ -3,10 +3,10 @@
 // request, a server certificate + key for a host name, signed by that CA. The CA itself is made by the
 // lab cloud's helper (src/cloud/gateway/tls.ts labCa: created once in a folder, key mode 0600); this
 // file only issues leaves.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { isIP } from 'node:net';
 import forge from 'node-forge';
-import { labCa, type LabCa } from '../../cloud/gateway/tls.ts';
+import { labCa, serial as certificateSerial, type LabCa } from '../../cloud/gateway/tls.ts';
 
 export interface CompanyCa {
   /** The CA bundle file clients trust (PEM): pass it to `probe(..., { caFile })`, curl --cacert. */
@@ -55,7 +55,7 @@ export function issueServerCertificate(ca: CompanyCa, hostName: string, o: Issue
   const now = o.now ?? new Date();
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.setRsaPublicKey(priv.n, priv.e);
-  const serial = `0${randomBytes(15).toString('hex')}`;
+  const serial = certificateSerial();
   cert.serialNumber = serial;
   cert.validity.notBefore = new Date(now.getTime() - 3600_000);
   const notAfter = new Date(now.getTime() + (o.days ?? 365) * 86400_000);
