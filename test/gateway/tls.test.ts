@@ -2,7 +2,7 @@
 // the same moment (parallel tests on a fresh machine), reused afterwards.
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,5 +41,22 @@ describe('the lab cloud\'s certificate authority', () => {
       const first = parseInt(s.slice(0, 2), 16);
       expect(first >= 0x01 && first <= 0x7f).toBe(true);
     }
+  });
+
+  it('makes the CA again when the cached one cannot be read by OpenSSL', () => {
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'seclab-ca-')), 'ca');
+    const first = labCa(dir);
+    // What an older seclab could leave behind: a serial with a non-minimal encoding (00 4F ...).
+    const bad = Buffer.from(first.certPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    const at = bad.indexOf(Buffer.from([0x02, 0x10])); // INTEGER, 16 bytes: the serial
+    expect(at).toBeGreaterThan(0);
+    bad[at + 2] = 0x00;
+    bad[at + 3] = 0x4f;
+    writeFileSync(path.join(dir, 'ca.pem'), `-----BEGIN CERTIFICATE-----\n${bad.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`);
+    expect(() => new X509Certificate(readFileSync(path.join(dir, 'ca.pem')))).toThrow(/illegal padding|bad|asn1/i);
+    const again = labCa(dir);
+    expect(again.certPem).not.toBe(first.certPem);
+    expect(() => new X509Certificate(again.certPem)).not.toThrow();
+    expect(new X509Certificate(cachedGatewayCertificate(again).cert).checkIssued(new X509Certificate(again.certPem))).toBe(true);
   });
 });

@@ -46,7 +46,15 @@ export function labCa(dir: string): LabCa {
   const certFile = path.join(dir, 'ca.pem');
   const keyFile = path.join(dir, 'ca-key.pem');
   if (existsSync(certFile) && existsSync(keyFile)) {
-    return { certFile, certPem: readFileSync(certFile, 'utf8'), keyPem: readFileSync(keyFile, 'utf8') };
+    const certPem = readFileSync(certFile, 'utf8');
+    try {
+      new X509Certificate(certPem);
+      return { certFile, certPem, keyPem: readFileSync(keyFile, 'utf8') };
+    } catch {
+      // A CA OpenSSL cannot read (made by an older seclab with a badly encoded serial): made again;
+      // clients trust the new file through AWS_CA_BUNDLE as they did the old one.
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
   mkdirSync(path.dirname(dir), { recursive: true });
   const tmp = mkdtempSync(`${dir}.tmp-`);
