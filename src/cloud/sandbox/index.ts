@@ -100,7 +100,7 @@ function nodePrefix(): string {
 }
 
 /** How many processes and threads this user runs now (RLIMIT_NPROC counts them all). */
-function tasksOfThisUser(): number {
+export function tasksOfThisUser(): number {
   const uid = process.getuid?.();
   let n = 0;
   try {

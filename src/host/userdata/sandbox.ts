@@ -5,8 +5,9 @@
 // package scripts, chown and chmod need (no CAP_SYS_ADMIN, so no mount, no namespace escape). As
 // another user: a user namespace in which that user is root (files it cannot map stay nobody's).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, readFileSync, statSync, statfsSync } from 'node:fs';
+import { existsSync, lstatSync, statSync, statfsSync } from 'node:fs';
 import path from 'node:path';
+import { tasksOfThisUser } from '../../cloud/sandbox/index.ts';
 
 export interface ShellLimits {
   /** Wall-clock limit of one command, ms. */
@@ -105,27 +106,6 @@ function namespaceArgs(): string[] {
   a.push('--die-with-parent', '--new-session', '--cap-drop', 'ALL');
   for (const c of KEPT_CAPS) a.push('--cap-add', c);
   return a;
-}
-
-/** Processes and threads of this user id now (RLIMIT_NPROC counts them all). */
-function tasksOfThisUser(): number {
-  const uid = process.getuid?.();
-  let n = 0;
-  try {
-    for (const e of readdirSync('/proc')) {
-      if (!/^\d+$/.test(e)) continue;
-      try {
-        const st = readFileSync(`/proc/${e}/status`, 'utf8');
-        const u = /^Uid:\s+(\d+)/m.exec(st);
-        if (u && Number(u[1]) === uid) n += Number(/^Threads:\s+(\d+)/m.exec(st)?.[1] ?? 1);
-      } catch {
-        // gone
-      }
-    }
-  } catch {
-    return 4096;
-  }
-  return n;
 }
 
 /**
