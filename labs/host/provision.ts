@@ -65,6 +65,11 @@ export async function provisionHost(session: LabSession): Promise<HostLabEnv & R
   const people = async () => {
     const platform = (await iam.send(new CreateRoleCommand({ RoleName: PLATFORM_ROLE, AssumeRolePolicyDocument: trustAccount, Description: 'the platform team: runs the web server' }))).Role!;
     await iam.send(new PutRolePolicyCommand({ RoleName: PLATFORM_ROLE, PolicyName: 'platform', PolicyDocument: PLATFORM_POLICY }));
+    // The web server's role, and only it, may be given to instances by the platform team.
+    await iam.send(new PutRolePolicyCommand({
+      RoleName: PLATFORM_ROLE, PolicyName: 'pass-web-role',
+      PolicyDocument: doc([{ Effect: 'Allow', Action: 'iam:PassRole', Resource: `arn:aws:iam::${account}:role/${WEB_ROLE}`, Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } }]),
+    }));
     const keyAdmins = (await iam.send(new CreateRoleCommand({ RoleName: KEY_ADMINS_ROLE, AssumeRolePolicyDocument: trustAccount, Description: 'security team: administers KMS keys, never uses them' }))).Role!;
     await iam.send(new PutRolePolicyCommand({
       RoleName: KEY_ADMINS_ROLE, PolicyName: 'kms-administration',

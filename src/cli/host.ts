@@ -40,3 +40,56 @@ export async function cmdHostApply(ui: Ui, root: string, file: string, opts: { i
   else ui.print(r.log.trimEnd());
   return r.ok ? ExitCode.OK : ExitCode.FAILED;
 }
+
+/**
+ * `seclab host web <instance-id|root-folder>`: the instance's nginx, run as the lab's checks run it
+ * (real nginx on loopback, ports mapped), so a student can try it with curl or `seclab tls scan`.
+ * Runs until Ctrl-C; with --scan, probes port 443 once with the TLS prober and stops.
+ */
+export async function cmdHostWeb(ui: Ui, target: string, opts: CloudSelector & { account?: string; json?: boolean; scan?: boolean; sni?: string; ca?: string }): Promise<number> {
+  let root = target;
+  if (/^i-[0-9a-f]{8,17}$/.test(target)) {
+    const s = await runningCloud({ name: opts.name, port: opts.port }, (m) => ui.warn(m));
+    if (!s) throw new EnvironmentError('no lab cloud is running', 'Start one with `seclab cloud up`, or give a root folder instead of an instance id.');
+    const q = new URLSearchParams({ account: opts.account ?? s.accountId, instance: target });
+    const res = await fetch(`${s.url}/_seclab/instance-root?${q}`, { headers: { 'x-seclab-control-token': s.controlToken } });
+    const v = (await res.json()) as { root?: string; error?: string };
+    if (res.status === 404) throw new UsageError(v.error ?? `no instance ${target}`);
+    if (!res.ok || !v.root) throw new EnvironmentError(`the lab cloud could not make the instance's folder: ${v.error ?? res.status}`);
+    root = v.root;
+  } else if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new UsageError(`${target} is neither an instance id (i-...) nor a folder`);
+  }
+  const { startNginx, nginxStatus } = await import('../host/web/nginx.ts');
+  const st = nginxStatus();
+  if (!st.installed) throw new EnvironmentError(st.reason ?? 'nginx is not installed', 'apt-get install nginx-light');
+  const started = await startNginx(root);
+  if (!started.ok) {
+    ui.error(`the instance's nginx does not run (${started.kind}): ${started.message}`);
+    for (const n of started.notes) ui.warn(n);
+    return ExitCode.FAILED;
+  }
+  const server = started.server;
+  try {
+    for (const n of server.config.notes) ui.warn(n);
+    const lines = server.ports.map((p) => `${p.ssl ? 'https' : 'http'}://127.0.0.1:${p.hostPort}/  ← the instance's port ${p.port}`);
+    if (opts.scan) {
+      const https = server.hostPort(443);
+      if (https === undefined) throw new UsageError('the instance\'s nginx does not listen on 443');
+      const { probe } = await import('../controls/tls/index.ts');
+      const { renderText } = await import('../controls/tls/text.ts');
+      const r = await probe('127.0.0.1', https, { ...(opts.sni ? { serverName: opts.sni } : {}), ...(opts.ca ? { caFile: opts.ca } : {}), httpPort: server.hostPort(80) ?? null });
+      ui.print(ui.json ? JSON.stringify(r, null, 2) : renderText(r).join('\n'));
+      return ExitCode.OK;
+    }
+    if (ui.json) ui.print(JSON.stringify({ pid: server.pid, ports: server.ports }, null, 2));
+    else ui.print(`${lines.join('\n')}\nnginx runs the instance's configuration; Ctrl-C stops it.`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    return ExitCode.OK;
+  } finally {
+    await server.stop();
+  }
+}

@@ -141,6 +141,15 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
     .option('--no-fetch', 'install packages only from seclab\'s package cache (no download)')
     .description('apply user data to a folder as cloud-init would on first boot; shell runs inside the folder in bubblewrap, never on this machine')
     .action((root: string, file: string, _o, cmd: Command) => run(async (ui) => (await import('./host.ts')).cmdHostApply(ui, root, file, optsOf(cmd)), !!optsOf(cmd).json));
+  addJson(host.command('web'))
+    .argument('<instance-or-root>', 'an instance of the running lab cloud (i-...), or a root folder')
+    .option('--name <name>', 'the lab cloud of `seclab cloud up --name <name>` (when several run)')
+    .option('-p, --port <port>', 'the lab cloud whose gateway listens on this port (when several run)')
+    .option('--account <id>', 'the account owning the instance (default: the lab account)')
+    .option('--scan', 'probe port 443 once with the TLS prober, then stop').option('--sni <name>', 'with --scan: server name for SNI and the certificate check')
+    .option('--ca <file>', 'with --scan: PEM bundle of trusted CAs (the company CA)')
+    .description('run the instance\'s nginx configuration for real on loopback (as the lab\'s checks do) until Ctrl-C')
+    .action((t: string, _o, cmd: Command) => run(async (ui) => (await import('./host.ts')).cmdHostWeb(ui, t, optsOf(cmd)), !!optsOf(cmd).json));
 
   const cloud = program.command('cloud').description('the lab cloud, for working by hand with the AWS CLI');
   addJson(addTarget(cloud.command('up')))
