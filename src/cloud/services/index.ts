@@ -17,9 +17,10 @@ import { organizationsService } from './organizations/index.ts';
 import { accountService } from './account/index.ts';
 import { ssmService } from './ssm/index.ts';
 import { s3controlService } from './s3control/index.ts';
+import { acmService } from './acm/index.ts';
 
 export const services: ServiceModule[] = [
   iamService, stsService, ec2Service, cloudtrailService, s3Service, kmsService, lambdaService, snsService,
   logsService, cloudwatchService, eventsService, organizationsService,
-  accountService, ssmService, s3controlService,
+  accountService, ssmService, s3controlService, acmService,
 ];

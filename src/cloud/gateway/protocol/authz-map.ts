@@ -1133,6 +1133,47 @@ function accountAuthz(call: ApiCall, account: string): AuthzRequirement {
 }
 
 // ---------------------------------------------------------------------------------------------
+// AWS Certificate Manager (acm) and AWS Private CA (acm-pca). RequestCertificate has no resource
+// type (`*`) and carries acm:DomainNames (DomainName and SubjectAlternativeNames), acm:KeyAlgorithm
+// (RSA_2048 when not given), acm:CertificateAuthority, acm:ValidationMethod,
+// acm:CertificateTransparencyLogging and acm:Export when the request names them ("Use condition keys
+// with ACM"); no dependent action (ACM's service principal uses the private CA). The other
+// certificate operations act on arn:aws:acm:<region>:<account>:certificate/<id>; ACM PCA's on
+// arn:aws:acm-pca:<region>:<account>:certificate-authority/<id>; List*, ImportCertificate,
+// account configuration and CreateCertificateAuthority on `*`.
+
+function acmAuthz(call: ApiCall): AuthzRequirement {
+  const p = call.params;
+  const ctx: AuthzContext = { 'aws:RequestedRegion': call.region };
+  addTags(ctx, requestTags(call));
+  const action = `acm:${call.operation}`;
+  if (call.operation === 'RequestCertificate') {
+    const names = [...new Set([str(p, 'DomainName'), ...strList(p, 'SubjectAlternativeNames')].filter((n): n is string => !!n))];
+    if (names.length) ctx['acm:DomainNames'] = names;
+    ctx['acm:KeyAlgorithm'] = str(p, 'KeyAlgorithm') ?? 'RSA_2048';
+    const ca = str(p, 'CertificateAuthorityArn');
+    if (ca) ctx['acm:CertificateAuthority'] = ca;
+    const method = str(p, 'ValidationMethod');
+    if (method) ctx['acm:ValidationMethod'] = method;
+    const options = p['Options'] && typeof p['Options'] === 'object' ? (p['Options'] as P) : {};
+    const ct = str(options, 'CertificateTransparencyLoggingPreference');
+    if (ct) ctx['acm:CertificateTransparencyLogging'] = ct;
+    const exp = str(options, 'Export');
+    if (exp) ctx['acm:Export'] = exp;
+    return { action, resources: ['*'], context: ctx };
+  }
+  const arn = str(p, 'CertificateArn');
+  return { action, resources: [arn && isArn(arn) ? arn : '*'], context: ctx };
+}
+
+function acmPcaAuthz(call: ApiCall): AuthzRequirement {
+  const ctx: AuthzContext = { 'aws:RequestedRegion': call.region };
+  addTags(ctx, requestTags(call));
+  const arn = str(call.params, 'CertificateAuthorityArn', 'ResourceArn');
+  return { action: `acm-pca:${call.operation}`, resources: [arn && isArn(arn) ? arn : '*'], context: ctx };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /** Map an identified API call to what IAM authorizes. `account` is the caller's (and resource owner's) account. */
 export function toAuthz(call: ApiCall, account: string, caller: CallerInfo = {}): AuthzRequirement {
@@ -1169,6 +1210,10 @@ export function toAuthz(call: ApiCall, account: string, caller: CallerInfo = {})
       return s3controlAuthz(call, account);
     case 'account':
       return accountAuthz(call, account);
+    case 'acm':
+      return acmAuthz(call);
+    case 'acm-pca':
+      return acmPcaAuthz(call);
     default: {
       const ctx: AuthzContext = { 'aws:RequestedRegion': call.region };
       addTags(ctx, requestTags(call));

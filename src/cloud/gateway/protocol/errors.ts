@@ -156,6 +156,8 @@ export function accessDeniedStatus(service: string): number {
     case 'dynamodb':
     case 'secretsmanager':
     case 'ssm':
+    case 'acm': // ACM and AWS Private CA (JSON 1.1; their AccessDeniedException has no HTTP status of its own)
+    case 'acm-pca':
       return 400;
     default:
       return 403;

@@ -74,6 +74,7 @@ export const SERVICES: Record<string, ServiceInfo> = Object.fromEntries(
     S({ signingName: 'dynamodb', protocol: 'json', targetPrefixes: ['DynamoDB_20120810'], jsonVersion: '1.0' }),
     S({ signingName: 'organizations', protocol: 'json', targetPrefixes: ['AWSOrganizationsV20161128'], jsonVersion: '1.1' }),
     S({ signingName: 'acm', protocol: 'json', targetPrefixes: ['CertificateManager'], jsonVersion: '1.1' }),
+    S({ signingName: 'acm-pca', protocol: 'json', targetPrefixes: ['ACMPrivateCA'], jsonVersion: '1.1' }),
     S({ signingName: 'config', protocol: 'json', targetPrefixes: ['StarlingDoveService'], jsonVersion: '1.1' }),
     S({ signingName: 'kinesis', protocol: 'json', targetPrefixes: ['Kinesis_20131202'], jsonVersion: '1.1' }),
     S({ signingName: 'firehose', protocol: 'json', targetPrefixes: ['Firehose_20150804'], jsonVersion: '1.1' }),

@@ -54,7 +54,7 @@ export function isReadOnly(operation: string): boolean {
 }
 
 // Values CloudTrail never shows.
-const SECRET_PARAM = /secret|password|tokencode|authenticationcode|privatekey|plaintext|^body$|^zipfile$|^code$|^payload$/i;
+const SECRET_PARAM = /secret|password|passphrase|tokencode|authenticationcode|privatekey|plaintext|^body$|^zipfile$|^code$|^payload$/i;
 
 /** CloudTrail writes request parameters with a lower-case first letter (userName, policyArn). */
 export function toRequestParameters(params: Record<string, unknown>): Record<string, unknown> | null {
