@@ -38,10 +38,13 @@ async function keyInfo(s: LabSession, ref: string): Promise<KeyInfo | undefined>
     if (!m?.KeyId) return undefined;
     const rot = await up.json<{ KeyRotationEnabled?: boolean }>(s.accountId, 'kms', 'GetKeyRotationStatus', { KeyId: m.KeyId }, s.cloud.region).catch(() => ({ KeyRotationEnabled: undefined }));
     const al = await up.json<{ Aliases?: { AliasName?: string; TargetKeyId?: string }[] }>(s.accountId, 'kms', 'ListAliases', { KeyId: m.KeyId }, s.cloud.region).catch(() => ({ Aliases: [] }));
+    const aliases = (al.Aliases ?? []).filter((a) => !a.TargetKeyId || a.TargetKeyId === m.KeyId).map((a) => a.AliasName ?? '');
     return {
-      arn: m.Arn!, id: m.KeyId, state: m.KeyState ?? 'Enabled', manager: m.KeyManager ?? 'CUSTOMER', ...(m.KeySpec ? { spec: m.KeySpec } : {}),
+      arn: m.Arn!, id: m.KeyId, state: m.KeyState ?? 'Enabled',
+      // moto makes the AWS managed key aws/ebs as a customer key: its alias tells.
+      manager: aliases.some((a) => a.startsWith('alias/aws/')) ? 'AWS' : m.KeyManager ?? 'CUSTOMER', ...(m.KeySpec ? { spec: m.KeySpec } : {}),
       ...(rot.KeyRotationEnabled !== undefined ? { rotation: rot.KeyRotationEnabled } : {}),
-      aliases: (al.Aliases ?? []).filter((a) => !a.TargetKeyId || a.TargetKeyId === m.KeyId).map((a) => a.AliasName ?? ''),
+      aliases,
     };
   } catch {
     return undefined;
@@ -77,6 +80,31 @@ function fromBookings(s: LabSession, snapshotId: string | undefined): boolean {
   if (!snapshotId) return false;
   const origin = env(s).data.snapshotId;
   return snapshotId === origin || s.gateway.service('kms').ebs.ancestry(snapshotId).includes(origin);
+}
+
+interface SnapshotRow { SnapshotId?: string; VolumeId?: string; Encrypted?: boolean }
+interface VolumeRow { VolumeId?: string; SnapshotId?: string; Encrypted?: boolean }
+
+/**
+ * The snapshots and volumes of the account that hold the bookings: the provisioned snapshot, its copies,
+ * volumes made from any of them, snapshots of those volumes, and so on (moto's own AMI snapshots are not).
+ */
+async function bookingsCopies(s: LabSession): Promise<{ snapshots: SnapshotRow[]; volumes: VolumeRow[] }> {
+  const up = s.gateway.upstream;
+  const snaps = (await up.json<{ Snapshots?: SnapshotRow[] }>(s.accountId, 'ec2', 'DescribeSnapshots', { OwnerIds: ['self'] }, s.cloud.region)).Snapshots ?? [];
+  const vols = (await up.json<{ Volumes?: VolumeRow[] }>(s.accountId, 'ec2', 'DescribeVolumes', {}, s.cloud.region)).Volumes ?? [];
+  const data = new Set([env(s).data.snapshotId]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const x of snaps) {
+      if (!x.SnapshotId || data.has(x.SnapshotId)) continue;
+      if (s.gateway.service('kms').ebs.ancestry(x.SnapshotId).some((a) => data.has(a)) || (x.VolumeId && data.has(x.VolumeId))) { data.add(x.SnapshotId); grew = true; }
+    }
+    for (const v of vols) {
+      if (v.VolumeId && !data.has(v.VolumeId) && v.SnapshotId && data.has(v.SnapshotId)) { data.add(v.VolumeId); grew = true; }
+    }
+  }
+  return { snapshots: snaps.filter((x) => data.has(x.SnapshotId ?? '')), volumes: vols.filter((v) => data.has(v.VolumeId ?? '')) };
 }
 
 async function load(s: LabSession): Promise<Inspection> {
@@ -155,16 +183,24 @@ const EBS_USE = ['kms:CreateGrant', 'kms:Decrypt', 'kms:GenerateDataKeyWithoutPl
 interface CisGroup { id: string; title: string; points: number; prefixes: string[]; hidden?: boolean }
 
 const CIS_GROUPS: CisGroup[] = [
-  { id: 'cis-filesystem-kernel', title: 'CIS 1: kernel modules, temporary file systems, boot and process hardening, banners', points: 5, prefixes: ['1.'] },
-  { id: 'cis-services', title: 'CIS 2: no unneeded services or clients, time synchronisation, cron restricted', points: 4, prefixes: ['2.'] },
-  { id: 'cis-network', title: 'CIS 3–4: network kernel parameters and protocols, host firewall', points: 4, prefixes: ['3.', '4.'] },
-  { id: 'cis-ssh', title: 'CIS 5.1: the SSH server', points: 6, prefixes: ['5.1.'] },
-  { id: 'cis-privilege-accounts', title: 'CIS 5.2–5.4: sudo, PAM, password policy and accounts', points: 5, prefixes: ['5.2.', '5.3.', '5.4.'] },
-  { id: 'cis-logging', title: 'CIS 6: logging and auditing', points: 3, prefixes: ['6.'] },
-  { id: 'cis-maintenance', title: 'CIS 7: permissions of system files, users and groups', points: 2, prefixes: ['7.'], hidden: true },
+  { id: 'cis-filesystem-kernel', title: 'CIS 1: kernel modules, temporary file systems, boot and process hardening, banners', points: 4, prefixes: ['1.'] },
+  { id: 'cis-services', title: 'CIS 2: no unneeded services or clients, time synchronisation, cron restricted', points: 3, prefixes: ['2.'] },
+  { id: 'cis-network', title: 'CIS 3–4: network kernel parameters and protocols, host firewall', points: 3, prefixes: ['3.', '4.'] },
+  { id: 'cis-ssh', title: 'CIS 5.1: the SSH server', points: 5, prefixes: ['5.1.'] },
+  { id: 'cis-privilege-accounts', title: 'CIS 5.2–5.4: sudo, PAM, password policy and accounts', points: 4, prefixes: ['5.2.', '5.3.', '5.4.'] },
+  { id: 'cis-logging', title: 'CIS 6: logging and auditing', points: 2, prefixes: ['6.'] },
+  { id: 'cis-maintenance', title: 'CIS 7: permissions of system files, users and groups', points: 1, prefixes: ['7.'], hidden: true },
 ];
 
 const inGroup = (g: CisGroup, r: Result) => g.prefixes.some((p) => r.id.startsWith(p));
+
+/**
+ * The lab's tailoring of the benchmark (what an OpenSCAP tailoring file does): recommendations CIS
+ * itself makes conditional ("unless required"), which this server's role requires.
+ */
+export const TAILORING: Record<string, string> = {
+  '2.1.18': 'not applied: this server\'s role is to serve the web site (CIS: "unless required")',
+};
 
 function cisCheck(g: CisGroup): Check {
   return {
@@ -172,13 +208,14 @@ function cisCheck(g: CisGroup): Check {
     async run(s) {
       const c = await cisOf(s);
       if ('error' in c) return fail(c.error);
-      const rs = c.report.results.filter((r) => inGroup(g, r));
+      const rs = c.report.results.filter((r) => inGroup(g, r) && !TAILORING[r.id]);
+      const tailored = c.report.results.filter((r) => inGroup(g, r) && TAILORING[r.id]).map((r) => `${r.id} ${TAILORING[r.id]}`);
       const failed = rs.filter((r) => r.status === 'fail');
       const passed = rs.filter((r) => r.status === 'pass').length;
       const manual = rs.filter((r) => r.status === 'manual').length;
       const ud = c.host.userData;
       const note = !ud ? ' — the instance has no user data: it is the plain image' : !ud.ok ? ` — note: its user data had failures (\`seclab host fs ${c.host.instanceId} --json\`)` : '';
-      if (!failed.length) return pass(`${passed} recommendations pass${manual ? `, ${manual} need a running system (manual)` : ''}`);
+      if (!failed.length) return pass(`${passed} recommendations pass${manual ? `, ${manual} need a running system (manual)` : ''}${tailored.length ? `; ${tailored.join('; ')}` : ''}`);
       const shown = failed.slice(0, 4).map((r) => `${r.id} ${r.title}`).join('; ');
       const first = failed[0]!;
       const where = first.evidence[0] ? ` (${first.evidence[0].file}${first.evidence[0].line ? `:${first.evidence[0].line}` : ''})` : '';
@@ -289,17 +326,15 @@ export const checks: Check[] = [
   {
     id: 'no-unencrypted-copies', title: 'No unencrypted snapshot or volume of the data is left in the account', kind: 'posture', points: 4, task: 'data',
     async run(s) {
-      const up = s.gateway.upstream;
-      const snaps = await up.json<{ Snapshots?: { SnapshotId?: string; Encrypted?: boolean; Description?: string }[] }>(s.accountId, 'ec2', 'DescribeSnapshots', { OwnerIds: ['self'] }, s.cloud.region);
-      const vols = await up.json<{ Volumes?: { VolumeId?: string; Encrypted?: boolean; SnapshotId?: string }[] }>(s.accountId, 'ec2', 'DescribeVolumes', {}, s.cloud.region);
-      const plainSnaps = (snaps.Snapshots ?? []).filter((x) => !x.Encrypted);
-      const plainVols = (vols.Volumes ?? []).filter((v) => !v.Encrypted);
-      if (!plainSnaps.length && !plainVols.length) return pass('every snapshot and volume of the account is encrypted');
+      const { snapshots, volumes } = await bookingsCopies(s);
+      const plainSnaps = snapshots.filter((x) => !x.Encrypted);
+      const plainVols = volumes.filter((v) => !v.Encrypted);
+      if (!plainSnaps.length && !plainVols.length) return pass(`${snapshots.length} snapshot(s) and ${volumes.length} volume(s) hold the bookings, all encrypted`);
       const first = plainSnaps.find((x) => x.SnapshotId === env(s).data.snapshotId);
       return fail([
         first ? `the old server's snapshot ${first.SnapshotId} (not encrypted) is still there: anyone who may CreateVolume in the account reads the bookings from it — DeleteSnapshot once your encrypted copy exists` : '',
-        plainSnaps.filter((x) => x !== first).length ? `unencrypted snapshots: ${plainSnaps.filter((x) => x !== first).map((x) => x.SnapshotId).join(', ')}` : '',
-        plainVols.length ? `unencrypted volumes: ${plainVols.map((v) => v.VolumeId).join(', ')}` : '',
+        plainSnaps.filter((x) => x !== first).length ? `unencrypted snapshots of the bookings: ${plainSnaps.filter((x) => x !== first).map((x) => x.SnapshotId).join(', ')}` : '',
+        plainVols.length ? `unencrypted volumes of the bookings: ${plainVols.map((v) => v.VolumeId).join(', ')}` : '',
       ].filter(Boolean).join('; '));
     },
   },
@@ -321,7 +356,7 @@ export const checks: Check[] = [
 
   // ---- task 5: TLS ----
   {
-    id: 'tls-protocols', title: 'Only TLS 1.2 and TLS 1.3 are accepted', kind: 'posture', points: 4, task: 'tls',
+    id: 'tls-protocols', title: 'Only TLS 1.2 and TLS 1.3 are accepted', kind: 'posture', points: 3, task: 'tls',
     async run(s) {
       const t = await tls(s);
       if ('error' in t) return fail(t.error);
@@ -333,7 +368,7 @@ export const checks: Check[] = [
     },
   },
   {
-    id: 'tls-ciphers', title: 'Only strong forward-secret AEAD cipher suites', kind: 'posture', points: 4, task: 'tls',
+    id: 'tls-ciphers', title: 'Only strong forward-secret AEAD cipher suites', kind: 'posture', points: 3, task: 'tls',
     async run(s) {
       const t = await tls(s);
       if ('error' in t) return fail(t.error);
@@ -351,7 +386,7 @@ export const checks: Check[] = [
     },
   },
   {
-    id: 'tls-certificate', title: 'A certificate from the company CA for the site\'s name, with its chain', kind: 'posture', points: 4, task: 'tls',
+    id: 'tls-certificate', title: 'A certificate from the company CA for the site\'s name, with its chain', kind: 'posture', points: 2, task: 'tls',
     async run(s) {
       const t = await tls(s);
       if ('error' in t) return fail(t.error);
@@ -366,7 +401,7 @@ export const checks: Check[] = [
     },
   },
   {
-    id: 'tls-hsts', title: 'HSTS tells browsers to use HTTPS only, for a year', kind: 'posture', points: 3, task: 'tls',
+    id: 'tls-hsts', title: 'HSTS tells browsers to use HTTPS only, for a year', kind: 'posture', points: 2, task: 'tls',
     async run(s) {
       const t = await tls(s);
       if ('error' in t) return fail(t.error);
@@ -377,7 +412,7 @@ export const checks: Check[] = [
     },
   },
   {
-    id: 'http-redirects-to-https', title: 'Plain HTTP only redirects to HTTPS', kind: 'posture', points: 3, task: 'tls',
+    id: 'http-redirects-to-https', title: 'Plain HTTP only redirects to HTTPS', kind: 'posture', points: 2, task: 'tls',
     async run(s) {
       const t = await tls(s);
       if ('error' in t) return fail(t.error);
@@ -388,7 +423,7 @@ export const checks: Check[] = [
     },
   },
   {
-    id: 'tls-rating', title: 'The TLS configuration rates A or better (SSL Labs rules)', kind: 'posture', points: 2, task: 'tls', hidden: true,
+    id: 'tls-rating', title: 'The TLS configuration rates A or better (SSL Labs rules)', kind: 'posture', points: 1, task: 'tls', hidden: true,
     async run(s) {
       const t = await tls(s);
       if ('error' in t) return fail(t.error);

@@ -22,6 +22,11 @@ export interface HostLabEnv {
   image: { id: string; name: string };
   /** The role the platform team deploys with (AssumeRole it for everything that touches the key and the server). */
   platformRole: { name: string; arn: string };
+  /**
+   * Your own identity as a platform engineer (in a company: your SSO session). The account's root user
+   * may not assume roles (AWS refuses it): assume the platform role with these credentials.
+   */
+  platformEngineer: { userName: string; accessKeyId: string; secretAccessKey: string };
   /** The role of the people who administer KMS keys (they never use them). */
   keyAdminsRole: { name: string; arn: string };
   /** The web server's instance profile and role (the app reads the bookings bucket with it). */
@@ -49,6 +54,8 @@ export interface HostLabEnv {
   /** Who administers the server over SSH with their keys, from the office. */
   admins: HostAdmin[];
   office: string;
+  /** The company's central log server (systemd-journal-remote): send the journal there (CIS 6.1.2.1). */
+  logServer: string;
   /** The name tag the web server instance must carry (how the checks find it). */
   instanceName: string;
 }
@@ -59,10 +66,12 @@ export const VPC_CIDR = '10.30.0.0/16';
 export const SUBNET_CIDR = '10.30.1.0/24';
 export const OFFICE_CIDR = '203.0.113.0/24';
 export const INSTANCE_NAME = 'fabrikam-web';
+export const LOG_SERVER = 'https://logs.fabrikam-travel.example:19532';
 export const DATA_DEVICE = '/dev/xvdf';
 export const DATA_MOUNT = '/srv/bookings';
 export const DATA_SIZE_GIB = 20;
 export const PLATFORM_ROLE = 'fabrikam-platform';
+export const PLATFORM_ENGINEER = 'platform-engineer';
 export const KEY_ADMINS_ROLE = 'fabrikam-key-admins';
 export const WEB_ROLE = 'fabrikam-web';
 export const DEVELOPERS_GROUP = 'developers';

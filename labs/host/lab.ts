@@ -6,11 +6,16 @@ import { fileURLToPath } from 'node:url';
 import type { Lab, Scenario } from '../../src/engine/types.ts';
 import { provisionHost } from './provision.ts';
 import { checks } from './checks.ts';
+import { tlsDowngradeScenario } from '../../scenarios/host-tls-downgrade.ts';
+import { httpLoginInterceptionScenario } from '../../scenarios/host-http-login-interception.ts';
+import { sshPasswordBruteForceScenario } from '../../scenarios/host-ssh-brute-force.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 /** The attacks (one file each under scenarios/), with the tasks whose hints help when one gets through. */
-const scenarios: Scenario[] = [];
+const scenarios: Scenario[] = [
+  tlsDowngradeScenario, httpLoginInterceptionScenario, sshPasswordBruteForceScenario,
+].map((sc) => ({ ...sc, points: { blocked: 5 } }));
 
 export const lab: Lab = {
   id: 'host',
@@ -29,7 +34,7 @@ export const lab: Lab = {
     {
       id: 'key', title: 'A customer managed KMS key for the web server\'s volumes, with a key policy that limits who may use it',
       hints: [
-        'Work as the platform team: AssumeRole env.platformRole.arn and use those credentials for KMS and EC2 (the key policy names that role; the account root needs nothing).',
+        'Work as the platform team: with env.platformEngineer\'s access key, AssumeRole env.platformRole.arn and use those credentials for KMS and EC2 (the key policy names that role; the root user, which your apply() runs as, may not assume roles and needs no place in the key policy).',
         'CreateKey with a Policy of your own. The default key policy\'s first statement (Principal arn:aws:iam::<account>:root, kms:*) hands the key to every IAM principal whose policy allows KMS — the developers have PowerUserAccess, which does.',
         'Three statements do it: the key administrators (env.keyAdminsRole) may administer the key (kms:Create*, Describe*, Enable*, List*, Put*, Update*, Revoke*, Disable*, Get*, Delete*, TagResource, UntagResource, ScheduleKeyDeletion, CancelKeyDeletion) but not use it; the platform role may use it only through EC2 (kms:Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*, DescribeKey with Condition StringEquals kms:ViaService ec2.<region>.amazonaws.com); and kms:CreateGrant for the platform role with Bool kms:GrantIsForAWSResource true (EC2 makes grants to attach volumes).',
         'AWS refuses a key policy that would lock out the caller (PutKeyPolicy/CreateKey): the platform role must keep kms:PutKeyPolicy — add it to its statement, or keep it among the administrators.',

@@ -11,13 +11,13 @@ import {
 } from '@aws-sdk/client-ec2';
 import {
   IAMClient, CreateRoleCommand, PutRolePolicyCommand, CreateInstanceProfileCommand, AddRoleToInstanceProfileCommand,
-  CreateGroupCommand, AttachGroupPolicyCommand, CreateUserCommand, AddUserToGroupCommand, CreateAccessKeyCommand,
+  CreateGroupCommand, AttachGroupPolicyCommand, PutUserPolicyCommand, CreateUserCommand, AddUserToGroupCommand, CreateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { S3Client, CreateBucketCommand, PutObjectCommand, PutPublicAccessBlockCommand } from '@aws-sdk/client-s3';
 import type { LabSession } from '../../src/engine/session.ts';
 import {
   COMPANY, DATA_DEVICE, DATA_MOUNT, DATA_SIZE_GIB, DEVELOPER, DEVELOPERS_GROUP, HOST_NAME, INDEX_HTML, INSTANCE_NAME,
-  KEY_ADMINS_ROLE, OFFICE_CIDR, PLATFORM_ROLE, SUBNET_CIDR, VPC_CIDR, WEB_ROLE, makeAdmins, type HostLabEnv,
+  KEY_ADMINS_ROLE, LOG_SERVER, OFFICE_CIDR, PLATFORM_ENGINEER, PLATFORM_ROLE, SUBNET_CIDR, VPC_CIDR, WEB_ROLE, makeAdmins, type HostLabEnv,
 } from './company.ts';
 
 const tags = (resource: ResourceType, t: Record<string, string>): TagSpecification[] => [{ ResourceType: resource, Tags: Object.entries(t).map(([Key, Value]): Tag => ({ Key, Value })) }];
@@ -85,12 +85,19 @@ export async function provisionHost(session: LabSession): Promise<HostLabEnv & R
     }));
     const profile = (await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: WEB_ROLE }))).InstanceProfile!;
     await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: WEB_ROLE, RoleName: WEB_ROLE }));
+    // The student's own identity: a platform engineer who may assume the platform role, nothing else.
+    await iam.send(new CreateUserCommand({ UserName: PLATFORM_ENGINEER, Tags: [{ Key: 'team', Value: 'platform' }] }));
+    await iam.send(new PutUserPolicyCommand({
+      UserName: PLATFORM_ENGINEER, PolicyName: 'assume-platform-role',
+      PolicyDocument: doc([{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: platform.Arn! }]),
+    }));
+    const engineerKey = (await iam.send(new CreateAccessKeyCommand({ UserName: PLATFORM_ENGINEER }))).AccessKey!;
     await iam.send(new CreateGroupCommand({ GroupName: DEVELOPERS_GROUP }));
     await iam.send(new AttachGroupPolicyCommand({ GroupName: DEVELOPERS_GROUP, PolicyArn: 'arn:aws:iam::aws:policy/PowerUserAccess' }));
     await iam.send(new CreateUserCommand({ UserName: DEVELOPER, Tags: [{ Key: 'team', Value: 'booking-app' }] }));
     await iam.send(new AddUserToGroupCommand({ GroupName: DEVELOPERS_GROUP, UserName: DEVELOPER }));
     await iam.send(new CreateAccessKeyCommand({ UserName: DEVELOPER }));
-    return { platform, keyAdmins, web, profile };
+    return { platform, keyAdmins, web, profile, engineerKey };
   };
 
   // ---- the bookings: a bucket the app reads, and the old server's data volume as a snapshot ----
@@ -125,6 +132,7 @@ export async function provisionHost(session: LabSession): Promise<HostLabEnv & R
     securityGroupId: net.sg,
     image: { id: imageId, name: imageName },
     platformRole: { name: PLATFORM_ROLE, arn: who.platform.Arn! },
+    platformEngineer: { userName: PLATFORM_ENGINEER, accessKeyId: who.engineerKey.AccessKeyId!, secretAccessKey: who.engineerKey.SecretAccessKey! },
     keyAdminsRole: { name: KEY_ADMINS_ROLE, arn: who.keyAdmins.Arn! },
     instanceProfile: { name: WEB_ROLE, arn: who.profile.Arn!, roleName: WEB_ROLE, roleArn: who.web.Arn! },
     developersGroup: DEVELOPERS_GROUP,
@@ -133,6 +141,7 @@ export async function provisionHost(session: LabSession): Promise<HostLabEnv & R
     bucket,
     admins,
     office: OFFICE_CIDR,
+    logServer: LOG_SERVER,
     instanceName: INSTANCE_NAME,
   };
   return { ...env };

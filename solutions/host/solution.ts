@@ -20,6 +20,7 @@ interface Env {
   securityGroupId: string;
   image: { id: string };
   platformRole: { arn: string };
+  platformEngineer: { accessKeyId: string; secretAccessKey: string };
   keyAdminsRole: { arn: string };
   instanceProfile: { arn: string };
   site: { hostName: string; certificateAuthorityArn: string; indexHtml: string };
@@ -31,8 +32,9 @@ interface Env {
 const doc = (Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
 
 export async function apply({ accountId, region, env }: LabInput<Env>) {
-  // ---- work as the platform team: the key policy names its role, not the account ----
-  const assumed = await new STSClient({}).send(new AssumeRoleCommand({ RoleArn: env.platformRole.arn, RoleSessionName: 'deploy-web' }));
+  // ---- work as the platform team: the key policy names its role, not the account (and root may not assume roles) ----
+  const engineer = { accessKeyId: env.platformEngineer.accessKeyId, secretAccessKey: env.platformEngineer.secretAccessKey };
+  const assumed = await new STSClient({ credentials: engineer }).send(new AssumeRoleCommand({ RoleArn: env.platformRole.arn, RoleSessionName: 'deploy-web' }));
   const c = assumed.Credentials!;
   const credentials = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
   const kms = new KMSClient({ credentials });

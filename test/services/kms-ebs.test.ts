@@ -246,6 +246,35 @@ describe('EBS encryption by default at launch', () => {
     await a.kms().send(new DisableKeyCommand({ KeyId: cmk.KeyId }));
     expect(await outcome(ec2.send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1 })))).toBe('InvalidKMSKey.InvalidState 400');
   });
+
+  it('RunInstances: a block device from an encrypted snapshot keeps the snapshot\'s key, or takes the KmsKeyId it names; launching needs the snapshot key\'s permissions', async () => {
+    const a = account();
+    const ec2 = a.ec2();
+    const img = (await ec2.send(new DescribeImagesCommand({}))).Images![0]!;
+    const image = img.ImageId!;
+    const rootDevice = img.RootDeviceName!;
+    const [k1, k2] = [(await a.kms().send(new CreateKeyCommand({}))).KeyMetadata!, (await a.kms().send(new CreateKeyCommand({}))).KeyMetadata!];
+    const vol = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: AZ, Size: 5, Encrypted: true, KmsKeyId: k1.Arn }))).VolumeId!;
+    const snap = (await ec2.send(new CreateSnapshotCommand({ VolumeId: vol }))).SnapshotId!;
+    const keysOf = async (instanceId: string) => (await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }] }))).Volumes!
+      .map((v) => [v.Attachments![0]!.Device, v.Encrypted, v.KmsKeyId, v.SnapshotId ?? null]).sort();
+    const launched = (await ec2.send(new RunInstancesCommand({
+      ImageId: image, MinCount: 1, MaxCount: 1, Placement: { AvailabilityZone: AZ },
+      BlockDeviceMappings: [
+        { DeviceName: rootDevice, Ebs: { VolumeSize: 8, Encrypted: true, KmsKeyId: k2.Arn } },
+        { DeviceName: '/dev/xvdf', Ebs: { SnapshotId: snap } },
+        { DeviceName: '/dev/xvdg', Ebs: { SnapshotId: snap, Encrypted: true, KmsKeyId: k2.Arn } },
+      ],
+    }))).Instances![0]!;
+    expect(await keysOf(launched.InstanceId!)).toEqual([
+      [rootDevice, true, k2.Arn, null], ['/dev/xvdf', true, k1.Arn, snap], ['/dev/xvdg', true, k2.Arn, snap],
+    ].sort());
+    // EC2 permissions alone do not reach the snapshot's key.
+    const dev = await a.newUser('dev', [EC2_ALL]);
+    const err = await errorOf(a.ec2(dev).send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1, BlockDeviceMappings: [{ DeviceName: '/dev/xvdf', Ebs: { SnapshotId: snap } }] })));
+    expect(err.name).toBe('UnauthorizedOperation');
+    expect(err.message).toContain(k1.Arn);
+  });
 });
 
 describe('EBS volumes and snapshots carry their key', () => {

@@ -701,7 +701,21 @@ const logging: Recommendation[] = [
   rec({ id: '6.1.2.1.3', title: 'systemd-journal-upload is enabled', rationale: 'Sends the journal to a central log server.', remediation: 'Configure URL= in /etc/systemd/journal-upload.conf and systemctl --now enable systemd-journal-upload.service.' }, (ctx) => {
     if (!journaldIsTheLogger(ctx)) return na('rsyslog is installed: the rsyslog recommendations apply instead', []);
     const u = ctx.systemd.unit('systemd-journal-upload.service');
-    return u.state === 'enabled' ? pass('systemd-journal-upload.service enabled', u.evidence.map((file) => ({ file }))) : fail(`systemd-journal-upload.service is ${u.state}`, u.evidence.map((file) => ({ file })));
+    if (u.state !== 'enabled') return fail(`systemd-journal-upload.service is ${u.state}`, u.evidence.map((file) => ({ file })));
+    // Enabled without a server to send to, the service fails at every start: nothing leaves the host.
+    // journal-upload.conf(5): the main file, then drop-ins in name order; the last URL= wins.
+    const files = ['/etc/systemd/journal-upload.conf', ...ctx.fs.listFiles('/etc/systemd/journal-upload.conf.d', '.conf')];
+    let url: { file: string; line: number; text: string } | undefined;
+    for (const f of files) {
+      let section = '';
+      for (const l of ctx.fs.lines(f)) {
+        const t = l.text.trim();
+        if (/^\[.*\]$/.test(t)) section = t;
+        else if (section === '[Upload]' && /^URL\s*=\s*\S/.test(t)) url = { file: f, line: l.line, text: t };
+      }
+    }
+    if (!url) return fail('systemd-journal-upload.service is enabled but no URL= is set in [Upload] (journal-upload.conf or journal-upload.conf.d/*.conf): it has nowhere to send the journal', u.evidence.map((file) => ({ file })));
+    return pass(`systemd-journal-upload.service enabled, sending to ${url.text.replace(/^URL\s*=\s*/, '')}`, [...u.evidence.map((file) => ({ file })), { file: url.file, line: url.line, text: url.text }]);
   }),
   rec({ id: '6.1.2.1.4', title: 'The host does not accept remote journals', rationale: 'A client should not listen for logs from elsewhere.', remediation: 'systemctl --now mask systemd-journal-remote.socket systemd-journal-remote.service' }, (ctx) => {
     const s = ctx.systemd.unit('systemd-journal-remote.socket');

@@ -61,7 +61,13 @@ interface Plan {
 }
 
 /** How a RunInstances will encrypt the volumes it creates. */
-interface LaunchPlan { byDefault: boolean; keys: KeyMeta[]; missingKey?: string }
+interface LaunchPlan {
+  byDefault: boolean;
+  keys: KeyMeta[];
+  missingKey?: string;
+  /** Per mapped device: the key its volume must be encrypted with (undefined: not encrypted). */
+  devices: Map<string, { key?: KeyMeta; encrypted: boolean }>;
+}
 
 const NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 const truthy = (v: unknown): boolean => v === true || String(v).toLowerCase() === 'true';
@@ -295,22 +301,38 @@ export class EbsEncryption {
     const keys: KeyMeta[] = [];
     let missingKey: string | undefined;
     const addKey = (k: KeyMeta | undefined) => { if (k && !keys.some((x) => x.Arn === k.Arn)) keys.push(k); };
+    const devices = new Map<string, { key?: KeyMeta; encrypted: boolean }>();
     const mappings = list(call.params['BlockDeviceMapping'] ?? call.params['BlockDeviceMappings']);
     for (const m of mappings) {
-      const ebs = m && typeof m === 'object' ? (m as Record<string, unknown>)['Ebs'] as Record<string, unknown> | undefined : undefined;
+      const o = m && typeof m === 'object' ? m as Record<string, unknown> : undefined;
+      const ebs = o?.['Ebs'] as Record<string, unknown> | undefined;
       if (!ebs || typeof ebs !== 'object') continue;
+      const device = str(o?.['DeviceName']);
       const ref = str(ebs['KmsKeyId']);
+      // A volume from an encrypted snapshot keeps the snapshot's key unless KmsKeyId names another
+      // (EBS documentation, "Encryption by default" / "Restore a volume from a snapshot").
+      const snapId = str(ebs['SnapshotId']);
+      const snap = snapId ? await this.ownSnapshot(account, region, snapId) : undefined;
+      let key: KeyMeta | undefined;
+      let encrypted = false;
       if (ref) {
-        const k = await describeKey(this.target, ref, account, region);
-        if (k) addKey(k);
-        else missingKey = ref;
+        key = await describeKey(this.target, ref, account, region);
+        if (!key) missingKey = ref;
+        encrypted = true;
+      } else if (snap?.Encrypted && snap.KmsKeyId) {
+        key = await describeKey(this.target, snap.KmsKeyId, account, region);
+        encrypted = true;
       } else if (truthy(ebs['Encrypted']) || byDefault) {
-        addKey(await this.defaultKey(account, region));
+        key = await this.defaultKey(account, region);
+        encrypted = true;
       }
+      addKey(key);
+      if (snap?.Encrypted && snap.KmsKeyId && key && snap.KmsKeyId !== key.Arn) addKey(await describeKey(this.target, snap.KmsKeyId, account, region));
+      if (device) devices.set(device, { ...(key ? { key } : {}), encrypted });
     }
     // The root volume from the image: encrypted by default with the default key.
     if (byDefault) addKey(await this.defaultKey(account, region));
-    return { byDefault, keys, missingKey };
+    return { byDefault, keys, ...(missingKey ? { missingKey } : {}), devices };
   }
 
   /**
@@ -325,6 +347,8 @@ export class EbsEncryption {
     if (!ids.length || (!plan.byDefault && !mapped)) return;
     const key = plan.byDefault ? await this.defaultKey(account, region) : undefined;
     const encryption = key ? { Encrypted: true, KmsKeyId: key.Arn } : {};
+    /** What a device's volume must be: its mapping's key, else (encryption by default) the default key. */
+    const wanted = (device: string): { encrypted: boolean; key?: KeyMeta } => plan.devices.get(device) ?? (key ? { encrypted: true, key } : { encrypted: false });
     type Inst = { InstanceId?: string; RootDeviceName?: string; Placement?: { AvailabilityZone?: string }; BlockDeviceMappings?: { DeviceName?: string; Ebs?: { VolumeId?: string } }[] };
     const r = await this.target.json<{ Reservations?: { Instances?: Inst[] }[] }>(account, 'ec2', 'DescribeInstances', { InstanceIds: ids }, region);
     for (const inst of (r.Reservations ?? []).flatMap((x) => x.Instances ?? [])) {
@@ -334,11 +358,14 @@ export class EbsEncryption {
         const vol = await this.target.json<Vol>(account, 'ec2', 'CreateVolume', { AvailabilityZone: inst.Placement?.AvailabilityZone ?? `${region}a`, Size: 8, VolumeType: 'gp2', ...encryption }, region);
         await this.target.json(account, 'ec2', 'AttachVolume', { VolumeId: vol.VolumeId, InstanceId: inst.InstanceId, Device: root }, region);
       }
-      if (!key) continue;
       for (const bdm of inst.BlockDeviceMappings ?? []) {
         const volId = bdm.Ebs?.VolumeId;
         const vol = volId ? await this.volume(account, region, volId) : undefined;
-        if (!vol || vol.Encrypted || !bdm.DeviceName) continue;
+        if (!vol || !bdm.DeviceName) continue;
+        const want = wanted(bdm.DeviceName);
+        // moto encrypts a volume from an encrypted snapshot, or with Encrypted true, under its own default key.
+        if (!want.encrypted || (vol.Encrypted && (!want.key || vol.KmsKeyId === want.key.Arn))) continue;
+        const encryption = { Encrypted: true, ...(want.key ? { KmsKeyId: want.key.Arn } : {}) };
         await this.target.json(account, 'ec2', 'DetachVolume', { VolumeId: volId, InstanceId: inst.InstanceId, Device: bdm.DeviceName }, region);
         await this.target.json(account, 'ec2', 'DeleteVolume', { VolumeId: volId }, region);
         const tags = (vol.Tags ?? []).filter((t) => t.Key && !t.Key.startsWith('aws:'));
