@@ -78,7 +78,7 @@ export function judgeDowngrade(steps: AttackStep[], attempts: DowngradeAttempt[]
   const blocked = attempts.length > 0 && got.length === 0;
   const evidence = attempts.map((a) => `${a.id}: ${a.accepted ? `ACCEPTED (${a.picked})` : `refused (${a.refusal})`}`);
   if (blocked) {
-    return { detected: false, blocked, steps, evidence, feedback: `blocked: the web server refused all ${attempts.length} downgrades (old protocols, weak suites at TLS 1.2, the fallback dance); ${where.ssl_protocols}` };
+    return { detected: false, blocked, steps, evidence, feedback: `blocked: the web server refused all ${attempts.length} downgrades (old protocols, weak suites at TLS 1.2, the fallback dance)` };
   }
   const proto = got.filter((a) => a.directive === 'ssl_protocols');
   const ciph = got.filter((a) => a.directive === 'ssl_ciphers');

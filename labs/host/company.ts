@@ -19,7 +19,7 @@ export interface HostLabEnv {
   /** The web server's security group: HTTPS and HTTP from anywhere, SSH from the office. */
   securityGroupId: string;
   /** The image to launch: Debian 12 (bookworm), what the host model of the lab cloud is built from. */
-  image: { id: string; name: string };
+  image: { id: string; name: string; rootDeviceName: string };
   /** The role the platform team deploys with (AssumeRole it for everything that touches the key and the server). */
   platformRole: { name: string; arn: string };
   /**

@@ -59,7 +59,7 @@ export const lab: Lab = {
     {
       id: 'launch', title: 'The web server launched hardened: CIS Level 1 by its user data, IMDSv2 only, its role',
       hints: [
-        'RunInstances with ImageId env.image.id, SubnetId env.subnet.id, SecurityGroupIds [env.securityGroupId], IamInstanceProfile { Arn: env.instanceProfile.arn }, TagSpecifications Name=env.instanceName, and UserData: base64 of your #cloud-config.',
+        'RunInstances with ImageId env.image.id, SubnetId env.subnet.id, SecurityGroupIds [env.securityGroupId], IamInstanceProfile { Arn: env.instanceProfile.arn }, TagSpecifications Name=env.instanceName, and UserData: base64 of your #cloud-config. BlockDeviceMappings: the root volume under env.image.rootDeviceName (the name the image reports: any other name adds a volume) and the data volume as env.data.device.',
         'MetadataOptions { HttpTokens: "required", HttpPutResponseHopLimit: 1, HttpEndpoint: "enabled" }: IMDSv1 answers any GET, which is all an SSRF needs; a hop limit of 1 keeps the answers from reaching containers on the host.',
         'The user data is your CIS hardening: `seclab host fs <instance>` shows the folder it produced and `seclab cis scan "$(seclab host fs <instance>)"` what still fails, with the remediation of each recommendation.',
         'Try your user data without launching anything: `seclab host apply ./my-root user-data.yaml` on a copy of the image, then `seclab cis scan ./my-root`.',

@@ -7,7 +7,7 @@ import {
   EC2Client, CreateVpcCommand, CreateSubnetCommand, CreateInternetGatewayCommand, AttachInternetGatewayCommand,
   CreateRouteTableCommand, CreateRouteCommand, AssociateRouteTableCommand, ModifySubnetAttributeCommand,
   CreateSecurityGroupCommand, AuthorizeSecurityGroupIngressCommand, CreateVolumeCommand, CreateSnapshotCommand,
-  DeleteVolumeCommand, RegisterImageCommand, type Tag, type TagSpecification, type ResourceType,
+  DeleteVolumeCommand, RegisterImageCommand, DescribeImagesCommand, type Tag, type TagSpecification, type ResourceType,
 } from '@aws-sdk/client-ec2';
 import {
   IAMClient, CreateRoleCommand, PutRolePolicyCommand, CreateInstanceProfileCommand, AddRoleToInstanceProfileCommand,
@@ -120,6 +120,8 @@ export async function provisionHost(session: LabSession): Promise<HostLabEnv & R
   }))).ImageId!;
 
   const [net, who, snapshotId, imageId] = await Promise.all([network(), people(), data(), image()]);
+  // The root device as the image reports it (map the root volume under this name).
+  const rootDeviceName = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images?.[0]?.RootDeviceName ?? '/dev/xvda';
   const ca = await session.gateway.service('acm').privateCa(account, region);
   const { admins, privateKeys } = makeAdmins();
   session.hidden['adminPrivateKeys'] = privateKeys;
@@ -130,7 +132,7 @@ export async function provisionHost(session: LabSession): Promise<HostLabEnv & R
     vpc: { id: net.vpc, cidr: VPC_CIDR },
     subnet: { id: net.subnet, cidr: SUBNET_CIDR, availabilityZone: az },
     securityGroupId: net.sg,
-    image: { id: imageId, name: imageName },
+    image: { id: imageId, name: imageName, rootDeviceName },
     platformRole: { name: PLATFORM_ROLE, arn: who.platform.Arn! },
     platformEngineer: { userName: PLATFORM_ENGINEER, accessKeyId: who.engineerKey.AccessKeyId!, secretAccessKey: who.engineerKey.SecretAccessKey! },
     keyAdminsRole: { name: KEY_ADMINS_ROLE, arn: who.keyAdmins.Arn! },

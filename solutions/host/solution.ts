@@ -12,13 +12,13 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ACMClient, RequestCertificateCommand, ExportCertificateCommand } from '@aws-sdk/client-acm';
 import type { LabInput } from 'seclab/kit';
-import { userData } from './user-data.ts';
+import { ec2UserData } from './user-data.ts';
 
 interface Env {
   region: string;
   subnet: { id: string };
   securityGroupId: string;
-  image: { id: string };
+  image: { id: string; rootDeviceName: string };
   platformRole: { arn: string };
   platformEngineer: { accessKeyId: string; secretAccessKey: string };
   keyAdminsRole: { arn: string };
@@ -90,10 +90,10 @@ export async function apply({ accountId, region, env }: LabInput<Env>) {
     IamInstanceProfile: { Arn: env.instanceProfile.arn },
     MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled' },
     BlockDeviceMappings: [
-      { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, VolumeType: 'gp3', Encrypted: true, KmsKeyId: key.Arn!, DeleteOnTermination: true } },
+      { DeviceName: env.image.rootDeviceName, Ebs: { VolumeSize: 8, VolumeType: 'gp3', Encrypted: true, KmsKeyId: key.Arn!, DeleteOnTermination: true } },
       { DeviceName: env.data.device, Ebs: { SnapshotId: copy, VolumeType: 'gp3', DeleteOnTermination: false } },
     ],
-    UserData: Buffer.from(userData({ admins: env.admins, indexHtml: env.site.indexHtml, certChainPem, keyPem })).toString('base64'),
+    UserData: ec2UserData({ admins: env.admins, indexHtml: env.site.indexHtml, certChainPem, keyPem }),
     TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: env.instanceName }] }],
   }))).Instances![0]!;
   return { instanceId: instance.InstanceId, keyArn: key.Arn, certificateArn: arn };

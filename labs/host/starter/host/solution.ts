@@ -14,7 +14,7 @@ interface Env {
   region: string;
   subnet: { id: string; cidr: string; availabilityZone: string };
   securityGroupId: string;
-  image: { id: string; name: string };
+  image: { id: string; name: string; rootDeviceName: string };
   /** Assume it (with platformEngineer's key) for everything that touches the key and the server. */
   platformRole: { name: string; arn: string };
   platformEngineer: { userName: string; accessKeyId: string; secretAccessKey: string };
