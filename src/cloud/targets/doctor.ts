@@ -8,6 +8,7 @@ import { probeSandbox } from '../sandbox/index.ts';
 import { checkContainerSupport } from './localstack-support.ts';
 import { freePort, LOOPBACK } from './ports.ts';
 import { checkHostImage } from '../../host/image.ts';
+import { nginxStatus } from '../../host/web/nginx.ts';
 import { cacheDir, findPython, INSTALL_PYTHON_HINT, MOTO_PIN, motoVenvDir, type PythonSearch } from './python.ts';
 
 export interface DoctorCheck {
@@ -128,7 +129,16 @@ export async function runDoctor(): Promise<DoctorCheck[]> {
     port,
     cache,
     await checkHostImage(),
+    checkNginx(),
   ];
+}
+
+/** The real nginx: lab host runs the instance's web server configuration with it. */
+function checkNginx(): DoctorCheck {
+  const st = nginxStatus();
+  return st.installed
+    ? { name: 'nginx (host lab)', ok: true, optional: true, detail: `nginx ${st.version}: lab host runs the instance's web server configuration with it` }
+    : { name: 'nginx (host lab)', ok: false, optional: true, detail: `${st.reason}; lab host's TLS checks, its site check and its TLS and HTTP attacks cannot run without it`, fix: 'apt-get install nginx-light' };
 }
 
 /** The sandbox for submissions' code: what grading a class needs, and what is lost without it. */
