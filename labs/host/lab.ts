@@ -9,11 +9,15 @@ import { checks } from './checks.ts';
 import { tlsDowngradeScenario } from '../../scenarios/host-tls-downgrade.ts';
 import { httpLoginInterceptionScenario } from '../../scenarios/host-http-login-interception.ts';
 import { sshPasswordBruteForceScenario } from '../../scenarios/host-ssh-brute-force.ts';
+import { snapshotSharedOutsideScenario } from '../../scenarios/host-snapshot-shared-outside.ts';
+import { stolenDeveloperKeyScenario } from '../../scenarios/host-stolen-developer-key.ts';
+import { imdsSsrfScenario } from '../../scenarios/host-imds-ssrf.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 /** The attacks (one file each under scenarios/), with the tasks whose hints help when one gets through. */
 const scenarios: Scenario[] = [
+  snapshotSharedOutsideScenario, stolenDeveloperKeyScenario, imdsSsrfScenario,
   tlsDowngradeScenario, httpLoginInterceptionScenario, sshPasswordBruteForceScenario,
 ].map((sc) => ({ ...sc, points: { blocked: 5 } }));
 
