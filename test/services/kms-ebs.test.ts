@@ -274,6 +274,18 @@ describe('EBS encryption by default at launch', () => {
     const err = await errorOf(a.ec2(dev).send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1, BlockDeviceMappings: [{ DeviceName: '/dev/xvdf', Ebs: { SnapshotId: snap } }] })));
     expect(err.name).toBe('UnauthorizedOperation');
     expect(err.message).toContain(k1.Arn);
+    // With encryption by default under k1, the developer cannot launch a plain instance, but can with
+    // the root volume under the AWS managed key (which every EC2 user of the account may use).
+    await ec2.send(new EnableEbsEncryptionByDefaultCommand({}));
+    await ec2.send(new ModifyEbsDefaultKmsKeyIdCommand({ KmsKeyId: k1.Arn }));
+    expect(await outcome(a.ec2(dev).send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1 })))).toBe('UnauthorizedOperation 403');
+    const own = (await a.ec2(dev).send(new RunInstancesCommand({
+      ImageId: image, MinCount: 1, MaxCount: 1, Placement: { AvailabilityZone: AZ },
+      BlockDeviceMappings: [{ DeviceName: rootDevice, Ebs: { VolumeSize: 8, Encrypted: true, KmsKeyId: 'alias/aws/ebs' } }],
+    }))).Instances![0]!;
+    const [rootVol] = (await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [own.InstanceId!] }] }))).Volumes!;
+    const awsEbs = (await a.kms().send(new DescribeKeyCommand({ KeyId: 'alias/aws/ebs' }))).KeyMetadata!;
+    expect([rootVol!.Encrypted, rootVol!.KmsKeyId]).toEqual([true, awsEbs.Arn]);
   });
 });
 

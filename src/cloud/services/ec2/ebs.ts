@@ -180,6 +180,17 @@ export class EbsEncryption {
     }
   }
 
+  /** The root device name of an image, as DescribeImages reports it. */
+  private async rootDeviceOf(account: string, region: string, imageId: string | undefined): Promise<string | undefined> {
+    if (!imageId) return undefined;
+    try {
+      const r = await this.target.json<{ Images?: { RootDeviceName?: string }[] }>(account, 'ec2', 'DescribeImages', { ImageIds: [imageId] }, region);
+      return r.Images?.[0]?.RootDeviceName;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Accounts a snapshot's createVolumePermission names ('all' for public). */
   private async sharedWith(owner: string, region: string, id: string): Promise<string[]> {
     const r = await this.target.json<{ CreateVolumePermissions?: { UserId?: string; Group?: string }[] }>(
@@ -330,8 +341,9 @@ export class EbsEncryption {
       if (snap?.Encrypted && snap.KmsKeyId && key && snap.KmsKeyId !== key.Arn) addKey(await describeKey(this.target, snap.KmsKeyId, account, region));
       if (device) devices.set(device, { ...(key ? { key } : {}), encrypted });
     }
-    // The root volume from the image: encrypted by default with the default key.
-    if (byDefault) addKey(await this.defaultKey(account, region));
+    // The root volume from the image: encrypted by default with the default key, unless a mapping
+    // of the image's root device says how it is encrypted.
+    if (byDefault && !devices.has(await this.rootDeviceOf(account, region, str(call.params['ImageId'])) ?? '')) addKey(await this.defaultKey(account, region));
     return { byDefault, keys, ...(missingKey ? { missingKey } : {}), devices };
   }
 
