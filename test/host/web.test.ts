@@ -10,6 +10,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxStatus, startNginx, resolveInRoot, NginxConfigError } from '../../src/host/web/nginx.ts';
 import { companyCa, issueServerCertificate, type CompanyCa } from '../../src/host/web/company-ca.ts';
 import { probe } from '../../src/controls/tls/index.ts';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/seclab.js', import.meta.url));
+/** `seclab ...` in a child process, as a student runs it. */
+function seclab(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
+    });
+  });
+}
 
 const st = nginxStatus();
 const skip = st.installed ? '' : st.reason!;
@@ -90,6 +102,21 @@ describe.skipIf(!!skip)('instance web server (real nginx)', () => {
     ca = companyCa(path.join(tmp, 'company-ca'));
   });
   afterAll(() => { if (!process.env.SECLAB_KEEP) rmSync(tmp, { recursive: true, force: true }); });
+
+  it('`seclab host web <root> --scan` runs the folder\'s nginx and probes it as the lab does; a broken config is a clear error', async () => {
+    const root = instance('cli', SITE);
+    const r = await seclab(['host', 'web', root, '--scan', '--sni', 'www.example.internal', '--ca', ca.bundleFile, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout) as { protocols: { protocol: string; offered: boolean }[]; certificate?: { trusted: boolean }; redirect?: { redirectsToHttps: boolean } };
+    expect(res.protocols.filter((p) => p.offered).map((p) => p.protocol).sort()).toEqual(['TLSv1.2', 'TLSv1.3']);
+    expect(res.certificate?.trusted).toBe(true);
+    expect(res.redirect?.redirectsToHttps).toBe(true);
+    expect(nginxPids(root)).toEqual([]);
+    const broken = instance('cli-broken', SITE.replace('ssl_protocols TLSv1.2 TLSv1.3;', 'ssl_protocols TLSv1.2 TLSv1.3'));
+    const b = await seclab(['host', 'web', broken, '--scan']);
+    expect(b.code).not.toBe(0);
+    expect(b.stderr).toMatch(/nginx does not run|nginx -t|unexpected/);
+  });
 
   it('serves the modern TLS config on loopback: TLS 1.2/1.3 only, trusted chain, HSTS, port 80 redirects; stop leaves no process', async () => {
     const root = instance('modern', SITE);
