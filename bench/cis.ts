@@ -1,5 +1,6 @@
 // CIS engine benchmark: `npm run bench:cis`. Scan times of the engine on the Debian 12 base image and on
-// a copy hardened at file level, the cost of an instance copy of the image, and, when OpenSCAP and SSG's
+// a copy hardened at file level and lab host's reference host (a full copy with solutions/host/user-data.yaml
+// applied: test/host/reference-root.ts, needs bubblewrap), the cost of an instance copy of the image, and, when OpenSCAP and SSG's
 // CIS Debian 12 data stream are installed, oscap-chroot's times and the agreement of the two tools on
 // every recommendation both judge. Uses the cached image (SECLAB_BUILD_IMAGES=1 builds it).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { scan } from '../src/controls/cis/index.ts';
 import { compare, findCisDatastream, findOscapChroot, KNOWN_DIFFERENCES, oscapVersion, runOscap } from '../src/controls/cis/openscap.ts';
 import { hardenCis } from '../src/host/harden.ts';
 import { cloneImage, imageForTests, imageStatus, treeSize } from '../src/host/image.ts';
+import { makeReferenceRoot, referenceRootSkip } from '../test/host/reference-root.ts';
 
 const at = process.argv.indexOf('--rounds');
 const rounds = at > 0 ? Math.max(1, Number(process.argv[at + 1]) || 5) : 5;
@@ -34,13 +36,21 @@ try {
   const base = path.join(work, 'clone-copy'); // scanners read copies, never the cached image
   const files = await hardenCis(hardened);
   console.log(`hardening: ${files.length} files written`);
+  const roots: [string, string][] = [['base', base], ['hardened', hardened]];
+  const refSkip = await referenceRootSkip();
+  if (refSkip) console.log(`reference host skipped: ${refSkip}`);
+  else {
+    const ref = await makeReferenceRoot({ dir: path.join(work, 'reference-host'), image: img.path });
+    console.log(`reference host (lab host's reference user data): copy ${ref.cloneMs} ms, apply ${ref.applyMs} ms (${ref.apply.modules.map((x) => `${x.module} ${x.status}`).join(', ')})`);
+    roots.push(['reference', ref.root]);
+  }
 
   const oscap = findOscapChroot();
   const ds = findCisDatastream();
   console.log(oscap && ds ? `OpenSCAP ${oscapVersion()} with ${ds}` : `OpenSCAP comparison skipped: ${!oscap ? 'oscap-chroot not installed (apt-get install openscap-scanner)' : 'no data stream with the CIS Debian 12 profile (docs/host-scanning.md)'}`);
   console.log('');
   console.log('profile root       engine: median ms (rounds)  pass fail man  n/a | oscap ms | compared agree differ');
-  for (const profile of ['level1-server', 'level2-server'] as const) for (const [name, root] of [['base', base], ['hardened', hardened]] as const) {
+  for (const profile of ['level1-server', 'level2-server'] as const) for (const [name, root] of roots) {
     const times: number[] = [];
     let rep = scan(root, { profile });
     for (let i = 0; i < rounds; i++) {

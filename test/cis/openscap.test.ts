@@ -1,5 +1,7 @@
 // The CIS engine side by side with OpenSCAP (oscap-chroot, SCAP Security Guide's CIS Debian 12 profile)
-// on the same folders: the Debian 12 base image and a copy of it hardened at file level. Every
+// on the same folders: the Debian 12 base image, a copy of it hardened at file level, and lab host's
+// reference host (a full copy with solutions/host/user-data.yaml applied, test/host/reference-root.ts:
+// packages installed for real, which needs bubblewrap; skipped, saying why, without it). Every
 // recommendation both judge must agree, except the documented differences (KNOWN_DIFFERENCES), each
 // explained. Skipped, with the reason, without oscap, without the CIS data stream or without the image.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { scan } from '../../src/controls/cis/index.ts';
 import { compare, findCisDatastream, findOscapChroot, KNOWN_DIFFERENCES, parseXccdfResults, runOscap, SSG_CIS_MAP } from '../../src/controls/cis/openscap.ts';
 import { hardenCis } from '../../src/host/harden.ts';
 import { cloneImage, imageForTests } from '../../src/host/image.ts';
+import { makeReferenceRoot, referenceRootSkip, type ReferenceRoot } from '../host/reference-root.ts';
 
 describe('OpenSCAP results and the comparison (no oscap needed)', () => {
   it('reads rule results from XCCDF and aggregates mapped rules per recommendation', () => {
@@ -41,6 +44,9 @@ describe.skipIf(!!skipReason)(`CIS engine vs OpenSCAP on the Debian 12 image${sk
   let hardened = '';
   let work = '';
   let imageSkip = '';
+  let reference: ReferenceRoot | undefined;
+  let referenceSkip = '';
+  let referenceError: Error | undefined;
   beforeAll(async () => {
     const img = await imageForTests((l) => process.stderr.write(`${l}\n`));
     if ('skip' in img) {
@@ -53,17 +59,23 @@ describe.skipIf(!!skipReason)(`CIS engine vs OpenSCAP on the Debian 12 image${sk
     base = (await cloneImage(path.join(work, 'base'), { image: img.path })).path;
     hardened = (await cloneImage(path.join(work, 'hardened'), { image: img.path })).path;
     await hardenCis(hardened);
+    referenceSkip = await referenceRootSkip();
+    // A failure here fails the reference tests only (the base and hardened comparisons still run).
+    if (!referenceSkip) reference = await makeReferenceRoot({ dir: path.join(work, 'reference-host'), image: img.path, log: (l) => process.stderr.write(`${l}\n`) }).catch((e: Error) => { referenceError = e; return undefined; });
   }, 900_000);
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  for (const profile of ['level1-server', 'level2-server'] as const) for (const which of ['base', 'hardened'] as const) {
-    it(`agrees with oscap (${profile}) on the ${which} image, every difference explained`, async (t) => {
+  // reference: lab host's reference user data applied (what the instructor scans with both tools).
+  for (const profile of ['level1-server', 'level2-server'] as const) for (const which of ['base', 'hardened', 'reference'] as const) {
+    it(`agrees with oscap (${profile}) on the ${which} ${which === 'reference' ? 'host (lab host)' : 'image'}, every difference explained`, async (t) => {
       if (imageSkip) t.skip(imageSkip);
+      if (which === 'reference' && referenceSkip) t.skip(referenceSkip);
+      if (which === 'reference' && referenceError) throw referenceError;
       const stream = findCisDatastream(profile);
       if (!stream) t.skip(`the data stream has no ${profile} profile`);
-      const root = which === 'base' ? base : hardened;
+      const root = which === 'base' ? base : which === 'hardened' ? hardened : reference!.root;
       const ours = scan(root, { profile });
       const theirs = await runOscap(root, stream!, profile);
       const c = compare(ours, theirs.results);

@@ -430,7 +430,12 @@ export function compare(report: Report, oscap: Map<string, OscapResult>, map: Re
  * Recommendations where the engine and SSG's CIS profile read the same folder differently, and why.
  * The comparison test fails on any difference not listed here.
  */
-const SSHD_DEFAULT = "OpenSSH 9.2's compiled-in default already complies and CIS audits the effective value (sshd -T); SSG's Debian 12 check wants an explicit line in /etc/ssh/sshd_config (it also ignores sshd_config.d)";
+const SSHD_DEFAULT = "OpenSSH 9.2's compiled-in default already complies and CIS audits the effective value (sshd -T); SSG's Debian 12 check wants an explicit line in /etc/ssh/sshd_config (it also ignores sshd_config.d, where lab host's reference user data sets it in 01-fabrikam.conf)";
+
+/** Differences seen on lab host's reference host (solutions/host/user-data.yaml applied to a copy of the image). */
+const SSHD_DROP_IN = "the reference host sets it in /etc/ssh/sshd_config.d/01-fabrikam.conf, which Debian's sshd_config includes at its top (sshd keeps the first value: sshd -T shows it, which CIS audits); SSG's Debian 12 OVAL is a textfilecontent54 test on the one file /etc/ssh/sshd_config and never reads the drop-ins";
+
+const PWQUALITY_DROP_IN = "the reference host sets it in /etc/security/pwquality.conf.d/60-cis.conf, which pam_pwquality reads (libpwquality 1.4.5 reads pwquality.conf.d/*.conf; CIS's audit greps both); SSG's OVAL only matches ^/etc/security/pwquality.conf$";
 
 const NO_MODULE = "Debian's cloud kernel (linux-image-cloud-amd64) ships no such module, and CIS's audit passes a module that does not exist; SSG only looks for install/blacklist lines in modprobe.d";
 
@@ -442,7 +447,7 @@ export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
   '1.1.1.5': NO_MODULE,
   '1.1.1.9': NO_MODULE,
   '1.1.2.1.1': 'the folder mounts /tmp separately in /etc/fstab (engine: pass, mounted state needs a running system); SSG also requires it to be mounted now, which a folder never is',
-  '1.1.2.2.1': 'systemd always mounts /dev/shm (tmpfs, nodev, nosuid), which is what CIS audits with findmnt; SSG looks for an /etc/fstab entry and the mounted state',
+  '1.1.2.2.1': 'systemd always mounts /dev/shm (tmpfs, nodev, nosuid), which is what CIS audits with findmnt; SSG\'s partition_for_dev_shm is a partition_test on the mounted state only, which a folder never has (the reference host has the /etc/fstab line and still fails it)',
   '1.1.2.2.2': 'as 1.1.2.2.1: systemd\'s /dev/shm has nodev; SSG wants it in /etc/fstab',
   '1.1.2.2.3': 'as 1.1.2.2.1: systemd\'s /dev/shm has nosuid; SSG wants it in /etc/fstab',
   '1.6.1': 'CIS also fails a banner naming the OS (ID from os-release, "debian"); SSG only looks for the \\m \\r \\s \\v escapes',
@@ -463,8 +468,27 @@ export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
   '5.3.3.1.1': 'CIS allows deny = 5 or fewer (the hardening sets 5); SSG\'s profile sets var_accounts_passwords_pam_faillock_deny=4',
   '5.4.1.4': 'CIS accepts ENCRYPT_METHOD SHA512 or YESCRYPT (Debian 12 ships SHA512); SSG\'s profile selects yescrypt only',
   '5.4.2.5': 'the engine checks root\'s PATH from login.defs ENV_SUPATH; SSG\'s root_path rules read the PATH of the scanning process (oscap-chroot runs on the scanning machine), not the folder\'s',
-  '5.4.3.2': 'the hardening writes POSIX "readonly TMOUT=900 ; export TMOUT", which CIS accepts; SSG only recognises "typeset -xr"/"declare -xr", which dash (Debian\'s /bin/sh, which reads /etc/profile.d) does not have',
-  '6.1.2.2': 'journald\'s default ForwardToSyslog=no complies; SSG wants an explicit line in /etc/systemd/journald.conf',
-  '6.1.2.3': 'journald\'s default Compress=yes complies; SSG wants an explicit line in /etc/systemd/journald.conf',
-  '6.1.2.4': 'the hardening sets Storage=persistent in /etc/systemd/journald.conf.d/60-cis.conf, which journald reads; SSG only reads /etc/systemd/journald.conf',
+  '5.4.3.2': 'the hardening and the reference host write POSIX "readonly TMOUT=900 ; export TMOUT", which CIS accepts; SSG only recognises "typeset -xr"/"declare -xr", which dash (Debian\'s /bin/sh, which reads /etc/profile.d) does not have',
+  '6.1.2.2': 'journald\'s default ForwardToSyslog=no complies; SSG wants an explicit line in /etc/systemd/journald.conf (the reference host sets it in journald.conf.d/60-cis.conf, which journald reads and SSG does not)',
+  '6.1.2.3': 'journald\'s default Compress=yes complies; SSG wants an explicit line in /etc/systemd/journald.conf (the reference host sets it in journald.conf.d/60-cis.conf, which journald reads and SSG does not)',
+  '6.1.2.4': 'the hardening and the reference host set Storage=persistent in /etc/systemd/journald.conf.d/60-cis.conf, which journald reads; SSG only reads /etc/systemd/journald.conf',
+  // Lab host's reference host only.
+  '5.1.5': SSHD_DROP_IN,
+  '5.1.7': SSHD_DROP_IN,
+  '5.1.8': SSHD_DROP_IN,
+  '5.1.13': SSHD_DROP_IN,
+  '5.1.15': SSHD_DROP_IN,
+  '5.1.16': SSHD_DROP_IN,
+  '5.1.20': SSHD_DROP_IN,
+  '5.3.3.2.1': PWQUALITY_DROP_IN,
+  '5.3.3.2.2': PWQUALITY_DROP_IN,
+  '5.3.3.2.3': `${PWQUALITY_DROP_IN} (minclass = 4; SSG also fails its dcredit/ucredit/lcredit/ocredit rules, which CIS offers as an alternative to minclass)`,
+  '5.3.3.2.4': PWQUALITY_DROP_IN,
+  '5.3.3.2.5': PWQUALITY_DROP_IN,
+  '5.3.3.2.6': PWQUALITY_DROP_IN,
+  '5.3.3.2.7': PWQUALITY_DROP_IN,
+  '5.3.3.2.8': PWQUALITY_DROP_IN,
+  '5.4.3.3': 'the reference host sets umask 027 in /etc/profile.d/60-cis.sh (and nothing weaker anywhere), which CIS\'s audit accepts; SSG also requires a umask line in /etc/bash.bashrc (accounts_umask_etc_bashrc), where Debian has none',
+  '6.3.1': 'CIS 6.3.1 "Ensure AIDE is installed" audits the aide and aide-common packages only; SSG adds aide_build_database (the database file must exist), and on the host model aideinit fails ("Unable to set capabilities": the sandbox grants no CAP_SETPCAP; solutions/host/README.md, limits), so there is no /var/lib/aide/aide.db in the folder',
+  '7.2.10': 'the admins\' dot files from /etc/skel (.bashrc, .profile, .bash_logout) are 0644, which CIS 7.2.10 accepts (0644 or stricter; 0600 for .netrc and .bash_history); SSG\'s file_permission_user_init_files wants 0740 or stricter (a STIG value)',
 };
