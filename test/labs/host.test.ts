@@ -96,13 +96,22 @@ describe.skipIf(!!skip)(`lab host${skip ? ` (skipped: ${skip})` : ''}`, () => {
     expect(failed(g), detail(g)).toEqual(['imds-ssrf', 'imdsv2-only', 'no-unencrypted-copies', 'snapshot-shared-outside', 'stolen-developer-key-volume']);
   }, 600_000);
 
-  it('TLS 1.1 allowed and an sshd drop-in read first that allows passwords: downgrade and brute force get through', async () => {
+  it('legacy TLS for old clients: TLS 1.1 and CBC suites without forward secrecy let the downgrade through', async () => {
     const g = await grade(variant(
       ['user-data.yaml', /ssl_protocols\s+TLSv1\.2 TLSv1\.3;/, 'ssl_protocols TLSv1.1 TLSv1.2 TLSv1.3;'],
-      ['user-data.yaml', /\n(\s*)- path: \/etc\/ssh\/sshd_config\.d\//, '\n$1- path: /etc/ssh/sshd_config.d/01-legacy.conf\n$1  content: |\n$1    PasswordAuthentication yes\n$1- path: /etc/ssh/sshd_config.d/'],
+      ['user-data.yaml', /(ssl_ciphers [^;]*);/, '$1:ECDHE-RSA-AES128-SHA:AES128-SHA:@SECLEVEL=0;'],
     ));
-    expect(failed(g), detail(g)).toEqual(expect.arrayContaining(['tls-protocols', 'tls-downgrade', 'cis-ssh', 'ssh-password-brute-force']));
-    expect(failed(g)).not.toContain('site-over-https');
+    expect(failed(g), detail(g)).toEqual(['tls-ciphers', 'tls-downgrade', 'tls-protocols', 'tls-rating']);
+  }, 600_000);
+
+  it('an admin with a password and a drop-in read first that allows passwords: the SSH brute force gets in', async () => {
+    const g = await grade(variant(
+      ['user-data.yaml', /lock_passwd: true {10}# no password at all: SSH keys only, so sudo needs NOPASSWD/, 'lock_passwd: false\n    hashed_passwd: "$6$q8Zp3xT1$FOmRf4FtBHaKN4/c.bYsrh1vGejOUzkyFA/9Lhjl.0aDZTYP95uCRzFcVV4TfnOP7L.zgKStmL6IaKPVQzGye/"'],
+      ['user-data.yaml', /\n- path: \/etc\/ssh\/sshd_config\.d\/01-fabrikam\.conf/, '\n- path: /etc/ssh/sshd_config.d/00-legacy.conf\n  permissions: "0600"\n  content: |\n    # the old deploy tool logs in with a password\n    PasswordAuthentication yes\n    AuthenticationMethods any\n- path: /etc/ssh/sshd_config.d/01-fabrikam.conf'],
+    ));
+    expect(failed(g), detail(g)).toContain('ssh-password-brute-force');
     expect(failed(g)).not.toContain('admins-ssh-with-keys');
+    expect(failed(g)).not.toContain('site-over-https');
+    expect(failed(g).filter((id) => !id.startsWith('cis-'))).toEqual(['ssh-password-brute-force']);
   }, 600_000);
 });

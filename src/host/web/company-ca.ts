@@ -68,6 +68,9 @@ export function issueServerCertificate(ca: CompanyCa, hostName: string, o: Issue
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', serverAuth: true },
     { name: 'subjectAltName', altNames: names.map((n) => (isIP(n) ? { type: 7, ip: n } : { type: 2, value: n })) },
+    // RFC 5280 4.2.1.1/4.2.1.2: the issuer's key id (sslyze refuses a leaf without it) and the leaf's own.
+    { name: 'subjectKeyIdentifier' },
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
   cert.sign(caKey, forge.md.sha256.create());
   const certPem = forge.pki.certificateToPem(cert);
