@@ -216,10 +216,11 @@ function cisCheck(g: CisGroup): Check {
       const ud = c.host.userData;
       const note = !ud ? ' — the instance has no user data: it is the plain image' : !ud.ok ? ` — note: its user data had failures (\`seclab host fs ${c.host.instanceId} --json\`)` : '';
       if (!failed.length) return pass(`${passed} recommendations pass${manual ? `, ${manual} need a running system (manual)` : ''}${tailored.length ? `; ${tailored.join('; ')}` : ''}`);
-      const shown = failed.slice(0, 4).map((r) => `${r.id} ${r.title}`).join('; ');
+      const shown = failed.slice(0, 4).map((r) => r.id).join(', ');
       const first = failed[0]!;
       const where = first.evidence[0] ? ` (${first.evidence[0].file}${first.evidence[0].line ? `:${first.evidence[0].line}` : ''})` : '';
-      return fail(`${failed.length} of ${passed + failed.length} fail: ${shown}${failed.length > 4 ? '; …' : ''}. ${first.id}: ${first.detail}${where} — ${first.remediation}${note}. \`seclab cis scan "$(seclab host fs ${c.host.instanceId})"\` lists them all`);
+      const trim = (t: string) => t.trim().replace(/[.\s]+$/, '');
+      return fail(`${failed.length} of ${passed + failed.length} fail (${shown}${failed.length > 4 ? ', …' : ''}). First, ${first.id} ${first.title}: ${trim(first.detail)}${where}. Fix: ${trim(first.remediation)}${note}. \`seclab cis scan "$(seclab host fs ${c.host.instanceId})"\` lists them all`);
     },
   };
 }
