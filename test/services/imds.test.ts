@@ -206,6 +206,8 @@ describe('EC2 instance metadata service (IMDS)', { timeout: 120_000 }, () => {
     expect(rec).toHaveLength(1);
     expect(rec[0]!.userIdentity).toMatchObject({ type: 'AssumedRole', arn: `arn:aws:sts::${root.accountId}:assumed-role/web-role/${id}` });
     expect(rec[0]!.userIdentity.principalId).toMatch(new RegExp(`^AROA[A-Z0-9]+:${id}$`));
+    // Handed out over IMDSv1: CloudTrail says so (GuardDuty and detections key on it).
+    expect(rec[0]!.userIdentity.sessionContext?.ec2RoleDelivery).toBe('1.0');
 
     // A role whose policy does not allow the call: denied as the role.
     const narrowId = await launch(ec2, { profile: 'narrow' });
@@ -222,6 +224,14 @@ describe('EC2 instance metadata service (IMDS)', { timeout: 120_000 }, () => {
     expect(fresh['AccessKeyId']).not.toBe(stolen.accessKeyId);
     const s3b = c.client(S3Client, { credentials: { accessKeyId: fresh['AccessKeyId']!, secretAccessKey: fresh['SecretAccessKey']!, sessionToken: fresh['Token']! } });
     expect((await s3b.send(new ListBucketsCommand({}))).Buckets).toBeDefined();
+
+    // Credentials only ever delivered over IMDSv2 are recorded as 2.0.
+    await ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: narrowId, HttpTokens: 'required' }));
+    await c.gateway.clock.advance(6 * 3600_000 + 60_000);
+    const v2 = JSON.parse((await imds.sdkGet(root.accountId, narrowId, '/latest/meta-data/iam/security-credentials/narrow-role', { v1Fallback: false })).body) as Record<string, string>;
+    await expect(c.client(S3Client, { credentials: { accessKeyId: v2['AccessKeyId']!, secretAccessKey: v2['SecretAccessKey']!, sessionToken: v2['Token']! } }).send(new ListBucketsCommand({}))).rejects.toMatchObject({ name: 'AccessDenied' });
+    const v2rec = c.gateway.service('cloudtrail').trail.all(root.accountId).find((r) => r.eventName === 'ListBuckets' && r.userIdentity.accessKeyId === v2['AccessKeyId']);
+    expect(v2rec?.userIdentity.sessionContext?.ec2RoleDelivery).toBe('2.0');
   });
 
   it('AssociateIamInstanceProfile adds iam/ to a running instance; a role EC2 may not assume answers AssumeRoleUnauthorizedAccess', async () => {

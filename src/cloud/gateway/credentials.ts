@@ -24,6 +24,8 @@ export interface Credential {
   expiresAt?: Date;
   /** The long-term key a session was obtained with (for CloudTrail's userIdentity). */
   parentAccessKeyId?: string;
+  /** Instance role credentials: the IMDS version they were delivered by ('1.0' once IMDSv1 handed them out). */
+  ec2RoleDelivery?: '1.0' | '2.0';
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';

@@ -15,7 +15,10 @@ export function userIdentityOf(cred: Credential): UserIdentity {
   if (cred.kind === 'role-session') {
     return {
       type: 'AssumedRole', principalId: `${cred.userId}:${cred.sessionName}`, arn: cred.arn, ...base,
-      sessionContext: { sessionIssuer: { type: 'Role', principalId: cred.userId, arn: cred.roleArn ?? '', accountId: cred.account, userName: cred.roleName ?? '' }, ...attributes! },
+      sessionContext: {
+        sessionIssuer: { type: 'Role', principalId: cred.userId, arn: cred.roleArn ?? '', accountId: cred.account, userName: cred.roleName ?? '' }, ...attributes!,
+        ...(cred.ec2RoleDelivery ? { ec2RoleDelivery: cred.ec2RoleDelivery } : {}),
+      },
     };
   }
   return { type: 'IAMUser', principalId: cred.userId, arn: cred.arn, ...base, userName: cred.userName, ...(attributes ? { sessionContext: attributes } : {}) };

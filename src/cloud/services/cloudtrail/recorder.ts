@@ -13,6 +13,8 @@ export interface UserIdentity {
   sessionContext?: {
     sessionIssuer?: { type: 'Role'; principalId?: string; arn: string; accountId: string; userName: string };
     attributes: { creationDate: string; mfaAuthenticated: 'true' | 'false' };
+    /** Credentials of an EC2 instance role: the IMDS version that delivered them. */
+    ec2RoleDelivery?: '1.0' | '2.0';
   };
   invokedBy?: string;
 }

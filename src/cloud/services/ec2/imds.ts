@@ -502,6 +502,8 @@ export class InstanceMetadataService {
             if (!role.trusted) return unauthorized(role.name);
             const c = this.roleCredentials(l, role);
             entry.accessKeyId = c.accessKeyId;
+            // CloudTrail's sessionContext.ec2RoleDelivery: 1.0 once these credentials went out over IMDSv1.
+            if (c.ec2RoleDelivery !== '1.0') c.ec2RoleDelivery = entry.version;
             return JSON.stringify({
               Code: 'Success', LastUpdated: isoSeconds(c.issuedAt!), Type: 'AWS-HMAC', AccessKeyId: c.accessKeyId,
               SecretAccessKey: c.secret, Token: c.sessionToken, Expiration: isoSeconds(c.expiresAt!),
