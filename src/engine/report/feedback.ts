@@ -9,7 +9,7 @@ const mark = (p: boolean) => (p ? '✔' : '✘');
 function line(c: CheckGrade): string {
   const pts = c.maxPoints > 0 ? ` (${c.points}/${c.maxPoints})` : '';
   let s = `- ${mark(c.passed)} **${md(c.title)}**${pts}`;
-  if (c.kind === 'scenario') s += ` — ${c.blocked ? 'blocked' : 'not blocked'}, ${c.detected ? 'detected' : 'not detected'}`;
+  if (c.kind === 'scenario') s += ` — ${c.blocked ? 'blocked' : 'not blocked'}${c.graded?.blocked === false ? ' (not graded)' : ''}, ${c.detected ? 'detected' : 'not detected'}${c.graded?.detected === false ? ' (not graded)' : ''}`;
   if (c.feedback) s += `  \n  ${md(c.feedback).replace(/\n/g, '  \n  ')}`;
   return s;
 }

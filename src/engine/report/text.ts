@@ -35,9 +35,11 @@ export function scenarioSummary(c: CheckGrade, st: Style = PLAIN): string {
   // An outcome the lab does not grade is shown dimmed, not as a failure.
   const blocked = c.graded?.blocked === false ? st.dim : (t: string) => (c.blocked ? st.green(t) : st.red(t));
   const detected = c.graded?.detected === false ? st.dim : (t: string) => (c.detected ? st.green(t) : st.yellow(t));
+  // Without colour a dimmed outcome looks like any other: say it is not graded.
+  const ungraded = (which: 'blocked' | 'detected') => (c.graded?.[which] === false ? ' (not graded)' : '');
   const parts = [
-    blocked(c.blocked ? 'blocked' : 'not blocked'),
-    detected(c.detected ? `detected${typeof c.timeToDetectMs === 'number' ? ` in ${fmtMs(c.timeToDetectMs)}` : ''}` : 'not detected'),
+    blocked(`${c.blocked ? 'blocked' : 'not blocked'}${ungraded('blocked')}`),
+    detected(`${c.detected ? `detected${typeof c.timeToDetectMs === 'number' ? ` in ${fmtMs(c.timeToDetectMs)}` : ''}` : 'not detected'}${ungraded('detected')}`),
   ];
   if (c.businessIntact === false) parts.push(st.red('legitimate work broken'));
   return parts.join(', ');
