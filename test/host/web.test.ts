@@ -118,6 +118,19 @@ describe.skipIf(!!skip)('instance web server (real nginx)', () => {
     expect(b.stderr).toMatch(/nginx does not run|nginx -t|unexpected/);
   });
 
+  it('the grader\'s machine is protected: worker_connections capped, worker_rlimit_nofile and ssl_engine dropped, with notes', async () => {
+    const root = instance('greedy', SITE, MODERN.replace('events { worker_connections 64; }', 'worker_rlimit_nofile 1048576;\nssl_engine dynamic;\nevents { worker_connections 1000000; }'));
+    const r = await startNginx(root);
+    if (!r.ok) throw new Error(`${r.kind}: ${r.message}`);
+    try {
+      expect(r.server.config.text).toContain('worker_connections 1024;');
+      expect(r.server.config.text).not.toMatch(/worker_rlimit_nofile|ssl_engine|1000000/);
+      expect(r.server.config.notes.join('\n')).toMatch(/1000000 lowered to 1024/);
+    } finally {
+      await r.server.stop();
+    }
+  });
+
   it('serves the modern TLS config on loopback: TLS 1.2/1.3 only, trusted chain, HSTS, port 80 redirects; stop leaves no process', async () => {
     const root = instance('modern', SITE);
     const r = await startNginx(root);

@@ -17,6 +17,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const NGINX_BIN = '/usr/sbin/nginx';
+/** worker_connections above this are lowered: nginx allocates them all when it starts. */
+export const MAX_WORKER_CONNECTIONS = 1024;
 
 export class NginxConfigError extends Error {
   constructor(message: string, readonly kind: 'escape' | 'syntax' | 'missing' | 'unsupported') {
@@ -253,6 +255,16 @@ export async function prepareConfig(root: string, o: { configPath?: string; work
     const seenListen = new Set<string>();
     for (const d of ds) {
       const inServer = ctx[ctx.length - 1] === 'server';
+      // The grader's machine is shared: one worker, a bounded number of connections, no OpenSSL engine.
+      if (d.name === 'worker_connections' && ctx[ctx.length - 1] === 'events' && Number(d.args[0]) > MAX_WORKER_CONNECTIONS) {
+        notes.push(`${where(d)}: ${d.args[0]} lowered to ${MAX_WORKER_CONNECTIONS} on the grader's machine`);
+        push(`${indent}worker_connections ${MAX_WORKER_CONNECTIONS};`, `${d.file}:${d.line}`);
+        continue;
+      }
+      if (ctx.length === 0 && ['worker_rlimit_nofile', 'ssl_engine', 'worker_cpu_affinity', 'worker_priority', 'thread_pool'].includes(d.name)) {
+        notes.push(`${where(d)}: dropped on the grader's machine`);
+        continue;
+      }
       if (ctx.length === 0 && ['user', 'pid', 'daemon', 'master_process', 'worker_processes', 'error_log', 'lock_file', 'working_directory', 'worker_rlimit_core'].includes(d.name)) {
         if (d.name === 'user') notes.push(`${where(d)}: dropped (nginx runs as you on the grader's machine)`);
         continue;
