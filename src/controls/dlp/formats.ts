@@ -1,0 +1,426 @@
+// File types: how an object's bytes become text segments with Macie-shaped locations.
+//   text (any UTF-8/UTF-16 text)        -> lineRanges
+//   CSV, TSV, XLSX                      -> cells (row, column, columnName; XLSX also cellReference)
+//   JSON, JSON Lines                    -> records (recordIndex, jsonPath)
+//   DOCX                                -> lineRanges over the document's paragraphs
+//   gzip, ZIP, TAR                      -> the files inside (nested up to MAX_NESTING)
+// Anything else (PDF, Parquet, Avro, images, other binaries) is SKIPPED with Macie's reason code.
+
+import { gunzipSync, unzipSync } from 'fflate';
+import { XMLParser } from 'fast-xml-parser';
+import { findInText, type Plan, type RawMatch } from './engine.ts';
+import type { Cell, Range, Record as JsonRecord } from './types.ts';
+
+export const LIMITS = {
+  /** Largest object (or decompressed file) analysed, bytes. */
+  maxObjectBytes: 64 * 1024 * 1024,
+  /** Total bytes extracted from one archive. */
+  maxExtractedBytes: 256 * 1024 * 1024,
+  /** Archives inside archives. */
+  maxNesting: 10,
+  /** Files analysed inside one archive. */
+  maxArchiveFiles: 10_000,
+  /** JSON nesting depth. */
+  maxJsonDepth: 256,
+};
+
+export type Location = { lineRanges: Range } | { cells: Cell } | { records: JsonRecord };
+export interface Located {
+  m: RawMatch;
+  loc: Location;
+}
+
+export interface FileResult {
+  name: string;
+  fileType: string;
+  found: Located[];
+  status: 'COMPLETE' | 'PARTIAL' | 'SKIPPED';
+  reason?: string;
+  size: number;
+  files?: FileResult[];
+}
+
+export const MIME = {
+  text: 'text/plain',
+  csv: 'text/csv',
+  tsv: 'text/tab-separated-values',
+  json: 'application/json',
+  jsonl: 'application/jsonl',
+  gzip: 'application/gzip',
+  zip: 'application/zip',
+  tar: 'application/x-tar',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  pdf: 'application/pdf',
+  parquet: 'application/vnd.apache.parquet',
+  avro: 'application/avro',
+  binary: 'application/octet-stream',
+} as const;
+
+// ---- text and lines -------------------------------------------------------------------------------
+
+export function decodeText(bytes: Uint8Array): string | undefined {
+  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
+  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
+  const head = bytes.subarray(0, 8192);
+  if (head.includes(0)) return undefined;
+  const text = new TextDecoder('utf-8').decode(bytes);
+  // mostly undecodable: not text
+  let bad = 0;
+  for (let i = 0; i < Math.min(text.length, 8192); i++) if (text.charCodeAt(i) === 0xfffd) bad++;
+  if (bad > Math.min(text.length, 8192) * 0.1) return undefined;
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Line numbers (from 1) and columns (from 1) of offsets in a text. */
+export class LineIndex {
+  private starts: number[] = [0];
+  constructor(text: string) {
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+  lineOf(offset: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  }
+  range(start: number, end: number): Range {
+    const line = this.lineOf(start);
+    return { start: line, end: this.lineOf(Math.max(start, end - 1)), startColumn: start - this.starts[line - 1]! + 1 };
+  }
+}
+
+export function scanPlainText(text: string, plan: Plan): Located[] {
+  const matches = findInText(text, plan);
+  if (!matches.length) return [];
+  const idx = new LineIndex(text);
+  return matches.map((m) => ({ m, loc: { lineRanges: idx.range(m.start, m.end) } }));
+}
+
+// ---- CSV / TSV ------------------------------------------------------------------------------------
+
+/** RFC 4180 rows (quoted fields with "" escapes and line breaks; CRLF or LF). */
+export function parseDelimited(text: string, delim: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let i = 0;
+  let quoted = false;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+        i++;
+        continue;
+      }
+      field += c;
+      i++;
+      continue;
+    }
+    if (c === '"' && field === '') {
+      quoted = true;
+      i++;
+    } else if (c === delim) {
+      row.push(field);
+      field = '';
+      i++;
+    } else if (c === '\n' || c === '\r') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
+    } else {
+      field += c;
+      i++;
+    }
+  }
+  if (field !== '' || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** A first row that names columns: some letters, no cell with 3+ consecutive digits or an @. */
+export function looksLikeHeader(row: readonly string[]): boolean {
+  return row.some((c) => /[A-Za-z]/.test(c)) && row.every((c) => !/\d{3}|@/.test(c));
+}
+
+function scanTable(rows: string[][], plan: Plan, sheet?: string, cellRef?: (r: number, c: number) => string): Located[] {
+  const out: Located[] = [];
+  const header = rows.length > 1 && looksLikeHeader(rows[0]!) ? rows[0]! : undefined;
+  for (let r = 0; r < rows.length; r++) {
+    const cells = rows[r]!;
+    for (let c = 0; c < cells.length; c++) {
+      const v = cells[c]!;
+      if (!v) continue;
+      const columnName = header?.[c] || undefined;
+      for (const m of findInText(v, plan, { ...(columnName && r > 0 ? { context: columnName } : {}), structured: true })) {
+        const cell: Cell = { row: r + 1, column: c + 1, ...(columnName ? { columnName } : {}), ...(cellRef ? { cellReference: `${sheet}!${cellRef(r, c)}` } : {}) };
+        out.push({ m, loc: { cells: cell } });
+      }
+    }
+  }
+  return out;
+}
+
+// ---- JSON / JSON Lines ----------------------------------------------------------------------------
+
+/** Macie's jsonPath: $.a.b[0] with bracket notation for names that are not identifiers. */
+function pathPart(key: string | number): string {
+  if (typeof key === 'number') return `[${key}]`;
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `['${key.replace(/'/g, "\\'")}']`;
+}
+
+class NestingError extends Error {}
+
+function walkJson(v: unknown, path: string, depth: number, recordIndex: number, plan: Plan, out: Located[]): void {
+  if (depth > LIMITS.maxJsonDepth) throw new NestingError();
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') {
+    const s = String(v);
+    for (const m of findInText(s, plan, { context: path, structured: true })) out.push({ m, loc: { records: { recordIndex, jsonPath: path } } });
+  } else if (Array.isArray(v)) {
+    v.forEach((x, i) => walkJson(x, path + pathPart(i), depth + 1, recordIndex, plan, out));
+  } else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      // field names can hold data too (a map keyed by email, say)
+      for (const m of findInText(k, plan, { structured: true })) out.push({ m, loc: { records: { recordIndex, jsonPath: path + pathPart(k) } } });
+      walkJson(x, path + pathPart(k), depth + 1, recordIndex, plan, out);
+    }
+  }
+}
+
+/** JSON text: numbers that do not fit a double (16+ digit card numbers) are kept as written. */
+function parseJsonExact(text: string): unknown {
+  return JSON.parse(text.replace(/("(?:[^"\\]|\\.)*")|(?<![\d.eE+-])(-?\d{16,})(?![\d.eE])/g, (all, str: string | undefined, num: string | undefined) => (str !== undefined ? all : `"${num}"`)));
+}
+
+// ---- OOXML ----------------------------------------------------------------------------------------
+
+const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, trimValues: false, isArray: (n) => ['sheet', 'Relationship', 'row', 'c', 'si', 'r'].includes(n) });
+
+function xmlText(node: unknown): string {
+  if (node === undefined || node === null) return '';
+  if (typeof node === 'string' || typeof node === 'number') return String(node);
+  if (Array.isArray(node)) return node.map(xmlText).join('');
+  const o = node as Record<string, unknown>;
+  if ('#text' in o) return String(o['#text']);
+  if ('t' in o) return xmlText(o['t']);
+  if ('r' in o) return xmlText(o['r']);
+  return '';
+}
+
+const colLetters = (c: number) => {
+  let s = '';
+  for (let n = c + 1; n > 0; n = Math.floor((n - 1) / 26)) s = String.fromCharCode(65 + ((n - 1) % 26)) + s;
+  return s;
+};
+const colIndex = (ref: string) => [...ref.replace(/\d+$/, '')].reduce((n, ch) => n * 26 + ch.charCodeAt(0) - 64, 0) - 1;
+
+function scanXlsx(files: Record<string, Uint8Array>, plan: Plan): Located[] {
+  const dec = (p: string) => (files[p] ? new TextDecoder().decode(files[p]) : '');
+  const shared: string[] = ((xml.parse(dec('xl/sharedStrings.xml'))?.sst?.si as unknown[]) ?? []).map(xmlText);
+  const wb = xml.parse(dec('xl/workbook.xml'));
+  const rels = (xml.parse(dec('xl/_rels/workbook.xml.rels'))?.Relationships?.Relationship as Record<string, string>[]) ?? [];
+  const out: Located[] = [];
+  for (const sh of (wb?.workbook?.sheets?.sheet as Record<string, string>[]) ?? []) {
+    const rel = rels.find((r) => r['@_Id'] === sh['@_r:id']);
+    if (!rel) continue;
+    const target = rel['@_Target']!.replace(/^\/?xl\//, '').replace(/^\//, '');
+    const ws = xml.parse(dec(`xl/${target}`));
+    const rows: string[][] = [];
+    for (const row of (ws?.worksheet?.sheetData?.row as Record<string, unknown>[]) ?? []) {
+      const r = Number(row['@_r'] ?? rows.length + 1) - 1;
+      const cells: string[] = [];
+      for (const c of (row['c'] as Record<string, unknown>[]) ?? []) {
+        const ref = String(c['@_r'] ?? '');
+        const ci = ref ? colIndex(ref) : cells.length;
+        const t = c['@_t'];
+        const v = t === 's' ? shared[Number(xmlText(c['v']))] ?? '' : t === 'inlineStr' ? xmlText(c['is']) : xmlText(c['v']);
+        cells[ci] = v;
+      }
+      rows[r] = Array.from(cells, (x) => x ?? '');
+    }
+    for (let i = 0; i < rows.length; i++) rows[i] ??= [];
+    out.push(...scanTable(rows, plan, String(sh['@_name']), (r, c) => `${colLetters(c)}${r + 1}`));
+  }
+  return out;
+}
+
+function docxText(files: Record<string, Uint8Array>): string {
+  const src = new TextDecoder().decode(files['word/document.xml']);
+  const paras: string[] = [];
+  for (const p of src.split(/<\/w:p>/)) {
+    let t = '';
+    for (const m of p.matchAll(/<w:t(?:\s[^>]*)?>([^<]*)<\/w:t>|<w:(tab|br|cr)\/>/g)) t += m[1] !== undefined ? m[1] : m[2] === 'tab' ? '\t' : '\n';
+    if (/<w:p[ >]/.test(p) || t) paras.push(unescapeXml(t));
+  }
+  return paras.join('\n');
+}
+
+function unescapeXml(s: string): string {
+  return s.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-f]+);/gi, (_a, e: string) =>
+    e === 'lt' ? '<' : e === 'gt' ? '>' : e === 'amp' ? '&' : e === 'quot' ? '"' : e === 'apos' ? "'" : String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)),
+  );
+}
+
+// ---- TAR ------------------------------------------------------------------------------------------
+
+function untar(bytes: Uint8Array): { name: string; data: Uint8Array }[] | undefined {
+  const out: { name: string; data: Uint8Array }[] = [];
+  const str = (a: number, b: number) => new TextDecoder().decode(bytes.subarray(a, b)).replace(/\0.*$/s, '');
+  let off = 0;
+  let longName: string | undefined;
+  while (off + 512 <= bytes.length) {
+    if (bytes.subarray(off, off + 512).every((b) => b === 0)) break;
+    const size = parseInt(str(off + 124, off + 136).trim() || '0', 8);
+    if (!Number.isFinite(size) || size < 0) return undefined;
+    const type = String.fromCharCode(bytes[off + 156]!);
+    const prefix = str(off + 345, off + 500);
+    let name = longName ?? (prefix ? `${prefix}/` : '') + str(off, off + 100);
+    longName = undefined;
+    const data = bytes.subarray(off + 512, off + 512 + size);
+    if (type === 'L') longName = new TextDecoder().decode(data).replace(/\0.*$/s, '');
+    else if (type === '0' || type === '\0' || type === '7') out.push({ name, data });
+    off += 512 + Math.ceil(size / 512) * 512;
+    name = '';
+  }
+  return out;
+}
+
+const isTar = (b: Uint8Array) => b.length >= 512 && new TextDecoder().decode(b.subarray(257, 262)) === 'ustar';
+
+// ---- dispatch -------------------------------------------------------------------------------------
+
+const ext = (name: string) => (/\.([A-Za-z0-9]+)$/.exec(name)?.[1] ?? '').toLowerCase();
+const startsWith = (b: Uint8Array, ...sig: number[]) => sig.every((x, i) => b[i] === x);
+
+export function scanFile(name: string, bytes: Uint8Array, plan: Plan, depth = 0, budget = { extracted: 0 }): FileResult {
+  const base = { name, size: bytes.length };
+  const skipped = (fileType: string, reason: string): FileResult => ({ ...base, fileType, found: [], status: 'SKIPPED', reason });
+  if (bytes.length > LIMITS.maxObjectBytes) return skipped(MIME.binary, 'FILE_SIZE_LIMIT_EXCEEDED');
+  const e = ext(name);
+
+  if (startsWith(bytes, 0x1f, 0x8b)) {
+    if (depth >= LIMITS.maxNesting) return skipped(MIME.gzip, 'ARCHIVE_NESTING_LEVEL_OVER_LIMIT');
+    const isize = bytes.length >= 4 ? new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true) : 0;
+    if (isize > LIMITS.maxObjectBytes || budget.extracted + isize > LIMITS.maxExtractedBytes) return skipped(MIME.gzip, 'ARCHIVE_TOTAL_BYTES_EXTRACTED_OVER_LIMIT');
+    let inner: Uint8Array;
+    try {
+      inner = gunzipSync(bytes);
+    } catch {
+      return skipped(MIME.gzip, 'MALFORMED_FILE');
+    }
+    budget.extracted += inner.length;
+    const innerName = e === 'tgz' ? name.replace(/\.tgz$/i, '.tar') : name.replace(/\.(gz|gzip)$/i, '');
+    const r = scanFile(innerName === name ? `${name}.out` : innerName, inner, plan, depth + 1, budget);
+    return { ...base, fileType: MIME.gzip, found: r.found, status: r.status, ...(r.reason ? { reason: r.reason } : {}), files: [r] };
+  }
+
+  if (startsWith(bytes, 0x50, 0x4b, 0x03, 0x04) || startsWith(bytes, 0x50, 0x4b, 0x05, 0x06)) {
+    let files: Record<string, Uint8Array>;
+    let tooBig = false;
+    try {
+      files = unzipSync(bytes, {
+        filter: (f) => {
+          if (f.originalSize > LIMITS.maxObjectBytes || budget.extracted + f.originalSize > LIMITS.maxExtractedBytes) {
+            tooBig = true;
+            return false;
+          }
+          budget.extracted += f.originalSize;
+          return true;
+        },
+      });
+    } catch {
+      return skipped(MIME.zip, 'MALFORMED_FILE');
+    }
+    if (files['word/document.xml']) {
+      const text = docxText(files);
+      return { ...base, fileType: MIME.docx, found: scanPlainText(text, plan), status: 'COMPLETE' };
+    }
+    if (files['xl/workbook.xml']) {
+      try {
+        return { ...base, fileType: MIME.xlsx, found: scanXlsx(files, plan), status: 'COMPLETE' };
+      } catch {
+        return skipped(MIME.xlsx, 'UNABLE_TO_PARSE_FILE');
+      }
+    }
+    return archive(MIME.zip, Object.entries(files).filter(([n]) => !n.endsWith('/')).map(([n, data]) => ({ name: n, data })), tooBig ? 'ARCHIVE_TOTAL_BYTES_EXTRACTED_OVER_LIMIT' : undefined);
+  }
+
+  if (isTar(bytes) || e === 'tar') {
+    const entries = untar(bytes);
+    if (!entries) return skipped(MIME.tar, 'MALFORMED_FILE');
+    return archive(MIME.tar, entries);
+  }
+
+  if (startsWith(bytes, 0x25, 0x50, 0x44, 0x46)) return skipped(MIME.pdf, 'UNSUPPORTED_FILE_TYPE_EXCEPTION');
+  if (startsWith(bytes, 0x50, 0x41, 0x52, 0x31)) return skipped(MIME.parquet, 'UNSUPPORTED_FILE_TYPE_EXCEPTION');
+  if (startsWith(bytes, 0x4f, 0x62, 0x6a, 0x01)) return skipped(MIME.avro, 'UNSUPPORTED_FILE_TYPE_EXCEPTION');
+
+  const text = decodeText(bytes);
+  if (text === undefined) return skipped(MIME.binary, 'UNSUPPORTED_FILE_TYPE_EXCEPTION');
+
+  if (e === 'csv' || e === 'tsv') {
+    return { ...base, fileType: e === 'csv' ? MIME.csv : MIME.tsv, found: scanTable(parseDelimited(text, e === 'csv' ? ',' : '\t'), plan), status: 'COMPLETE' };
+  }
+  if (e === 'jsonl' || e === 'ndjson') {
+    const found: Located[] = [];
+    let bad = false;
+    text.split('\n').forEach((line, i) => {
+      if (!line.trim()) return;
+      try {
+        walkJson(parseJsonExact(line), '$', 0, i, plan, found);
+      } catch (err) {
+        if (err instanceof NestingError) throw err;
+        bad = true;
+        for (const m of findInText(line, plan)) found.push({ m, loc: { records: { recordIndex: i, jsonPath: '$' } } });
+      }
+    });
+    return { ...base, fileType: MIME.jsonl, found, status: bad ? 'PARTIAL' : 'COMPLETE', ...(bad ? { reason: 'UNABLE_TO_PARSE_FILE' } : {}) };
+  }
+  const trimmed = text.trimStart();
+  if (e === 'json' || ((trimmed.startsWith('{') || trimmed.startsWith('[')) && e !== 'txt')) {
+    try {
+      const doc = parseJsonExact(text);
+      const found: Located[] = [];
+      try {
+        walkJson(doc, '$', 0, 0, plan, found);
+      } catch (err) {
+        if (err instanceof NestingError) return skipped(MIME.json, 'JSON_NESTING_LEVEL_OVER_LIMIT');
+        throw err;
+      }
+      return { ...base, fileType: MIME.json, found, status: 'COMPLETE' };
+    } catch {
+      if (e === 'json') return { ...base, fileType: MIME.json, found: scanPlainText(text, plan), status: 'PARTIAL', reason: 'UNABLE_TO_PARSE_FILE' };
+    }
+  }
+  return { ...base, fileType: MIME.text, found: scanPlainText(text, plan), status: 'COMPLETE' };
+
+  function archive(fileType: string, entries: { name: string; data: Uint8Array }[], reason?: string): FileResult {
+    if (depth >= LIMITS.maxNesting) return skipped(fileType, 'ARCHIVE_NESTING_LEVEL_OVER_LIMIT');
+    const results: FileResult[] = [];
+    let why = reason;
+    for (const en of entries) {
+      if (results.length >= LIMITS.maxArchiveFiles) {
+        why = 'ARCHIVE_TOTAL_DOCUMENTS_PROCESSED_OVER_LIMIT';
+        break;
+      }
+      results.push(scanFile(en.name, en.data, plan, depth + 1, budget));
+    }
+    const unprocessed = results.some((r) => r.status !== 'COMPLETE');
+    if (!why && unprocessed) why = 'ARCHIVE_CONTAINS_UNPROCESSED_FILES';
+    return { ...base, fileType, found: results.flatMap((r) => r.found), status: why ? 'PARTIAL' : 'COMPLETE', ...(why ? { reason: why } : {}), files: results };
+  }
+}

@@ -1,0 +1,397 @@
+// Managed data identifiers: Macie's ids, categories and keyword requirements, and how each is detected
+// here (candidate pattern + validation). Keyword lists are those Macie's user guide gives as examples,
+// completed with common variants; the rules for keywords are in engine.ts.
+
+import { entropy, isCardNumber, isIban, isItin, isSsn, IBAN_LENGTHS, luhn } from './checks.ts';
+import type { ManagedIdentifier } from './types.ts';
+
+/** A candidate found in text: [start, end) in UTF-16 code units. */
+export interface Candidate {
+  start: number;
+  end: number;
+  /** Report under another id of the same family (e.g. CREDIT_CARD_NUMBER_(NO_KEYWORD)). */
+  id?: string;
+  /** Overrides the identifier's keywordsRequired for this candidate (self-identifying formats). */
+  needsKeyword?: boolean;
+}
+
+export interface Detector {
+  meta: ManagedIdentifier;
+  /** Lower wins when two identifiers claim overlapping text (validated formats before loose ones). */
+  priority: number;
+  find(text: string): Candidate[];
+  /** When a keyword-required candidate has no keyword: report it under this id instead of dropping it. */
+  noKeywordId?: string;
+}
+
+const FIN = 'SensitiveData:S3Object/Financial' as const;
+const PER = 'SensitiveData:S3Object/Personal' as const;
+const CRED = 'SensitiveData:S3Object/Credentials' as const;
+
+function* matches(re: RegExp, text: string): Generator<RegExpExecArray> {
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    if (m[0].length === 0) re.lastIndex++;
+    yield m;
+  }
+}
+
+function byRegex(re: RegExp, valid: (value: string, m: RegExpExecArray) => boolean = () => true, group = 0): (text: string) => Candidate[] {
+  return (text) => {
+    const out: Candidate[] = [];
+    for (const m of matches(re, text)) {
+      const value = m[group] ?? m[0];
+      if (!valid(value, m)) continue;
+      const start = m.index + (group ? m[0].indexOf(value) : 0);
+      out.push({ start, end: start + value.length });
+    }
+    return out;
+  };
+}
+
+const digitsOf = (s: string) => s.replace(/\D/g, '');
+
+// ---- card numbers ---------------------------------------------------------------------------------
+
+/** Runs of digit groups separated by one space or dash; not touching other digits or a decimal point. */
+const DIGIT_RUN = /(?<![\d.,]\d?)(?<!\d)\d+(?:[ -]\d+)*(?!\d|[.,]\d)/g;
+
+/** Card numbers inside a run: whole groups only (a longer unbroken digit string is never split), greedy. */
+export function findCards(text: string): Candidate[] {
+  const out: Candidate[] = [];
+  for (const m of matches(DIGIT_RUN, text)) {
+    const run = m[0];
+    const groups: { s: number; e: number; d: string }[] = [];
+    for (const g of matches(/\d+/g, run)) groups.push({ s: m.index + g.index, e: m.index + g.index + g[0].length, d: g[0] });
+    let i = 0;
+    while (i < groups.length) {
+      let found = -1;
+      let digits = '';
+      const cands: number[] = [];
+      for (let j = i; j < groups.length; j++) {
+        digits += groups[j]!.d;
+        if (digits.length > 19) break;
+        if (digits.length >= 12) cands.push(j);
+      }
+      for (let k = cands.length - 1; k >= 0; k--) {
+        const j = cands[k]!;
+        const pan = groups.slice(i, j + 1).map((g) => g.d).join('');
+        if (isCardNumber(pan) && consistentSeparators(text.slice(groups[i]!.s, groups[j]!.e))) {
+          found = j;
+          break;
+        }
+      }
+      if (found >= 0) {
+        out.push({ start: groups[i]!.s, end: groups[found]!.e });
+        i = found + 1;
+      } else i++;
+    }
+  }
+  return out;
+}
+
+/** "4111 1111 1111 1111" and "4111-1111-1111-1111" yes; a single group of 1-2 digits between separators no. */
+function consistentSeparators(s: string): boolean {
+  const seps = s.replace(/\d/g, '');
+  if (!seps) return true;
+  if (new Set(seps).size > 1) return false;
+  return s.split(/[ -]/).every((g) => g.length >= 3);
+}
+
+const TRACK1 = /%B(\d{12,19})\^[A-Za-z0-9 /.'-]{2,26}\^\d{4}\d*\??/g;
+const TRACK2 = /;(\d{12,19})=\d{4}\d*\??/g;
+
+// ---- IBAN -----------------------------------------------------------------------------------------
+
+const IBAN_START = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[ -]?[A-Za-z0-9])/g;
+
+export function findIbans(text: string): Candidate[] {
+  const out: Candidate[] = [];
+  for (const m of matches(IBAN_START, text)) {
+    const cc = m[0].slice(0, 2).toUpperCase();
+    const len = IBAN_LENGTHS[cc];
+    if (!len) continue;
+    // walk: alphanumerics with at most one space or dash between them, until `len` characters
+    let count = 4;
+    let i = m.index + 4;
+    let compact = m[0];
+    while (i < text.length && count < len) {
+      let c = text[i]!;
+      if ((c === ' ' || c === '-') && /[A-Za-z0-9]/.test(text[i + 1] ?? '')) {
+        i++;
+        c = text[i]!;
+      }
+      if (!/[A-Za-z0-9]/.test(c)) break;
+      compact += c;
+      count++;
+      i++;
+    }
+    if (count !== len || /[A-Za-z0-9]/.test(text[i] ?? '')) continue;
+    if (!isIban(compact)) continue;
+    out.push({ start: m.index, end: i });
+    IBAN_START.lastIndex = i;
+  }
+  return out;
+}
+
+// ---- SSN / ITIN -----------------------------------------------------------------------------------
+
+const NINE = /(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d]|-\d)/g;
+
+// ---- phone numbers --------------------------------------------------------------------------------
+
+const PHONE_NANP = /(?<![\d+])(?:(?:\+|00)?1[ .-]?)?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?!\d|-\d)/g;
+const PHONE_INTL = /(?<![\w+])\+[1-9]\d{0,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,5}){1,6}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?!\d|-\d)/g;
+const PHONE_NATIONAL = /(?<![\d+.,/-])(?:\(\d{2,5}\)[ .-]?|\d{2,5}[ .-])\d{2,4}(?:[ .-]\d{2,4}){0,3}(?![\d]|[.,/-]\d)|(?<![\d+.,/-])\d{10,11}(?![\d]|[.,/-]\d)/g;
+const DATE_LIKE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$/;
+
+function nanpValid(d: string): boolean {
+  const n = d.length === 11 ? d.slice(1) : d.length === 13 ? d.slice(3) : d;
+  if (n.length !== 10) return false;
+  return /^[2-9]\d\d[2-9]\d{6}$/.test(n) && !/^(\d)\1+$/.test(n);
+}
+
+export function findPhones(text: string): Candidate[] {
+  const out: Candidate[] = [];
+  const taken: [number, number][] = [];
+  const add = (c: Candidate) => {
+    if (taken.some(([s, e]) => c.start < e && s < c.end)) return;
+    taken.push([c.start, c.end]);
+    out.push(c);
+  };
+  for (const m of matches(PHONE_INTL, text)) {
+    const d = digitsOf(m[0].replace(/(?:x|ext\.?)\s?\d+$/, ''));
+    if (d.length >= 8 && d.length <= 15) add({ start: m.index, end: m.index + m[0].length });
+  }
+  for (const m of matches(PHONE_NANP, text)) {
+    const core = m[0].replace(/\s?(?:x|ext\.?)\s?\d+$/, '');
+    const d = digitsOf(core).replace(/^00/, '');
+    if (nanpValid(d)) add({ start: m.index, end: m.index + m[0].length });
+  }
+  // national formats without a country code: only with a keyword (phone, tel, call...) in proximity
+  for (const m of matches(PHONE_NATIONAL, text)) {
+    const d = digitsOf(m[0]);
+    if (d.length < 8 || d.length > 12 || DATE_LIKE.test(m[0]) || /^(\d)\1+$/.test(d)) continue;
+    add({ start: m.index, end: m.index + m[0].length, needsKeyword: true });
+  }
+  return out;
+}
+
+// ---- credentials ----------------------------------------------------------------------------------
+
+const AWS_EXAMPLE_SECRETS = new Set(['wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY']);
+const AWS_SECRET = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+const AWS_KEY_ID = /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])/g;
+
+function findAws(text: string): Candidate[] {
+  const out: Candidate[] = [];
+  for (const m of matches(AWS_SECRET, text)) {
+    const v = m[0];
+    if (AWS_EXAMPLE_SECRETS.has(v)) continue;
+    if (!/[a-z]/.test(v) || !/[A-Z]/.test(v) || !/\d/.test(v) || entropy(v) < 4) continue;
+    out.push({ start: m.index, end: m.index + v.length });
+  }
+  for (const m of matches(AWS_KEY_ID, text)) {
+    if (m[0].endsWith('EXAMPLE')) continue;
+    out.push({ start: m.index, end: m.index + m[0].length, needsKeyword: false });
+  }
+  return out;
+}
+
+/** A PEM-like block from its BEGIN line to the matching END line (or to the end of the text). */
+function pemBlock(label: RegExp): (text: string) => Candidate[] {
+  const re = new RegExp(`-----BEGIN (${label.source})-----`, 'g');
+  return (text) => {
+    const out: Candidate[] = [];
+    for (const m of matches(re, text)) {
+      const endMarker = `-----END ${m[1]}-----`;
+      const e = text.indexOf(endMarker, m.index);
+      const end = e < 0 ? Math.min(text.length, m.index + m[0].length) : e + endMarker.length;
+      out.push({ start: m.index, end });
+      re.lastIndex = end;
+    }
+    return out;
+  };
+}
+
+// ---- the identifiers -----------------------------------------------------------------------------
+
+const CARD_KEYWORDS = ['account number', 'american express', 'amex', 'bank card', 'card', 'card num', 'card number', 'cc #', 'cc', 'ccn', 'check card', 'credit', 'credit card', 'credit card#', 'dankort', 'debit', 'debit card', 'diners club', 'discover', 'electron', 'japanese card bureau', 'jcb', 'mastercard', 'mc', 'pan', 'payment account number', 'payment card number', 'pcn', 'union pay', 'visa', 'maestro'];
+
+export const DETECTORS: readonly Detector[] = [
+  // credentials: self-delimiting formats first
+  {
+    priority: 0,
+    meta: { id: 'OPENSSH_PRIVATE_KEY', name: 'OpenSSH private key', category: 'CREDENTIALS', findingType: CRED, keywordsRequired: false, recommended: true, how: 'the OPENSSH PRIVATE KEY block (BEGIN to END line)' },
+    find: pemBlock(/OPENSSH PRIVATE KEY/),
+  },
+  {
+    priority: 0,
+    meta: { id: 'PGP_PRIVATE_KEY', name: 'PGP private key', category: 'CREDENTIALS', findingType: CRED, keywordsRequired: false, recommended: true, how: 'the PGP PRIVATE KEY BLOCK armour (BEGIN to END line)' },
+    find: pemBlock(/PGP PRIVATE KEY BLOCK/),
+  },
+  {
+    priority: 0,
+    meta: { id: 'PKCS', name: 'Public Key Cryptography Standard (PKCS) private key', category: 'CREDENTIALS', findingType: CRED, keywordsRequired: false, recommended: true, how: 'PEM blocks of PKCS#1/PKCS#8 private keys: PRIVATE KEY, ENCRYPTED PRIVATE KEY, RSA/DSA/EC PRIVATE KEY' },
+    find: pemBlock(/(?:RSA |DSA |EC |ENCRYPTED )?PRIVATE KEY/),
+  },
+  {
+    priority: 0,
+    meta: { id: 'PUTTY_PRIVATE_KEY', name: 'PuTTY private key', category: 'CREDENTIALS', findingType: CRED, keywordsRequired: false, recommended: true, how: 'a PuTTY-User-Key-File-2/3 header line with its key type' },
+    find: byRegex(/PuTTY-User-Key-File-[23]: *[\w.@-]+/g),
+  },
+  {
+    priority: 1,
+    meta: {
+      id: 'AWS_CREDENTIALS', name: 'AWS secret access key', category: 'CREDENTIALS', findingType: CRED, keywordsRequired: true, maximumMatchDistance: 30, recommended: true,
+      keywords: ['aws_secret_access_key', 'credentials', 'secret access key', 'secret key', 'set-awscredential', 'aws secret', 'secretaccesskey'],
+      how: '40-character base64 secret keys (mixed case and digits, high entropy) with a keyword; access key ids (AKIA/ASIA + 16) without one; AWS documentation example keys ignored',
+    },
+    find: findAws,
+  },
+  {
+    priority: 1,
+    meta: {
+      id: 'GCP_API_KEY', name: 'Google Cloud API key', category: 'CREDENTIALS', findingType: CRED, keywordsRequired: true, maximumMatchDistance: 30, recommended: true,
+      keywords: ['g_places_key', 'gcp api key', 'gcp key', 'google cloud key', 'google-api-key', 'google-cloud-apikeys', 'googlekey', 'x-goog-api-key', 'api key', 'apikey', 'google'],
+      how: 'AIza followed by 35 URL-safe base64 characters (the keyString), with a keyword',
+    },
+    find: byRegex(/(?<![\w-])AIza[0-9A-Za-z_-]{35}(?![\w-])/g),
+  },
+  {
+    priority: 1,
+    meta: { id: 'HTTP_BASIC_AUTH_HEADER', name: 'HTTP Basic Authorization header', category: 'CREDENTIALS', findingType: CRED, keywordsRequired: false, recommended: true, how: '"Authorization: Basic <base64>" whose value decodes to user:password' },
+    find: byRegex(/Authorization\s*[:=]\s*["']?Basic\s+([A-Za-z0-9+/]{4,}={0,2})/gi, (v) => Buffer.from(v, 'base64').toString('latin1').includes(':'), 1),
+  },
+  {
+    priority: 1,
+    meta: { id: 'HTTP_COOKIE', name: 'HTTP cookie', category: 'CREDENTIALS', findingType: CRED, keywordsRequired: false, recommended: false, how: 'Cookie and Set-Cookie header values (name=value pairs)' },
+    find: byRegex(/(?<![\w-])(?:Set-)?Cookie\s*:\s*([^\s=;]+=[^\s;]+(?:;\s*[^\s=;]+=[^\s;]*)*)/gi, () => true, 1),
+  },
+  {
+    priority: 1,
+    meta: { id: 'JSON_WEB_TOKEN', name: 'JSON Web Token', category: 'CREDENTIALS', findingType: CRED, keywordsRequired: false, recommended: false, how: 'three base64url parts whose header decodes to JSON with "alg"' },
+    find: byRegex(/(?<![\w-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?![\w-])/g, (v) => {
+      try {
+        return 'alg' in JSON.parse(Buffer.from(v.split('.')[0]!, 'base64url').toString('utf8'));
+      } catch {
+        return false;
+      }
+    }),
+  },
+  {
+    priority: 1,
+    meta: { id: 'STRIPE_CREDENTIALS', name: 'Stripe API key', category: 'CREDENTIALS', findingType: CRED, keywordsRequired: false, recommended: true, how: 'Stripe secret and restricted keys: sk_live_/sk_test_/rk_live_/rk_test_ followed by 24+ alphanumerics' },
+    find: byRegex(/(?<![\w])(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{24,99}(?![\w])/g),
+  },
+  // financial
+  {
+    priority: 2,
+    meta: {
+      id: 'CREDIT_CARD_MAGNETIC_STRIPE', name: 'Credit card magnetic stripe data', category: 'FINANCIAL_INFORMATION', findingType: FIN, keywordsRequired: false, recommended: true,
+      how: 'ISO 7813 track 1 (%B...^NAME^YYMM...) and track 2 (;PAN=YYMM...) data whose PAN passes Luhn',
+    },
+    find: (text) => [...byRegex(TRACK1, (_v, m) => luhn(m[1]!))(text), ...byRegex(TRACK2, (_v, m) => luhn(m[1]!))(text)],
+  },
+  {
+    priority: 3,
+    meta: {
+      id: 'CREDIT_CARD_NUMBER', name: 'Credit card number', category: 'FINANCIAL_INFORMATION', findingType: FIN, keywordsRequired: true, maximumMatchDistance: 30, recommended: true,
+      keywords: CARD_KEYWORDS,
+      how: '12-19 digits, unbroken or in groups of 3+ separated by one kind of separator (space or dash), in a network\'s issuer range and length (Visa, Mastercard incl. 2-series, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir, RuPay, UATP), passing Luhn; with a keyword in proximity (else reported as CREDIT_CARD_NUMBER_(NO_KEYWORD))',
+    },
+    find: findCards,
+    noKeywordId: 'CREDIT_CARD_NUMBER_(NO_KEYWORD)',
+  },
+  {
+    priority: 2,
+    meta: { id: 'INTERNATIONAL_BANK_ACCOUNT_NUMBER', name: 'International bank account number (IBAN)', category: 'FINANCIAL_INFORMATION', findingType: FIN, keywordsRequired: false, recommended: true, countries: Object.keys(IBAN_LENGTHS), how: 'country code, check digits and BBAN (any case, optional single spaces/dashes), the ISO 13616 registry length for the country, ISO 7064 mod 97 = 1' },
+    find: findIbans,
+  },
+  {
+    priority: 6,
+    meta: {
+      id: 'BANK_ACCOUNT_NUMBER', name: 'Bank account number', category: 'FINANCIAL_INFORMATION', findingType: FIN, keywordsRequired: true, maximumMatchDistance: 30, recommended: true, countries: ['CA', 'US'],
+      keywords: ['bank account', 'bank acct', 'checking account', 'checking acct', 'deposit account', 'deposit acct', 'savings account', 'savings acct', 'chequing account', 'chequing acct', 'account number', 'acct number', 'account no', 'acct no', 'bank account number'],
+      how: '9-17 digits without spaces, with a keyword',
+    },
+    find: byRegex(/(?<![\d-])\d{9,17}(?![\d]|-\d)/g),
+  },
+  {
+    priority: 4,
+    meta: {
+      id: 'CREDIT_CARD_EXPIRATION', name: 'Credit card expiration date', category: 'FINANCIAL_INFORMATION', findingType: FIN, keywordsRequired: true, maximumMatchDistance: 30, recommended: false,
+      keywords: ['exp d', 'exp m', 'exp y', 'expiration', 'expiry', 'expires', 'expiration date', 'exp date', 'valid thru', 'valid through', 'good thru', 'exp', 'expiry date', 'cc exp'],
+      how: 'MM/YY, MM/YYYY, MM-YY, MM-YYYY (month 01-12), with a keyword',
+    },
+    find: byRegex(/(?<![\d/-])(?:0[1-9]|1[0-2])\s?[/-]\s?(?:20\d{2}|\d{2})(?![\d]|[/-]\d)/g),
+  },
+  {
+    priority: 7,
+    meta: {
+      id: 'CREDIT_CARD_SECURITY_CODE', name: 'Credit card verification code', category: 'FINANCIAL_INFORMATION', findingType: FIN, keywordsRequired: true, maximumMatchDistance: 30, recommended: true,
+      keywords: ['card id', 'card identification code', 'card identification number', 'card security code', 'card validation code', 'card validation number', 'card verification data', 'card verification value', 'cvc', 'cvc2', 'cvv', 'cvv2', 'csc', 'cid', 'elo verification code', 'security code', 'verification code', 'cav2'],
+      how: '3 or 4 digits standing alone, with a keyword',
+    },
+    find: byRegex(/(?<![\d.,/-])\d{3,4}(?![\d]|[.,/-]\d)/g),
+  },
+  // personal
+  {
+    priority: 2,
+    meta: {
+      id: 'USA_SOCIAL_SECURITY_NUMBER', name: 'Social Security number (SSN)', category: 'PERSONAL_INFORMATION', findingType: PER, keywordsRequired: true, maximumMatchDistance: 30, recommended: true, countries: ['US'],
+      keywords: ['social security', 'social security number', 'social security no', 'social security #', 'soc sec', 'ssn', 'ssn#', 'ss#', 'ssns', 'ssid', 'ss number'],
+      how: 'NNN-NN-NNNN, NNN NN NNNN or NNNNNNNNN (one separator kind) with area not 000/666/9xx, group not 00, serial not 0000, not a voided advertising number; with a keyword',
+    },
+    find: byRegex(NINE, (v) => isSsn(digitsOf(v))),
+  },
+  {
+    priority: 2,
+    meta: {
+      id: 'USA_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER', name: 'Individual Taxpayer Identification Number (ITIN)', category: 'PERSONAL_INFORMATION', findingType: PER, keywordsRequired: true, maximumMatchDistance: 30, recommended: true, countries: ['US'],
+      keywords: ['itin', 'itin#', 'individual taxpayer identification', 'taxpayer identification number', 'tax id', 'tax identification number', 'taxpayer id', 'tin'],
+      how: '9XX-YY-ZZZZ with YY in the IRS ranges (50-65, 70-88, 90-92, 94-99), with a keyword',
+    },
+    find: byRegex(NINE, (v) => isItin(digitsOf(v))),
+  },
+  {
+    priority: 5,
+    meta: {
+      id: 'USA_PASSPORT_NUMBER', name: 'Passport number', category: 'PERSONAL_INFORMATION', findingType: PER, keywordsRequired: true, maximumMatchDistance: 30, recommended: true, countries: ['US'],
+      keywords: ['passport', 'passport number', 'passport no', 'passport #', 'passport#', 'passportno', 'us passport', 'passport num'],
+      how: '9 digits, or a letter and 8 digits, with a keyword',
+    },
+    find: byRegex(/(?<![A-Za-z0-9-])(?:[A-Za-z]\d{8}|\d{9})(?![A-Za-z0-9]|-\d)/g),
+  },
+  {
+    priority: 5,
+    meta: {
+      id: 'USA_DRIVERS_LICENSE', name: "Driver's license identification number", category: 'PERSONAL_INFORMATION', findingType: PER, keywordsRequired: true, maximumMatchDistance: 30, recommended: true, countries: ['US'],
+      keywords: ["driver's license", 'drivers license', 'driver license', "driver's licence", 'driver licence', 'drivers licence', 'driving license', 'driving licence', 'dl', 'dl#', 'dl number', 'dl no', 'dln', 'dlno', 'license number', 'licence number', 'lic#', 'license no', 'licence no'],
+      how: 'state formats: 1-2 letters + 4-14 digits, 7-13 digits, and the dashed forms (A123-456-78-901-2, 123-456-789), with a keyword',
+    },
+    find: byRegex(/(?<![A-Za-z0-9-])(?:[A-Za-z]{1,2}\d{4,14}|\d{7,13}|[A-Za-z]\d{3}-\d{3}-\d{2}-\d{3}-\d|[A-Za-z]\d{2}-\d{2}-\d{4}|\d{3}-\d{3}-\d{3}|[A-Za-z]\d{3}-\d{4}-\d{4})(?![A-Za-z0-9]|-\d)/g),
+  },
+  {
+    priority: 3,
+    meta: { id: 'EMAIL_ADDRESS', name: 'Email address', category: 'PERSONAL_INFORMATION', findingType: PER, keywordsRequired: false, recommended: false, how: 'local-part@domain with a dot-separated domain ending in a 2-24 letter top-level domain' },
+    find: byRegex(/(?<![A-Za-z0-9._%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63}[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-]|\.[A-Za-z0-9])/g, (v) => !v.split('@')[0]!.includes('..')),
+  },
+  {
+    priority: 5,
+    meta: {
+      id: 'PHONE_NUMBER', name: 'Phone number', category: 'PERSONAL_INFORMATION', findingType: PER, keywordsRequired: false, maximumMatchDistance: 30, recommended: false, countries: ['BR', 'CA', 'FR', 'DE', 'IT', 'ES', 'GB', 'US'],
+      keywords: ['phone', 'phone number', 'telephone', 'tel', 'tel.', 'mobile', 'cell', 'cellphone', 'call', 'fax', 'contact', 'reach me', 'text me', 'sms', 'whatsapp', 'ph', 'mob', 'landline', 'number'],
+      how: 'E.164 (+country code, 8-15 digits, separators allowed) and North American numbers (valid area code and exchange, separators or parentheses) without a keyword; national formats without a country code (grouped digits, 8-12 digits, not a date) only with a keyword',
+    },
+    find: findPhones,
+  },
+];
+
+/** The managed identifiers this engine provides, with the family member reported without a keyword. */
+export const MANAGED_IDENTIFIERS: readonly ManagedIdentifier[] = DETECTORS.flatMap((d) =>
+  d.noKeywordId
+    ? [d.meta, { ...d.meta, id: d.noKeywordId, name: `${d.meta.name} (no keyword in proximity)`, keywordsRequired: false, keywords: undefined, how: `the same as ${d.meta.id}, reported when no keyword is in proximity` } as ManagedIdentifier]
+    : [d.meta],
+);
