@@ -18,9 +18,10 @@ import { accountService } from './account/index.ts';
 import { ssmService } from './ssm/index.ts';
 import { s3controlService } from './s3control/index.ts';
 import { acmService } from './acm/index.ts';
+import { macie2Service } from './macie2/index.ts';
 
 export const services: ServiceModule[] = [
   iamService, stsService, ec2Service, cloudtrailService, s3Service, kmsService, lambdaService, snsService,
   logsService, cloudwatchService, eventsService, organizationsService,
-  accountService, ssmService, s3controlService, acmService,
+  accountService, ssmService, s3controlService, acmService, macie2Service,
 ];
