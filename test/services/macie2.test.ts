@@ -20,10 +20,11 @@ import {
   DeleteCustomDataIdentifierCommand, TestCustomDataIdentifierCommand, CreateAllowListCommand, GetAllowListCommand, ListAllowListsCommand,
   UpdateAllowListCommand, DeleteAllowListCommand, CreateClassificationJobCommand, DescribeClassificationJobCommand, ListClassificationJobsCommand,
   UpdateClassificationJobCommand, ListFindingsCommand, GetFindingsCommand, GetFindingStatisticsCommand, PutClassificationExportConfigurationCommand,
-  DescribeBucketsCommand, ListManagedDataIdentifiersCommand,
+  DescribeBucketsCommand, ListManagedDataIdentifiersCommand, type DefaultDetection,
 } from '@aws-sdk/client-macie2';
 import { MANAGED_IDENTIFIERS } from '../../src/controls/dlp/index.ts';
 import { useLabCloud } from '../helpers/cloud.ts';
+import { run, toolBin, toolInstalled } from '../../scripts/tools.ts';
 
 const { cloud } = useLabCloud();
 type Creds = { accessKeyId: string; secretAccessKey: string };
@@ -37,7 +38,7 @@ function account() {
   return {
     c, id: root.accountId, creds,
     macie: (k: Creds = creds) => c.client(Macie2Client, { credentials: k }),
-    s3: c.client(S3Client, { credentials: creds, forcePathStyle: true }),
+    s3: c.client(S3Client, { credentials: creds }),
     iam: c.client(IAMClient, { credentials: creds }),
     kms: c.client(KMSClient, { credentials: creds }),
     sqs: c.client(SQSClient, { credentials: creds }),
@@ -239,7 +240,7 @@ describe('Macie2 classification jobs and findings', () => {
     expect(cards.category).toBe('CLASSIFICATION');
     const cardData = cards.classificationDetails?.result?.sensitiveData?.[0];
     expect(cardData?.category).toBe('FINANCIAL_INFORMATION');
-    const cc = cardData?.detections?.find((d) => d.type === 'CREDIT_CARD_NUMBER');
+    const cc = cardData?.detections?.find((d: DefaultDetection) => d.type === 'CREDIT_CARD_NUMBER');
     expect(cc?.count).toBe(3);
     expect(cc?.occurrences?.cells?.[0]).toMatchObject({ column: 3, columnName: 'credit_card_number' });
     expect(cards.classificationDetails?.jobArn).toBe(jobArn);
@@ -248,9 +249,9 @@ describe('Macie2 classification jobs and findings', () => {
     const ssn = byKey['exports/customers.json']!;
     expect(ssn.type).toBe('SensitiveData:S3Object/Personal');
     expect(ssn.severity?.description).toBe('Medium');
-    const ssnDet = ssn.classificationDetails?.result?.sensitiveData?.[0]?.detections?.find((d) => d.type === 'USA_SOCIAL_SECURITY_NUMBER');
+    const ssnDet = ssn.classificationDetails?.result?.sensitiveData?.[0]?.detections?.find((d: DefaultDetection) => d.type === 'USA_SOCIAL_SECURITY_NUMBER');
     expect(ssnDet?.count).toBe(2);
-    expect(ssnDet?.occurrences?.records?.map((r) => r.jsonPath)).toEqual(['$.customers[0].ssn', '$.customers[1].ssn']);
+    expect(ssnDet?.occurrences?.records?.map((r: { jsonPath?: string }) => r.jsonPath)).toEqual(['$.customers[0].ssn', '$.customers[1].ssn']);
     expect(byKey['notes/newsletter.txt']).toBeUndefined();
 
     const high = await m.send(new ListFindingsCommand({ findingCriteria: { criterion: { 'severity.description': { eq: ['High'] } } } }));
@@ -336,4 +337,36 @@ describe('Macie2 classification jobs and findings', () => {
     const deliveries = a.c.gateway.service('events').deliveries.filter((d) => d.account === a.id && d.event.source === 'aws.macie');
     expect(deliveries).toHaveLength(0); // no rule in this account: nothing delivered, nothing failed
   });
+});
+
+// The AWS CLI (awscli 1.x from seclab's tool cache, as test/compat/awscli.test.ts installs it): what a
+// student types. Skipped when the CLI is not installed yet (that test installs it).
+describe.skipIf(!toolInstalled('awscli'))('Macie2 with the AWS CLI', () => {
+  it('enable-macie, get-macie-session, create and test a custom data identifier, list-findings, an error in the protocol format', async () => {
+    const a = account();
+    const env = {
+      PATH: process.env.PATH, HOME: '/nonexistent', LANG: 'C.UTF-8', AWS_ENDPOINT_URL: a.c.url,
+      AWS_ACCESS_KEY_ID: a.creds.accessKeyId, AWS_SECRET_ACCESS_KEY: a.creds.secretAccessKey, AWS_DEFAULT_REGION: a.c.region,
+      AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_PAGER: '', AWS_MAX_ATTEMPTS: '1',
+    };
+    const aws = (...args: string[]) => run(toolBin('awscli', 'aws'), ['macie2', ...args, '--output', 'json'], { env, timeoutMs: 60_000 });
+    const json = async (...args: string[]) => {
+      const r = await aws(...args);
+      expect(r.code, `aws macie2 ${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return r.stdout.trim() ? JSON.parse(r.stdout) : {};
+    };
+    const denied = await aws('get-macie-session');
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toContain('(AccessDeniedException)');
+    await json('enable-macie', '--finding-publishing-frequency', 'FIFTEEN_MINUTES');
+    expect(await json('get-macie-session')).toMatchObject({ status: 'ENABLED', findingPublishingFrequency: 'FIFTEEN_MINUTES' });
+    const { customDataIdentifierId } = await json('create-custom-data-identifier', '--name', 'employee-id', '--regex', 'EMP-[0-9]{6}', '--keywords', 'employee');
+    expect((await json('get-custom-data-identifier', '--id', customDataIdentifierId)).name).toBe('employee-id');
+    if (engineReady) {
+      expect((await json('test-custom-data-identifier', '--regex', 'EMP-[0-9]{6}', '--keywords', 'employee', '--sample-text', 'employee EMP-123456')).matchCount).toBe(1);
+    }
+    expect((await json('list-findings')).findingIds).toEqual([]);
+    const bad = await aws('create-custom-data-identifier', '--name', 'x', '--regex', 'x', '--maximum-match-distance', '301');
+    expect(bad.stderr).toContain('(ValidationException)');
+  }, 120_000);
 });
