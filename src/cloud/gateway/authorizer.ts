@@ -89,6 +89,9 @@ export class Authorizer {
     const membership = (account: string) => this.first((p) => p.membership?.(account));
     const [principalOrg, resourceOrg] = await Promise.all([membership(cred.account), membership(resourceAccount)]);
     const orgContext: AuthzRequest['context'] = {
+      // "aws:ResourceAccount: the AWS account ID of the resource owner" (global condition keys): for S3,
+      // the account that owns the bucket, whatever the ARN says.
+      ...(resource !== '*' ? { 'aws:ResourceAccount': resourceAccount } : {}),
       ...(principalOrg ? { 'aws:PrincipalOrgID': principalOrg.orgId, 'aws:PrincipalOrgPaths': [principalOrg.orgPath] } : {}),
       ...(resourceOrg ? { 'aws:ResourceOrgID': resourceOrg.orgId, 'aws:ResourceOrgPaths': [resourceOrg.orgPath] } : {}),
     };

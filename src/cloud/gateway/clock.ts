@@ -29,6 +29,8 @@ export class LabClock {
   /** Every advance while someone observes the clock for an account (see `observe`). */
   private advances: { wall: number; before: number; after: number }[] = [];
   private observers = new Set<{ account: string; wall: number; lab: number }>();
+  /** Every change of the offset (wall time it took effect): maps a client's wall-clock reading to lab time. */
+  private offsets: { wall: number; offset: number }[] = [];
 
   now(): Date {
     return new Date(this.nowMs());
@@ -133,6 +135,7 @@ export class LabClock {
       const now = this.nowMs();
       this.frozenAt = undefined;
       this.offsetMs = now - Date.now();
+      this.noteOffset();
       this.holder = undefined;
       for (const file of this.mirrors) this.writeMirror(file);
       release();
@@ -152,10 +155,31 @@ export class LabClock {
       if (this.advances.length > 20_000) this.advances.splice(0, 10_000);
     }
     this.offsetMs += ms;
+    this.noteOffset();
     for (const file of this.mirrors) this.writeMirror(file);
     const now = this.now();
     for (const l of this.listeners) await l(now);
     return now;
+  }
+
+  private noteOffset(): void {
+    this.offsets.push({ wall: Date.now(), offset: this.offsetMs });
+    if (this.offsets.length > 10_000) this.offsets.splice(0, 5_000);
+  }
+
+  /**
+   * The lab time at a moment of wall time: clients sign with their own (wall) clock, so a presigned
+   * URL's X-Amz-Date + X-Amz-Expires is a wall time, and its validity runs on the lab clock from the
+   * lab time it was signed at (a URL signed before the clock jumped a day is a day old).
+   */
+  labTimeAt(wallMs: number): number {
+    if (wallMs >= Date.now()) return wallMs + this.offset();
+    let offset = 0;
+    for (const c of this.offsets) {
+      if (c.wall > wallMs) break;
+      offset = c.offset;
+    }
+    return wallMs + offset;
   }
 
   private writeMirror(file: string): void {

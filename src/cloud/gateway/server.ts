@@ -494,7 +494,7 @@ export class Gateway {
     // AWS answers the same for unknown, deactivated and deleted keys. Requests that fail
     // authentication are not recorded: nothing in them is verified (AWS does not log them either).
     if (!cred || cred.status !== 'Active') return authFail('unknown-key');
-    const verdict = await verifySignature(signed, auth, cred.secret);
+    const verdict = await verifySignature(signed, auth, cred.secret, Date.now(), (w) => this.clock.labTimeAt(w));
     if (!verdict.ok) {
       if ('status' in verdict) return refuse(verdict.status, verdict.code, verdict.message);
       return authFail(verdict.code === 'RequestExpired' ? 'clock-skew' : 'bad-signature');

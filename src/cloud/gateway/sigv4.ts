@@ -75,12 +75,12 @@ const V2_SUBRESOURCES = new Set(['acl', 'cors', 'delete', 'lifecycle', 'location
   'response-content-type', 'response-expires', 'restore', 'tagging', 'torrent', 'uploadId', 'uploads', 'versionId', 'versioning', 'versions', 'website']);
 
 /** S3 SigV2 query authentication: HMAC-SHA1 over method, MD5, type, Expires, amz headers, resource. */
-function verifyV2(req: SignedRequest, auth: ParsedAuth, secret: string, now: number): VerifyResult {
+function verifyV2(req: SignedRequest, auth: ParsedAuth, secret: string, now: number, labAt: (wallMs: number) => number): VerifyResult {
   const expires = auth.expiresSeconds ?? 0;
   if (!/^\d{1,12}$/.test(req.query.get('Expires') ?? '') || !Number.isInteger(expires)) {
     return { ok: false, code: 'AccessDenied', status: 403, message: 'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters' };
   }
-  if (now > expires * 1000) return { ok: false, code: 'RequestExpired', message: 'Request has expired' };
+  if (labAt(now) > labAt(expires * 1000)) return { ok: false, code: 'AccessDenied', status: 403, message: 'Request has expired' };
   // A SigV2 URL carries no signing time, only its end: it may not end later than a SigV4 URL
   // signed now could (X-Amz-Expires at most 604800 seconds), with the usual clock allowance.
   if (expires * 1000 > now + MAX_PRESIGNED_SECONDS * 1000 + MAX_SKEW_MS) {
@@ -156,10 +156,11 @@ function signingKey(secret: string, date: string, region: string, service: strin
 
 /**
  * Verifies the request's signature against `secret`. `now` is wall-clock time (clients sign with their
- * real clock, not the lab clock).
+ * real clock, not the lab clock); `labAt` maps a wall time to lab time, so that a presigned URL
+ * expires X-Amz-Expires seconds of lab time after it was signed.
  */
-export async function verifySignature(req: SignedRequest, auth: ParsedAuth, secret: string, now = Date.now()): Promise<VerifyResult> {
-  if (auth.version === 2) return verifyV2(req, auth, secret, now);
+export async function verifySignature(req: SignedRequest, auth: ParsedAuth, secret: string, now = Date.now(), labAt: (wallMs: number) => number = (w) => w): Promise<VerifyResult> {
+  if (auth.version === 2) return verifyV2(req, auth, secret, now, labAt);
   const signedAt = parseAmzDate(auth.amzDate);
   if (!signedAt) return { ok: false, code: 'IncompleteSignature', message: 'Authorization header requires existence of either a \'X-Amz-Date\' or a \'Date\' header.' };
   if (!auth.signedHeaders.includes('host')) {
@@ -188,8 +189,11 @@ export async function verifySignature(req: SignedRequest, auth: ParsedAuth, secr
     if (signedAt.getTime() > now + MAX_SKEW_MS) {
       return { ok: false, code: 'AccessDenied', status: 403, message: 'Request is not valid yet' };
     }
-    if (now > signedAt.getTime() + expires * 1000) {
-      return { ok: false, code: 'RequestExpired', message: 'Request has expired' };
+    // X-Amz-Date counts whole seconds: a URL signed in the second the clock jumped is taken as signed
+    // before the jump (the stricter reading: it expires no later than AWS would let it).
+    if (labAt(now) > labAt(signedAt.getTime()) + expires * 1000) {
+      // S3 answers an expired presigned URL with 403 AccessDenied, "Request has expired".
+      return { ok: false, code: 'AccessDenied', status: 403, message: 'Request has expired' };
     }
   } else if (Math.abs(now - signedAt.getTime()) > MAX_SKEW_MS) {
     return { ok: false, code: 'RequestExpired', message: `Signature expired: ${auth.amzDate} is now earlier or later than the allowed 15 minutes from the server time.` };

@@ -457,6 +457,16 @@ function s3Authz(call: ApiCall, account: string): AuthzRequirement {
     for (const [k, v] of tags) ctx[`s3:RequestObjectTag/${k}`] = v;
     ctx['s3:RequestObjectTagKeys'] = tags.map(([k]) => k);
   }
+  // PutObjectTagging: the tag set in the body is the request's tags ("s3:RequestObjectTag/<key>",
+  // "s3:RequestObjectTagKeys", S3 User Guide, "Tagging and access control policies").
+  const tagSet = (op === 'PutObjectTagging' || op === 'PutObjectVersionTagging') ? p['Tagging'] : undefined;
+  if (tagSet && typeof tagSet === 'object') {
+    const set = (tagSet as P)['TagSet'];
+    const tags = set && typeof set === 'object' ? list((set as P)['Tag']) : [];
+    const pairs = tags.flatMap((t) => (t && typeof t === 'object' && str(t as P, 'Key') !== undefined ? [[str(t as P, 'Key')!, str(t as P, 'Value') ?? ''] as [string, string]] : []));
+    for (const [k, v] of pairs) ctx[`s3:RequestObjectTag/${k}`] = v;
+    ctx['s3:RequestObjectTagKeys'] = pairs.map(([k]) => k);
+  }
   const cfg = p['CreateBucketConfiguration'];
   if (op === 'CreateBucket' && cfg && typeof cfg === 'object') {
     const lc = str(cfg as P, 'LocationConstraint');

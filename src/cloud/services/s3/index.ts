@@ -4,6 +4,7 @@ import { defineService, type AuthorizationPart, type Capabilities, type ServiceR
 import type { ServiceExtension } from '../../gateway/extension.ts';
 import type { Upstream } from '../../gateway/upstream.ts';
 import { s3Extension } from './extension.ts';
+import { resolveObjectConditions } from './object-conditions.ts';
 import { accountPublicAccessBlock, bucketPublicAccessBlock, combine, withoutPublicStatements, type PublicAccessBlock } from './public-access.ts';
 
 const BUCKET_ARN = 'arn:aws:s3:::';
@@ -50,6 +51,11 @@ export class S3Service implements ServiceRuntime {
         // RestrictPublicBuckets: the policy's public statements grant nothing.
         const restricted = (await this.publicAccessBlock(owner, bucket)).RestrictPublicBuckets;
         return { source: `bucket policy of ${bucket}`, document: restricted ? withoutPublicStatements(doc) : doc, account: owner };
+      },
+      // The object's current tags (s3:ExistingObjectTag) and the KMS permissions of SSE-KMS objects.
+      resolve: async (requirement, cred, call) => {
+        if (call.service !== 's3') return requirement;
+        return resolveObjectConditions({ target: this.target, ownerOf: (b) => this.bucketOwners.get(b) }, requirement, cred, call);
       },
     };
   }
