@@ -313,6 +313,46 @@ describe('Macie2 classification jobs and findings', () => {
     expect(r.classificationDetails.result.status).toEqual({ code: 'SKIPPED', reason: 'PERMISSION_DENIED' });
   });
 
+  it.skipIf(!engineReady)('custom identifiers make CustomIdentifier findings scored by severityLevels, and Multiple with managed data; a daily job analyses only new objects', async () => {
+    const a = account();
+    const m = a.macie();
+    const bucket = `hr-${a.id}`;
+    await m.send(new EnableMacieCommand({}));
+    await a.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const { customDataIdentifierId } = await m.send(new CreateCustomDataIdentifierCommand({
+      name: 'employee-id', regex: 'EMP-[0-9]{6}', keywords: ['employee'],
+      severityLevels: [{ occurrencesThreshold: 1, severity: 'LOW' }, { occurrencesThreshold: 3, severity: 'HIGH' }],
+    }));
+    await a.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'staff.txt', Body: 'employee EMP-123456\nemployee EMP-234567\nemployee EMP-345678\n' }));
+    await a.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'one.txt', Body: 'employee EMP-456789\n' }));
+    const { jobId } = await m.send(new CreateClassificationJobCommand({
+      clientToken: 'daily', name: 'hr-daily', jobType: 'SCHEDULED', scheduleFrequency: { dailySchedule: {} }, initialRun: true,
+      customDataIdentifierIds: [customDataIdentifierId!], s3JobDefinition: { bucketDefinitions: [{ accountId: a.id, buckets: [bucket] }] },
+    }));
+    await a.c.gateway.service('macie2').runDue();
+    let job = await m.send(new DescribeClassificationJobCommand({ jobId }));
+    expect(job.jobStatus).toBe('IDLE');
+    expect(job.statistics).toEqual({ approximateNumberOfObjectsToProcess: 2, numberOfRuns: 1 });
+    const first = (await m.send(new GetFindingsCommand({ findingIds: (await m.send(new ListFindingsCommand({}))).findingIds! }))).findings!;
+    const byKey = Object.fromEntries(first.map((f) => [f.resourcesAffected?.s3Object?.key, f]));
+    expect(byKey['staff.txt']?.type).toBe('SensitiveData:S3Object/CustomIdentifier');
+    expect(byKey['staff.txt']?.severity?.description).toBe('High');
+    expect(byKey['staff.txt']?.classificationDetails?.result?.customDataIdentifiers?.detections?.[0]).toMatchObject({ count: 3, name: 'employee-id' });
+    expect(byKey['one.txt']?.severity?.description).toBe('Low');
+
+    // The next day's run analyses only what changed since the first run.
+    await a.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'mixed.csv', Body: 'employee,credit_card_number\nEMP-567890,4111 1111 1111 1111\n' }));
+    await a.c.gateway.clock.advance(24 * 3600_000 + 60_000);
+    await a.c.gateway.service('macie2').settle();
+    job = await m.send(new DescribeClassificationJobCommand({ jobId }));
+    expect(job.statistics).toEqual({ approximateNumberOfObjectsToProcess: 1, numberOfRuns: 2 });
+    const all = (await m.send(new ListFindingsCommand({}))).findingIds!;
+    expect(all).toHaveLength(3);
+    const mixed = (await m.send(new GetFindingsCommand({ findingIds: all }))).findings!.find((f) => f.resourcesAffected?.s3Object?.key === 'mixed.csv')!;
+    expect(mixed.type).toBe('SensitiveData:S3Object/Multiple');
+    expect(mixed.severity?.description).toBe('Medium'); // one card number (Medium), one employee id (Low)
+  });
+
   it('reports a policy finding when a bucket is made public, and publishes it to EventBridge', async () => {
     const a = account();
     const m = a.macie();
@@ -334,8 +374,24 @@ describe('Macie2 classification jobs and findings', () => {
     expect(pub.resourcesAffected?.s3Bucket?.publicAccess?.effectivePermission).toBe('PUBLIC');
     expect(pub.policyDetails?.action?.apiCallDetails?.api).toBe('PutBucketPolicy');
     expect(pub.policyDetails?.actor?.userIdentity?.type).toBe('Root');
-    const deliveries = a.c.gateway.service('events').deliveries.filter((d) => d.account === a.id && d.event.source === 'aws.macie');
-    expect(deliveries).toHaveLength(0); // no rule in this account: nothing delivered, nothing failed
+    // A repeat raises the count; the update goes to EventBridge on the publishing frequency (15 minutes).
+    await a.events.send(new PutRuleCommand({ Name: 'macie', EventPattern: JSON.stringify({ source: ['aws.macie'] }) }));
+    const q = await a.sqs.send(new CreateQueueCommand({ QueueName: 'macie-policy' }));
+    const qArn = (await a.sqs.send(new GetQueueAttributesCommand({ QueueUrl: q.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!['QueueArn']!;
+    await a.events.send(new PutTargetsCommand({ Rule: 'macie', Targets: [{ Id: 'q', Arn: qArn }] }));
+    await a.s3.send(new PutBucketPolicyCommand({
+      Bucket: bucket,
+      Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 's3:*', Resource: `arn:aws:s3:::${bucket}/*` }] }),
+    }));
+    await a.c.gateway.service('macie2').runDue();
+    const updated = (await m.send(new GetFindingsCommand({ findingIds: [pub.id!] }))).findings![0]!;
+    expect(updated.count).toBe(2);
+    const published = () => a.c.gateway.service('events').deliveries.filter((d) => d.account === a.id && d.event.source === 'aws.macie' && (d.event.detail as { id: string }).id === pub.id);
+    expect(published()).toHaveLength(0);
+    await a.c.gateway.clock.advance(15 * 60_000 + 1000);
+    await a.c.gateway.service('macie2').settle();
+    expect(published()).toHaveLength(1);
+    expect((published()[0]!.event.detail as { count: number }).count).toBe(2);
   });
 });
 

@@ -116,6 +116,8 @@ export interface ClassificationJob {
   userPausedAt?: number;
   /** What each run did, for graders: objects analysed, skipped, findings. */
   runs: Array<{ at: number; analysed: number; skipped: number; findings: string[] }>;
+  /** Objects (key, ETag, last modified) earlier runs selected: a scheduled job's later runs skip them. */
+  seen: Set<string>;
 }
 
 /** A sensitive data discovery result: one per object a run selected. */
@@ -131,9 +133,8 @@ interface RegionState {
   findings: Map<string, Finding>;
   exportConfig?: { bucketName: string; keyPrefix?: string; kmsKeyArn: string };
   securityHub: { publishClassificationFindings: boolean; publishPolicyFindings: boolean };
-  /** Findings updated since the last publication of updates. */
-  updated: Set<string>;
-  lastUpdatePublishMs: number;
+  /** Findings updated since the last publication of updates, with when the update is due to go out. */
+  updated: Map<string, number>;
   /** Buckets changed by calls since the last policy evaluation, with the change. */
   changedBuckets: Map<string, CallOutcome[]>;
   tokens: Map<string, string>;
@@ -227,7 +228,7 @@ export class Macie2Service implements ServiceRuntime {
     if (!s) {
       s = {
         account, region, customs: new Map(), allowLists: new Map(), jobs: new Map(), findings: new Map(),
-        securityHub: { publishClassificationFindings: false, publishPolicyFindings: true }, updated: new Set(), lastUpdatePublishMs: 0,
+        securityHub: { publishClassificationFindings: false, publishPolicyFindings: true }, updated: new Map(),
         changedBuckets: new Map(), tokens: new Map(),
       };
       this.state.set(k, s);
@@ -247,14 +248,11 @@ export class Macie2Service implements ServiceRuntime {
         await this.runJob(s, job, nowMs);
       }
       // Updates to existing findings go out on the publishing frequency; new findings went out at once.
-      if (s.updated.size && nowMs - s.lastUpdatePublishMs >= FREQUENCIES[s.session.frequency]) {
-        const ids = [...s.updated];
-        s.updated.clear();
-        s.lastUpdatePublishMs = nowMs;
-        for (const id of ids) {
-          const f = s.findings.get(id);
-          if (f) await this.publish(s, f);
-        }
+      for (const [id, due] of [...s.updated]) {
+        if (due > nowMs) continue;
+        s.updated.delete(id);
+        const f = s.findings.get(id);
+        if (f) await this.publish(s, f);
       }
     }
   }
@@ -272,7 +270,9 @@ export class Macie2Service implements ServiceRuntime {
   // ---- jobs ----
 
   private async runJob(s: RegionState, job: ClassificationJob, nowMs: number): Promise<void> {
-    const since = job.jobType === 'SCHEDULED' && job.lastRunTime !== undefined ? job.lastRunTime : undefined;
+    // Later runs of a scheduled job analyse only objects created or changed since the previous run
+    // (compared by key, ETag and last-modified time as S3 reports them, not by the lab clock).
+    const incremental = job.jobType === 'SCHEDULED' && job.numberOfRuns > 0;
     job.jobStatus = 'RUNNING';
     const run = { at: nowMs, analysed: 0, skipped: 0, findings: [] as string[] };
     const results: DiscoveryResult[] = [];
@@ -281,7 +281,9 @@ export class Macie2Service implements ServiceRuntime {
       const selected: Array<{ bucket: BucketInfo; obj: S3ObjectInfo }> = [];
       for (const bucket of buckets) {
         for (const obj of await this.listObjects(s.account, bucket.name)) {
-          if (since !== undefined && obj.lastModified <= since) continue;
+          const version = `${bucket.name}/${obj.key}|${obj.eTag}|${obj.lastModified}`;
+          if (incremental && job.seen.has(version)) continue;
+          job.seen.add(version);
           if (!(await this.inScope(s.account, bucket.name, obj, job.s3JobDefinition['scoping']))) continue;
           if (!sampled(job, obj)) continue;
           selected.push({ bucket, obj });
@@ -603,7 +605,12 @@ export class Macie2Service implements ServiceRuntime {
       existing.updatedAt = now;
       const details = existing['policyDetails'] as { action?: { apiCallDetails?: JsonObject } } | undefined;
       if (details?.action?.apiCallDetails) Object.assign(details.action.apiCallDetails, { api: api.api, lastSeen: now });
-      s.updated.add(existing.id);
+      // Published at the end of the current publishing period (counted from when Macie was enabled).
+      if (!s.updated.has(existing.id) && s.session) {
+        const period = FREQUENCIES[s.session.frequency];
+        const at = this.caps.clock.nowMs();
+        s.updated.set(existing.id, s.session.createdAt + (Math.floor((at - s.session.createdAt) / period) + 1) * period);
+      }
       return;
     }
     const cred = cause.cred;
@@ -1011,7 +1018,7 @@ export class Macie2Service implements ServiceRuntime {
       jobType, jobStatus: jobType === 'ONE_TIME' || initialRun ? 'RUNNING' : 'IDLE', s3JobDefinition: def, ...(scheduleFrequency ? { scheduleFrequency } : {}),
       samplingPercentage, initialRun, managedDataIdentifierSelector: selector, managedDataIdentifierIds: managedIds, customDataIdentifierIds: customIds, allowListIds,
       tags: tagsOf(p['tags']), createdAt: now, nextRunAt: jobType === 'ONE_TIME' || initialRun ? now : nextScheduled(scheduleFrequency!, now),
-      numberOfRuns: 0, approximateNumberOfObjectsToProcess: 0, runs: [],
+      numberOfRuns: 0, approximateNumberOfObjectsToProcess: 0, runs: [], seen: new Set(),
     };
     s.jobs.set(jobId, job);
     s.tokens.set(`job|${clientToken}`, jobId);
