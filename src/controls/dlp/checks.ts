@@ -42,7 +42,9 @@ export const ISSUER_RANGES: readonly IssuerRange[] = [
   r('Diners Club', 38, 39, L(14, 19)),
   r('American Express', 34, 34, [15]),
   r('American Express', 37, 37, [15]),
-  r('JCB', 3528, 3589, L(16, 19)),
+  // JCB's assigned block is 3528-3589; the rest of 35 is accepted too, as the common JCB pattern
+  // (35\d{14}) and most test-data generators use it.
+  r('JCB', 35, 35, L(16, 19)),
   r('Visa', 4, 4, [13, 16, 19]),
   r('Maestro', 50, 50, L(12, 19)),
   r('Mastercard', 51, 55, [16]),
@@ -52,7 +54,8 @@ export const ISSUER_RANGES: readonly IssuerRange[] = [
   r('Discover', 644, 649, L(16, 19)),
   r('Discover', 65, 65, L(16, 19)),
   r('Maestro', 6, 6, L(12, 19)),
-  r('RuPay', 81, 82, [16]),
+  r('UnionPay', 81, 81, L(16, 19)),
+  r('RuPay', 82, 82, [16]),
 ];
 
 /** The card brand of a PAN when its prefix and length fit a network's published range. */

@@ -122,11 +122,15 @@ function allowed(plan: Plan, value: string): boolean {
 
 /** Is there a keyword ending at most `distance` characters before `start` (and not after it)? */
 function keywordBefore(kw: RegExp, text: string, start: number, distance: number): boolean {
-  kw.lastIndex = Math.max(0, start - distance - 40);
+  // a window, not the rest of the text: a global regex searches to the end when nothing is near
+  const from = Math.max(0, start - distance - 41);
+  const win = text.slice(from, start);
+  kw.lastIndex = 0;
   let m: RegExpExecArray | null;
-  while ((m = kw.exec(text)) !== null && m.index < start) {
-    const end = m.index + m[0].length;
-    if (end <= start && start - end <= distance) return true;
+  while ((m = kw.exec(win)) !== null) {
+    if (m.index === 0 && from > 0) continue; // its left boundary lies outside the window
+    const end = from + m.index + m[0].length;
+    if (start - end <= distance) return true;
   }
   return false;
 }

@@ -54,8 +54,8 @@ const digitsOf = (s: string) => s.replace(/\D/g, '');
 
 // ---- card numbers ---------------------------------------------------------------------------------
 
-/** Runs of digit groups separated by one space or dash; not touching other digits or a decimal point. */
-const DIGIT_RUN = /(?<![\d.,]\d?)(?<!\d)\d+(?:[ -]\d+)*(?!\d|[.,]\d)/g;
+/** Runs of digit groups separated by one space or dash; not touching letters, other digits or a decimal point. */
+const DIGIT_RUN = /(?<![\d.,]\d?)(?<![\dA-Za-z])\d+(?:[ -]\d+)*(?![\dA-Za-z]|[.,]\d)/g;
 
 /** Card numbers inside a run: whole groups only (a longer unbroken digit string is never split), greedy. */
 export function findCards(text: string): Candidate[] {
@@ -91,12 +91,14 @@ export function findCards(text: string): Candidate[] {
   return out;
 }
 
-/** "4111 1111 1111 1111" and "4111-1111-1111-1111" yes; a single group of 1-2 digits between separators no. */
+/** "4111 1111 1111 1111", "4111-1111-1111-1111", "3600 6666 3333 44" yes; mixed separators or a
+ * group of 1-2 digits other than the last no. */
 function consistentSeparators(s: string): boolean {
   const seps = s.replace(/\d/g, '');
   if (!seps) return true;
   if (new Set(seps).size > 1) return false;
-  return s.split(/[ -]/).every((g) => g.length >= 3);
+  const groups = s.split(/[ -]/);
+  return groups.every((g, i) => g.length >= 3 || (i === groups.length - 1 && g.length === 2));
 }
 
 const TRACK1 = /%B(\d{12,19})\^[A-Za-z0-9 /.'-]{2,26}\^\d{4}\d*\??/g;
@@ -128,6 +130,9 @@ export function findIbans(text: string): Candidate[] {
       i++;
     }
     if (count !== len || /[A-Za-z0-9]/.test(text[i] ?? '')) continue;
+    // one case throughout ("GB82WEST..." or "gb82west..."): mixed case is not how IBANs are written
+    const letters = compact.replace(/[^A-Za-z]/g, '');
+    if (letters !== letters.toUpperCase() && letters !== letters.toLowerCase()) continue;
     if (!isIban(compact)) continue;
     out.push({ start: m.index, end: i });
     IBAN_START.lastIndex = i;
@@ -137,13 +142,13 @@ export function findIbans(text: string): Candidate[] {
 
 // ---- SSN / ITIN -----------------------------------------------------------------------------------
 
-const NINE = /(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d]|-\d)/g;
+const NINE = /(?<![\d.-])(\d{3})([- .]?)(\d{2})\2(\d{4})(?![\d]|[.-]\d)/g;
 
 // ---- phone numbers --------------------------------------------------------------------------------
 
 const PHONE_NANP = /(?<![\d+])(?:(?:\+|00)?1[ .-]?)?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?!\d|-\d)/g;
 const PHONE_INTL = /(?<![\w+])\+[1-9]\d{0,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,5}){1,6}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?!\d|-\d)/g;
-const PHONE_NATIONAL = /(?<![\d+.,/-])(?:\(\d{2,5}\)[ .-]?|\d{2,5}[ .-])\d{2,4}(?:[ .-]\d{2,4}){0,3}(?![\d]|[.,/-]\d)|(?<![\d+.,/-])\d{10,11}(?![\d]|[.,/-]\d)/g;
+const PHONE_NATIONAL = /(?<![\d+.,/-])(?:\(\d{2,5}\)[ .-]?|\d{2,5}[ .-])\d{2,8}(?:[ .-]\d{2,4}){0,3}(?![\d]|[.,/-]\d)|(?<![\d+.,/-])\d{10,11}(?![\d]|[.,/-]\d)/g;
 const DATE_LIKE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$/;
 
 function nanpValid(d: string): boolean {
@@ -172,7 +177,7 @@ export function findPhones(text: string): Candidate[] {
   // national formats without a country code: only with a keyword (phone, tel, call...) in proximity
   for (const m of matches(PHONE_NATIONAL, text)) {
     const d = digitsOf(m[0]);
-    if (d.length < 8 || d.length > 12 || DATE_LIKE.test(m[0]) || /^(\d)\1+$/.test(d)) continue;
+    if (d.length < 7 || d.length > 12 || DATE_LIKE.test(m[0]) || /^(\d)\1+$/.test(d)) continue;
     add({ start: m.index, end: m.index + m[0].length, needsKeyword: true });
   }
   return out;
@@ -376,14 +381,14 @@ export const DETECTORS: readonly Detector[] = [
   {
     priority: 3,
     meta: { id: 'EMAIL_ADDRESS', name: 'Email address', category: 'PERSONAL_INFORMATION', findingType: PER, keywordsRequired: false, recommended: false, how: 'local-part@domain with a dot-separated domain ending in a 2-24 letter top-level domain' },
-    find: byRegex(/(?<![A-Za-z0-9._%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63}[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-]|\.[A-Za-z0-9])/g, (v) => !v.split('@')[0]!.includes('..')),
+    find: byRegex(/(?<![A-Za-z0-9._%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63}[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9-]{1,59})(?![A-Za-z0-9-]|\.[A-Za-z0-9])/g, (v) => !v.split('@')[0]!.includes('..')),
   },
   {
     priority: 5,
     meta: {
       id: 'PHONE_NUMBER', name: 'Phone number', category: 'PERSONAL_INFORMATION', findingType: PER, keywordsRequired: false, maximumMatchDistance: 30, recommended: false, countries: ['BR', 'CA', 'FR', 'DE', 'IT', 'ES', 'GB', 'US'],
-      keywords: ['phone', 'phone number', 'telephone', 'tel', 'tel.', 'mobile', 'cell', 'cellphone', 'call', 'fax', 'contact', 'reach me', 'text me', 'sms', 'whatsapp', 'ph', 'mob', 'landline', 'number'],
-      how: 'E.164 (+country code, 8-15 digits, separators allowed) and North American numbers (valid area code and exchange, separators or parentheses) without a keyword; national formats without a country code (grouped digits, 8-12 digits, not a date) only with a keyword',
+      keywords: ['phone', 'phone number', 'telephone', 'tel', 'tel.', 'mobile', 'cell', 'cellphone', 'call', 'fax', 'contact', 'reach me', 'text me', 'sms', 'whatsapp', 'ph', 'mob', 'landline', 'message', 'messages', 'answering', 'dial', 'ring me', 'voicemail'],
+      how: 'E.164 (+country code, 8-15 digits, separators allowed) and North American numbers (valid area code and exchange, separators or parentheses) without a keyword; national formats without a country code (grouped digits, 7-12 digits, not a date) only with a keyword',
     },
     find: findPhones,
   },
