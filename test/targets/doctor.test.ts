@@ -4,7 +4,7 @@ import { checkNode, runDoctor } from '../../src/cloud/targets/doctor.ts';
 describe('doctor', () => {
   it('returns every check, with a fix for each failure', async () => {
     const checks = await runDoctor();
-    expect(checks.map((c) => c.name)).toEqual(['Node.js', 'Python', 'moto (lab cloud)', 'Docker engine', 'LocalStack support', 'Sandbox', 'Loopback port', 'Cache folder', 'Host image']);
+    expect(checks.map((c) => c.name)).toEqual(['Node.js', 'Python', 'moto (lab cloud)', 'Docker engine', 'LocalStack support', 'Sandbox', 'Loopback port', 'Cache folder', 'Host image', 'nginx (host lab)']);
     for (const c of checks) {
       expect(typeof c.detail).toBe('string');
       expect(c.detail.length).toBeGreaterThan(0);
