@@ -193,6 +193,14 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
     .option('-v, --verbose', 'details and evidence for every result').option('-f, --format <format>', 'text (default) or json').description('check the folder\'s configuration files; exit 1 when a recommendation fails')
     .action((root: string, _o, cmd: Command) => run(async (ui) => (await import('./cis.ts')).cmdCisScan(ui, root, optsOf(cmd)), !!optsOf(cmd).json || optsOf(cmd)['format'] === 'json'));
 
+  addJson(program.command('dlp').description('the DLP engine: Macie managed and custom data identifiers on local files (docs/dlp.md)').command('scan'))
+    .argument('<paths...>', 'files (text, CSV, TSV, JSON, JSON Lines, XLSX, DOCX, gzip, ZIP, TAR) or folders of them')
+    .option('--managed <selection>', 'managed identifiers: all (default), recommended, include, exclude or none (as a Macie job)').option('--ids <ids>', 'comma-separated managed identifier ids for include/exclude')
+    .option('--custom <file>', 'JSON file: custom data identifiers [{name, regex, keywords?, ignoreWords?, maximumMatchDistance?}]')
+    .option('--allow-words <file>', 'allow list: one word or phrase a line').option('--allow-regex <regex>', 'allow list: text matching this is not reported')
+    .option('-f, --format <format>', 'text (default) or json').description('find credit card numbers, SSNs, IBANs, credentials and other sensitive data; exit 1 when some is found')
+    .action((paths: string[], _o, cmd: Command) => run(async (ui) => (await import('./dlp.ts')).cmdDlpScan(ui, paths, optsOf(cmd)), !!optsOf(cmd).json || optsOf(cmd)['format'] === 'json'));
+
   addJson(program.command('doctor'))
     .description('is this machine ready (Node, Python, moto, Docker, ports)? what to install otherwise')
     .action((_o, cmd: Command) => run(async (ui) => (await import('./cloud.ts')).cmdDoctor(ui), !!optsOf(cmd).json));
