@@ -1,0 +1,109 @@
+import { gzipSync, strToU8, zipSync } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import { LIMITS, scanObject, type ScanOptions } from '../../src/controls/dlp/index.ts';
+import { group4, withCheckDigit } from './helpers.ts';
+
+const ALL: ScanOptions = { managed: { selection: 'ALL' } };
+const VISA = withCheckDigit('455673758003291');
+const enc = (s: string) => new TextEncoder().encode(s);
+
+describe('scanObject file types', () => {
+  it('text: lineRanges', async () => {
+    const r = await scanObject('notes.txt', enc(`hello\n\npay with visa ${group4(VISA)}\n`), ALL);
+    expect(r).toMatchObject({ fileType: 'text/plain', status: 'COMPLETE', sizeClassified: 41 });
+    expect(r.detections).toEqual([{ type: 'CREDIT_CARD_NUMBER', category: 'FINANCIAL_INFORMATION', count: 1, occurrences: { lineRanges: [{ start: 3, end: 3, startColumn: 15 }] } }]);
+  });
+
+  it('CSV: cells with row, column and column name; the column name is a keyword', async () => {
+    const csv = `id,Customer SSN,notes\n1,219-45-6789,"said ""hi""\nthen left"\n2,  ,call +1 212 555 0143\n`;
+    const r = await scanObject('people.csv', enc(csv), ALL);
+    expect(r.fileType).toBe('text/csv');
+    const by = Object.fromEntries(r.detections.map((d) => [d.type, d.occurrences]));
+    expect(by['USA_SOCIAL_SECURITY_NUMBER']).toEqual({ cells: [{ row: 2, column: 2, columnName: 'Customer SSN' }] });
+    expect(by['PHONE_NUMBER']).toEqual({ cells: [{ row: 3, column: 3, columnName: 'notes' }] });
+  });
+
+  it('CSV: the same SSN in a column without a keyword is not reported', async () => {
+    const r = await scanObject('t.csv', enc('id,ref\n1,219-45-6789\n'), ALL);
+    expect(r.detections).toEqual([]);
+  });
+
+  it('TSV', async () => {
+    const r = await scanObject('t.tsv', enc(`name\tcard number\nann\t${VISA}\n`), ALL);
+    expect(r.fileType).toBe('text/tab-separated-values');
+    expect(r.detections[0]).toMatchObject({ type: 'CREDIT_CARD_NUMBER', occurrences: { cells: [{ row: 2, column: 2, columnName: 'card number' }] } });
+  });
+
+  it('JSON: records with jsonPath; field names are keywords; long numbers keep their digits', async () => {
+    const doc = `{"customer": {"ssn": "219-45-6789", "cards": [${VISA}], "e-mail": "x@example.net"}}`;
+    const r = await scanObject('c.json', enc(doc), ALL);
+    expect(r.fileType).toBe('application/json');
+    const by = Object.fromEntries(r.detections.map((d) => [d.type, d.occurrences]));
+    expect(by['USA_SOCIAL_SECURITY_NUMBER']).toEqual({ records: [{ recordIndex: 0, jsonPath: '$.customer.ssn' }] });
+    expect(by['CREDIT_CARD_NUMBER']).toEqual({ records: [{ recordIndex: 0, jsonPath: '$.customer.cards[0]' }] });
+    expect(by['EMAIL_ADDRESS']).toEqual({ records: [{ recordIndex: 0, jsonPath: "$.customer['e-mail']" }] });
+  });
+
+  it('JSON Lines: recordIndex is the line', async () => {
+    const r = await scanObject('e.jsonl', enc(`{"a":1}\n{"a":2}\n{"contact":{"email":"y@example.org"}}\n`), ALL);
+    expect(r.fileType).toBe('application/jsonl');
+    expect(r.detections[0]!.occurrences).toEqual({ records: [{ recordIndex: 2, jsonPath: '$.contact.email' }] });
+  });
+
+  it('gzip and zip: the files inside, with nested archives', async () => {
+    const inner = zipSync({ 'deep/cards.csv': strToU8(`card\n${VISA}\n`), 'readme.txt': strToU8('nothing') });
+    const outer = zipSync({ 'a/b.zip': inner, 'log.txt.gz': gzipSync(strToU8('SSN 219-45-6789')) });
+    const r = await scanObject('dump.zip', outer, ALL);
+    expect(r.fileType).toBe('application/zip');
+    expect(r.status).toBe('COMPLETE');
+    expect(r.detections.map((d) => d.type).sort()).toEqual(['CREDIT_CARD_NUMBER', 'USA_SOCIAL_SECURITY_NUMBER']);
+    expect(r.files!.map((f) => [f.name, f.fileType, f.detections.length])).toEqual([
+      ['deep/cards.csv', 'text/csv', 1], ['readme.txt', 'text/plain', 0], ['log.txt', 'text/plain', 1],
+    ]);
+    const gz = await scanObject('x.json.gz', gzipSync(strToU8('{"ssn":"219-45-6789"}')), ALL);
+    expect(gz.fileType).toBe('application/gzip');
+    expect(gz.detections[0]!.occurrences).toEqual({ records: [{ recordIndex: 0, jsonPath: '$.ssn' }] });
+  });
+
+  it('archives nested deeper than the limit are not opened', async () => {
+    let b: Uint8Array = strToU8('SSN 219-45-6789');
+    for (let i = 0; i <= LIMITS.maxNesting; i++) b = gzipSync(b);
+    const r = await scanObject('deep.gz', b, ALL);
+    expect(r.status).not.toBe('COMPLETE');
+    expect(JSON.stringify(r)).toMatch(/ARCHIVE_NESTING_LEVEL_OVER_LIMIT/);
+  });
+
+  it('XLSX: cells with Sheet!A1 references and header names', async () => {
+    const xlsx = zipSync({
+      '[Content_Types].xml': strToU8('<Types/>'),
+      'xl/workbook.xml': strToU8('<workbook xmlns:r="r"><sheets><sheet name="Customers" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+      'xl/_rels/workbook.xml.rels': strToU8('<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>'),
+      'xl/sharedStrings.xml': strToU8(`<sst><si><t>Name</t></si><si><t>Card</t></si><si><r><t>Ann</t></r><r><t xml:space="preserve"> Lee</t></r></si><si><t>${VISA}</t></si></sst>`),
+      'xl/worksheets/sheet1.xml': strToU8('<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row><row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" t="s"><v>3</v></c><c r="C2" t="inlineStr"><is><t>z@example.com</t></is></c></row></sheetData></worksheet>'),
+    });
+    const r = await scanObject('book.xlsx', xlsx, ALL);
+    expect(r.fileType).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    const by = Object.fromEntries(r.detections.map((d) => [d.type, d.occurrences]));
+    expect(by['CREDIT_CARD_NUMBER']).toEqual({ cells: [{ row: 2, column: 2, columnName: 'Card', cellReference: 'Customers!B2' }] });
+    expect(by['EMAIL_ADDRESS']).toEqual({ cells: [{ row: 2, column: 3, cellReference: 'Customers!C2' }] });
+  });
+
+  it('DOCX: paragraphs become lines', async () => {
+    const docx = zipSync({
+      '[Content_Types].xml': strToU8('<Types/>'),
+      'word/document.xml': strToU8(`<w:document><w:body><w:p><w:r><w:t>Dear customer,</w:t></w:r></w:p><w:p><w:r><w:t xml:space="preserve">your visa </w:t></w:r><w:r><w:t>${VISA}</w:t></w:r></w:p></w:body></w:document>`),
+    });
+    const r = await scanObject('letter.docx', docx, ALL);
+    expect(r.fileType).toBe('application/vnd.openxmlformats-officedocument.wordprocessingml.document');
+    expect(r.detections[0]).toMatchObject({ type: 'CREDIT_CARD_NUMBER', occurrences: { lineRanges: [{ start: 2, end: 2, startColumn: 11 }] } });
+  });
+
+  it('skips what it cannot read, with Macie\'s reason codes', async () => {
+    expect(await scanObject('a.pdf', enc('%PDF-1.7\n...'), ALL)).toMatchObject({ status: 'SKIPPED', skipped: 'UNSUPPORTED_FILE_TYPE_EXCEPTION', fileType: 'application/pdf' });
+    expect(await scanObject('a.bin', new Uint8Array([1, 0, 2, 0, 3]), ALL)).toMatchObject({ status: 'SKIPPED', skipped: 'UNSUPPORTED_FILE_TYPE_EXCEPTION' });
+    expect(await scanObject('a.zip', new Uint8Array([0x50, 0x4b, 0x03, 0x04, 9, 9, 9]), ALL)).toMatchObject({ status: 'SKIPPED', skipped: 'MALFORMED_FILE' });
+    const bad = await scanObject('a.json', enc('{"ssn": "219-45-6789",'), ALL);
+    expect(bad).toMatchObject({ status: 'PARTIAL', skipped: 'UNABLE_TO_PARSE_FILE' });
+    expect(bad.detections.map((d) => d.type)).toEqual(['USA_SOCIAL_SECURITY_NUMBER']);
+  });
+});
