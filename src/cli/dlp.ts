@@ -31,7 +31,7 @@ export async function cmdDlpScan(ui: Ui, paths: string[], opts: DlpScanOptions):
   if (format !== 'json' && format !== 'text') throw new UsageError(`--format must be json or text, not "${opts.format}"`);
   const selection = (opts.managed ?? 'ALL').toUpperCase() as (typeof SELECTIONS)[number];
   if (!SELECTIONS.includes(selection)) throw new UsageError(`--managed must be one of ${SELECTIONS.join(', ').toLowerCase()}, not "${opts.managed}"`);
-  for (const p of paths) if (!existsSync(p)) throw new UsageError(`no such file or folder: ${p}`, 'give files (text, CSV, TSV, JSON, JSON Lines, XLSX, DOCX, gzip, ZIP, TAR) or folders of them');
+  for (const p of paths) if (!existsSync(p)) throw new UsageError(`no such file or folder: ${p}`, 'give files (text, CSV, TSV, JSON, JSON Lines, Parquet, XLSX, DOCX, gzip, ZIP, TAR) or folders of them');
   const dlp = await import('../controls/dlp/index.ts');
   const ids = opts.ids ? opts.ids.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   const known = new Set(dlp.MANAGED_IDENTIFIERS.map((m) => m.id));

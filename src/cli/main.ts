@@ -194,7 +194,7 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
     .action((root: string, _o, cmd: Command) => run(async (ui) => (await import('./cis.ts')).cmdCisScan(ui, root, optsOf(cmd)), !!optsOf(cmd).json || optsOf(cmd)['format'] === 'json'));
 
   addJson(program.command('dlp').description('the DLP engine: Macie managed and custom data identifiers on local files (docs/dlp.md)').command('scan'))
-    .argument('<paths...>', 'files (text, CSV, TSV, JSON, JSON Lines, XLSX, DOCX, gzip, ZIP, TAR) or folders of them')
+    .argument('<paths...>', 'files (text, CSV, TSV, JSON, JSON Lines, Parquet, XLSX, DOCX, gzip, ZIP, TAR) or folders of them')
     .option('--managed <selection>', 'managed identifiers: all (default), recommended, include, exclude or none (as a Macie job)').option('--ids <ids>', 'comma-separated managed identifier ids for include/exclude')
     .option('--custom <file>', 'JSON file: custom data identifiers [{name, regex, keywords?, ignoreWords?, maximumMatchDistance?}]')
     .option('--allow-words <file>', 'allow list: one word or phrase a line').option('--allow-regex <regex>', 'allow list: text matching this is not reported')

@@ -1,4 +1,5 @@
 import { gzipSync, strToU8, zipSync } from 'fflate';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import { LIMITS, scanObject, type ScanOptions } from '../../src/controls/dlp/index.ts';
 import { group4, withCheckDigit } from './helpers.ts';
@@ -71,6 +72,21 @@ describe('scanObject file types', () => {
     const r = await scanObject('deep.gz', b, ALL);
     expect(r.status).not.toBe('COMPLETE');
     expect(JSON.stringify(r)).toMatch(/ARCHIVE_NESTING_LEVEL_OVER_LIMIT/);
+  });
+
+  it('Parquet (hyparquet): records with the row index and the column path', async () => {
+    const buf = parquetWriteBuffer({ columnData: [
+      { name: 'customer', data: ['ann', 'bob', 'cy'] },
+      { name: 'ssn', data: ['219-45-6789', null, '219-45-6780'] },
+      { name: 'card', data: ['n/a', 'n/a', VISA] },
+      { name: 'visits', data: [1n, 2n, 3n], type: 'INT64' },
+    ] });
+    const r = await scanObject('people.parquet', new Uint8Array(buf), ALL);
+    expect(r).toMatchObject({ fileType: 'application/vnd.apache.parquet', status: 'COMPLETE' });
+    const by = Object.fromEntries(r.detections.map((d) => [d.type, d]));
+    expect(by['USA_SOCIAL_SECURITY_NUMBER']).toMatchObject({ count: 2, occurrences: { records: [{ recordIndex: 0, jsonPath: '$.ssn' }, { recordIndex: 2, jsonPath: '$.ssn' }] } });
+    expect(by['CREDIT_CARD_NUMBER']).toMatchObject({ count: 1, occurrences: { records: [{ recordIndex: 2, jsonPath: '$.card' }] } });
+    expect(await scanObject('broken.parquet', enc('PAR1 not really'), ALL)).toMatchObject({ status: 'SKIPPED', skipped: 'UNABLE_TO_PARSE_FILE' });
   });
 
   it('XLSX: cells with Sheet!A1 references and header names', async () => {

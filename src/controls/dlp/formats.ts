@@ -1,13 +1,15 @@
 // File types: how an object's bytes become text segments with Macie-shaped locations.
 //   text (any UTF-8/UTF-16 text)        -> lineRanges
 //   CSV, TSV, XLSX                      -> cells (row, column, columnName; XLSX also cellReference)
-//   JSON, JSON Lines                    -> records (recordIndex, jsonPath)
+//   JSON, JSON Lines, Parquet           -> records (recordIndex, jsonPath)
 //   DOCX                                -> lineRanges over the document's paragraphs
 //   gzip, ZIP, TAR                      -> the files inside (nested up to MAX_NESTING)
-// Anything else (PDF, Parquet, Avro, images, other binaries) is SKIPPED with Macie's reason code.
+// Parquet is read with hyparquet (uncompressed and Snappy pages). Anything else (PDF, Avro, images,
+// other binaries) is SKIPPED with Macie's reason code.
 
 import { gunzipSync, unzipSync } from 'fflate';
 import { XMLParser } from 'fast-xml-parser';
+import { parquetReadObjects } from 'hyparquet';
 import { findInText, type Plan, type RawMatch } from './engine.ts';
 import type { Cell, Range, Record as JsonRecord } from './types.ts';
 
@@ -187,6 +189,8 @@ class NestingError extends Error {}
 
 function walkJson(v: unknown, path: string, depth: number, recordIndex: number, plan: Plan, out: Located[]): void {
   if (depth > LIMITS.maxJsonDepth) throw new NestingError();
+  if (v instanceof Date) return;
+  if (v instanceof Uint8Array) v = new TextDecoder().decode(v);
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') {
     const s = String(v);
     for (const m of findInText(s, plan, { context: path, structured: true })) out.push({ m, loc: { records: { recordIndex, jsonPath: path } } });
@@ -306,7 +310,7 @@ const isTar = (b: Uint8Array) => b.length >= 512 && new TextDecoder().decode(b.s
 const ext = (name: string) => (/\.([A-Za-z0-9]+)$/.exec(name)?.[1] ?? '').toLowerCase();
 const startsWith = (b: Uint8Array, ...sig: number[]) => sig.every((x, i) => b[i] === x);
 
-export function scanFile(name: string, bytes: Uint8Array, plan: Plan, depth = 0, budget = { extracted: 0 }): FileResult {
+export async function scanFile(name: string, bytes: Uint8Array, plan: Plan, depth = 0, budget = { extracted: 0 }): Promise<FileResult> {
   const base = { name, size: bytes.length };
   const skipped = (fileType: string, reason: string): FileResult => ({ ...base, fileType, found: [], status: 'SKIPPED', reason });
   if (bytes.length > LIMITS.maxObjectBytes) return skipped(MIME.binary, 'FILE_SIZE_LIMIT_EXCEEDED');
@@ -324,7 +328,7 @@ export function scanFile(name: string, bytes: Uint8Array, plan: Plan, depth = 0,
     }
     budget.extracted += inner.length;
     const innerName = e === 'tgz' ? name.replace(/\.tgz$/i, '.tar') : name.replace(/\.(gz|gzip)$/i, '');
-    const r = scanFile(innerName === name ? `${name}.out` : innerName, inner, plan, depth + 1, budget);
+    const r = await scanFile(innerName === name ? `${name}.out` : innerName, inner, plan, depth + 1, budget);
     return { ...base, fileType: MIME.gzip, found: r.found, status: r.status, ...(r.reason ? { reason: r.reason } : {}), files: [r] };
   }
 
@@ -366,7 +370,23 @@ export function scanFile(name: string, bytes: Uint8Array, plan: Plan, depth = 0,
   }
 
   if (startsWith(bytes, 0x25, 0x50, 0x44, 0x46)) return skipped(MIME.pdf, 'UNSUPPORTED_FILE_TYPE_EXCEPTION');
-  if (startsWith(bytes, 0x50, 0x41, 0x52, 0x31)) return skipped(MIME.parquet, 'UNSUPPORTED_FILE_TYPE_EXCEPTION');
+  if (startsWith(bytes, 0x50, 0x41, 0x52, 0x31)) {
+    let rows: Record<string, unknown>[];
+    try {
+      const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      rows = (await parquetReadObjects({ file: buf, rowFormat: 'object' })) as Record<string, unknown>[];
+    } catch (err) {
+      return skipped(MIME.parquet, /compress|codec/i.test(String((err as Error).message)) ? 'PARQUET_UNSUPPORTED_COMPRESSION' : 'UNABLE_TO_PARSE_FILE');
+    }
+    const found: Located[] = [];
+    try {
+      rows.forEach((row, i) => walkJson(row, '$', 0, i, plan, found));
+    } catch (err) {
+      if (err instanceof NestingError) return skipped(MIME.parquet, 'PARQUET_NESTING_LEVEL_OVER_LIMIT');
+      throw err;
+    }
+    return { ...base, fileType: MIME.parquet, found, status: 'COMPLETE' };
+  }
   if (startsWith(bytes, 0x4f, 0x62, 0x6a, 0x01)) return skipped(MIME.avro, 'UNSUPPORTED_FILE_TYPE_EXCEPTION');
 
   const text = decodeText(bytes);
@@ -408,7 +428,7 @@ export function scanFile(name: string, bytes: Uint8Array, plan: Plan, depth = 0,
   }
   return { ...base, fileType: MIME.text, found: scanPlainText(text, plan), status: 'COMPLETE' };
 
-  function archive(fileType: string, entries: { name: string; data: Uint8Array }[], reason?: string): FileResult {
+  async function archive(fileType: string, entries: { name: string; data: Uint8Array }[], reason?: string): Promise<FileResult> {
     if (depth >= LIMITS.maxNesting) return skipped(fileType, 'ARCHIVE_NESTING_LEVEL_OVER_LIMIT');
     const results: FileResult[] = [];
     let why = reason;
@@ -417,7 +437,7 @@ export function scanFile(name: string, bytes: Uint8Array, plan: Plan, depth = 0,
         why = 'ARCHIVE_TOTAL_DOCUMENTS_PROCESSED_OVER_LIMIT';
         break;
       }
-      results.push(scanFile(en.name, en.data, plan, depth + 1, budget));
+      results.push(await scanFile(en.name, en.data, plan, depth + 1, budget));
     }
     const unprocessed = results.some((r) => r.status !== 'COMPLETE');
     if (!why && unprocessed) why = 'ARCHIVE_CONTAINS_UNPROCESSED_FILES';

@@ -1,6 +1,6 @@
 // DLP engine with Amazon Macie's managed data identifier semantics (docs/dlp.md): managed and custom
 // data identifiers, allow lists, and Macie-shaped occurrences for text, CSV/TSV, JSON/JSON Lines,
-// XLSX, DOCX, and gzip/ZIP/TAR archives. Used by `seclab dlp scan` and the lab cloud's Macie2 service.
+// Parquet, XLSX, DOCX, and gzip/ZIP/TAR archives. Used by `seclab dlp scan` and the lab cloud's Macie2 service.
 
 import { countCustomMatches, findInText, makePlan, type Plan, type RawMatch } from './engine.ts';
 import { LineIndex, scanFile, type FileResult, type Located } from './formats.ts';
@@ -69,7 +69,7 @@ export interface ObjectFileResult {
 /** An S3 object's bytes (any supported file type, archives included), as a Macie classification job sees it. */
 export async function scanObject(name: string, bytes: Uint8Array, opts: ScanOptions = {}): Promise<ObjectScanResult & { files?: ObjectFileResult[] }> {
   const plan = makePlan(opts);
-  const r = scanFile(name, bytes, plan);
+  const r = await scanFile(name, bytes, plan);
   const customs = opts.custom ?? [];
   const flat = (f: FileResult, prefix: string): ObjectFileResult[] =>
     f.files
