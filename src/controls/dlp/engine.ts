@@ -14,7 +14,7 @@
 
 import { RE2JS } from 're2js';
 import { compileLinearRegex } from '../patterns/regex.ts';
-import { DETECTORS, type Detector } from './identifiers.ts';
+import { DETECTORS, QUICK, type Detector } from './identifiers.ts';
 import type { AllowList, CustomDataIdentifier, ScanOptions, SensitiveDataCategory } from './types.ts';
 
 export interface RawMatch {
@@ -148,16 +148,24 @@ export interface SegmentContext {
   structured?: boolean;
 }
 
+const normalized = new Map<string, string>();
 function contextHas(kw: RegExp, ctx: string | undefined): boolean {
   if (!ctx) return false;
+  let n = normalized.get(ctx);
+  if (n === undefined) {
+    if (normalized.size > 10_000) normalized.clear();
+    normalized.set(ctx, (n = normalizeContext(ctx)));
+  }
   kw.lastIndex = 0;
-  return kw.test(normalizeContext(ctx));
+  return kw.test(n);
 }
 
 /** Every occurrence of sensitive data in `text`, sorted by position. */
 export function findInText(text: string, plan: Plan, seg: SegmentContext = {}): RawMatch[] {
   const managed: (RawMatch & { priority: number })[] = [];
   for (const { d, kw, distance } of plan.detectors) {
+    const quick = QUICK[d.meta.id];
+    if (quick && !quick.test(text)) continue;
     const cands = d.find(text);
     if (!cands.length) continue;
     const ctxKw = kw ? contextHas(kw, seg.context) : false;

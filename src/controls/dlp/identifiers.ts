@@ -394,6 +394,16 @@ export const DETECTORS: readonly Detector[] = [
   },
 ];
 
+/** Cheap tests a text must pass before an identifier's patterns run on it (most CSV cells fail them all). */
+export const QUICK: Readonly<Record<string, RegExp>> = {
+  OPENSSH_PRIVATE_KEY: /-----BEGIN/, PGP_PRIVATE_KEY: /-----BEGIN/, PKCS: /-----BEGIN/, PUTTY_PRIVATE_KEY: /PuTTY/,
+  AWS_CREDENTIALS: /[A-Za-z0-9/+]{20}/, GCP_API_KEY: /AIza/, HTTP_BASIC_AUTH_HEADER: /basic/i, HTTP_COOKIE: /cookie/i,
+  JSON_WEB_TOKEN: /eyJ/, STRIPE_CREDENTIALS: /k_/, CREDIT_CARD_MAGNETIC_STRIPE: /%B\d|;\d/, CREDIT_CARD_NUMBER: /\d{3}/,
+  INTERNATIONAL_BANK_ACCOUNT_NUMBER: /[A-Za-z]{2}\d{2}/, BANK_ACCOUNT_NUMBER: /\d{9}/, CREDIT_CARD_EXPIRATION: /\d\s?[/-]\s?\d/,
+  CREDIT_CARD_SECURITY_CODE: /\d{3}/, USA_SOCIAL_SECURITY_NUMBER: /\d{3}/, USA_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER: /9\d\d/,
+  USA_PASSPORT_NUMBER: /\d{8}/, USA_DRIVERS_LICENSE: /\d{3}/, EMAIL_ADDRESS: /@/, PHONE_NUMBER: /\d{2}/,
+};
+
 /** The managed identifiers this engine provides, with the family member reported without a keyword. */
 export const MANAGED_IDENTIFIERS: readonly ManagedIdentifier[] = DETECTORS.flatMap((d) =>
   d.noKeywordId
