@@ -197,3 +197,14 @@ describe('selection, allow lists, custom identifiers', () => {
     expect(d!.occurrences.lineRanges![3]).toEqual({ start: 4, end: 4, startColumn: 13 });
   });
 });
+
+describe('hostile inputs', () => {
+  it('stays near-linear on inputs built to make patterns backtrack or to flood the overlap check', () => {
+    const inputs = ['+1111111111111111111111111111111 '.repeat(10_000), '1 '.repeat(200_000) + 'a', 'a.'.repeat(200_000) + '@', 'cvv 123 '.repeat(50_000), 'GB82 '.repeat(50_000)];
+    for (const t of inputs) {
+      const t0 = performance.now();
+      scanText(t, ALL);
+      expect(performance.now() - t0).toBeLessThan(3000);
+    }
+  });
+});

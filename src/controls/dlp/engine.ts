@@ -184,12 +184,38 @@ export function findInText(text: string, plan: Plan, seg: SegmentContext = {}): 
       managed.push({ type, category: d.meta.category, start: c.start, end: c.end, value, priority: d.priority });
     }
   }
-  // overlaps: the identifier with the lower priority number keeps the text
+  // overlaps: the identifier with the lower priority number keeps the text (n log n: a text can hold
+  // hundreds of thousands of candidates)
   managed.sort((a, b) => a.priority - b.priority || a.start - b.start);
   const kept: typeof managed = [];
-  for (const m of managed) {
-    const clash = kept.some((k) => k.start < m.end && m.start < k.end && (k.priority < m.priority || k.type === m.type));
-    if (!clash) kept.push(m);
+  let starts: number[] = [];
+  let maxEnds: number[] = [];
+  const overlapsKept = (m: { start: number; end: number }) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    let at = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid]! < m.end) {
+        at = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return at >= 0 && maxEnds[at]! > m.start;
+  };
+  for (let i = 0; i < managed.length; ) {
+    const p = managed[i]!.priority;
+    const lastEnd = new Map<string, number>();
+    for (; i < managed.length && managed[i]!.priority === p; i++) {
+      const m = managed[i]!;
+      if (overlapsKept(m) || (lastEnd.get(m.type) ?? -1) > m.start) continue;
+      lastEnd.set(m.type, m.end);
+      kept.push(m);
+    }
+    const sorted = [...kept].sort((a, b) => a.start - b.start);
+    starts = sorted.map((k) => k.start);
+    let mx = -1;
+    maxEnds = sorted.map((k) => (mx = Math.max(mx, k.end)));
   }
   const out: RawMatch[] = kept.map(({ priority: _p, ...m }) => m);
   for (const c of plan.custom) out.push(...customMatches(c, text, plan, seg));
