@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { describe, expect, it } from 'vitest';
-import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, DeleteUserPolicyCommand } from '@aws-sdk/client-iam';
+import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, DeleteUserPolicyCommand, ListUsersCommand } from '@aws-sdk/client-iam';
 import {
   S3Client, CreateBucketCommand, PutBucketPolicyCommand, PutObjectCommand, GetObjectCommand, HeadObjectCommand, CopyObjectCommand,
   PutObjectTaggingCommand, GetObjectTaggingCommand, DeleteObjectTaggingCommand, PutBucketEncryptionCommand, CreateMultipartUploadCommand, UploadPartCopyCommand,
@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { S3ControlClient, PutPublicAccessBlockCommand as PutAccountPublicAccessBlockCommand } from '@aws-sdk/client-s3-control';
 import { KMSClient, CreateKeyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import { EC2Client, CreateVpcCommand, CreateVpcEndpointCommand, ModifyVpcEndpointCommand } from '@aws-sdk/client-ec2';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { OrganizationsClient } from '../../src/cloud/services/organizations/client.ts';
@@ -376,5 +377,95 @@ describe('SSE-KMS', () => {
     await a.s3().send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: doc([{ Effect: 'Allow', Principal: { AWS: b.id }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }]) }));
     const outsider = await b.newUser('outsider', [S3_ALL, { Effect: 'Allow', Action: 'kms:*', Resource: '*' }]);
     expect(await outcome(b.s3(outsider).send(new GetObjectCommand({ Bucket: bucket, Key: 'm.csv' })))).toBe('AccessDenied');
+  });
+});
+
+/** A client whose calls go through a VPC endpoint: the lab's convention for a simulated host in a VPC. */
+function through<C extends { middlewareStack: { add: (...a: never[]) => unknown } }>(client: C, vpce: string): C {
+  (client.middlewareStack as unknown as { add: (mw: unknown, o: unknown) => void }).add(
+    (next: (a: unknown) => unknown) => async (args: { request: { headers: Record<string, string> } }) => {
+      args.request.headers['x-seclab-vpce'] = vpce;
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: 'seclabVpce' },
+  );
+  return client;
+}
+
+async function s3Endpoint(a: ReturnType<typeof account>, PolicyDocument?: string): Promise<{ vpcId: string; vpce: string }> {
+  const ec2 = a.c.client(EC2Client, { credentials: a.rootCreds });
+  const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }))).Vpc!.VpcId!;
+  const ep = await ec2.send(new CreateVpcEndpointCommand({
+    VpcId: vpcId, VpcEndpointType: 'Gateway', ServiceName: `com.amazonaws.${a.c.region}.s3`, ...(PolicyDocument ? { PolicyDocument } : {}),
+  }));
+  return { vpcId, vpce: ep.VpcEndpoint!.VpcEndpointId! };
+}
+
+describe('VPC endpoints', () => {
+  it('aws:SourceVpce and aws:SourceVpc: a bucket policy that refuses access except through the endpoint (or from the VPC) serves only calls through it', async () => {
+    const a = account();
+    const { vpcId, vpce } = await s3Endpoint(a);
+    const bucket = await a.bucket('vpc-only');
+    const user = await a.newUser('app', [S3_ALL]);
+    await a.s3().send(new PutBucketPolicyCommand({
+      Bucket: bucket,
+      Policy: doc([{ Sid: 'Access-to-specific-VPCE-only', Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*`, Condition: { StringNotEquals: { 'aws:SourceVpce': vpce } } }]),
+    }));
+    expect(await outcome(a.s3(user).send(new GetObjectCommand({ Bucket: bucket, Key: 'data.csv' })))).toBe('AccessDenied');
+    expect(await body(await through(a.s3(user), vpce).send(new GetObjectCommand({ Bucket: bucket, Key: 'data.csv' })))).toContain('Alice');
+    await a.s3().send(new PutBucketPolicyCommand({
+      Bucket: bucket,
+      Policy: doc([{ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*`, Condition: { StringNotEquals: { 'aws:SourceVpc': vpcId } } }]),
+    }));
+    expect(await outcome(a.s3(user).send(new GetObjectCommand({ Bucket: bucket, Key: 'data.csv' })))).toBe('AccessDenied');
+    expect(await outcome(through(a.s3(user), vpce).send(new GetObjectCommand({ Bucket: bucket, Key: 'data.csv' })))).toBe('ok');
+    // Through an endpoint aws:SourceIp is absent (aws:VpcSourceIp instead), so a "deny unless from these
+    // addresses" statement (NotIpAddress: true for a missing key) refuses every call through the endpoint.
+    await a.s3().send(new PutBucketPolicyCommand({
+      Bucket: bucket,
+      Policy: doc([{ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*`, Condition: { NotIpAddress: { 'aws:SourceIp': '0.0.0.0/0' } } }]),
+    }));
+    expect(await outcome(a.s3(user).send(new GetObjectCommand({ Bucket: bucket, Key: 'data.csv' })))).toBe('ok');
+    expect(await outcome(through(a.s3(user), vpce).send(new GetObjectCommand({ Bucket: bucket, Key: 'data.csv' })))).toBe('AccessDenied');
+    await a.s3().send(new PutBucketPolicyCommand({
+      Bucket: bucket,
+      Policy: doc([{ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*`, Condition: { NotIpAddress: { 'aws:VpcSourceIp': '10.20.0.0/16' } } }]),
+    }));
+    expect(await outcome(through(a.c.client(S3Client, { credentials: user, sourceIp: '10.20.3.4' }), vpce).send(new GetObjectCommand({ Bucket: bucket, Key: 'data.csv' })))).toBe('ok');
+    expect(await outcome(through(a.c.client(S3Client, { credentials: user, sourceIp: '10.99.3.4' }), vpce).send(new GetObjectCommand({ Bucket: bucket, Key: 'data.csv' })))).toBe('AccessDenied');
+  });
+
+  it('an endpoint policy limited to the account\'s own buckets refuses uploads to an outside bucket through the endpoint, whatever that bucket allows', async () => {
+    const a = account();
+    const b = account();
+    const policy = doc([{ Effect: 'Allow', Principal: '*', Action: 's3:*', Resource: '*', Condition: { StringEquals: { 'aws:ResourceAccount': a.id } } }]);
+    const { vpce } = await s3Endpoint(a, policy);
+    const own = await a.bucket('own');
+    const outside = await b.bucket('outside');
+    await b.s3().send(new PutBucketPolicyCommand({ Bucket: outside, Policy: doc([{ Effect: 'Allow', Principal: { AWS: a.id }, Action: 's3:PutObject', Resource: `arn:aws:s3:::${outside}/*` }]) }));
+    const app = await a.newUser('app', [S3_ALL]);
+    const inVpc = through(a.s3(app), vpce);
+    expect(await outcome(inVpc.send(new PutObjectCommand({ Bucket: own, Key: 'x', Body: 'x' })))).toBe('ok');
+    expect(await outcome(inVpc.send(new PutObjectCommand({ Bucket: outside, Key: 'cards.csv', Body: '4111111111111111' })))).toBe('AccessDenied');
+    expect(await outcome(inVpc.send(new CopyObjectCommand({ Bucket: outside, Key: 'c', CopySource: `${own}/data.csv` })))).toBe('AccessDenied');
+    // Not through the endpoint, its policy does not apply.
+    expect(await outcome(a.s3(app).send(new PutObjectCommand({ Bucket: outside, Key: 'cards.csv', Body: 'x' })))).toBe('ok');
+    // An explicit deny in the endpoint policy; then ResetPolicy restores full access.
+    const ec2 = a.c.client(EC2Client, { credentials: a.rootCreds });
+    await ec2.send(new ModifyVpcEndpointCommand({ VpcEndpointId: vpce, PolicyDocument: doc([
+      { Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' },
+      { Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${own}/*` },
+    ]) }));
+    expect(await outcome(inVpc.send(new GetObjectCommand({ Bucket: own, Key: 'data.csv' })))).toBe('AccessDenied');
+    await ec2.send(new ModifyVpcEndpointCommand({ VpcEndpointId: vpce, ResetPolicy: true }));
+    expect(await outcome(inVpc.send(new GetObjectCommand({ Bucket: own, Key: 'data.csv' })))).toBe('ok');
+    expect(await outcome(inVpc.send(new PutObjectCommand({ Bucket: outside, Key: 'y', Body: 'y' })))).toBe('ok');
+  });
+
+  it('an S3 endpoint is not on the path of other services\' calls; an endpoint the lab cloud does not know is refused', async () => {
+    const a = account();
+    const { vpce } = await s3Endpoint(a, doc([{ Effect: 'Deny', Principal: '*', Action: '*', Resource: '*' }]));
+    expect(await outcome(through(a.c.client(IAMClient, { credentials: a.rootCreds }), vpce).send(new ListUsersCommand({})))).toBe('ok');
+    expect(await outcome(through(a.s3(), 'vpce-0123456789abcdef0').send(new GetObjectCommand({ Bucket: 'nope', Key: 'k' })))).toBe('InvalidRequest');
   });
 });

@@ -4,12 +4,12 @@
 import type { LabClock } from './clock.ts';
 import type { Credential } from './credentials.ts';
 import type { CallContext, ServiceExtension } from './extension.ts';
-import type { AuthorizationPart, ResourcePolicy } from './service.ts';
+import type { AuthorizationPart, ResourcePolicy, VpcEndpointView } from './service.ts';
 import { ApiError } from './api-error.ts';
 import { toAuthz, type AuthzCheck } from './protocol/authz-map.ts';
 import { accessDeniedCode, accessDeniedMessageFor, accessDeniedResponse, accessDeniedStatus } from './protocol/errors.ts';
 import type { ApiCall } from './protocol/identify.ts';
-import { evaluate } from '../policy/evaluate.ts';
+import { evaluate, evaluateEndpointPolicy } from '../policy/evaluate.ts';
 import type { AuthzRequest, Decision, RequestPrincipal } from '../policy/types.ts';
 
 export class Authorizer {
@@ -74,7 +74,7 @@ export class Authorizer {
   }
 
   /** Evaluates one action on one resource for a credential (also used by the engine's checks). */
-  async decide(cred: Credential, action: string, resource: string, context: AuthzRequest['context'], region = this.defaultRegion): Promise<Decision> {
+  async decide(cred: Credential, action: string, resource: string, context: AuthzRequest['context'], region = this.defaultRegion, full?: { context?: AuthzRequest['context'] }): Promise<Decision> {
     const set = cred.kind === 'root' ? { identity: [] } : await this.first((p) => p.identityPolicies?.(cred));
     if (!set) {
       return { decision: 'ImplicitDeny', matched: [], reason: `the principal ${cred.arn} no longer exists` };
@@ -95,10 +95,26 @@ export class Authorizer {
       ...(principalOrg ? { 'aws:PrincipalOrgID': principalOrg.orgId, 'aws:PrincipalOrgPaths': [principalOrg.orgPath] } : {}),
       ...(resourceOrg ? { 'aws:ResourceOrgID': resourceOrg.orgId, 'aws:ResourceOrgPaths': [resourceOrg.orgPath] } : {}),
     };
+    const all = { ...orgContext, ...context };
+    if (full) full.context = all;
     return evaluate(
-      { action, resource, principal: this.principalOf(cred), context: { ...orgContext, ...context }, resourceAccount: owner },
+      { action, resource, principal: this.principalOf(cred), context: all, resourceAccount: owner },
       { ...set, ...(resourcePolicy ? { resource: resourcePolicy } : {}), ...(principalOrg?.scpLevels ? { scp: principalOrg.scpLevels } : {}) },
     );
+  }
+
+  /**
+   * The VPC endpoint a call goes through (X-Seclab-Vpce). An endpoint for another service is not on
+   * the call's path (a host with an S3 endpoint reaches IAM over the internet): undefined. An id no
+   * service knows is refused: the lab cannot say what that endpoint would allow.
+   */
+  private async endpointFor(id: string, cred: Credential, call: ApiCall): Promise<VpcEndpointView | undefined> {
+    const endpoint = await this.first((p) => p.vpcEndpoint?.(id, cred, call.region));
+    if (!endpoint) {
+      throw new ApiError(400, 'InvalidRequest', `The lab cloud knows no VPC endpoint ${id} (header X-Seclab-Vpce): create it with CreateVpcEndpoint first.`);
+    }
+    const service = endpoint.serviceName.split('.').pop();
+    return service === call.service ? endpoint : undefined;
   }
 
   /** Authorizes a call: its services' fixed rules first, then every resource of every action it performs. */
@@ -108,14 +124,36 @@ export class Authorizer {
     if (authz.alwaysAllowed) return;
     for (const ext of extensions) await ext.admit?.(ctx);
     const base = this.contextOf(cred, ctx.sourceIp, ctx.userAgent, call);
+    const endpoint = ctx.vpce ? await this.endpointFor(ctx.vpce, cred, call) : undefined;
     for (const p of this.parts()) if (p.resolve) authz = await p.resolve(authz, cred, call);
     const checks: AuthzCheck[] = [authz, ...(authz.additional ?? [])];
     // Every resource of every check must be allowed. (DeleteObjects: S3 would report refused keys
     // inside a successful response; the gateway refuses the whole call instead.)
     for (const check of checks) {
-      const context = { ...base, ...check.context };
+      // Through a VPC endpoint: the call's own actions carry aws:SourceVpce and aws:SourceVpc, and
+      // aws:VpcSourceIp instead of aws:SourceIp ("If the request comes from a host that uses an Amazon
+      // VPC endpoint, then the aws:SourceIp key is not available"); what the service does on the
+      // caller's behalf (S3's use of a KMS key, iam:PassRole) does not go through the endpoint.
+      const viaEndpoint = endpoint && check.action.startsWith(`${call.service}:`) ? endpoint : undefined;
+      const context: AuthzRequest['context'] = { ...base, ...check.context };
+      if (viaEndpoint) {
+        delete context['aws:SourceIp'];
+        Object.assign(context, { 'aws:SourceVpce': viaEndpoint.id, 'aws:SourceVpc': viaEndpoint.vpcId, 'aws:VpcSourceIp': ctx.sourceIp });
+      }
       for (const resource of check.resources) {
-        const d = await this.decide(cred, check.action, resource, context, call.region);
+        const full: { context?: AuthzRequest['context'] } = {};
+        const d = await this.decide(cred, check.action, resource, context, call.region, full);
+        if (d.decision === 'Allow' && viaEndpoint?.policy) {
+          // The endpoint policy must allow the request too (with the same keys: aws:ResourceAccount, org ids...).
+          const e = evaluateEndpointPolicy(
+            { action: check.action, resource, principal: this.principalOf(cred), context: full.context ?? context },
+            { source: `VPC endpoint policy of ${viaEndpoint.id}`, document: viaEndpoint.policy },
+          );
+          if (e.decision === 'Allow') continue;
+          const reason = e.decision === 'ExplicitDeny' ? 'explicit-deny-vpc-endpoint' : 'no-vpc-endpoint-policy';
+          const message = accessDeniedMessageFor(call.service, cred.arn, check.action, resource, reason);
+          throw new ApiError(accessDeniedStatus(call.service), accessDeniedCode(call.service), message, (requestId) => accessDeniedResponse(call, message, requestId));
+        }
         if (d.decision === 'Allow') continue;
         const byResource = d.matched.some((m) => m.effect === 'Deny' && m.policyType === 'resource');
         const byScp = d.matched.some((m) => m.effect === 'Deny' && m.policyType === 'scp');

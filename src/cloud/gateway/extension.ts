@@ -17,6 +17,8 @@ export interface CallContext {
   requestId: string;
   sourceIp: string;
   userAgent: string;
+  /** The VPC endpoint the call goes through (header X-Seclab-Vpce, set by the lab's simulated clients in a VPC). */
+  vpce?: string;
 }
 
 export interface ServiceExtension {

@@ -40,6 +40,8 @@ export const REQUEST_BODY_LIMIT = 256 * 1024 * 1024;
 
 /** Header that sets the simulated source IP of a request (documented in the README). */
 export const SOURCE_IP_HEADER = 'x-seclab-source-ip';
+/** The VPC endpoint a simulated client in a VPC sends its call through (aws:SourceVpce, endpoint policy). */
+export const VPCE_HEADER = 'x-seclab-vpce';
 
 export interface RootCredentials {
   accountId: string;
@@ -514,7 +516,8 @@ export class Gateway {
 
     try {
       const account = cred.account;
-      const ctx: CallContext = { cred, call, requestId, sourceIp, userAgent };
+      const vpce = signed.headers[VPCE_HEADER];
+      const ctx: CallContext = { cred, call, requestId, sourceIp, userAgent, ...(vpce ? { vpce } : {}) };
       const exts = this.extensions.get(call.service) ?? [];
       await this.authorizer.authorize(ctx, exts);
       for (const ext of exts) {

@@ -11,7 +11,7 @@ import type { Upstream } from './upstream.ts';
 import type { ApiCall } from './protocol/identify.ts';
 import type { AuthzRequirement } from './protocol/authz-map.ts';
 import type { SandboxKind } from '../sandbox/index.ts';
-import type { AuthzRequest, Decision, PolicySet, SourcedPolicy } from '../policy/types.ts';
+import type { AuthzRequest, Decision, PolicyDocument, PolicySet, SourcedPolicy } from '../policy/types.ts';
 
 /**
  * The runtimes by name. Each service folder adds its own entry with a module augmentation:
@@ -74,6 +74,17 @@ export interface OrgMembershipView {
   scpLevels?: SourcedPolicy[][];
 }
 
+/** A VPC endpoint as authorization sees it. */
+export interface VpcEndpointView {
+  id: string;
+  vpcId: string;
+  /** e.g. com.amazonaws.us-east-1.s3 */
+  serviceName: string;
+  account: string;
+  /** The endpoint policy (undefined: the default, full access). */
+  policy?: PolicyDocument;
+}
+
 /** A resource-based policy that takes part in a decision. */
 export type ResourcePolicy = NonNullable<PolicySet['resource']>;
 
@@ -90,6 +101,8 @@ export interface AuthorizationPart {
   resourcePolicy?(q: { resource: string; action: string; owner: string; region: string; cred: Credential }): Promise<ResourcePolicy | 'none' | undefined>;
   /** Organization membership of an account (aws:PrincipalOrgID, aws:ResourceOrgID, SCPs). */
   membership?(account: string): Promise<OrgMembershipView | undefined>;
+  /** A VPC endpoint by id (undefined when unknown to this service): its VPC, service and policy. */
+  vpcEndpoint?(id: string, cred: Credential, region: string): Promise<VpcEndpointView | undefined>;
   /** The resources a check really concerns (a KMS alias authorizes as its key). */
   resolve?(requirement: AuthzRequirement, cred: Credential, call: ApiCall): Promise<AuthzRequirement>;
 }

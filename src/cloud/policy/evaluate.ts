@@ -199,6 +199,25 @@ function accountOfArn(arn: string): string | undefined {
   return account && /^\d{12}$/.test(account) ? account : undefined;
 }
 
+/**
+ * A VPC endpoint policy for a request that goes through the endpoint: it grants nothing by itself and
+ * must allow the request as well (explicit deny wins; no allowing statement denies). Its Principal
+ * names who may use the endpoint: "*", an account (any of its principals) or a principal's ARN.
+ * (AWS PrivateLink, "Control access to VPC endpoints using endpoint policies".)
+ */
+export function evaluateEndpointPolicy(req: AuthzRequest, policy: SourcedPolicy): Decision {
+  const run: Run = { req, ctx: buildContext(req), hasBoundary: false, matched: [], unknownOperators: [] };
+  const found = scan([policy], 'resource', run);
+  const decide = (decision: Decision['decision'], reason: string): Decision => {
+    const d: Decision = { decision, matched: run.matched, reason };
+    if (run.unknownOperators.length) d.unknownOperators = run.unknownOperators;
+    return d;
+  };
+  if (found.denies[0]) return decide('ExplicitDeny', `explicitly denied by ${label(found.denies[0].statement)}`);
+  if (found.allows[0]) return decide('Allow', `allowed by ${label(found.allows[0].statement)}`);
+  return decide('ImplicitDeny', `${policy.source} does not allow ${req.action} on ${req.resource}`);
+}
+
 /** Evaluates one request against the policies that apply to it, the way AWS does within and across accounts. */
 export function evaluate(req: AuthzRequest, set: PolicySet): Decision {
   const p = req.principal;

@@ -176,7 +176,8 @@ export type DenyReason =
   | 'scp'
   | 'explicit-deny-scp'
   | 'explicit-deny-rcp'
-  | 'explicit-deny-vpc-endpoint';
+  | 'explicit-deny-vpc-endpoint'
+  | 'no-vpc-endpoint-policy';
 
 const REASONS: Record<DenyReason, ['no' | 'deny', string]> = {
   'no-identity-policy': ['no', 'identity-based policy'],
@@ -191,6 +192,7 @@ const REASONS: Record<DenyReason, ['no' | 'deny', string]> = {
   'explicit-deny-scp': ['deny', 'a service control policy'],
   'explicit-deny-rcp': ['deny', 'a resource control policy'],
   'explicit-deny-vpc-endpoint': ['deny', 'a VPC endpoint policy'],
+  'no-vpc-endpoint-policy': ['no', 'VPC endpoint policy'],
 };
 
 /**

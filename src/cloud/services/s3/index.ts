@@ -5,6 +5,7 @@ import type { ServiceExtension } from '../../gateway/extension.ts';
 import type { Upstream } from '../../gateway/upstream.ts';
 import { s3Extension } from './extension.ts';
 import { resolveObjectConditions } from './object-conditions.ts';
+import { VpcEndpoints } from './vpc-endpoints.ts';
 import { accountPublicAccessBlock, bucketPublicAccessBlock, combine, withoutPublicStatements, type PublicAccessBlock } from './public-access.ts';
 
 const BUCKET_ARN = 'arn:aws:s3:::';
@@ -18,11 +19,15 @@ export class S3Service implements ServiceRuntime {
   /** Block Public Access settings as read from the target, until a call changes them. */
   private readonly bucketBlocks = new Map<string, Promise<PublicAccessBlock | undefined>>();
   private readonly accountBlocks = new Map<string, Promise<PublicAccessBlock | undefined>>();
+  /** VPC endpoints (EC2's), for calls that go through one (X-Seclab-Vpce). */
+  readonly endpoints: VpcEndpoints;
 
   constructor(private readonly caps: Capabilities) {
     this.target = caps.target;
+    this.endpoints = new VpcEndpoints(caps.target);
     this.extensions = [
       s3Extension(this),
+      this.endpoints.extension(),
       // The account-level setting is S3 Control's: any change there is read again.
       { service: 's3control', after: async ({ cred }) => void this.accountBlocks.delete(cred.account) },
     ];
@@ -52,6 +57,7 @@ export class S3Service implements ServiceRuntime {
         const restricted = (await this.publicAccessBlock(owner, bucket)).RestrictPublicBuckets;
         return { source: `bucket policy of ${bucket}`, document: restricted ? withoutPublicStatements(doc) : doc, account: owner };
       },
+      vpcEndpoint: (id, cred, region) => this.endpoints.find(id, cred.account, region),
       // The object's current tags (s3:ExistingObjectTag) and the KMS permissions of SSE-KMS objects.
       resolve: async (requirement, cred, call) => {
         if (call.service !== 's3') return requirement;
