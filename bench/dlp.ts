@@ -147,14 +147,24 @@ const digits = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() *
   const bytes = Buffer.byteLength(text);
   for (const [what, opts] of [['recommended identifiers', {}], ['all identifiers', ALL]] as const) {
     scanText(text.slice(0, 100_000), opts);
-    const t0 = performance.now();
-    const d = scanText(text, opts);
-    const s = (performance.now() - t0) / 1000;
+    let d = scanText(text, opts);
+    const times: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const t0 = performance.now();
+      d = scanText(text, opts);
+      times.push((performance.now() - t0) / 1000);
+    }
+    const s = times.sort((a, b) => a - b)[1]!; // median of 3
     console.log(`\nthroughput text, ${what}: ${(bytes / 2 ** 20).toFixed(1)} MiB in ${s.toFixed(2)} s = ${(bytes / 2 ** 20 / s).toFixed(1)} MiB/s per core (${d.reduce((n, x) => n + x.count, 0)} occurrences)`);
   }
   const csv = ['name,email,card,note', ...Array.from({ length: 50_000 }, (_, k) => `user ${k},u${k}@example.org,${k % 10 === 0 ? '4111111111111111' : digits(6)},thanks for the order`)].join('\n');
-  const t0 = performance.now();
-  await scanObject('people.csv', new TextEncoder().encode(csv), ALL);
-  const s = (performance.now() - t0) / 1000;
+  const csvBytes = new TextEncoder().encode(csv);
+  const times: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    const t0 = performance.now();
+    await scanObject('people.csv', csvBytes, ALL);
+    times.push((performance.now() - t0) / 1000);
+  }
+  const s = times.sort((a, b) => a - b)[1]!;
   console.log(`throughput CSV (50,000 rows x 4 cells), all identifiers: ${(csv.length / 2 ** 20).toFixed(1)} MiB in ${s.toFixed(2)} s = ${(csv.length / 2 ** 20 / s).toFixed(1)} MiB/s per core`);
 }

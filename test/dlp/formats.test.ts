@@ -59,7 +59,7 @@ describe('scanObject file types', () => {
     expect(r.status).toBe('COMPLETE');
     expect(r.detections.map((d) => d.type).sort()).toEqual(['CREDIT_CARD_NUMBER', 'USA_SOCIAL_SECURITY_NUMBER']);
     expect(r.files!.map((f) => [f.name, f.fileType, f.detections.length])).toEqual([
-      ['deep/cards.csv', 'text/csv', 1], ['readme.txt', 'text/plain', 0], ['log.txt', 'text/plain', 1],
+      ['a/b.zip/deep/cards.csv', 'text/csv', 1], ['a/b.zip/readme.txt', 'text/plain', 0], ['log.txt', 'text/plain', 1],
     ]);
     const gz = await scanObject('x.json.gz', gzipSync(strToU8('{"ssn":"219-45-6789"}')), ALL);
     expect(gz.fileType).toBe('application/gzip');

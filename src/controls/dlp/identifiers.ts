@@ -388,7 +388,7 @@ export const DETECTORS: readonly Detector[] = [
     priority: 5,
     meta: {
       id: 'PHONE_NUMBER', name: 'Phone number', category: 'PERSONAL_INFORMATION', findingType: PER, keywordsRequired: false, maximumMatchDistance: 30, recommended: false, countries: ['BR', 'CA', 'FR', 'DE', 'IT', 'ES', 'GB', 'US'],
-      keywords: ['phone', 'phone number', 'telephone', 'tel', 'tel.', 'mobile', 'cell', 'cellphone', 'call', 'fax', 'contact', 'reach me', 'text me', 'sms', 'whatsapp', 'ph', 'mob', 'landline', 'message', 'messages', 'answering', 'dial', 'ring me', 'voicemail'],
+      keywords: ['phone', 'phone number', 'telephone', 'tel', 'tel.', 'mobile', 'cell', 'cellphone', 'call', 'fax', 'contact', 'reach me', 'text me', 'sms', 'whatsapp', 'ph', 'mob', 'landline', 'message', 'messages', 'answering', 'dial', 'ring me', 'voicemail', 'reach', 'hotline', 'extension', 'text'],
       how: 'E.164 (+country code, 8-15 digits, separators allowed) and North American numbers (valid area code and exchange, separators or parentheses) without a keyword; national formats without a country code (grouped digits, 7-12 digits, not a date) only with a keyword',
     },
     find: findPhones,

@@ -4,11 +4,12 @@
 
 import { countCustomMatches, findInText, makePlan, type Plan, type RawMatch } from './engine.ts';
 import { LineIndex, scanFile, type FileResult, type Located } from './formats.ts';
-import type { CustomDataIdentifier, Detection, ObjectScanResult, Occurrences, ScanOptions } from './types.ts';
+import type { CustomDataIdentifier, Detection, ObjectFileResult, ObjectScanResult, Occurrences, ScanOptions } from './types.ts';
 
 export type * from './types.ts';
 export { MANAGED_IDENTIFIERS } from './identifiers.ts';
 export { customSeverity, keywordRegex, type RawMatch } from './engine.ts';
+export { UnsupportedRegexError } from '../patterns/regex.ts';
 export { cardBrand, ibanChecksum, isCardNumber, isIban, isItin, isSsn, luhn } from './checks.ts';
 export { LIMITS, MIME } from './formats.ts';
 
@@ -58,23 +59,16 @@ export function findSensitiveData(text: string, opts: ScanOptions = {}): RawMatc
   return findInText(text, makePlan(opts));
 }
 
-export interface ObjectFileResult {
-  name: string;
-  fileType: string;
-  status: ObjectScanResult['status'];
-  skipped?: string;
-  detections: Detection[];
-}
-
 /** An S3 object's bytes (any supported file type, archives included), as a Macie classification job sees it. */
-export async function scanObject(name: string, bytes: Uint8Array, opts: ScanOptions = {}): Promise<ObjectScanResult & { files?: ObjectFileResult[] }> {
+export async function scanObject(name: string, bytes: Uint8Array, opts: ScanOptions = {}): Promise<ObjectScanResult> {
   const plan = makePlan(opts);
   const r = await scanFile(name, bytes, plan);
   const customs = opts.custom ?? [];
+  // names inside nested archives carry the archive's path: "a/b.zip/deep/cards.csv"
   const flat = (f: FileResult, prefix: string): ObjectFileResult[] =>
     f.files
-      ? f.files.flatMap((x) => flat(x, f.fileType === 'application/gzip' ? prefix : `${prefix}${x === f ? '' : ''}`))
-      : [{ name: f.name, fileType: f.fileType, status: f.status, ...(f.reason ? { skipped: f.reason } : {}), detections: aggregate(f.found, plan, customs) }];
+      ? f.files.flatMap((x) => flat(x, f === r ? '' : f.fileType === 'application/gzip' ? prefix : `${prefix}${f.name}/`))
+      : [{ name: prefix + f.name, fileType: f.fileType, status: f.status, ...(f.reason ? { skipped: f.reason } : {}), detections: aggregate(f.found, plan, customs) }];
   const sizeClassified = (f: FileResult): number => (f.files ? f.files.reduce((n, x) => n + sizeClassified(x), 0) : f.status === 'SKIPPED' ? 0 : f.size);
   return {
     fileType: r.fileType,

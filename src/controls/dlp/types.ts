@@ -48,7 +48,7 @@ export interface CustomDataIdentifier {
   regex: string;
   /** Up to 50; one must precede the match within maximumMatchDistance. Case-insensitive. */
   keywords?: string[];
-  /** Up to 50; a match that contains (case-insensitive) one of them is excluded. */
+  /** Up to 10; a match that contains one of them (case-sensitive) is excluded. */
   ignoreWords?: string[];
   /** Characters between the end of a keyword and the end of the match; 1-300, default 50 (as Macie). */
   maximumMatchDistance?: number;
@@ -62,8 +62,9 @@ export interface CustomDataIdentifier {
 export interface AllowList {
   id: string;
   name?: string;
-  /** Either a regex (matched against the whole detected text) or a words list (S3 object in Macie: one
-   * word or phrase a line, exact and case-insensitive match of the detected text). */
+  /** Either a regex (a detected text in which it matches is not reported; anchor with ^...$ for whole
+   * matches) or a words list (S3 object in Macie: one word or phrase a line; a detected text equal to one,
+   * case-insensitive, is not reported). RE2 semantics for the regex. */
   criteria: { regex?: string; words?: string[] };
 }
 
@@ -117,7 +118,7 @@ export interface Detection {
   /** Custom identifiers: name (and arn when given). */
   name?: string;
   arn?: string;
-  /** Every occurrence, not only the reported ones. */
+  /** Every occurrence, not only the reported ones (Macie's count). */
   count: number;
   /** At most ScanOptions.maxOccurrences (Macie: 15) locations. */
   occurrences: Occurrences;
@@ -153,6 +154,18 @@ export interface ObjectScanResult {
   skipped?: string;
   /** Bytes of content analysed (after decompression). */
   sizeClassified: number;
+  /** Archives (gzip, ZIP, TAR): each file inside, flattened; `detections` above merges them. */
+  files?: ObjectFileResult[];
+}
+
+/** One file inside an archive object. */
+export interface ObjectFileResult {
+  /** Path inside the archive. */
+  name: string;
+  fileType: string;
+  status: ResultStatus;
+  skipped?: string;
+  detections: Detection[];
 }
 
 /** The engine's functions (implemented in index.ts). */
