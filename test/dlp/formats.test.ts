@@ -45,6 +45,18 @@ describe('scanObject file types', () => {
     expect(by['EMAIL_ADDRESS']).toEqual({ records: [{ recordIndex: 0, jsonPath: "$.customer['e-mail']" }] });
   });
 
+  it('JSON paths as Macie shortens them: names keep their last 20 characters, paths at most 250', async () => {
+    const long = 'customer_social_security_number';
+    const r = await scanObject('l.json', enc(JSON.stringify({ [long]: '219-45-6789' })), ALL);
+    expect(r.detections[0]!.occurrences.records![0]!.jsonPath).toBe('$.cial_security_number');
+    let deep: unknown = { ssn: '219-45-6789' };
+    for (let i = 0; i < 40; i++) deep = { [`level_${String(i).padStart(2, '0')}`]: deep };
+    const d = await scanObject('d.json', enc(JSON.stringify(deep)), ALL);
+    const p = d.detections[0]!.occurrences.records![0]!.jsonPath;
+    expect(p.length).toBeLessThanOrEqual(250);
+    expect(p).toMatch(/^\$\.level_\d\d\..*\.level_00\.ssn$/);
+  });
+
   it('JSON Lines: recordIndex is the line', async () => {
     const r = await scanObject('e.jsonl', enc(`{"a":1}\n{"a":2}\n{"contact":{"email":"y@example.org"}}\n`), ALL);
     expect(r.fileType).toBe('application/jsonl');

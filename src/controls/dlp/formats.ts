@@ -179,28 +179,44 @@ function scanTable(rows: string[][], plan: Plan, sheet?: string, cellRef?: (r: n
 
 // ---- JSON / JSON Lines ----------------------------------------------------------------------------
 
-/** Macie's jsonPath: $.a.b[0] with bracket notation for names that are not identifiers. */
-function pathPart(key: string | number): string {
+/** A jsonPath element: $.a.b[0], bracket notation for names that are not identifiers; `short`: as
+ * Macie reports it, a name longer than 20 characters keeps its last 20. */
+function pathPart(key: string | number, short = false): string {
   if (typeof key === 'number') return `[${key}]`;
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `['${key.replace(/'/g, "\\'")}']`;
+  const k = short && key.length > 20 ? key.slice(-20) : key;
+  return /^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `['${k.replace(/'/g, "\\'")}']`;
+}
+
+/** As Macie, a path longer than 250 characters loses elements from its start. */
+export function macieJsonPath(path: string): string {
+  if (path.length <= 250) return path;
+  let p = path;
+  while (p.length > 250) {
+    const m = /^(?:\$)?(?:\.[^.[]+|\[[^\]]*\])/.exec(p);
+    if (!m || m[0].length >= p.length) break;
+    p = `$${p.slice(m[0].length)}`;
+  }
+  return p.length > 250 ? p.slice(-250) : p;
 }
 
 class NestingError extends Error {}
 
-function walkJson(v: unknown, path: string, depth: number, recordIndex: number, plan: Plan, out: Located[]): void {
+/** `path`: the full path (keywords are looked for in it); `shown`: Macie's shortened one, reported. */
+function walkJson(v: unknown, path: string, depth: number, recordIndex: number, plan: Plan, out: Located[], shown = path): void {
   if (depth > LIMITS.maxJsonDepth) throw new NestingError();
   if (v instanceof Date) return;
   if (v instanceof Uint8Array) v = new TextDecoder().decode(v);
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') {
     const s = String(v);
-    for (const m of findInText(s, plan, { context: path, structured: true })) out.push({ m, loc: { records: { recordIndex, jsonPath: path } } });
+    for (const m of findInText(s, plan, { context: path, structured: true })) out.push({ m, loc: { records: { recordIndex, jsonPath: macieJsonPath(shown) } } });
   } else if (Array.isArray(v)) {
-    v.forEach((x, i) => walkJson(x, path + pathPart(i), depth + 1, recordIndex, plan, out));
+    v.forEach((x, i) => walkJson(x, path + pathPart(i), depth + 1, recordIndex, plan, out, shown + pathPart(i)));
   } else if (v && typeof v === 'object') {
     for (const [k, x] of Object.entries(v)) {
+      const sk = shown + pathPart(k, true);
       // field names can hold data too (a map keyed by email, say)
-      for (const m of findInText(k, plan, { structured: true })) out.push({ m, loc: { records: { recordIndex, jsonPath: path + pathPart(k) } } });
-      walkJson(x, path + pathPart(k), depth + 1, recordIndex, plan, out);
+      for (const m of findInText(k, plan, { structured: true })) out.push({ m, loc: { records: { recordIndex, jsonPath: macieJsonPath(sk) } } });
+      walkJson(x, path + pathPart(k), depth + 1, recordIndex, plan, out, sk);
     }
   }
 }
