@@ -12,7 +12,7 @@ import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyComm
 import {
   S3Client, CreateBucketCommand, PutBucketPolicyCommand, PutObjectCommand, GetObjectCommand, HeadObjectCommand, CopyObjectCommand,
   PutObjectTaggingCommand, GetObjectTaggingCommand, DeleteObjectTaggingCommand, PutBucketEncryptionCommand, CreateMultipartUploadCommand, UploadPartCopyCommand,
-  PutPublicAccessBlockCommand, DeletePublicAccessBlockCommand, PutBucketOwnershipControlsCommand, PutObjectAclCommand,
+  PutPublicAccessBlockCommand, DeletePublicAccessBlockCommand, PutBucketOwnershipControlsCommand, PutObjectAclCommand, PutBucketAclCommand,
 } from '@aws-sdk/client-s3';
 import { S3ControlClient, PutPublicAccessBlockCommand as PutAccountPublicAccessBlockCommand } from '@aws-sdk/client-s3-control';
 import { KMSClient, CreateKeyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
@@ -217,6 +217,25 @@ describe('transport, public access, ACLs', () => {
     await a.s3().send(new PutBucketOwnershipControlsCommand({ Bucket: bucket, OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] } }));
     await a.s3().send(new DeletePublicAccessBlockCommand({ Bucket: bucket }));
     expect(await outcome(a.s3().send(new PutObjectCommand({ Bucket: bucket, Key: 'q', Body: 'x', ACL: 'private' })))).toBe('ok');
+  });
+
+  it('BlockPublicAcls: with ACLs enabled (ObjectWriter), public ACLs are refused on PutBucketAcl, PutObjectAcl and PutObject until the bucket and account settings allow them', async () => {
+    const a = account();
+    const bucket = await a.bucket('acls');
+    await a.s3().send(new PutBucketOwnershipControlsCommand({ Bucket: bucket, OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] } }));
+    const AllUsers = 'uri="http://acs.amazonaws.com/groups/global/AllUsers"';
+    expect(await outcome(a.s3().send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'public-read' })))).toBe('AccessDenied');
+    expect(await outcome(a.s3().send(new PutBucketAclCommand({ Bucket: bucket, GrantRead: AllUsers })))).toBe('AccessDenied');
+    expect(await outcome(a.s3().send(new PutObjectAclCommand({ Bucket: bucket, Key: 'data.csv', ACL: 'authenticated-read' })))).toBe('AccessDenied');
+    expect(await outcome(a.s3().send(new PutObjectCommand({ Bucket: bucket, Key: 'p', Body: 'x', ACL: 'public-read' })))).toBe('AccessDenied');
+    expect(await outcome(a.s3().send(new PutObjectCommand({ Bucket: bucket, Key: 'p', Body: 'x', ACL: 'private' })))).toBe('ok');
+    await a.s3().send(new DeletePublicAccessBlockCommand({ Bucket: bucket }));
+    expect(await outcome(a.s3().send(new PutObjectAclCommand({ Bucket: bucket, Key: 'data.csv', ACL: 'public-read' })))).toBe('ok');
+    await a.c.client(S3ControlClient, { credentials: a.rootCreds }).send(new PutAccountPublicAccessBlockCommand({
+      AccountId: a.id, PublicAccessBlockConfiguration: { BlockPublicAcls: true },
+    }));
+    expect(await outcome(a.s3().send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'public-read-write' })))).toBe('AccessDenied');
+    expect(await outcome(a.s3().send(new CreateBucketCommand({ Bucket: `acl-new-${a.id}`, ACL: 'public-read', ObjectOwnership: 'ObjectWriter' })))).toBe('AccessDenied');
   });
 
   // S3 User Guide, "Policy examples for ACLs"; a PutObject that sets an ACL also needs s3:PutObjectAcl (PutObject, "Permissions").

@@ -33,6 +33,21 @@ export async function ownershipOf(upstream: Upstream, account: string, bucket: s
   }
 }
 
+/** Grantees that make an ACL public (S3 User Guide, "The meaning of public"): everyone, or every AWS user. */
+const PUBLIC_GRANTEES = /acs\.amazonaws\.com\/groups\/global\/(AllUsers|AuthenticatedUsers)/i;
+
+/**
+ * Whether a request sets a public ACL: a canned ACL public-read, public-read-write or
+ * authenticated-read, a grant header or an AccessControlPolicy body that names the AllUsers or
+ * AuthenticatedUsers group.
+ */
+export function publicAclRequested(params: Record<string, unknown>): boolean {
+  if (['public-read', 'public-read-write', 'authenticated-read'].includes(String(params['x-amz-acl'] ?? ''))) return true;
+  if (Object.entries(params).some(([k, v]) => k.startsWith('x-amz-grant-') && PUBLIC_GRANTEES.test(String(v)))) return true;
+  const body = params['AccessControlPolicy'];
+  return body !== undefined && PUBLIC_GRANTEES.test(JSON.stringify(body));
+}
+
 /**
  * Whether a request sets an ACL that ACLs-disabled buckets refuse: any grant header, or a canned ACL
  * other than the bucket owner's full control ("bucket-owner-full-control canned ACL or an equivalent

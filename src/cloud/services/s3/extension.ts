@@ -4,7 +4,7 @@
 import { ApiError } from '../../gateway/api-error.ts';
 import type { CallContext, ServiceExtension } from '../../gateway/extension.ts';
 import { errorResponse } from '../../gateway/protocol/errors.ts';
-import { aclRequested, applyNewBucketDefaults, ownershipOf } from './defaults.ts';
+import { aclRequested, applyNewBucketDefaults, ownershipOf, publicAclRequested } from './defaults.ts';
 import { isPublicPolicy } from './public-access.ts';
 import { parsePolicyText } from '../iam/policy-store.ts';
 import type { PolicyDocument } from '../../policy/types.ts';
@@ -40,6 +40,10 @@ export function s3Extension(s3: S3Service): ServiceExtension {
         if (ownership === 'BucketOwnerEnforced' && aclRequested(call.params, 'CreateBucket')) {
           throw s3Error(ctx, 400, 'InvalidBucketAclWithObjectOwnership', "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting");
         }
+        // BlockPublicAcls of the account: "PUT Bucket calls fail if the request includes a public ACL".
+        if (publicAclRequested(call.params) && (await s3.publicAccessBlock(cred.account, bucket)).BlockPublicAcls) {
+          throw s3Error(ctx, 403, 'AccessDenied', 'Access Denied');
+        }
         if (!owner) creating.add(ctx);
         return;
       }
@@ -61,6 +65,11 @@ export function s3Extension(s3: S3Service): ServiceExtension {
         const owner = s3.bucketOwners.get(bucket) ?? cred.account;
         if ((await ownershipOf(s3.target, owner, bucket)) === 'BucketOwnerEnforced') {
           throw s3Error(ctx, 400, 'AccessControlListNotSupported', 'The bucket does not allow ACLs');
+        }
+        // BlockPublicAcls (bucket's or account's): PutBucketAcl and PutObjectAcl fail if the ACL is
+        // public, PUT Object calls if the request includes a public ACL.
+        if (publicAclRequested(call.params) && (await s3.publicAccessBlock(owner, bucket)).BlockPublicAcls) {
+          throw s3Error(ctx, 403, 'AccessDenied', 'Access Denied');
         }
       }
     },

@@ -7,8 +7,9 @@
 // "Public" follows the S3 User Guide, "The meaning of public": an Allow statement whose principal is
 // not fixed ("*", or an ARN with a wildcard) is public unless a condition pins it to a fixed value of
 // one of the keys below, or aws:SourceIp to CIDR ranges other than everything.
-// ACL settings (BlockPublicAcls, IgnorePublicAcls) are moot here: new buckets disable ACLs
-// (BucketOwnerEnforced), and the gateway refuses ACLs on such buckets (see extension.ts).
+// BlockPublicAcls: on buckets with ACLs enabled, requests that set a public ACL are refused (see
+// extension.ts; new buckets disable ACLs, BucketOwnerEnforced, and the gateway refuses ACLs there).
+// IgnorePublicAcls is moot: the authorizer grants nothing from ACLs.
 import type { Upstream } from '../../gateway/upstream.ts';
 import { FORWARD_MARKER } from '../../gateway/protocol/wire.ts';
 import type { PolicyDocument, Statement } from '../../policy/types.ts';
