@@ -76,8 +76,10 @@ describe('CREDIT_CARD_NUMBER', () => {
   });
 
   it('magnetic stripe track data', () => {
-    expect(types(`%B${VISA}^DOE/JANE^2912101000000000000?`)[0]).toMatch(/^CREDIT_CARD_MAGNETIC_STRIPE=/);
-    expect(types(`;${VISA}=29121010000000000?`)[0]).toMatch(/^CREDIT_CARD_MAGNETIC_STRIPE=/);
+    expect(types(`swipe %B${VISA}^DOE/JANE^2912101000000000000?`)[0]).toMatch(/^CREDIT_CARD_MAGNETIC_STRIPE=/);
+    expect(types(`track 2 ;${VISA}=29121010000000000?`)[0]).toMatch(/^CREDIT_CARD_MAGNETIC_STRIPE=/);
+    // Macie requires a keyword for magnetic stripe data (quick reference: "Keyword required: Yes")
+    expect(types(`x %B${VISA}^DOE/JANE^2912101000000000000?`).some((t) => t.startsWith('CREDIT_CARD_MAGNETIC_STRIPE='))).toBe(false);
   });
 });
 
@@ -126,7 +128,8 @@ describe('other managed identifiers', () => {
   it('bank accounts, passports and driver\'s licences need keywords', () => {
     expect(types('checking account 000123456789')).toEqual(['BANK_ACCOUNT_NUMBER=000123456789']);
     expect(types('passport number: C03005988')).toEqual(['USA_PASSPORT_NUMBER=C03005988']);
-    expect(types("driver's license D1234567")).toEqual(['USA_DRIVERS_LICENSE=D1234567']);
+    expect(types("driver's license D1234567")).toEqual(['DRIVERS_LICENSE=D1234567']); // Macie's id for the US
+    expect(types('account number 000123456789')).toEqual([]); // not one of Macie's bank account keywords
     expect(types('invoice 000123456789 C03005988 D1234567')).toEqual([]);
   });
 
@@ -141,6 +144,13 @@ describe('other managed identifiers', () => {
     expect(types('-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==\n-----END OPENSSH PRIVATE KEY-----')[0]).toMatch(/^OPENSSH_PRIVATE_KEY=/);
     expect(types(`stripe sk_live_${'a1B2c3D4'.repeat(3)}`)[0]).toMatch(/^STRIPE_CREDENTIALS=/);
     expect(types(`Authorization: Basic ${Buffer.from('admin:hunter2').toString('base64')}`)[0]).toMatch(/^HTTP_BASIC_AUTH_HEADER=/);
+  });
+
+  it('the recommended set as Macie documents it for jobs', () => {
+    const rec = new Set(MANAGED_IDENTIFIERS.filter((m) => m.recommended).map((m) => m.id));
+    // User Guide, "Managed data identifiers recommended for sensitive data discovery jobs"
+    for (const id of ['AWS_CREDENTIALS', 'HTTP_BASIC_AUTH_HEADER', 'OPENSSH_PRIVATE_KEY', 'PGP_PRIVATE_KEY', 'PKCS', 'PUTTY_PRIVATE_KEY', 'CREDIT_CARD_MAGNETIC_STRIPE', 'CREDIT_CARD_NUMBER', 'DRIVERS_LICENSE']) expect(rec).toContain(id);
+    for (const id of ['GCP_API_KEY', 'STRIPE_CREDENTIALS', 'HTTP_COOKIE', 'JSON_WEB_TOKEN', 'CREDIT_CARD_NUMBER_(NO_KEYWORD)', 'CREDIT_CARD_EXPIRATION', 'CREDIT_CARD_SECURITY_CODE', 'BANK_ACCOUNT_NUMBER', 'INTERNATIONAL_BANK_ACCOUNT_NUMBER', 'EMAIL_ADDRESS', 'PHONE_NUMBER']) expect(rec).not.toContain(id);
   });
 
   it('every identifier has Macie metadata', () => {
@@ -158,7 +168,11 @@ describe('selection, allow lists, custom identifiers', () => {
   it('managed selection as a Macie job', () => {
     expect(scanText(text).map((d) => d.type)).toEqual(['CREDIT_CARD_NUMBER']); // recommended: no email
     expect(scanText(text, ALL).map((d) => d.type).sort()).toEqual(['CREDIT_CARD_NUMBER', 'EMAIL_ADDRESS']);
-    expect(scanText(text, { managed: { selection: 'INCLUDE', ids: ['EMAIL_ADDRESS'] } }).length).toBe(2);
+    // INCLUDE: only the listed ids (API reference, managedDataIdentifierSelector)
+    expect(scanText(text, { managed: { selection: 'INCLUDE', ids: ['EMAIL_ADDRESS'] } }).map((d) => d.type)).toEqual(['EMAIL_ADDRESS']);
+    expect(scanText(`ref ${VISA}`, { managed: { selection: 'INCLUDE', ids: ['CREDIT_CARD_NUMBER'] } })).toEqual([]); // no keyword: the other id
+    expect(scanText(`ref ${VISA}`, { managed: { selection: 'INCLUDE', ids: ['CREDIT_CARD_NUMBER_(NO_KEYWORD)'] } }).map((d) => d.type)).toEqual(['CREDIT_CARD_NUMBER_(NO_KEYWORD)']);
+    expect(scanText(`ref ${VISA}`)).toEqual([]); // CREDIT_CARD_NUMBER_(NO_KEYWORD) is not in the recommended set
     expect(scanText(text, { managed: { selection: 'EXCLUDE', ids: ['CREDIT_CARD_NUMBER'] } }).map((d) => d.type)).toEqual(['EMAIL_ADDRESS']);
     expect(scanText(text, { managed: { selection: 'NONE' } })).toEqual([]);
   });

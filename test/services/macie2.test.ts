@@ -164,6 +164,14 @@ describe('Macie2 custom data identifiers and allow lists', () => {
     expect((await m.send(new ListAllowListsCommand({}))).allowLists?.map((l) => l.name).sort()).toEqual(['names', 'test-cards']);
     await m.send(new DeleteAllowListCommand({ id: words.id }));
     expect((await errorOf(m.send(new GetAllowListCommand({ id: words.id })))).name).toBe('ResourceNotFoundException');
+    // DeleteAllowList with a job that uses the list: refused unless ignoreJobChecks (a query parameter in the service model)
+    await m.send(new CreateClassificationJobCommand({
+      clientToken: 'al-job', name: 'uses-list', jobType: 'SCHEDULED', scheduleFrequency: { dailySchedule: {} }, initialRun: false,
+      s3JobDefinition: { bucketDefinitions: [{ accountId: a.id, buckets: [`allow-${a.id}`] }] }, allowListIds: [rx.id!],
+    }));
+    expect((await errorOf(m.send(new DeleteAllowListCommand({ id: rx.id })))).name).toBe('ValidationException');
+    await m.send(new DeleteAllowListCommand({ id: rx.id, ignoreJobChecks: 'true' }));
+    expect((await errorOf(m.send(new GetAllowListCommand({ id: rx.id })))).name).toBe('ResourceNotFoundException');
   });
 });
 

@@ -14,7 +14,7 @@
 
 import { RE2JS } from 're2js';
 import { compileLinearRegex } from '../patterns/regex.ts';
-import { DETECTORS, QUICK, type Detector } from './identifiers.ts';
+import { DETECTORS, MANAGED_IDENTIFIERS, QUICK, type Detector } from './identifiers.ts';
 import type { AllowList, CustomDataIdentifier, ScanOptions, SensitiveDataCategory } from './types.ts';
 
 export interface RawMatch {
@@ -36,6 +36,8 @@ interface CompiledCustom {
 
 export interface Plan {
   detectors: { d: Detector; kw?: RegExp; distance: number }[];
+  /** Managed ids reported (a detector may serve two ids of which one is selected). */
+  enabled: Set<string>;
   custom: CompiledCustom[];
   allow: { re?: RE2JS; words?: Set<string> }[];
   maxOccurrences: number;
@@ -60,17 +62,27 @@ export function normalizeContext(ctx: string): string {
   return ctx.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[$.[\]'"]+/g, ' ');
 }
 
-function selectDetectors(opts: ScanOptions): Detector[] {
+/**
+ * The managed identifier ids a selection enables, as a Macie job's managedDataIdentifierSelector
+ * (API reference, CreateClassificationJob): RECOMMENDED (default) the recommended set; ALL every
+ * identifier; INCLUDE only the listed ids; EXCLUDE all but the listed ids; NONE none. The two card
+ * ids (CREDIT_CARD_NUMBER and CREDIT_CARD_NUMBER_(NO_KEYWORD)) are selected independently.
+ */
+export function enabledManagedIds(opts: ScanOptions): Set<string> {
   const sel = opts.managed?.selection ?? 'RECOMMENDED';
   const ids = new Set(opts.managed?.ids ?? []);
-  const has = (d: Detector) => ids.has(d.meta.id) || (d.noKeywordId !== undefined && ids.has(d.noKeywordId));
+  const all = MANAGED_IDENTIFIERS;
   switch (sel) {
-    case 'ALL': return [...DETECTORS];
-    case 'NONE': return [];
-    case 'RECOMMENDED': return DETECTORS.filter((d) => d.meta.recommended);
-    case 'INCLUDE': return DETECTORS.filter((d) => d.meta.recommended || has(d));
-    case 'EXCLUDE': return DETECTORS.filter((d) => !has(d));
+    case 'ALL': return new Set(all.map((m) => m.id));
+    case 'NONE': return new Set();
+    case 'RECOMMENDED': return new Set(all.filter((m) => m.recommended).map((m) => m.id));
+    case 'INCLUDE': return new Set(all.filter((m) => ids.has(m.id)).map((m) => m.id));
+    case 'EXCLUDE': return new Set(all.filter((m) => !ids.has(m.id)).map((m) => m.id));
   }
+}
+
+function selectDetectors(enabled: Set<string>): Detector[] {
+  return DETECTORS.filter((d) => enabled.has(d.meta.id) || (d.noKeywordId !== undefined && enabled.has(d.noKeywordId)));
 }
 
 /** Compiles a custom identifier's regex (RE2: linear time; refuses backreferences and lookaround). */
@@ -85,8 +97,10 @@ const planCache = new WeakMap<ScanOptions, Plan>();
 export function makePlan(opts: ScanOptions = {}): Plan {
   const cached = planCache.get(opts);
   if (cached) return cached;
+  const enabled = enabledManagedIds(opts);
   const plan: Plan = {
-    detectors: selectDetectors(opts).map((d) => ({
+    enabled,
+    detectors: selectDetectors(enabled).map((d) => ({
       d,
       ...(d.meta.keywords?.length ? { kw: keywordRegex(d.meta.keywords) } : {}),
       distance: d.meta.maximumMatchDistance ?? DEFAULT_MANAGED_DISTANCE,
@@ -179,6 +193,7 @@ export function findInText(text: string, plan: Plan, seg: SegmentContext = {}): 
           type = d.noKeywordId;
         }
       }
+      if (!plan.enabled.has(type)) continue;
       const value = text.slice(c.start, c.end);
       if (plan.allow.length && allowed(plan, value)) continue;
       managed.push({ type, category: d.meta.category, start: c.start, end: c.end, value, priority: d.priority });

@@ -259,7 +259,7 @@ export const DETECTORS: readonly Detector[] = [
   {
     priority: 1,
     meta: {
-      id: 'GCP_API_KEY', name: 'Google Cloud API key', category: 'CREDENTIALS', findingType: CRED, keywordsRequired: true, maximumMatchDistance: 30, recommended: true,
+      id: 'GCP_API_KEY', name: 'Google Cloud API key', category: 'CREDENTIALS', findingType: CRED, keywordsRequired: true, maximumMatchDistance: 30, recommended: false,
       keywords: ['g_places_key', 'gcp api key', 'gcp key', 'google cloud key', 'google-api-key', 'google-cloud-apikeys', 'googlekey', 'x-goog-api-key', 'api key', 'apikey', 'google'],
       how: 'AIza followed by 35 URL-safe base64 characters (the keyString), with a keyword',
     },
@@ -288,15 +288,17 @@ export const DETECTORS: readonly Detector[] = [
   },
   {
     priority: 1,
-    meta: { id: 'STRIPE_CREDENTIALS', name: 'Stripe API key', category: 'CREDENTIALS', findingType: CRED, keywordsRequired: false, recommended: true, how: 'Stripe secret and restricted keys: sk_live_/sk_test_/rk_live_/rk_test_ followed by 24+ alphanumerics' },
+    meta: { id: 'STRIPE_CREDENTIALS', name: 'Stripe API key', category: 'CREDENTIALS', findingType: CRED, keywordsRequired: false, recommended: false, how: 'Stripe secret and restricted keys: sk_live_/sk_test_/rk_live_/rk_test_ followed by 24+ alphanumerics' },
     find: byRegex(/(?<![\w])(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{24,99}(?![\w])/g),
   },
   // financial
   {
     priority: 2,
     meta: {
-      id: 'CREDIT_CARD_MAGNETIC_STRIPE', name: 'Credit card magnetic stripe data', category: 'FINANCIAL_INFORMATION', findingType: FIN, keywordsRequired: false, recommended: true,
-      how: 'ISO 7813 track 1 (%B...^NAME^YYMM...) and track 2 (;PAN=YYMM...) data whose PAN passes Luhn',
+      id: 'CREDIT_CARD_MAGNETIC_STRIPE', name: 'Credit card magnetic stripe data', category: 'FINANCIAL_INFORMATION', findingType: FIN, keywordsRequired: true, maximumMatchDistance: 30, recommended: true,
+      // Macie requires a keyword (quick reference); its keyword list was not found: these are ours
+      keywords: ['card data', 'iso 7813', 'mag', 'magstripe', 'magnetic stripe', 'stripe', 'swipe', 'track data', 'track 1', 'track 2', 'track1', 'track2'],
+      how: 'ISO 7813 track 1 (%B...^NAME^YYMM...) and track 2 (;PAN=YYMM...) data whose PAN passes Luhn, with a keyword',
     },
     find: (text) => [...byRegex(TRACK1, (_v, m) => luhn(m[1]!))(text), ...byRegex(TRACK2, (_v, m) => luhn(m[1]!))(text)],
   },
@@ -312,14 +314,15 @@ export const DETECTORS: readonly Detector[] = [
   },
   {
     priority: 2,
-    meta: { id: 'INTERNATIONAL_BANK_ACCOUNT_NUMBER', name: 'International bank account number (IBAN)', category: 'FINANCIAL_INFORMATION', findingType: FIN, keywordsRequired: false, recommended: true, countries: Object.keys(IBAN_LENGTHS), how: 'country code, check digits and BBAN (any case, optional single spaces/dashes), the ISO 13616 registry length for the country, ISO 7064 mod 97 = 1' },
+    meta: { id: 'INTERNATIONAL_BANK_ACCOUNT_NUMBER', name: 'International bank account number (IBAN)', category: 'FINANCIAL_INFORMATION', findingType: FIN, keywordsRequired: false, recommended: false, countries: Object.keys(IBAN_LENGTHS), how: 'country code, check digits and BBAN (any case, optional single spaces/dashes), the ISO 13616 registry length for the country, ISO 7064 mod 97 = 1' },
     find: findIbans,
   },
   {
     priority: 6,
     meta: {
-      id: 'BANK_ACCOUNT_NUMBER', name: 'Bank account number', category: 'FINANCIAL_INFORMATION', findingType: FIN, keywordsRequired: true, maximumMatchDistance: 30, recommended: true, countries: ['CA', 'US'],
-      keywords: ['bank account', 'bank acct', 'checking account', 'checking acct', 'deposit account', 'deposit acct', 'savings account', 'savings acct', 'chequing account', 'chequing acct', 'account number', 'acct number', 'account no', 'acct no', 'bank account number'],
+      id: 'BANK_ACCOUNT_NUMBER', name: 'Bank account number', category: 'FINANCIAL_INFORMATION', findingType: FIN, keywordsRequired: true, maximumMatchDistance: 30, recommended: false, countries: ['CA', 'US'],
+      // Macie's documented list (User Guide, financial information); no others
+      keywords: ['bank account', 'bank acct', 'checking account', 'checking acct', 'deposit account', 'deposit acct', 'savings account', 'savings acct', 'chequing account', 'chequing acct'],
       how: '9-17 digits without spaces, with a keyword',
     },
     find: byRegex(/(?<![\d-])\d{9,17}(?![\d]|-\d)/g),
@@ -336,7 +339,7 @@ export const DETECTORS: readonly Detector[] = [
   {
     priority: 7,
     meta: {
-      id: 'CREDIT_CARD_SECURITY_CODE', name: 'Credit card verification code', category: 'FINANCIAL_INFORMATION', findingType: FIN, keywordsRequired: true, maximumMatchDistance: 30, recommended: true,
+      id: 'CREDIT_CARD_SECURITY_CODE', name: 'Credit card verification code', category: 'FINANCIAL_INFORMATION', findingType: FIN, keywordsRequired: true, maximumMatchDistance: 30, recommended: false,
       keywords: ['card id', 'card identification code', 'card identification number', 'card security code', 'card validation code', 'card validation number', 'card verification data', 'card verification value', 'cvc', 'cvc2', 'cvv', 'cvv2', 'csc', 'cid', 'elo verification code', 'security code', 'verification code', 'cav2'],
       how: '3 or 4 digits standing alone, with a keyword',
     },
@@ -373,7 +376,7 @@ export const DETECTORS: readonly Detector[] = [
   {
     priority: 5,
     meta: {
-      id: 'USA_DRIVERS_LICENSE', name: "Driver's license identification number", category: 'PERSONAL_INFORMATION', findingType: PER, keywordsRequired: true, maximumMatchDistance: 30, recommended: true, countries: ['US'],
+      id: 'DRIVERS_LICENSE', name: "Driver's license identification number (US)", category: 'PERSONAL_INFORMATION', findingType: PER, keywordsRequired: true, maximumMatchDistance: 30, recommended: true, countries: ['US'],
       keywords: ["driver's license", 'drivers license', 'driver license', "driver's licence", 'driver licence', 'drivers licence', 'driving license', 'driving licence', 'dl', 'dl#', 'dl number', 'dl no', 'dln', 'dlno', 'license number', 'licence number', 'lic#', 'license no', 'licence no'],
       how: 'state formats: 1-2 letters + 4-14 digits, 7-13 digits, and the dashed forms (A123-456-78-901-2, 123-456-789), with a keyword',
     },
@@ -402,12 +405,12 @@ export const QUICK: Readonly<Record<string, RegExp>> = {
   JSON_WEB_TOKEN: /eyJ/, STRIPE_CREDENTIALS: /k_/, CREDIT_CARD_MAGNETIC_STRIPE: /%B\d|;\d/, CREDIT_CARD_NUMBER: /\d{3}/,
   INTERNATIONAL_BANK_ACCOUNT_NUMBER: /[A-Za-z]{2}\d{2}/, BANK_ACCOUNT_NUMBER: /\d{9}/, CREDIT_CARD_EXPIRATION: /\d\s?[/-]\s?\d/,
   CREDIT_CARD_SECURITY_CODE: /\d{3}/, USA_SOCIAL_SECURITY_NUMBER: /\d{3}/, USA_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER: /9\d\d/,
-  USA_PASSPORT_NUMBER: /\d{8}/, USA_DRIVERS_LICENSE: /\d{3}/, EMAIL_ADDRESS: /@/, PHONE_NUMBER: /\d{2}/,
+  USA_PASSPORT_NUMBER: /\d{8}/, DRIVERS_LICENSE: /\d{3}/, EMAIL_ADDRESS: /@/, PHONE_NUMBER: /\d{2}/,
 };
 
 /** The managed identifiers this engine provides, with the family member reported without a keyword. */
 export const MANAGED_IDENTIFIERS: readonly ManagedIdentifier[] = DETECTORS.flatMap((d) =>
   d.noKeywordId
-    ? [d.meta, { ...d.meta, id: d.noKeywordId, name: `${d.meta.name} (no keyword in proximity)`, keywordsRequired: false, keywords: undefined, how: `the same as ${d.meta.id}, reported when no keyword is in proximity` } as ManagedIdentifier]
+    ? [d.meta, { ...d.meta, id: d.noKeywordId, name: `${d.meta.name} (no keyword in proximity)`, keywordsRequired: false, keywords: undefined, recommended: false, how: `the same as ${d.meta.id}, reported when no keyword is in proximity` } as ManagedIdentifier]
     : [d.meta],
 );

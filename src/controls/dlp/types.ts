@@ -131,7 +131,7 @@ export interface Detection {
 export type ManagedSelector = 'RECOMMENDED' | 'INCLUDE' | 'EXCLUDE' | 'ALL' | 'NONE';
 
 export interface ScanOptions {
-  /** Default: RECOMMENDED. INCLUDE = recommended plus ids; EXCLUDE = all but ids; ALL; NONE; as Macie. */
+  /** Default: RECOMMENDED. INCLUDE = only ids; EXCLUDE = all but ids; ALL; NONE; as Macie. */
   managed?: { selection: ManagedSelector; ids?: string[] };
   custom?: CustomDataIdentifier[];
   allowLists?: AllowList[];

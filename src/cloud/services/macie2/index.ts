@@ -786,9 +786,10 @@ export class Macie2Service implements ServiceRuntime {
       }
       case 'DeleteAllowList': {
         const al = this.findAllowList(s, p);
-        const ignore = String(p['ignoreJobUsage'] ?? 'false') === 'true';
+        // ignoreJobChecks: a query parameter (DeleteAllowListRequest in the service model)
+        const ignore = String(p['ignoreJobChecks'] ?? 'false') === 'true';
         const users = [...s.jobs.values()].filter((j) => j.allowListIds.includes(al.id) && ['RUNNING', 'IDLE', 'PAUSED', 'USER_PAUSED'].includes(j.jobStatus));
-        if (users.length && !ignore) throw validation(`The allow list is used by classification jobs (${users.map((j) => j.jobId).join(', ')}); set ignoreJobUsage to delete it anyway.`);
+        if (users.length && !ignore) throw validation(`The allow list is used by classification jobs (${users.map((j) => j.jobId).join(', ')}); set ignoreJobChecks to true to delete it anyway.`);
         s.allowLists.delete(al.id);
         return ok();
       }
@@ -1110,7 +1111,7 @@ export class Macie2Service implements ServiceRuntime {
         sharedAccess: state?.sharedWith.length ? 'EXTERNAL' : 'NOT_SHARED',
         replicationDetails: { replicated: !!state?.replicatedTo.length, replicatedExternally: !!state?.replicatedTo.length, replicationAccounts: state?.replicatedTo ?? [] },
         serverSideEncryption: { type: state?.encrypted === false ? 'NONE' : 'AES256' },
-        sensitivityScore: score, classifiableObjectsWithSensitiveData: sensitive.size, lastUpdated: iso(this.caps.clock.nowMs()),
+        sensitivityScore: score, 'seclab:objectsWithFindings': sensitive.size, lastUpdated: iso(this.caps.clock.nowMs()),
         'seclab:emulated': true,
       });
     }
