@@ -138,7 +138,8 @@ describe('other managed identifiers', () => {
     expect(types(`aws_secret_access_key = ${secret}`)).toEqual([`AWS_CREDENTIALS=${secret}`]);
     expect(types(`value = ${secret}`)).toEqual([]);
     expect(types('aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY')).toEqual([]); // AWS's documentation example
-    expect(types('key AKIA4QWERTYUIOPASDF2')).toEqual(['AWS_CREDENTIALS=AKIA4QWERTYUIOPASDF2']);
+    expect(types('credentials AKIA4QWERTYUIOPASDF2')).toEqual(['AWS_CREDENTIALS=AKIA4QWERTYUIOPASDF2']);
+    expect(types('key AKIA4QWERTYUIOPASDF2')).toEqual([]); // AWS_CREDENTIALS needs one of Macie's keywords
     const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAK\n-----END RSA PRIVATE KEY-----';
     expect(types(`x\n${pem}\ny`)).toEqual([`PKCS=${pem}`]);
     expect(types('-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==\n-----END OPENSSH PRIVATE KEY-----')[0]).toMatch(/^OPENSSH_PRIVATE_KEY=/);

@@ -200,7 +200,8 @@ function findAws(text: string): Candidate[] {
   }
   for (const m of matches(AWS_KEY_ID, text)) {
     if (m[0].endsWith('EXAMPLE')) continue;
-    out.push({ start: m.index, end: m.index + m[0].length, needsKeyword: false });
+    // not in Macie's documentation (AWS_CREDENTIALS is the secret access key): ours, and under the same keyword rule
+    out.push({ start: m.index, end: m.index + m[0].length });
   }
   return out;
 }
@@ -252,7 +253,7 @@ export const DETECTORS: readonly Detector[] = [
     meta: {
       id: 'AWS_CREDENTIALS', name: 'AWS secret access key', category: 'CREDENTIALS', findingType: CRED, keywordsRequired: true, maximumMatchDistance: 30, recommended: true,
       keywords: ['aws_secret_access_key', 'credentials', 'secret access key', 'secret key', 'set-awscredential', 'aws secret', 'secretaccesskey'],
-      how: '40-character base64 secret keys (mixed case and digits, high entropy) with a keyword; access key ids (AKIA/ASIA + 16) without one; AWS documentation example keys ignored',
+      how: '40-character base64 secret keys (mixed case and digits, high entropy) with a keyword; also access key ids (AKIA/ASIA + 16, ours) with a keyword; the AWS documentation example keys Macie names are ignored',
     },
     find: findAws,
   },
@@ -260,7 +261,8 @@ export const DETECTORS: readonly Detector[] = [
     priority: 1,
     meta: {
       id: 'GCP_API_KEY', name: 'Google Cloud API key', category: 'CREDENTIALS', findingType: CRED, keywordsRequired: true, maximumMatchDistance: 30, recommended: false,
-      keywords: ['g_places_key', 'gcp api key', 'gcp key', 'google cloud key', 'google-api-key', 'google-cloud-apikeys', 'googlekey', 'x-goog-api-key', 'api key', 'apikey', 'google'],
+      // Macie's documented list (User Guide, credentials data)
+      keywords: ['g_places_key', 'gcp api key', 'gcp key', 'google cloud key', 'google-api-key', 'google-cloud-apikeys', 'googlekey', 'x-goog-api-key'],
       how: 'AIza followed by 35 URL-safe base64 characters (the keyString), with a keyword',
     },
     find: byRegex(/(?<![\w-])AIza[0-9A-Za-z_-]{35}(?![\w-])/g),

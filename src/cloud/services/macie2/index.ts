@@ -342,7 +342,9 @@ export class Macie2Service implements ServiceRuntime {
             ...(location ? { detailedResultsLocation: location } : {}),
             jobArn: job.jobArn, jobId: job.jobId, originType: 'SENSITIVE_DATA_DISCOVERY_JOB',
             result: {
-              additionalOccurrences: false, mimeType: scan.fileType, sizeClassified: scan.sizeClassified, status,
+              // a finding locates at most 15 occurrences per type (ClassificationResult.additionalOccurrences)
+              additionalOccurrences: [...outcome.sensitiveData.flatMap((d) => d['detections'] as JsonObject[]), ...outcome.customDataIdentifiers.detections].some((d) => (d['count'] as number) > 15),
+              mimeType: scan.fileType, sizeClassified: scan.sizeClassified, status,
               sensitiveData: outcome.sensitiveData, customDataIdentifiers: outcome.customDataIdentifiers,
             },
           },
