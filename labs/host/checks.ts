@@ -158,7 +158,9 @@ function principal(s: LabSession, who: 'developer' | 'platform' | 'keyAdmins' | 
   });
   if (who === 'platform') return role(e.platformRole.name);
   if (who === 'keyAdmins') return role(e.keyAdminsRole.name);
-  if (who === 'outside') return { ...role('OrganizationAccountAccessRole', '999988887777') };
+  // Another account's root: its own IAM allows it everything, so only the key policy can refuse it
+  // (a role of an account the lab cloud does not know would be refused for not existing).
+  if (who === 'outside') return { accessKeyId: 'AKIASIMULATED0000001', secret: '', account: '999988887777', kind: 'root', arn: 'arn:aws:iam::999988887777:root', status: 'Active' };
   return { accessKeyId: 'AKIASIMULATED0000000', secret: '', account: s.accountId, kind: 'user', userName: DEVELOPER, arn: `arn:aws:iam::${s.accountId}:user/${DEVELOPER}`, status: 'Active' };
 }
 
