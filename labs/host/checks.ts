@@ -283,6 +283,9 @@ export const checks: Check[] = [
       }
       if (await keyDecision(s, k, 'outside', 'kms:CreateGrant', true) || await keyDecision(s, k, 'outside', 'kms:Decrypt', true)) problems.push('another AWS account may use the key: a snapshot shared with it could be restored there');
       if (await keyDecision(s, k, 'keyAdmins', 'kms:Decrypt', false)) problems.push(`the key administrators (${env(s).keyAdminsRole.name}) may kms:Decrypt: administering a key should not mean reading the data`);
+      // kms:Create* (AWS's default administrator statement) includes kms:CreateGrant: a grant to
+      // themselves lets administrators decrypt after all.
+      else if (await keyDecision(s, k, 'keyAdmins', 'kms:CreateGrant', false)) problems.push(`the key administrators (${env(s).keyAdminsRole.name}) may kms:CreateGrant: a grant to themselves lets them decrypt — give them kms:CreateAlias, not kms:Create*`);
       const platformMay = [];
       for (const action of EBS_USE) if (!(await keyDecision(s, k, 'platform', action, true))) platformMay.push(action);
       if (platformMay.length) problems.push(`the platform role (${env(s).platformRole.name}) may not ${platformMay.join(', ')} through EC2: it cannot launch the server with encrypted volumes`);

@@ -26,7 +26,7 @@ async function withKey(statements: (s: LabSession) => object[]): Promise<{ passe
   return { ...(await check('key-policy-limits-use')), hidden: await check('key-use-only-through-ec2') };
 }
 
-const ADMIN = ['kms:Create*', 'kms:Describe*', 'kms:Enable*', 'kms:List*', 'kms:Put*', 'kms:Update*', 'kms:Revoke*', 'kms:Disable*', 'kms:Get*', 'kms:Delete*', 'kms:TagResource', 'kms:UntagResource', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion'];
+const ADMIN = ['kms:CreateAlias', 'kms:Describe*', 'kms:Enable*', 'kms:List*', 'kms:Put*', 'kms:Update*', 'kms:Revoke*', 'kms:Disable*', 'kms:Get*', 'kms:Delete*', 'kms:TagResource', 'kms:UntagResource', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion'];
 const USE = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
 
 function tight(s: LabSession): object[] {
@@ -66,7 +66,13 @@ describe('lab host: who may use the key (key-policy-limits-use)', () => {
     expect(admins.feedback).toMatch(/key administrators .* may kms:Decrypt/);
     const noUse = await withKey((s) => tight(s).slice(0, 1));
     expect(noUse.passed).toBe(false);
-    expect(noUse.feedback).toMatch(/platform role .* may not kms:Decrypt.* through EC2/);
+    expect(noUse.feedback).toMatch(/platform role .* may not .*kms:Decrypt.* through EC2/);
+  });
+
+  it('AWS\'s default administrator statement (kms:Create*) lets the administrators grant themselves the key', async () => {
+    const r = await withKey((s) => tight(s).map((st) => ((st as { Sid: string }).Sid === 'Administration' ? { ...st, Action: ['kms:Create*', ...ADMIN.slice(1)] } : st)));
+    expect(r.passed).toBe(false);
+    expect(r.feedback).toMatch(/key administrators .* may kms:CreateGrant/);
   });
 
   it('use outside EC2 (no kms:ViaService condition) fails the hidden check only', async () => {
