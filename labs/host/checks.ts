@@ -5,6 +5,7 @@
 // host from the folder its user data produced, TLS from real handshakes with the nginx it configures.
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
+import { EC2Client, GetEbsDefaultKmsKeyIdCommand } from '@aws-sdk/client-ec2';
 import type { Check, CheckOutcome } from '../../src/engine/types.ts';
 import type { LabSession } from '../../src/engine/session.ts';
 import type { Credential } from '../../src/cloud/gateway/credentials.ts';
@@ -115,7 +116,6 @@ async function load(s: LabSession): Promise<Inspection> {
   // The default key as the gateway keeps it (moto lacks GetEbsDefaultKmsKeyId): ask through the gateway as the account.
   let defaultKey: KeyInfo | undefined;
   try {
-    const { EC2Client, GetEbsDefaultKmsKeyIdCommand } = await import('@aws-sdk/client-ec2');
     const r = await s.client(EC2Client).send(new GetEbsDefaultKmsKeyIdCommand({}));
     if (r.KmsKeyId) defaultKey = await keyInfo(s, r.KmsKeyId);
   } catch { /* no default key */ }
@@ -234,10 +234,6 @@ export async function cisReport(s: LabSession): Promise<Report | undefined> {
 }
 
 // ---- TLS ----
-
-async function tls(s: LabSession) {
-  return tlsOf(s);
-}
 
 const WEAK = /RC4|DES|NULL|EXPORT|anon|MD5|IDEA|SEED|PSK/i;
 
@@ -364,7 +360,7 @@ export const checks: Check[] = [
   {
     id: 'tls-protocols', title: 'Only TLS 1.2 and TLS 1.3 are accepted', kind: 'posture', points: 3, task: 'tls',
     async run(s) {
-      const t = await tls(s);
+      const t = await tlsOf(s);
       if ('error' in t) return fail(t.error);
       const offered = t.result.protocols.filter((p) => p.offered).map((p) => p.protocol);
       const old = [...(t.result.sslv2.offered ? ['SSLv2'] : []), ...offered.filter((p) => !['TLSv1.2', 'TLSv1.3'].includes(p))];
@@ -376,7 +372,7 @@ export const checks: Check[] = [
   {
     id: 'tls-ciphers', title: 'Only strong forward-secret AEAD cipher suites', kind: 'posture', points: 3, task: 'tls',
     async run(s) {
-      const t = await tls(s);
+      const t = await tlsOf(s);
       if ('error' in t) return fail(t.error);
       const suites = t.result.ciphers.flatMap((c) => c.suites.map((x) => ({ ...x, protocol: c.protocol })));
       const weak = suites.filter((x) => WEAK.test(x.openssl) || WEAK.test(x.iana ?? ''));
@@ -394,7 +390,7 @@ export const checks: Check[] = [
   {
     id: 'tls-certificate', title: 'A certificate from the company CA for the site\'s name, with its chain', kind: 'posture', points: 2, task: 'tls',
     async run(s) {
-      const t = await tls(s);
+      const t = await tlsOf(s);
       if ('error' in t) return fail(t.error);
       const c = t.result.certificate;
       if (!c) return fail(`no certificate could be read: ${t.result.certificateError ?? 'unknown error'}`);
@@ -409,7 +405,7 @@ export const checks: Check[] = [
   {
     id: 'tls-hsts', title: 'HSTS tells browsers to use HTTPS only, for a year', kind: 'posture', points: 2, task: 'tls',
     async run(s) {
-      const t = await tls(s);
+      const t = await tlsOf(s);
       if ('error' in t) return fail(t.error);
       const h = t.result.https?.hsts;
       if (!h?.present) return fail(`the HTTPS answer has no Strict-Transport-Security header (${t.result.https?.status ? `status ${t.result.https.status}` : 'no HTTP answer'}): add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;`);
@@ -420,7 +416,7 @@ export const checks: Check[] = [
   {
     id: 'http-redirects-to-https', title: 'Plain HTTP only redirects to HTTPS', kind: 'posture', points: 2, task: 'tls',
     async run(s) {
-      const t = await tls(s);
+      const t = await tlsOf(s);
       if ('error' in t) return fail(t.error);
       const r = t.result.redirect;
       if (!t.server.ports.includes(80) || !r || !r.listening) return fail('nothing listens on port 80: people who type the name without https:// get no answer — serve port 80 with `return 301 https://$host$request_uri;`');
@@ -431,7 +427,7 @@ export const checks: Check[] = [
   {
     id: 'tls-rating', title: 'The TLS configuration rates A or better (SSL Labs rules)', kind: 'posture', points: 1, task: 'tls', hidden: true,
     async run(s) {
-      const t = await tls(s);
+      const t = await tlsOf(s);
       if ('error' in t) return fail(t.error);
       const g = t.result.rating.grade;
       return /^A/.test(g) ? pass(`rated ${g}`) : fail(`rated ${g}: ${t.result.rating.caps.slice(0, 3).map((c) => c.reason).join('; ') || t.result.rating.aPlus}`);

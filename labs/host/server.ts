@@ -104,8 +104,10 @@ export async function withWebServer<T>(s: LabSession, fn: (server: NginxServer, 
     return { error: `nginx could not be started: ${(e as Error).message}` };
   }
   if (!started.ok) {
-    const why = /no such file|not found|missing/i.test(started.message) && started.kind !== 'config' ? started.message : started.message;
-    return { error: `the web server's nginx does not run: ${why}` };
+    // No configuration at all: nginx was never installed on the instance.
+    const hint = /nginx\.conf/.test(started.message) && /no such file|not found|missing|does not exist/i.test(started.message)
+      ? ' — is nginx installed on the instance? (packages: [nginx-light] in the user data)' : '';
+    return { error: `the web server's nginx does not run: ${started.message}${hint}` };
   }
   try {
     return { value: await fn(started.server, host) };
