@@ -6,6 +6,7 @@
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { EC2Client, GetEbsDefaultKmsKeyIdCommand } from '@aws-sdk/client-ec2';
+import { S3Client, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Check, CheckOutcome } from '../../src/engine/types.ts';
 import type { LabSession } from '../../src/engine/session.ts';
 import type { Credential } from '../../src/cloud/gateway/credentials.ts';
@@ -251,6 +252,27 @@ function httpsGet(port: number, host: string, ca: string): Promise<{ status: num
   });
 }
 
+/** What the bookings sync job on the host gets from IMDS, and whether those credentials read the bucket. */
+async function syncJobReads(s: LabSession, instanceId: string, bucket: string): Promise<{ ok: true } | { ok: false; why: string }> {
+  const imds = s.gateway.service('ec2').imds;
+  const base = '/latest/meta-data/iam/security-credentials/';
+  const list = await imds.sdkGet(s.accountId, instanceId, base, { hops: 1 });
+  if (list.status !== 200) return { ok: false, why: `the instance metadata service gives it no role (${list.status ? `HTTP ${list.status}` : list.error ?? 'no answer'}): keep HttpEndpoint enabled and the instance profile attached` };
+  const role = list.body.split('\n').map((x) => x.trim()).find(Boolean);
+  const got = role ? await imds.sdkGet(s.accountId, instanceId, `${base}${role}`, { hops: 1 }) : undefined;
+  let c: { AccessKeyId?: string; SecretAccessKey?: string; Token?: string } = {};
+  try { c = JSON.parse(got?.body ?? '{}') as typeof c; } catch { /* not credentials */ }
+  if (!c.AccessKeyId || !c.SecretAccessKey) return { ok: false, why: `no credentials for ${role ?? 'its role'} (${got?.status ? `HTTP ${got.status}` : 'no answer'})` };
+  const s3 = s.client(S3Client, { credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, ...(c.Token ? { sessionToken: c.Token } : {}) } });
+  try {
+    const first = (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents?.[0]?.Key;
+    if (first) await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: first }))).Body?.transformToString();
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, why: `${(err as Error).name}: ${(err as Error).message}` };
+  }
+}
+
 export const checks: Check[] = [
   // ---- task 1: the key ----
   {
@@ -348,7 +370,7 @@ export const checks: Check[] = [
       const i = await inspect(s);
       if (!i.instanceId) return fail(NO_SERVER(s));
       const m = i.metadata ?? {};
-      if (m.HttpEndpoint === 'disabled') return pass('the metadata service is disabled (the instance gets no role credentials: fine if the app needs none)');
+      if (m.HttpEndpoint === 'disabled') return pass('the metadata service is disabled: no SSRF can reach it (but the sync job on the host gets no credentials either)');
       if (m.HttpTokens !== 'required') return fail(`HttpTokens is ${m.HttpTokens ?? 'optional'}: IMDSv1 answers any GET — an SSRF in the app reads the role's credentials (ModifyInstanceMetadataOptions HttpTokens required)`);
       if ((m.HttpPutResponseHopLimit ?? 1) > 1) return fail(`IMDSv2 required, but the hop limit is ${m.HttpPutResponseHopLimit}: containers on the host can still get a token — HttpPutResponseHopLimit 1`);
       return pass('HttpTokens required, hop limit 1');
@@ -477,7 +499,7 @@ export const checks: Check[] = [
     },
   },
   {
-    id: 'app-reads-its-data', title: 'The app reads the bookings: the data volume is attached, its key usable, mounted where the app looks', kind: 'business', points: 0,
+    id: 'app-reads-its-data', title: 'The app reads the bookings: the data volume attached, its key usable, mounted where the app looks; the sync job on the host reads the bucket with the instance role', kind: 'business', points: 0,
     async run(s) {
       const e = env(s);
       const i = await inspect(s);
@@ -496,7 +518,11 @@ export const checks: Check[] = [
       }
       const entry = fstab.find((m) => m.mountpoint === e.data.mountPoint);
       if (!entry) return fail(`nothing is mounted at ${e.data.mountPoint} (/etc/fstab): mount the data volume there from the user data (mounts:)`);
-      return pass(`${i.data.volumeId} (from the bookings data) at ${i.data.device}, mounted at ${e.data.mountPoint}, key enabled, instance profile ${e.instanceProfile.name}`);
+      // The bookings sync job on the host itself (one hop from IMDS) reads the bucket with the instance
+      // role, as the AWS SDK does: an IMDSv2 token first, IMDSv1 when none can be had.
+      const synced = await syncJobReads(s, i.instanceId, e.bucket);
+      if (!synced.ok) return fail(`the bookings sync job on the host cannot read s3://${e.bucket}: ${synced.why}`);
+      return pass(`${i.data.volumeId} (from the bookings data) at ${i.data.device}, mounted at ${e.data.mountPoint}, key enabled; the sync job on the host reads s3://${e.bucket} with ${e.instanceProfile.roleName}'s credentials`);
     },
   },
 ];
