@@ -6,6 +6,7 @@
 // Nothing here is real: names are common given names and surnames, card numbers are Luhn-valid numbers
 // in real issuer ranges but drawn at random, SSNs have issuable areas/groups/serials but are drawn at
 // random, IBANs have valid check digits over random bank codes and accounts.
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { Random } from '../../src/engine/random.ts';
@@ -272,7 +273,7 @@ export function dataset(rng: Random): Dataset {
   };
 }
 
-/** customer-data: the master file (CSV), the month's payment events (JSON Lines), a warehouse snapshot (JSON). */
+/** customer-data: the master file (CSV), the month's payment events (JSON Lines), a warehouse snapshot (Parquet). */
 export function customerDataObjects(rng: Random, people: Customer[]): SeedObject[] {
   const master = csv(
     ['customer_id', 'name', 'email', 'phone', 'country', 'date_of_birth', 'ssn', 'card_number', 'card_expiry', 'card_ref'],
@@ -290,14 +291,16 @@ export function customerDataObjects(rng: Random, people: Customer[]): SeedObject
       }));
     }
   }
-  const snapshot = JSON.stringify(people.map((c) => ({
-    customer_id: c.customerId, name: c.name, email: c.email, phone: c.phone, ssn: c.ssn,
-    payout: { iban: c.iban }, card_number: c.cardNumber,
-  })), null, 2) + '\n';
+  // The data warehouse's export: a Parquet file, as warehouses write them (one column per field).
+  const column = (name: string, pick: (c: Customer) => string) => ({ name, data: people.map(pick), type: 'STRING' as const });
+  const snapshot = new Uint8Array(parquetWriteBuffer({ columnData: [
+    column('customer_id', (c) => c.customerId), column('name', (c) => c.name), column('email', (c) => c.email),
+    column('phone', (c) => c.phone), column('ssn', (c) => c.ssn), column('payout_iban', (c) => c.iban), column('card_number', (c) => c.cardNumber),
+  ] }));
   return [
     { key: `customers/customers-${DATA_MONTH}.csv`, body: master, contentType: 'text/csv', holds: ['NAME', 'EMAIL_ADDRESS', 'PHONE_NUMBER', 'USA_SOCIAL_SECURITY_NUMBER', 'CREDIT_CARD_NUMBER', 'CREDIT_CARD_EXPIRATION', 'customerId', 'cardReference'] },
     { key: `payments/events-${DATA_MONTH}.jsonl`, body: events.join('\n') + '\n', contentType: 'application/x-ndjson', holds: ['CREDIT_CARD_NUMBER', 'CREDIT_CARD_EXPIRATION', 'customerId', 'cardReference'] },
-    { key: 'warehouse/customers-snapshot.json', body: snapshot, contentType: 'application/json', holds: ['NAME', 'EMAIL_ADDRESS', 'PHONE_NUMBER', 'USA_SOCIAL_SECURITY_NUMBER', 'CREDIT_CARD_NUMBER', 'INTERNATIONAL_BANK_ACCOUNT_NUMBER', 'customerId'] },
+    { key: 'warehouse/customers-snapshot.parquet', body: snapshot, contentType: 'application/vnd.apache.parquet', holds: ['NAME', 'EMAIL_ADDRESS', 'PHONE_NUMBER', 'USA_SOCIAL_SECURITY_NUMBER', 'CREDIT_CARD_NUMBER', 'INTERNATIONAL_BANK_ACCOUNT_NUMBER', 'customerId'] },
   ];
 }
 
