@@ -118,6 +118,17 @@ describe.skipIf(!!skip)('instance web server (real nginx)', () => {
     expect(b.stderr).toMatch(/nginx does not run|nginx -t|unexpected/);
   });
 
+  it('a config that would write outside the instance, feed OpenSSL the machine\'s files or reach its services is refused', async () => {
+    for (const [i, line] of ['proxy_cache_path /etc/evil levels=1 keys_zone=z:1m;', 'ssl_conf_command ChainCAFile /etc/passwd;'].entries()) {
+      const r = await startNginx(instance(`escape-http-${i}`, SITE, MODERN.replace('http {', `http {\n    ${line}`)));
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.message).toMatch(/not allowed in the lab/);
+    }
+    const p = await startNginx(instance('escape-pass', SITE.replace('location / { try_files $uri $uri/ =404; }', 'location / { proxy_pass http://127.0.0.1:5000/; }')));
+    expect(p.ok).toBe(false);
+    if (!p.ok) expect(p.message).toMatch(/proxy_pass: not allowed/);
+  });
+
   it('the grader\'s machine is protected: worker_connections capped, worker_rlimit_nofile and ssl_engine dropped, with notes', async () => {
     const root = instance('greedy', SITE, MODERN.replace('events { worker_connections 64; }', 'worker_rlimit_nofile 1048576;\nssl_engine dynamic;\nevents { worker_connections 1000000; }'));
     const r = await startNginx(root);

@@ -272,6 +272,11 @@ export async function prepareConfig(root: string, o: { configPath?: string; work
       if (d.name === 'load_module') { notes.push(`${where(d)}: dropped (modules from the instance are not loaded)`); continue; }
       if (d.name === 'disable_symlinks') { notes.push(`${where(d)}: dropped (the lab serves no symlinked file)`); continue; }
       if (d.name === 'error_log' || d.name === 'access_log' || TEMP_DIRECTIVES.includes(d.name)) continue;
+      // nginx runs on the grader's machine: nothing in the student's config may write outside the
+      // instance folder (cache paths, stores), hand OpenSSL files of the machine, or reach services on it.
+      if (/_(cache_)?path$|_store$/.test(d.name) || ['ssl_conf_command', 'ssl_stapling_responder'].includes(d.name) || /_pass$/.test(d.name)) {
+        throw new NginxConfigError(`${where(d)} ${d.name}: not allowed in the lab (the instance's nginx runs on the grader's machine, with no app behind it and no cache)`, 'unsupported');
+      }
       if (d.name === 'listen' && inServer) {
         const spec = d.args[0] ?? '';
         const m = /^(?:\[([^\]]*)\]:|([^:]+):)?(\d+)$/.exec(spec);
