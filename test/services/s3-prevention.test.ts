@@ -10,7 +10,7 @@ import https from 'node:https';
 import { describe, expect, it } from 'vitest';
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand, DeleteUserPolicyCommand, ListUsersCommand } from '@aws-sdk/client-iam';
 import {
-  S3Client, CreateBucketCommand, PutBucketPolicyCommand, PutObjectCommand, GetObjectCommand, HeadObjectCommand, CopyObjectCommand,
+  S3Client, CreateBucketCommand, PutBucketPolicyCommand, PutObjectCommand, GetObjectCommand, ListBucketsCommand, HeadObjectCommand, CopyObjectCommand,
   PutObjectTaggingCommand, GetObjectTaggingCommand, DeleteObjectTaggingCommand, PutBucketEncryptionCommand, CreateMultipartUploadCommand, UploadPartCopyCommand,
   PutPublicAccessBlockCommand, DeletePublicAccessBlockCommand, PutBucketOwnershipControlsCommand, PutObjectAclCommand, PutBucketAclCommand,
 } from '@aws-sdk/client-s3';
@@ -432,6 +432,9 @@ describe('VPC endpoints', () => {
     }));
     expect(await outcome(a.s3(user).send(new GetObjectCommand({ Bucket: bucket, Key: 'data.csv' })))).toBe('AccessDenied');
     expect(await body(await through(a.s3(user), vpce).send(new GetObjectCommand({ Bucket: bucket, Key: 'data.csv' })))).toContain('Alice');
+    // Another account naming this endpoint is not in its VPC: the lab cloud knows no such endpoint for it.
+    const other = account();
+    expect(await outcome(through(other.s3(), vpce).send(new ListBucketsCommand({})))).toBe('InvalidRequest');
     await a.s3().send(new PutBucketPolicyCommand({
       Bucket: bucket,
       Policy: doc([{ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*`, Condition: { StringNotEquals: { 'aws:SourceVpc': vpcId } } }]),

@@ -146,7 +146,7 @@ export class Macie2Service implements ServiceRuntime {
   readonly control: Record<string, ControlHandler>;
   private running: Promise<void> = Promise.resolve();
   /** Results of the last runs, for graders (exported or not). */
-  readonly results: Array<{ account: string; jobId: string; result: DiscoveryResult }> = [];
+  results: Array<{ account: string; jobId: string; result: DiscoveryResult }> = [];
 
   constructor(private readonly caps: Capabilities) {
     this.extensions = [{ service: 'macie2', serve: (ctx) => this.serve(ctx) }];
@@ -202,6 +202,7 @@ export class Macie2Service implements ServiceRuntime {
 
   dropAccount(account: string): void {
     for (const k of this.state.keys()) if (k.startsWith(`${account}|`)) this.state.delete(k);
+    this.results = this.results.filter((r) => r.account !== account);
   }
 
   /** Bucket changes made through the gateway: Macie learns of them from S3 and re-evaluates the bucket. */

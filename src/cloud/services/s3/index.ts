@@ -82,6 +82,7 @@ export class S3Service implements ServiceRuntime {
   }
 
   dropAccount(account: string): void {
+    this.endpoints.dropAccount(account);
     this.accountBlocks.delete(account);
     for (const k of this.bucketBlocks.keys()) if (k.startsWith(`${account}|`)) this.bucketBlocks.delete(k);
   }

@@ -37,11 +37,20 @@ interface Encryption { ServerSideEncryptionConfiguration?: { Rules?: { ApplyServ
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
+/** Only "there is none" answers mean no tags / no encryption; anything else (timeouts, 5xx) must not open the policy. */
+const NONE = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound', 'NoSuchVersion', 'ServerSideEncryptionConfigurationNotFoundError']);
+function noneOrThrow(e: unknown): void {
+  const name = (e as { name?: string; Code?: string }).name ?? (e as { Code?: string }).Code ?? '';
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (!NONE.has(name) && status !== 404) throw e;
+}
+
 async function objectTags(target: Upstream, account: string, bucket: string, key: string, versionId?: string): Promise<Array<[string, string]>> {
   try {
     const r = await target.json<{ TagSet?: { Key?: string; Value?: string }[] }>(account, 's3', 'GetObjectTagging', { Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) });
     return (r.TagSet ?? []).flatMap((t) => (t.Key !== undefined ? [[t.Key, t.Value ?? ''] as [string, string]] : []));
-  } catch {
+  } catch (e) {
+    noneOrThrow(e);
     return []; // no such object (the target answers NoSuchKey after authorization)
   }
 }
@@ -49,7 +58,8 @@ async function objectTags(target: Upstream, account: string, bucket: string, key
 async function objectHead(target: Upstream, account: string, bucket: string, key: string, versionId?: string): Promise<Head | undefined> {
   try {
     return await target.json<Head>(account, 's3', 'HeadObject', { Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) });
-  } catch {
+  } catch (e) {
+    noneOrThrow(e);
     return undefined;
   }
 }
@@ -60,7 +70,8 @@ async function defaultKmsKey(target: Upstream, account: string, bucket: string):
     const r = await target.json<Encryption>(account, 's3', 'GetBucketEncryption', { Bucket: bucket });
     const d = r.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
     return d?.SSEAlgorithm?.startsWith('aws:kms') ? (d.KMSMasterKeyID ?? '') : undefined;
-  } catch {
+  } catch (e) {
+    noneOrThrow(e);
     return undefined;
   }
 }

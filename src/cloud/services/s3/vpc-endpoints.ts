@@ -23,6 +23,10 @@ export class VpcEndpoints {
 
   constructor(private readonly target: Upstream) {}
 
+  dropAccount(account: string): void {
+    for (const [id, h] of [...this.homes]) if (h.account === account) this.homes.delete(id);
+  }
+
   /** Notes the endpoints created through the gateway; ResetPolicy (which moto ignores) restores the default policy. */
   extension(): ServiceExtension {
     return {
@@ -43,7 +47,10 @@ export class VpcEndpoints {
 
   async find(id: string, callerAccount: string, region: string): Promise<VpcEndpointView | undefined> {
     if (!/^vpce-[0-9a-z]+$/i.test(id)) return undefined;
-    const home = this.homes.get(id) ?? { account: callerAccount, region };
+    // An endpoint is in a VPC of the account that made it: another account's id gives its caller nothing.
+    const known = this.homes.get(id);
+    if (known && known.account !== callerAccount) return undefined;
+    const home = known ?? { account: callerAccount, region };
     let ep: NonNullable<Described['VpcEndpoints']>[number] | undefined;
     try {
       ep = (await this.target.json<Described>(home.account, 'ec2', 'DescribeVpcEndpoints', { VpcEndpointIds: [id] }, home.region)).VpcEndpoints?.[0];
