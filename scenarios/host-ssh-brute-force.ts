@@ -5,6 +5,7 @@
 // with labs/host/ssh.ts: a user whom a password could log in is a user the botnet can eventually get.
 // The security group (SSH from the office only) is recorded as defence in depth, not counted: a rule
 // changed on a busy day, a VPN address, an office laptop with malware, and sshd is all that is left.
+import { rogueIp } from './lib/host-cloud.ts';
 import { EC2Client, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import type { AttackStep, Scenario, ScenarioResult } from '../src/engine/types.ts';
 import type { LabSession } from '../src/engine/session.ts';
@@ -119,14 +120,16 @@ export const sshPasswordBruteForceScenario: Scenario = {
       st.error = 'the instance has no /etc/ssh/sshd_config (is openssh-server installed?)';
       return [];
     }
-    const attempts = bruteForce(fs, env.admins.map((a) => a.user));
-    const cfg = sshdFor(fs, { user: 'root', address: BOTNET_ADDRESS });
+    // The botnet's address is drawn from the seed: a Match block for one known address must not pass.
+    const address = rogueIp(s);
+    const attempts = bruteForce(fs, env.admins.map((a) => a.user), address);
+    const cfg = sshdFor(fs, { user: 'root', address });
     st.attempts = attempts;
     st.evidence = [
       `${await sshIngress(s, (w.instance.SecurityGroups ?? []).map((g) => g.GroupId!).filter(Boolean))}; the office is ${env.office} — defence in depth only, the host configuration is judged`,
       `MaxAuthTries ${cfg.settings.maxauthtries} (${cfg.evidence.maxauthtries}): guesses per connection`,
     ];
-    return attempts.map((a) => step(s, `guess passwords for ${a.user} over SSH from ${BOTNET_ADDRESS}`, a.verdict.ok, a.verdict.ok ? undefined : 'PasswordRefused'));
+    return attempts.map((a) => step(s, `guess passwords for ${a.user} over SSH from ${address}`, a.verdict.ok, a.verdict.ok ? undefined : 'PasswordRefused'));
   },
   async observe(_s, steps, state): Promise<ScenarioResult> {
     const st = state as State;

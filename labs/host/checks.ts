@@ -10,7 +10,7 @@ import { S3Client, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/clien
 import type { Check, CheckOutcome } from '../../src/engine/types.ts';
 import type { LabSession } from '../../src/engine/session.ts';
 import type { Credential } from '../../src/cloud/gateway/credentials.ts';
-import type { Report, Result } from '../../src/controls/cis/index.ts';
+import type { Result } from '../../src/controls/cis/index.ts';
 import { parseFstab, RootFs } from '../../src/controls/cis/index.ts';
 import { DEVELOPER, SITE_MARKER, hostEnv } from './company.ts';
 import { attachedVolumes, caBundle, cisOf, hostOf, NO_SERVER, tlsOf, webInstance, withWebServer } from './server.ts';
@@ -66,15 +66,16 @@ interface Inspection {
   profileArn?: string;
 }
 
-const inspections = new WeakMap<LabSession, Promise<Inspection>>();
+const inspections = new WeakMap<LabSession, { afterAttacks: boolean; p: Promise<Inspection> }>();
 
+/** What the account holds, read once per phase (business checks run again after the attacks: read again then). */
 function inspect(s: LabSession): Promise<Inspection> {
-  let p = inspections.get(s);
-  if (!p) {
-    p = load(s);
-    inspections.set(s, p);
+  let c = inspections.get(s);
+  if (!c || c.afterAttacks !== s.attacksRan) {
+    c = { afterAttacks: s.attacksRan, p: load(s) };
+    inspections.set(s, c);
   }
-  return p;
+  return c.p;
 }
 
 /** Whether a snapshot holds the bookings data: the provisioned one or a copy of it. */
@@ -135,8 +136,9 @@ async function load(s: LabSession): Promise<Inspection> {
     const data = out.volumes.find((v) => short(v.device) === short(e.data.device)) ?? out.volumes.find((v) => fromBookings(s, v.snapshotId));
     if (data) out.data = { ...data, fromBookings: fromBookings(s, data.snapshotId) };
   }
-  out.key = out.data?.key?.manager === 'CUSTOMER' ? out.data.key : defaultKey?.manager === 'CUSTOMER' ? defaultKey : undefined;
-  if (!out.key) {
+  // With a data volume, its key is the one judged (a tight decoy key set as the default must not stand in for it).
+  out.key = out.data ? (out.data.key?.manager === 'CUSTOMER' ? out.data.key : undefined) : defaultKey?.manager === 'CUSTOMER' ? defaultKey : undefined;
+  if (!out.key && !out.data) {
     // The account's customer managed keys: judge the policy of the newest one.
     const keys = await up.json<{ Keys?: { KeyId?: string }[] }>(s.accountId, 'kms', 'ListKeys', {}, region).catch(() => ({ Keys: [] }));
     for (const k of [...(keys.Keys ?? [])].reverse()) {
@@ -207,7 +209,8 @@ export const TAILORING: Record<string, string> = {
 
 function cisCheck(g: CisGroup): Check {
   return {
-    id: g.id, title: g.title, kind: 'posture', points: g.points, task: 'launch', ...(g.hidden ? { hidden: true } : {}),
+    // Restrictive: a host hardened into uselessness (the admins locked out, the site down) earns nothing.
+    id: g.id, title: g.title, kind: 'posture', points: g.points, task: 'launch', restrictive: true, ...(g.hidden ? { hidden: true } : {}),
     async run(s) {
       const c = await cisOf(s);
       if ('error' in c) return fail(c.error);
@@ -218,6 +221,7 @@ function cisCheck(g: CisGroup): Check {
       const manual = rs.filter((r) => r.status === 'manual').length;
       const ud = c.host.userData;
       const note = !ud ? ' — the instance has no user data: it is the plain image' : !ud.ok ? ` — note: its user data had failures (\`seclab host fs ${c.host.instanceId} --json\`)` : '';
+      if (!failed.length && !passed) return fail(`none of this group's recommendations could be judged on the instance (all ${rs.length} not applicable or manual): is what they govern (sshd, PAM, …) installed?`);
       if (!failed.length) return pass(`${passed} recommendations pass${manual ? `, ${manual} need a running system (manual)` : ''}${tailored.length ? `; ${tailored.join('; ')}` : ''}`);
       const shown = failed.slice(0, 4).map((r) => r.id).join(', ');
       const first = failed[0]!;
@@ -228,11 +232,6 @@ function cisCheck(g: CisGroup): Check {
   };
 }
 
-/** The recommendation results of the web server (for reports and tests). */
-export async function cisReport(s: LabSession): Promise<Report | undefined> {
-  const c = await cisOf(s);
-  return 'error' in c ? undefined : c.report;
-}
 
 // ---- TLS ----
 
@@ -280,7 +279,7 @@ export const checks: Check[] = [
     async run(s) {
       const i = await inspect(s);
       const k = i.key;
-      if (!k) return fail('there is no customer managed KMS key for the web server: CreateKey (as the platform role) with a key policy of your own');
+      if (!k) return fail(i.data ? `the data volume ${i.data.volumeId} is ${i.data.encrypted ? 'encrypted with the AWS managed key aws/ebs' : 'not encrypted'}: the key judged is the data volume's — encrypt it with a customer managed key of your own (CreateKey as the platform role, with a key policy of your own)` : 'there is no customer managed KMS key for the web server: CreateKey (as the platform role) with a key policy of your own');
       const problems = [
         k.state !== 'Enabled' ? `it is ${k.state}` : '',
         k.rotation !== true ? 'automatic rotation is off (EnableKeyRotation)' : '',
@@ -336,19 +335,20 @@ export const checks: Check[] = [
 
   // ---- task 3: the data ----
   {
-    id: 'volumes-encrypted-with-cmk', title: 'The web server\'s root and data volumes are encrypted with the customer managed key', kind: 'posture', points: 6, task: 'data',
+    id: 'volumes-encrypted-with-cmk', title: 'The web server\'s root and data volumes are encrypted with the customer managed key', kind: 'posture', points: 6, task: 'data', restrictive: true,
     async run(s) {
       const i = await inspect(s);
       if (!i.instanceId) return fail(NO_SERVER(s));
       if (!i.volumes.length) return fail(`${i.instanceId} has no volume attached`);
       const bad = i.volumes.filter((v) => !v.encrypted || v.key?.manager !== 'CUSTOMER');
       if (!i.data) bad.push({ device: env(s).data.device, volumeId: '(none)', encrypted: false, root: false });
+      else if (!i.data.fromBookings) return fail(`the volume at ${i.data.device} (${i.data.volumeId}) was not made from the bookings data: encrypt the bookings (an encrypted copy of env.data.snapshotId), not an empty disk`);
       if (!bad.length) return pass(`${i.volumes.map((v) => `${v.device} ${v.volumeId}`).join(', ')}: encrypted with ${i.volumes[0]!.key!.aliases[0] ?? i.volumes[0]!.key!.id}`);
       return fail(bad.map((v) => (v.volumeId === '(none)' ? `no data volume at ${v.device}` : !v.encrypted ? `${v.device} (${v.volumeId}) is not encrypted` : `${v.device} (${v.volumeId}) is encrypted with the AWS managed key aws/ebs`)).join('; '));
     },
   },
   {
-    id: 'no-unencrypted-copies', title: 'No unencrypted snapshot or volume of the data is left in the account', kind: 'posture', points: 4, task: 'data',
+    id: 'no-unencrypted-copies', title: 'No unencrypted snapshot or volume of the data is left in the account', kind: 'posture', points: 4, task: 'data', restrictive: true,
     async run(s) {
       const { snapshots, volumes } = await bookingsCopies(s);
       const plainSnaps = snapshots.filter((x) => !x.Encrypted);
@@ -365,7 +365,7 @@ export const checks: Check[] = [
 
   // ---- task 4: the launch ----
   {
-    id: 'imdsv2-only', title: 'The instance metadata service answers IMDSv2 only, with a hop limit of 1', kind: 'posture', points: 5, task: 'launch',
+    id: 'imdsv2-only', title: 'The instance metadata service answers IMDSv2 only, with a hop limit of 1', kind: 'posture', points: 5, task: 'launch', restrictive: true,
     async run(s) {
       const i = await inspect(s);
       if (!i.instanceId) return fail(NO_SERVER(s));
@@ -496,6 +496,20 @@ export const checks: Check[] = [
         if (!r.ok) problems.push(`${a.user}: ${r.reasons.join('; ')}`);
       }
       return problems.length ? fail(problems.join(' — ')) : pass(`${e.admins.map((a) => a.user).join(' and ')} log in with their keys from ${office}`);
+    },
+  },
+  {
+    id: 'developers-keep-their-access', title: 'The developers keep their access: dev-chris\'s key works, with EC2, KMS and S3 as PowerUserAccess gives them', kind: 'business', points: 0,
+    async run(s) {
+      // Cutting the developers off would make the key policy and the stolen-key attack look safe for free.
+      if (!s.keysOf(DEVELOPER).length) return fail(`${DEVELOPER} has no active access key any more: the developers need theirs (protect the data with the key policy, not by locking people out)`);
+      const refused: string[] = [];
+      for (const action of ['ec2:RunInstances', 'ec2:CreateVolume', 'kms:CreateKey', 's3:ListAllMyBuckets']) {
+        if ((await s.decide(DEVELOPER, action, '*')).decision !== 'Allow') refused.push(action);
+      }
+      return refused.length
+        ? fail(`${DEVELOPER} may no longer ${refused.join(', ')}: the developers' PowerUserAccess must keep working (the key policy is where the data key is protected)`)
+        : pass(`${DEVELOPER}'s key is active; EC2, KMS and S3 work for the developers as before`);
     },
   },
   {

@@ -123,8 +123,7 @@ export async function provisionHost(session: LabSession): Promise<HostLabEnv & R
   // The root device as the image reports it (map the root volume under this name).
   const rootDeviceName = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images?.[0]?.RootDeviceName ?? '/dev/xvda';
   const ca = await session.gateway.service('acm').privateCa(account, region);
-  const { admins, privateKeys } = makeAdmins();
-  session.hidden['adminPrivateKeys'] = privateKeys;
+  const { admins } = makeAdmins();
 
   const env: HostLabEnv = {
     company: COMPANY,

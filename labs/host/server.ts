@@ -35,13 +35,6 @@ export function webInstance(s: LabSession): Promise<WebServer | undefined> {
   return p;
 }
 
-/** Forget what was read (the attacks change the account: the checks run after them read again). */
-export function forgetServer(s: LabSession): void {
-  found.delete(s);
-  scans.delete(s);
-  probes.delete(s);
-}
-
 export const NO_SERVER = (s: LabSession) => `no running instance is tagged Name=${hostEnv(s.env).instanceName}: launch the web server (RunInstances with that tag) — task 3`;
 
 /** The instance's host model (materialised on first ask: its user data applied). */

@@ -217,7 +217,6 @@ function normalize(k: SshKeyword, v: string): string {
     const x = v.toLowerCase();
     return x === 'without-password' ? 'prohibit-password' : x;
   }
-  if (k === 'pubkeyauthentication') return v.toLowerCase();
   if (k === 'pubkeyacceptedalgorithms') return algorithmList(v, PUBKEY_ALGORITHMS_DEFAULT).join(',');
   return v.trim().split(/\s+/).join(' ');
 }

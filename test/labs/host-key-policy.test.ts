@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { KMSClient, CreateKeyCommand } from '@aws-sdk/client-kms';
+import { IAMClient, DetachGroupPolicyCommand } from '@aws-sdk/client-iam';
 import { provisionLab } from '../../src/engine/grader.ts';
 import { findLab } from '../../src/engine/labs.ts';
 import type { LabSession } from '../../src/engine/session.ts';
@@ -80,5 +81,16 @@ describe('lab host: who may use the key (key-policy-limits-use)', () => {
     expect(r.passed, r.feedback).toBe(true);
     expect(r.hidden.passed).toBe(false);
     expect(r.hidden.feedback).toMatch(/kms:ViaService/);
+  });
+
+  it('cutting the developers off is not a control: their PowerUserAccess detached, the business check fails', async () => {
+    const lab = await findLab('host');
+    const check = lab.checks.find((x) => x.id === 'developers-keep-their-access')!;
+    const s = await provisionLab(cloud(), lab, 'developers');
+    expect(await check.run(s)).toMatchObject({ passed: true });
+    await s.client(IAMClient).send(new DetachGroupPolicyCommand({ GroupName: hostEnv(s.env).developersGroup, PolicyArn: 'arn:aws:iam::aws:policy/PowerUserAccess' }));
+    const r = await check.run(s);
+    expect(r.passed).toBe(false);
+    expect(r.feedback).toMatch(/may no longer ec2:RunInstances/);
   });
 });
