@@ -22,6 +22,18 @@ export const APP_ROLE = 'contoso-app';
 export const EXPORTER_ROLE = 'contoso-analytics-exporter';
 /** The role in the partner's own account that reads the exports (cross-account). */
 export const PARTNER_READER_ROLE = 'litware-ingest';
+/** The data analysts' role (they sign in to it from the office): broad S3 access as provisioned. */
+export const ANALYST_ROLE = 'contoso-analyst';
+/** The company's VPC, where its apps run and reach S3 through a gateway endpoint. */
+export const VPC_CIDR = '10.40.0.0/16';
+/** The partner's egress addresses (where its ingest job calls from). */
+export const PARTNER_CIDR = '198.51.100.0/26';
+/**
+ * How long after sensitive data lands in a watched bucket it must be found and out of circulation
+ * (quarantined): a daily classification job runs at 00:00 UTC, so any drop is analysed within 24 hours;
+ * one more hour for the finding to reach the responder.
+ */
+export const QUARANTINE_DEADLINE_MS = 25 * 3600_000;
 /** The month the data is from (lab-clock independent: file names only). */
 export const DATA_MONTH = '2026-11';
 
@@ -95,6 +107,15 @@ export interface DlpLabEnv {
   partner: { name: string; accountId: string; readerRoleName: string; readerRoleArn: string; allowedPrefix: string };
   /** The objects the account starts with: bucket role → keys. */
   objects: Record<BucketRole, string[]>;
+  /** The data analysts: sign in to this role from the office network; read customer data, write internal/ aggregates. */
+  analysts: { roleName: string; roleArn: string; reads: string[]; writes: string[] };
+  /**
+   * Where legitimate access comes from: the office (analysts) and the company's VPC, whose apps reach
+   * S3 through the gateway endpoint s3EndpointId (aws:SourceVpce); the partner calls from partnerCidr.
+   */
+  network: { officeCidr: string; vpcId: string; vpcCidr: string; s3EndpointId: string; partnerCidr: string };
+  /** Sensitive data landing in a watched bucket must be quarantined within this many lab-clock ms. */
+  quarantineDeadlineMs: number;
 }
 
 export function dlpEnv(env: Record<string, unknown>): DlpLabEnv {

@@ -11,9 +11,10 @@ import { IAMClient, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/cli
 import {
   S3Client, CreateBucketCommand, PutObjectCommand, PutBucketPolicyCommand, DeletePublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
-import type { LabSession } from '../../src/engine/session.ts';
+import { EC2Client, CreateVpcCommand, CreateRouteTableCommand, CreateVpcEndpointCommand } from '@aws-sdk/client-ec2';
+import { OFFICE_CIDR, type LabSession } from '../../src/engine/session.ts';
 import {
-  APP_ROLE, BUCKET_PREFIX, BUCKET_PURPOSE, COMPANY, EXPORTER_ROLE, FORMATS, PARTNER, PARTNER_PREFIX, PARTNER_READER_ROLE,
+  ANALYST_ROLE, PARTNER_CIDR, QUARANTINE_DEADLINE_MS, VPC_CIDR, APP_ROLE, BUCKET_PREFIX, BUCKET_PURPOSE, COMPANY, EXPORTER_ROLE, FORMATS, PARTNER, PARTNER_PREFIX, PARTNER_READER_ROLE,
   cardReference, customerId, dataset, type BucketRole, type DlpLabEnv,
 } from './company.ts';
 
@@ -24,6 +25,11 @@ const ROLES: BucketRole[] = ['customerData', 'supportLogs', 'analyticsExports', 
 export interface DlpHidden {
   /** An account outside the company (the attacker's): never in env. */
   outside: { accountId: string; accessKeyId: string; secretAccessKey: string; dropBucket: string };
+  /**
+   * Another outside account, for the student's own DLP tests (handed to their test suite at run time,
+   * never in env): the graded attacks use `outside`, which the student's code never sees.
+   */
+  testOutside: { accountId: string; accessKeyId: string; secretAccessKey: string; dropBucket: string };
   /** The partner account's root credentials (the business check reads as the partner). */
   partnerRoot: { accountId: string; accessKeyId: string; secretAccessKey: string };
   /** Ground truth: what each seeded object holds (bucket role → key → identifiers). */
@@ -44,6 +50,7 @@ export async function provisionDlp(session: LabSession): Promise<DlpLabEnv & Rec
   // ---- the other accounts: the analytics partner and an outsider ----
   const partnerRoot = session.cloud.createAccount();
   const outsideRoot = session.cloud.createAccount();
+  const testOutsideRoot = session.cloud.createAccount();
   const partnerCreds = { accessKeyId: partnerRoot.accessKeyId, secretAccessKey: partnerRoot.secretAccessKey };
   const outsideCreds = { accessKeyId: outsideRoot.accessKeyId, secretAccessKey: outsideRoot.secretAccessKey };
 
@@ -93,7 +100,22 @@ export async function provisionDlp(session: LabSession): Promise<DlpLabEnv & Rec
         { Sid: 'WriteExports', Effect: 'Allow', Action: ['s3:PutObject'], Resource: arn('analyticsExports', '*') },
       ]),
     }));
-    return { app: app.Arn!, exporter: exporter.Arn! };
+    // The data analysts, as they are today: S3 full access (AmazonS3FullAccess's statement), anywhere.
+    const analyst = (await iam.send(new CreateRoleCommand({ RoleName: ANALYST_ROLE, AssumeRolePolicyDocument: doc([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'sts:AssumeRole' }]), Description: 'data analysts (single sign-on from the office)' }))).Role!;
+    await iam.send(new PutRolePolicyCommand({
+      RoleName: ANALYST_ROLE, PolicyName: 'analyst-s3',
+      PolicyDocument: doc([{ Sid: 'S3FullAccess', Effect: 'Allow', Action: ['s3:*', 's3-object-lambda:*'], Resource: '*' }]),
+    }));
+    return { app: app.Arn!, exporter: exporter.Arn!, analyst: analyst.Arn! };
+  };
+
+  // ---- the company's VPC and its S3 gateway endpoint (full-access policy, as created by default) ----
+  const network = async () => {
+    const ec2 = session.client(EC2Client);
+    const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: VPC_CIDR }))).Vpc!.VpcId!;
+    const rt = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable!.RouteTableId!;
+    const ep = (await ec2.send(new CreateVpcEndpointCommand({ VpcId: vpcId, ServiceName: `com.amazonaws.${region}.s3`, VpcEndpointType: 'Gateway', RouteTableIds: [rt] }))).VpcEndpoint!;
+    return { vpcId, s3EndpointId: ep.VpcEndpointId! };
   };
 
   // ---- the partner's side: a role in its account that reads the exports ----
@@ -112,19 +134,24 @@ export async function provisionDlp(session: LabSession): Promise<DlpLabEnv & Rec
 
   // ---- the outsider: a bucket that takes whatever this account drops in it ----
   const dropBucket = `drop-${session.runId}-${outsideRoot.accountId}`;
-  const outside = async () => {
-    const os3 = session.client(S3Client, { credentials: outsideCreds });
-    await os3.send(new CreateBucketCommand({ Bucket: dropBucket }));
+  const testDropBucket = `drop-${session.runId}-${testOutsideRoot.accountId}`;
+  const testOutsideCreds = { accessKeyId: testOutsideRoot.accessKeyId, secretAccessKey: testOutsideRoot.secretAccessKey };
+  const outside = async (creds: typeof outsideCreds, bucket: string) => {
+    const os3 = session.client(S3Client, { credentials: creds });
+    await os3.send(new CreateBucketCommand({ Bucket: bucket }));
     await os3.send(new PutBucketPolicyCommand({
-      Bucket: dropBucket,
-      Policy: doc([{ Sid: 'TakeDrops', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: ['s3:PutObject', 's3:PutObjectAcl'], Resource: `arn:aws:s3:::${dropBucket}/*` }]),
+      Bucket: bucket,
+      Policy: doc([{ Sid: 'TakeDrops', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: ['s3:PutObject', 's3:PutObjectAcl'], Resource: `arn:aws:s3:::${bucket}/*` }]),
     }));
   };
 
-  const [, roles, partnerRoleArn] = await Promise.all([storage(), apps(), partner(), outside()]);
+  const [, roles, partnerRoleArn, net] = await Promise.all([
+    storage(), apps(), partner(), network(), outside(outsideCreds, dropBucket), outside(testOutsideCreds, testDropBucket),
+  ]);
 
   const hidden: DlpHidden = {
     outside: { accountId: outsideRoot.accountId, ...outsideCreds, dropBucket },
+    testOutside: { accountId: testOutsideRoot.accountId, ...testOutsideCreds, dropBucket: testDropBucket },
     partnerRoot: { accountId: partnerRoot.accountId, ...partnerCreds },
     holds: Object.fromEntries(ROLES.map((r) => [r, Object.fromEntries(data.objects[r].map((o) => [o.key, o.holds]))])) as DlpHidden['holds'],
   };
@@ -147,6 +174,9 @@ export async function provisionDlp(session: LabSession): Promise<DlpLabEnv & Rec
     },
     partner: { name: PARTNER, accountId: partnerRoot.accountId, readerRoleName: PARTNER_READER_ROLE, readerRoleArn: partnerRoleArn, allowedPrefix: PARTNER_PREFIX },
     objects: Object.fromEntries(ROLES.map((r) => [r, data.objects[r].map((o) => o.key)])) as Record<BucketRole, string[]>,
+    analysts: { roleName: ANALYST_ROLE, roleArn: roles.analyst, reads: [buckets.customerData, buckets.analyticsExports], writes: [buckets.analyticsExports] },
+    network: { officeCidr: OFFICE_CIDR, vpcId: net.vpcId, vpcCidr: VPC_CIDR, s3EndpointId: net.s3EndpointId, partnerCidr: PARTNER_CIDR },
+    quarantineDeadlineMs: QUARANTINE_DEADLINE_MS,
   };
   return { ...env };
 }

@@ -1,0 +1,74 @@
+// The people and workloads of lab dlp as the grader plays them: each actor is a set of credentials
+// (a role session the grader mints as STS or ECS would hand it to the workload, or an account's root)
+// plus where its calls come from (a source address, or the company VPC's S3 endpoint). Business
+// checks, attacks and the student's DLP test suite all act through these.
+import { randomBytes } from 'node:crypto';
+import { newAccessKeyId, newSecret } from '../../src/cloud/gateway/credentials.ts';
+import type { LabSession } from '../../src/engine/session.ts';
+import { dlpEnv } from './company.ts';
+import type { DlpHidden } from './provision.ts';
+
+export interface DlpActor {
+  /** Who it is, in words (for feedback). */
+  name: string;
+  accountId: string;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Source address of its calls (X-Seclab-Source-Ip). */
+  sourceIp: string;
+  /** The VPC endpoint its S3 calls go through (X-Seclab-Vpce), when it runs in the company's VPC. */
+  vpce?: string;
+}
+
+/** Session credentials for a role, as STS would issue them to the workload that runs with it (1 hour). */
+export function roleSession(session: LabSession, account: string, roleArn: string, sessionName: string): DlpActor['credentials'] {
+  const now = session.gateway.clock.now();
+  const roleName = roleArn.split('/').pop() ?? '';
+  const cred = session.gateway.credentials.add({
+    accessKeyId: newAccessKeyId('ASIA'), secret: newSecret(), sessionToken: randomBytes(48).toString('base64'), account,
+    kind: 'role-session', roleName, roleArn, sessionName, arn: `arn:aws:sts::${account}:assumed-role/${roleName}/${sessionName}`,
+    status: 'Active', issuedAt: now, expiresAt: new Date(now.getTime() + 3600_000),
+  });
+  return { accessKeyId: cred.accessKeyId, secretAccessKey: cred.secret, sessionToken: cred.sessionToken };
+}
+
+/** An address of `cidr` (a /24 or larger), chosen by `n`. */
+export function addressIn(cidr: string, n: number): string {
+  const [base] = cidr.split('/');
+  const parts = base!.split('.').map(Number);
+  return `${parts[0]}.${parts[1]}.${parts[2]}.${(parts[3]! + 10 + (n % 40))}`;
+}
+
+/** The company's and the partner's legitimate actors, fresh credentials each time. */
+export function companyActors(session: LabSession) {
+  const env = dlpEnv(session.env);
+  const hidden = session.hidden['dlp'] as DlpHidden;
+  const vpcIp = addressIn(env.network.vpcCidr, 7);
+  return {
+    /** A data analyst, signed in from the office. */
+    analyst: (): DlpActor => ({ name: 'a data analyst (contoso-analyst, from the office)', accountId: env.accountId, credentials: roleSession(session, env.accountId, env.analysts.roleArn, 'dana'), sourceIp: addressIn(env.network.officeCidr, 3) }),
+    /** The company's app, in its VPC, through the S3 endpoint. */
+    app: (): DlpActor => ({ name: 'the company app (contoso-app, in the VPC)', accountId: env.accountId, credentials: roleSession(session, env.accountId, env.apps.app.roleArn, 'app-task'), sourceIp: vpcIp, vpce: env.network.s3EndpointId }),
+    /** The nightly export job, in the VPC, through the S3 endpoint. */
+    exporter: (): DlpActor => ({ name: 'the export job (contoso-analytics-exporter, in the VPC)', accountId: env.accountId, credentials: roleSession(session, env.accountId, env.apps.exporter.roleArn, 'nightly-export'), sourceIp: vpcIp, vpce: env.network.s3EndpointId }),
+    /** The partner's ingest job, from the partner's network, with its own account's role. */
+    partner: (): DlpActor => ({ name: `the partner's ingest job (${env.partner.readerRoleName})`, accountId: env.partner.accountId, credentials: roleSession(session, env.partner.accountId, env.partner.readerRoleArn, 'ingest'), sourceIp: addressIn(env.network.partnerCidr, 5) }),
+    /** An outside account's root (the attacker's own account): the graded attacks use it. */
+    outsider: (): DlpActor & { bucket: string } => ({ name: 'an outside account', accountId: hidden.outside.accountId, credentials: { accessKeyId: hidden.outside.accessKeyId, secretAccessKey: hidden.outside.secretAccessKey }, sourceIp: '192.0.2.77', bucket: hidden.outside.dropBucket }),
+  };
+}
+
+/** A client of the lab cloud acting as `actor` (its credentials, address and, in the VPC, its endpoint). */
+export function clientAs<C extends { middlewareStack: { add: (...a: never[]) => unknown } }>(session: LabSession, Ctor: new (cfg: never) => C, actor: Pick<DlpActor, 'credentials' | 'sourceIp' | 'vpce'>): C {
+  const client = session.client(Ctor, { credentials: actor.credentials, sourceIp: actor.sourceIp });
+  if (actor.vpce) {
+    const vpce = actor.vpce;
+    (client.middlewareStack as unknown as { add: (mw: unknown, o: unknown) => void }).add(
+      (next: (a: unknown) => unknown) => async (args: { request: { headers: Record<string, string> } }) => {
+        args.request.headers['x-seclab-vpce'] = vpce;
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'seclabVpce' },
+    );
+  }
+  return client;
+}
