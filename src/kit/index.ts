@@ -64,3 +64,89 @@ export function zipDir(dir: string | URL): Uint8Array {
   if (!Object.keys(files).length) throw new Error(`zipDir: ${root} holds no files`);
   return zipSync(files, { level: 6 });
 }
+
+// ---- lab dlp: the student's own DLP test suite ----
+
+/** Someone the DLP test suite acts as: credentials and where the calls come from. */
+export interface Actor {
+  /** Who it is, in words. */
+  name: string;
+  accountId: string;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** The address the calls come from (the lab cloud reads it as aws:SourceIp). */
+  sourceIp: string;
+  /** The VPC endpoint the actor's S3 calls go through (aws:SourceVpce), when it runs in the company's VPC. */
+  vpce?: string;
+}
+
+/**
+ * What the lab passes to `dlpTests`: the lab's facts, the actors the tests may act as, and the stage.
+ * The suite runs twice per environment: stage 'attempt', then — after the lab clock has moved past the
+ * quarantine deadline — stage 'after-deadline' with the `state` the first stage returned.
+ */
+export interface DlpTestInput<Env = Record<string, unknown>> extends LabInput<Env> {
+  stage: 'attempt' | 'after-deadline';
+  state?: unknown;
+  actors: {
+    /** A data analyst from the office (an insider who may read customer data). */
+    insider: Actor;
+    /** The company app in the VPC. */
+    app: Actor;
+    /** The analytics partner's ingest role, from the partner's network. */
+    partner: Actor;
+    /** An account outside the company, with a bucket that accepts anything the company's account drops in it. */
+    outsider: Actor & { bucket: string };
+    /** Anyone on the internet, without credentials. */
+    anonymous: { name: string; sourceIp: string };
+  };
+}
+
+/** One test's outcome: passed means the control held (the exfiltration attempt failed). */
+export interface DlpTestResult {
+  name: string;
+  passed: boolean;
+  detail?: string;
+}
+
+/** What `dlpTests` returns. */
+export interface DlpTestOutput {
+  results: DlpTestResult[];
+  /** Kept for the 'after-deadline' stage (JSON, at most 64 KiB). */
+  state?: unknown;
+}
+
+/**
+ * An AWS SDK client acting as `actor`: its credentials, its source address, its VPC endpoint.
+ * `actorClient(S3Client, input.actors.insider)`.
+ */
+export function actorClient<C extends { middlewareStack: { add: (...a: never[]) => unknown } }>(
+  Ctor: new (cfg: never) => C, actor: Actor, config: Record<string, unknown> = {},
+): C {
+  const client = new Ctor({ credentials: actor.credentials, forcePathStyle: true, ...config } as never);
+  const headers: Record<string, string> = { 'x-seclab-source-ip': actor.sourceIp, ...(actor.vpce ? { 'x-seclab-vpce': actor.vpce } : {}) };
+  (client.middlewareStack as unknown as { add: (mw: unknown, o: unknown) => void }).add(
+    (next: (a: unknown) => unknown) => async (args: { request: { headers: Record<string, string> } }) => {
+      Object.assign(args.request.headers, headers);
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: 'seclabActor' },
+  );
+  return client;
+}
+
+/** Headers that make a plain fetch() come from `from` (a presigned URL opened by an outsider, an anonymous GET). */
+export function fromAddress(from: { sourceIp: string }): Record<string, string> {
+  return { 'x-seclab-source-ip': from.sourceIp };
+}
+
+/** True when an AWS SDK call was refused (AccessDenied and its kin), false when it succeeded; other errors are thrown. */
+export async function refused(call: Promise<unknown>): Promise<boolean> {
+  try {
+    await call;
+    return false;
+  } catch (e) {
+    const name = (e as { name?: string; Code?: string }).name ?? '';
+    if (/AccessDenied|Forbidden|AllAccessDisabled|InvalidAccessKeyId|AccessControlListNotSupported|UnauthorizedOperation|ExpiredToken/.test(name)) return true;
+    throw e;
+  }
+}

@@ -1,0 +1,4 @@
+// STUB (being written): posture and business checks of lab dlp.
+import type { Check } from '../../src/engine/types.ts';
+
+export const checks: Check[] = [];
