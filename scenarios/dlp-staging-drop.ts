@@ -63,10 +63,11 @@ export const stagingDropScenario: Scenario = {
     const read = await attempt(session, `at the deadline, the insider reads the harmless s3://${h.bucket}/${h.key}`, async () => {
       body = await (await insider.send(new GetObjectCommand({ Bucket: h.bucket, Key: h.key }))).Body!.transformToString();
     });
-    const ok = h.landed && read.allowed && body === h.body;
+    const readable = read.allowed && !read.errorCode;
+    const ok = h.landed && readable && body === h.body;
     const what = ok ? `the harmless file is still in ${h.bucket} and readable`
       : !h.landed ? `the harmless file could not even be dropped into ${h.bucket} (the analysts must still be able to use staging)`
-        : `the harmless file s3://${h.bucket}/${h.key} is ${read.allowed ? 'changed' : `gone or unreadable (${read.errorCode})`} at the deadline: quarantine what Macie found, not everything in staging`;
+        : `the harmless file s3://${h.bucket}/${h.key} is ${readable ? 'changed' : `gone or unreadable (${read.errorCode})`} at the deadline: quarantine what Macie found, not everything in staging`;
     return judgeDrops(session, { steps, fates, injectedAt: st.injectedAt, also: [{ ok, what }], what: 'card data dropped into staging' });
   },
   async revert(session, state) {

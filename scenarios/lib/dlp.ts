@@ -54,19 +54,24 @@ export function objectUrl(session: LabSession, bucket: string, key: string): str
 /**
  * Moves the lab clock to `at` unless it is there already (an attack observed twice, or after another
  * attack moved it, does not move it again), then lets what AWS does on its own run: Macie's due jobs,
- * the findings it publishes to EventBridge, the Lambda functions they invoke.
+ * the findings it publishes to EventBridge, the Lambda functions they invoke. The clock moves an hour at
+ * a time, held, so that a daily job runs at its 00:00 UTC and the responder acts when the finding comes
+ * (their times are what they would be in AWS, not the moment of one long jump).
  */
 export async function reachDeadline(session: LabSession, at: number): Promise<void> {
   const clock = session.gateway.clock;
-  const now = clock.nowMs();
-  if (now < at) await clock.advance(at - now);
-  await session.gateway.flush();
-  const macie = session.gateway.service('macie2');
-  await macie.runDue();
-  await macie.settle();
-  await session.gateway.service('lambda').settle();
-  await session.gateway.flush();
+  await clock.exclusive(async () => {
+    while (clock.nowMs() < at) await clock.advance(Math.min(HOUR, at - clock.nowMs()));
+    await session.gateway.flush();
+    const macie = session.gateway.service('macie2');
+    await macie.runDue();
+    await macie.settle();
+    await session.gateway.service('lambda').settle();
+    await session.gateway.flush();
+  });
 }
+
+const HOUR = 3600_000;
 
 /** The account's Macie sensitive-data findings for an object, read with Macie's API as the account root. */
 export async function sensitiveFindings(session: LabSession, bucket: string, key: string): Promise<Finding[]> {
