@@ -7,11 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { zipSync, strToU8 } from 'fflate';
 import { IAMClient, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
-  S3Client, GetObjectAclCommand, GetBucketPolicyCommand, GetPublicAccessBlockCommand, ListObjectsV2Command, PutBucketOwnershipControlsCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand,
+  S3Client, DeleteObjectCommand, GetObjectAclCommand, GetBucketPolicyCommand, GetPublicAccessBlockCommand, ListObjectsV2Command, PutBucketOwnershipControlsCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
 import { S3ControlClient, GetPublicAccessBlockCommand as GetAccountBlockCommand, PutPublicAccessBlockCommand as PutAccountBlockCommand } from '@aws-sdk/client-s3-control';
 import { Macie2Client, EnableMacieCommand, CreateClassificationJobCommand } from '@aws-sdk/client-macie2';
-import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand, DisableRuleCommand } from '@aws-sdk/client-eventbridge';
 import { LambdaClient, CreateFunctionCommand, AddPermissionCommand } from '@aws-sdk/client-lambda';
 import { LabSession } from '../../src/engine/session.ts';
 import type { Scenario, ScenarioResult } from '../../src/engine/types.ts';
@@ -202,6 +202,13 @@ describe('lab dlp: the attacks', () => {
     expect(results['dlp-staging-drop']!.evidence.join('\n')).toContain('ok: the harmless file is still in');
     const quarantined = ((await session.client(S3Client).send(new ListObjectsV2Command({ Bucket: env.buckets.quarantine }))).Contents ?? []).map((c) => c.Key!);
     expect(quarantined.filter((k) => k.startsWith(`${env.buckets.staging}/`)).length).toBe(4); // card extract + the three disguised drops
+
+    // The responder's rule disabled (the mutation grader's responder-off): found, no longer blocked; the drop is cleaned up.
+    await session.client(EventBridgeClient).send(new DisableRuleCommand({ Name: 'macie-sensitive-data' }));
+    const off = await runProbe(session, stagingDropScenario);
+    expect(outcome(off), off.feedback).toEqual({ blocked: false, detected: true });
+    expect(off.feedback).toMatch(/still in s3:\/\/contoso-staging-.* and readable by the insider/);
+    expect(await snapshot(session, env, hidden)).toEqual(before);
   }, 150_000);
 
   it('a responder that empties staging blocks nothing in the staging attack; observing again does not move the clock', async () => {
@@ -210,7 +217,6 @@ describe('lab dlp: the attacks', () => {
     const steps = await stagingDropScenario.inject(session, state);
     // Someone deletes everything in staging (a lifecycle rule, a careless script): both files gone, no responder.
     const s3 = session.client(S3Client);
-    const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
     for (const k of ((await s3.send(new ListObjectsV2Command({ Bucket: env.buckets.staging }))).Contents ?? []).map((c) => c.Key!)) await s3.send(new DeleteObjectCommand({ Bucket: env.buckets.staging, Key: k }));
     const r = await stagingDropScenario.observe(session, steps, state);
     expect(r.blocked, r.feedback).toBe(false);
