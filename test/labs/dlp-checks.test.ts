@@ -12,9 +12,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { S3ControlClient, PutPublicAccessBlockCommand as PutAccountPabCommand } from '@aws-sdk/client-s3-control';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { LambdaClient, CreateFunctionCommand, AddPermissionCommand } from '@aws-sdk/client-lambda';
+import { LambdaClient, CreateFunctionCommand, AddPermissionCommand, RemovePermissionCommand } from '@aws-sdk/client-lambda';
 import {
   Macie2Client, EnableMacieCommand, CreateCustomDataIdentifierCommand, CreateAllowListCommand, CreateClassificationJobCommand, DeleteCustomDataIdentifierCommand,
+  UpdateAllowListCommand,
 } from '@aws-sdk/client-macie2';
 import { LabSession } from '../../src/engine/session.ts';
 import type { CheckOutcome } from '../../src/engine/types.ts';
@@ -32,6 +33,7 @@ async function runAll(session: LabSession): Promise<Record<string, CheckOutcome 
   const out: Record<string, CheckOutcome & { kind: string }> = {};
   // As the grader does: business first, then posture.
   for (const c of [...checks.filter((x) => x.kind === 'business'), ...checks.filter((x) => x.kind === 'posture')]) out[c.id] = { ...(await c.run(session)), kind: c.kind };
+  if (process.env['DLP_DEBUG']) console.log(show(out));
   return out;
 }
 const show = (r: Record<string, CheckOutcome>) => Object.entries(r).map(([id, o]) => `${o.passed ? 'PASS' : 'FAIL'} ${id}: ${o.feedback}`).join('\n');
@@ -111,7 +113,7 @@ async function buildControls(session: LabSession, e: DlpLabEnv) {
     s3JobDefinition: { bucketDefinitions: [{ accountId: account, buckets: (['customerData', 'supportLogs', 'staging', 'analyticsExports', 'qaFixtures'] as const).map((r) => e.buckets[r]) }] },
     customDataIdentifierIds: [customerIdCdi, cardRefCdi], allowListIds: [allow], managedDataIdentifierSelector: 'RECOMMENDED',
   }));
-  return { customerIdCdi, cardRefCdi };
+  return { customerIdCdi, cardRefCdi, allow, ruleArn: rule.RuleArn! };
 }
 
 describe('lab dlp: checks', () => {
@@ -206,5 +208,26 @@ describe('lab dlp: checks', () => {
     expect((await byId('partner-reads-exports').run(session)).passed).toBe(true);
     await s3.send(new PutBucketPolicyCommand({ Bucket: e.buckets.analyticsExports, Policy: partnerPolicy(e) }));
     expect((await byId('partner-scope').run(session)).passed).toBe(true);
+  }, 60_000);
+
+  it('a responder that EventBridge may not invoke fails quarantine-responder, naming the missing link', async () => {
+    const lambda = session.client(LambdaClient);
+    await lambda.send(new RemovePermissionCommand({ FunctionName: 'quarantine', StatementId: 'macie' }));
+    const r = await byId('quarantine-responder').run(session);
+    expect(r.passed, r.feedback).toBe(false);
+    expect(r.feedback).toMatch(/macie-sensitive-data: quarantine's resource policy does not let events\.amazonaws\.com invoke it/);
+    expect(r.feedback).not.toMatch(/cannot s3:PutObject/);
+    await lambda.send(new AddPermissionCommand({ FunctionName: 'quarantine', StatementId: 'macie', Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: built.ruleArn }));
+    expect((await byId('quarantine-responder').run(session)).passed).toBe(true);
+  }, 60_000);
+
+  it('an allow list that matches everything fails allow-list (it would hide real customers too)', async () => {
+    const macie = session.client(Macie2Client);
+    await macie.send(new UpdateAllowListCommand({ id: built.allow, name: 'qa-test-data', criteria: { regex: '.*' } }));
+    const r = await byId('allow-list').run(session);
+    expect(r.passed, r.feedback).toBe(false);
+    expect(r.feedback).toMatch(/hides real customers' card numbers or SSNs/);
+    await macie.send(new UpdateAllowListCommand({ id: built.allow, name: 'qa-test-data', criteria: { regex: QA_ALLOW } }));
+    expect((await byId('allow-list').run(session)).passed).toBe(true);
   }, 60_000);
 });
