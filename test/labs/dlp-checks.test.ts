@@ -7,10 +7,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IAMClient, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
-  S3Client, PutBucketPolicyCommand, GetBucketPolicyCommand, PutBucketOwnershipControlsCommand, PutPublicAccessBlockCommand, HeadObjectCommand,
+  S3Client, PutBucketPolicyCommand, GetBucketPolicyCommand, PutBucketOwnershipControlsCommand, PutPublicAccessBlockCommand, HeadObjectCommand, GetPublicAccessBlockCommand,
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
-import { S3ControlClient, PutPublicAccessBlockCommand as PutAccountPabCommand } from '@aws-sdk/client-s3-control';
+import { S3ControlClient, PutPublicAccessBlockCommand as PutAccountPabCommand, GetPublicAccessBlockCommand as GetAccountPabCommand } from '@aws-sdk/client-s3-control';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { LambdaClient, CreateFunctionCommand, AddPermissionCommand, RemovePermissionCommand } from '@aws-sdk/client-lambda';
 import {
@@ -136,9 +136,11 @@ describe('lab dlp: checks', () => {
     expect(r['insider-perimeter']!.feedback).toMatch(/PutObject into another account's bucket.*DeletePublicAccessBlock for the account/);
     expect(r['partner-scope']!.feedback).toMatch(/GetObject internal\/.*ListBucket without a prefix.*ListBucket with prefix internal\//);
     expect(r['network-perimeter']!.feedback).toMatch(/reads it from .*presigned GetObject URL/);
-    // The probes left nothing changed: still no account or staging policy change, no grader objects.
+    // The probes left nothing changed: no staging policy, Block Public Access as provisioned, no grader objects.
     const s3 = session.client(S3Client);
     await expect(s3.send(new GetBucketPolicyCommand({ Bucket: e.buckets.staging }))).rejects.toThrow();
+    await expect(session.client(S3ControlClient).send(new GetAccountPabCommand({ AccountId: session.accountId }))).rejects.toThrow();
+    expect((await s3.send(new GetPublicAccessBlockCommand({ Bucket: e.buckets.staging }))).PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true });
     for (const b of Object.values(e.buckets)) {
       const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: b }))).Contents ?? []).map((c) => c.Key!);
       expect(keys.filter((k) => k.includes('seclab-check')), b).toEqual([]);
