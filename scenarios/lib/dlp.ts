@@ -2,7 +2,7 @@
 // GETs, presigned URLs opened elsewhere), the lab clock moved to the quarantine deadline with Macie,
 // EventBridge and Lambda let run, and the judgement of a drop: out of circulation (moved by the
 // responder, or tagged and unreadable) and found by Macie.
-import { S3Client, HeadObjectCommand, GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, DeleteObjectCommand, type _Object } from '@aws-sdk/client-s3';
+import { S3Client, GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, DeleteObjectCommand, type _Object } from '@aws-sdk/client-s3';
 import { Macie2Client, ListFindingsCommand, GetFindingsCommand, type Finding } from '@aws-sdk/client-macie2';
 import type { LabSession } from '../../src/engine/session.ts';
 import type { AttackStep, Scenario, ScenarioResult } from '../../src/engine/types.ts';
@@ -118,15 +118,10 @@ export interface DropFate {
   findings: Finding[];
 }
 
+/** Whether the object is in the bucket: listed (a HeadObject would be refused where reads of tagged objects are denied). */
 async function exists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
-  try {
-    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return true;
-  } catch (e) {
-    const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (err.name === 'NotFound' || err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404) return false;
-    throw e;
-  }
+  const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1000 }));
+  return (page.Contents ?? []).some((o) => o.Key === key);
 }
 
 /** Every object of a bucket (root's listing). */

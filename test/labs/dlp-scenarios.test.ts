@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { zipSync, strToU8 } from 'fflate';
 import { IAMClient, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
-  S3Client, DeleteObjectCommand, GetObjectAclCommand, GetBucketPolicyCommand, GetPublicAccessBlockCommand, ListObjectsV2Command, PutBucketOwnershipControlsCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand,
+  S3Client, DeleteObjectCommand, DeleteBucketPolicyCommand, PutObjectTaggingCommand, GetObjectAclCommand, GetBucketPolicyCommand, GetPublicAccessBlockCommand, ListObjectsV2Command, PutBucketOwnershipControlsCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
 import { S3ControlClient, GetPublicAccessBlockCommand as GetAccountBlockCommand, PutPublicAccessBlockCommand as PutAccountBlockCommand } from '@aws-sdk/client-s3-control';
 import { Macie2Client, EnableMacieCommand, CreateClassificationJobCommand } from '@aws-sdk/client-macie2';
@@ -226,5 +226,24 @@ describe('lab dlp: the attacks', () => {
     await stagingDropScenario.observe(session, steps, state);
     expect(session.now() - at).toBeLessThan(env.quarantineDeadlineMs);
     await stagingDropScenario.revert!(session, state);
+  }, 60_000);
+
+  it('a drop left in place but tagged and refused to the insider is out of circulation; the untagged harmless file stays readable', async () => {
+    const { session, env } = await provision('dlp-attacks-tag');
+    const state = await stagingDropScenario.prepare!(session);
+    const steps = await stagingDropScenario.inject(session, state);
+    const s3 = session.client(S3Client);
+    const card = (state as { drops: { key: string }[] }).drops[0]!.key;
+    await s3.send(new PutObjectTaggingCommand({ Bucket: env.buckets.staging, Key: card, Tagging: { TagSet: [{ Key: 'quarantine', Value: 'true' }] } }));
+    await s3.send(new PutBucketPolicyCommand({
+      Bucket: env.buckets.staging,
+      Policy: doc([{ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${env.buckets.staging}/*`, Condition: { StringEquals: { 's3:ExistingObjectTag/quarantine': 'true' } } }]),
+    }));
+    const r = await stagingDropScenario.observe(session, steps, state);
+    expect(outcome(r), r.feedback).toEqual({ blocked: true, detected: false });
+    expect(r.feedback).toMatch(/tagged \(quarantine=true\) and refused to the insider \(AccessDenied\)/);
+    await stagingDropScenario.revert!(session, state);
+    await s3.send(new DeleteBucketPolicyCommand({ Bucket: env.buckets.staging }));
+    expect((await s3.send(new ListObjectsV2Command({ Bucket: env.buckets.staging }))).KeyCount).toBe(0);
   }, 60_000);
 });
