@@ -20,7 +20,7 @@ import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/c
 import { LambdaClient, CreateFunctionCommand, AddPermissionCommand } from '@aws-sdk/client-lambda';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
-  actorClient, fromAddress, labNow, refused, zipDir, type Actor, type DlpTestInput, type DlpTestOutput, type DlpTestResult, type LabInput,
+  actorClient, fromAddress, refused, zipDir, type Actor, type DlpTestInput, type DlpTestOutput, type DlpTestResult, type LabInput,
 } from 'seclab/kit';
 
 type BucketRole = 'customerData' | 'supportLogs' | 'analyticsExports' | 'staging' | 'qaFixtures' | 'quarantine';
@@ -286,7 +286,7 @@ export async function dlpTests(input: DlpTestInput<Env>): Promise<DlpTestOutput>
   }));
 
   results.push(await test('a presigned URL for customer data does not work outside the office', async () => {
-    const url = await getSignedUrl(insider, new GetObjectCommand({ Bucket: b.customerData, Key: customersKey }), { expiresIn: 600, signingDate: new Date(labNow()) });
+    const url = await getSignedUrl(insider, new GetObjectCommand({ Bucket: b.customerData, Key: customersKey }), { expiresIn: 600 });
     // The URL must work where it is meant to (the office): otherwise this test proves nothing.
     const office = await fetch(url, { headers: fromAddress(actors.insider) });
     if (office.status !== 200) return `the URL does not work from the office either (HTTP ${office.status}): the test cannot tell the network perimeter from a broken URL`;
