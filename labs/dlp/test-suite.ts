@@ -27,6 +27,7 @@ import { studentContext } from '../../src/engine/grader.ts';
 import { runStudentCode } from '../../src/engine/student-runner.ts';
 import { escapeControl } from '../../src/engine/report/escape.ts';
 import { attempt } from '../../scenarios/lib/attack.ts';
+import { reachDeadline, runProbe } from '../../scenarios/lib/dlp.ts';
 import { cardCopyOutsideScenario } from '../../scenarios/dlp-card-copy-outside.ts';
 import { objectMadePublicScenario } from '../../scenarios/dlp-object-made-public.ts';
 import { presignedUrlOutsideScenario } from '../../scenarios/dlp-presigned-url-outside.ts';
@@ -131,7 +132,7 @@ async function runStage(session: LabSession, stage: 'attempt' | 'after-deadline'
   } catch (e) {
     return failed((e as Error).message);
   }
-  const failing = out.results.filter((t) => !t.passed).map((t) => cap(t.name, 80));
+  const failing = [...new Set(out.results.filter((t) => !t.passed).map((t) => cap(t.name, 80)))];
   return { run: { passed: failing.length === 0, tests: out.results.length, failing }, state: out.state };
 }
 
@@ -139,47 +140,37 @@ async function runStage(session: LabSession, stage: 'attempt' | 'after-deadline'
 async function runSuite(session: LabSession): Promise<SuiteRun> {
   const env = dlpEnv(session.env);
   const first = await runStage(session, 'attempt', undefined);
-  await session.gateway.clock.advance(env.quarantineDeadlineMs);
-  await settle(session);
+  // As the attacks do: an hour at a time, so daily jobs run at 00:00 and the responder when the finding comes.
+  await reachDeadline(session, session.now() + env.quarantineDeadlineMs);
   if (first.run.error) return first.run;
   const second = await runStage(session, 'after-deadline', first.state);
   if (second.run.error) return { ...second.run, error: `stage after-deadline: ${second.run.error}` };
   const tests = first.run.tests + second.run.tests;
-  const failing = [...first.run.failing, ...second.run.failing];
+  const failing = [...new Set([...first.run.failing, ...second.run.failing])];
   if (!tests) return { passed: false, tests, failing, error: 'dlpTests() returned no results at all' };
   return { passed: failing.length === 0, tests, failing };
 }
 
-/** Lets Macie, EventBridge and Lambda finish what the clock's move started. */
-async function settle(session: LabSession): Promise<void> {
-  await session.gateway.flush();
-  await session.gateway.service('macie2').settle();
-  await session.gateway.service('lambda').settle();
-}
-
 // ---- the grader's probes: which ways out a variant leaves open ----
 
-interface Probe { id: string; title: string; task: string; run(session: LabSession): Promise<boolean> }
+interface Probe { id: string; title: string; run(session: LabSession): Promise<boolean> }
 
-/** An attack scenario, prepared, injected, observed and reverted: it got through when not blocked. */
-function scenarioProbe(s: Scenario, task: string): Probe {
+/** An attack scenario as a probe (runProbe: prepare, inject, observe, revert): it got through when not blocked. */
+function scenarioProbe(s: Scenario): Probe {
   return {
-    id: s.id, title: s.title, task,
+    id: s.id, title: s.title,
     run: async (session) => {
-      const state = s.prepare ? await s.prepare(session) : undefined;
-      try {
-        const steps = await s.inject(session, state);
-        return !(await s.observe(session, steps, state)).blocked;
-      } finally {
-        await s.revert?.(session, state).catch(() => undefined);
-      }
+      const r = await runProbe(session, s);
+      // A probe that could not run says nothing about the variant: the grading stops with its reason.
+      if (!r.steps.length && r.feedback.startsWith(`the probe ${s.id} could not run`)) throw new Error(r.feedback);
+      return !r.blocked;
     },
   };
 }
 
 /** The partner reads an internal aggregate (outside deidentified/). */
 const partnerProbe: Probe = {
-  id: 'partner-reads-internal', title: 'the partner reads analytics-exports outside deidentified/', task: 'partner',
+  id: 'partner-reads-internal', title: 'the partner reads analytics-exports outside deidentified/',
   run: async (session) => {
     const env = dlpEnv(session.env);
     const key = env.objects.analyticsExports.find((k) => !k.startsWith(env.partner.allowedPrefix));
@@ -196,7 +187,7 @@ const partnerProbe: Probe = {
  * unsigned requests, so "public" is judged by what any other account's credentials can read.)
  */
 const publicPolicyProbe: Probe = {
-  id: 'admin-makes-public', title: 'a public bucket policy on staging, read from another account', task: 'public',
+  id: 'admin-makes-public', title: 'a public bucket policy on staging, read from another account',
   run: async (session) => {
     const env = dlpEnv(session.env);
     const hidden = session.hidden['dlp'] as DlpHidden;
@@ -218,14 +209,13 @@ const publicPolicyProbe: Probe = {
   },
 };
 
-// Task per scenario: what builds the control that blocks it (GRADING.md's attacks).
 const PROBES: Probe[] = [
-  scenarioProbe(cardCopyOutsideScenario, 'perimeter'),
-  scenarioProbe(objectMadePublicScenario, 'public'),
-  scenarioProbe(presignedUrlOutsideScenario, 'network'),
-  scenarioProbe(stagingDropScenario, 'responder'),
-  scenarioProbe(piiInLogScenario, 'responder'),
-  scenarioProbe(renamedCompressedScenario, 'responder'),
+  scenarioProbe(cardCopyOutsideScenario),
+  scenarioProbe(objectMadePublicScenario),
+  scenarioProbe(presignedUrlOutsideScenario),
+  scenarioProbe(stagingDropScenario),
+  scenarioProbe(piiInLogScenario),
+  scenarioProbe(renamedCompressedScenario),
   partnerProbe,
   publicPolicyProbe,
 ];
@@ -521,7 +511,7 @@ function mutantOutcome(g: Grading, m: Mutant): CheckOutcome {
   const opened = v.through.filter((id) => !g.baseline.through.includes(id));
   if (!opened.length) return { passed: false, feedback: `Nothing to weaken here yet (${m.does}: no attack got through that your controls stopped): build ${m.control} first (task ${m.task}).` };
   if (!v.suite.passed) return { passed: true, feedback: `Killed: with ${m.does}, your suite failed (${why(v.suite)}).` };
-  return { passed: false, feedback: `Survived: with ${m.does}, ${opened.map(title).join('; ')} got through, and your suite still passed: add a test that tries that way out.` };
+  return { passed: false, feedback: `Survived: with ${m.does}, ${opened.map((id) => `"${title(id)}"`).join(', ')} got through, and your suite still passed: add a test that tries that way out.` };
 }
 
 export const testSuiteChecks: Check[] = [

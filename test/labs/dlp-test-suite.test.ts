@@ -27,7 +27,7 @@ const MUTANTS = ['public-access-off', 'insider-unrestricted', 'partner-widened',
 const doc = (Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
 
 /** The controls the lab's hints describe (tasks public, perimeter, partner, network, responder, and Macie's job), built as the root. */
-async function buildControls(session: LabSession): Promise<void> {
+async function buildControls(session: LabSession, skip: string[] = []): Promise<void> {
   const env = dlpEnv(session.env);
   const account = session.accountId;
   const s3 = session.client(S3Client);
@@ -52,7 +52,7 @@ async function buildControls(session: LabSession): Promise<void> {
 
   // partner: deidentified/ only
   const partner = { AWS: `arn:aws:iam::${env.partner.accountId}:root` };
-  await s3.send(new PutBucketPolicyCommand({
+  if (!skip.includes('partner')) await s3.send(new PutBucketPolicyCommand({
     Bucket: buckets.analyticsExports,
     Policy: doc([
       { Sid: 'PartnerRead', Effect: 'Allow', Principal: partner, Action: 's3:GetObject', Resource: arn(buckets.analyticsExports, `${env.partner.allowedPrefix}*`) },
@@ -61,7 +61,7 @@ async function buildControls(session: LabSession): Promise<void> {
   }));
 
   // network: customer data from the office and the VPC endpoint only (the root and Macie excepted)
-  await s3.send(new PutBucketPolicyCommand({
+  if (!skip.includes('network')) await s3.send(new PutBucketPolicyCommand({
     Bucket: buckets.customerData,
     Policy: doc([{
       Sid: 'OfficeAndVpcOnly', Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: arn(buckets.customerData, '*'),
@@ -108,7 +108,7 @@ async function controlsNow(session: LabSession) {
   const names = (await iam.send(new ListRolePoliciesCommand({ RoleName: env.analysts.roleName }))).PolicyNames ?? [];
   return {
     account: await session.client(S3ControlClient).send(new GetAccountPublicAccessBlockCommand({ AccountId: session.accountId })).then((r) => r.PublicAccessBlockConfiguration, () => undefined),
-    staging: await s3.send(new GetPublicAccessBlockCommand({ Bucket: env.buckets.staging })).then((r) => r.PublicAccessBlockConfiguration, () => undefined),
+    buckets: await Promise.all(Object.values(env.buckets).map((b) => s3.send(new GetPublicAccessBlockCommand({ Bucket: b })).then((r) => r.PublicAccessBlockConfiguration, () => undefined))),
     analyst: await Promise.all(names.map(async (n) => [n, (await iam.send(new GetRolePolicyCommand({ RoleName: env.analysts.roleName, PolicyName: n }))).PolicyDocument])),
     partner: await policy(env.buckets.analyticsExports),
     customers: await policy(env.buckets.customerData),
@@ -118,10 +118,10 @@ async function controlsNow(session: LabSession) {
 
 interface Graded { outcomes: Record<string, CheckOutcome & { points: number }>; session: LabSession; ms: number }
 
-async function grade(suite: string, controls: boolean): Promise<Graded> {
+async function grade(suite: string, controls: boolean, skip: string[] = []): Promise<Graded> {
   const session = await provisionLab(cloud(), lab, `dlp-test-suite-${suite}`);
   session.workspace = path.join(FIXTURES, suite);
-  if (controls) await buildControls(session);
+  if (controls) await buildControls(session, skip);
   const before = await controlsNow(session);
   const started = Date.now();
   const outcomes: Graded['outcomes'] = {};
@@ -130,8 +130,12 @@ async function grade(suite: string, controls: boolean): Promise<Graded> {
     outcomes[c.id] = { ...out, points: out.passed ? c.points : 0 };
   }
   const ms = Date.now() - started;
+  // Every mutant restored exactly (absent policies stay absent); the sandboxed suite used no key it was not handed.
   expect(await controlsNow(session)).toEqual(before);
-  console.log(`dlp test suite "${suite}"${controls ? '' : ' (no controls)'}: graded in ${(ms / 1000).toFixed(1)} s\n${Object.entries(outcomes).map(([id, o]) => `  ${id} ${o.points}: ${o.feedback}`).join('\n')}`);
+  expect(cloud().gateway.violationsOf(session.accountId)).toEqual([]);
+  const g = await suiteGrading(session);
+  const through = g ? [`  baseline: ${g.baseline.through.join(', ') || 'nothing'} through`, ...Object.entries(g.mutants).map(([m, v]) => `  ${m}: ${v.through.join(', ') || 'nothing'} through`)] : [];
+  console.log(`dlp test suite "${suite}"${controls ? (skip.length ? ` (controls but ${skip.join(', ')})` : '') : ' (no controls)'}, sandbox ${cloud().sandbox}: graded in ${(ms / 1000).toFixed(1)} s\n${Object.entries(outcomes).map(([id, o]) => `  ${id} ${o.points}: ${o.feedback}`).join('\n')}\n${through.join('\n')}`);
   return { outcomes, session, ms };
 }
 
@@ -151,14 +155,17 @@ describe('lab dlp: the student\'s DLP test suite, graded by mutation', () => {
     expect(points(g)).toBe(20);
   }, 900_000);
 
-  it('a weak suite (the copy to another account only) kills the unrestricted insider, and nothing else', async () => {
-    const g = await grade('weak', true);
+  it('a weak suite (the copy to another account only) kills the unrestricted insider, and nothing else; with no partner scope and no network perimeter, those mutants weaken nothing', async () => {
+    const g = await grade('weak', true, ['partner', 'network']);
     expect(g.outcomes['dlp-tests-pass']!.passed).toBe(true);
     expect(g.outcomes['dlp-tests-catch-insider-unrestricted']!.passed).toBe(true);
-    for (const m of MUTANTS.filter((x) => x !== 'insider-unrestricted')) {
+    for (const m of ['public-access-off', 'responder-off']) {
       expect(g.outcomes[`dlp-tests-catch-${m}`], m).toMatchObject({ passed: false });
       expect(g.outcomes[`dlp-tests-catch-${m}`]!.feedback).toMatch(/^Survived.*got through/);
     }
+    expect(g.outcomes['dlp-tests-catch-partner-widened']).toMatchObject({ passed: false });
+    expect(g.outcomes['dlp-tests-catch-partner-widened']!.feedback).toMatch(/^Nothing to weaken here yet.*build the partner's scope first \(task partner\)/);
+    expect(g.outcomes['dlp-tests-catch-customer-data-open']!.feedback).toMatch(/^Nothing to weaken here yet.*task network/);
     expect(points(g)).toBe(8);
   }, 900_000);
 
