@@ -137,7 +137,7 @@ async function listAll(s3: S3Client, bucket: string): Promise<_Object[]> {
 }
 
 /**
- * Judges each drop at the deadline. Gone from its bucket counts only when the responder did it: a copy
+ * Judges each drop at the deadline. A refused upload is not blocked (see below). Gone from its bucket counts only when the responder did it: a copy
  * in the quarantine bucket (same ETag, or a key ending with the dropped key), or a Lambda invocation of
  * the account since the drop whose event names the object. Still there counts when it is tagged and
  * the insider (an analyst, who may read everything as provisioned) is refused it.
@@ -153,7 +153,9 @@ export async function fatesOf(session: LabSession, drops: Drop[], since: number)
     const findings = drop.landed ? await sensitiveFindings(session, drop.bucket, drop.key) : [];
     const where = `s3://${drop.bucket}/${drop.key}`;
     if (!drop.landed) {
-      fates.push({ drop, out: true, how: `${drop.what}: the upload was refused`, findings });
+      // Staging and the logs are where drops and logs must land (the business needs them): refusing
+      // every write there is not quarantine. What lands must be found and taken out of circulation.
+      fates.push({ drop, out: false, how: `${drop.what}: the upload was refused — ${drop.bucket} must take drops and logs; find and quarantine what lands there instead`, findings });
       continue;
     }
     if (!(await exists(s3, drop.bucket, drop.key))) {
