@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-macie2';
 import {
   S3Client, PutBucketOwnershipControlsCommand, PutPublicAccessBlockCommand, PutBucketPolicyCommand, DeleteBucketPolicyCommand,
-  DeletePublicAccessBlockCommand, GetObjectCommand, PutObjectCommand, CopyObjectCommand, PutObjectAclCommand, DeleteObjectCommand,
+  DeletePublicAccessBlockCommand, GetBucketPolicyCommand, GetObjectCommand, PutObjectCommand, CopyObjectCommand, PutObjectAclCommand, DeleteObjectCommand,
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
 import {
@@ -283,6 +283,25 @@ export async function dlpTests(input: DlpTestInput<Env>): Promise<DlpTestOutput>
     for (const bucket of [b.staging, b.supportLogs]) await insider.send(new DeleteObjectCommand({ Bucket: bucket, Key: probe.key })).catch(() => undefined);
     if (got.length || read.length) return [got.length ? `the insider ${got.join(', ')}` : '', read.length ? `anyone on the internet read ${read.join(', ')}` : ''].filter(Boolean).join('; ');
     return undefined;
+  }));
+
+  // Block Public Access is there for the administrators' mistakes too: the suite runs with the lab
+  // account's administrator credentials in its environment, as apply() does.
+  results.push(await test('Block Public Access refuses a public bucket policy, even from an administrator', async () => {
+    const admin = new S3Client({ forcePathStyle: true, region: input.region });
+    const probe = `dlp-tests/${stamp}/admin-probe.txt`;
+    await admin.send(new PutObjectCommand({ Bucket: b.staging, Key: probe, Body: `public access probe ${stamp}\n` }));
+    const before = await admin.send(new GetBucketPolicyCommand({ Bucket: b.staging })).then((r) => r.Policy, () => undefined);
+    const publicRead = doc([{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: arn(b.staging, '*') }]);
+    let problem: string | undefined;
+    if (!(await refused(admin.send(new PutBucketPolicyCommand({ Bucket: b.staging, Policy: publicRead }))))) {
+      problem = `a public bucket policy on ${b.staging} was accepted`;
+      const read = await s3As(actors.outsider).send(new GetObjectCommand({ Bucket: b.staging, Key: probe })).then(() => true, () => false);
+      if (read) problem += `, and ${actors.outsider.name} read s3://${b.staging}/${probe}`;
+      await (before ? admin.send(new PutBucketPolicyCommand({ Bucket: b.staging, Policy: before })) : admin.send(new DeleteBucketPolicyCommand({ Bucket: b.staging }))).catch(() => undefined);
+    }
+    await admin.send(new DeleteObjectCommand({ Bucket: b.staging, Key: probe })).catch(() => undefined);
+    return problem;
   }));
 
   results.push(await test('a presigned URL for customer data does not work outside the office', async () => {
