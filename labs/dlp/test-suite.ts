@@ -195,16 +195,19 @@ const publicPolicyProbe: Probe = {
     const bucket = env.buckets.staging;
     const key = `seclab-probe/public-${session.random.fork('dlp-public-probe').int(0, 1e9)}.txt`;
     const before = await bucketPolicy(session, bucket);
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'seclab probe: public access\n', ContentType: 'text/plain' }));
+    let wrote = false;
     try {
       const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Public', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/${key}` }] });
       const made = await attempt(session, `PutBucketPolicy public on ${bucket}`, () => s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy })));
       if (!made.allowed) return false;
+      // Written once the public policy replaced the bucket's own (whose statements could refuse the root).
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'seclab probe: public access\n', ContentType: 'text/plain' }));
+      wrote = true;
       const outsider = session.client(S3Client, { credentials: { accessKeyId: hidden.outside.accessKeyId, secretAccessKey: hidden.outside.secretAccessKey }, sourceIp: OUTSIDE_IP });
       return (await attempt(session, `another account GetObject ${key}`, () => outsider.send(new GetObjectCommand({ Bucket: bucket, Key: key })))).allowed;
     } finally {
+      if (wrote) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
       await setBucketPolicy(session, bucket, before);
-      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
     }
   },
 };
@@ -505,11 +508,11 @@ function baselineOutcome(g: Grading): CheckOutcome {
 }
 
 function mutantOutcome(g: Grading, m: Mutant): CheckOutcome {
-  if (!baselineOutcome(g).passed) return { passed: false, feedback: `Not graded: your suite must pass on your own controls first (see dlp-tests-pass).` };
+  if (!baselineOutcome(g).passed) return { passed: false, feedback: 'Not graded: your suite must first pass on your own controls, every time (see dlp-tests-pass).' };
   const v = g.mutants[m.id];
   if (!v) return { passed: false, feedback: 'Not graded (the grading stopped before this mutant).' };
   const opened = v.through.filter((id) => !g.baseline.through.includes(id));
-  if (!opened.length) return { passed: false, feedback: `Nothing to weaken here yet (${m.does}: no attack got through that your controls stopped): build ${m.control} first (task ${m.task}).` };
+  if (!opened.length) return { passed: false, feedback: `Nothing to weaken here yet: with ${m.does}, no attack got through that your controls stopped. Build ${m.control} first (task ${m.task}).` };
   if (!v.suite.passed) return { passed: true, feedback: `Killed: with ${m.does}, your suite failed (${why(v.suite)}).` };
   return { passed: false, feedback: `Survived: with ${m.does}, ${opened.map((id) => `"${title(id)}"`).join(', ')} got through, and your suite still passed: add a test that tries that way out.` };
 }

@@ -164,7 +164,7 @@ describe('lab dlp: the student\'s DLP test suite, graded by mutation', () => {
       expect(g.outcomes[`dlp-tests-catch-${m}`]!.feedback).toMatch(/^Survived.*got through/);
     }
     expect(g.outcomes['dlp-tests-catch-partner-widened']).toMatchObject({ passed: false });
-    expect(g.outcomes['dlp-tests-catch-partner-widened']!.feedback).toMatch(/^Nothing to weaken here yet.*build the partner's scope first \(task partner\)/);
+    expect(g.outcomes['dlp-tests-catch-partner-widened']!.feedback).toMatch(/^Nothing to weaken here yet.*build the partner's scope first \(task partner\)/i);
     expect(g.outcomes['dlp-tests-catch-customer-data-open']!.feedback).toMatch(/^Nothing to weaken here yet.*task network/);
     expect(points(g)).toBe(8);
   }, 900_000);
