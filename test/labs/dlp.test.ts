@@ -1,7 +1,8 @@
 // Lab dlp end to end on the real lab cloud: the reference solution (solutions/dlp) gets full marks —
 // every check and attack passed, the business intact, its own DLP test suite passing and killing every
-// weakened copy — and the starter at most 10 %.
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+// weakened copy — the starter at most 10 %, and the reference without its administrator's test of Block
+// Public Access loses that mutant only.
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,18 @@ const { cloud } = useLabCloud();
 
 async function grade(workspace: string): Promise<LabGrade> {
   return gradeLab(cloud(), await findLab('dlp'), { workspace, seed: 'dlp-test' });
+}
+
+/** A workspace whose dlp/ folder is the reference with `from` replaced by `to` in solution.ts. */
+function variant(from: string, to: string): string {
+  const ws = mkdtempSync(path.join(os.tmpdir(), 'seclab-dlp-'));
+  writeFileSync(path.join(ws, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+  cpSync(path.join(SOLUTIONS_DIR, 'dlp'), path.join(ws, 'dlp'), { recursive: true });
+  const file = path.join(ws, 'dlp', 'solution.ts');
+  const text = readFileSync(file, 'utf8');
+  expect(text).toContain(from);
+  writeFileSync(file, text.split(from).join(to));
+  return ws;
 }
 
 const failed = (g: LabGrade) => [...g.checks, ...g.scenarios].filter((c) => !c.passed).map((c) => c.id).sort();
@@ -42,5 +55,12 @@ describe('lab dlp', () => {
     expect(g.student.every((r) => r.ok), JSON.stringify(g.student)).toBe(true);
     expect(g.score / g.maxScore, detail(g)).toBeLessThanOrEqual(0.1);
     expect(g.scenarios.every((s) => !s.blocked || s.points === 0)).toBe(true);
+  }, 900_000);
+
+  it('a suite without the administrator\'s public-policy test: Block Public Access deleted opens a way out it does not notice (that mutant survives, nothing else changes)', async () => {
+    const g = await grade(variant("results.push(await test('Block Public Access refuses a public bucket policy", "void (await test('Block Public Access refuses a public bucket policy"));
+    expect(failed(g), detail(g)).toEqual(['dlp-tests-catch-public-access-off']);
+    expect(g.checks.find((c) => c.id === 'dlp-tests-catch-public-access-off')!.feedback).toMatch(/^Survived: .*public bucket policy on staging/);
+    expect(g.score).toBe(97);
   }, 900_000);
 });
