@@ -113,15 +113,20 @@ async function runStage(session: LabSession, stage: 'attempt' | 'after-deadline'
   const file = path.join(session.workspace ?? '.', 'dlp', 'solution.ts');
   const ctx = studentContext(session, lab);
   const { actors, end } = actorsForRun(session);
-  const channel = cloud.sandbox === 'bwrap' ? await cloud.gateway.openChannel(session.accountId, 'your DLP tests') : undefined;
-  const res = await runStudentCode({
-    file, exports: ['dlpTests'], input: { ...(ctx.input as object), stage, state, actors }, env: ctx.env, timeoutMs: RUN_TIMEOUT_MS,
-    sandbox: cloud.sandbox, gateway: { url: cloud.url, socketPath: channel?.socketPath }, clockFile: ctx.clockFile,
-  }).finally(async () => {
+  let channel: { socketPath: string; close: () => Promise<void> } | undefined;
+  let res: Awaited<ReturnType<typeof runStudentCode>>;
+  try {
+    channel = cloud.sandbox === 'bwrap' ? await cloud.gateway.openChannel(session.accountId, 'your DLP tests') : undefined;
+    res = await runStudentCode({
+      file, exports: ['dlpTests'], input: { ...(ctx.input as object), stage, state, actors }, env: ctx.env, timeoutMs: RUN_TIMEOUT_MS,
+      sandbox: cloud.sandbox, gateway: { url: cloud.url, socketPath: channel?.socketPath }, clockFile: ctx.clockFile,
+    });
+  } finally {
+    // Nothing the suite leaves running can act later.
     ctx.revoke();
     end();
     await channel?.close();
-  });
+  }
   const failed = (error: string) => ({ run: { passed: false, tests: 0, failing: [], error: cap(error, 400) }, state: undefined });
   const r = res.runs.find((x) => x.export === 'dlpTests');
   if (!r?.ok) return failed(r?.error ?? 'dlpTests() did not run');
@@ -501,6 +506,7 @@ const title = (id: string) => PROBES.find((p) => p.id === id)?.title ?? id;
 
 function baselineOutcome(g: Grading): CheckOutcome {
   const b = g.baseline.suite;
+  if (b.error) return { passed: false, feedback: `Your DLP suite did not run to the end on your own controls (${b.error}): fix it; nothing of the mutation grading counts until it passes.` };
   if (!b.passed) return { passed: false, feedback: `Your DLP suite fails on your own controls (${why(b)}): fix the control the test found open, or the test; nothing of the mutation grading counts until it passes.` };
   if (g.baseline2 && !g.baseline2.passed) return { passed: false, feedback: `Your DLP suite passed on your controls the first time, then failed on the same unchanged environment (${why(g.baseline2)}): it is flaky or depends on earlier runs (leftovers, counters). It earns nothing until it passes every time.` };
   if (!g.baseline2) return { passed: false, feedback: 'Your DLP suite was not run a second time on your controls.' };
