@@ -3,14 +3,16 @@
 //   synth_dataset_v2*.json               Microsoft presidio-research synthetic sentences with spans (MIT)
 //   presidio_recognizer_vectors.jsonl    Presidio recognizer unit-test vectors (MIT)
 //   test_pans/test_pans_flat.csv         published Adyen/Stripe test PANs + Luhn-failing variants (MIT)
-// Per identifier: precision, recall and F1 (a prediction counts when it overlaps a labelled span of the
-// same type). Then PAN recall and NOT_PAN rejection, generated digit-run decoys, and throughput.
+// Per identifier: precision, recall and F1. Predictions and labelled spans of the same type are paired
+// one-to-one (exact spans first, then by largest overlap; see matchSpans): a prediction counts for at most
+// one label and a label is found by at most one prediction. Then PAN recall and NOT_PAN rejection, generated digit-run decoys, and throughput.
 // Skips with a message when the folder is absent.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { findSensitiveData, scanObject, scanText, type ScanOptions } from '../src/controls/dlp/index.ts';
+import { matchSpans } from './dlp-match.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { mb: { type: 'string', default: '4' } } });
@@ -28,24 +30,21 @@ const LABEL: Record<string, string> = {
 };
 const LABELS = ['CREDIT_CARD', 'US_SSN', 'EMAIL_ADDRESS', 'PHONE_NUMBER', 'IBAN_CODE'];
 
-interface Counts { tp: number; fp: number; fn: number; goldHit: number; gold: number }
-const zero = (): Counts => ({ tp: 0, fp: 0, fn: 0, goldHit: 0, gold: 0 });
+interface Counts { tp: number; fp: number; fn: number; gold: number }
+const zero = (): Counts => ({ tp: 0, fp: 0, fn: 0, gold: 0 });
 
 function score(counts: Map<string, Counts>, text: string, gold: { label: string; s: number; e: number }[], only?: string) {
   const pred = findSensitiveData(text, ALL).flatMap((m) => (LABEL[m.type] ? [{ label: LABEL[m.type]!, s: m.start, e: m.end }] : [])).filter((p) => !only || p.label === only);
-  const overlap = (a: { s: number; e: number }, b: { s: number; e: number }) => a.s < b.e && b.s < a.e;
-  for (const p of pred) {
-    const c = counts.get(p.label) ?? zero();
-    counts.set(p.label, c);
-    if (gold.some((g) => g.label === p.label && overlap(g, p))) c.tp++;
-    else c.fp++;
-  }
-  for (const g of gold) {
-    const c = counts.get(g.label) ?? zero();
-    counts.set(g.label, c);
-    c.gold++;
-    if (pred.some((p) => p.label === g.label && overlap(g, p))) c.goldHit++;
-    else c.fn++;
+  for (const label of new Set([...pred.map((p) => p.label), ...gold.map((g) => g.label)])) {
+    const ps = pred.filter((p) => p.label === label);
+    const gs = gold.filter((g) => g.label === label);
+    const tp = matchSpans(ps, gs);
+    const c = counts.get(label) ?? zero();
+    counts.set(label, c);
+    c.tp += tp;
+    c.fp += ps.length - tp;
+    c.fn += gs.length - tp;
+    c.gold += gs.length;
   }
 }
 
@@ -57,7 +56,7 @@ function table(title: string, counts: Map<string, Counts>) {
     const c = counts.get(l);
     if (!c) continue;
     const p = c.tp / (c.tp + c.fp);
-    const r = c.goldHit / c.gold;
+    const r = c.tp / c.gold;
     const f = (2 * p * r) / (p + r);
     console.log(`  ${l.padEnd(14)} ${String(c.gold).padStart(5)} ${String(c.tp + c.fp).padStart(5)} ${pct(p).padStart(10)} ${pct(r).padStart(8)} ${(Number.isFinite(f) ? f.toFixed(3) : 'n/a').padStart(7)}`);
   }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cardBrand, findSensitiveData, ibanChecksum, isCardNumber, isIban, isSsn, luhn, MANAGED_IDENTIFIERS, scanText, testCustomDataIdentifier, type ScanOptions } from '../../src/controls/dlp/index.ts';
+import { resetWork, work } from '../../src/controls/dlp/work.ts';
 import { breakLuhn, group4, withCheckDigit } from './helpers.ts';
 
 const ALL: ScanOptions = { managed: { selection: 'ALL' } };
@@ -221,5 +222,37 @@ describe('hostile inputs', () => {
       scanText(t, ALL);
       expect(performance.now() - t0).toBeLessThan(3000);
     }
+  });
+});
+
+describe('bounded work on hostile input (work counters, not time)', () => {
+  it('custom identifier keywords are looked for only in the window before each match', () => {
+    const ci = { id: 'cdi-b', name: 'badge', regex: 'B-\\d{4}', keywords: ['badge'], maximumMatchDistance: 20 };
+    const opts: ScanOptions = { managed: { selection: 'NONE' }, custom: [ci] };
+    const n = 20_000;
+    const text = 'B-1234 '.repeat(n);
+    resetWork();
+    expect(scanText(text, opts)).toEqual([]);
+    // each match looks at most at distance + longest keyword characters (the old search ran to the end of the text)
+    expect(work.customKeywordChars).toBeGreaterThan(0);
+    expect(work.customKeywordChars).toBeLessThanOrEqual(n * (20 + 'badge'.length));
+    // the window is exact: a keyword ending 20 characters before the match end counts, 21 does not
+    expect(testCustomDataIdentifier(ci, `badge${' '.repeat(14)}B-1234`)).toBe(1);
+    expect(testCustomDataIdentifier(ci, `badge${' '.repeat(15)}B-1234`)).toBe(0);
+    expect(scanText(`${text}badge B-9999`, opts)[0]?.count).toBe(1);
+  });
+
+  it('the phone overlap check is n log n, with the same result', () => {
+    const n = 20_000;
+    const text = 'call +1 212 555 0143 or (415) 555-0199 tel 030 1234567; '.repeat(n);
+    resetWork();
+    const found = findSensitiveData(text, ALL).filter((m) => m.type === 'PHONE_NUMBER');
+    expect(found).toHaveLength(3 * n);
+    expect(found.slice(0, 3).map((m) => m.value)).toEqual(['+1 212 555 0143', '(415) 555-0199', '030 1234567']);
+    // every candidate of every pass (more than the numbers kept: national formats also match inside
+    // the others) costs one binary search over the kept ones; the old check compared it with each
+    const c = work.phoneCandidates;
+    expect(c).toBeGreaterThanOrEqual(3 * n);
+    expect(work.phoneOverlapSteps).toBeLessThanOrEqual(c * (Math.ceil(Math.log2(3 * n)) + 2));
   });
 });

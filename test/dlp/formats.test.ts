@@ -2,6 +2,7 @@ import { gzipSync, strToU8, zipSync } from 'fflate';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import { LIMITS, scanObject, type ScanOptions } from '../../src/controls/dlp/index.ts';
+import { resetWork, work } from '../../src/controls/dlp/work.ts';
 import { group4, withCheckDigit } from './helpers.ts';
 
 const ALL: ScanOptions = { managed: { selection: 'ALL' } };
@@ -133,5 +134,97 @@ describe('scanObject file types', () => {
     const bad = await scanObject('a.json', enc('{"ssn": "219-45-6789",'), ALL);
     expect(bad).toMatchObject({ status: 'PARTIAL', skipped: 'UNABLE_TO_PARSE_FILE' });
     expect(bad.detections.map((d) => d.type)).toEqual(['USA_SOCIAL_SECURITY_NUMBER']);
+  });
+});
+
+describe('hostile files: limits hold on real sizes, not declared ones', () => {
+  /** Runs `f` with smaller limits (so a bomb stays cheap to build), then restores them. */
+  async function withLimits<T>(l: Partial<typeof LIMITS>, f: () => Promise<T>): Promise<T> {
+    const saved = { ...LIMITS };
+    Object.assign(LIMITS, l);
+    try {
+      return await f();
+    } finally {
+      Object.assign(LIMITS, saved);
+    }
+  }
+  const MiB = 1024 * 1024;
+  const zeros = (n: number) => new Uint8Array(n);
+  /** A little-endian uint32 written over `b` at `o`. */
+  const put32 = (b: Uint8Array, o: number, v: number) => new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(o, v, true);
+
+  it('gzip: a bomb whose ISIZE lies is stopped at the limit and skipped, not expanded', async () => {
+    const bomb = gzipSync(zeros(8 * MiB));
+    put32(bomb, bomb.length - 4, 100); // declares 100 bytes
+    resetWork();
+    const r = await withLimits({ maxObjectBytes: MiB }, () => scanObject('bomb.txt.gz', bomb, ALL));
+    expect(r).toMatchObject({ status: 'SKIPPED', skipped: 'ARCHIVE_TOTAL_BYTES_EXTRACTED_OVER_LIMIT', sizeClassified: 0 });
+    expect(work.inflatedBytes).toBe(0);
+    // within the limits the same path works
+    const ok = await withLimits({ maxObjectBytes: MiB }, () => scanObject('x.txt.gz', gzipSync(strToU8('SSN 219-45-6789')), ALL));
+    expect(ok.detections.map((d) => d.type)).toEqual(['USA_SOCIAL_SECURITY_NUMBER']);
+  });
+
+  it('ZIP: a member whose declared sizes lie is skipped as oversize; the other members are analysed', async () => {
+    const zip = zipSync({ 'big.txt': zeros(8 * MiB), 'ssn.txt': strToU8('SSN 219-45-6789') });
+    // declare 100 bytes for big.txt in its local header and in the central directory
+    const dv = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+    for (let i = 0; i + 4 <= zip.length; i++) {
+      const sig = dv.getUint32(i, true);
+      if (sig === 0x04034b50 && new TextDecoder().decode(zip.subarray(i + 30, i + 37)) === 'big.txt') put32(zip, i + 22, 100);
+      if (sig === 0x02014b50 && new TextDecoder().decode(zip.subarray(i + 46, i + 53)) === 'big.txt') put32(zip, i + 24, 100);
+    }
+    resetWork();
+    const r = await withLimits({ maxObjectBytes: MiB }, () => scanObject('dump.zip', zip, ALL));
+    expect(r.status).toBe('PARTIAL');
+    expect(r.skipped).toBe('ARCHIVE_TOTAL_BYTES_EXTRACTED_OVER_LIMIT');
+    expect(r.files!.map((f) => [f.name, f.status, f.skipped])).toEqual([['big.txt', 'SKIPPED', 'FILE_SIZE_LIMIT_EXCEEDED'], ['ssn.txt', 'COMPLETE', undefined]]);
+    expect(r.detections.map((d) => d.type)).toEqual(['USA_SOCIAL_SECURITY_NUMBER']);
+    expect(work.inflatedBytes).toBeLessThanOrEqual(MiB);
+  });
+
+  it('ZIP: the archive total is counted from real output; members past it are skipped', async () => {
+    const spaces = (n: number) => new Uint8Array(n).fill(0x20);
+    const zip = zipSync({ 'a.txt': spaces(600 * 1024), 'b.txt': spaces(600 * 1024), 'c.txt': strToU8('small') });
+    resetWork();
+    const r = await withLimits({ maxObjectBytes: MiB, maxExtractedBytes: MiB }, () => scanObject('t.zip', zip, ALL));
+    expect(r.files!.map((f) => [f.name, f.status, f.skipped])).toEqual([
+      ['a.txt', 'COMPLETE', undefined], ['b.txt', 'SKIPPED', 'ARCHIVE_TOTAL_BYTES_EXTRACTED_OVER_LIMIT'], ['c.txt', 'COMPLETE', undefined],
+    ]);
+    expect(r).toMatchObject({ status: 'PARTIAL', skipped: 'ARCHIVE_TOTAL_BYTES_EXTRACTED_OVER_LIMIT' });
+    expect(work.inflatedBytes).toBeLessThanOrEqual(MiB);
+  });
+
+  it('XLSX: rows and columns the file claims out of bounds or out of order are not believed', async () => {
+    const xlsx = zipSync({
+      'xl/workbook.xml': strToU8('<workbook xmlns:r="r"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+      'xl/_rels/workbook.xml.rels': strToU8('<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>'),
+      'xl/worksheets/sheet1.xml': strToU8('<worksheet><sheetData>'
+        + '<row r="1"><c r="A1" t="inlineStr"><is><t>Name</t></is></c><c r="B1" t="inlineStr"><is><t>Card</t></is></c></row>'
+        + `<row r="-7"><c r="A-7" t="inlineStr"><is><t>ann</t></is></c><c r="B-7" t="inlineStr"><is><t>${VISA}</t></is></c></row>`
+        + '<row r="4000000000"><c r="ZZZZ4000000000" t="inlineStr"><is><t>z@example.com</t></is></c></row>'
+        + '<row r="9"><c r="C9" t="inlineStr"><is><t>y@example.com</t></is></c></row>'
+        + '<row r="5"><c r="A5" t="inlineStr"><is><t>x@example.com</t></is></c></row>'
+        + '</sheetData></worksheet>'),
+    });
+    const r = await scanObject('book.xlsx', xlsx, ALL);
+    const by = Object.fromEntries(r.detections.map((d) => [d.type, d.occurrences]));
+    expect(by['CREDIT_CARD_NUMBER']).toEqual({ cells: [{ row: 2, column: 2, columnName: 'Card', cellReference: 'S!B2' }] });
+    expect(by['EMAIL_ADDRESS']).toEqual({ cells: [
+      { row: 3, column: 1, columnName: 'Name', cellReference: 'S!A3' }, // r="4000000000", column ZZZZ: the next row, first column
+      { row: 9, column: 3, cellReference: 'S!C9' }, // in bounds and in order: as declared
+      { row: 10, column: 1, columnName: 'Name', cellReference: 'S!A10' }, // r="5" after row 9: the next row
+    ] });
+    for (const c of by['EMAIL_ADDRESS']!.cells!) expect(c.row).toBeLessThanOrEqual(LIMITS.maxXlsxRows);
+  });
+
+  it('JSON Lines: a record nested past the limit fails that object only, with a reason', async () => {
+    const deep = '['.repeat(LIMITS.maxJsonDepth + 10) + '1' + ']'.repeat(LIMITS.maxJsonDepth + 10);
+    const r = await scanObject('deep.jsonl', enc(`{"ssn":"219-45-6789"}\n${deep}\n`), ALL);
+    expect(r).toMatchObject({ fileType: 'application/jsonl', status: 'SKIPPED', skipped: 'JSON_NESTING_LEVEL_OVER_LIMIT' });
+    // inside an archive: that member is skipped, the others are analysed
+    const z = await scanObject('a.zip', zipSync({ 'deep.jsonl': strToU8(deep), 'ok.jsonl': strToU8('{"ssn":"219-45-6789"}') }), ALL);
+    expect(z.files!.map((f) => [f.name, f.status, f.skipped])).toEqual([['deep.jsonl', 'SKIPPED', 'JSON_NESTING_LEVEL_OVER_LIMIT'], ['ok.jsonl', 'COMPLETE', undefined]]);
+    expect(z.detections.map((d) => d.type)).toEqual(['USA_SOCIAL_SECURITY_NUMBER']);
   });
 });

@@ -6,10 +6,11 @@
 // on EventBridge (SQS target); a bucket policy that denies Macie's service-linked role; a policy
 // finding for a bucket made public; DescribeBuckets; IAM authorization of macie2 actions.
 import { gunzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import {
   S3Client, CreateBucketCommand, PutObjectCommand, PutBucketPolicyCommand, ListObjectsV2Command, GetObjectCommand, PutPublicAccessBlockCommand,
+  PutBucketEncryptionCommand,
 } from '@aws-sdk/client-s3';
 import { KMSClient, CreateKeyCommand } from '@aws-sdk/client-kms';
 import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -23,6 +24,7 @@ import {
   DescribeBucketsCommand, ListManagedDataIdentifiersCommand, type DefaultDetection,
 } from '@aws-sdk/client-macie2';
 import { useLabCloud } from '../helpers/cloud.ts';
+import { sampled } from '../../src/cloud/services/macie2/index.ts';
 import { run, toolBin, toolInstalled } from '../../scripts/tools.ts';
 
 const { cloud } = useLabCloud();
@@ -398,6 +400,88 @@ describe('Macie2 classification jobs and findings', () => {
     await a.c.gateway.service('macie2').settle();
     expect(published()).toHaveLength(1);
     expect((published()[0]!.event.detail as { count: number }).count).toBe(2);
+  });
+
+  it('same work, same results: job and finding ids are derived (not random), sampling is a stable hash, ties sort by id', async () => {
+    const a = account();
+    const m = a.macie();
+    const bucket = `sampled-${a.id}`;
+    await m.send(new EnableMacieCommand({}));
+    await a.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const keys = Array.from({ length: 24 }, (_, i) => `people/p${String(i).padStart(2, '0')}.txt`);
+    for (const Key of keys) await a.s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: `SSN: 219-45-6789 (${Key})\n` }));
+    const once = async () => {
+      const { jobId } = await m.send(new CreateClassificationJobCommand({
+        clientToken: 'half', name: 'half-sample', jobType: 'ONE_TIME', samplingPercentage: 50, s3JobDefinition: { bucketDefinitions: [{ accountId: a.id, buckets: [bucket] }] },
+      }));
+      // the lab clock held: every finding of the run has the same createdAt and updatedAt, so the order is the id's
+      await a.c.gateway.clock.exclusive(() => a.c.gateway.service('macie2').runDue());
+      const ids = (await m.send(new ListFindingsCommand({}))).findingIds!;
+      const findings = (await m.send(new GetFindingsCommand({ findingIds: ids }))).findings!;
+      return { jobId, ids, analysed: findings.map((f) => f.resourcesAffected!.s3Object!.key!).sort() };
+    };
+    const first = await once();
+    expect(first.jobId).toMatch(/^[0-9a-f]{32}$/);
+    for (const id of first.ids) expect(id).toMatch(/^[0-9a-f]{32}$/);
+    // the sample: the objects the stable hash of (job name, clientToken, bucket, key) picks, about half
+    const expected = keys.filter((key) => sampled({ samplingPercentage: 50, name: 'half-sample', clientToken: 'half' }, bucket, { key }));
+    expect(first.analysed).toEqual(expected);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(expected.length).toBeLessThan(keys.length);
+    expect(first.ids).toEqual([...first.ids].sort().reverse()); // the default order (updatedAt, newest first): equal times by id
+    // disabling drops Macie's state; the same calls again give the same ids, sample and order
+    await m.send(new DisableMacieCommand({}));
+    await m.send(new EnableMacieCommand({}));
+    const second = await once();
+    expect(second).toEqual(first);
+  });
+
+  it('a bucket change after which no policy finding can follow costs Macie no reads of the bucket', async () => {
+    const a = account();
+    const m = a.macie();
+    const bucket = `quiet-${a.id}`;
+    await m.send(new EnableMacieCommand({}));
+    await a.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const macie = a.c.gateway.service('macie2');
+    await macie.runDue(); // evaluates the new bucket
+    const target = a.c.gateway.upstream;
+    const spy = vi.spyOn(target, 'json');
+    try {
+      await a.s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } }));
+      const before = spy.mock.calls.length;
+      await macie.runDue();
+      const byMacie = spy.mock.calls.slice(before).filter((c) => c[0] === a.id && c[1] === 's3');
+      expect(byMacie.map((c) => c[2])).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('a JSON Lines object nested too deep fails only its own analysis; the run goes on and records it', async () => {
+    const a = account();
+    const m = a.macie();
+    const bucket = `deep-${a.id}`;
+    await m.send(new EnableMacieCommand({}));
+    await a.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const deep = '['.repeat(300) + '1' + ']'.repeat(300);
+    await a.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'a-deep.jsonl', Body: `{"ok":1}\n${deep}\n` }));
+    await a.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'b-customers.json', Body: SSN_JSON }));
+    const { jobId } = await m.send(new CreateClassificationJobCommand({
+      clientToken: 'deep', name: 'deep', jobType: 'SCHEDULED', scheduleFrequency: { dailySchedule: {} }, initialRun: true,
+      s3JobDefinition: { bucketDefinitions: [{ accountId: a.id, buckets: [bucket] }] },
+    }));
+    const macie = a.c.gateway.service('macie2');
+    await macie.runDue();
+    const job = await m.send(new DescribeClassificationJobCommand({ jobId }));
+    expect(job.lastRunErrorStatus?.code).toBe('NONE');
+    const run = macie.jobs(a.id).find((j) => j.jobId === jobId)!;
+    expect(run.runs[0]).toMatchObject({ analysed: 1, skipped: 1 });
+    expect(run.runs[0]!.findings).toHaveLength(1);
+    const status = (key: string) => (macie.results.find((x) => x.jobId === jobId && (x.result['resourcesAffected'] as { s3Object: { key: string } }).s3Object.key === key)!.result as { classificationDetails: { result: { status: unknown } } }).classificationDetails.result.status;
+    expect(status('a-deep.jsonl')).toEqual({ code: 'SKIPPED', reason: 'JSON_NESTING_LEVEL_OVER_LIMIT' });
+    expect(status('b-customers.json')).toEqual({ code: 'COMPLETE' });
+    // both analyses were recorded: both objects are seen, a later run does not take them again
+    expect([...run.seen].map((v) => v.split('|')[0]).sort()).toEqual([`${bucket}/a-deep.jsonl`, `${bucket}/b-customers.json`]);
   });
 });
 

@@ -16,6 +16,7 @@ import { RE2JS } from 're2js';
 import { compileLinearRegex } from '../patterns/regex.ts';
 import { DETECTORS, MANAGED_IDENTIFIERS, QUICK, type Detector } from './identifiers.ts';
 import type { AllowList, CustomDataIdentifier, ScanOptions, SensitiveDataCategory } from './types.ts';
+import { work } from './work.ts';
 
 export interface RawMatch {
   /** Managed id (or its no-keyword variant) or custom identifier id. */
@@ -240,9 +241,11 @@ export function findInText(text: string, plan: Plan, seg: SegmentContext = {}): 
 function customMatches(c: CompiledCustom, text: string, plan: Plan | undefined, seg: SegmentContext): RawMatch[] {
   const out: RawMatch[] = [];
   const m = c.re.matcher(text);
-  const lower = c.keywords.length ? text.toLowerCase() : '';
   const ctx = c.keywords.length && seg.context ? normalizeContext(seg.context).toLowerCase() : '';
   const ctxOk = c.keywords.some((k) => ctx.includes(k) || ctx.includes(k.replace(/ /g, '')));
+  const maxKw = c.keywords.reduce((n, k) => Math.max(n, k.length), 0);
+  // structured values: where each keyword's first complete occurrence ends (computed once, on demand)
+  let firstEnds: number[] | undefined;
   while (m.find()) {
     const start = m.start();
     const end = m.end();
@@ -251,18 +254,28 @@ function customMatches(c: CompiledCustom, text: string, plan: Plan | undefined, 
     if (c.ci.ignoreWords?.some((w) => value.includes(w))) continue;
     if (c.keywords.length && !ctxOk) {
       let ok = false;
-      for (const k of c.keywords) {
-        // nearest complete keyword that ends at or before the match start
-        const from = seg.structured ? 0 : Math.max(0, end - c.distance - k.length);
-        let i = lower.indexOf(k, from);
-        while (i >= 0 && i + k.length <= start) {
-          if (seg.structured || end - (i + k.length) <= c.distance) {
+      if (seg.structured) {
+        if (!firstEnds) {
+          const lower = text.toLowerCase();
+          work.customKeywordChars += text.length;
+          firstEnds = c.keywords.map((k) => {
+            const i = lower.indexOf(k);
+            return i < 0 ? Infinity : i + k.length;
+          });
+        }
+        ok = firstEnds.some((e) => e <= start);
+      } else {
+        // a complete keyword that ends at or before the match start and at most `distance` characters
+        // before the match end: only that window is looked at (never the rest of the text)
+        const from = Math.max(0, end - c.distance - maxKw);
+        const win = from < start ? text.slice(from, start).toLowerCase() : '';
+        work.customKeywordChars += win.length;
+        for (const k of c.keywords) {
+          if (win.indexOf(k, Math.max(0, end - c.distance - k.length - from)) >= 0) {
             ok = true;
             break;
           }
-          i = lower.indexOf(k, i + 1);
         }
-        if (ok) break;
       }
       if (!ok) continue;
     }

@@ -7,11 +7,12 @@
 // Parquet is read with hyparquet (uncompressed and Snappy pages). Anything else (PDF, Avro, images,
 // other binaries) is SKIPPED with Macie's reason code.
 
-import { gunzipSync, unzipSync } from 'fflate';
+import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { XMLParser } from 'fast-xml-parser';
 import { parquetReadObjects } from 'hyparquet';
 import { findInText, type Plan, type RawMatch } from './engine.ts';
 import type { Cell, Range, Record as JsonRecord } from './types.ts';
+import { work } from './work.ts';
 
 export const LIMITS = {
   /** Largest object (or decompressed file) analysed, bytes. */
@@ -24,6 +25,9 @@ export const LIMITS = {
   maxArchiveFiles: 10_000,
   /** JSON nesting depth. */
   maxJsonDepth: 256,
+  /** XLSX sheet bounds (Excel's): rows and columns a cell may claim. */
+  maxXlsxRows: 1_048_576,
+  maxXlsxColumns: 16_384,
 };
 
 export type Location = { lineRanges: Range } | { cells: Cell } | { records: JsonRecord };
@@ -159,15 +163,26 @@ export function looksLikeHeader(row: readonly string[]): boolean {
   return row.some((c) => /[A-Za-z]/.test(c)) && row.every((c) => !/\d{3}|@/.test(c));
 }
 
-function scanTable(rows: string[][], plan: Plan, sheet?: string, cellRef?: (r: number, c: number) => string): Located[] {
+/** One row of a table: `r` from 0; `cols[i]` is the column (from 0) of `cells[i]` (default: i). */
+interface TableRow {
+  r: number;
+  cells: string[];
+  cols?: number[];
+}
+
+function scanTable(rows: TableRow[], plan: Plan, sheet?: string, cellRef?: (r: number, c: number) => string): Located[] {
   const out: Located[] = [];
-  const header = rows.length > 1 && looksLikeHeader(rows[0]!) ? rows[0]! : undefined;
-  for (let r = 0; r < rows.length; r++) {
-    const cells = rows[r]!;
-    for (let c = 0; c < cells.length; c++) {
-      const v = cells[c]!;
+  const first = rows[0];
+  const header = rows.length > 1 && first && first.r === 0 && looksLikeHeader(first.cells) ? first : undefined;
+  const names = new Map<number, string>();
+  header?.cells.forEach((v, i) => names.set(header.cols?.[i] ?? i, v));
+  for (const row of rows) {
+    const r = row.r;
+    for (let i = 0; i < row.cells.length; i++) {
+      const v = row.cells[i]!;
       if (!v) continue;
-      const columnName = header?.[c] || undefined;
+      const c = row.cols?.[i] ?? i;
+      const columnName = names.get(c) || undefined;
       for (const m of findInText(v, plan, { ...(columnName && r > 0 ? { context: columnName } : {}), structured: true })) {
         const cell: Cell = { row: r + 1, column: c + 1, ...(columnName ? { columnName } : {}), ...(cellRef ? { cellReference: `${sheet}!${cellRef(r, c)}` } : {}) };
         out.push({ m, loc: { cells: cell } });
@@ -248,8 +263,12 @@ const colLetters = (c: number) => {
 };
 const colIndex = (ref: string) => [...ref.replace(/\d+$/, '')].reduce((n, ch) => n * 26 + ch.charCodeAt(0) - 64, 0) - 1;
 
-function scanXlsx(files: Record<string, Uint8Array>, plan: Plan): Located[] {
-  const dec = (p: string) => (files[p] ? new TextDecoder().decode(files[p]) : '');
+/** `part(path)`: an OOXML part's bytes (undefined when absent). */
+function scanXlsx(part: (path: string) => Uint8Array | undefined, plan: Plan): Located[] {
+  const dec = (p: string) => {
+    const b = part(p);
+    return b ? new TextDecoder().decode(b) : '';
+  };
   const shared: string[] = ((xml.parse(dec('xl/sharedStrings.xml'))?.sst?.si as unknown[]) ?? []).map(xmlText);
   const wb = xml.parse(dec('xl/workbook.xml'));
   const rels = (xml.parse(dec('xl/_rels/workbook.xml.rels'))?.Relationships?.Relationship as Record<string, string>[]) ?? [];
@@ -259,27 +278,38 @@ function scanXlsx(files: Record<string, Uint8Array>, plan: Plan): Located[] {
     if (!rel) continue;
     const target = rel['@_Target']!.replace(/^\/?xl\//, '').replace(/^\//, '');
     const ws = xml.parse(dec(`xl/${target}`));
-    const rows: string[][] = [];
+    const rows: TableRow[] = [];
+    // Row and cell positions come from the file (r="7", r="C7"): taken only when they are within the
+    // sheet's bounds and after the previous row or cell; otherwise the next position is used, so a
+    // crafted file can neither claim huge or negative rows nor make the scan walk empty rows.
+    let prevRow = -1;
     for (const row of (ws?.worksheet?.sheetData?.row as Record<string, unknown>[]) ?? []) {
-      const r = Number(row['@_r'] ?? rows.length + 1) - 1;
+      const declared = Number(row['@_r']);
+      const r = Number.isInteger(declared) && declared - 1 > prevRow && declared <= LIMITS.maxXlsxRows ? declared - 1 : prevRow + 1;
+      if (r >= LIMITS.maxXlsxRows) break;
+      prevRow = r;
       const cells: string[] = [];
+      const cols: number[] = [];
+      let prevCol = -1;
       for (const c of (row['c'] as Record<string, unknown>[]) ?? []) {
-        const ref = String(c['@_r'] ?? '');
-        const ci = ref ? colIndex(ref) : cells.length;
+        const ref = /^([A-Z]{1,3})\d*$/.exec(String(c['@_r'] ?? ''));
+        const dc = ref ? colIndex(ref[1]!) : -1;
+        const ci = dc > prevCol && dc < LIMITS.maxXlsxColumns ? dc : prevCol + 1;
+        if (ci >= LIMITS.maxXlsxColumns) break;
+        prevCol = ci;
         const t = c['@_t'];
-        const v = t === 's' ? shared[Number(xmlText(c['v']))] ?? '' : t === 'inlineStr' ? xmlText(c['is']) : xmlText(c['v']);
-        cells[ci] = v;
+        cells.push(t === 's' ? shared[Number(xmlText(c['v']))] ?? '' : t === 'inlineStr' ? xmlText(c['is']) : xmlText(c['v']));
+        cols.push(ci);
       }
-      rows[r] = Array.from(cells, (x) => x ?? '');
+      rows.push({ r, cells, cols });
     }
-    for (let i = 0; i < rows.length; i++) rows[i] ??= [];
     out.push(...scanTable(rows, plan, String(sh['@_name']), (r, c) => `${colLetters(c)}${r + 1}`));
   }
   return out;
 }
 
-function docxText(files: Record<string, Uint8Array>): string {
-  const src = new TextDecoder().decode(files['word/document.xml']);
+function docxText(part: (path: string) => Uint8Array | undefined): string {
+  const src = new TextDecoder().decode(part('word/document.xml'));
   const paras: string[] = [];
   for (const p of src.split(/<\/w:p>/)) {
     let t = '';
@@ -321,6 +351,97 @@ function untar(bytes: Uint8Array): { name: string; data: Uint8Array }[] | undefi
 
 const isTar = (b: Uint8Array) => b.length >= 512 && new TextDecoder().decode(b.subarray(257, 262)) === 'ustar';
 
+// ---- gzip and ZIP, with the output counted ------------------------------------------------------
+
+/** Decompressed bytes, or why not. Sizes declared in headers (gzip ISIZE, ZIP's sizes) are never
+ * trusted: zlib stops as soon as its real output would pass `room` (maxOutputLength). */
+function inflateBounded(data: Uint8Array, kind: 'gzip' | 'raw', room: number): Uint8Array | 'oversize' | 'malformed' {
+  try {
+    const opts = { maxOutputLength: Math.max(1, room) };
+    const out = kind === 'gzip' ? gunzipSync(data, opts) : inflateRawSync(data, opts);
+    if (out.length > room) return 'oversize';
+    work.inflatedBytes += out.length;
+    return out;
+  } catch (e) {
+    return (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? 'oversize' : 'malformed';
+  }
+}
+
+interface ZipEntry {
+  name: string;
+  flags: number;
+  method: number;
+  csize: number;
+  offset: number;
+}
+
+/** A ZIP's central directory (ZIP64 included); undefined when it is not a readable ZIP. At most
+ * maxArchiveFiles + 1 entries are listed (the archive reports the rest as not processed). */
+function zipEntries(b: Uint8Array): ZipEntry[] | undefined {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const u16 = (o: number) => dv.getUint16(o, true);
+  const u32 = (o: number) => dv.getUint32(o, true);
+  const u64 = (o: number) => Number(dv.getBigUint64(o, true));
+  let eocd = -1;
+  for (let i = b.length - 22; i >= Math.max(0, b.length - 22 - 0xffff); i--) {
+    if (u32(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) return undefined;
+  let count = u16(eocd + 10);
+  let p = u32(eocd + 16);
+  if ((count === 0xffff || p === 0xffffffff) && eocd >= 20 && u32(eocd - 20) === 0x07064b50) {
+    const z = u64(eocd - 12);
+    if (z + 56 <= b.length && u32(z) === 0x06064b50) {
+      count = u64(z + 32);
+      p = u64(z + 48);
+    }
+  }
+  const out: ZipEntry[] = [];
+  for (let n = 0; n < count && out.length <= LIMITS.maxArchiveFiles; n++) {
+    if (p + 46 > b.length || u32(p) !== 0x02014b50) return undefined;
+    const flags = u16(p + 8);
+    const method = u16(p + 10);
+    let csize = u32(p + 20);
+    let usize = u32(p + 24);
+    const fnl = u16(p + 28);
+    const el = u16(p + 30);
+    const cl = u16(p + 32);
+    let offset = u32(p + 42);
+    if (p + 46 + fnl + el + cl > b.length) return undefined;
+    const name = new TextDecoder(flags & 0x800 ? 'utf-8' : 'latin1').decode(b.subarray(p + 46, p + 46 + fnl));
+    // ZIP64 extended information: the 8-byte values of the fields that hold 0xFFFFFFFF, in this order
+    for (let e = p + 46 + fnl; e + 4 <= p + 46 + fnl + el; e += 4 + u16(e + 2)) {
+      if (u16(e) !== 1) continue;
+      let q = e + 4;
+      const stop = Math.min(b.length, q + u16(e + 2));
+      if (usize === 0xffffffff && q + 8 <= stop) (usize = u64(q)), (q += 8);
+      if (csize === 0xffffffff && q + 8 <= stop) (csize = u64(q)), (q += 8);
+      if (offset === 0xffffffff && q + 8 <= stop) offset = u64(q);
+    }
+    out.push({ name, flags, method, csize, offset });
+    p += 46 + fnl + el + cl;
+  }
+  return out;
+}
+
+/** One ZIP member's bytes, decompressed within `room`, or why not. */
+function zipMember(b: Uint8Array, en: ZipEntry, room: number): Uint8Array | 'oversize' | 'malformed' | 'unsupported' {
+  const o = en.offset;
+  if (o + 30 > b.length) return 'malformed';
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (dv.getUint32(o, true) !== 0x04034b50) return 'malformed';
+  const start = o + 30 + dv.getUint16(o + 26, true) + dv.getUint16(o + 28, true);
+  if (start + en.csize > b.length) return 'malformed';
+  const data = b.subarray(start, start + en.csize);
+  if (en.flags & 1) return 'unsupported'; // encrypted
+  if (en.method === 0) return data.length > room ? 'oversize' : data;
+  if (en.method === 8) return inflateBounded(data, 'raw', room);
+  return 'unsupported';
+}
+
 // ---- dispatch -------------------------------------------------------------------------------------
 
 const ext = (name: string) => (/\.([A-Za-z0-9]+)$/.exec(name)?.[1] ?? '').toLowerCase();
@@ -332,16 +453,15 @@ export async function scanFile(name: string, bytes: Uint8Array, plan: Plan, dept
   if (bytes.length > LIMITS.maxObjectBytes) return skipped(MIME.binary, 'FILE_SIZE_LIMIT_EXCEEDED');
   const e = ext(name);
 
+  // what may still be extracted: one file's limit, and what is left of the archive's total
+  const room = () => Math.min(LIMITS.maxObjectBytes, LIMITS.maxExtractedBytes - budget.extracted);
+  const oversize = () => (room() < LIMITS.maxObjectBytes ? 'ARCHIVE_TOTAL_BYTES_EXTRACTED_OVER_LIMIT' : 'FILE_SIZE_LIMIT_EXCEEDED');
+
   if (startsWith(bytes, 0x1f, 0x8b)) {
     if (depth >= LIMITS.maxNesting) return skipped(MIME.gzip, 'ARCHIVE_NESTING_LEVEL_OVER_LIMIT');
-    const isize = bytes.length >= 4 ? new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true) : 0;
-    if (isize > LIMITS.maxObjectBytes || budget.extracted + isize > LIMITS.maxExtractedBytes) return skipped(MIME.gzip, 'ARCHIVE_TOTAL_BYTES_EXTRACTED_OVER_LIMIT');
-    let inner: Uint8Array;
-    try {
-      inner = gunzipSync(bytes);
-    } catch {
-      return skipped(MIME.gzip, 'MALFORMED_FILE');
-    }
+    const inner = inflateBounded(bytes, 'gzip', room());
+    if (inner === 'oversize') return skipped(MIME.gzip, 'ARCHIVE_TOTAL_BYTES_EXTRACTED_OVER_LIMIT');
+    if (inner === 'malformed') return skipped(MIME.gzip, 'MALFORMED_FILE');
     budget.extracted += inner.length;
     const innerName = e === 'tgz' ? name.replace(/\.tgz$/i, '.tar') : name.replace(/\.(gz|gzip)$/i, '');
     const r = await scanFile(innerName === name ? `${name}.out` : innerName, inner, plan, depth + 1, budget);
@@ -349,40 +469,52 @@ export async function scanFile(name: string, bytes: Uint8Array, plan: Plan, dept
   }
 
   if (startsWith(bytes, 0x50, 0x4b, 0x03, 0x04) || startsWith(bytes, 0x50, 0x4b, 0x05, 0x06)) {
-    let files: Record<string, Uint8Array>;
-    let tooBig = false;
-    try {
-      files = unzipSync(bytes, {
-        filter: (f) => {
-          if (f.originalSize > LIMITS.maxObjectBytes || budget.extracted + f.originalSize > LIMITS.maxExtractedBytes) {
-            tooBig = true;
-            return false;
-          }
-          budget.extracted += f.originalSize;
-          return true;
-        },
-      });
-    } catch {
-      return skipped(MIME.zip, 'MALFORMED_FILE');
-    }
-    if (files['word/document.xml']) {
-      const text = docxText(files);
-      return { ...base, fileType: MIME.docx, found: scanPlainText(text, plan), status: 'COMPLETE' };
-    }
-    if (files['xl/workbook.xml']) {
+    const entries = zipEntries(bytes);
+    if (!entries) return skipped(MIME.zip, 'MALFORMED_FILE');
+    const byName = new Map(entries.map((en) => [en.name, en]));
+    /** Extracts a member within the budget; a reason code when it cannot. */
+    const extract = (en: ZipEntry): Uint8Array | string => {
+      const r = zipMember(bytes, en, room());
+      if (r === 'oversize') return oversize();
+      if (r === 'malformed') return 'MALFORMED_FILE';
+      if (r === 'unsupported') return 'UNSUPPORTED_FILE_TYPE_EXCEPTION';
+      budget.extracted += r.length;
+      return r;
+    };
+    if (byName.has('word/document.xml') || byName.has('xl/workbook.xml')) {
+      const isDocx = byName.has('word/document.xml');
+      const fileType = isDocx ? MIME.docx : MIME.xlsx;
+      const parts = new Map<string, Uint8Array>();
+      const part = (p: string): Uint8Array | undefined => {
+        const en = byName.get(p);
+        if (!en) return undefined;
+        let got = parts.get(p);
+        if (!got) {
+          const r = extract(en);
+          if (typeof r === 'string') throw new PartError(r);
+          parts.set(p, (got = r));
+        }
+        return got;
+      };
       try {
-        return { ...base, fileType: MIME.xlsx, found: scanXlsx(files, plan), status: 'COMPLETE' };
-      } catch {
+        if (isDocx) return { ...base, fileType, found: scanPlainText(docxText(part), plan), status: 'COMPLETE' };
+        return { ...base, fileType, found: scanXlsx(part, plan), status: 'COMPLETE' };
+      } catch (err) {
+        if (err instanceof PartError) {
+          const reason = /LIMIT/.test(err.message) ? 'OOXML_UNCOMPRESSED_SIZE_EXCEEDS_LIMIT' : err.message;
+          return skipped(fileType, reason);
+        }
+        if (isDocx) throw err;
         return skipped(MIME.xlsx, 'UNABLE_TO_PARSE_FILE');
       }
     }
-    return archive(MIME.zip, Object.entries(files).filter(([n]) => !n.endsWith('/')).map(([n, data]) => ({ name: n, data })), tooBig ? 'ARCHIVE_TOTAL_BYTES_EXTRACTED_OVER_LIMIT' : undefined);
+    return archive(MIME.zip, entries.filter((en) => !en.name.endsWith('/')).map((en) => ({ name: en.name, get: () => extract(en) })));
   }
 
   if (isTar(bytes) || e === 'tar') {
     const entries = untar(bytes);
     if (!entries) return skipped(MIME.tar, 'MALFORMED_FILE');
-    return archive(MIME.tar, entries);
+    return archive(MIME.tar, entries.map((en) => ({ name: en.name, get: () => en.data })));
   }
 
   if (startsWith(bytes, 0x25, 0x50, 0x44, 0x46)) return skipped(MIME.pdf, 'UNSUPPORTED_FILE_TYPE_EXCEPTION');
@@ -409,21 +541,28 @@ export async function scanFile(name: string, bytes: Uint8Array, plan: Plan, dept
   if (text === undefined) return skipped(MIME.binary, 'UNSUPPORTED_FILE_TYPE_EXCEPTION');
 
   if (e === 'csv' || e === 'tsv') {
-    return { ...base, fileType: e === 'csv' ? MIME.csv : MIME.tsv, found: scanTable(parseDelimited(text, e === 'csv' ? ',' : '\t'), plan), status: 'COMPLETE' };
+    const rows = parseDelimited(text, e === 'csv' ? ',' : '\t').map((cells, r): TableRow => ({ r, cells }));
+    return { ...base, fileType: e === 'csv' ? MIME.csv : MIME.tsv, found: scanTable(rows, plan), status: 'COMPLETE' };
   }
   if (e === 'jsonl' || e === 'ndjson') {
     const found: Located[] = [];
     let bad = false;
+    let deep = false;
     text.split('\n').forEach((line, i) => {
-      if (!line.trim()) return;
+      if (deep || !line.trim()) return;
       try {
         walkJson(parseJsonExact(line), '$', 0, i, plan, found);
       } catch (err) {
-        if (err instanceof NestingError) throw err;
+        if (err instanceof NestingError) {
+          deep = true;
+          return;
+        }
         bad = true;
         for (const m of findInText(line, plan)) found.push({ m, loc: { records: { recordIndex: i, jsonPath: '$' } } });
       }
     });
+    // a record nested deeper than the limit: this object is not analysed (as a JSON document), the job goes on
+    if (deep) return skipped(MIME.jsonl, 'JSON_NESTING_LEVEL_OVER_LIMIT');
     return { ...base, fileType: MIME.jsonl, found, status: bad ? 'PARTIAL' : 'COMPLETE', ...(bad ? { reason: 'UNABLE_TO_PARSE_FILE' } : {}) };
   }
   const trimmed = text.trimStart();
@@ -444,19 +583,29 @@ export async function scanFile(name: string, bytes: Uint8Array, plan: Plan, dept
   }
   return { ...base, fileType: MIME.text, found: scanPlainText(text, plan), status: 'COMPLETE' };
 
-  async function archive(fileType: string, entries: { name: string; data: Uint8Array }[], reason?: string): Promise<FileResult> {
+  /** `get()`: the member's bytes, or the reason code it could not be extracted (it is then SKIPPED). */
+  async function archive(fileType: string, entries: { name: string; get: () => Uint8Array | string }[]): Promise<FileResult> {
     if (depth >= LIMITS.maxNesting) return skipped(fileType, 'ARCHIVE_NESTING_LEVEL_OVER_LIMIT');
     const results: FileResult[] = [];
-    let why = reason;
+    let why: string | undefined;
     for (const en of entries) {
       if (results.length >= LIMITS.maxArchiveFiles) {
         why = 'ARCHIVE_TOTAL_DOCUMENTS_PROCESSED_OVER_LIMIT';
         break;
       }
-      results.push(await scanFile(en.name, en.data, plan, depth + 1, budget));
+      const data = en.get();
+      if (typeof data === 'string') {
+        // not expanded: a member over the limits is reported, never decompressed past them
+        if (data === 'ARCHIVE_TOTAL_BYTES_EXTRACTED_OVER_LIMIT' || data === 'FILE_SIZE_LIMIT_EXCEEDED') why ??= 'ARCHIVE_TOTAL_BYTES_EXTRACTED_OVER_LIMIT';
+        results.push({ name: en.name, size: 0, fileType: MIME.binary, found: [], status: 'SKIPPED', reason: data });
+        continue;
+      }
+      results.push(await scanFile(en.name, data, plan, depth + 1, budget));
     }
     const unprocessed = results.some((r) => r.status !== 'COMPLETE');
     if (!why && unprocessed) why = 'ARCHIVE_CONTAINS_UNPROCESSED_FILES';
     return { ...base, fileType, found: results.flatMap((r) => r.found), status: why ? 'PARTIAL' : 'COMPLETE', ...(why ? { reason: why } : {}), files: results };
   }
 }
+
+class PartError extends Error {}

@@ -187,7 +187,8 @@ export function sortFindings(list: Finding[], sort: unknown): Finding[] {
   return [...list].sort((a, b) => {
     const x = key(a);
     const y = key(b);
-    return (x < y ? -1 : x > y ? 1 : a.id < b.id ? -1 : 1) * dir;
+    // equal keys: by id (derived, so the order is the same for the same work)
+    return (x < y ? -1 : x > y ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0) * dir;
   });
 }
 

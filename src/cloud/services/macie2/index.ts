@@ -35,10 +35,15 @@
 // - DescribeBuckets: object counts, classifiable counts and sizes, job details, public access, and a
 //   sensitivity score from the jobs' findings (automated sensitive data discovery is not modelled).
 //
+// Nothing is random: ids (jobs, findings, custom identifiers, allow lists, discovery results) are derived
+// from the account, region, what they name and a per-region counter, sampling from the job's name,
+// clientToken and the object's bucket and key, and equal sort keys are ordered by id, so the same calls
+// give the same results. An object whose analysis fails gets a SKIPPED result; the run goes on.
+//
 // Everything the lab synthesizes carries `seclab:emulated: true`. State is per account and region, in
 // memory, dropped with the account. Authorization (macie2:* on the resources of the authz-map) and
 // CloudTrail records are the gateway pipeline's.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { ApiError } from '../../gateway/api-error.ts';
 import { jsonResult, type CallContext, type Reply, type ServiceExtension } from '../../gateway/extension.ts';
@@ -138,6 +143,8 @@ interface RegionState {
   /** Buckets changed by calls since the last policy evaluation, with the change. */
   changedBuckets: Map<string, CallOutcome[]>;
   tokens: Map<string, string>;
+  /** Ids made so far: with the account, region and what the id names, it derives the next id (no randomness). */
+  seq: number;
 }
 
 export class Macie2Service implements ServiceRuntime {
@@ -211,7 +218,7 @@ export class Macie2Service implements ServiceRuntime {
     const { call } = outcome;
     const account = outcome.cred.account;
     if (call.service === 's3control' && /PublicAccessBlock$/.test(call.operation)) {
-      for (const s of this.state.values()) if (s.account === account && s.session) s.changedBuckets.set('*', [...(s.changedBuckets.get('*') ?? []), outcome]);
+      for (const s of this.state.values()) if (s.account === account && s.session) pushTo(s.changedBuckets, '*', outcome);
       return;
     }
     if (call.service !== 's3' || !BUCKET_CHANGES.has(call.operation)) return;
@@ -219,8 +226,23 @@ export class Macie2Service implements ServiceRuntime {
     if (typeof bucket !== 'string') return;
     const owner = this.caps.service('s3').bucketOwners.get(bucket) ?? account;
     for (const s of this.state.values()) {
-      if (s.account === owner && s.session) s.changedBuckets.set(bucket, [...(s.changedBuckets.get(bucket) ?? []), outcome]);
+      if (s.account === owner && s.session) pushTo(s.changedBuckets, bucket, outcome);
     }
+  }
+
+  /** A new id of the account and region: 32 hex characters derived from what it names and a counter
+   * (the same calls in the same order give the same ids; nothing random). */
+  private nextId(s: RegionState, ...what: string[]): string {
+    s.seq++;
+    return createHash('sha256').update([s.account, s.region, String(s.seq), ...what].join('\u0000')).digest('hex').slice(0, 32);
+  }
+
+  /** Macie finding ids: 32 hexadecimal characters, here derived from the account, region, origin (job
+   * and run, or policy type), bucket, key and type, and the counter. */
+  private findingId(s: RegionState, ...what: string[]): string {
+    let id = this.nextId(s, 'finding', ...what);
+    while (s.findings.has(id)) id = this.nextId(s, 'finding', ...what);
+    return id;
   }
 
   private of(account: string, region: string): RegionState {
@@ -230,7 +252,7 @@ export class Macie2Service implements ServiceRuntime {
       s = {
         account, region, customs: new Map(), allowLists: new Map(), jobs: new Map(), findings: new Map(),
         securityHub: { publishClassificationFindings: false, publishPolicyFindings: true }, updated: new Map(),
-        changedBuckets: new Map(), tokens: new Map(),
+        changedBuckets: new Map(), tokens: new Map(), seq: 0,
       };
       this.state.set(k, s);
     }
@@ -279,15 +301,18 @@ export class Macie2Service implements ServiceRuntime {
     const results: DiscoveryResult[] = [];
     try {
       const buckets = await this.jobBuckets(s, job);
-      const selected: Array<{ bucket: BucketInfo; obj: S3ObjectInfo }> = [];
+      const selected: Array<{ bucket: BucketInfo; obj: S3ObjectInfo; version: string }> = [];
       for (const bucket of buckets) {
         for (const obj of await this.listObjects(s.account, bucket.name)) {
           const version = `${bucket.name}/${obj.key}|${obj.eTag}|${obj.lastModified}`;
           if (incremental && job.seen.has(version)) continue;
-          job.seen.add(version);
-          if (!(await this.inScope(s.account, bucket.name, obj, job.s3JobDefinition['scoping']))) continue;
-          if (!sampled(job, obj)) continue;
-          selected.push({ bucket, obj });
+          // out of scope or not sampled: decided, and the same next time; a selected object is marked
+          // seen only once its analysis is recorded (a run that stops early leaves it for the next)
+          if (!(await this.inScope(s.account, bucket.name, obj, job.s3JobDefinition['scoping'])) || !sampled(job, bucket.name, obj)) {
+            job.seen.add(version);
+            continue;
+          }
+          selected.push({ bucket, obj, version });
         }
       }
       job.approximateNumberOfObjectsToProcess = selected.length;
@@ -313,29 +338,41 @@ export class Macie2Service implements ServiceRuntime {
         maxOccurrences: 15,
       };
       const location = s.exportConfig ? this.resultsLocation(s, job) : undefined;
-      for (const { bucket, obj } of selected) {
+      for (const { bucket, obj, version } of selected) {
         const base = this.objectResource(s, bucket, obj);
         if (!(await this.macieMayRead(s.account, bucket.name, obj.key))) {
           run.skipped++;
           results.push(this.result(s, job, base, { code: 'SKIPPED', reason: 'PERMISSION_DENIED' }, 0, 'application/octet-stream', [], { detections: [], totalCount: 0 }));
+          job.seen.add(version);
           continue;
         }
         const bytes = await this.getObject(s.account, bucket.name, obj.key).catch(() => undefined);
         if (!bytes) {
           run.skipped++;
           results.push(this.result(s, job, base, { code: 'SKIPPED', reason: 'SOURCE_OBJECT_NO_LONGER_AVAILABLE' }, 0, 'application/octet-stream', [], { detections: [], totalCount: 0 }));
+          job.seen.add(version);
           continue;
         }
-        const scan = await dlp.scanObject(obj.key, bytes, opts);
+        let scan: Awaited<ReturnType<typeof dlp.scanObject>>;
+        try {
+          scan = await dlp.scanObject(obj.key, bytes, opts);
+        } catch {
+          // this object's analysis failed (as Macie reports a file it cannot parse): the run goes on
+          run.skipped++;
+          results.push(this.result(s, job, base, { code: 'SKIPPED', reason: 'UNABLE_TO_PARSE_FILE' }, 0, 'application/octet-stream', [], { detections: [], totalCount: 0 }));
+          job.seen.add(version);
+          continue;
+        }
         const status = scan.status === 'COMPLETE' ? { code: 'COMPLETE' } : { code: scan.status, reason: scan.skipped ?? 'UNABLE_TO_PARSE_FILE' };
         if (scan.status === 'SKIPPED') run.skipped++;
         else run.analysed++;
         const outcome = classify(scan.detections, customs);
         results.push(this.result(s, job, base, status, scan.sizeClassified, scan.fileType, outcome?.sensitiveData ?? [], outcome?.customDataIdentifiers ?? { detections: [], totalCount: 0 }));
+        job.seen.add(version);
         if (!outcome) continue;
         const now = iso(this.caps.clock.nowMs());
         const f: Finding = {
-          id: findingId(), accountId: s.account, archived: false, category: 'CLASSIFICATION', count: 1, createdAt: now, updatedAt: now,
+          id: this.findingId(s, job.jobId, String(job.numberOfRuns), bucket.name, obj.key, obj.eTag, outcome.type), accountId: s.account, archived: false, category: 'CLASSIFICATION', count: 1, createdAt: now, updatedAt: now,
           description: `The S3 object contains ${DESCRIPTIONS[outcome.type]}.`,
           partition: 'aws', region: s.region, resourcesAffected: base, sample: false, schemaVersion: '1.0',
           severity: severityOf(outcome.severity), title: `The S3 object contains ${DESCRIPTIONS[outcome.type]}.`, type: outcome.type,
@@ -379,7 +416,7 @@ export class Macie2Service implements ServiceRuntime {
   private resultsLocation(s: RegionState, job: ClassificationJob): string {
     const c = s.exportConfig!;
     const prefix = c.keyPrefix ? `${c.keyPrefix.replace(/\/+$/, '')}/` : '';
-    return `s3://${c.bucketName}/${prefix}AWSLogs/${s.account}/Macie/${s.region}/${job.jobId}/${s.account}/${randomUUID()}.jsonl.gz`;
+    return `s3://${c.bucketName}/${prefix}AWSLogs/${s.account}/Macie/${s.region}/${job.jobId}/${s.account}/${uuidOf(this.nextId(s, 'results', job.jobId, String(job.numberOfRuns)))}.jsonl.gz`;
   }
 
   private async exportResults(s: RegionState, location: string, results: DiscoveryResult[]): Promise<void> {
@@ -393,7 +430,7 @@ export class Macie2Service implements ServiceRuntime {
 
   private result(s: RegionState, job: ClassificationJob, resources: JsonObject, status: JsonObject, size: number, mimeType: string, sensitiveData: JsonObject[], custom: JsonObject): DiscoveryResult {
     return {
-      version: '1.0', accountId: s.account, category: 'CLASSIFICATION', createdAt: iso(this.caps.clock.nowMs()), id: randomUUID(), partition: 'aws', region: s.region,
+      version: '1.0', accountId: s.account, category: 'CLASSIFICATION', createdAt: iso(this.caps.clock.nowMs()), id: uuidOf(this.nextId(s, 'result', job.jobId, String((resources['s3Object'] as JsonObject | undefined)?.['path'] ?? ''))), partition: 'aws', region: s.region,
       classificationDetails: { jobArn: job.jobArn, jobId: job.jobId, originType: 'SENSITIVE_DATA_DISCOVERY_JOB', result: { status, sizeClassified: size, mimeType, sensitiveData, customDataIdentifiers: custom, additionalOccurrences: false } },
       resourcesAffected: resources, 'seclab:emulated': true,
     };
@@ -557,10 +594,12 @@ export class Macie2Service implements ServiceRuntime {
       const last = outcomes[outcomes.length - 1];
       if (!last) continue;
       const ops = new Set(outcomes.map((o) => o.call.operation));
+      const aclOrPolicy = ['CreateBucket', 'PutBucketPolicy', 'PutBucketAcl', 'PutPublicAccessBlock', 'DeletePublicAccessBlock'].some((o) => ops.has(o)) || changes.has('*');
+      // calls after which no policy finding can follow (PutBucketEncryption, say) cost no reads of the bucket
+      if (!aclOrPolicy && !['DeleteBucketEncryption', 'PutBucketReplication'].some((o) => ops.has(o))) continue;
       const state = await this.bucketState(s.account, bucket).catch(() => undefined);
       if (!state) continue;
       const found: string[] = [];
-      const aclOrPolicy = ['CreateBucket', 'PutBucketPolicy', 'PutBucketAcl', 'PutPublicAccessBlock', 'DeletePublicAccessBlock'].some((o) => ops.has(o)) || changes.has('*');
       if (aclOrPolicy && state.public) found.push('Policy:IAMUser/S3BucketPublic');
       if (aclOrPolicy && state.sharedWith.length) found.push('Policy:IAMUser/S3BucketSharedExternally');
       if ((ops.has('PutPublicAccessBlock') || ops.has('DeletePublicAccessBlock')) && state.bucketBlockAllOff) found.push('Policy:IAMUser/S3BlockPublicAccessDisabled');
@@ -573,8 +612,9 @@ export class Macie2Service implements ServiceRuntime {
   private async bucketState(account: string, bucket: string): Promise<BucketState> {
     const s3 = this.caps.service('s3');
     const own = await bucketPublicAccessBlock(this.caps.target, account, bucket);
-    s3.forgetPublicAccessBlock(account, bucket);
-    const effective: PublicAccessBlock = await s3.publicAccessBlock(account, bucket).catch(() => combine(own));
+    // S3's cached settings: S3 forgets them itself when a call changes them (PutPublicAccessBlock,
+    // s3control); forgetting them here too cost a second read of the same settings and a cold cache
+    const effective: PublicAccessBlock = await s3.publicAccessBlock(account, bucket).then((b) => combine(b, own)).catch(() => combine(own));
     const doc: PolicyDocument | undefined = await this.caps.target.s3BucketPolicy(account, bucket).then((t) => (t ? (JSON.parse(t) as PolicyDocument) : undefined)).catch(() => undefined);
     const acl = await this.caps.target.json<{ Grants?: Array<{ Grantee?: { URI?: string; Type?: string }; Permission?: string }> }>(account, 's3', 'GetBucketAcl', { Bucket: bucket }).catch(() => ({ Grants: [] }));
     const publicAcl = (acl.Grants ?? []).some((g) => /\/global\/(AllUsers|AuthenticatedUsers)$/.test(g.Grantee?.URI ?? ''));
@@ -623,7 +663,7 @@ export class Macie2Service implements ServiceRuntime {
         ? { type: 'IAMUser', iamUser: { accountId: cred.account, arn: cred.arn, principalId: cred.userId ?? cred.accessKeyId, userName: cred.userName } }
         : { type: 'AssumedRole', assumedRole: { accountId: cred.account, arn: cred.arn, principalId: cred.accessKeyId, accessKeyId: cred.accessKeyId } };
     const f: Finding = {
-      id: findingId(), accountId: s.account, archived: false, category: 'POLICY', count: 1, createdAt: now, updatedAt: now,
+      id: this.findingId(s, 'policy', type, bucket), accountId: s.account, archived: false, category: 'POLICY', count: 1, createdAt: now, updatedAt: now,
       description: POLICY_TYPES[type]!.description(bucket), title: POLICY_TYPES[type]!.title, partition: 'aws', region: s.region, sample: false, schemaVersion: '1.0',
       severity: severityOf(POLICY_TYPES[type]!.severity), type,
       resourcesAffected: {
@@ -919,7 +959,7 @@ export class Macie2Service implements ServiceRuntime {
     const name = str(p, 'name', { required: true, min: 1, max: 128 })!;
     const description = str(p, 'description', { max: 512 });
     if ([...s.customs.values()].some((c) => !c.deleted && c.name === name)) throw validation(`A custom data identifier named ${name} already exists.`);
-    const id = randomUUID();
+    const id = uuidOf(this.nextId(s, 'custom-data-identifier', name, token ?? ''));
     s.customs.set(id, {
       ...def, id, name, arn: `arn:aws:macie2:${s.region}:${s.account}:custom-data-identifier/${id}`,
       ...(description !== undefined ? { description } : {}), createdAt: now, deleted: false, tags: tagsOf(p['tags']),
@@ -957,7 +997,7 @@ export class Macie2Service implements ServiceRuntime {
     }
     if ([...s.allowLists.values()].some((a) => a.name === name && a.id !== before?.id)) throw validation(`An allow list named ${name} already exists.`);
     if (!before && s.allowLists.size >= 10) throw new ApiError(402, 'ServiceQuotaExceededException', 'An account can have at most 10 allow lists.');
-    const id = before?.id ?? randomUUID().replace(/-/g, '').slice(0, 22);
+    const id = before?.id ?? this.nextId(s, 'allow-list', name).slice(0, 22);
     return {
       id, arn: `arn:aws:macie2:${s.region}:${s.account}:allow-list/${id}`, name, criteria,
       ...(description !== undefined ? { description } : {}),
@@ -1016,7 +1056,7 @@ export class Macie2Service implements ServiceRuntime {
     if (allowListIds.length > 10) throw validation('A job can use at most 10 allow lists.');
     for (const id of allowListIds) if (!s.allowLists.has(id)) throw notFound(`Allow list ${id}`);
     const initialRun = p['initialRun'] === undefined ? false : !!p['initialRun'];
-    const jobId = randomUUID().replace(/-/g, '');
+    const jobId = this.nextId(s, 'classification-job', clientToken, name);
     const job: ClassificationJob = {
       jobId, jobArn: `arn:aws:macie2:${s.region}:${s.account}:classification-job/${jobId}`, name, ...(description !== undefined ? { description } : {}), clientToken,
       jobType, jobStatus: jobType === 'ONE_TIME' || initialRun ? 'RUNNING' : 'IDLE', s3JobDefinition: def, ...(scheduleFrequency ? { scheduleFrequency } : {}),
@@ -1073,7 +1113,7 @@ export class Macie2Service implements ServiceRuntime {
     return jobs.sort((a, b) => {
       const x = attr === 'createdAt' ? a.createdAt : String((a as unknown as JsonObject)[attr] ?? '');
       const y = attr === 'createdAt' ? b.createdAt : String((b as unknown as JsonObject)[attr] ?? '');
-      return (x < y ? -1 : x > y ? 1 : 0) * dir;
+      return (x < y ? -1 : x > y ? 1 : a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0) * dir;
     });
   }
 
@@ -1157,8 +1197,15 @@ function blockOf(b: PublicAccessBlock | undefined): JsonObject {
   return { blockPublicAcls: !!b?.BlockPublicAcls, ignorePublicAcls: !!b?.IgnorePublicAcls, blockPublicPolicy: !!b?.BlockPublicPolicy, restrictPublicBuckets: !!b?.RestrictPublicBuckets };
 }
 
-/** Macie finding ids: 32 hexadecimal characters. */
-const findingId = (): string => randomUUID().replace(/-/g, '');
+/** Appends to a map of lists (no copy per call: a burst of bucket changes stays linear). */
+function pushTo<T>(m: Map<string, T[]>, k: string, v: T): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
+
+/** 32 hexadecimal characters in the UUID shape (8-4-4-4-12), as Macie's custom identifier ids. */
+const uuidOf = (hex: string): string => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 
 function tagsOf(raw: unknown): Record<string, string> {
   if (raw === undefined || raw === null) return {};
@@ -1229,10 +1276,12 @@ function compareNumber(actual: number, comparator: string, values: number[]): bo
   }
 }
 
-/** Sampling: a stable choice of samplingPercentage % of the objects, by a hash of job and key. */
-function sampled(job: ClassificationJob, obj: S3ObjectInfo): boolean {
+/** Sampling: a stable choice of samplingPercentage % of the objects, by a hash of what the job was
+ * created with (name, clientToken) and the object's bucket and key: the same job definition over the
+ * same objects samples the same objects, run after run and lab after lab. */
+export function sampled(job: Pick<ClassificationJob, 'samplingPercentage' | 'name' | 'clientToken'>, bucket: string, obj: Pick<S3ObjectInfo, 'key'>): boolean {
   if (job.samplingPercentage >= 100) return true;
-  const h = createHash('sha256').update(`${job.jobId}/${obj.key}`).digest().readUInt32BE(0);
+  const h = createHash('sha256').update([job.name, job.clientToken, bucket, obj.key].join('\u0000')).digest().readUInt32BE(0);
   return h % 100 < job.samplingPercentage;
 }
 
