@@ -25,6 +25,7 @@ import { errorResponse, authFailure, bodyTooLargeResponse, internalErrorCode, ty
 import { guessCall, protocolErrorFor } from './protocol/target-errors.ts';
 import { Sinks } from './sinks.ts';
 import { Authorizer } from './authorizer.ts';
+import { serveAnonymous, type AnonymousDeps } from '../services/s3/anonymous.ts';
 import type { AuthzRequest, Decision } from '../policy/types.ts';
 import type { AuthorizationPart, Capabilities, CallOutcome, ControlHandler, LabServices, LinkHandler, ServiceModule, ServiceName, ServiceRuntime } from './service.ts';
 
@@ -491,7 +492,14 @@ export class Gateway {
     const malformed = wireProblem(call, signed, { repeatedHeaders: signed.repeatedHeaders, headerSigned: signed.headers['authorization'] !== undefined })
       ?? malformedRequest(call, signed);
     if (malformed) return refuse(malformed.status ?? 400, malformed.code, malformed.message);
-    if (!auth) return authFail('missing-auth');
+    if (!auth) {
+      // Unsigned: only S3's public reads are served, as AWS decides them for anyone on the internet
+      // (services/s3/anonymous.ts); everything else is refused as it always was. Not through a VPC endpoint.
+      const served = signed.headers[VPCE_HEADER] === undefined
+        ? await serveAnonymous(this.anonymousDeps(), { call, signed, rawUrl, sourceIp, userAgent, requestId, secure })
+        : undefined;
+      return served ?? authFail('missing-auth');
+    }
     const cred = this.credentials.get(auth.accessKeyId);
     // AWS answers the same for unknown, deactivated and deleted keys. Requests that fail
     // authentication are not recorded: nothing in them is verified (AWS does not log them either).
@@ -569,6 +577,16 @@ export class Gateway {
   }
 
   // ---- authorization and recording ----
+
+  /** What anonymous S3 reads need: no credential, the services looked up when they are served. */
+  private anonymousDeps(): AnonymousDeps {
+    return {
+      target: this.upstream,
+      clock: this.clock,
+      s3: () => (this.runtimes.has('s3') ? this.service('s3') : undefined),
+      trail: () => (this.runtimes.has('cloudtrail') ? this.service('cloudtrail').trail : undefined),
+    };
+  }
 
   /** Evaluates one action on one resource for a credential (the engine's checks use it). */
   decide(cred: Credential, action: string, resource: string, context: AuthzRequest['context'], region = this.region): Promise<Decision> {
