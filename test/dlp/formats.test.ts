@@ -30,6 +30,17 @@ describe('scanObject file types', () => {
     expect(r.detections).toEqual([]);
   });
 
+  it('CSV: a header with digits in a column name (email_sha256) is still the header; a data row is not', async () => {
+    const ci = { id: 'cdi-ref', name: 'card-ref', regex: 'cref_[a-z2-7]{24}', keywords: ['card_ref'], maximumMatchDistance: 50 };
+    const opts: ScanOptions = { managed: { selection: 'NONE' }, custom: [ci] };
+    const ref = 'cref_abcdefghijklmnopqrstuvwx';
+    const r = await scanObject('t.csv', enc(`date,card_ref,email_sha256\n2026-11-02,${ref},9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n`), opts);
+    expect(r.detections.map((d) => [d.type, d.occurrences])).toEqual([['cdi-ref', { cells: [{ row: 2, column: 2, columnName: 'card_ref' }] }]]);
+    // a first row of data (an address, a number) is not taken for names
+    const d = await scanObject('u.csv', enc(`qa.user@example.com,${ref}\nx,${ref}\n`), opts);
+    expect(d.detections).toEqual([]);
+  });
+
   it('TSV', async () => {
     const r = await scanObject('t.tsv', enc(`name\tcard number\nann\t${VISA}\n`), ALL);
     expect(r.fileType).toBe('text/tab-separated-values');

@@ -160,7 +160,19 @@ export function parseDelimited(text: string, delim: string): string[][] {
 
 /** A first row that names columns: some letters, no cell with 3+ consecutive digits or an @. */
 export function looksLikeHeader(row: readonly string[]): boolean {
-  return row.some((c) => /[A-Za-z]/.test(c)) && row.every((c) => !/\d{3}|@/.test(c));
+  return row.some((c) => /[A-Za-z]/.test(c)) && row.every(headerLike);
+}
+
+/**
+ * A column name: empty, or a name that starts with a letter or _ and is mostly not digits
+ * ("email_sha256", "address line 2"); a cell with @, or a number, or mostly digits is data.
+ */
+function headerLike(cell: string): boolean {
+  const c = cell.trim();
+  if (!c) return true;
+  if (!/^[A-Za-z_][A-Za-z0-9_ .\-()#/:]*$/.test(c)) return false;
+  const digits = c.replace(/\D/g, '').length;
+  return digits * 5 <= c.length * 2;
 }
 
 /** One row of a table: `r` from 0; `cols[i]` is the column (from 0) of `cells[i]` (default: i). */
