@@ -114,6 +114,17 @@ describe('refused: an anonymous request gets nothing a public grant does not giv
     expect(ok.body).toBe(DATA);
   });
 
+  it('a data-perimeter Deny on aws:PrincipalAccount (StringNotEquals) refuses anonymous callers, who have no account', async () => {
+    const s = await setup();
+    await s.policy([EVERYONE_READS(s.bucket), { Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `${s.arn}/*`, Condition: { StringNotEquals: { 'aws:PrincipalAccount': s.root.accountId } } }]);
+    expect((await get(s.bucket, 'data.csv')).status).toBe(403);
+    // ...IfExists is true when the key is absent: denied too. Without the Deny, served.
+    await s.s3.send(new PutBucketPolicyCommand({ Bucket: s.bucket, Policy: doc([EVERYONE_READS(s.bucket), { Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `${s.arn}/*`, Condition: { StringNotEqualsIfExists: { 'aws:PrincipalAccount': s.root.accountId } } }]) }));
+    expect((await get(s.bucket, 'data.csv')).status).toBe(403);
+    await s.s3.send(new PutBucketPolicyCommand({ Bucket: s.bucket, Policy: doc([EVERYONE_READS(s.bucket)]) }));
+    expect((await get(s.bucket, 'data.csv')).status).toBe(200);
+  });
+
   it('a Deny on aws:SecureTransport false refuses plain HTTP', async () => {
     const s = await setup();
     await s.policy([EVERYONE_READS(s.bucket), { Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Resource: `${s.arn}/*`, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }]);
