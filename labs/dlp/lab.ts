@@ -64,7 +64,7 @@ export const lab: Lab = {
     {
       id: 'public', title: 'Nothing public: Block Public Access for the account, ACLs off on the legacy bucket',
       hints: [
-        'S3 Control PutPublicAccessBlock with AccountId and all four settings true: it overrides whatever a bucket says.',
+        'S3 Control PutPublicAccessBlock with AccountId and all four settings true: it overrides whatever a bucket says. In the lab cloud make the client with new S3ControlClient(s3ControlConfig()) (seclab/kit): S3 Control puts the account id in front of the endpoint\'s host.',
         'env.legacyAclBucket still has ACLs enabled (Object Ownership ObjectWriter) and no bucket-level Block Public Access: PutBucketOwnershipControls BucketOwnerEnforced, and PutPublicAccessBlock on it too.',
       ],
     },

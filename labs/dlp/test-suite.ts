@@ -53,7 +53,7 @@ interface SuiteRun {
   /** It ran, returned a valid answer with at least one result, and every result passed. */
   passed: boolean;
   tests: number;
-  /** Names of failing tests (escaped, capped). */
+  /** Failing tests: name and detail (escaped, capped). */
   failing: string[];
   /** Why it did not run or answer properly (crash, timeout, malformed answer). */
   error?: string;
@@ -62,7 +62,7 @@ interface SuiteRun {
 const cap = (s: string, n: number) => escapeControl(s.length > n ? `${s.slice(0, n)}…` : s);
 
 /** What dlpTests returned, checked: it comes from the student's process. */
-function parseOutput(value: unknown): { results: { name: string; passed: boolean }[]; state: unknown } {
+function parseOutput(value: unknown): { results: { name: string; passed: boolean; detail?: string }[]; state: unknown } {
   if (!value || typeof value !== 'object') throw new Error('dlpTests() must return { results, state }');
   const v = value as { results?: unknown; state?: unknown };
   if (!Array.isArray(v.results)) throw new Error('dlpTests() returned no results array');
@@ -72,7 +72,7 @@ function parseOutput(value: unknown): { results: { name: string; passed: boolean
     if (typeof t.name !== 'string' || typeof t.passed !== 'boolean' || (t.detail !== undefined && typeof t.detail !== 'string')) {
       throw new Error(`dlpTests() result ${i} is not { name: string, passed: boolean, detail?: string }`);
     }
-    return { name: t.name, passed: t.passed };
+    return { name: t.name, passed: t.passed, ...(t.detail ? { detail: t.detail } : {}) };
   });
   const state = v.state === undefined ? undefined : JSON.stringify(v.state);
   if (state !== undefined && Buffer.byteLength(state) > STATE_LIMIT_BYTES) throw new Error(`dlpTests() returned a state of ${Buffer.byteLength(state)} bytes (at most ${STATE_LIMIT_BYTES} as JSON)`);
@@ -137,7 +137,8 @@ async function runStage(session: LabSession, stage: 'attempt' | 'after-deadline'
   } catch (e) {
     return failed((e as Error).message);
   }
-  const failing = [...new Set(out.results.filter((t) => !t.passed).map((t) => cap(t.name, 80)))];
+  // What the student's own test said about its failure helps them most (escaped, capped).
+  const failing = [...new Set(out.results.filter((t) => !t.passed).map((t) => cap(t.name, 80) + (t.detail ? ` (${cap(t.detail, 160)})` : '')))];
   return { run: { passed: failing.length === 0, tests: out.results.length, failing }, state: out.state };
 }
 

@@ -20,7 +20,7 @@ import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/c
 import { LambdaClient, CreateFunctionCommand, AddPermissionCommand } from '@aws-sdk/client-lambda';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
-  actorClient, fromAddress, refused, zipDir, type Actor, type DlpTestInput, type DlpTestOutput, type DlpTestResult, type LabInput,
+  actorClient, fromAddress, refused, s3ControlConfig, zipDir, type Actor, type DlpTestInput, type DlpTestOutput, type DlpTestResult, type LabInput,
 } from 'seclab/kit';
 
 type BucketRole = 'customerData' | 'supportLogs' | 'analyticsExports' | 'staging' | 'qaFixtures' | 'quarantine';
@@ -49,27 +49,6 @@ const TEST_CARDS = [
 const doc = (Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
 const arn = (bucket: string, path?: string) => `arn:aws:s3:::${bucket}${path === undefined ? '' : `/${path}`}`;
 
-/**
- * S3 Control puts the account id in front of the endpoint's host. The lab's endpoint is an IP address
- * (`<account>.127.0.0.1` is no URL): name it localhost for the SDK, then connect to the endpoint's
- * own address (the account travels in x-amz-account-id). On AWS: `new S3ControlClient({})`.
- */
-function s3Control(client: S3ControlClient = new S3ControlClient(labControlEndpoint())): S3ControlClient {
-  const url = process.env['AWS_ENDPOINT_URL'];
-  if (url) {
-    const { hostname } = new URL(url);
-    client.middlewareStack.add((next) => async (args) => {
-      (args.request as { hostname?: string }).hostname = hostname;
-      return next(args);
-    }, { step: 'build', name: 'labEndpointHost' });
-  }
-  return client;
-}
-const labControlEndpoint = (): Record<string, unknown> => {
-  const url = process.env['AWS_ENDPOINT_URL'];
-  return url ? { endpoint: url.replace(/\/\/(127\.0\.0\.1|\[::1\])(?=[:/]|$)/, '//localhost') } : {};
-};
-
 export async function apply({ accountId, region, env }: LabInput<Env>) {
   const macie = new Macie2Client({});
   const s3 = new S3Client({ forcePathStyle: true });
@@ -80,7 +59,7 @@ export async function apply({ accountId, region, env }: LabInput<Env>) {
 
   // ---- public: Block Public Access for the account; the legacy bucket without ACLs ----
   const allFour = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
-  await s3Control().send(new PutAccountPublicAccessBlockCommand({ AccountId: accountId, PublicAccessBlockConfiguration: allFour }));
+  await new S3ControlClient(s3ControlConfig()).send(new PutAccountPublicAccessBlockCommand({ AccountId: accountId, PublicAccessBlockConfiguration: allFour }));
   await s3.send(new PutBucketOwnershipControlsCommand({ Bucket: env.legacyAclBucket, OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } }));
   await s3.send(new PutPublicAccessBlockCommand({ Bucket: env.legacyAclBucket, PublicAccessBlockConfiguration: allFour }));
 
@@ -254,7 +233,7 @@ export async function dlpTests(input: DlpTestInput<Env>): Promise<DlpTestOutput>
     const probe = { key: `dlp-tests/${stamp}/public-probe.txt`, body: `public access probe ${stamp}\n` };
     await insider.send(new PutObjectCommand({ Bucket: b.staging, Key: probe.key, Body: probe.body }));
     await insider.send(new PutObjectCommand({ Bucket: b.supportLogs, Key: probe.key, Body: probe.body }));
-    const control = s3Control(actorClient(S3ControlClient, actors.insider, { region: input.region, ...labControlEndpoint() }));
+    const control = actorClient(S3ControlClient, actors.insider, { region: input.region });
     const got: string[] = [];
     const undo: (() => Promise<unknown>)[] = [];
     if (!(await refused(control.send(new DeleteAccountPublicAccessBlockCommand({ AccountId: env.accountId }))))) {

@@ -1,5 +1,7 @@
 // What students' solutions may import as 'seclab/kit': small helpers, nothing that does the lab for them.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
@@ -122,7 +124,8 @@ export interface DlpTestOutput {
 export function actorClient<C extends { middlewareStack: { add: (...a: never[]) => unknown } }>(
   Ctor: new (cfg: never) => C, actor: Actor, config: Record<string, unknown> = {},
 ): C {
-  const client = new Ctor({ credentials: actor.credentials, forcePathStyle: true, ...config } as never);
+  const extra = Ctor.name === 'S3ControlClient' ? s3ControlConfig() : {};
+  const client = new Ctor({ credentials: actor.credentials, forcePathStyle: true, ...extra, ...config } as never);
   const headers: Record<string, string> = { 'x-seclab-source-ip': actor.sourceIp, ...(actor.vpce ? { 'x-seclab-vpce': actor.vpce } : {}) };
   (client.middlewareStack as unknown as { add: (mw: unknown, o: unknown) => void }).add(
     (next: (a: unknown) => unknown) => async (args: { request: { headers: Record<string, string> } }) => {
@@ -139,14 +142,42 @@ export function fromAddress(from: { sourceIp: string }): Record<string, string> 
   return { 'x-seclab-source-ip': from.sourceIp };
 }
 
-/** True when an AWS SDK call was refused (AccessDenied and its kin), false when it succeeded; other errors are thrown. */
+/**
+ * True when an AWS SDK call was refused by a control (AccessDenied and its kin), false when it succeeded;
+ * other errors are thrown — bad or expired credentials too, so a test cannot pass because its own
+ * credentials were wrong.
+ */
 export async function refused(call: Promise<unknown>): Promise<boolean> {
   try {
     await call;
     return false;
   } catch (e) {
     const name = (e as { name?: string; Code?: string }).name ?? '';
-    if (/AccessDenied|Forbidden|AllAccessDisabled|InvalidAccessKeyId|AccessControlListNotSupported|UnauthorizedOperation|ExpiredToken/.test(name)) return true;
+    if (/AccessDenied|Forbidden|AllAccessDisabled|AccessControlListNotSupported|UnauthorizedOperation/.test(name)) return true;
     throw e;
   }
+}
+
+/**
+ * Configuration for S3 Control in the lab cloud: `new S3ControlClient(s3ControlConfig())`. S3 Control
+ * puts the account id in front of the endpoint's host (`<account>.127.0.0.1` is no address): the
+ * endpoint is named localhost and every *.localhost name connects to the lab cloud's address. Without
+ * a lab endpoint (real AWS) it is empty.
+ */
+export function s3ControlConfig(): Record<string, unknown> {
+  const url = process.env['AWS_ENDPOINT_URL'];
+  if (!url) return {};
+  const u = new URL(url);
+  const address = u.hostname === '[::1]' ? '::1' : u.hostname === 'localhost' || u.hostname === '127.0.0.1' ? '127.0.0.1' : undefined;
+  if (!address) return {};
+  const family = address === '::1' ? 6 : 4;
+  const lookup = (host: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) => {
+    if (host !== 'localhost' && !host.endsWith('.localhost')) return cb(new Error(`only the lab cloud is reachable, not ${host}`));
+    return opts?.all ? cb(null, [{ address, family }]) : cb(null, address, family);
+  };
+  u.hostname = 'localhost';
+  return {
+    endpoint: u.toString().replace(/\/$/, ''),
+    requestHandler: { httpAgent: new http.Agent({ keepAlive: true, lookup: lookup as never }), httpsAgent: new https.Agent({ keepAlive: true, lookup: lookup as never }) },
+  };
 }
