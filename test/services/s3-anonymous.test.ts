@@ -3,16 +3,24 @@
 // policy for everyone, an AllUsers ACL grant, subject to explicit denies, Block Public Access and Object
 // Ownership), and every other unsigned request is refused as before. The refusals come first.
 import http from 'node:http';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   S3Client, CreateBucketCommand, PutObjectCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand, DeletePublicAccessBlockCommand,
   PutBucketOwnershipControlsCommand, PutObjectAclCommand, PutBucketAclCommand, HeadObjectCommand, GetObjectCommand,
 } from '@aws-sdk/client-s3';
 import { S3ControlClient, PutPublicAccessBlockCommand as PutAccountPublicAccessBlockCommand } from '@aws-sdk/client-s3-control';
 import { KMSClient, CreateKeyCommand } from '@aws-sdk/client-kms';
+import { anonymousReads } from '../../src/cloud/services/s3/anonymous.ts';
 import { useLabCloud } from '../helpers/cloud.ts';
 
 const { cloud } = useLabCloud();
+// S3's runtime serves unsigned requests through serveUnsigned (gateway/server.ts); installed here the
+// way S3Service would install it (services/s3/anonymous.ts, anonymousReads).
+beforeAll(() => {
+  const gw = cloud().gateway;
+  const s3 = gw.service('s3');
+  Object.assign(s3, { serveUnsigned: anonymousReads(s3, { clock: gw.clock, service: (name) => gw.service(name) }) });
+});
 const doc = (Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
 const INTERNET_IP = '198.51.100.7';
 const DATA = 'name,card\nAlice,4111111111111111\n';
@@ -72,6 +80,20 @@ async function setup() {
 const EVERYONE_READS = (bucket: string) => ({ Sid: 'Public', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` });
 
 describe('refused: an anonymous request gets nothing a public grant does not give', () => {
+  it('without a runtime that serves unsigned requests (S3Service has not installed anonymousReads), even a public object is refused', async () => {
+    const s = await setup();
+    await s.policy([EVERYONE_READS(s.bucket)]);
+    const runtime = s.c.gateway.service('s3') as unknown as { serveUnsigned?: unknown };
+    const hook = runtime.serveUnsigned;
+    delete runtime.serveUnsigned;
+    try {
+      expect(await get(s.bucket, 'data.csv')).toMatchObject({ status: 403, code: 'AccessDenied' });
+    } finally {
+      runtime.serveUnsigned = hook;
+    }
+    expect((await get(s.bucket, 'data.csv')).status).toBe(200);
+  });
+
   it('a new bucket (no policy, ACLs off, Block Public Access on): GET, HEAD and list are AccessDenied in S3\'s XML', async () => {
     const { bucket } = await setup();
     const g = await get(bucket, 'data.csv');
@@ -287,6 +309,8 @@ describe('served: what a public grant gives', () => {
     expect(l.status).toBe(200);
     expect(l.body).toContain('<Key>data.csv</Key>');
     expect((await send('GET', `/${s.bucket}`)).status).toBe(200); // ListObjects (v1)
+    await s.s3.send(new PutObjectCommand({ Bucket: s.bucket, Key: 'dir/a b+c é.csv', Body: DATA }));
+    expect((await send('GET', `/${s.bucket}/dir/a%20b%2Bc%20%C3%A9.csv`)).body).toBe(DATA);
   });
 
   it('a policy pinned to a source address serves that address only; a NotPrincipal Allow serves anonymous too', async () => {

@@ -19,13 +19,12 @@ import { ApiError as Refusal } from './api-error.ts';
 import { CredentialStore, newAccessKeyId, newSecret, type Credential } from './credentials.ts';
 import { parseAuth, verifySignature, type SignedRequest } from './sigv4.ts';
 import { Upstream, UpstreamDownError, type UpstreamResponse } from './upstream.ts';
-import { identify } from './protocol/identify.ts';
+import { identify, type ApiCall } from './protocol/identify.ts';
 import { forwardUrl, foreignResource, malformedRequest, wireProblem } from './protocol/wire.ts';
 import { errorResponse, authFailure, bodyTooLargeResponse, internalErrorCode, type AuthFailure } from './protocol/errors.ts';
 import { guessCall, protocolErrorFor } from './protocol/target-errors.ts';
 import { Sinks } from './sinks.ts';
 import { Authorizer } from './authorizer.ts';
-import { serveAnonymous, type AnonymousDeps } from '../services/s3/anonymous.ts';
 import type { AuthzRequest, Decision } from '../policy/types.ts';
 import type { AuthorizationPart, Capabilities, CallOutcome, ControlHandler, LabServices, LinkHandler, ServiceModule, ServiceName, ServiceRuntime } from './service.ts';
 
@@ -43,6 +42,26 @@ export const REQUEST_BODY_LIMIT = 256 * 1024 * 1024;
 export const SOURCE_IP_HEADER = 'x-seclab-source-ip';
 /** The VPC endpoint a simulated client in a VPC sends its call through (aws:SourceVpce, endpoint policy). */
 export const VPCE_HEADER = 'x-seclab-vpce';
+
+/**
+ * A request without any signature, as a service runtime that serves some itself sees it (S3's public
+ * reads: services/s3/anonymous.ts). It carries no credential: whatever serves it acts for no one.
+ */
+export interface UnsignedRequest {
+  call: ApiCall;
+  signed: SignedRequest;
+  rawUrl: string;
+  sourceIp: string;
+  userAgent: string;
+  requestId: string;
+  /** Over the HTTPS listener (aws:SecureTransport). */
+  secure: boolean;
+}
+
+/** A runtime that answers some unsigned requests (undefined: not one of its own; the gateway refuses it). */
+export interface ServesUnsigned {
+  serveUnsigned(req: UnsignedRequest): Promise<Reply | undefined>;
+}
 
 export interface RootCredentials {
   accountId: string;
@@ -493,12 +512,15 @@ export class Gateway {
       ?? malformedRequest(call, signed);
     if (malformed) return refuse(malformed.status ?? 400, malformed.code, malformed.message);
     if (!auth) {
-      // Unsigned: only S3's public reads are served, as AWS decides them for anyone on the internet
-      // (services/s3/anonymous.ts); everything else is refused as it always was. Not through a VPC endpoint.
-      const served = signed.headers[VPCE_HEADER] === undefined
-        ? await serveAnonymous(this.anonymousDeps(), { call, signed, rawUrl, sourceIp, userAgent, requestId, secure })
-        : undefined;
-      return served ?? authFail('missing-auth');
+      // Unsigned: a service may serve some itself, as AWS serves S3's public reads to anyone (a runtime's
+      // serveUnsigned, see UnsignedRequest); everything else is refused as it always was. Not through a VPC endpoint.
+      if (signed.headers[VPCE_HEADER] === undefined) {
+        for (const rt of this.runtimes.values()) {
+          const served = await (rt as Partial<ServesUnsigned>).serveUnsigned?.({ call, signed, rawUrl, sourceIp, userAgent, requestId, secure });
+          if (served) return served;
+        }
+      }
+      return authFail('missing-auth');
     }
     const cred = this.credentials.get(auth.accessKeyId);
     // AWS answers the same for unknown, deactivated and deleted keys. Requests that fail
@@ -577,16 +599,6 @@ export class Gateway {
   }
 
   // ---- authorization and recording ----
-
-  /** What anonymous S3 reads need: no credential, the services looked up when they are served. */
-  private anonymousDeps(): AnonymousDeps {
-    return {
-      target: this.upstream,
-      clock: this.clock,
-      s3: () => (this.runtimes.has('s3') ? this.service('s3') : undefined),
-      trail: () => (this.runtimes.has('cloudtrail') ? this.service('cloudtrail').trail : undefined),
-    };
-  }
 
   /** Evaluates one action on one resource for a credential (the engine's checks use it). */
   decide(cred: Credential, action: string, resource: string, context: AuthzRequest['context'], region = this.region): Promise<Decision> {

@@ -17,10 +17,15 @@
 // An allowed read is forwarded to the target as the bucket owner (the target checks nothing), and
 // nothing else sees it: no extension hook or observer gets a credential of the owner for it; CloudTrail
 // records it in the owner's account with AWS's anonymous identity.
+// The gateway hands unsigned requests to a runtime's serveUnsigned (server.ts, ServesUnsigned): S3's
+// runtime serves them with anonymousReads(this, caps). (S3Service in index.ts does not install it yet:
+// until it does, every unsigned request stays refused; test/services/s3-anonymous.test.ts installs it.)
 import type { ApiCall } from '../../gateway/protocol/identify.ts';
 import type { Reply } from '../../gateway/extension.ts';
 import type { Upstream } from '../../gateway/upstream.ts';
 import type { SignedRequest } from '../../gateway/sigv4.ts';
+import type { ServesUnsigned, UnsignedRequest } from '../../gateway/server.ts';
+import type { Capabilities } from '../../gateway/service.ts';
 import { toAuthz } from '../../gateway/protocol/authz-map.ts';
 import { errorResponse } from '../../gateway/protocol/errors.ts';
 import { forwardUrl } from '../../gateway/protocol/wire.ts';
@@ -38,17 +43,7 @@ const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 /** Query parameters and headers that make a request signed (or an attempt at it): never anonymous. */
 const SIGNING_QUERY = ['x-amz-algorithm', 'x-amz-credential', 'x-amz-signature', 'x-amz-security-token', 'awsaccesskeyid', 'signature', 'x-amz-date'];
 
-export interface AnonymousRequest {
-  call: ApiCall;
-  signed: SignedRequest;
-  rawUrl: string;
-  sourceIp: string;
-  userAgent: string;
-  requestId: string;
-  secure: boolean;
-}
-
-/** What the gateway lends this module: the target, the lab clock, and the services by name. */
+/** What S3 lends this module: the target, the lab clock, itself and CloudTrail's store. */
 export interface AnonymousDeps {
   target: Upstream;
   clock: { now(): Date };
@@ -117,7 +112,7 @@ interface Grant { Grantee?: { URI?: string; Type?: string }; Permission?: string
  * Serves an unsigned request if it is an anonymous S3 read of a bucket the lab cloud knows; undefined
  * otherwise (the gateway then refuses it as every unsigned request).
  */
-export async function serveAnonymous(deps: AnonymousDeps, req: AnonymousRequest): Promise<Reply | undefined> {
+export async function serveAnonymous(deps: AnonymousDeps, req: UnsignedRequest): Promise<Reply | undefined> {
   const { call, signed, requestId } = req;
   if (call.service !== 's3' || !READS.has(call.operation) || !isUnsigned(signed, call)) return undefined;
   const s3 = deps.s3();
@@ -262,4 +257,16 @@ export async function serveAnonymous(deps: AnonymousDeps, req: AnonymousRequest)
     record();
   }
   return { status: res.status, headers: res.headers, body: res.body };
+}
+
+/** S3's serveUnsigned: anonymous reads of the buckets `s3` knows, recorded in CloudTrail when the lab cloud has it. */
+export function anonymousReads(s3: S3Service, caps: Pick<Capabilities, 'clock' | 'service'>): ServesUnsigned['serveUnsigned'] {
+  const trail = () => {
+    try {
+      return caps.service('cloudtrail').trail;
+    } catch {
+      return undefined; // a lab cloud without CloudTrail
+    }
+  };
+  return (req) => serveAnonymous({ target: s3.target, clock: caps.clock, s3: () => s3, trail }, req);
 }
