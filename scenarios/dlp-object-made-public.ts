@@ -3,29 +3,23 @@
 // staging a public bucket policy, makes a support-logs object public-read with its ACL (the legacy
 // bucket has ACLs on); then anyone on the internet GETs both without credentials.
 //
-// The lab cloud answers no unsigned request (its gateway refuses every request without a signature):
-// the anonymous GETs are made for real, and when they are refused, what S3 would have served is judged
-// from the state the attacker left, read back as the account root, by S3's rules: a bucket policy that
-// is public (services/s3/public-access.ts, the S3 User Guide's definition) unless RestrictPublicBuckets is
-// in force; an AllUsers READ grant unless ACLs are off (BucketOwnerEnforced) or IgnorePublicAcls is in
-// force. Blocked when no anonymous GET returned data (or would have).
+// The anonymous GETs are real unsigned requests: the lab cloud serves them exactly when S3 would
+// (services/s3/anonymous.ts: a bucket policy for everyone, an AllUsers grant with ACLs on, subject to
+// explicit denies and Block Public Access). Blocked when no anonymous GET returned data.
 import {
   S3Client, CopyObjectCommand, GetObjectCommand, PutObjectCommand, HeadObjectCommand, GetObjectAclCommand, PutObjectAclCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, DeleteBucketPolicyCommand,
-  GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, DeletePublicAccessBlockCommand, GetBucketOwnershipControlsCommand, DeleteObjectCommand,
+  GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, DeletePublicAccessBlockCommand, DeleteObjectCommand,
   type PublicAccessBlockConfiguration, type Grant, type Owner,
 } from '@aws-sdk/client-s3';
 import {
   S3ControlClient, GetPublicAccessBlockCommand as GetAccountBlockCommand, PutPublicAccessBlockCommand as PutAccountBlockCommand, DeletePublicAccessBlockCommand as DeleteAccountBlockCommand,
 } from '@aws-sdk/client-s3-control';
 import type { AttackStep, Scenario, ScenarioResult } from '../src/engine/types.ts';
-import type { LabSession } from '../src/engine/session.ts';
-import { combine, isPublicPolicy, type PublicAccessBlock } from '../src/cloud/services/s3/public-access.ts';
 import { dlpEnv } from '../labs/dlp/company.ts';
 import { clientAs, companyActors } from '../labs/dlp/actors.ts';
 import { attempt } from './lib/attack.ts';
 import { httpGet, objectUrl, runOf } from './lib/dlp.ts';
 
-const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 /** Where "anyone on the internet" comes from. */
 const INTERNET_IP = '198.18.23.45';
 
@@ -47,45 +41,12 @@ interface State {
   customerFile: string;
   /** What the attacker changed (its call was accepted): only that is restored. */
   changed: { accountBlock?: boolean; stagingBlock?: boolean; logsBlock?: boolean; stagingPolicy?: boolean; acl?: boolean; shared?: boolean; logObject?: boolean };
-  exposure: string[];
 }
 
 const blockOf = <T>(p: Promise<{ PublicAccessBlockConfiguration?: T }>): Promise<T | undefined> => p.then((r) => r.PublicAccessBlockConfiguration, () => undefined);
 
 async function present(s3: S3Client, bucket: string, key: string): Promise<boolean> {
   return s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(() => true, () => false);
-}
-
-/** The Block Public Access in force on a bucket (its own and the account's, the most restrictive), as root. */
-async function inForce(session: LabSession, bucket: string): Promise<PublicAccessBlock> {
-  const s3 = session.client(S3Client);
-  const control = session.client(S3ControlClient);
-  return combine(
-    await blockOf(s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }))),
-    await blockOf(control.send(new GetAccountBlockCommand({ AccountId: session.accountId }))),
-  );
-}
-
-/** Whether S3 would serve the staging copy to anyone: a public bucket policy and RestrictPublicBuckets not in force. */
-async function policyExposes(session: LabSession, bucket: string, key: string): Promise<string | undefined> {
-  const s3 = session.client(S3Client);
-  if (!(await present(s3, bucket, key))) return undefined;
-  const policy = await s3.send(new GetBucketPolicyCommand({ Bucket: bucket })).then((r) => r.Policy, () => undefined);
-  if (!policy || !isPublicPolicy(JSON.parse(policy))) return undefined;
-  if ((await inForce(session, bucket)).RestrictPublicBuckets) return undefined;
-  return `the bucket policy of ${bucket} is public and RestrictPublicBuckets is not in force`;
-}
-
-/** Whether S3 would serve the object by its ACL: an AllUsers READ grant, ACLs on, IgnorePublicAcls not in force. */
-async function aclExposes(session: LabSession, bucket: string, key: string): Promise<string | undefined> {
-  const s3 = session.client(S3Client);
-  const ownership = await s3.send(new GetBucketOwnershipControlsCommand({ Bucket: bucket })).then((r) => r.OwnershipControls?.Rules?.[0]?.ObjectOwnership, () => undefined);
-  if (ownership === 'BucketOwnerEnforced') return undefined;
-  const acl = await s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
-  const publicRead = acl?.Grants?.some((g) => g.Grantee?.URI === ALL_USERS && (g.Permission === 'READ' || g.Permission === 'FULL_CONTROL'));
-  if (!publicRead) return undefined;
-  if ((await inForce(session, bucket)).IgnorePublicAcls) return undefined;
-  return `s3://${bucket}/${key} grants READ to AllUsers with ACLs on and IgnorePublicAcls not in force`;
 }
 
 export const objectMadePublicScenario: Scenario = {
@@ -116,7 +77,7 @@ export const objectMadePublicScenario: Scenario = {
     }
     return {
       saved, sharedKey: `shared/${tag}/customers.csv`, logKey: logKey ?? `payment-api/debug-${tag}.log`, logIsOurs: !logKey,
-      customerFile: env.objects.customerData.find((k) => k.endsWith('.csv')) ?? env.objects.customerData[0]!, changed: {}, exposure: [],
+      customerFile: env.objects.customerData.find((k) => k.endsWith('.csv')) ?? env.objects.customerData[0]!, changed: {},
     };
   },
   async inject(session, state): Promise<AttackStep[]> {
@@ -149,27 +110,23 @@ export const objectMadePublicScenario: Scenario = {
     await step(`the insider makes s3://${env.buckets.supportLogs}/${st.logKey} public-read (PutObjectAcl)`, 'acl', () => s3.send(new PutObjectAclCommand({ Bucket: env.buckets.supportLogs, Key: st.logKey, ACL: 'public-read' })));
 
     // Anyone on the internet: plain GETs without credentials.
-    for (const [bucket, key, judge] of [[env.buckets.staging, st.sharedKey, policyExposes], [env.buckets.supportLogs, st.logKey, aclExposes]] as const) {
-      // The lab cloud refuses every unsigned request: when it does, S3's own rules say what it would have served.
-      const { step: get, servedBecause } = await httpGet(session, `anyone on the internet GETs s3://${bucket}/${key} without credentials (judged by S3's public-access rules when the lab cloud refuses an unsigned request)`,
-        objectUrl(session, bucket, key), INTERNET_IP, () => judge(session, bucket, key));
-      if (servedBecause) st.exposure.push(`S3 would serve s3://${bucket}/${key} to anyone: ${servedBecause}`);
+    for (const [bucket, key] of [[env.buckets.staging, st.sharedKey], [env.buckets.supportLogs, st.logKey]] as const) {
+      const { step: get } = await httpGet(session, `anyone on the internet GETs s3://${bucket}/${key} without credentials`, objectUrl(session, bucket, key), INTERNET_IP);
       steps.push(get);
     }
     return steps;
   },
-  async observe(session, steps, state): Promise<ScenarioResult> {
-    const st = state as State;
+  async observe(session, steps): Promise<ScenarioResult> {
     const gets = steps.slice(-2);
     const got = gets.filter((g) => g.allowed);
     const blocked = gets.length === 2 && got.length === 0;
     const refused = steps.slice(0, -2).filter((s) => !s.allowed);
     return {
       blocked, detected: false, steps,
-      evidence: [...steps.map((s) => `${s.allowed ? (s.errorCode ? `accepted, then ${s.errorCode}` : 'allowed') : `refused (${s.errorCode})`}: ${s.description}`), ...st.exposure],
+      evidence: steps.map((s) => `${s.allowed ? (s.errorCode ? `accepted, then ${s.errorCode}` : 'allowed') : `refused (${s.errorCode})`}: ${s.description}`),
       feedback: blocked
         ? `blocked: no anonymous GET returned data${refused.length ? ` (refused to the insider: ${refused.map((s) => s.description.replace(/^the insider /, '')).join('; ')})` : ''}`
-        : `not blocked: ${got.length} of 2 objects readable by anyone (${got.map((g) => g.description.split(' without credentials')[0]!.replace(/^anyone on the internet GETs /, '')).join(', ')}${st.exposure.length ? `: ${st.exposure.join('; ')}` : ''}). Account-level Block Public Access, ACLs off on ${dlpEnv(session.env).legacyAclBucket}, and deny the analysts the calls that change public access (Put/DeletePublicAccessBlock, PutBucketPolicy, PutObjectAcl, PutBucketOwnershipControls)`,
+        : `not blocked: ${got.length} of 2 objects readable by anyone (${got.map((g) => g.description.split(' without credentials')[0]!.replace(/^anyone on the internet GETs /, '')).join(', ')}). Account-level Block Public Access, ACLs off on ${dlpEnv(session.env).legacyAclBucket}, and deny the analysts the calls that change public access (Put/DeletePublicAccessBlock, PutBucketPolicy, PutObjectAcl, PutBucketOwnershipControls)`,
     };
   },
   async revert(session, state) {

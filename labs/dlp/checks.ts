@@ -159,7 +159,14 @@ async function judgeResponder(s: LabSession): Promise<CheckOutcome> {
   // A real sensitive-data finding Macie produced here, as Macie put it on the bus (the raw finding).
   const raw = s.gateway.service('macie2').findings(s.accountId).filter((f) => f.category === 'CLASSIFICATION' && String(f.type).startsWith('SensitiveData:'));
   const bucketOf = (f: (typeof raw)[number]) => (f.resourcesAffected as { s3Bucket?: { name?: string } }).s3Bucket?.name;
-  const finding = raw.find((f) => bucketOf(f) === e.buckets.supportLogs) ?? raw.find((f) => bucketOf(f) === e.buckets.staging) ?? raw[0];
+  // A card or personal data finding where such data must not be; failing one there (the job may not
+  // have reached staging or the logs), a real one from elsewhere, moved to staging: the responder's
+  // rule is judged on the findings it must act on, not on ones it rightly ignores (the partner's
+  // card references, customer data where it belongs).
+  const watched = [e.buckets.supportLogs, e.buckets.staging];
+  const raw2 = raw.filter((f) => !String(f.type).endsWith('/CustomIdentifier'));
+  const found = raw2.find((f) => watched.includes(bucketOf(f) ?? '')) ?? raw2[0] ?? raw[0];
+  const finding = found && !watched.includes(bucketOf(found) ?? '') ? inStaging(found, e.buckets.staging) : found;
   if (!finding) return fail('Macie has produced no sensitive data finding in this account to test your rule with: enable Macie and run the classification job (macie and job tasks) first');
   const event = {
     version: '0', id: `${finding.id.slice(0, 8)}-${finding.id.slice(8, 12)}-${finding.id.slice(12, 16)}-${finding.id.slice(16, 20)}-${finding.id.slice(20, 32)}`,
@@ -557,3 +564,17 @@ export const checks: Check[] = [
     },
   },
 ];
+
+/** A copy of a Macie finding as Macie would report it for the same object found in `bucket`. */
+function inStaging<F extends { resourcesAffected: unknown }>(finding: F, bucket: string): F {
+  const f = structuredClone(finding) as F & { resourcesAffected: { s3Bucket?: Record<string, unknown>; s3Object?: Record<string, unknown> } };
+  const b = f.resourcesAffected.s3Bucket ?? (f.resourcesAffected.s3Bucket = {});
+  b['name'] = bucket;
+  b['arn'] = `arn:aws:s3:::${bucket}`;
+  const o = f.resourcesAffected.s3Object;
+  if (o) {
+    o['bucketArn'] = `arn:aws:s3:::${bucket}`;
+    if (typeof o['key'] === 'string') o['path'] = `${bucket}/${o['key']}`;
+  }
+  return f;
+}

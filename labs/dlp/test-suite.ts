@@ -27,7 +27,7 @@ import { studentContext } from '../../src/engine/grader.ts';
 import { runStudentCode } from '../../src/engine/student-runner.ts';
 import { escapeControl } from '../../src/engine/report/escape.ts';
 import { attempt } from '../../scenarios/lib/attack.ts';
-import { reachDeadline, runProbe } from '../../scenarios/lib/dlp.ts';
+import { httpGet, objectUrl, reachDeadline, runProbe } from '../../scenarios/lib/dlp.ts';
 import { cardCopyOutsideScenario } from '../../scenarios/dlp-card-copy-outside.ts';
 import { objectMadePublicScenario } from '../../scenarios/dlp-object-made-public.ts';
 import { presignedUrlOutsideScenario } from '../../scenarios/dlp-presigned-url-outside.ts';
@@ -189,14 +189,12 @@ const partnerProbe: Probe = {
 
 /**
  * Someone with the right to change bucket policies (here the account root) makes staging public, and
- * another account reads through it: Block Public Access is what refuses this. (The lab cloud refuses
- * unsigned requests, so "public" is judged by what any other account's credentials can read.)
+ * anyone on the internet reads through it (an unsigned GET): Block Public Access is what refuses this.
  */
 const publicPolicyProbe: Probe = {
-  id: 'admin-makes-public', title: 'a public bucket policy on staging, read from another account',
+  id: 'admin-makes-public', title: 'a public bucket policy on staging, read by anyone on the internet',
   run: async (session) => {
     const env = dlpEnv(session.env);
-    const hidden = session.hidden['dlp'] as DlpHidden;
     const s3 = session.client(S3Client);
     const bucket = env.buckets.staging;
     const key = `seclab-probe/public-${session.random.fork('dlp-public-probe').int(0, 1e9)}.txt`;
@@ -209,8 +207,7 @@ const publicPolicyProbe: Probe = {
       // Written once the public policy replaced the bucket's own (whose statements could refuse the root).
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'seclab probe: public access\n', ContentType: 'text/plain' }));
       wrote = true;
-      const outsider = session.client(S3Client, { credentials: { accessKeyId: hidden.outside.accessKeyId, secretAccessKey: hidden.outside.secretAccessKey }, sourceIp: OUTSIDE_IP });
-      return (await attempt(session, `another account GetObject ${key}`, () => outsider.send(new GetObjectCommand({ Bucket: bucket, Key: key })))).allowed;
+      return (await httpGet(session, `anyone on the internet GETs ${key} without credentials`, objectUrl(session, bucket, key), OUTSIDE_IP)).step.allowed;
     } finally {
       if (wrote) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
       await setBucketPolicy(session, bucket, before);

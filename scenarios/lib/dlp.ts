@@ -32,18 +32,14 @@ export interface HttpAnswer { status: number; body: string }
  * presigned URL otherwise; `sourceIp` is where it comes from. Recorded as an attack step, allowed when
  * it returned the object (2xx).
  */
-export async function httpGet(session: LabSession, description: string, url: string, sourceIp: string, wouldServe?: () => Promise<string | undefined>): Promise<{ step: AttackStep; answer?: HttpAnswer; servedBecause?: string }> {
+export async function httpGet(session: LabSession, description: string, url: string, sourceIp: string): Promise<{ step: AttackStep; answer?: HttpAnswer }> {
   let answer: HttpAnswer | undefined;
-  let servedBecause: string | undefined;
   const step = await attempt(session, description, async () => {
     const res = await fetch(url, { headers: { 'x-seclab-source-ip': sourceIp } });
     answer = { status: res.status, body: await res.text() };
-    if (res.status < 300) return;
-    // Refused: when the caller can tell that S3 would have served it (see wouldServe's callers), it counts as served.
-    servedBecause = res.status === 403 && wouldServe ? await wouldServe() : undefined;
-    if (!servedBecause) throw Object.assign(new Error(`HTTP ${res.status}`), { name: codeOf(answer.body, res.status), $metadata: { httpStatusCode: res.status } });
+    if (res.status >= 300) throw Object.assign(new Error(`HTTP ${res.status}`), { name: codeOf(answer.body, res.status), $metadata: { httpStatusCode: res.status } });
   });
-  return { step, ...(answer ? { answer } : {}), ...(servedBecause ? { servedBecause } : {}) };
+  return { step, ...(answer ? { answer } : {}) };
 }
 
 /** The URL of an object at the gateway, path style, as an anonymous client would ask for it. */

@@ -7,6 +7,8 @@ import { s3Extension } from './extension.ts';
 import { resolveObjectConditions } from './object-conditions.ts';
 import { VpcEndpoints } from './vpc-endpoints.ts';
 import { accountPublicAccessBlock, bucketPublicAccessBlock, combine, withoutPublicStatements, type PublicAccessBlock } from './public-access.ts';
+import { anonymousReads } from './anonymous.ts';
+import type { ServesUnsigned } from '../../gateway/server.ts';
 
 const BUCKET_ARN = 'arn:aws:s3:::';
 
@@ -21,10 +23,13 @@ export class S3Service implements ServiceRuntime {
   private readonly accountBlocks = new Map<string, Promise<PublicAccessBlock | undefined>>();
   /** VPC endpoints (EC2's), for calls that go through one (X-Seclab-Vpce). */
   readonly endpoints: VpcEndpoints;
+  /** Unsigned requests: anonymous reads of public data, as AWS decides them (anonymous.ts). */
+  readonly serveUnsigned: ServesUnsigned['serveUnsigned'];
 
   constructor(private readonly caps: Capabilities) {
     this.target = caps.target;
     this.endpoints = new VpcEndpoints(caps.target);
+    this.serveUnsigned = anonymousReads(this, caps);
     this.extensions = [
       s3Extension(this),
       this.endpoints.extension(),
