@@ -4,6 +4,7 @@
 
 import { entropy, isCardNumber, isIban, isItin, isSsn, IBAN_LENGTHS, luhn } from './checks.ts';
 import type { ManagedIdentifier } from './types.ts';
+import { findAddresses, findNames } from './people.ts';
 import { work } from './work.ts';
 
 /** A candidate found in text: [start, end) in UTF-16 code units. */
@@ -440,6 +441,23 @@ export const DETECTORS: readonly Detector[] = [
     },
     find: findPhones,
   },
+  // Macie detects these two with machine learning; ours are rules (people.ts). Not in the recommended set.
+  {
+    priority: 6,
+    meta: {
+      id: 'ADDRESS', name: 'Mailing address', category: 'PERSONAL_INFORMATION', findingType: PER, keywordsRequired: false, recommended: false, countries: ['AU', 'CA', 'FR', 'DE', 'IT', 'ES', 'GB', 'US'],
+      how: 'a street line (house number, street name and type such as Street, Ave, Rd; or rue/avenue, Via/Calle, -straße forms), optional units (Apt, Suite, Unit), then a city and a postal code (US ZIP, CA, UK, AU, or a 5-digit code before the city), as Macie requires a city and a postal code',
+    },
+    find: (text) => findAddresses(text),
+  },
+  {
+    priority: 8,
+    meta: {
+      id: 'NAME', name: 'Full name', category: 'PERSONAL_INFORMATION', findingType: PER, keywordsRequired: false, recommended: false,
+      how: 'full names only, Latin script: a capitalised given name from the 1990 US Census lists, an optional middle name or initial, and a surname (a listed one, or a capitalised word that is not an everyday, street or company word); or a title (Mr, Dr...) and two capitalised words; a single name, or a name inside a longer run of capitalised words, is not reported',
+    },
+    find: findNames,
+  },
 ];
 
 /** Cheap tests a text must pass before an identifier's patterns run on it (most CSV cells fail them all). */
@@ -450,6 +468,7 @@ export const QUICK: Readonly<Record<string, RegExp>> = {
   INTERNATIONAL_BANK_ACCOUNT_NUMBER: /[A-Za-z]{2}\d{2}/, BANK_ACCOUNT_NUMBER: /\d{9}/, CREDIT_CARD_EXPIRATION: /\d\s?[/-]\s?\d/,
   CREDIT_CARD_SECURITY_CODE: /\d{3}/, USA_SOCIAL_SECURITY_NUMBER: /\d{3}/, USA_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER: /9\d\d/,
   USA_PASSPORT_NUMBER: /\d{8}/, DRIVERS_LICENSE: /\d{3}/, EMAIL_ADDRESS: /@/, PHONE_NUMBER: /\d{2}/,
+  ADDRESS: /\d/, NAME: /\p{Lu}[\p{Ll}. ]/u,
 };
 
 /** The managed identifiers this engine provides, with the family member reported without a keyword. */

@@ -8,6 +8,10 @@ export const work = {
   phoneCandidates: 0,
   /** Steps of the phone-number overlap check (binary-search probes and comparisons). */
   phoneOverlapSteps: 0,
+  /** Capitalised words looked at by the NAME identifier. */
+  nameTokens: 0,
+  /** Street lines found by the ADDRESS identifier (each extended by at most two units and one tail). */
+  addressCandidates: 0,
   /** Bytes produced by decompressing gzip and ZIP members. */
   inflatedBytes: 0,
 };
@@ -16,5 +20,7 @@ export function resetWork(): void {
   work.customKeywordChars = 0;
   work.phoneCandidates = 0;
   work.phoneOverlapSteps = 0;
+  work.nameTokens = 0;
+  work.addressCandidates = 0;
   work.inflatedBytes = 0;
 }
