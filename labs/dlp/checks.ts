@@ -7,7 +7,7 @@
 import {
   S3Client, GetObjectCommand, PutObjectCommand, DeleteObjectCommand, CopyObjectCommand, ListObjectsV2Command, HeadObjectCommand,
   CreateBucketCommand, PutBucketPolicyCommand, GetBucketPolicyCommand, DeleteBucketPolicyCommand, PutObjectAclCommand,
-  GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, DeletePublicAccessBlockCommand, GetBucketOwnershipControlsCommand,
+  GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, DeletePublicAccessBlockCommand, GetBucketOwnershipControlsCommand, PutObjectTaggingCommand,
   type PublicAccessBlockConfiguration,
 } from '@aws-sdk/client-s3';
 import {
@@ -212,12 +212,21 @@ async function judgeResponder(s: LabSession): Promise<CheckOutcome> {
         { identity: [], resource: { source: `resource policy of ${name}`, document: parsePolicyText(text), account: s.accountId } },
       ).decision : 'ImplicitDeny';
       if (invoke !== 'Allow') problems.push(`${name}'s resource policy does not let events.amazonaws.com invoke it from ${r.Name} (lambda AddPermission with SourceArn ${r.Arn})`);
-      // The function's role writes into quarantine: a real PutObject with a session of that role, as Lambda would hand it.
+      // The function's role can quarantine: move (a real PutObject into the quarantine bucket) or tag in
+      // place (a real PutObjectTagging on an object in staging), with a session of that role as Lambda
+      // would hand it. Either way of taking data out of circulation is fine (the attacks judge the result).
       const creds = roleSession(s, s.accountId, cfg.Role!, name);
+      const asRole = s.client(S3Client, { credentials: creds });
       const key = `${CHECK_PREFIX}responder-probe-${name}.txt`;
-      const put = await outcome(s.client(S3Client, { credentials: creds }).send(new PutObjectCommand({ Bucket: e.buckets.quarantine, Key: key, Body: 'grader probe: may the responder write here?' })));
+      const put = await outcome(asRole.send(new PutObjectCommand({ Bucket: e.buckets.quarantine, Key: key, Body: 'grader probe: may the responder write here?' })));
       if (put === undefined) await quiet(s3root(s).send(new DeleteObjectCommand({ Bucket: e.buckets.quarantine, Key: key })));
-      else problems.push(`${name}'s role (${cfg.Role}) cannot s3:PutObject into ${e.buckets.quarantine} (${put})`);
+      let tag: string | undefined = 'not tried';
+      if (put !== undefined) {
+        await s3root(s).send(new PutObjectCommand({ Bucket: e.buckets.staging, Key: key, Body: 'grader probe: may the responder tag this?' }));
+        tag = await outcome(asRole.send(new PutObjectTaggingCommand({ Bucket: e.buckets.staging, Key: key, Tagging: { TagSet: [{ Key: 'seclab-probe', Value: 'quarantine' }] } })));
+        await quiet(s3root(s).send(new DeleteObjectCommand({ Bucket: e.buckets.staging, Key: key })));
+      }
+      if (put !== undefined && tag !== undefined) problems.push(`${name}'s role (${cfg.Role}) can neither move objects into ${e.buckets.quarantine} (s3:PutObject: ${put}) nor tag them in staging (s3:PutObjectTagging: ${tag})`);
       chains.push({ rule: r.Name!, problems });
     }
   }
@@ -230,7 +239,7 @@ async function judgeResponder(s: LabSession): Promise<CheckOutcome> {
     for (const k of keys) if (/^(NotFound|NoSuchKey)$/.test((await outcome(s3.send(new HeadObjectCommand({ Bucket: e.buckets[role], Key: k })))) ?? '')) gone.push(`${e.buckets[role]}/${k}`);
   }
   if (gone.length) return fail(`the responder is wired (${ok.rule}), but ${gone.slice(0, 2).join(', ')}${gone.length > 2 ? ', …' : ''} is gone: act only on findings in staging and support-logs (customer data belongs where it is; the partner reads its exports)`);
-  return pass(`${ok.rule} matches Macie's finding event and invokes its function, which may write to ${e.buckets.quarantine}; customer data and the partner's exports are where they belong`);
+  return pass(`${ok.rule} matches Macie's finding event and invokes its function, which may quarantine (move or tag); customer data and the partner's exports are where they belong`);
 }
 
 // ---- the analysts' perimeter ----
