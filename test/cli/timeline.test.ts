@@ -33,6 +33,17 @@ const hidden = attack({ id: 'secret', title: 'The secret attack', hidden: true, 
 const crashed = attack({ id: 'crashed', title: 'Could not run', steps: [] });
 
 describe('the attack timeline', () => {
+  it('stays within 80 columns and keeps its columns when attacks run a day of lab time apart', () => {
+    const late = attack({ id: 'late', title: 'An SSN and a card number smuggled into a support log', detected: true, steps: [{ description: 'x', allowed: true, at: T0 + 50 * 60 * min }] });
+    const lines = renderTimeline([ssh, late], { width: 80 });
+    for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(80);
+    const row = lines.find((l) => l.includes('smuggled'))!;
+    expect(row).toContain('+50:00:00');
+    // the header's columns line up with the row's: "started" ends where the start time ends
+    const header = lines[1]!;
+    expect(header.indexOf('started') + 'started'.length).toBe(row.indexOf('+50:00:00') + '+50:00:00'.length);
+  });
+
   it('formats lab-clock offsets', () => {
     expect(clockOffset(0)).toBe('+0:00');
     expect(clockOffset(42_000)).toBe('+0:42');

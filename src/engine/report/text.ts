@@ -118,7 +118,9 @@ export function renderTimeline(scenarios: CheckGrade[], opts: TextOptions = {}):
   const starts = rows.map((r) => r.t.started).filter((x): x is number => x !== undefined);
   if (!starts.length) return [];
   const zero = Math.min(...starts);
-  const W = 8;
+  // Wide enough for the longest time shown, in parentheses (attacks may run a day of lab time apart).
+  const times = rows.flatMap((r) => [r.t.started, r.t.detected, r.t.blocked]).filter((x): x is number => x !== undefined);
+  const W = Math.max(8, ...times.map((t) => clockOffset(t - zero).length + 2));
   const titleW = Math.min(Math.max(6, ...rows.map((r) => (student && r.c.hidden ? 13 : r.c.title.length + (r.c.hidden ? 9 : 0)))), width - 2 - 3 * (W + 2));
   const fit = (s: string) => (s.length > titleW ? `${s.slice(0, titleW - 1)}…` : s.padEnd(titleW));
   // An outcome the lab does not grade is shown in parentheses.
