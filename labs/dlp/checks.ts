@@ -352,8 +352,18 @@ export const checks: Check[] = [
       if (!jobBuckets(s, r.job).has(e.buckets.qaFixtures)) return fail(`the job ${r.job.name} does not analyse ${e.buckets.qaFixtures}: include it — the allow list is what keeps its test data out of the findings`);
       const qa = r.findings.filter((f) => findingBucket(f) === e.buckets.qaFixtures);
       if (qa.length) return fail(`the job reported ${qa.length} finding(s) in ${e.buckets.qaFixtures} (${[...new Set(qa.map(findingKey))].join(', ')}): your allow list must cover the published test cards, example.com, SSN area 000 and 555-01xx`);
-      const regexes: AllowList[] = used.flatMap((id) => (lists.get(id)!.criteria?.regex ? [{ id, criteria: { regex: lists.get(id)!.criteria!.regex! } }] : []));
-      const hides = regexes.length ? await allowListHidesRealData(s, regexes) : undefined;
+      // What each list allows, as Macie reads it: the regex, or the words of the S3 object (as root).
+      const judged: AllowList[] = [];
+      for (const id of used) {
+        const c = lists.get(id)!.criteria;
+        if (c?.regex) judged.push({ id, criteria: { regex: c.regex } });
+        else if (c?.s3WordsList?.bucketName && c.s3WordsList.objectKey) {
+          const text = await s3root(s).send(new GetObjectCommand({ Bucket: c.s3WordsList.bucketName, Key: c.s3WordsList.objectKey })).then((o) => o.Body?.transformToString(), () => undefined);
+          const words = (text ?? '').split(/\r?\n/).map((w) => w.trim()).filter(Boolean).slice(0, 100_000);
+          if (words.length) judged.push({ id, criteria: { words } });
+        }
+      }
+      const hides = judged.length ? await allowListHidesRealData(s, judged) : undefined;
       if (hides) return fail(hides);
       return pass(`${used.map((id) => lists.get(id)!.name ?? id).join(', ')} in use; no finding in ${e.buckets.qaFixtures}`);
     },
