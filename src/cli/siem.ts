@@ -61,6 +61,8 @@ export async function cmdSiemScan(ui: Ui, paths: string[], opts: ScanOptions): P
     }
     const unread = result.files.filter((f) => f.kind === 'unknown' || f.kind === 'error');
     for (const f of unread) ui.warn(`${f.path}: ${f.note ?? f.kind}`);
+    for (const w of result.warnings) ui.warn(w);
+    for (const n of result.notes) ui.info(`note: ${n}`);
     ui.print(`${result.alerts.length} alert${result.alerts.length === 1 ? '' : 's'} from ${result.events} event${result.events === 1 ? '' : 's'} in ${result.files.length} file${result.files.length === 1 ? '' : 's'} (${result.rules.detections} detection and ${result.rules.correlations} correlation rules)`);
   }
   for (const e of result.rules.errors) ui.warn(e);

@@ -98,6 +98,8 @@ export interface EngineStats {
   alerts: number;
   deduplicated: number;
   throttled: number;
+  /** Events without a usable time: evaluated by single-event rules, kept out of correlation windows. */
+  untimed: number;
 }
 
 const DEFAULT_DEDUP: Record<EventSource, readonly string[]> = {
@@ -159,7 +161,7 @@ function ruleInfo(rule: SigmaRule): AlertRule {
 }
 
 export class SiemEngine {
-  readonly stats: EngineStats = { events: 0, matches: 0, alerts: 0, deduplicated: 0, throttled: 0 };
+  readonly stats: EngineStats = { events: 0, matches: 0, alerts: 0, deduplicated: 0, throttled: 0, untimed: 0 };
   private readonly active: DetectionRule[];
   private readonly plans = new Map<string, Plan>();
   private readonly windows = new Map<CorrelationRule, CorrelationWindow<SiemEvent>>();
@@ -258,7 +260,11 @@ export class SiemEngine {
   /** Streaming: evaluates one event, updates correlation windows and alerts; returns the new alerts it raised. */
   push(event: SiemEvent): Alert[] {
     this.stats.events++;
-    const ts = Number.isFinite(event.ts) ? event.ts : this.clock;
+    // An event without a time (NaN) must not open, extend or close a time window: it would count at whatever
+    // time the stream is at. Single-event rules still judge it (their match does not depend on time).
+    const timed = Number.isFinite(event.ts);
+    if (!timed) this.stats.untimed++;
+    const ts = timed ? event.ts : this.clock;
     if (ts > this.clock) this.clock = ts;
     const out: Alert[] = [];
     for (const [rule, w] of this.deferred) for (const f of w.advance(ts)) this.fired(rule, f, out);
@@ -270,7 +276,7 @@ export class SiemEngine {
         const a = this.raise(rule, ts, key, group, [event]);
         if (a) out.push(a);
       }
-      for (const { rule: parent, input } of rule.parents) this.feed(parent, input, { ts, record: event.fields, events: [event] }, out);
+      if (timed) for (const { rule: parent, input } of rule.parents) this.feed(parent, input, { ts, record: event.fields, events: [event] }, out);
     }
     if (++this.pushes % 4096 === 0) this.prune();
     return out;

@@ -26,6 +26,8 @@ export interface SiemEvent {
   readonly time: string;
   /** Event time, milliseconds since the epoch (NaN when the record has no usable time). */
   readonly ts: number;
+  /** Set when the time was not taken from the record's own time field (CloudTrail records with only `@timestamp`). */
+  readonly timeFrom?: EventTimeSource;
   readonly source: EventSource;
   readonly logsource: EventLogSource;
   /** The original record (parsed), used for Sigma field lookups. */
@@ -68,14 +70,46 @@ function principalOf(rec: Record<string, unknown>): string {
   return [type, inv].filter((x) => typeof x === 'string').join(' ') || 'unknown';
 }
 
+// CloudTrail writes eventTime as ISO 8601 in UTC (`2024-07-30T21:31:10Z`); Date.parse alone also takes
+// "Jul 30 2024" or "2024", which are no event times.
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+function isoTime(v: unknown): number {
+  if (typeof v !== 'string' || !ISO_8601.test(v.trim())) return NaN;
+  return Date.parse(v.trim().replace(' ', 'T'));
+}
+
+/** Where a CloudTrail event's time came from: its `eventTime`, or `@timestamp` (some exports have only that). */
+export type EventTimeSource = 'eventTime' | '@timestamp';
+
+/**
+ * The time of a CloudTrail record: `eventTime` when it is an ISO 8601 time; otherwise `@timestamp` (an ISO 8601
+ * string, or epoch milliseconds as Elastic-style exports write it); otherwise undefined: the record has no usable
+ * time and must not enter time windows.
+ */
+export function cloudTrailTime(rec: Record<string, unknown>): { ts: number; time: string; from: EventTimeSource } | undefined {
+  const t = isoTime(rec['eventTime']);
+  if (Number.isFinite(t)) return { ts: t, time: String(rec['eventTime']).trim(), from: 'eventTime' };
+  const at = rec['@timestamp'];
+  const ts = typeof at === 'number' && Number.isInteger(at) && at > 0 ? at : isoTime(at);
+  if (Number.isFinite(ts)) return { ts, time: new Date(ts).toISOString(), from: '@timestamp' };
+  return undefined;
+}
+
+/**
+ * Normalises a CloudTrail record. Its time is `eventTime`, else a valid `@timestamp` (then `timeFrom` says so);
+ * a record with neither gets `ts` NaN and `time` '' (parseLogData and the SIEM's sources skip and count those;
+ * the engine keeps them out of correlation windows).
+ */
 export function normalizeCloudTrail(rec: Record<string, unknown>, origin?: Origin): SiemEvent {
-  const t = typeof rec['eventTime'] === 'string' ? Date.parse(rec['eventTime']) : NaN;
+  const when = cloudTrailTime(rec);
   const err = typeof rec['errorCode'] === 'string' ? ` → ${rec['errorCode']}` : '';
   const src = typeof rec['eventSource'] === 'string' ? rec['eventSource'].replace(/\.amazonaws\.com$/, '') : '?';
   const ip = typeof rec['sourceIPAddress'] === 'string' ? ` from ${rec['sourceIPAddress']}` : '';
   return {
-    time: typeof rec['eventTime'] === 'string' ? rec['eventTime'] : iso(t),
-    ts: t,
+    time: when?.time ?? '',
+    ts: when?.ts ?? NaN,
+    ...(when?.from === '@timestamp' ? { timeFrom: '@timestamp' as const } : {}),
     source: 'cloudtrail',
     logsource: CLOUDTRAIL_LOGSOURCE,
     fields: rec,
@@ -282,10 +316,19 @@ export type FileKind = 'cloudtrail' | 'vpcflow' | 'logs' | 'cloudtrail-digest' |
 export interface ParsedFile {
   readonly kind: FileKind;
   readonly events: SiemEvent[];
-  /** Records or lines that could not be read. */
+  /** Records or lines that could not be read (including `untimed`). */
   readonly skipped: number;
+  /** CloudTrail records skipped because they have no valid time (no ISO 8601 `eventTime`, no valid `@timestamp`). */
+  readonly untimed?: number;
+  /** CloudTrail records without `eventTime` whose `@timestamp` was taken as the event time. */
+  readonly timestampFallback?: number;
   /** Why nothing was read, for unknown files. */
   readonly note?: string;
+}
+
+/** False for a CloudTrail event without a usable time: such events are skipped (and counted), never evaluated. */
+export function hasValidTime(e: SiemEvent): boolean {
+  return e.source !== 'cloudtrail' || Number.isFinite(e.ts);
 }
 
 /** Inflates gzip data (by magic bytes); other data is returned unchanged. */
@@ -293,7 +336,24 @@ export function maybeGunzip(data: Uint8Array): Uint8Array {
   return data.length > 2 && data[0] === 0x1f && data[1] === 0x8b ? gunzipSync(data) : data;
 }
 
-function fromJsonValue(v: unknown, file: string | undefined, out: SiemEvent[], counts: { skipped: number; digest: boolean }): void {
+interface Counts {
+  skipped: number;
+  digest: boolean;
+  untimed: number;
+  timestamp: number;
+}
+
+function keep(e: SiemEvent, out: SiemEvent[], counts: Counts): void {
+  if (!hasValidTime(e)) {
+    counts.untimed++;
+    counts.skipped++;
+    return;
+  }
+  if (e.timeFrom) counts.timestamp++;
+  out.push(e);
+}
+
+function fromJsonValue(v: unknown, file: string | undefined, out: SiemEvent[], counts: Counts): void {
   if (Array.isArray(v)) {
     for (const x of v) fromJsonValue(x, file, out, counts);
     return;
@@ -310,14 +370,14 @@ function fromJsonValue(v: unknown, file: string | undefined, out: SiemEvent[], c
   if (Array.isArray(v['logEvents'])) {
     for (const le of v['logEvents']) {
       if (isObject(le) && typeof le['message'] === 'string') {
-        out.push(normalizeLogEvent({ ...(le as { message: string }), logGroup: v['logGroup'] as string, logStream: v['logStream'] as string }, { file, index: out.length }));
+        keep(normalizeLogEvent({ ...(le as { message: string }), logGroup: v['logGroup'] as string, logStream: v['logStream'] as string }, { file, index: out.length }), out, counts);
       } else counts.skipped++;
     }
     return;
   }
-  if (isCloudTrailRecord(v)) out.push(normalizeCloudTrail(v, { file, index: out.length }));
+  if (isCloudTrailRecord(v)) keep(normalizeCloudTrail(v, { file, index: out.length }), out, counts);
   else if (isFlowRecord(v)) out.push(normalizeFlowRecord(v, { file, index: out.length }));
-  else if (typeof v['message'] === 'string') out.push(normalizeLogEvent(v as { message: string }, { file, index: out.length }));
+  else if (typeof v['message'] === 'string') keep(normalizeLogEvent(v as { message: string }, { file, index: out.length }), out, counts);
   else if (typeof v['digestStartTime'] === 'string' || typeof v['digestSignatureAlgorithm'] === 'string') counts.digest = true;
   else counts.skipped++;
 }
@@ -332,7 +392,7 @@ export function parseLogData(data: Uint8Array | string, file?: string, flowHeade
   const first = body.trimStart();
   if (!first) return { kind: 'empty', events: [], skipped: 0 };
   const out: SiemEvent[] = [];
-  const counts = { skipped: 0, digest: false };
+  const counts: Counts = { skipped: 0, digest: false, untimed: 0, timestamp: 0 };
   if (first.startsWith('{') || first.startsWith('[')) {
     let whole: unknown;
     let parsedWhole = false;
@@ -354,8 +414,10 @@ export function parseLogData(data: Uint8Array | string, file?: string, flowHeade
       }
     }
     if (!out.length && counts.digest) return { kind: 'cloudtrail-digest', events: [], skipped: 0, note: 'CloudTrail digest file (no events)' };
+    const times = { ...(counts.untimed ? { untimed: counts.untimed } : {}), ...(counts.timestamp ? { timestampFallback: counts.timestamp } : {}) };
+    if (!out.length && counts.untimed) return { kind: 'cloudtrail', events: [], skipped: counts.skipped, ...times, note: 'CloudTrail records without a valid eventTime or @timestamp' };
     const kind: FileKind = out.length ? (out.every((e) => e.source === out[0]!.source) ? out[0]!.source : 'logs') : 'unknown';
-    return { kind, events: out, skipped: counts.skipped, note: out.length ? undefined : 'JSON without CloudTrail records, flow records or log events' };
+    return { kind, events: out, skipped: counts.skipped, ...times, note: out.length ? undefined : 'JSON without CloudTrail records, flow records or log events' };
   }
   const firstLine = first.split(/\r?\n/, 1)[0]!;
   if (flowHeader || isFlowHeader(firstLine) || isFlowV2Line(firstLine)) {

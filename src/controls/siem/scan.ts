@@ -31,8 +31,12 @@ export interface ScanFileReport {
   /** What the file was recognised as; `unknown` files are reported and skipped. */
   readonly kind: FileKind | 'error';
   readonly events: number;
-  /** Records or lines that could not be read. */
+  /** Records or lines that could not be read (including `untimed`). */
   readonly skipped: number;
+  /** CloudTrail records skipped because they have no valid time (no ISO 8601 `eventTime`, no valid `@timestamp`). */
+  readonly untimed?: number;
+  /** CloudTrail records without `eventTime` whose `@timestamp` was used as the event time. */
+  readonly timestampFallback?: number;
   readonly note?: string;
 }
 
@@ -54,7 +58,13 @@ export interface ScanResult {
     readonly errors: readonly string[];
   };
   readonly stats: EngineStats;
+  /** What the reader of the result should know about how the input was read (said once per scan). */
+  readonly notes: readonly string[];
+  /** Input that was not evaluated, with counts (e.g. CloudTrail records without a valid event time). */
+  readonly warnings: readonly string[];
 }
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 const SCANNABLE = /\.(json|jsonl|ndjson|gz|log|txt|csv)$/i;
 
@@ -80,13 +90,31 @@ export async function scanFiles(paths: readonly string[], opts: ScanOptions = {}
       const parsed = parseLogData(readFileSync(f), f, opts.flowHeader);
       const evs = opts.transform ? parsed.events.map(opts.transform) : parsed.events;
       for (const e of evs) events.push(e);
-      reports.push({ path: f, kind: parsed.kind, events: evs.length, skipped: parsed.skipped, note: parsed.note });
+      reports.push({
+        path: f,
+        kind: parsed.kind,
+        events: evs.length,
+        skipped: parsed.skipped,
+        ...(parsed.untimed ? { untimed: parsed.untimed } : {}),
+        ...(parsed.timestampFallback ? { timestampFallback: parsed.timestampFallback } : {}),
+        note: parsed.note,
+      });
     } catch (e) {
       reports.push({ path: f, kind: 'error', events: 0, skipped: 0, note: (e as Error).message });
     }
   }
   const engine = new SiemEngine(ruleSet, opts.engine);
   const alerts = engine.run(events);
+  const notes: string[] = [];
+  const warnings: string[] = [];
+  const fallback = reports.filter((r) => r.timestampFallback);
+  if (fallback.length) {
+    const n = fallback.reduce((a, r) => a + r.timestampFallback!, 0);
+    notes.push(`${plural(n, 'CloudTrail record')} without eventTime in ${plural(fallback.length, 'file')} (${fallback.slice(0, 3).map((r) => r.path).join(', ')}${fallback.length > 3 ? ', …' : ''}): their @timestamp was used as the event time`);
+  }
+  for (const r of reports) {
+    if (r.untimed) warnings.push(`${r.path}: ${plural(r.untimed, 'CloudTrail record')} skipped: no valid event time (eventTime must be ISO 8601, e.g. 2024-07-30T21:31:10Z; @timestamp is used when eventTime is absent). Fix the export to keep eventTime.`);
+  }
   return {
     alerts,
     files: reports,
@@ -97,5 +125,7 @@ export async function scanFiles(paths: readonly string[], opts: ScanOptions = {}
       errors: ruleSet.errors.map((e) => e.message),
     },
     stats: { ...engine.stats },
+    notes,
+    warnings,
   };
 }

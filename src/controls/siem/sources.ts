@@ -16,6 +16,7 @@ import { DescribeLogGroupsCommand, FilterLogEventsCommand, type CloudWatchLogsCl
 import type { SourceConfig } from './config.ts';
 import {
   FLOW_V2_FIELDS,
+  hasValidTime,
   normalizeLogEvent,
   parseFlowLogText,
   parseLogData,
@@ -246,7 +247,8 @@ function logEventToSiem(s: ResolvedSource, ev: { timestamp: number; message: str
     return;
   }
   const e = normalizeLogEvent(ev, origin);
-  if (WANTED[s.type].includes(e.source)) out.events.push(e);
+  // A CloudTrail message without a valid eventTime (or @timestamp) is counted as skipped, never evaluated.
+  if (WANTED[s.type].includes(e.source) && hasValidTime(e)) out.events.push(e);
   else out.skipped++;
 }
 
