@@ -53,7 +53,8 @@ const RANKED_SURNAME = lower(census.last.slice(0, 40_000));
 const TITLES = lower(['Mr', 'Mrs', 'Ms', 'Miss', 'Mx', 'Dr', 'Prof', 'Professor', 'Sir', 'Madam', 'Dame', 'Lord', 'Lady', 'Rev', 'Reverend', 'Capt', 'Captain', 'Sgt', 'Officer', 'Judge', 'Senator', 'Governor', 'King', 'Queen', 'Prince', 'Princess', 'Duke', 'Duchess', 'Earl', 'Count', 'Countess', 'Baron', 'Baroness', 'Pope', 'Saint', 'St']);
 
 /** Latin-script words with a capital first letter (McDonald, O'Brien, Smith-Jones, JOHN); a single capital is an initial. */
-const WORD = /(?<![\p{L}\p{M}\d'’-])\p{Lu}(?:[\p{Ll}\p{Lu}\p{M}]*(?:['’-]\p{Lu}?[\p{Ll}\p{Lu}\p{M}]+)*)(?![\p{L}\p{M}\d])/gu;
+// (one way to split a word: "['’-]" separates letter runs, so a failed match backtracks linearly)
+const WORD = /(?<![\p{L}\p{M}\d'’-])\p{Lu}[\p{L}\p{M}]*(?:['’-][\p{L}\p{M}]+)*(?![\p{L}\p{M}\d])/gu;
 const LATIN = /^[\p{Script=Latin}\p{M}'’-]+$/u;
 
 interface Tok { s: number; e: number; w: string; k: string }
@@ -77,6 +78,7 @@ function tokens(text: string): Tok[] {
 const isInitial = (t: Tok) => t.w.length === 1;
 /** The gap between two tokens of one name: one space, or ". " after an initial. */
 function adjacent(text: string, a: Tok, b: Tok): boolean {
+  if (b.s - a.e > 2) return false;
   const gap = text.slice(a.e, b.s);
   return gap === ' ' || gap === '\u00a0' || (isInitial(a) && (gap === '. ' || gap === '.'));
 }
@@ -166,17 +168,21 @@ const STREETS: RegExp[] = [
   new RegExp(String.raw`(?<![\p{L}\d.,-])\d{1,4}(?:\s?(?:bis|ter))?,?\s(?:${FR_TYPES})\s(?:${FR_PART}\s?){0,2}${cap}(?:\s(?:${FR_PART}\s?)?${cap}){0,3}${END}`, 'gu'),
   // Italy, Spain: Via delle Coste 41, Calle Mayor, 5
   new RegExp(String.raw`(?<![\p{L}\d])(?:${IT_ES_TYPES})\s(?:${IT_ES_PART}\s?){0,2}${cap}(?:\s(?:${IT_ES_PART}\s?)?${cap}){0,3},?\s\d{1,4}[A-Za-z]?${END}`, 'gu'),
+  // US post office boxes and military addresses (PSC 1234, Box 5678 / Unit 1234 Box 5678 / USS Name, then APO/FPO/DPO)
+  new RegExp(String.raw`(?<![\p{L}\d])(?:P\.\s?O\.\s?Box|PO\sBox|Post\sOffice\sBox|(?:PSC|CMR|Unit)\s\d{1,5},?\sBox)\s\d{1,6}${END}|(?<![\p{L}\d])(?:USS|USNS|USNV|USCGC)\s${cap}(?:\s${cap}){0,2}${END}`, 'gu'),
   // Germany: Hauptstraße 5, Koepenicker Str. 74, Berliner Straße 12a
-  new RegExp(String.raw`(?<![\p{L}\d])\p{Lu}[\p{L}\p{M}-]*${DE_GLUED}\s\d{1,4}[a-z]?${END}|(?<![\p{L}\d])${cap}\s${DE_WORD}\s\d{1,4}[a-z]?${END}`, 'gu'),
+  // (starts only where a word starts, not after a hyphen: a hyphenated run is scanned once)
+  new RegExp(String.raw`(?<![\p{L}\p{M}\d'’.-])\p{Lu}[\p{L}\p{M}-]*${DE_GLUED}\s\d{1,4}[a-z]?${END}|(?<![\p{L}\p{M}\d'’.-])${cap}\s${DE_WORD}\s\d{1,4}[a-z]?${END}`, 'gu'),
 ];
 
 const UNIT = new RegExp(String.raw`(?:,?\s{1,3})(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Floor|Fl\.?|Room|Rm\.?|Bldg\.?|Building|#)\s?#?[A-Za-z0-9-]{1,6}${END}`, 'uy');
-const SEP = String.raw`(?:,\s{0,3}|\s{0,3}\n\s{0,3}|\s{1,3})`;
-const CITY = String.raw`${cap}(?:[\s-]${cap}){0,3}`;
+const SEP = String.raw`(?:\s{0,3},\s{0,3}|\s{0,3}\n\s{0,3}|\s{1,3})`;
+// words separated by whitespace only: a hyphen stays inside a word, so a city splits one way
+const CITY = String.raw`${cap}(?:\s${cap}){0,3}`;
 const STATE = String.raw`(?:[A-Z]{2,3}|\p{Lu}\p{Ll}+(?:\s\p{Lu}\p{Ll}+)?)`;
 const POSTAL = String.raw`(?:\d{5}(?:-\d{4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|\d{4})`;
 /** City [, State] postal code (US, CA, UK, AU), or postal code City (FR, DE, IT, ES). */
-const TAIL = new RegExp(String.raw`${SEP}(?:${CITY},?\s{1,3}(?:${STATE},?\s{1,3})?${POSTAL}|(?:[A-Z]-)?\d{5}\s${CITY})${END}`, 'uy');
+const TAIL = new RegExp(String.raw`${SEP}(?:${CITY}${SEP}(?:${STATE}${SEP})?${POSTAL}|(?:[A-Z]-)?\d{5}\s${CITY}|[AFD]PO\s(?:AA|AE|AP)\s\d{5}(?:-\d{4})?)${END}`, 'uy');
 
 export interface AddressOptions {
   /** Macie's documented rule: a city or place and a postal code must follow the street (default true). */
