@@ -9,7 +9,7 @@ import type { LabSession } from '../src/engine/session.ts';
 import { dlpEnv } from '../labs/dlp/company.ts';
 import { clientAs, companyActors } from '../labs/dlp/actors.ts';
 import { attempt } from './lib/attack.ts';
-import { runOf } from './lib/dlp.ts';
+import { ownCredentialsFailed, runOf } from './lib/dlp.ts';
 
 interface State { prefix: string; bucket: string; customerFile: string }
 
@@ -52,6 +52,8 @@ export const cardCopyOutsideScenario: Scenario = {
       s3.send(new PutObjectCommand({ Bucket: st.bucket, Key: `${st.prefix}customers.csv`, Body: data ?? 'customer_id,card_number\n', ContentType: 'text/csv' }))));
     steps.push(await attempt(session, `the insider copies it there server-side (CopyObject to s3://${st.bucket}/${st.prefix}customers-copy.csv)`, () =>
       s3.send(new CopyObjectCommand({ Bucket: st.bucket, Key: `${st.prefix}customers-copy.csv`, CopySource: `${env.buckets.customerData}/${st.customerFile}` }))));
+    // Nothing landing because the analyst's session had expired would be no perimeter.
+    ownCredentialsFailed(steps);
     return steps;
   },
   async observe(session, steps, state): Promise<ScenarioResult> {

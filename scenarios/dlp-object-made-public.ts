@@ -18,7 +18,7 @@ import type { AttackStep, Scenario, ScenarioResult } from '../src/engine/types.t
 import { dlpEnv } from '../labs/dlp/company.ts';
 import { clientAs, companyActors } from '../labs/dlp/actors.ts';
 import { attempt } from './lib/attack.ts';
-import { httpGet, objectUrl, runOf } from './lib/dlp.ts';
+import { httpGet, objectUrl, ownCredentialsFailed, runOf } from './lib/dlp.ts';
 
 /** Where "anyone on the internet" comes from. */
 const INTERNET_IP = '198.18.23.45';
@@ -108,6 +108,7 @@ export const objectMadePublicScenario: Scenario = {
       });
     }
     await step(`the insider makes s3://${env.buckets.supportLogs}/${st.logKey} public-read (PutObjectAcl)`, 'acl', () => s3.send(new PutObjectAclCommand({ Bucket: env.buckets.supportLogs, Key: st.logKey, ACL: 'public-read' })));
+    ownCredentialsFailed(steps);
 
     // Anyone on the internet: plain GETs without credentials.
     for (const [bucket, key] of [[env.buckets.staging, st.sharedKey], [env.buckets.supportLogs, st.logKey]] as const) {

@@ -9,7 +9,7 @@ import type { AttackStep, Scenario, ScenarioResult } from '../src/engine/types.t
 import { customers, dlpEnv, DATA_MONTH } from '../labs/dlp/company.ts';
 import { clientAs, companyActors } from '../labs/dlp/actors.ts';
 import { attempt } from './lib/attack.ts';
-import { fatesOf, judgeDrops, reachDeadline, removeDrops, runOf, type Drop } from './lib/dlp.ts';
+import { fatesOf, judgeDrops, ownCredentialsFailed, reachDeadline, removeDrops, runOf, type Drop } from './lib/dlp.ts';
 
 interface State { injectedAt: number; drops: Drop[]; tag: string }
 
@@ -41,6 +41,7 @@ export const piiInLogScenario: Scenario = {
       drop.etag = (await app.send(new PutObjectCommand({ Bucket: drop.bucket, Key: drop.key, Body: lines.join('\n') + '\n', ContentType: 'text/plain' }))).ETag;
     });
     drop.landed = step.allowed && !step.errorCode;
+    ownCredentialsFailed([step]);
     return [step];
   },
   async observe(session, steps, state): Promise<ScenarioResult> {

@@ -12,7 +12,7 @@ import type { AttackStep, Scenario, ScenarioResult } from '../src/engine/types.t
 import { customers, dlpEnv } from '../labs/dlp/company.ts';
 import { clientAs, companyActors } from '../labs/dlp/actors.ts';
 import { attempt } from './lib/attack.ts';
-import { fatesOf, judgeDrops, reachDeadline, removeDrops, runOf, type Drop } from './lib/dlp.ts';
+import { fatesOf, judgeDrops, ownCredentialsFailed, reachDeadline, removeDrops, runOf, type Drop } from './lib/dlp.ts';
 
 interface State { injectedAt: number; drops: Drop[] }
 
@@ -57,6 +57,7 @@ export const renamedCompressedScenario: Scenario = {
       drop.landed = step.allowed && !step.errorCode;
       steps.push(step);
     }
+    ownCredentialsFailed(steps);
     return steps;
   },
   async observe(session, steps, state): Promise<ScenarioResult> {

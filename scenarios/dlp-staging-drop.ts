@@ -10,7 +10,7 @@ import type { AttackStep, Scenario, ScenarioResult } from '../src/engine/types.t
 import { customers, dlpEnv } from '../labs/dlp/company.ts';
 import { clientAs, companyActors } from '../labs/dlp/actors.ts';
 import { attempt } from './lib/attack.ts';
-import { fatesOf, judgeDrops, reachDeadline, removeDrops, runOf, type Drop } from './lib/dlp.ts';
+import { fatesOf, judgeDrops, ownCredentialsFailed, reachDeadline, removeDrops, runOf, type Drop } from './lib/dlp.ts';
 
 interface State { injectedAt: number; drops: Drop[]; harmless: Drop & { body: string } }
 
@@ -50,6 +50,7 @@ export const stagingDropScenario: Scenario = {
     const put = await attempt(session, `the insider drops a harmless file beside it, s3://${h.bucket}/${h.key}`, () => s3.send(new PutObjectCommand({ Bucket: h.bucket, Key: h.key, Body: h.body, ContentType: 'text/plain' })));
     h.landed = put.allowed && !put.errorCode;
     steps.push(put);
+    ownCredentialsFailed(steps);
     return steps;
   },
   async observe(session, steps, state): Promise<ScenarioResult> {
@@ -63,6 +64,7 @@ export const stagingDropScenario: Scenario = {
     const read = await attempt(session, `at the deadline, the insider reads the harmless s3://${h.bucket}/${h.key}`, async () => {
       body = await (await insider.send(new GetObjectCommand({ Bucket: h.bucket, Key: h.key }))).Body!.transformToString();
     });
+    ownCredentialsFailed([read]);
     const readable = read.allowed && !read.errorCode;
     const ok = h.landed && readable && body === h.body;
     const what = ok ? `the harmless file is still in ${h.bucket} and readable`

@@ -25,6 +25,22 @@ export function runOf(session: LabSession, label: string): { rng: Random; tag: s
 /** An S3 error body's <Code>. */
 const codeOf = (body: string, status: number) => /<Code>([^<]+)<\/Code>/.exec(body)?.[1] ?? `HTTP${status}`;
 
+/**
+ * Refusals of the grader's own credentials (minted role sessions, presigned URLs): expired, unknown or
+ * badly signed. They are no control of the student's — after the lab clock moved weeks, an expired
+ * session would otherwise count as an attack blocked.
+ */
+const CREDENTIAL_FAILURES = new Set([
+  'ExpiredToken', 'ExpiredTokenException', 'InvalidAccessKeyId', 'InvalidClientTokenId', 'InvalidToken', 'SignatureDoesNotMatch',
+  'RequestTimeTooSkewed', 'RequestExpired', 'AuthorizationQueryParametersError', 'UnrecognizedClientException',
+]);
+
+/** Throws when a step of the grader's own actors was refused for its credentials, not by a control. */
+export function ownCredentialsFailed(steps: AttackStep[]): void {
+  const bad = steps.find((s) => s.errorCode && CREDENTIAL_FAILURES.has(s.errorCode));
+  if (bad) throw new Error(`${bad.description}: the lab cloud refused the grader's own credentials (${bad.errorCode}), not a control`);
+}
+
 export interface HttpAnswer { status: number; body: string }
 
 /**
@@ -39,6 +55,11 @@ export async function httpGet(session: LabSession, description: string, url: str
     answer = { status: res.status, body: await res.text() };
     if (res.status >= 300) throw Object.assign(new Error(`HTTP ${res.status}`), { name: codeOf(answer.body, res.status), $metadata: { httpStatusCode: res.status } });
   });
+  // S3 answers an expired (or not yet valid) presigned URL with AccessDenied: told apart by its message.
+  if (!step.allowed && /X-Amz-Signature=/.test(url) && /Request has expired|Request is not valid yet/.test(answer?.body ?? '')) {
+    throw new Error(`${description}: the presigned URL had expired (${step.errorCode}): the grader's own URL, not a control`);
+  }
+  ownCredentialsFailed([step]);
   return { step, ...(answer ? { answer } : {}) };
 }
 
@@ -164,6 +185,8 @@ export async function fatesOf(session: LabSession, drops: Drop[], since: number)
     }
     const tags = (await s3.send(new GetObjectTaggingCommand({ Bucket: drop.bucket, Key: drop.key })).catch(() => ({ TagSet: [] }))).TagSet ?? [];
     const read = await attempt(session, `at the deadline, the insider reads ${where}`, () => insider.send(new GetObjectCommand({ Bucket: drop.bucket, Key: drop.key })).then((r) => r.Body?.transformToByteArray()));
+    // Refused for the insider's own session (expired...) is not "unreadable".
+    ownCredentialsFailed([read]);
     if (tags.length && !read.allowed) fates.push({ drop, out: true, how: `${drop.what}: still in ${drop.bucket}, tagged (${tags.map((t) => `${t.Key}=${t.Value}`).join(', ')}) and refused to the insider (${read.errorCode})`, findings });
     else fates.push({ drop, out: false, how: `${drop.what}: still in ${where}${tags.length ? ` (tagged ${tags.map((t) => `${t.Key}=${t.Value}`).join(', ')})` : ''}${read.allowed ? ' and readable by the insider' : ''}`, findings });
   }
