@@ -6,6 +6,7 @@ import { CliError, ExitCode, isSetupError, jsonError, UsageError } from './error
 import { installInterruptHandlers, isInterrupting } from './interrupt.ts';
 import { flushAndExit, Ui } from './ui.ts';
 import { VERSION } from './context.ts';
+import { registerAnomaly } from './anomaly.ts';
 
 const WORKSPACE_HELP = 'workspace folder (default: $SECLAB_WORKSPACE, else the current folder when it is a workspace, else ./seclab-workspace)';
 const TARGET_HELP = 'lab cloud: moto (local, default) | localstack (Docker) | endpoint=<url> | aws (real sandbox account: needs --account-id and confirmation)';
@@ -200,6 +201,8 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
     .option('--allow-words <file>', 'allow list: one word or phrase a line').option('--allow-regex <regex>', 'allow list: text matching this is not reported')
     .option('-f, --format <format>', 'text (default) or json').description('find credit card numbers, SSNs, IBANs, credentials and other sensitive data; exit 1 when some is found')
     .action((paths: string[], _o, cmd: Command) => run(async (ui) => (await import('./dlp.ts')).cmdDlpScan(ui, paths, optsOf(cmd)), !!optsOf(cmd).json || optsOf(cmd)['format'] === 'json'));
+
+  registerAnomaly(program, run);
 
   addJson(program.command('doctor'))
     .description('is this machine ready (Node, Python, moto, Docker, ports)? what to install otherwise')
