@@ -8,8 +8,9 @@ import {
 } from '@aws-sdk/client-macie2';
 import type { LabSession } from '../../src/engine/session.ts';
 import type { CustomDataIdentifier } from '../../src/controls/dlp/index.ts';
-import type { Random } from '../../src/engine/random.ts';
-import { cardReference, customerId, dlpEnv, type BucketRole, type DlpLabEnv } from './company.ts';
+import { createHash } from 'node:crypto';
+import { Random } from '../../src/engine/random.ts';
+import { cardReference, customerId, dataset, dlpEnv, type BucketRole, type DlpLabEnv } from './company.ts';
 import type { DlpHidden } from './provision.ts';
 
 export const env = (s: LabSession): DlpLabEnv => dlpEnv(s.env);
@@ -143,6 +144,27 @@ export async function findings(s: LabSession): Promise<Finding[]> {
 export const findingBucket = (f: Finding) => f.resourcesAffected?.s3Bucket?.name ?? '';
 export const findingKey = (f: Finding) => f.resourcesAffected?.s3Object?.key ?? '';
 export const isSensitive = (f: Finding) => f.category === 'CLASSIFICATION' && (f.type ?? '').startsWith('SensitiveData:');
+
+/**
+ * Seeded QA objects the job did not analyse as they were seeded (a COMPLETE result of `jobId` whose
+ * ETag is the seeded body's): QA data emptied, deleted, scoped out or refused to Macie shows no finding
+ * without any allow list, so "no finding in qa-fixtures" alone proves nothing. The seeded bodies are
+ * the provisioning's own (the same seed, the same first fork).
+ */
+export function qaNotAnalysed(s: LabSession, jobId: string): string[] {
+  const bucket = env(s).buckets.qaFixtures;
+  const seeded = dataset(new Random(s.random.seed).fork('dlp-data')).objects.qaFixtures;
+  const results = s.gateway.service('macie2').results.filter((r) => r.account === s.accountId && r.jobId === jobId);
+  const seen = new Map<string, boolean>();
+  for (const r of results) {
+    const o = (r.result.resourcesAffected as { s3Object?: { path?: string; eTag?: string } }).s3Object;
+    const status = (r.result.classificationDetails as { result?: { status?: { code?: string } } } | undefined)?.result?.status?.code;
+    if (o?.path?.startsWith(`${bucket}/`)) seen.set(`${o.path}#${String(o.eTag ?? '').replace(/"/g, '')}`, status === 'COMPLETE');
+  }
+  const md5 = (b: SeedBody) => createHash('md5').update(typeof b === 'string' ? b : Buffer.from(b)).digest('hex');
+  return seeded.filter((o) => !seen.get(`${bucket}/${o.key}#${md5(o.body)}`)).map((o) => `${bucket}/${o.key}`);
+}
+type SeedBody = string | Uint8Array;
 
 // ---- held-out samples for the custom data identifiers ----
 

@@ -27,7 +27,7 @@ import { cardNumber, ssn, type BucketRole } from './company.ts';
 import { companyActors, clientAs, roleSession } from './actors.ts';
 import {
   CHECK_PREFIX, JOB_BUCKETS, REFUSAL, allowLists, customIdentifiers, env, fail, findingBucket, findingKey, findings, gradedJob, hidden,
-  identifierSamples, isSensitive, jobBuckets, macieClient, macieUnavailable, outcome, pass, settleMacie, type Job,
+  identifierSamples, isSensitive, jobBuckets, macieClient, macieUnavailable, outcome, pass, qaNotAnalysed, settleMacie, type Job,
 } from './check-helpers.ts';
 
 const doc = (Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
@@ -39,6 +39,8 @@ const quiet = (p: Promise<unknown>) => p.then(() => undefined, () => undefined);
 const KEPT = ['CREDIT_CARD_NUMBER', 'USA_SOCIAL_SECURITY_NUMBER', 'EMAIL_ADDRESS', 'PHONE_NUMBER'];
 const CATEGORY: Record<string, string> = { CREDIT_CARD_NUMBER: 'FINANCIAL_INFORMATION', USA_SOCIAL_SECURITY_NUMBER: 'PERSONAL_INFORMATION' };
 const ALL_FOUR = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const;
+/** Macie's limit on an allow list's words file. */
+const WORDS_FILE_MAX = 35 * 1024 * 1024;
 const offOf = (c: PublicAccessBlockConfiguration | undefined) => ALL_FOUR.filter((k) => c?.[k] !== true);
 
 /** A probe's verdict: refused, or what it got. */
@@ -352,13 +354,23 @@ export const checks: Check[] = [
       if (!jobBuckets(s, r.job).has(e.buckets.qaFixtures)) return fail(`the job ${r.job.name} does not analyse ${e.buckets.qaFixtures}: include it — the allow list is what keeps its test data out of the findings`);
       const qa = r.findings.filter((f) => findingBucket(f) === e.buckets.qaFixtures);
       if (qa.length) return fail(`the job reported ${qa.length} finding(s) in ${e.buckets.qaFixtures} (${[...new Set(qa.map(findingKey))].join(', ')}): your allow list must cover the published test cards, example.com, SSN area 000 and 555-01xx`);
+      const unseen = qaNotAnalysed(s, r.job.jobId!);
+      if (unseen.length) return fail(`Macie did not analyse the QA data as it was provided (${unseen.slice(0, 2).join(', ')}${unseen.length > 2 ? ', …' : ''}): leave qa-fixtures as it is and readable by Macie — the allow list, not hiding the data, is what keeps it out of the findings`);
       // What each list allows, as Macie reads it: the regex, or the words of the S3 object (as root).
       const judged: AllowList[] = [];
       for (const id of used) {
         const c = lists.get(id)!.criteria;
         if (c?.regex) judged.push({ id, criteria: { regex: c.regex } });
         else if (c?.s3WordsList?.bucketName && c.s3WordsList.objectKey) {
-          const text = await s3root(s).send(new GetObjectCommand({ Bucket: c.s3WordsList.bucketName, Key: c.s3WordsList.objectKey })).then((o) => o.Body?.transformToString(), () => undefined);
+          const where = { Bucket: c.s3WordsList.bucketName, Key: c.s3WordsList.objectKey };
+          // Sized first: the words file is the student's, of any size; Macie takes at most 35 MB.
+          // (The size from a one-byte range: the lab cloud's HeadObject answers Content-Length 0.)
+          const size = await s3root(s).send(new GetObjectCommand({ ...where, Range: 'bytes=0-0' })).then(async (o) => {
+            await o.Body?.transformToByteArray();
+            return Number(/\/(\d+)$/.exec(o.ContentRange ?? '')?.[1] ?? 0);
+          }, () => 0);
+          if (size > WORDS_FILE_MAX) return fail(`Macie cannot use the allow list ${lists.get(id)!.name ?? id}: its words file s3://${where.Bucket}/${where.Key} is larger than 35 MB (S3_OBJECT_OVERSIZE) — keep it to the QA data's values`);
+          const text = await s3root(s).send(new GetObjectCommand({ ...where, Range: `bytes=0-${WORDS_FILE_MAX - 1}` })).then((o) => o.Body?.transformToString(), () => undefined);
           const words = (text ?? '').split(/\r?\n/).map((w) => w.trim()).filter(Boolean).slice(0, 100_000);
           if (words.length) judged.push({ id, criteria: { words } });
         }
@@ -413,7 +425,9 @@ export const checks: Check[] = [
           }
         }
       }
+      const unseen = qaNotAnalysed(s, r.job.jobId!);
       const problems = [
+        unseen.length ? `Macie did not analyse the QA data as it was provided (${unseen.slice(0, 2).join(', ')}${unseen.length > 2 ? ', …' : ''}): leave qa-fixtures as it is and readable by Macie` : '',
         missed.length ? `no finding for ${missed.slice(0, 3).join(', ')}${missed.length > 3 ? `, and ${missed.length - 3} more` : ''}` : '',
         wrongCategory.length ? wrongCategory.slice(0, 3).join(', ') : '',
         falsePositives.length ? `false positives on ${falsePositives.slice(0, 3).join(', ')} (QA data must be allow-listed; the de-identified exports hold nothing but card references)` : '',

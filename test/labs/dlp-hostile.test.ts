@@ -1,0 +1,86 @@
+// Lab dlp against hostile submissions: what a submission does to its own account must not earn points
+// for a control it did not build. Each case sets up, as root, what a hostile solution's apply() could
+// do, then runs the lab's own checks.
+import { describe, expect, it } from 'vitest';
+import { S3Client, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  Macie2Client, EnableMacieCommand, CreateAllowListCommand, CreateClassificationJobCommand, ListClassificationJobsCommand, DescribeClassificationJobCommand,
+  UpdateClassificationJobCommand,
+} from '@aws-sdk/client-macie2';
+import { LabSession } from '../../src/engine/session.ts';
+import { provisionDlp } from '../../labs/dlp/provision.ts';
+import { checks } from '../../labs/dlp/checks.ts';
+import { TEST_CARD_NUMBERS, type DlpLabEnv } from '../../labs/dlp/company.ts';
+import { useLabCloud } from '../helpers/cloud.ts';
+
+const { cloud } = useLabCloud();
+const byId = (id: string) => checks.find((c) => c.id === id)!;
+const QA_ALLOW = `^(${TEST_CARD_NUMBERS.join('|')})$|@example\\.com$|^000-[0-9]{2}-[0-9]{4}$|555-01[0-9]{2}$`;
+
+async function provisioned(name: string): Promise<{ session: LabSession; e: DlpLabEnv }> {
+  const session = new LabSession(cloud(), cloud().createAccount(), name);
+  const e = (await provisionDlp(session)) as DlpLabEnv;
+  session.env = e as unknown as Record<string, unknown>;
+  return { session, e };
+}
+
+/** Macie with an allow list (`regex`) and the daily job over every bucket but quarantine; the initial run happens at the first check. */
+async function macieWith(session: LabSession, e: DlpLabEnv, regex: string): Promise<void> {
+  const macie = session.client(Macie2Client);
+  await macie.send(new EnableMacieCommand({ findingPublishingFrequency: 'FIFTEEN_MINUTES' }));
+  const allow = (await macie.send(new CreateAllowListCommand({ name: 'qa', criteria: { regex } }))).id!;
+  await macie.send(new CreateClassificationJobCommand({
+    name: 'daily', clientToken: 'daily', jobType: 'SCHEDULED', scheduleFrequency: { dailySchedule: {} }, initialRun: true,
+    s3JobDefinition: { bucketDefinitions: [{ accountId: session.accountId, buckets: (['customerData', 'supportLogs', 'staging', 'analyticsExports', 'qaFixtures'] as const).map((r) => e.buckets[r]) }] },
+    allowListIds: [allow], managedDataIdentifierSelector: 'RECOMMENDED',
+  }));
+}
+
+describe('lab dlp: hostile submissions', () => {
+  it('QA data hidden from Macie during the job\'s run (then put back) earns neither allow-list nor findings-accurate; a real allow list does', async () => {
+    // Hostile: an allow list that allows nothing, and the QA fixtures emptied while the job analyses them.
+    const { session, e } = await provisioned('dlp-hostile-qa');
+    const s3 = session.client(S3Client);
+    const saved = new Map<string, string>();
+    for (const k of e.objects.qaFixtures) {
+      saved.set(k, await (await s3.send(new GetObjectCommand({ Bucket: e.buckets.qaFixtures, Key: k }))).Body!.transformToString());
+      await s3.send(new PutObjectCommand({ Bucket: e.buckets.qaFixtures, Key: k, Body: 'nothing here\n' }));
+    }
+    await macieWith(session, e, '^never-matches-anything$');
+    await session.gateway.service('macie2').runDue();
+    await session.gateway.service('macie2').settle();
+    for (const [k, body] of saved) await s3.send(new PutObjectCommand({ Bucket: e.buckets.qaFixtures, Key: k, Body: body }));
+    const allow = await byId('allow-list').run(session);
+    expect(allow.passed, allow.feedback).toBe(false);
+    expect(allow.feedback).toMatch(/qa|QA/);
+    const accurate = await byId('findings-accurate').run(session);
+    expect(accurate.passed, accurate.feedback).toBe(false);
+
+    // The honest control on an untouched account passes both.
+    const ok = await provisioned('dlp-hostile-qa-ok');
+    await macieWith(ok.session, ok.e, QA_ALLOW);
+    const allowOk = await byId('allow-list').run(ok.session);
+    expect(allowOk.passed, allowOk.feedback).toBe(true);
+    const accurateOk = await byId('findings-accurate').run(ok.session);
+    expect(accurateOk.passed, accurateOk.feedback).toBe(true);
+  }, 240_000);
+
+  it('an S3 words list larger than Macie takes (35 MB) beside a working list: not read by the grader, and the allow list fails', async () => {
+    const { session, e } = await provisioned('dlp-hostile-words');
+    await macieWith(session, e, QA_ALLOW);
+    const macie = session.client(Macie2Client);
+    const big = Buffer.alloc(36 * 1024 * 1024, 'x\n');
+    await session.client(S3Client).send(new PutObjectCommand({ Bucket: e.buckets.staging, Key: 'lists/words.txt', Body: big }));
+    const words = (await macie.send(new CreateAllowListCommand({ name: 'huge', criteria: { s3WordsList: { bucketName: e.buckets.staging, objectKey: 'lists/words.txt' } } }))).id!;
+    const job = (await macie.send(new ListClassificationJobsCommand({}))).items![0]!;
+    const d = await macie.send(new DescribeClassificationJobCommand({ jobId: job.jobId! }));
+    await macie.send(new UpdateClassificationJobCommand({ jobId: job.jobId!, jobStatus: 'CANCELLED' }));
+    await macie.send(new CreateClassificationJobCommand({
+      name: 'daily-2', clientToken: 'daily-2', jobType: 'SCHEDULED', scheduleFrequency: { dailySchedule: {} }, initialRun: true,
+      s3JobDefinition: d.s3JobDefinition, allowListIds: [...(d.allowListIds ?? []), words], managedDataIdentifierSelector: 'RECOMMENDED',
+    }));
+    const r = await byId('allow-list').run(session);
+    expect(r.passed, r.feedback).toBe(false);
+    expect(r.feedback).toMatch(/larger than 35 MB/);
+  }, 240_000);
+});
