@@ -150,7 +150,7 @@ export class FeatureExtractor {
     inb.portsIn.add(r.dstport);
     this.arrival(r.srcaddr, r.dstaddr, r.start);
     if (r.start > this.watermark) this.watermark = r.start;
-    return this.closeUpTo(Math.floor((this.watermark - this.lateness) / this.windowSeconds));
+    return this.closeUpTo(Math.floor((this.watermark - this.lateness) / this.windowSeconds) - 1);
   }
 
   /** Closes every open window (end of a file or a batch). */
