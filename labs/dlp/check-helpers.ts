@@ -57,8 +57,11 @@ export async function macieUnavailable(s: LabSession): Promise<string | undefine
   return r.status === 'ENABLED' ? undefined : `Macie is ${r.status}: its jobs do not run (UpdateMacieSession status ENABLED)`;
 }
 
-/** The account's custom data identifiers (not deleted), as the engine takes them. */
-export async function customIdentifiers(s: LabSession): Promise<CustomDataIdentifier[]> {
+/** At most this many custom data identifiers are judged (Macie: 30 per job); more is refused, not run. */
+export const MAX_CUSTOM_IDENTIFIERS = 100;
+
+/** The ids of the account's custom data identifiers (not deleted); listing stops past `limit`. */
+export async function customIdentifierIds(s: LabSession, limit = Infinity): Promise<string[]> {
   const macie = macieClient(s);
   const ids: string[] = [];
   let nextToken: string | undefined;
@@ -66,7 +69,14 @@ export async function customIdentifiers(s: LabSession): Promise<CustomDataIdenti
     const r = await macie.send(new ListCustomDataIdentifiersCommand({ nextToken }));
     ids.push(...(r.items ?? []).map((i) => i.id!).filter(Boolean));
     nextToken = r.nextToken;
-  } while (nextToken);
+  } while (nextToken && ids.length <= limit);
+  return ids;
+}
+
+/** The account's custom data identifiers (not deleted), as the engine takes them; `ids` when listed already. */
+export async function customIdentifiers(s: LabSession, listed?: string[]): Promise<CustomDataIdentifier[]> {
+  const macie = macieClient(s);
+  const ids = listed ?? await customIdentifierIds(s);
   const out: CustomDataIdentifier[] = [];
   for (const id of ids) {
     const c = await macie.send(new GetCustomDataIdentifierCommand({ id }));

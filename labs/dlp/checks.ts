@@ -26,7 +26,7 @@ import { parsePolicyText } from '../../src/cloud/services/iam/policy-store.ts';
 import { cardNumber, ssn, type BucketRole } from './company.ts';
 import { companyActors, clientAs, roleSession } from './actors.ts';
 import {
-  CHECK_PREFIX, JOB_BUCKETS, REFUSAL, allowLists, customIdentifiers, env, fail, findingBucket, findingKey, findings, gradedJob, hidden,
+  CHECK_PREFIX, JOB_BUCKETS, MAX_CUSTOM_IDENTIFIERS, REFUSAL, allowLists, customIdentifierIds, customIdentifiers, env, fail, findingBucket, findingKey, findings, gradedJob, hidden,
   identifierSamples, isSensitive, jobBuckets, macieClient, macieUnavailable, outcome, pass, qaNotAnalysed, settleMacie, type Job,
 } from './check-helpers.ts';
 
@@ -99,7 +99,10 @@ function skipReason(s: LabSession, jobId: string, bucket: string, key: string): 
 async function judgeIdentifiers(s: LabSession): Promise<CheckOutcome> {
   const off = await macieUnavailable(s);
   if (off) return fail(off);
-  const customs = await customIdentifiers(s);
+  // The student's regexes run in the grader's process (RE2, budgeted): a bounded number of them.
+  const ids = await customIdentifierIds(s, MAX_CUSTOM_IDENTIFIERS);
+  if (ids.length > MAX_CUSTOM_IDENTIFIERS) return fail(`the account has more than ${MAX_CUSTOM_IDENTIFIERS} custom data identifiers (a job takes at most 30): delete the ones you do not use`);
+  const customs = await customIdentifiers(s, ids);
   if (!customs.length) return fail('the account has no custom data identifier: CreateCustomDataIdentifier for customer ids (CP-CUST-########) and card references (cref_ + 24 of a-z2-7)');
   const { real, decoys } = identifierSamples(s.random.fork('dlp-identifier-samples'));
   // The engine runs the student's regexes with RE2 (linear time, program size budgeted): nothing of
@@ -389,7 +392,7 @@ export const checks: Check[] = [
       if (off) return fail(off);
       const { job } = await gradedJob(s);
       if (!job) return fail('there is no classification job: CreateClassificationJob with jobType SCHEDULED, a daily schedule and initialRun true');
-      const customIds = new Set((await customIdentifiers(s)).map((c) => c.id));
+      const customIds = new Set(await customIdentifierIds(s));
       const problems = jobProblems(s, job, customIds, new Set((await allowLists(s)).keys()));
       return problems.length ? fail(`job ${job.name}: ${problems.join('; ')}`) : pass(`job ${job.name}: SCHEDULED daily with an initial run over ${jobBuckets(s, job).size} buckets, ${job.customDataIdentifierIds!.length} custom identifiers, an allow list, managed ${job.managedDataIdentifierSelector}`);
     },

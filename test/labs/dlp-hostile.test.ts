@@ -5,12 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { S3Client, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   Macie2Client, EnableMacieCommand, CreateAllowListCommand, CreateClassificationJobCommand, ListClassificationJobsCommand, DescribeClassificationJobCommand,
-  UpdateClassificationJobCommand,
+  UpdateClassificationJobCommand, CreateCustomDataIdentifierCommand,
 } from '@aws-sdk/client-macie2';
 import { LabSession } from '../../src/engine/session.ts';
 import { provisionDlp } from '../../labs/dlp/provision.ts';
 import { checks } from '../../labs/dlp/checks.ts';
-import { TEST_CARD_NUMBERS, type DlpLabEnv } from '../../labs/dlp/company.ts';
+import { FORMATS, TEST_CARD_NUMBERS, type DlpLabEnv } from '../../labs/dlp/company.ts';
 import { useLabCloud } from '../helpers/cloud.ts';
 
 const { cloud } = useLabCloud();
@@ -83,4 +83,19 @@ describe('lab dlp: hostile submissions', () => {
     expect(r.passed, r.feedback).toBe(false);
     expect(r.feedback).toMatch(/larger than 35 MB/);
   }, 240_000);
+
+  it('more custom data identifiers than a job can use are not run in the grader: custom-identifiers fails and says so', async () => {
+    const { session } = await provisioned('dlp-hostile-customs');
+    const macie = session.client(Macie2Client);
+    await macie.send(new EnableMacieCommand({ findingPublishingFrequency: 'FIFTEEN_MINUTES' }));
+    await macie.send(new CreateCustomDataIdentifierCommand({ name: 'contoso-customer-id', regex: FORMATS.customerId.regex, keywords: [...FORMATS.customerId.keywords], maximumMatchDistance: 50 }));
+    await macie.send(new CreateCustomDataIdentifierCommand({ name: 'contoso-card-ref', regex: FORMATS.cardReference.regex, keywords: [...FORMATS.cardReference.keywords], maximumMatchDistance: 50 }));
+    // Harmless identifiers in bulk (a hostile submission would make thousands of costly ones).
+    for (let i = 0; i < 10; i++) {
+      await Promise.all(Array.from({ length: 10 }, (_, j) => macie.send(new CreateCustomDataIdentifierCommand({ name: `filler-${i}-${j}`, regex: `zz${i}q${j}x[0-9]{3}` }))));
+    }
+    const r = await byId('custom-identifiers').run(session);
+    expect(r.passed, r.feedback).toBe(false);
+    expect(r.feedback).toMatch(/more than 100 custom data identifiers/);
+  }, 120_000);
 });
