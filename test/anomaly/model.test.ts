@@ -1,6 +1,6 @@
 // The models: save/load round-trip, thresholds that keep the false-positive rate, ROC-AUC, detection.
 import { describe, expect, it } from 'vitest';
-import { alertsOf, evaluateWindows, explain, extractFeatures, loadModel, MODEL_KINDS, rocAuc, scoreWindow, thresholdFor, trainModel } from '../../src/controls/anomaly/index.ts';
+import { alertsOf, evaluateWindows, explain, extractFeatures, loadModel, MODEL_KINDS, rocAuc, scoreWindow, thresholdFor, trainModel, type FlowRecord } from '../../src/controls/anomaly/index.ts';
 import { flow, normalTraffic } from './helpers.ts';
 
 const T0 = 1_700_000_040;
@@ -66,7 +66,7 @@ describe('anomaly models', () => {
     expect(rocAuc([1, 1, 1], [true, false, false])).toBe(0.5);
     expect(rocAuc([1, 2], [true, true])).toBeNaN();
     const t = T0 + 600 * 60;
-    const recs = normalTraffic('eval', t, 20).map((r) => ({ ...r, label: 'Benign' as const }));
+    const recs: FlowRecord[] = normalTraffic('eval', t, 20).map((r) => ({ ...r, label: 'Benign' as const }));
     for (let p = 1; p <= 40; p++) recs.push({ ...flow('198.51.100.9', '10.0.0.10', t + 600 + p, { dstport: p, packets: 1, bytes: 44, action: 'REJECT' }), label: 'Malicious' });
     const m = evaluateWindows(model, extractFeatures(recs).windows);
     const robust = m.find((x) => x.model === 'robust')!;
