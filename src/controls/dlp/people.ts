@@ -53,11 +53,21 @@ const RANKED_SURNAME = lower(census.last.slice(0, 40_000));
 const TITLES = lower(['Mr', 'Mrs', 'Ms', 'Miss', 'Mx', 'Dr', 'Prof', 'Professor', 'Sir', 'Madam', 'Dame', 'Lord', 'Lady', 'Rev', 'Reverend', 'Capt', 'Captain', 'Sgt', 'Officer', 'Judge', 'Senator', 'Governor', 'King', 'Queen', 'Prince', 'Princess', 'Duke', 'Duchess', 'Earl', 'Count', 'Countess', 'Baron', 'Baroness', 'Pope', 'Saint', 'St']);
 
 /** Latin-script words with a capital first letter (McDonald, O'Brien, Smith-Jones, JOHN); a single capital is an initial. */
-// (one way to split a word: "['’-]" separates letter runs, so a failed match backtracks linearly)
-const WORD = /(?<![\p{L}\p{M}\d'’-])\p{Lu}[\p{L}\p{M}]*(?:['’-][\p{L}\p{M}]+)*(?![\p{L}\p{M}\d])/gu;
+// One way to split a word ("['’-]" separates letter runs), so a failed match backtracks linearly. The
+// "not inside a word" test is done in code: a lookbehind tried at every position costs more than the rest.
+const WORD = /\p{Lu}[\p{L}\p{M}]*(?:['’-][\p{L}\p{M}]+)*/gu;
+const WORD_CHAR = /[\p{L}\p{M}\d'’-]/u;
 const LATIN = /^[\p{Script=Latin}\p{M}'’-]+$/u;
+const ASCII = /^[A-Za-z'-]+$/;
 
 interface Tok { s: number; e: number; w: string; k: string }
+
+/** Is the character at `i` part of a word (letter, digit, apostrophe, hyphen)? ASCII by char code, the rest by regex. */
+function wordChar(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c < 128) return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 39 || c === 45;
+  return WORD_CHAR.test(text[i]!);
+}
 
 function tokens(text: string): Tok[] {
   const out: Tok[] = [];
@@ -65,11 +75,15 @@ function tokens(text: string): Tok[] {
   let m: RegExpExecArray | null;
   while ((m = WORD.exec(text)) !== null) {
     work.nameTokens++;
+    // inside a longer word ("iPhone", "x-Ray") or glued to a digit: not a name word
+    const after = m.index + m[0].length;
+    const next = text.charCodeAt(after);
+    if ((m.index > 0 && wordChar(text, m.index - 1)) || (next >= 48 && next <= 57)) continue;
     // a possessive is not part of the name: "Yuri Bulgakov's"
-    const w = /['’]s$/.test(m[0]) ? m[0].slice(0, -2) : m[0];
+    const w = m[0].endsWith("'s") || m[0].endsWith('’s') ? m[0].slice(0, -2) : m[0];
     // ALL CAPS words of 2-3 letters are acronyms (USA, NY, ID), not names
     if (w.length > 1 && w.length <= 3 && w === w.toUpperCase()) continue;
-    if (!LATIN.test(w)) continue;
+    if (!ASCII.test(w) && !LATIN.test(w)) continue;
     out.push({ s: m.index, e: m.index + w.length, w, k: w.toLowerCase() });
   }
   return out;
@@ -155,13 +169,14 @@ const FR_TYPES = ['rue', 'avenue', 'boulevard', 'bd', 'place', 'chemin', 'allée
 const FR_PART = String.raw`(?:de|du|des|la|le|les|d'|l'|d’|l’|et|de la)`;
 const IT_ES_TYPES = ['Via', 'Viale', 'Piazza', 'Piazzale', 'Corso', 'Largo', 'Vicolo', 'Calle', 'Avenida', 'Plaza', 'Paseo', 'Carrer', 'Camino', 'Ronda', 'Rambla', 'Travesía', 'Glorieta'].join('|');
 const IT_ES_PART = String.raw`(?:del|della|delle|dello|dei|degli|di|da|de|la|las|los|el|d'|dell'|san|santa)`;
-const DE_GLUED = String.raw`(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|chaussee|steig|pfad)`;
+// ("ring" only as a word of its own: Spring, String, During end with it)
+const DE_GLUED = String.raw`(?:straße|strasse|str\.|weg|gasse|platz|allee|damm|ufer|chaussee|steig|pfad)`;
 const DE_WORD = String.raw`(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm|Ufer|Chaussee)`;
 const NUM = String.raw`\d{1,5}[A-Za-z]?(?:-\d{1,5})?`;
 const END = String.raw`(?![\p{L}\p{M}\d])`;
 
 /** Street lines; bounded repetitions only (a start position tries a few splits at most). */
-const STREETS: RegExp[] = [
+export const STREETS: RegExp[] = [
   // US, UK, CA, AU: 221B Baker Street, 1600 Pennsylvania Ave NW, 350 5th Avenue, 12 W 34th St.
   new RegExp(String.raw`(?<![\p{L}\d.,-])${NUM}\s(?:${DIR}\s)?(?:${cap}|${ord})(?:\s(?:${cap}|${ord})){0,3}\s(?:${SUFFIX})\.?${END}(?:\s${DIR}${END})?`, 'gu'),
   // France: 12 rue de la Paix, 5 bis, avenue Foch
@@ -170,9 +185,6 @@ const STREETS: RegExp[] = [
   new RegExp(String.raw`(?<![\p{L}\d])(?:${IT_ES_TYPES})\s(?:${IT_ES_PART}\s?){0,2}${cap}(?:\s(?:${IT_ES_PART}\s?)?${cap}){0,3},?\s\d{1,4}[A-Za-z]?${END}`, 'gu'),
   // US post office boxes and military addresses (PSC 1234, Box 5678 / Unit 1234 Box 5678 / USS Name, then APO/FPO/DPO)
   new RegExp(String.raw`(?<![\p{L}\d])(?:P\.\s?O\.\s?Box|PO\sBox|Post\sOffice\sBox|(?:PSC|CMR|Unit)\s\d{1,5},?\sBox)\s\d{1,6}${END}|(?<![\p{L}\d])(?:USS|USNS|USNV|USCGC)\s${cap}(?:\s${cap}){0,2}${END}`, 'gu'),
-  // Germany: Hauptstraße 5, Koepenicker Str. 74, Berliner Straße 12a
-  // (starts only where a word starts, not after a hyphen: a hyphenated run is scanned once)
-  new RegExp(String.raw`(?<![\p{L}\p{M}\d'’.-])\p{Lu}[\p{L}\p{M}-]*${DE_GLUED}\s\d{1,4}[a-z]?${END}|(?<![\p{L}\p{M}\d'’.-])${cap}\s${DE_WORD}\s\d{1,4}[a-z]?${END}`, 'gu'),
 ];
 
 const UNIT = new RegExp(String.raw`(?:,?\s{1,3})(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Floor|Fl\.?|Room|Rm\.?|Bldg\.?|Building|#)\s?#?[A-Za-z0-9-]{1,6}${END}`, 'uy');
@@ -189,9 +201,37 @@ export interface AddressOptions {
   requirePostal?: boolean;
 }
 
+/** German street types glued to the name (Hauptstraße) or a word of their own (Berliner Str.), then a number. */
+const DE_TYPE = new RegExp(String.raw`(?:${DE_GLUED}|\s${DE_WORD})\s\d{1,4}[a-z]?${END}`, 'gu');
+const DE_NAME_CHAR = /[\p{L}\p{M}-]/u;
+const UPPER = /\p{Lu}/u;
+
+/** Germany: Hauptstraße 5, Koepenicker Str. 74. Looked for from the street type (a regex starting at
+ * every capital would scan each word to its end first), then back over the name: at most 60 characters. */
+function findGermanStreets(text: string, out: Candidate[]): void {
+  DE_TYPE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = DE_TYPE.exec(text)) !== null) {
+    work.addressCandidates++;
+    // "Berliner Str. 5": the match starts at the space, the name is the word before; "Hauptstraße 5": the name runs into the type
+    let s = m.index - 1;
+    let steps = 0;
+    while (s >= 0 && steps < 60 && DE_NAME_CHAR.test(text[s]!)) {
+      s--;
+      steps++;
+    }
+    const start = s + 1;
+    if (steps === 60 || m.index - start < 2) continue; // no name, or a run of letters too long to be one
+    if (s >= 0 && /[\p{N}'’.]/u.test(text[s]!)) continue; // glued to a number or an abbreviation
+    if (!UPPER.test(text[start]!)) continue;
+    out.push({ start, end: m.index + m[0].length });
+  }
+}
+
 export function findAddresses(text: string, opts: AddressOptions = {}): Candidate[] {
   const requirePostal = opts.requirePostal ?? true;
   const streets: Candidate[] = [];
+  findGermanStreets(text, streets);
   for (const re of STREETS) {
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
