@@ -19,9 +19,10 @@ import { ssmService } from './ssm/index.ts';
 import { s3controlService } from './s3control/index.ts';
 import { acmService } from './acm/index.ts';
 import { macie2Service } from './macie2/index.ts';
+import { guarddutyService } from './guardduty/index.ts';
 
 export const services: ServiceModule[] = [
   iamService, stsService, ec2Service, cloudtrailService, s3Service, kmsService, lambdaService, snsService,
   logsService, cloudwatchService, eventsService, organizationsService,
-  accountService, ssmService, s3controlService, acmService, macie2Service,
+  accountService, ssmService, s3controlService, acmService, macie2Service, guarddutyService,
 ];
