@@ -152,9 +152,11 @@ export async function cmdAnomalyTrain(ui: Ui, paths: string[], o: AnomalyOptions
   const normal = normalOf(o, reports.every((r) => r.labelled));
   const records = reports.flatMap((r) => r.records).sort((x, y) => x.start - y.start);
   const until = frac < 1 ? records[Math.floor(records.length * frac)]!.start : Infinity;
-  const { windows } = a.extractFeatures(records, { windowSeconds });
+  // Only the training period is read, so nothing after it (not even its destinations) reaches the model.
+  const { windows, extractor } = a.extractFeatures(records.filter((r) => r.start < until), { windowSeconds });
   const train = windows.filter((w) => w.windowEnd <= until && (normal === 'all' || w.label === 'Benign'));
   const model = await usage(() => a.trainModel(train, { fpr, normal, windowSeconds, ...(o.seed ? { seed: o.seed } : {}) }));
+  model.history = extractor.snapshot(new Set(train.map((w) => w.host)));
   writeFileSync(o.out!, `${JSON.stringify(model)}\n`);
   const summary = { model: o.out, version: model.version, windowSeconds, fpr, normal, records: records.length, malformed: reports.reduce((n, r) => n + r.malformed, 0), training: model.training, thresholds: model.thresholds };
   if (format === 'json') ui.print(JSON.stringify(summary, null, 2));
@@ -185,7 +187,7 @@ export async function cmdAnomalyScore(ui: Ui, paths: string[], o: AnomalyOptions
     malformed += r.malformed;
   }
   const t0 = performance.now();
-  const { windows, late } = a.extractFeatures(records, { windowSeconds: model.windowSeconds });
+  const { windows, late } = a.extractFeatures(records, { windowSeconds: model.windowSeconds, ...(model.history ? { history: model.history } : {}) });
   const alerts = a.alertsOf(model, kind, windows);
   const seconds = (performance.now() - t0) / 1000;
   if (format === 'json') {
@@ -219,7 +221,7 @@ export async function cmdAnomalyEval(ui: Ui, paths: string[], o: AnomalyOptions)
     if (!r.labelled) throw new UsageError(`${f} has no "label" column: eval needs labelled flows`, 'use `seclab anomaly score` on unlabelled flow logs');
     const normal = normalOf(o, true);
     if (given) {
-      const { windows } = a.extractFeatures(r.records, { windowSeconds: given.windowSeconds });
+      const { windows } = a.extractFeatures(r.records, { windowSeconds: given.windowSeconds, ...(given.history ? { history: given.history } : {}) });
       const from = Math.min(...r.records.map((x) => x.start));
       const to = Math.max(...r.records.map((x) => x.end));
       if (from < given.training.until && to > given.training.from) ui.warn(`${f} overlaps the model's training period (${iso(given.training.from)}–${iso(given.training.until)}): if it is the same capture, these numbers are not an honest evaluation`);

@@ -64,7 +64,12 @@ export interface ExtractorOptions {
   beaconCv?: number;
   /** Destinations and arrival histories not seen for this long are forgotten (default 7 days). */
   memorySeconds?: number;
+  /** Where a previous extractor stopped (a model's training period), so a new feed does not start cold. */
+  history?: HistoryState;
 }
+
+/** Per host: destinations with when they were last seen, and recent contact times per destination. */
+export type HistoryState = Record<string, { peers: [string, number][]; arrivals: Record<string, number[]> }>;
 
 interface Acc {
   host: string;
@@ -107,6 +112,24 @@ export class FeatureExtractor {
     this.beaconMin = opts.beaconMinArrivals ?? 5;
     this.beaconCv = opts.beaconCv ?? 0.25;
     this.memory = opts.memorySeconds ?? 7 * 86400;
+    for (const [host, h] of Object.entries(opts.history ?? {})) {
+      this.history.set(host, { peers: new Map(h.peers), arrivals: new Map(Object.entries(h.arrivals).map(([p, a]) => [p, [...a]])) });
+    }
+  }
+
+  /** The history of `hosts` (all when absent), at most `maxPeers` most recent destinations each. */
+  snapshot(hosts?: Iterable<string>, maxPeers = 256): HistoryState {
+    const out: HistoryState = {};
+    const wanted = hosts ? new Set(hosts) : undefined;
+    for (const [host, h] of [...this.history].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      if (wanted && !wanted.has(host)) continue;
+      const peers = [...h.peers].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, maxPeers);
+      const keep = new Set(peers.map(([p]) => p));
+      const arrivals: Record<string, number[]> = {};
+      for (const [p, a] of h.arrivals) if (keep.has(p)) arrivals[p] = [...a];
+      out[host] = { peers, arrivals };
+    }
+    return out;
   }
 
   private acc(host: string, win: number): Acc {
@@ -253,11 +276,11 @@ export class FeatureExtractor {
 }
 
 /** All feature windows of a list of records, in start order (a file read at once). */
-export function extractFeatures(records: readonly FlowRecord[], opts: ExtractorOptions = {}): { windows: FeatureWindow[]; late: number } {
+export function extractFeatures(records: readonly FlowRecord[], opts: ExtractorOptions = {}): { windows: FeatureWindow[]; late: number; extractor: FeatureExtractor } {
   const ex = new FeatureExtractor(opts);
   const sorted = [...records].sort((a, b) => a.start - b.start);
   const windows: FeatureWindow[] = [];
   for (const r of sorted) windows.push(...ex.push(r));
   windows.push(...ex.flush());
-  return { windows, late: ex.late };
+  return { windows, late: ex.late, extractor: ex };
 }

@@ -1,6 +1,6 @@
 // The network-anomaly engine: flow records → per-host window features → three models trained on normal
 // windows → scores, alerts with explanations, and an honest evaluation (docs/anomaly.md).
-import { extractFeatures, FEATURE_NAMES, FEATURES, type ExtractorOptions, type FeatureWindow } from './features.ts';
+import { extractFeatures, FEATURE_NAMES, FEATURES, type ExtractorOptions, type FeatureWindow, type HistoryState } from './features.ts';
 import type { FlowRecord } from './flows.ts';
 import {
   fitIForest, fitRobust, fitThreshold, MODEL_KINDS, robustProfileOf, scoreIForest, scoreRobust, scoreThreshold, transform, zRobust,
@@ -8,7 +8,7 @@ import {
 } from './models.ts';
 
 export { parseFlowLog, DEFAULT_FIELDS, type FlowRecord, type ParseReport, type Label } from './flows.ts';
-export { FeatureExtractor, extractFeatures, FEATURES, FEATURE_NAMES, type FeatureWindow, type ExtractorOptions } from './features.ts';
+export { FeatureExtractor, extractFeatures, FEATURES, FEATURE_NAMES, type FeatureWindow, type ExtractorOptions, type HistoryState } from './features.ts';
 export { MODEL_KINDS, type ModelKind } from './models.ts';
 
 export const MODEL_FORMAT = 'seclab-anomaly-model';
@@ -43,6 +43,11 @@ export interface AnomalyModel {
   /** Score above which each model alerts. */
   thresholds: Record<ModelKind, number>;
   models: { threshold: ThresholdModel; iforest: IForestModel; robust: RobustModel };
+  /**
+   * The training hosts' destinations and recent contact times at the end of training, so scoring a
+   * new file continues from there instead of finding every destination new and no periodicity yet.
+   */
+  history?: HistoryState;
 }
 
 export interface TrainOptions {
