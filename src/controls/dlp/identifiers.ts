@@ -441,7 +441,7 @@ export const DETECTORS: readonly Detector[] = [
     },
     find: findPhones,
   },
-  // Macie detects these two with machine learning; ours are rules (people.ts). Not in the recommended set.
+  // Rules approximating Macie's NAME and ADDRESS (people.ts). Not in Macie's recommended set for jobs.
   {
     priority: 6,
     meta: {

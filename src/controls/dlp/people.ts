@@ -1,7 +1,7 @@
-// NAME and ADDRESS: Macie finds full names and mailing addresses with machine learning; this engine
-// approximates them with rules. Macie's user guide (mdis-reference-pii): NAME "can detect full names
-// only", Latin character sets, any country, no keyword; ADDRESS needs no keyword, is for Australia,
-// Canada, France, Germany, Italy, Spain, the UK and the US, and "requires an address to include the
+// NAME and ADDRESS: how Macie finds full names and mailing addresses is not documented (its managed
+// identifiers combine "machine learning and pattern matching"); this engine approximates them with rules.
+// Macie's user guide (mdis-reference-pii): NAME "can detect full names only", Latin character sets,
+// any country, no keyword; ADDRESS needs no keyword, is for Australia, Canada, France, Germany, Italy, Spain, the UK and the US, and "requires an address to include the
 // name of a city or place and a corresponding ZIP or Postal Code".
 //
 // Names: a given name and a surname (optionally a middle name or initial) from the 1990 US Census
