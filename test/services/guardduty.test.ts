@@ -19,7 +19,10 @@ import {
   CreateThreatIntelSetCommand, GetThreatIntelSetCommand, ListThreatIntelSetsCommand, TagResourceCommand, ListTagsForResourceCommand,
   UntagResourceCommand, type Finding, type Condition,
 } from '@aws-sdk/client-guardduty';
+import fc from 'fast-check';
 import { useLabCloud } from '../helpers/cloud.ts';
+import { parseLocation, parseTxt, listed } from '../../src/cloud/services/guardduty/lists.ts';
+import { checkCriteria, matches } from '../../src/cloud/services/guardduty/criteria.ts';
 import { run, toolBin, toolInstalled } from '../../scripts/tools.ts';
 
 const { cloud } = useLabCloud();
@@ -82,6 +85,63 @@ async function queue(a: ReturnType<typeof account>, name: string) {
   };
   return { received };
 }
+
+describe('GuardDuty lists and criteria (pure)', () => {
+  it('reads list locations in the forms GuardDuty accepts, and refuses others', () => {
+    expect(parseLocation('https://s3.amazonaws.com/my-bucket/lists/bad.txt')).toEqual({ bucket: 'my-bucket', key: 'lists/bad.txt' });
+    expect(parseLocation('https://s3.eu-west-1.amazonaws.com/my-bucket/a%20b.txt')).toEqual({ bucket: 'my-bucket', key: 'a b.txt' });
+    expect(parseLocation('https://my-bucket.s3.amazonaws.com/bad.txt')).toEqual({ bucket: 'my-bucket', key: 'bad.txt' });
+    expect(parseLocation('https://my.dotted.bucket.s3.us-east-2.amazonaws.com/x/y.txt')).toEqual({ bucket: 'my.dotted.bucket', key: 'x/y.txt' });
+    expect(parseLocation('s3://my-bucket/k')).toEqual({ bucket: 'my-bucket', key: 'k' });
+    expect(parseLocation('https://example.com/my-bucket/k')).toBeUndefined();
+    expect(parseLocation('https://s3.amazonaws.com/only-bucket')).toBeUndefined();
+    expect(parseLocation('not a url')).toBeUndefined();
+  });
+
+  it('parses TXT lists: addresses, CIDR ranges, IPv6, domains only in threat lists, the first bad line named', () => {
+    const l = parseTxt('# c\n10.1.0.0/16\n\n192.0.2.7\n2001:db8::/32\nbad.example.org\n', { domains: true, maxEntries: 10 });
+    expect(l.entries).toBe(4);
+    expect(listed(l, '10.1.255.3')).toBe(true);
+    expect(listed(l, '10.2.0.1')).toBe(false);
+    expect(listed(l, '192.0.2.7')).toBe(true);
+    expect(listed(l, '192.0.2.8')).toBe(false);
+    expect(listed(l, '2001:db8:1::5')).toBe(true);
+    expect(listed(l, 'not-an-ip')).toBe(false);
+    expect(l.domains.has('bad.example.org')).toBe(true);
+    expect(() => parseTxt('bad.example.org\n', { domains: false, maxEntries: 10 })).toThrow(/line 1/);
+    expect(() => parseTxt('10.0.0.0/33\n', { domains: false, maxEntries: 10 })).toThrow(/CIDR/);
+    expect(() => parseTxt('1.2.3.4\n1.2.3.5\n1.2.3.6\n', { domains: false, maxEntries: 2 })).toThrow(/more than 2/);
+  });
+
+  it('a /24 in a list holds exactly the addresses that share its first three octets (property)', () => {
+    fc.assert(fc.property(fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255)), fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)), (net, ip) => {
+      const l = parseTxt(`${net.join('.')}.0/24`, { domains: false, maxEntries: 1 });
+      const inside = ip[0] === net[0] && ip[1] === net[1] && ip[2] === net[2];
+      return listed(l, ip.join('.')) === inside;
+    }));
+  });
+
+  it('matches criteria on nested lists, dates, wildcards, and refuses unknown attributes and operators', () => {
+    const f = {
+      type: 'Recon:EC2/Portscan', severity: 5, updatedAt: '2026-01-02T03:04:05.000Z',
+      resource: { instanceDetails: { networkInterfaces: [{ privateIpAddress: '10.0.0.1' }, { privateIpAddress: '10.0.0.2' }] } },
+      service: { archived: false },
+    };
+    const m = (criterion: Record<string, unknown>) => matches(f, { criterion });
+    expect(m({ 'resource.instanceDetails.networkInterfaces.privateIpAddress': { eq: ['10.0.0.2'] } })).toBe(true);
+    expect(m({ 'resource.instanceDetails.networkInterfaces.privateIpAddress': { neq: ['10.0.0.2'] } })).toBe(false);
+    expect(m({ updatedAt: { greaterThan: Date.parse('2026-01-01T00:00:00Z'), lessThan: Date.parse('2026-01-03T00:00:00Z') } })).toBe(true);
+    expect(m({ updatedAt: { gte: Date.parse('2026-01-03T00:00:00Z') } })).toBe(false);
+    expect(m({ severity: { eq: ['5'] }, 'service.archived': { equals: ['false'] } })).toBe(true);
+    expect(m({ type: { matches: ['Recon:*'], notMatches: ['*SSH*'] } })).toBe(true);
+    expect(m({ type: { matches: ['Recon:EC2/Port?can'] } })).toBe(true);
+    expect(m({ type: { matches: ['Recon:EC2'] } })).toBe(false);
+    expect(m({ 'resource.nothing': { eq: ['x'] } })).toBe(false);
+    expect(() => checkCriteria({ criterion: { bogus: { eq: ['x'] } } })).toThrow(/bogus/);
+    expect(() => checkCriteria({ criterion: { type: { like: ['x'] } } })).toThrow(/like/);
+    expect(() => checkCriteria({ criterion: { severity: { gt: '5' } } })).toThrow(/number/);
+  });
+});
 
 describe('GuardDuty detectors', () => {
   it('creates one detector per account and Region with features, reads both views, updates, tags and deletes it', async () => {
