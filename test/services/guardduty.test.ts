@@ -22,7 +22,7 @@ import {
 import fc from 'fast-check';
 import { useLabCloud } from '../helpers/cloud.ts';
 import { parseLocation, parseTxt, listed } from '../../src/cloud/services/guardduty/lists.ts';
-import { checkCriteria, matches } from '../../src/cloud/services/guardduty/criteria.ts';
+import { checkCriteria, matches, wildcard } from '../../src/cloud/services/guardduty/criteria.ts';
 import { run, toolBin, toolInstalled } from '../../scripts/tools.ts';
 
 const { cloud } = useLabCloud();
@@ -121,6 +121,17 @@ describe('GuardDuty lists and criteria (pure)', () => {
     }));
   });
 
+  it('wildcard matching agrees with a regular expression oracle (property)', () => {
+    const word = fc.string({ unit: fc.constantFrom('a', 'b', '*', '?'), maxLength: 8 });
+    const text = fc.string({ unit: fc.constantFrom('a', 'b', '?'), maxLength: 10 });
+    fc.assert(fc.property(word, text, (pattern, t) => {
+      const oracle = new RegExp(`^${pattern.replace(/\?/g, '.').replace(/\*/g, '.*')}$`, 's');
+      return wildcard(pattern, t) === oracle.test(t);
+    }), { numRuns: 2000 });
+    // A pattern that makes a backtracking regex engine work hard is linear here.
+    expect(wildcard('*a*a*a*a*a*a*a*a*b', 'a'.repeat(5000))).toBe(false);
+  });
+
   it('matches criteria on nested lists, dates, wildcards, and refuses unknown attributes and operators', () => {
     const f = {
       type: 'Recon:EC2/Portscan', severity: 5, updatedAt: '2026-01-02T03:04:05.000Z',
@@ -201,6 +212,18 @@ describe('GuardDuty detectors', () => {
     expect(other.message).toContain('not owned by the current account');
     await gd.send(new DeleteDetectorCommand({ DetectorId }));
     expect((await gd.send(new ListDetectorsCommand({}))).DetectorIds).toEqual([]);
+  });
+
+  it('answers a retry with the same clientToken with what the first call created', async () => {
+    const a = account();
+    const gd = a.gd();
+    const first = await gd.send(new CreateDetectorCommand({ Enable: true, ClientToken: 'retry-1' }));
+    expect((await gd.send(new CreateDetectorCommand({ Enable: true, ClientToken: 'retry-1' }))).DetectorId).toBe(first.DetectorId);
+    expect((await errorOf(gd.send(new CreateDetectorCommand({ Enable: true, ClientToken: 'another' })))).name).toBe('BadRequestException');
+    const criteria = { Criterion: { severity: { Gte: 7 } } };
+    await gd.send(new CreateFilterCommand({ DetectorId: first.DetectorId, Name: 'high', FindingCriteria: criteria, ClientToken: 'f-1' }));
+    expect((await gd.send(new CreateFilterCommand({ DetectorId: first.DetectorId, Name: 'high', FindingCriteria: criteria, ClientToken: 'f-1' }))).Name).toBe('high');
+    expect((await errorOf(gd.send(new CreateFilterCommand({ DetectorId: first.DetectorId, Name: 'high', FindingCriteria: criteria, ClientToken: 'f-2' })))).name).toBe('BadRequestException');
   });
 
   it('authorizes guardduty actions with IAM: a user without guardduty:CreateDetector is refused', async () => {

@@ -59,9 +59,32 @@ export function checkCriteria(criteria: unknown, member = 'findingCriteria'): vo
   }
 }
 
-/** A GuardDuty wildcard pattern (matches / notMatches): * any run of characters, ? one character. */
-function glob(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+/**
+ * A GuardDuty wildcard pattern (matches / notMatches): * any run of characters, ? one character.
+ * Matched without regular expressions (greedy two-pointer, at most length x pattern steps): patterns
+ * come from students' filters and must not backtrack without bound inside the gateway.
+ */
+export function wildcard(pattern: string, text: string): boolean {
+  let p = 0;
+  let t = 0;
+  let star = -1;
+  let mark = 0;
+  while (t < text.length) {
+    if (p < pattern.length && (pattern[p] === '?' || pattern[p] === text[t])) {
+      p++;
+      t++;
+    } else if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      mark = t;
+    } else if (star >= 0) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern[p] === '*') p++;
+  return p === pattern.length;
 }
 
 function equal(actual: number | string, wanted: string): boolean {
@@ -84,9 +107,9 @@ export function matches(f: JsonObject, criteria: unknown): boolean {
     if (eq.length && !vals.some((v) => eq.some((e) => equal(v, e)))) return false;
     if (neq.length && vals.some((v) => neq.some((e) => equal(v, e)))) return false;
     const m = (c['matches'] as string[] | undefined) ?? [];
-    if (m.length && !vals.some((v) => m.some((p) => glob(p).test(String(v))))) return false;
+    if (m.length && !vals.some((v) => m.some((p) => wildcard(p, String(v))))) return false;
     const nm = (c['notMatches'] as string[] | undefined) ?? [];
-    if (nm.length && vals.some((v) => nm.some((p) => glob(p).test(String(v))))) return false;
+    if (nm.length && vals.some((v) => nm.some((p) => wildcard(p, String(v))))) return false;
     const nums = vals.filter((v): v is number => typeof v === 'number');
     const bound = (a: string, b: string) => (c[a] ?? c[b]) as number | undefined;
     const gt = bound('gt', 'greaterThan');

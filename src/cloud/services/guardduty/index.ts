@@ -110,6 +110,8 @@ interface RegionState {
   threatSets: Map<string, ListSet>;
   /** Findings updated since their last publication, with when the update is due to go out. */
   updated: Map<string, number>;
+  /** clientToken of Create* calls -> what they created: a retry with the same token gets the same answer. */
+  tokens: Map<string, string>;
   seq: number;
 }
 
@@ -200,7 +202,7 @@ export class GuardDutyService implements ServiceRuntime {
     const k = `${account}|${region}`;
     let s = this.state.get(k);
     if (!s) {
-      s = { account, region, findings: new Map(), byKey: new Map(), filters: new Map(), ipSets: new Map(), threatSets: new Map(), updated: new Map(), seq: 0 };
+      s = { account, region, findings: new Map(), byKey: new Map(), filters: new Map(), ipSets: new Map(), threatSets: new Map(), updated: new Map(), tokens: new Map(), seq: 0 };
       this.state.set(k, s);
     }
     return s;
@@ -562,10 +564,13 @@ export class GuardDutyService implements ServiceRuntime {
     switch (op) {
       case 'CreateDetector': {
         const enable = bool(p, 'enable', true)!;
+        const token = this.retried(s, op, p);
+        if (token && s.detector?.id === token) return ok({ detectorId: token });
         if (s.detector) throw badRequest('a detector already exists for the current account.');
         const frequency = oneOf(p, 'findingPublishingFrequency', Object.keys(FREQUENCIES) as Frequency[]) ?? 'SIX_HOURS';
         const features = this.features(p, undefined, now);
         s.detector = { id: this.nextId(s, 'detector'), enabled: enable, frequency, createdAt: now, updatedAt: now, features, tags: tagsOf(p['tags']) };
+        this.remember(s, op, p, s.detector.id);
         return ok({ detectorId: s.detector.id });
       }
       case 'ListDetectors': {
@@ -670,8 +675,11 @@ export class GuardDutyService implements ServiceRuntime {
         return ok({});
       }
       case 'CreateFilter': {
+        const token = this.retried(s, op, p);
+        if (token && s.filters.has(token)) return ok({ name: token });
         const f = this.checkFilter(s, p, undefined, now);
         s.filters.set(f.name, f);
+        this.remember(s, op, p, f.name);
         return ok({ name: f.name });
       }
       case 'GetFilter': {
@@ -696,9 +704,13 @@ export class GuardDutyService implements ServiceRuntime {
         return ok({ filterNames: items, ...(nextToken ? { nextToken } : {}) });
       }
       case 'CreateIPSet':
-        return ok({ ipSetId: await this.createSet(s, p, false) });
-      case 'CreateThreatIntelSet':
-        return ok({ threatIntelSetId: await this.createSet(s, p, true) });
+      case 'CreateThreatIntelSet': {
+        const threat = op === 'CreateThreatIntelSet';
+        const token = this.retried(s, op, p);
+        const id = token && (threat ? s.threatSets : s.ipSets).has(token) ? token : await this.createSet(s, p, threat);
+        this.remember(s, op, p, id);
+        return ok(threat ? { threatIntelSetId: id } : { ipSetId: id });
+      }
       case 'GetIPSet':
       case 'GetThreatIntelSet':
         return ok(this.describeSet(this.findSet(s, p, op === 'GetThreatIntelSet')));
@@ -724,6 +736,17 @@ export class GuardDutyService implements ServiceRuntime {
       default:
         throw new ApiError(501, 'NotImplemented', `${op} is not available in the lab cloud's GuardDuty (it serves detectors, findings and sample findings, statistics, feedback, filters, IP sets, threat intel sets and tags; see docs/guardduty.md).`);
     }
+  }
+
+  /** What an earlier call with the same clientToken created (undefined: a first call, or no token). */
+  private retried(s: RegionState, op: string, p: Record<string, unknown>): string | undefined {
+    const token = p['clientToken'];
+    return typeof token === 'string' && token ? s.tokens.get(`${op}|${token}`) : undefined;
+  }
+
+  private remember(s: RegionState, op: string, p: Record<string, unknown>, id: string): void {
+    const token = p['clientToken'];
+    if (typeof token === 'string' && token) s.tokens.set(`${op}|${token}`, id);
   }
 
   private findSet(s: RegionState, p: Record<string, unknown>, threat: boolean): ListSet {
