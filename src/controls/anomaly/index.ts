@@ -3,7 +3,7 @@
 import { extractFeatures, FEATURE_NAMES, FEATURES, type ExtractorOptions, type FeatureWindow, type HistoryState } from './features.ts';
 import type { FlowRecord } from './flows.ts';
 import {
-  fitIForest, fitRobust, fitThreshold, MODEL_KINDS, robustProfileOf, scoreIForest, scoreRobust, scoreThreshold, transform, zRobust,
+  fitIForest, fitRobust, fitThreshold, judgeProfile as judgeProfileOf, MODEL_KINDS, scoreIForest, scoreRobust, scoreThreshold, transform, zRobust,
   type IForestModel, type ModelKind, type RobustModel, type ThresholdModel,
 } from './models.ts';
 
@@ -114,7 +114,7 @@ export interface Explanation {
 export function explain(model: AnomalyModel, w: FeatureWindow, top = 3): Explanation[] {
   const t = transform(w.values);
   const z = zRobust(model.models.robust, w.host, t);
-  const p = robustProfileOf(model.models.robust, w.host);
+  const p = judgeProfileOf(model.models.robust, w.host, t);
   return z
     .map((zj, j) => ({ zj, j }))
     .sort((a, b) => b.zj - a.zj)

@@ -195,12 +195,18 @@ export interface RobustModel {
   shrinkage: number;
   /** How many of the largest |z| make the score. */
   top: number;
+  /**
+   * Unseen hosts are judged against the known host (or the population) they resemble most, since normal
+   * traffic has several roles (a busy workstation, a server answering once a minute) that one population
+   * profile blurs; known hosts are always judged against their own profile.
+   */
+  roles?: boolean;
   global: Profile;
   hosts: Record<string, Profile>;
 }
 
-export function fitRobust(hosts: readonly string[], rows: number[][], shrinkage = 20, top = 3): RobustModel {
-  const model: RobustModel = { kind: 'robust', shrinkage, top, global: robustProfile(rows), hosts: {} };
+export function fitRobust(hosts: readonly string[], rows: number[][], shrinkage = 20, top = 3, roles = true): RobustModel {
+  const model: RobustModel = { kind: 'robust', shrinkage, top, roles, global: robustProfile(rows), hosts: {} };
   for (const [h, r] of byHost(hosts, rows)) if (r.length >= 3) model.hosts[h] = robustProfile(r);
   return model;
 }
@@ -219,13 +225,43 @@ export function robustProfileOf(m: RobustModel, host: string): Profile {
   };
 }
 
+// Hosts with this many training windows also serve as "roles" a new host may resemble.
+const ROLE_MIN_WINDOWS = 10;
+const roleCache = new WeakMap<RobustModel, Profile[]>();
+
+/** The profiles an unseen host is compared with: the population's and every well-known host's. */
+function rolesOf(m: RobustModel): Profile[] {
+  let r = roleCache.get(m);
+  if (!r) {
+    r = [m.global, ...Object.keys(m.hosts).sort().filter((h) => m.hosts[h]!.n >= ROLE_MIN_WINDOWS).map((h) => robustProfileOf(m, h))];
+    roleCache.set(m, r);
+  }
+  return r;
+}
+
+function topMean(z: number[], top: number): number {
+  z.sort((a, b) => b - a);
+  let s = 0;
+  for (let i = 0; i < top; i++) s += z[i] ?? 0;
+  return s / top;
+}
+
+/** The profile a window is judged against: the host's own; for an unseen host, the role it resembles most. */
+export function judgeProfile(m: RobustModel, host: string, t: readonly number[]): Profile {
+  if (m.hosts[host] || !m.roles) return robustProfileOf(m, host);
+  let best = m.global;
+  let bestScore = Infinity;
+  for (const p of rolesOf(m)) {
+    const s = topMean(zs(t, p), m.top);
+    if (s < bestScore) { bestScore = s; best = p; }
+  }
+  return best;
+}
+
 export function zRobust(m: RobustModel, host: string, t: readonly number[]): number[] {
-  return zs(t, robustProfileOf(m, host));
+  return zs(t, judgeProfile(m, host, t));
 }
 
 export function scoreRobust(m: RobustModel, host: string, t: readonly number[]): number {
-  const z = zRobust(m, host, t).sort((a, b) => b - a);
-  let s = 0;
-  for (let i = 0; i < m.top; i++) s += z[i] ?? 0;
-  return s / m.top;
+  return topMean(zRobust(m, host, t), m.top);
 }
