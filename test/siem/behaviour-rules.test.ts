@@ -1,13 +1,13 @@
 // Behaviour rules of the bundled pack (issue 12): instance-role credentials used outside their instance, anonymous
-// S3 data access. Crafted records follow the CloudTrail documentation; a dataset-backed check uses Panther's
+// S3 data access, beaconing and low-and-slow scans in flow logs. Crafted records follow the CloudTrail documentation; a dataset-backed check uses Panther's
 // instance-credential test events (skipped when ../shared/datasets is absent).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SiemEngine } from '../../src/controls/siem/engine.ts';
-import { normalizeCloudTrail, type SiemEvent } from '../../src/controls/siem/events.ts';
+import { normalizeCloudTrail, normalizeFlowRecord, type SiemEvent } from '../../src/controls/siem/events.ts';
 import { loadBundledRules } from '../../src/controls/siem/pack.ts';
-import { at, ct, DATASETS, hasDataset } from './helpers.ts';
+import { at, ct, DATASETS, hasDataset, parseCsv } from './helpers.ts';
 
 const pack = loadBundledRules();
 const titles = (events: SiemEvent[]) => new SiemEngine(pack).run(events).map((a) => a.rule.title);
@@ -110,5 +110,54 @@ describe('anonymous S3 data access', () => {
     expect(titles([anon(0, 'GetObject', { userIdentity: { type: 'AWSAccount', principalId: 'AIDAEXAMPLEPARTNER', accountId: '444455556666' } })])).toEqual([]);
     expect(titles([anon(0, 'GetObject', { userIdentity: { type: 'IAMUser', principalId: 'AIDAEXAMPLEALICE', arn: 'arn:aws:iam::111122223333:user/alice', accountId: '111122223333' } })])).toEqual([]);
     expect(titles([anon(0, 'GetObject', { eventSource: 'ec2.amazonaws.com' })])).toEqual([]);
+  });
+});
+
+describe('flow-log behaviour: beaconing and low-and-slow scans', () => {
+  const BEACON = 'Beaconing - Repeated Small Connections to One Internet Address (VPC Flow Logs)';
+  const SLOW_SCAN = 'Low-and-Slow Port Scan From One Address (VPC Flow Logs)';
+  const T0 = 1767225600;
+  let port = 40000;
+  const flow = (start: number, f: Record<string, unknown>) =>
+    normalizeFlowRecord({ version: 2, 'account-id': '111122223333', 'interface-id': 'eni-1', srcaddr: '10.0.1.20', dstaddr: '203.0.113.50', srcport: port++, dstport: 443, protocol: 6, packets: 6, bytes: 420, start: T0 + start, end: T0 + start + 1, action: 'ACCEPT', 'log-status': 'OK', ...f });
+  const flowTitles = (events: SiemEvent[]) => new SiemEngine(pack).run(events).map((a) => a.rule.title);
+
+  it('a check-in every five seconds for five minutes is beaconing; bursts, big transfers and private health checks are not', () => {
+    expect(flowTitles(Array.from({ length: 60 }, (_, i) => flow(i * 5, { bytes: 380 + (i % 3) * 40 })))).toEqual([BEACON]);
+    // A page load: 200 connections within ten seconds.
+    expect(flowTitles(Array.from({ length: 200 }, (_, i) => flow(Math.floor(i / 20), {})))).toEqual([]);
+    // A download in pieces every five seconds: 500 kB each.
+    expect(flowTitles(Array.from({ length: 60 }, (_, i) => flow(i * 5, { bytes: 500_000, packets: 400 })))).toEqual([]);
+    // A load balancer's health check every five seconds to a private address.
+    expect(flowTitles(Array.from({ length: 120 }, (_, i) => flow(i * 5, { srcaddr: '10.0.0.5', dstaddr: '10.0.1.20', dstport: 80 })))).toEqual([]);
+    // Every thirty seconds is under the threshold (20 distinct seconds in ten minutes).
+    expect(flowTitles(Array.from({ length: 40 }, (_, i) => flow(i * 30, {})))).toEqual([]);
+  });
+
+  it('one address knocking on three closed ports over a day is a slow scan; retries of one port and accepted traffic are not', () => {
+    const rejected = (h: number, dstport: number, srcaddr = '45.155.205.9') => flow(h * 3600, { srcaddr, dstaddr: '10.0.1.20', srcport: 51000 + h, dstport, action: 'REJECT', packets: 1, bytes: 44 });
+    expect(flowTitles([rejected(0, 23), rejected(5, 445), rejected(11, 3389)])).toEqual([SLOW_SCAN]);
+    expect(flowTitles([rejected(0, 22), rejected(5, 22), rejected(11, 22), rejected(12, 22)])).toEqual([]);
+    // Two days apart: not within one day.
+    expect(flowTitles([rejected(0, 23), rejected(20, 445), rejected(45, 3389)])).toEqual([]);
+    expect(flowTitles([23, 445, 3389].map((p, i) => flow(i * 3600, { srcaddr: '198.51.100.4', dstaddr: '10.0.1.20', dstport: p })))).toEqual([]);
+  });
+
+  const FLOWS = join(DATASETS, 'flows', 'derived');
+  it.skipIf(!hasDataset(FLOWS))('Stratosphere captures 008 and 010: internet probes alerted, no benign flow in any alert', () => {
+    for (const file of ['vpc_008-zeek-mixed_labeled.csv', 'vpc_010-zeek-mixed_labeled.csv']) {
+      const rows = parseCsv(readFileSync(join(FLOWS, file), 'utf8'));
+      const events = rows.map((r) => normalizeFlowRecord(Object.fromEntries(Object.entries(r).filter(([k]) => !['label', 'detailed_label', 'source_file', 'zeek_uid', 'zeek_conn_state', 'direction'].includes(k)))));
+      const label = new Map(events.map((e, i) => [e, rows[i]!['label']]));
+      const alerts = new SiemEngine(pack, { maxEventsPerAlert: 10_000 }).run(events);
+      const inAlerts = (l: string) => new Set(alerts.flatMap((a) => a.events).filter((e) => label.get(e) === l)).size;
+      expect(inAlerts('Benign')).toBe(0);
+      const slow = alerts.filter((a) => a.rule.title === SLOW_SCAN);
+      expect(slow.length).toBeGreaterThan(0);
+      expect(slow.every((a) => a.events.every((e) => label.get(e) === 'Malicious'))).toBe(true);
+      // Most probing sources touch one port only: the rule finds the ones that try several, not all (measured
+      // about a tenth of the sources, a third of the malicious flows).
+      expect(inAlerts('Malicious')).toBeGreaterThan(rows.filter((r) => r['label'] === 'Malicious').length / 10);
+    }
   });
 });

@@ -132,14 +132,21 @@ export function logsourceMatches(rule: LogSource, event: { product?: string; ser
   return true;
 }
 
-interface Plan {
-  readonly field?: string;
-  readonly get?: Getter;
+/** Rules indexed on one field they all require an exact value of. */
+interface IndexLevel {
+  readonly field: string;
+  readonly get: Getter;
   readonly index: Map<string, DetectionRule[]>;
-  /** Rules that cannot be indexed on `field`. */
+  /** Every rule of this level (when the field holds an array or an object, any of them may match). */
+  readonly rules: DetectionRule[];
+}
+
+interface Plan {
+  /** Index levels: the first on the field most rules require (eventName for CloudTrail), the next on the field most
+   *  of the remaining rules require (eventSource, userIdentity.type, ...), and so on. */
+  readonly levels: IndexLevel[];
+  /** Rules that require no exact value of any field: evaluated on every event. */
   readonly rest: DetectionRule[];
-  /** All rules of the plan (fallback when the index field holds an array). */
-  readonly all: DetectionRule[];
 }
 
 function ruleInfo(rule: SigmaRule): AlertRule {
@@ -211,28 +218,53 @@ export class SiemEngine {
     const key = `${norm(ls.product) ?? ''}|${service(ls.service) ?? ''}|${norm(ls.category) ?? ''}`;
     let p = this.plans.get(key);
     if (p) return p;
-    const all = this.active.filter((r) => logsourceMatches(r.logsource, ls));
-    // Index on the field that most rules require a value of (eventName for CloudTrail).
-    const counts = new Map<string, number>();
-    for (const r of all) for (const f of r.requirement?.keys() ?? []) counts.set(f, (counts.get(f) ?? 0) + 1);
-    let field: string | undefined;
-    let best = 1;
-    for (const [f, n] of counts) if (n > best) [field, best] = [f, n];
-    const index = new Map<string, DetectionRule[]>();
-    const rest: DetectionRule[] = [];
-    for (const r of all) {
-      const vals = field ? r.requirement?.get(field) : undefined;
-      if (!vals) {
-        rest.push(r);
-        continue;
+    let remaining = this.active.filter((r) => logsourceMatches(r.logsource, ls));
+    const levels: IndexLevel[] = [];
+    // Greedy: index on the field that leaves the fewest candidates per indexed rule (many rules, small buckets:
+    // eventName for CloudTrail rather than eventSource, which many rules also require), then repeat with the
+    // rules left, so that rules without an eventName (on eventSource or userIdentity.type only) are not run on
+    // every event. Cost of a field: size-weighted mean bucket size (the candidates an event meets when its value is
+    // indexed) divided by the number of rules it indexes.
+    for (;;) {
+      const buckets = new Map<string, { rules: number; sizes: Map<string, number> }>();
+      for (const r of remaining) {
+        for (const [f, vals] of r.requirement ?? []) {
+          let b = buckets.get(f);
+          if (!b) buckets.set(f, (b = { rules: 0, sizes: new Map() }));
+          b.rules++;
+          for (const v of vals) b.sizes.set(v, (b.sizes.get(v) ?? 0) + 1);
+        }
       }
-      for (const v of vals) {
-        const l = index.get(v);
-        if (l) l.push(r);
-        else index.set(v, [r]);
+      let field: string | undefined;
+      let best = Infinity;
+      for (const [f, b] of buckets) {
+        let sum = 0;
+        let sq = 0;
+        for (const n of b.sizes.values()) [sum, sq] = [sum + n, sq + n * n];
+        const cost = sum ? sq / sum / b.rules : Infinity;
+        if (cost < best) [field, best] = [f, cost];
       }
+      if (!field) break;
+      const index = new Map<string, DetectionRule[]>();
+      const rules: DetectionRule[] = [];
+      const rest: DetectionRule[] = [];
+      for (const r of remaining) {
+        const vals = r.requirement?.get(field);
+        if (!vals) {
+          rest.push(r);
+          continue;
+        }
+        rules.push(r);
+        for (const v of vals) {
+          const l = index.get(v);
+          if (l) l.push(r);
+          else index.set(v, [r]);
+        }
+      }
+      levels.push({ field, get: compileGetter(field), index, rules });
+      remaining = rest;
     }
-    p = { field, get: field ? compileGetter(field) : undefined, index, rest, all };
+    p = { levels, rest: remaining };
     this.plans.set(key, p);
     return p;
   }
@@ -242,18 +274,14 @@ export class SiemEngine {
     const p = this.plan(event.logsource);
     const ctx: MatchContext = { record: event.fields };
     const out: RuleMatch[] = [];
-    let candidates: readonly DetectionRule[];
-    if (p.get) {
-      const v = p.get(event.fields);
-      if (typeof v === 'string' || typeof v === 'number') {
-        const hit = p.index.get(typeof v === 'string' ? v.toLowerCase() : String(v));
-        for (const r of p.rest) if (r.matches(ctx)) out.push({ rule: r, event });
-        if (hit) for (const r of hit) if (r.matches(ctx)) out.push({ rule: r, event });
-        return out;
-      }
-      candidates = v === undefined || v === null ? p.rest : p.all;
-    } else candidates = p.all;
-    for (const r of candidates) if (r.matches(ctx)) out.push({ rule: r, event });
+    for (const r of p.rest) if (r.matches(ctx)) out.push({ rule: r, event });
+    for (const level of p.levels) {
+      const v = level.get(event.fields);
+      let candidates: readonly DetectionRule[] | undefined;
+      if (typeof v === 'string' || typeof v === 'number') candidates = level.index.get(typeof v === 'string' ? v.toLowerCase() : String(v));
+      else if (v !== undefined && v !== null) candidates = level.rules; // an array or object: any element may match
+      if (candidates) for (const r of candidates) if (r.matches(ctx)) out.push({ rule: r, event });
+    }
     return out;
   }
 
