@@ -3,8 +3,9 @@
 // seeded position among the mutants) and on copies with one control weakened at a time, each applied
 // as the account root and restored exactly afterwards. In every variant the grader's own probes (the
 // attack scenarios, a partner read of internal/, an administrator making staging public) say which
-// ways out the variant opens; a mutant is effective when it opens one the baseline kept shut, killed
-// when the suite fails on it. Student code runs only through the engine's runner (sandbox, gateway
+// ways out the variant opens, all of them before the suite runs on any variant (nothing a suite leaves
+// behind can open a way out for them); a mutant is effective when it opens one the baseline kept
+// shut, killed when the suite fails on it. Student code runs only through the engine's runner (sandbox, gateway
 // channel, clock file, phase credentials), never in the grader's process.
 import path from 'node:path';
 import {
@@ -466,21 +467,23 @@ function order(session: LabSession): (Mutant | 'baseline')[] {
 
 async function gradeSuite(session: LabSession): Promise<Grading> {
   return session.gateway.clock.exclusive(async () => {
-    const variant = async (): Promise<VariantResult> => {
-      const suite = await runSuite(session);
-      return { suite, through: await runProbes(session) };
-    };
     // A suite failing on the student's own controls: the probes and mutants say nothing.
     const first = await runSuite(session);
     if (!first.passed) return { baseline: { suite: first, through: [] }, mutants: {} };
-    const g: Grading = { baseline: { suite: first, through: await runProbes(session) }, mutants: {} };
+    // Which ways out each variant opens, from the grader's probes alone, before the suite runs on any
+    // variant: what a suite leaves behind when it returns (a control it deleted, to be put back in its
+    // next run) cannot make a mutant look effective.
+    const baselineThrough = await runProbes(session);
+    const through: Partial<Record<MutantId, string[]>> = {};
+    for (const m of MUTANTS) through[m.id] = await withMutant(session, m, () => runProbes(session));
+    const g: Grading = { baseline: { suite: first, through: baselineThrough }, mutants: {} };
     for (const v of order(session)) {
       if (v === 'baseline') {
         g.baseline2 = await runSuite(session);
         // Fails on an unchanged environment: nothing it does on a mutant can count.
         if (!g.baseline2.passed) return g;
       } else {
-        g.mutants[v.id] = await withMutant(session, v, variant);
+        g.mutants[v.id] = { suite: await withMutant(session, v, () => runSuite(session)), through: through[v.id]! };
       }
     }
     return g;

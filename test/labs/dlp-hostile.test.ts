@@ -2,15 +2,23 @@
 // for a control it did not build. Each case sets up, as root, what a hostile solution's apply() could
 // do, then runs the lab's own checks.
 import { describe, expect, it } from 'vitest';
-import { S3Client, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { fileURLToPath } from 'node:url';
+import http from 'node:http';
+import {
+  S3Client, GetObjectCommand, PutObjectCommand, PutBucketPolicyCommand, CreateBucketCommand, PutBucketVersioningCommand, CreateMultipartUploadCommand, DeletePublicAccessBlockCommand,
+} from '@aws-sdk/client-s3';
 import {
   Macie2Client, EnableMacieCommand, CreateAllowListCommand, CreateClassificationJobCommand, ListClassificationJobsCommand, DescribeClassificationJobCommand,
   UpdateClassificationJobCommand, CreateCustomDataIdentifierCommand,
 } from '@aws-sdk/client-macie2';
 import { LabSession } from '../../src/engine/session.ts';
+import { provisionLab } from '../../src/engine/grader.ts';
+import type { CheckOutcome } from '../../src/engine/types.ts';
+import { lab } from '../../labs/dlp/lab.ts';
+import { testSuiteChecks, suiteGrading } from '../../labs/dlp/test-suite.ts';
 import { provisionDlp } from '../../labs/dlp/provision.ts';
 import { checks } from '../../labs/dlp/checks.ts';
-import { FORMATS, TEST_CARD_NUMBERS, type DlpLabEnv } from '../../labs/dlp/company.ts';
+import { FORMATS, TEST_CARD_NUMBERS, dlpEnv, type DlpLabEnv } from '../../labs/dlp/company.ts';
 import { useLabCloud } from '../helpers/cloud.ts';
 
 const { cloud } = useLabCloud();
@@ -98,4 +106,77 @@ describe('lab dlp: hostile submissions', () => {
     expect(r.passed, r.feedback).toBe(false);
     expect(r.feedback).toMatch(/more than 100 custom data identifiers/);
   }, 120_000);
+
+  it('a suite that leaves a control open when it returns does not make mutants of controls never built look effective', async () => {
+    // Only customer data's network perimeter is built; the hostile suite deletes it after each run but its first.
+    const session = await provisionLab(cloud(), lab, 'dlp-hostile-hole');
+    session.workspace = fileURLToPath(new URL('../fixtures/dlp-hostile/hole-opener/', import.meta.url));
+    const e = dlpEnv(session.env);
+    await session.client(S3Client).send(new PutBucketPolicyCommand({
+      Bucket: e.buckets.customerData,
+      Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{
+        Sid: 'OfficeAndVpcOnly', Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${e.buckets.customerData}/*`,
+        Condition: {
+          StringNotEquals: { 'aws:SourceVpce': e.network.s3EndpointId }, NotIpAddress: { 'aws:SourceIp': e.network.officeCidr },
+          ArnNotLike: { 'aws:PrincipalArn': [`arn:aws:iam::${session.accountId}:root`, `arn:aws:iam::${session.accountId}:role/aws-service-role/macie.amazonaws.com/AWSServiceRoleForAmazonMacie`] },
+        },
+      }] }),
+    }));
+    const outcomes: Record<string, CheckOutcome> = {};
+    for (const c of testSuiteChecks) outcomes[c.id] = await c.run(session);
+    const g = (await suiteGrading(session))!;
+    const show = JSON.stringify({ outcomes, through: Object.fromEntries(Object.entries(g.mutants).map(([m, v]) => [m, v.through])), baseline: g.baseline.through }, null, 1);
+    expect(outcomes['dlp-tests-pass']!.passed, show).toBe(true);
+    expect(g.baseline.through, show).not.toContain('dlp-presigned-url-outside');
+    // Only deleting the perimeter itself lets the presigned URL through; the controls never built weaken nothing.
+    for (const [m, v] of Object.entries(g.mutants)) expect(v.through.includes('dlp-presigned-url-outside'), `${m}\n${show}`).toBe(m === 'customer-data-open');
+    for (const m of ['insider-unrestricted', 'partner-widened', 'responder-off']) {
+      expect(outcomes[`dlp-tests-catch-${m}`]!.feedback, show).toMatch(/^Nothing to weaken here yet/);
+    }
+  }, 600_000);
+
+  it('anonymous reads: a bucket public for GetObject and ListBucket answers nothing else without a signature (subresources, versions, parts, attributes)', async () => {
+    const c = cloud();
+    const root = c.createAccount();
+    const s3 = c.client(S3Client, { credentials: { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey } });
+    const bucket = `anon-hostile-${root.accountId}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    const v1 = (await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'data.csv', Body: 'old secret\n', Tagging: 'class=secret' }))).VersionId!;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'data.csv', Body: 'public\n' }));
+    const upload = (await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'big.bin' }))).UploadId!;
+    await s3.send(new DeletePublicAccessBlockCommand({ Bucket: bucket }));
+    await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [
+      { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` },
+      { Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${bucket}` },
+    ] }) }));
+    const url = new URL(c.url);
+    const send = (method: string, p: string, headers: Record<string, string> = {}) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const r = http.request({ host: url.hostname, port: url.port, method, path: p, headers: { 'x-seclab-source-ip': '198.51.100.9', ...headers } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      });
+      r.on('error', reject);
+      r.end();
+    });
+    // What the public grant gives.
+    expect((await send('GET', `/${bucket}/data.csv`)).body).toBe('public\n');
+    expect((await send('GET', `/${bucket}?list-type=2`)).status).toBe(200);
+    // What it does not: each needs another permission (s3:GetObjectVersion, ListBucketVersions, ListBucketMultipartUploads, ListMultipartUploadParts, GetObjectAttributes, GetObjectTagging, ...).
+    const others = [
+      `/${bucket}/data.csv?versionId=${encodeURIComponent(v1)}`, `/${bucket}?versions`, `/${bucket}?uploads`, `/${bucket}/big.bin?uploadId=${encodeURIComponent(upload)}`,
+      `/${bucket}/data.csv?attributes`, `/${bucket}/data.csv?tagging`, `/${bucket}/data.csv?acl`, `/${bucket}/data.csv?torrent`, `/${bucket}/data.csv?retention`, `/${bucket}/data.csv?legal-hold`,
+      `/${bucket}?location`, `/${bucket}?acl`, `/${bucket}?policy`, `/${bucket}?policyStatus`, `/${bucket}?versioning`, `/${bucket}?tagging`, `/${bucket}?cors`, `/${bucket}?website`,
+      `/${bucket}?lifecycle`, `/${bucket}?encryption`, `/${bucket}?logging`, `/${bucket}?notification`, `/${bucket}?replication`, `/${bucket}?ownershipControls`, `/${bucket}?publicAccessBlock`,
+      `/${bucket}?object-lock`, `/${bucket}?requestPayment`, `/${bucket}?accelerate`, `/${bucket}?analytics`, `/${bucket}?inventory`, `/${bucket}?metrics`, `/${bucket}?intelligent-tiering`,
+      `/${bucket}?list-type=2&versions`, `/${bucket}/data.csv?versionId=${encodeURIComponent(v1)}&x-id=GetObject`, `/${bucket}/data.csv?partNumber=1&versionId=${encodeURIComponent(v1)}`,
+    ];
+    const got: string[] = [];
+    for (const p of others) {
+      const r = await send('GET', p, p.endsWith('?attributes') ? { 'x-amz-object-attributes': 'ETag,ObjectSize' } : {});
+      if (r.status < 300 || r.body.includes('old secret') || r.body.includes('secret')) got.push(`${p} → ${r.status} ${r.body.slice(0, 120)}`);
+    }
+    expect(got).toEqual([]);
+  }, 60_000);
 });
