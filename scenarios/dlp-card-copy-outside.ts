@@ -9,7 +9,7 @@ import type { LabSession } from '../src/engine/session.ts';
 import { dlpEnv } from '../labs/dlp/company.ts';
 import { clientAs, companyActors } from '../labs/dlp/actors.ts';
 import { attempt } from './lib/attack.ts';
-import { ownCredentialsFailed, runOf } from './lib/dlp.ts';
+import { ownCredentialsFailed, runOf, startOfWeek } from './lib/dlp.ts';
 
 interface State { prefix: string; bucket: string; customerFile: string }
 
@@ -32,6 +32,7 @@ export const cardCopyOutsideScenario: Scenario = {
   points: { blocked: 5 },
   tasks: { blocked: 'perimeter' },
   async prepare(session): Promise<State> {
+    await startOfWeek(session);
     const env = dlpEnv(session.env);
     const { tag } = runOf(session, 'dlp-card-copy-outside');
     const outsider = companyActors(session).outsider();

@@ -18,7 +18,7 @@ import type { AttackStep, Scenario, ScenarioResult } from '../src/engine/types.t
 import { dlpEnv } from '../labs/dlp/company.ts';
 import { clientAs, companyActors } from '../labs/dlp/actors.ts';
 import { attempt } from './lib/attack.ts';
-import { httpGet, objectUrl, ownCredentialsFailed, runOf } from './lib/dlp.ts';
+import { httpGet, objectUrl, ownCredentialsFailed, runOf, startOfWeek } from './lib/dlp.ts';
 
 /** Where "anyone on the internet" comes from. */
 const INTERNET_IP = '198.18.23.45';
@@ -58,6 +58,7 @@ export const objectMadePublicScenario: Scenario = {
   points: { blocked: 5 },
   tasks: { blocked: 'perimeter' },
   async prepare(session): Promise<State> {
+    await startOfWeek(session);
     const env = dlpEnv(session.env);
     const s3 = session.client(S3Client);
     const control = session.client(S3ControlClient);

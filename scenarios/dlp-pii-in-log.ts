@@ -9,7 +9,7 @@ import type { AttackStep, Scenario, ScenarioResult } from '../src/engine/types.t
 import { customers, dlpEnv, DATA_MONTH } from '../labs/dlp/company.ts';
 import { clientAs, companyActors } from '../labs/dlp/actors.ts';
 import { attempt } from './lib/attack.ts';
-import { fatesOf, judgeDrops, ownCredentialsFailed, reachDeadline, removeDrops, runOf, type Drop } from './lib/dlp.ts';
+import { fatesOf, judgeDrops, ownCredentialsFailed, reachDeadline, removeDrops, runOf, startOfWeek, type Drop } from './lib/dlp.ts';
 
 interface State { injectedAt: number; drops: Drop[]; tag: string }
 
@@ -22,6 +22,7 @@ export const piiInLogScenario: Scenario = {
   points: { blocked: 3, detected: 2 },
   tasks: { blocked: 'responder', detected: 'job' },
   async prepare(session): Promise<State> {
+    await startOfWeek(session);
     const env = dlpEnv(session.env);
     const { tag } = runOf(session, 'dlp-pii-in-log');
     return { injectedAt: 0, tag, drops: [{ bucket: env.buckets.supportLogs, key: `payment-api/${DATA_MONTH}-30-${tag}.log`, what: 'the log with an SSN and a card number', landed: false }] };

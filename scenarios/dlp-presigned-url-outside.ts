@@ -8,7 +8,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { AttackStep, Scenario, ScenarioResult } from '../src/engine/types.ts';
 import { dlpEnv } from '../labs/dlp/company.ts';
 import { clientAs, companyActors } from '../labs/dlp/actors.ts';
-import { httpGet } from './lib/dlp.ts';
+import { httpGet, startOfWeek } from './lib/dlp.ts';
 
 /** Seven days, the longest a SigV4 presigned URL may be valid: what someone sharing data picks. */
 const EXPIRES = 7 * 24 * 3600;
@@ -24,6 +24,7 @@ export const presignedUrlOutsideScenario: Scenario = {
   points: { blocked: 5 },
   tasks: { blocked: 'network' },
   async prepare(session): Promise<State> {
+    await startOfWeek(session);
     const env = dlpEnv(session.env);
     return { key: env.objects.customerData.find((k) => k.endsWith('.csv')) ?? env.objects.customerData[0]! };
   },

@@ -10,7 +10,7 @@ import type { AttackStep, Scenario, ScenarioResult } from '../src/engine/types.t
 import { customers, dlpEnv } from '../labs/dlp/company.ts';
 import { clientAs, companyActors } from '../labs/dlp/actors.ts';
 import { attempt } from './lib/attack.ts';
-import { fatesOf, judgeDrops, ownCredentialsFailed, reachDeadline, removeDrops, runOf, type Drop } from './lib/dlp.ts';
+import { fatesOf, judgeDrops, ownCredentialsFailed, reachDeadline, removeDrops, runOf, startOfWeek, type Drop } from './lib/dlp.ts';
 
 interface State { injectedAt: number; drops: Drop[]; harmless: Drop & { body: string } }
 
@@ -25,6 +25,7 @@ export const stagingDropScenario: Scenario = {
   points: { blocked: 3, detected: 2 },
   tasks: { blocked: 'responder', detected: 'job' },
   async prepare(session): Promise<State> {
+    await startOfWeek(session);
     const env = dlpEnv(session.env);
     const { tag } = runOf(session, 'dlp-staging-drop');
     return {

@@ -89,6 +89,31 @@ export async function reachDeadline(session: LabSession, at: number): Promise<vo
 }
 
 const HOUR = 3600_000;
+const DAY = 24 * HOUR;
+
+/**
+ * Moves the lab clock to the next Monday, 09:00 UTC (unless it is there), and lets what was due meanwhile
+ * run: every attack starts there. Where the lab clock stands when the attacks begin depends on the wall
+ * clock and on how far the checks moved it; a drop's time to the next daily (or weekly) Macie run must
+ * not, or the same work gets another time to detect (or, with a weekly job, another outcome) another day.
+ */
+export async function startOfWeek(session: LabSession): Promise<void> {
+  const clock = session.gateway.clock;
+  await clock.exclusive(async () => {
+    const now = clock.nowMs();
+    const day = Math.floor(now / DAY) * DAY;
+    const monday = day + ((8 - new Date(day).getUTCDay()) % 7) * DAY + 9 * HOUR; // 1 January 1970 was a Thursday
+    const at = monday >= now ? monday : monday + 7 * DAY;
+    if (at === now) return;
+    await clock.advance(at - now);
+    await session.gateway.flush();
+    const macie = session.gateway.service('macie2');
+    await macie.runDue();
+    await macie.settle();
+    await session.gateway.service('lambda').settle();
+    await session.gateway.flush();
+  });
+}
 
 /** The account's Macie sensitive-data findings for an object, read with Macie's API as the account root. */
 export async function sensitiveFindings(session: LabSession, bucket: string, key: string): Promise<Finding[]> {

@@ -15,6 +15,8 @@ import { dlpEnv, QUARANTINE_DEADLINE_MS } from '../../labs/dlp/company.ts';
 import { clientAs, companyActors } from '../../labs/dlp/actors.ts';
 import { attempt } from '../../scenarios/lib/attack.ts';
 import { httpGet, ownCredentialsFailed } from '../../scenarios/lib/dlp.ts';
+import { stagingDropScenario } from '../../scenarios/dlp-staging-drop.ts';
+import { presignedUrlOutsideScenario } from '../../scenarios/dlp-presigned-url-outside.ts';
 import { useLabCloud } from '../helpers/cloud.ts';
 
 const { cloud } = useLabCloud();
@@ -93,4 +95,22 @@ describe('lab dlp, the lab clock moved weeks by the grading', () => {
     });
     cloud().gateway.dropAccount(session.accountId);
   }, 120_000);
+
+  it('every attack starts on a Monday at 09:00 UTC of lab time, wherever the clock stood: a drop\'s time to the next daily or weekly Macie run is the same whenever the grading runs', async () => {
+    const session = await provisionLab(cloud(), await findLab('dlp'), 'dlp-clock-week');
+    const clock = session.gateway.clock;
+    const seen: string[] = [];
+    for (const by of [0, 3 * 24 * HOUR + 5 * HOUR + 7 * 60_000, 29 * HOUR + 1]) {
+      await clock.advance(by);
+      const state = await stagingDropScenario.prepare!(session);
+      const at = clock.now();
+      seen.push(`${at.getUTCDay()} ${at.toISOString().slice(11)}`);
+      // Already there: the next attack starts at the same moment (the attacks without a deadline take no lab time).
+      await presignedUrlOutsideScenario.prepare!(session);
+      expect(clock.nowMs()).toBe(at.getTime());
+      await stagingDropScenario.revert?.(session, state);
+    }
+    expect(seen).toEqual(['1 09:00:00.000Z', '1 09:00:00.000Z', '1 09:00:00.000Z']);
+    cloud().gateway.dropAccount(session.accountId);
+  }, 60_000);
 });
