@@ -38,6 +38,14 @@ export function addressIn(cidr: string, n: number): string {
   return `${parts[0]}.${parts[1]}.${parts[2]}.${(parts[3]! + 10 + (n % 40))}`;
 }
 
+/** First octets of ordinary public address space (none of the office, the partner, the VPC or a documentation range). */
+const PUBLIC_FIRST = [23, 31, 37, 45, 62, 77, 81, 89, 91, 109, 151, 176, 185, 188, 193, 212, 213, 217];
+/** An address on the internet, another at each call (seeded). */
+export function internetAddress(session: LabSession): string {
+  const rng = session.random.fork('dlp-internet-address');
+  return `${rng.pick(PUBLIC_FIRST)}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
+}
+
 /** The company's and the partner's legitimate actors, fresh credentials each time. */
 export function companyActors(session: LabSession) {
   const env = dlpEnv(session.env);
@@ -52,8 +60,12 @@ export function companyActors(session: LabSession) {
     exporter: (): DlpActor => ({ name: 'the export job (contoso-analytics-exporter, in the VPC)', accountId: env.accountId, credentials: roleSession(session, env.accountId, env.apps.exporter.roleArn, 'nightly-export'), sourceIp: vpcIp, vpce: env.network.s3EndpointId }),
     /** The partner's ingest job, from the partner's network, with its own account's role. */
     partner: (): DlpActor => ({ name: `the partner's ingest job (${env.partner.readerRoleName})`, accountId: env.partner.accountId, credentials: roleSession(session, env.partner.accountId, env.partner.readerRoleArn, 'ingest'), sourceIp: addressIn(env.network.partnerCidr, 5) }),
-    /** An outside account's root (the attacker's own account): the graded attacks use it. */
-    outsider: (): DlpActor & { bucket: string } => ({ name: 'an outside account', accountId: hidden.outside.accountId, credentials: { accessKeyId: hidden.outside.accessKeyId, secretAccessKey: hidden.outside.secretAccessKey }, sourceIp: '192.0.2.77', bucket: hidden.outside.dropBucket }),
+    /**
+     * An outside account's root (the attacker's own account): the graded attacks use it. From a fresh
+     * address on the internet each time (seeded): no address the student could read in the grader's
+     * source or in the logs of an earlier probe stands in for a network perimeter.
+     */
+    outsider: (): DlpActor & { bucket: string } => ({ name: 'an outside account', accountId: hidden.outside.accountId, credentials: { accessKeyId: hidden.outside.accessKeyId, secretAccessKey: hidden.outside.secretAccessKey }, sourceIp: internetAddress(session), bucket: hidden.outside.dropBucket }),
   };
 }
 

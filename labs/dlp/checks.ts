@@ -256,7 +256,9 @@ function probeBucket(s: LabSession): Promise<string> {
   if (!p) {
     p = (async () => {
       const acct = s.cloud.createAccount();
-      const bucket = `seclab-probe-${s.runId}-${acct.accountId}`;
+      // A name of no pattern the student could deny instead of building the perimeter (the grader's source is public).
+      const rng = s.random.fork('dlp-probe-bucket');
+      const bucket = Array.from({ length: 24 }, (_, i) => (i ? 'abcdefghijklmnopqrstuvwxyz0123456789' : 'abcdefghijklmnopqrstuvwxyz')[rng.int(0, i ? 35 : 25)]).join('');
       const os3 = s.client(S3Client, { credentials: { accessKeyId: acct.accessKeyId, secretAccessKey: acct.secretAccessKey } });
       await os3.send(new CreateBucketCommand({ Bucket: bucket }));
       await os3.send(new PutBucketPolicyCommand({

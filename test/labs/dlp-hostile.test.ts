@@ -11,7 +11,10 @@ import {
   Macie2Client, EnableMacieCommand, CreateAllowListCommand, CreateClassificationJobCommand, ListClassificationJobsCommand, DescribeClassificationJobCommand,
   UpdateClassificationJobCommand, CreateCustomDataIdentifierCommand,
 } from '@aws-sdk/client-macie2';
+import { IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { LabSession } from '../../src/engine/session.ts';
+import { runProbe } from '../../scenarios/lib/dlp.ts';
+import { presignedUrlOutsideScenario } from '../../scenarios/dlp-presigned-url-outside.ts';
 import { provisionLab } from '../../src/engine/grader.ts';
 import type { CheckOutcome } from '../../src/engine/types.ts';
 import { lab } from '../../labs/dlp/lab.ts';
@@ -179,4 +182,21 @@ describe('lab dlp: hostile submissions', () => {
     }
     expect(got).toEqual([]);
   }, 60_000);
+
+  it('denying the grader\'s known names and addresses instead of building the perimeters: the insider-perimeter check and the presigned-URL attack are not fooled', async () => {
+    const { session, e } = await provisioned('dlp-hostile-names');
+    // Hostile: the analysts denied writes to the bucket names the grader's source uses, customer data denied to the addresses it uses.
+    await session.client(IAMClient).send(new PutRolePolicyCommand({
+      RoleName: e.analysts.roleName, PolicyName: 'fake-perimeter',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 's3:PutObject', Resource: ['arn:aws:s3:::seclab-probe-*', 'arn:aws:s3:::drop-*'] }] }),
+    }));
+    await session.client(S3Client).send(new PutBucketPolicyCommand({
+      Bucket: e.buckets.customerData,
+      Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${e.buckets.customerData}/*`, Condition: { IpAddress: { 'aws:SourceIp': ['192.0.2.0/24', '198.18.23.45/32'] } } }] }),
+    }));
+    const insider = await byId('insider-perimeter').run(session);
+    expect(insider.feedback).toMatch(/PutObject into another account's bucket/);
+    const presigned = await runProbe(session, presignedUrlOutsideScenario);
+    expect(presigned.blocked, presigned.feedback).toBe(false);
+  }, 120_000);
 });
