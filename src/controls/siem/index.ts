@@ -4,6 +4,8 @@ export { SiemEngine, logsourceMatches } from './engine.ts';
 export type { Alert, AlertRule, EngineOptions, EngineStats, RuleMatch } from './engine.ts';
 export {
   normalizeCloudTrail,
+  cloudTrailTime,
+  hasValidTime,
   normalizeFlowRecord,
   normalizeLogEvent,
   parseFlowLogText,
@@ -16,7 +18,7 @@ export {
   VPCFLOW_LOGSOURCE,
   LOGS_LOGSOURCE,
 } from './events.ts';
-export type { SiemEvent, EventSource, EventLogSource, ParsedFile, FileKind } from './events.ts';
+export type { SiemEvent, EventSource, EventLogSource, EventTimeSource, ParsedFile, FileKind } from './events.ts';
 export { scanFiles } from './scan.ts';
 export type { ScanOptions, ScanResult, ScanFileReport } from './scan.ts';
 export { BUNDLED_RULES_DIR, loadBundledRules } from './pack.ts';
