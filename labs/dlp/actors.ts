@@ -2,7 +2,7 @@
 // (a role session the grader mints as STS or ECS would hand it to the workload, or an account's root)
 // plus where its calls come from (a source address, or the company VPC's S3 endpoint). Business
 // checks, attacks and the student's DLP test suite all act through these.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { newAccessKeyId, newSecret } from '../../src/cloud/gateway/credentials.ts';
 import type { LabSession } from '../../src/engine/session.ts';
 import { dlpEnv } from './company.ts';
@@ -36,6 +36,16 @@ export function addressIn(cidr: string, n: number): string {
   const [base] = cidr.split('/');
   const parts = base!.split('.').map(Number);
   return `${parts[0]}.${parts[1]}.${parts[2]}.${(parts[3]! + 10 + (n % 40))}`;
+}
+
+/**
+ * A bucket name of no pattern (a letter, then 23 of a-z0-9): one a student could not deny by name
+ * instead of building a perimeter. Seeded, and unique in the lab cloud (the session's run and the
+ * account that holds it), since bucket names are global.
+ */
+export function opaqueBucketName(session: LabSession, label: string, accountId: string): string {
+  const h = createHash('sha256').update(`${session.random.seedFor(label)}|${session.runId}|${accountId}`).digest();
+  return Array.from({ length: 24 }, (_, i) => (i ? 'abcdefghijklmnopqrstuvwxyz0123456789'[h[i]! % 36] : 'abcdefghijklmnopqrstuvwxyz'[h[i]! % 26])).join('');
 }
 
 /** First octets of ordinary public address space (none of the office, the partner, the VPC or a documentation range). */

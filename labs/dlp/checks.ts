@@ -24,7 +24,7 @@ import { scanObject, scanText, type AllowList } from '../../src/controls/dlp/ind
 import { evaluate } from '../../src/cloud/policy/evaluate.ts';
 import { parsePolicyText } from '../../src/cloud/services/iam/policy-store.ts';
 import { cardNumber, ssn, type BucketRole } from './company.ts';
-import { companyActors, clientAs, roleSession } from './actors.ts';
+import { companyActors, clientAs, opaqueBucketName, roleSession } from './actors.ts';
 import {
   CHECK_PREFIX, JOB_BUCKETS, MAX_CUSTOM_IDENTIFIERS, REFUSAL, allowLists, customIdentifierIds, customIdentifiers, env, fail, findingBucket, findingKey, findings, gradedJob, hidden,
   identifierSamples, isSensitive, jobBuckets, macieClient, macieUnavailable, outcome, pass, qaNotAnalysed, settleMacie, type Job,
@@ -257,8 +257,7 @@ function probeBucket(s: LabSession): Promise<string> {
     p = (async () => {
       const acct = s.cloud.createAccount();
       // A name of no pattern the student could deny instead of building the perimeter (the grader's source is public).
-      const rng = s.random.fork('dlp-probe-bucket');
-      const bucket = Array.from({ length: 24 }, (_, i) => (i ? 'abcdefghijklmnopqrstuvwxyz0123456789' : 'abcdefghijklmnopqrstuvwxyz')[rng.int(0, i ? 35 : 25)]).join('');
+      const bucket = opaqueBucketName(s, 'dlp-probe-bucket', acct.accountId);
       const os3 = s.client(S3Client, { credentials: { accessKeyId: acct.accessKeyId, secretAccessKey: acct.secretAccessKey } });
       await os3.send(new CreateBucketCommand({ Bucket: bucket }));
       await os3.send(new PutBucketPolicyCommand({

@@ -10,7 +10,7 @@
 import path from 'node:path';
 import {
   S3Client, ListBucketsCommand, GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, DeletePublicAccessBlockCommand,
-  GetBucketPolicyCommand, PutBucketPolicyCommand, DeleteBucketPolicyCommand, GetObjectCommand, PutObjectCommand, DeleteObjectCommand,
+  GetBucketPolicyCommand, PutBucketPolicyCommand, DeleteBucketPolicyCommand, GetObjectCommand, PutObjectCommand, DeleteObjectCommand, CreateBucketCommand,
   type PublicAccessBlockConfiguration,
 } from '@aws-sdk/client-s3';
 import {
@@ -36,7 +36,7 @@ import { stagingDropScenario } from '../../scenarios/dlp-staging-drop.ts';
 import { piiInLogScenario } from '../../scenarios/dlp-pii-in-log.ts';
 import { renamedCompressedScenario } from '../../scenarios/dlp-renamed-compressed.ts';
 import { ANALYST_ROLE, dlpEnv, type DlpLabEnv } from './company.ts';
-import { companyActors, clientAs } from './actors.ts';
+import { companyActors, clientAs, opaqueBucketName } from './actors.ts';
 import type { DlpHidden } from './provision.ts';
 
 /** Per run of the suite (one stage). */
@@ -167,6 +167,10 @@ function scenarioProbe(s: Scenario): Probe {
   return {
     id: s.id, title: s.title,
     run: async (session) => {
+      // The gateway takes a presigned URL signed in the wall-clock second the lab clock jumped as signed
+      // before the jump (sigv4.ts): probes run back to back jump days within one second, so each starts
+      // in a fresh second (or the presigned probe's own URL reads as expired).
+      await new Promise((r) => setTimeout(r, 1001 - (Date.now() % 1000)));
       const r = await runProbe(session, s);
       // A probe that could not run says nothing about the variant: the grading stops with its reason.
       if (!r.steps.length && r.feedback.startsWith(`the probe ${s.id} could not run`)) throw new Error(r.feedback);
@@ -227,10 +231,38 @@ const PROBES: Probe[] = [
   publicPolicyProbe,
 ];
 
+/**
+ * An outside account of the probes' own, with a drop bucket as provisioned for the graded attacks':
+ * the probes never use the graded attacks' outside account, so nothing the submission's logs show of
+ * a probe (the bucket an insider wrote to) names what the graded attack will use.
+ */
+const probeOutsides = new WeakMap<LabSession, Promise<DlpHidden['outside']>>();
+function probeOutside(session: LabSession): Promise<DlpHidden['outside']> {
+  let p = probeOutsides.get(session);
+  if (!p) {
+    p = (async () => {
+      const acct = session.cloud.createAccount();
+      const dropBucket = opaqueBucketName(session, 'dlp-probe-outside', acct.accountId);
+      const s3 = session.client(S3Client, { credentials: { accessKeyId: acct.accessKeyId, secretAccessKey: acct.secretAccessKey } });
+      await s3.send(new CreateBucketCommand({ Bucket: dropBucket }));
+      await s3.send(new PutBucketPolicyCommand({
+        Bucket: dropBucket,
+        Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'TakeDrops', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${session.accountId}:root` }, Action: ['s3:PutObject', 's3:PutObjectAcl'], Resource: `arn:aws:s3:::${dropBucket}/*` }] }),
+      }));
+      return { accountId: acct.accountId, accessKeyId: acct.accessKeyId, secretAccessKey: acct.secretAccessKey, dropBucket };
+    })();
+    probeOutsides.set(session, p);
+  }
+  return p;
+}
+
 /** Runs every probe; the ids of those that got through. Grading state the attacks touch is kept as it was. */
 async function runProbes(session: LabSession): Promise<string[]> {
   const through: string[] = [];
   const { businessBroken, onAttackStep } = session;
+  const hidden = session.hidden['dlp'] as DlpHidden;
+  const graded = hidden.outside;
+  hidden.outside = await probeOutside(session);
   session.onAttackStep = undefined;
   try {
     for (const p of PROBES) {
@@ -240,6 +272,7 @@ async function runProbes(session: LabSession): Promise<string[]> {
     // Probes are not the graded attacks: what they see of legitimate work is judged there, not here.
     session.businessBroken = businessBroken;
     session.onAttackStep = onAttackStep;
+    hidden.outside = graded;
   }
   return through;
 }

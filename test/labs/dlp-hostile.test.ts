@@ -15,11 +15,12 @@ import { IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { LabSession } from '../../src/engine/session.ts';
 import { runProbe } from '../../scenarios/lib/dlp.ts';
 import { presignedUrlOutsideScenario } from '../../scenarios/dlp-presigned-url-outside.ts';
+import { cardCopyOutsideScenario } from '../../scenarios/dlp-card-copy-outside.ts';
 import { provisionLab } from '../../src/engine/grader.ts';
 import type { CheckOutcome } from '../../src/engine/types.ts';
 import { lab } from '../../labs/dlp/lab.ts';
 import { testSuiteChecks, suiteGrading } from '../../labs/dlp/test-suite.ts';
-import { provisionDlp } from '../../labs/dlp/provision.ts';
+import { provisionDlp, type DlpHidden } from '../../labs/dlp/provision.ts';
 import { checks } from '../../labs/dlp/checks.ts';
 import { FORMATS, TEST_CARD_NUMBERS, dlpEnv, type DlpLabEnv } from '../../labs/dlp/company.ts';
 import { useLabCloud } from '../helpers/cloud.ts';
@@ -136,6 +137,15 @@ describe('lab dlp: hostile submissions', () => {
     for (const m of ['insider-unrestricted', 'partner-widened', 'responder-off']) {
       expect(outcomes[`dlp-tests-catch-${m}`]!.feedback, show).toMatch(/^Nothing to weaken here yet/);
     }
+    // The probes never touched the graded attacks' outside bucket: nothing in the logs tells a submission its name.
+    const drop = (session.hidden['dlp'] as DlpHidden).outside.dropBucket;
+    const trail = cloud().gateway.service('cloudtrail').trail;
+    const seen = [session.accountId, (session.hidden['dlp'] as DlpHidden).outside.accountId].flatMap((a) => trail.all(a))
+      .filter((r) => /^(PutObject|CopyObject)$/.test(String(r.eventName)) && JSON.stringify(r).includes(drop));
+    expect(seen.map((r) => `${r.eventName} ${r.recipientAccountId}`)).toEqual([]);
+    // (The graded attack itself does show in the submission's logs: what the probes must not reveal.)
+    await runProbe(session, cardCopyOutsideScenario);
+    expect(trail.all(session.accountId).some((r) => r.eventName === 'PutObject' && JSON.stringify(r).includes(drop))).toBe(true);
   }, 600_000);
 
   it('anonymous reads: a bucket public for GetObject and ListBucket answers nothing else without a signature (subresources, versions, parts, attributes)', async () => {
