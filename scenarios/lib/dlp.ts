@@ -91,19 +91,28 @@ export async function reachDeadline(session: LabSession, at: number): Promise<vo
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 
+/** Sessions whose attacks have begun (the first started on a Monday). */
+const weekStarted = new WeakSet<LabSession>();
+
 /**
- * Moves the lab clock to the next Monday, 09:00 UTC (unless it is there), and lets what was due meanwhile
- * run: every attack starts there. Where the lab clock stands when the attacks begin depends on the wall
- * clock and on how far the checks moved it; a drop's time to the next daily (or weekly) Macie run must
- * not, or the same work gets another time to detect (or, with a weekly job, another outcome) another day.
+ * Moves the lab clock to where an attack starts, unless it is there, and lets what was due meanwhile
+ * run: the first attack of a session (a probe of the mutation grading, or the first graded attack) on
+ * the next Monday at 09:00 UTC, every later one at the next 09:00 UTC. Where the clock stands after the
+ * checks depends on the wall clock; a drop's time to the next daily (or weekly) Macie run must not, or
+ * the same work gets another time to detect (with a weekly job, another outcome) another day. After the
+ * first Monday every move is the same lab time, so each attack falls on the same day of the week and
+ * hour in every grading (a week-long wait before each attack would push the shared clock months ahead).
  */
 export async function startOfWeek(session: LabSession): Promise<void> {
   const clock = session.gateway.clock;
   await clock.exclusive(async () => {
     const now = clock.nowMs();
     const day = Math.floor(now / DAY) * DAY;
-    const monday = day + ((8 - new Date(day).getUTCDay()) % 7) * DAY + 9 * HOUR; // 1 January 1970 was a Thursday
-    const at = monday >= now ? monday : monday + 7 * DAY;
+    const first = !weekStarted.has(session);
+    weekStarted.add(session);
+    // 1 January 1970 was a Thursday (getUTCDay 4): Monday is (8 - day) % 7 days on.
+    let at = day + (first ? ((8 - new Date(day).getUTCDay()) % 7) * DAY : 0) + 9 * HOUR;
+    if (at < now) at += first ? 7 * DAY : DAY;
     if (at === now) return;
     await clock.advance(at - now);
     await session.gateway.flush();
