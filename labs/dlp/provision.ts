@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { EC2Client, CreateVpcCommand, CreateRouteTableCommand, CreateVpcEndpointCommand } from '@aws-sdk/client-ec2';
 import { OFFICE_CIDR, type LabSession } from '../../src/engine/session.ts';
+import { opaqueBucketName } from './actors.ts';
 import {
   ANALYST_ROLE, PARTNER_CIDR, QUARANTINE_DEADLINE_MS, VPC_CIDR, APP_ROLE, BUCKET_PREFIX, BUCKET_PURPOSE, COMPANY, EXPORTER_ROLE, FORMATS, PARTNER, PARTNER_PREFIX, PARTNER_READER_ROLE,
   cardReference, customerId, dataset, type BucketRole, type DlpLabEnv,
@@ -133,7 +134,8 @@ export async function provisionDlp(session: LabSession): Promise<DlpLabEnv & Rec
   };
 
   // ---- the outsider: a bucket that takes whatever this account drops in it ----
-  const dropBucket = `drop-${session.runId}-${outsideRoot.accountId}`;
+  // The graded attacks' drop bucket has an opaque name: a Deny on a name pattern (drop-*) must not stand in for a perimeter.
+  const dropBucket = opaqueBucketName(session, 'dlp-outside-drop', outsideRoot.accountId);
   const testDropBucket = `drop-${session.runId}-${testOutsideRoot.accountId}`;
   const testOutsideCreds = { accessKeyId: testOutsideRoot.accessKeyId, secretAccessKey: testOutsideRoot.secretAccessKey };
   const outside = async (creds: typeof outsideCreds, bucket: string) => {
