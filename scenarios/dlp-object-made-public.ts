@@ -16,12 +16,10 @@ import {
 } from '@aws-sdk/client-s3-control';
 import type { AttackStep, Scenario, ScenarioResult } from '../src/engine/types.ts';
 import { dlpEnv } from '../labs/dlp/company.ts';
-import { clientAs, companyActors } from '../labs/dlp/actors.ts';
+import { clientAs, companyActors, internetAddress } from '../labs/dlp/actors.ts';
 import { attempt } from './lib/attack.ts';
 import { httpGet, objectUrl, ownCredentialsFailed, runOf, startOfWeek } from './lib/dlp.ts';
 
-/** Where "anyone on the internet" comes from. */
-const INTERNET_IP = '198.18.23.45';
 
 interface Saved {
   accountBlock?: PublicAccessBlockConfiguration;
@@ -113,7 +111,7 @@ export const objectMadePublicScenario: Scenario = {
 
     // Anyone on the internet: plain GETs without credentials.
     for (const [bucket, key] of [[env.buckets.staging, st.sharedKey], [env.buckets.supportLogs, st.logKey]] as const) {
-      const { step: get } = await httpGet(session, `anyone on the internet GETs s3://${bucket}/${key} without credentials`, objectUrl(session, bucket, key), INTERNET_IP);
+      const { step: get } = await httpGet(session, `anyone on the internet GETs s3://${bucket}/${key} without credentials`, objectUrl(session, bucket, key), internetAddress(session));
       steps.push(get);
     }
     return steps;

@@ -1,6 +1,6 @@
 // Lab dlp: an insider (a data analyst, from the office) disguises card data before dropping it into
-// staging: the extract renamed meeting-notes.txt, gzipped as backup.log.gz, and zipped as archive.zip
-// holding export.dat. The lab clock then moves to the quarantine deadline and Macie, EventBridge and
+// staging under ordinary seeded names: the extract renamed as a .txt, gzipped as a .log.gz, and zipped
+// as a .zip holding export.dat. The lab clock then moves to the quarantine deadline and Macie, EventBridge and
 // Lambda do what they do by then. Blocked when all three are out of circulation at the deadline (moved
 // to the quarantine bucket by the responder, or tagged and refused to the insider); detected when Macie
 // has a sensitive-data finding for each (a job scoped by file extension misses them; Macie reads gzip
@@ -12,14 +12,14 @@ import type { AttackStep, Scenario, ScenarioResult } from '../src/engine/types.t
 import { customers, dlpEnv } from '../labs/dlp/company.ts';
 import { clientAs, companyActors } from '../labs/dlp/actors.ts';
 import { attempt } from './lib/attack.ts';
-import { fatesOf, judgeDrops, ownCredentialsFailed, reachDeadline, removeDrops, runOf, startOfWeek, type Drop } from './lib/dlp.ts';
+import { fatesOf, judgeDrops, ownCredentialsFailed, reachDeadline, removeDrops, runOf, startOfWeek, type Drop, fileNames } from './lib/dlp.ts';
 
 interface State { injectedAt: number; drops: Drop[] }
 
 export const renamedCompressedScenario: Scenario = {
   id: 'dlp-renamed-compressed',
   title: 'Card data renamed and compressed to slip past detection',
-  description: 'A data analyst drops card data into staging disguised three ways: renamed meeting-notes.txt, gzipped as backup.log.gz, and inside archive.zip as export.dat. By the quarantine deadline all three must be found and out of circulation.',
+  description: 'A data analyst drops card data into staging disguised three ways, under ordinary names: renamed as a .txt, gzipped as a .log.gz, and inside a .zip as export.dat. By the quarantine deadline all three must be found and out of circulation.',
   techniques: ['T1560', 'T1027', 'T1074'],
   detections: ['Macie: SensitiveData:S3Object/Financial on each object (Macie analyses the files inside gzip and ZIP archives)'],
   points: { blocked: 3, detected: 2 },
@@ -27,14 +27,16 @@ export const renamedCompressedScenario: Scenario = {
   async prepare(session): Promise<State> {
     await startOfWeek(session);
     const env = dlpEnv(session.env);
-    const { tag } = runOf(session, 'dlp-renamed-compressed');
+    const { tag, rng } = runOf(session, 'dlp-renamed-compressed');
     const b = env.buckets.staging;
+    // Seeded ordinary names: a responder cannot pick the drops out by name.
+    const [txt, gz, zip] = fileNames(rng, 3);
     return {
       injectedAt: 0,
       drops: [
-        { bucket: b, key: `team/${tag}/meeting-notes.txt`, what: 'card data renamed meeting-notes.txt', landed: false },
-        { bucket: b, key: `team/${tag}/backup.log.gz`, what: 'card data gzipped as backup.log.gz', landed: false },
-        { bucket: b, key: `team/${tag}/archive.zip`, what: 'card data zipped as archive.zip (export.dat)', landed: false },
+        { bucket: b, key: `team/${tag}/${txt}.txt`, what: `card data renamed ${txt}.txt`, landed: false },
+        { bucket: b, key: `team/${tag}/${gz}.log.gz`, what: `card data gzipped as ${gz}.log.gz`, landed: false },
+        { bucket: b, key: `team/${tag}/${zip}.zip`, what: `card data zipped as ${zip}.zip (export.dat)`, landed: false },
       ],
     };
   },

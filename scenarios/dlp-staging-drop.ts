@@ -10,7 +10,7 @@ import type { AttackStep, Scenario, ScenarioResult } from '../src/engine/types.t
 import { customers, dlpEnv } from '../labs/dlp/company.ts';
 import { clientAs, companyActors } from '../labs/dlp/actors.ts';
 import { attempt } from './lib/attack.ts';
-import { fatesOf, judgeDrops, ownCredentialsFailed, reachDeadline, removeDrops, runOf, startOfWeek, type Drop } from './lib/dlp.ts';
+import { fatesOf, judgeDrops, ownCredentialsFailed, reachDeadline, removeDrops, runOf, startOfWeek, type Drop, fileNames } from './lib/dlp.ts';
 
 interface State { injectedAt: number; drops: Drop[]; harmless: Drop & { body: string } }
 
@@ -27,11 +27,14 @@ export const stagingDropScenario: Scenario = {
   async prepare(session): Promise<State> {
     await startOfWeek(session);
     const env = dlpEnv(session.env);
-    const { tag } = runOf(session, 'dlp-staging-drop');
+    const { tag, rng } = runOf(session, 'dlp-staging-drop');
+    // Seeded ordinary names, the harmless file's drawn from the same list: only the content tells them apart.
+    const [card, harmless] = fileNames(rng, 2);
+    const harmlessExt = rng.pick(['csv', 'txt']);
     return {
       injectedAt: 0,
-      drops: [{ bucket: env.buckets.staging, key: `uploads/${tag}/card-export.csv`, what: 'the card extract', landed: false }],
-      harmless: { bucket: env.buckets.staging, key: `uploads/${tag}/meeting-agenda.txt`, what: 'the harmless agenda', landed: false, body: HARMLESS },
+      drops: [{ bucket: env.buckets.staging, key: `uploads/${tag}/${card}.csv`, what: 'the card extract', landed: false }],
+      harmless: { bucket: env.buckets.staging, key: `uploads/${tag}/${harmless}.${harmlessExt}`, what: 'the harmless agenda', landed: false, body: HARMLESS },
     };
   },
   async inject(session, state): Promise<AttackStep[]> {

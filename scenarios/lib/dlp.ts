@@ -224,7 +224,19 @@ export async function fatesOf(session: LabSession, drops: Drop[], since: number)
     if (tags.length && !read.allowed) fates.push({ drop, out: true, how: `${drop.what}: still in ${drop.bucket}, tagged (${tags.map((t) => `${t.Key}=${t.Value}`).join(', ')}) and refused to the insider (${read.errorCode})`, findings });
     else fates.push({ drop, out: false, how: `${drop.what}: still in ${where}${tags.length ? ` (tagged ${tags.map((t) => `${t.Key}=${t.Value}`).join(', ')})` : ''}${read.allowed ? ' and readable by the insider' : ''}`, findings });
   }
-  return fates;
+  // Quarantine is the response to what Macie found: a drop taken away without a finding for it was
+  // taken by something that does not look at content (a responder on names or on every upload).
+  return fates.map((f) => (f.out && !f.findings.length
+    ? { ...f, out: false, how: `${f.how} — but Macie has no finding for it: quarantine what Macie finds, not files by name or every upload` }
+    : f));
+}
+
+/** Ordinary file names, for drops and harmless files alike (a responder cannot tell them apart by name). */
+const FILE_NAMES = ['export', 'customers', 'q4-report', 'notes', 'agenda', 'list', 'backup', 'data', 'summary', 'draft', 'update', 'extract'];
+/** `n` distinct names from FILE_NAMES, drawn from `rng`. */
+export function fileNames(rng: Random, n: number): string[] {
+  const pool = [...FILE_NAMES];
+  return Array.from({ length: n }, () => pool.splice(rng.int(0, pool.length - 1), 1)[0]!);
 }
 
 /** Deletes the attack's objects, as the account root, wherever they still are (errors ignored). */

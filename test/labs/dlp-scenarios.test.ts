@@ -228,7 +228,7 @@ describe('lab dlp: the attacks', () => {
     await stagingDropScenario.revert!(session, state);
   }, 60_000);
 
-  it('a drop left in place but tagged and refused to the insider is out of circulation; the untagged harmless file stays readable', async () => {
+  it('a drop tagged in place and refused to the insider, with no Macie finding for it, is not out of circulation (quarantine follows findings); the untagged harmless file stays readable', async () => {
     const { session, env } = await provision('dlp-attacks-tag');
     const state = await stagingDropScenario.prepare!(session);
     const steps = await stagingDropScenario.inject(session, state);
@@ -240,8 +240,9 @@ describe('lab dlp: the attacks', () => {
       Policy: doc([{ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${env.buckets.staging}/*`, Condition: { StringEquals: { 's3:ExistingObjectTag/quarantine': 'true' } } }]),
     }));
     const r = await stagingDropScenario.observe(session, steps, state);
-    expect(outcome(r), r.feedback).toEqual({ blocked: true, detected: false });
-    expect(r.feedback).toMatch(/tagged \(quarantine=true\) and refused to the insider \(AccessDenied\)/);
+    // Tagged and refused counts as out of circulation only after Macie found it: without Macie here, it does not.
+    expect(outcome(r), r.feedback).toEqual({ blocked: false, detected: false });
+    expect(r.feedback).toMatch(/tagged \(quarantine=true\) and refused to the insider \(AccessDenied\) — but Macie has no finding for it/);
     await stagingDropScenario.revert!(session, state);
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: env.buckets.staging }));
     expect((await s3.send(new ListObjectsV2Command({ Bucket: env.buckets.staging }))).KeyCount).toBe(0);

@@ -287,12 +287,14 @@ describe('presigned URLs', () => {
     const bucket = await a.bucket('expiring');
     const url = await getSignedUrl(a.s3(), new GetObjectCommand({ Bucket: bucket, Key: 'data.csv' }), { expiresIn: 60 });
     expect((await fetch(url)).status).toBe(200);
+    // X-Amz-Date counts whole seconds: a URL signed in the second of a jump counts from after it (the
+    // lenient reading), so each signing here is a second away from the jumps around it.
+    await new Promise((r) => setTimeout(r, 1_100));
     await c.gateway.clock.advance(30_000);
     expect((await fetch(url)).status).toBe(200);
-    // Signed after the clock jumped: its 60 seconds count from the lab time it was signed at. (X-Amz-Date
-    // counts whole seconds; a URL signed in the very second of a jump counts from before it.)
-    await new Promise((r) => setTimeout(r, 1_100));
+    // Signed after the clock jumped: its 60 seconds count from the lab time it was signed at.
     const later = await getSignedUrl(a.s3(), new GetObjectCommand({ Bucket: bucket, Key: 'data.csv' }), { expiresIn: 60 });
+    await new Promise((r) => setTimeout(r, 1_100));
     await c.gateway.clock.advance(31_000);
     expect((await fetch(later)).status).toBe(200);
     const late = await fetch(url);
