@@ -119,6 +119,29 @@ describe('Lambda handlers in the sandbox', () => {
     }
   });
 
+  it('a function that idles gets at most the lab cloud\'s limit, whatever its Timeout says (AWS allows 900 s)', async () => {
+    const c = cloud();
+    const root = c.createAccount();
+    const creds = { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey };
+    await c.client(IAMClient, { credentials: creds }).send(new CreateRoleCommand({ RoleName: 'idler', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }));
+    const lambda = c.client(LambdaClient, { credentials: creds });
+    await lambda.send(new CreateFunctionCommand({
+      FunctionName: 'idler', Runtime: 'nodejs20.x', Handler: 'index.handler', Timeout: 900,
+      Role: `arn:aws:iam::${root.accountId}:role/idler`, Code: { ZipFile: zipSync({ 'index.mjs': strToU8('export const handler = () => new Promise(() => {});') }) },
+    }));
+    const runner = c.gateway.service('lambda');
+    const max = runner.maxTimeoutS;
+    runner.maxTimeoutS = 1;
+    try {
+      const r = await lambda.send(new InvokeCommand({ FunctionName: 'idler', Payload: Buffer.from('{}') }));
+      expect(r.FunctionError).toBe('Unhandled');
+      expect(Buffer.from(r.Payload!).toString()).toMatch(/Task timed out after 1\.00 seconds/);
+    } finally {
+      runner.maxTimeoutS = max;
+    }
+    expect(max).toBe(60);
+  });
+
   it('packages over AWS\'s quotas are refused before anything is unpacked', async () => {
     // A zip whose entry declares more than 250 MB unzipped (its headers say so; what a bomb declares).
     const bomb = zipSync({ 'index.mjs': new Uint8Array(1024) }, { level: 9 });

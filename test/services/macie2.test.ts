@@ -294,6 +294,29 @@ describe('Macie2 classification jobs and findings', () => {
     expect(a.c.gateway.service('macie2').findings(a.id)).toHaveLength(2);
   });
 
+  it('an account whose jobs reach the lab cloud\'s object quota: the running job pauses, the rest is left for later', async () => {
+    const a = account();
+    const m = a.macie();
+    const svc = a.c.gateway.service('macie2');
+    const bucket = `quota-${a.id}`;
+    await m.send(new EnableMacieCommand({}));
+    await a.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    for (const k of ['a.csv', 'b.csv', 'c.csv']) await a.s3.send(new PutObjectCommand({ Bucket: bucket, Key: k, Body: CARDS_CSV }));
+    const quota = svc.objectQuota;
+    svc.objectQuota = 2;
+    try {
+      const { jobId } = await m.send(new CreateClassificationJobCommand({ clientToken: 'q', name: 'quota', jobType: 'ONE_TIME', s3JobDefinition: { bucketDefinitions: [{ accountId: a.id, buckets: [bucket] }] } }));
+      await svc.runDue();
+      expect((await m.send(new DescribeClassificationJobCommand({ jobId }))).jobStatus).toBe('PAUSED');
+      expect(svc.jobs(a.id).find((j) => j.jobId === jobId)!.runs[0]).toMatchObject({ analysed: 2 });
+      // paused: the next flush analyses nothing more
+      await svc.runDue();
+      expect(svc.jobs(a.id).find((j) => j.jobId === jobId)!.runs).toHaveLength(1);
+    } finally {
+      svc.objectQuota = quota;
+    }
+  });
+
   it("skips objects whose bucket policy denies Macie's service-linked role", async () => {
     const a = account();
     const m = a.macie();

@@ -128,9 +128,18 @@ export interface ClassificationJob {
 /** A sensitive data discovery result: one per object a run selected. */
 interface DiscoveryResult extends JsonObject {}
 
+/**
+ * Objects an account's jobs may analyse in the lab cloud, in all (Macie's real limit is a monthly quota in
+ * bytes): a responder that writes new sensitive objects for every finding must not grow the work of a
+ * shared lab cloud without bound. Reached, the running job pauses as Macie pauses jobs at its quota.
+ */
+export const ACCOUNT_OBJECT_QUOTA = 10_000;
+
 interface RegionState {
   account: string;
   region: string;
+  /** Objects this account's jobs analysed (see ACCOUNT_OBJECT_QUOTA). */
+  analysedObjects?: number;
   session?: Session;
   customs: Map<string, StoredCustom>;
   allowLists: Map<string, StoredAllowList>;
@@ -148,6 +157,8 @@ interface RegionState {
 }
 
 export class Macie2Service implements ServiceRuntime {
+  /** Objects an account's jobs may analyse here (ACCOUNT_OBJECT_QUOTA; tests lower it). */
+  objectQuota = ACCOUNT_OBJECT_QUOTA;
   private readonly state = new Map<string, RegionState>();
   readonly extensions: ServiceExtension[];
   readonly control: Record<string, ControlHandler>;
@@ -339,6 +350,12 @@ export class Macie2Service implements ServiceRuntime {
       };
       const location = s.exportConfig ? this.resultsLocation(s, job) : undefined;
       for (const { bucket, obj, version } of selected) {
+        if ((s.analysedObjects ?? 0) >= this.objectQuota) {
+          // The rest stays unseen for when the job is resumed; a paused job does not run.
+          job.jobStatus = 'PAUSED';
+          break;
+        }
+        s.analysedObjects = (s.analysedObjects ?? 0) + 1;
         const base = this.objectResource(s, bucket, obj);
         if (!(await this.macieMayRead(s.account, bucket.name, obj.key))) {
           run.skipped++;
