@@ -110,7 +110,7 @@ export const lab: Lab = {
         'Block Public Access is what stops even an administrator: your suite also runs with your own credentials (a client without an actor), so one test can try to put a public bucket policy on staging and expect S3 to refuse it — and remove it if S3 took it.',
         'Your suite runs twice: stage "attempt", then, once the lab clock has moved past the quarantine deadline, stage "after-deadline" with the state you returned — check there that what you dropped was quarantined.',
         'It is graded like mutation testing: the grader weakens one of your controls at a time (Block Public Access off, the analysts\' restrictions removed, the partner\'s old policy back, customer-data\'s bucket policy deleted, the responder\'s rule disabled) and your suite must fail on each. It must pass, twice, on your real controls.',
-        'Try it: `seclab grade dlp` prints what each weakened copy did to your tests.',
+        'Try it: `seclab check dlp` prints what each weakened copy did to your tests.',
       ],
     },
   ],
