@@ -60,7 +60,9 @@ export async function cmdList(ui: Ui, opts: CommonOptions): Promise<number> {
   const st = ui.out;
   const w = Math.max(3, ...labs.map((l) => l.id.length));
   ui.print(st.bold(`${'slide'.padEnd(6)}${'lab'.padEnd(w + 2)}${'title'.padEnd(44)}progress`));
-  for (const { lab, max, lp } of rows) ui.print(`${String(lab.slide).padEnd(6)}${lab.id.padEnd(w + 2)}${lab.title.padEnd(44)}${progressWord(ui, lp, max)}`);
+  // Titles longer than the column are cut (with …) so that the progress column lines up within 80 columns.
+  const fit = (t: string) => (t.length > 42 ? `${t.slice(0, 41)}…` : t).padEnd(44);
+  for (const { lab, max, lp } of rows) ui.print(`${String(lab.slide).padEnd(6)}${lab.id.padEnd(w + 2)}${fit(lab.title)}${progressWord(ui, lp, max)}`);
   ui.print(st.dim(`\nWorkspace: ${ws}${existsSync(ws) ? '' : ' (not created yet: `seclab init` or `seclab start <lab>`)'}`));
   return ExitCode.OK;
 }

@@ -48,6 +48,15 @@ describe.concurrent('seclab command line', () => {
     expect(r.stderr).toBe('');
   });
 
+  it('list fits 80 columns: long titles are cut, the progress column lines up', async () => {
+    const r = await seclab(['list']);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.split('\n').filter((l) => /^\d+\s/.test(l));
+    expect(rows.length).toBeGreaterThanOrEqual(5);
+    for (const l of rows) expect(l.length, l).toBeLessThanOrEqual(80);
+    expect(new Set(rows.map((l) => l.search(/not started|\d+\/\d+|passed/))).size).toBe(1);
+  });
+
   it('an unknown lab is a usage error (exit 2) naming the labs', async () => {
     const r = await seclab(['check', 'nosuchlab']);
     expect(r.code).toBe(2);
