@@ -38,6 +38,10 @@ import { evaluate } from '../../policy/evaluate.ts';
 import { checkCriteria, matches, sortFindings, valuesAt } from './criteria.ts';
 import { accessKeyResource, eventDetail, remoteIp, render, sampleDraft, TYPES, type Actor, type Draft, type Finding, type JsonObject } from './findings.ts';
 import { listed, parseLocation, parseTxt, type ParsedList } from './lists.ts';
+import type { BehaviourSource, GuardDutyHost } from './sources.ts';
+import { flowBehaviour } from './flows.ts';
+import { dnsBehaviour } from './dns.ts';
+import { callBehaviour } from './behaviour.ts';
 import { badRequest, bool, epoch, ids, iso, oneOf, page, str, tagsOf } from './validate.ts';
 
 const FREQUENCIES = { FIFTEEN_MINUTES: 15 * 60_000, ONE_HOUR: 3600_000, SIX_HOURS: 6 * 3600_000 } as const;
@@ -115,13 +119,16 @@ interface RegionState {
   seq: number;
 }
 
-export class GuardDutyService implements ServiceRuntime {
+export class GuardDutyService implements ServiceRuntime, GuardDutyHost {
   private readonly state = new Map<string, RegionState>();
+  /** The behaviour analysers, one per data source (sources.ts). */
+  private readonly sources: BehaviourSource[];
   readonly extensions: ServiceExtension[];
   readonly control: Record<string, ControlHandler>;
   private running: Promise<void> = Promise.resolve();
 
-  constructor(private readonly caps: Capabilities) {
+  constructor(readonly caps: Capabilities) {
+    this.sources = [flowBehaviour(this), dnsBehaviour(this), callBehaviour(this)];
     this.extensions = [{ service: 'guardduty', serve: (ctx) => this.serve(ctx) }];
     this.control = {
       '/_seclab/guardduty/findings': async (q) => {
@@ -169,6 +176,8 @@ export class GuardDutyService implements ServiceRuntime {
 
   async deliver(nowMs: number): Promise<void> {
     await this.settle();
+    for (const src of this.sources) await src.deliver?.(nowMs);
+    await this.settle();
     for (const s of [...this.state.values()]) {
       for (const [id, due] of [...s.updated]) {
         if (due > nowMs) continue;
@@ -181,14 +190,52 @@ export class GuardDutyService implements ServiceRuntime {
 
   dropAccount(account: string): void {
     for (const k of this.state.keys()) if (k.startsWith(`${account}|`)) this.state.delete(k);
+    for (const src of this.sources) src.dropAccount?.(account);
+  }
+
+  close(): void {
+    for (const src of this.sources) src.close?.();
   }
 
   /** Every call the gateway decided is a CloudTrail management event GuardDuty analyses. */
   observe(outcome: CallOutcome): void {
     const s = this.state.get(`${outcome.cred.account}|${outcome.call.region}`);
     if (!s?.detector?.enabled) return;
-    const next = this.running.then(() => this.analyse(s, outcome));
+    this.enqueue(async () => {
+      await this.analyse(s, outcome);
+      for (const src of this.sources) await src.observe?.(outcome);
+    });
+  }
+
+  // ---- what the behaviour analysers use (sources.ts) ----
+
+  enqueue(work: () => Promise<void>): void {
+    const next = this.running.then(work);
     this.running = next.catch(() => undefined);
+  }
+
+  enabledDetector(account: string, region: string): { id: string; createdAt: number } | undefined {
+    const d = this.state.get(`${account}|${region}`)?.detector;
+    return d?.enabled ? { id: d.id, createdAt: d.createdAt } : undefined;
+  }
+
+  threatList(account: string, region: string, addressOrDomain: string): string | undefined {
+    const s = this.state.get(`${account}|${region}`);
+    if (!s) return undefined;
+    const domain = addressOrDomain.toLowerCase().replace(/\.$/, '');
+    const hit = [...s.threatSets.values()].find((set) => set.status === 'ACTIVE' && (listed(set.parsed, addressOrDomain) || (set.parsed?.domains.has(domain) ?? false)));
+    return hit?.name;
+  }
+
+  trusted(account: string, region: string, address: string): boolean {
+    const s = this.state.get(`${account}|${region}`);
+    return !!s && [...s.ipSets.values()].some((set) => set.status === 'ACTIVE' && listed(set.parsed, address));
+  }
+
+  async report(account: string, region: string, draft: Draft): Promise<Finding | undefined> {
+    const s = this.state.get(`${account}|${region}`);
+    if (!s?.detector?.enabled) return undefined;
+    return this.occur(s, draft);
   }
 
   // ---- ids ----

@@ -57,6 +57,12 @@ export interface FlowLogStats {
   lastError?: string;
 }
 
+/**
+ * Sees every judged flow, whether or not a flow log covers it: GuardDuty reads VPC flow logs through
+ * its own, independent stream (GuardDuty User Guide, "Foundational data sources"), not the customer's.
+ */
+export type FlowListener = (topology: Topology, flows: Flow[], verdicts: FlowVerdict[]) => void;
+
 /** A flow log the data plane has produced records for. */
 export interface TrackedFlowLog {
   account: string;
@@ -96,6 +102,7 @@ export class DataPlane {
   private readonly destinationOptions = new Map<string, NonNullable<FlowLogConfig['destinationOptions']>>();
   private readonly contexts = new WeakMap<Topology, Map<string, RecordContext>>();
   private readonly ref = new WeakRef(this);
+  private readonly flowListeners = new Set<FlowListener>();
 
   constructor(private readonly opts: DataPlaneOptions) {
     planes.add(this.ref);
@@ -201,7 +208,14 @@ export class DataPlane {
         }
       }
     }
+    for (const l of this.flowListeners) l(topology, flows, out);
     return out;
+  }
+
+  /** Calls `listener` with every batch of judged flows; returns how to stop. */
+  onFlows(listener: FlowListener): () => void {
+    this.flowListeners.add(listener);
+    return () => this.flowListeners.delete(listener);
   }
 
   private contextOf(topology: Topology, ci: CompiledInterface): RecordContext {
