@@ -39,6 +39,7 @@ import { checkCriteria, matches, sortFindings, valuesAt } from './criteria.ts';
 import { accessKeyResource, eventDetail, remoteIp, render, sampleDraft, TYPES, type Actor, type Draft, type Finding, type JsonObject } from './findings.ts';
 import { listed, parseLocation, parseTxt, type ParsedList } from './lists.ts';
 import type { BehaviourSource, GuardDutyHost } from './sources.ts';
+import { ThreatIntel } from './intel.ts';
 import { flowBehaviour } from './flows.ts';
 import { dnsBehaviour } from './dns.ts';
 import { callBehaviour } from './behaviour.ts';
@@ -121,6 +122,13 @@ interface RegionState {
 
 export class GuardDutyService implements ServiceRuntime, GuardDutyHost {
   private readonly state = new Map<string, RegionState>();
+  /** GuardDuty's own threat intelligence: what a lab declares the world knows (intel.ts). */
+  readonly intel = new ThreatIntel();
+  /**
+   * How long behaviour-based analysers learn an account's normal activity after its detector is
+   * created before they report anything unusual (GuardDuty: about 7 to 14 days; a lab may shorten it).
+   */
+  learningMs = 7 * 24 * 3600_000;
   /** The behaviour analysers, one per data source (sources.ts). */
   private readonly sources: BehaviourSource[];
   readonly extensions: ServiceExtension[];

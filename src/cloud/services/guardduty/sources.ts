@@ -4,9 +4,14 @@
 // enabled, suppression rules, counts of repeated activity, EventBridge publication).
 import type { CallOutcome, Capabilities } from '../../gateway/service.ts';
 import type { Draft, Finding } from './findings.ts';
+import type { ThreatIntel } from './intel.ts';
 
 export interface GuardDutyHost {
   readonly caps: Capabilities;
+  /** GuardDuty's own threat intelligence (intel.ts): addresses and domains the world already knows. */
+  readonly intel: ThreatIntel;
+  /** How long after a detector's creation baselines are learned before unusual behaviour is reported. */
+  readonly learningMs: number;
   /** The account's enabled detector in the Region (undefined: none, or disabled). */
   enabledDetector(account: string, region: string): { id: string; createdAt: number } | undefined;
   /** The name of the first ACTIVE threat list holding this address or domain (undefined: none). */
