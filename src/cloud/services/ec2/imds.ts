@@ -203,6 +203,10 @@ export class InstanceMetadataService {
   private readonly listeners = new Map<string, Promise<Listener>>();
   /** Role credentials handed out per instance (account|region|instance). */
   private readonly roleCreds = new Map<string, Credential>();
+  /** Every role-session key IMDS minted, with its instance (renewed keys too, until the account is dropped). */
+  private readonly issued = new Map<string, { account: string; region: string; instanceId: string }>();
+  /** Account|region pairs where instances were launched through the gateway. */
+  private readonly launched = new Set<string>();
   /** Options of a ModifyInstanceMetadataOptions call, read before moto changes them (per call). */
   private readonly before = new WeakMap<CallContext, MetadataOptions>();
 
@@ -282,6 +286,23 @@ export class InstanceMetadataService {
     const p = this.listeners.get(`${account}|${region}|${instanceId}`);
     const l = p ? await p.catch(() => undefined) : undefined;
     return l ? [...l.log] : [];
+  }
+
+  /**
+   * The instance IMDS issued a role-session access key to (undefined: not instance credentials).
+   * GuardDuty's InstanceCredentialExfiltration findings start from it.
+   */
+  issuedTo(accessKeyId: string): { account: string; region: string; instanceId: string } | undefined {
+    const i = this.issued.get(accessKeyId);
+    return i ? { ...i } : undefined;
+  }
+
+  /** The accounts and Regions where instances were launched through the gateway (GuardDuty looks up another account's instance by address). */
+  launchedIn(): Array<{ account: string; region: string }> {
+    return [...this.launched].map((k) => {
+      const [account, region] = k.split('|');
+      return { account: account!, region: region! };
+    });
   }
 
   /** The role credentials currently handed out for an instance (tests, graders). */
@@ -548,6 +569,7 @@ export class InstanceMetadataService {
       status: 'Active', issuedAt: now, expiresAt: new Date(now.getTime() + ROLE_CREDENTIALS_TTL_MS), mfaAuthenticated: false,
     });
     this.roleCreds.set(key, cred);
+    this.issued.set(cred.accessKeyId, { account: l.account, region: l.region, instanceId: l.instanceId });
     return cred;
   }
 
@@ -580,7 +602,10 @@ export class InstanceMetadataService {
       service: 'ec2',
       before: async (ctx) => {
         const { call, cred } = ctx;
-        if (call.operation === 'RunInstances') validateOptions(requestedOptions(call.params, true));
+        if (call.operation === 'RunInstances') {
+          validateOptions(requestedOptions(call.params, true));
+          this.launched.add(`${cred.account}|${call.region}`);
+        }
         if (call.operation !== 'ModifyInstanceMetadataOptions') return;
         validateOptions(requestedOptions(call.params, false));
         // moto ignores DryRun here (it would apply the change): AWS's answer for an authorized dry run.
@@ -625,6 +650,8 @@ export class InstanceMetadataService {
       void p.then((l) => this.stop(l), () => undefined);
     }
     for (const k of [...this.roleCreds.keys()]) if (k.startsWith(`${account}|`)) this.roleCreds.delete(k);
+    for (const [k, i] of [...this.issued]) if (i.account === account) this.issued.delete(k);
+    for (const k of [...this.launched]) if (k.startsWith(`${account}|`)) this.launched.delete(k);
   }
 
   close(): void {
