@@ -27,13 +27,18 @@ export interface NodeLaunch {
   uid?: number;
 }
 
-/** What of seclab a sandboxed Node.js process needs: dependencies, package.json (for `seclab/kit`), hooks. */
-function runtimePaths(script: string): string[] {
+/**
+ * What of seclab a sandboxed Node.js process needs: dependencies, package.json (for `seclab/kit`), hooks,
+ * and what `seclab/kit/anomaly` loads (the anomaly engine and the seeded random numbers it imports).
+ */
+export function runtimePaths(script: string): string[] {
   return [
     path.join(SECLAB_ROOT, 'node_modules'),
     path.join(SECLAB_ROOT, 'package.json'),
     path.join(SECLAB_ROOT, 'src', 'runtime'),
     path.join(SECLAB_ROOT, 'src', 'kit'),
+    path.join(SECLAB_ROOT, 'src', 'controls', 'anomaly'),
+    path.join(SECLAB_ROOT, 'src', 'engine', 'random.ts'),
     script,
   ];
 }
