@@ -337,6 +337,7 @@ describe('GuardDuty sample findings against AWS\'s published samples', () => {
 
     const all: Difference[] = [];
     const keyPaths = new Set<string>();
+    const perType: string[] = [];
     for (const { f, aws, ours } of fixtures) {
       const type = aws['type'] as string;
       const label = f.as ? `${type} (resource, as ${f.as})` : type;
@@ -349,11 +350,46 @@ describe('GuardDuty sample findings against AWS\'s published samples', () => {
       const s = compare(label, 'sdk', fromSdk(await throughSdk(aws)) as Obj, fromSdk(got[0] as unknown as Record<string, unknown>), scope);
       all.push(...e.differences, ...s.differences);
       for (const p of e.keyPaths) keyPaths.add(`${label}:${p}`);
+      const inScope = (p: string) => !scope.under || p.startsWith(scope.under);
+      const awsPaths = [...paths(aws).keys()].filter(inScope);
+      const ourPaths = new Set([...paths(ev[0]!.detail).keys()].filter(inScope));
+      perType.push(`  ${label}: AWS ${awsPaths.length} key paths, ${awsPaths.filter((p) => ourPaths.has(p)).length} of them ours too`);
     }
     const found = merge(all);
     console.log(`guardduty samples: ${fixtures.length} types compared, ${keyPaths.size} key paths, ${found.length} differences`);
+    for (const line of perType) console.log(line);
     for (const d of found) console.log(`  ${key(d)}`);
     expect(found.map(key).sort()).toEqual(KNOWN.map(key).sort());
+  });
+
+  it('the comparison sees a removed key, an added key, a changed JSON type and changed values (pure)', () => {
+    const aws = load(FIXTURES[0]!);
+    const scope: Scope = { trimmed: [], account: '123456789012' };
+    expect(compare('t', 'event', aws, aws, scope).differences).toEqual([]);
+    const ours = JSON.parse(JSON.stringify(aws)) as Obj;
+    const service = ours['service'] as Obj;
+    delete (service['action'] as { awsApiCallAction: Obj }).awsApiCallAction['errorCode'];
+    service['extra'] = { deep: 1 };
+    (service['count'] as unknown) = '1';
+    ours['severity'] = 8;
+    ((ours['resource'] as Obj)['accessKeyDetails'] as Obj)['userName'] = 'someone';
+    ours['seclab:emulated'] = true;
+    expect(compare('t', 'event', aws, ours, scope).differences.map(key)).toEqual([
+      't | event | aws-only | service.action.awsapicallaction.errorcode',
+      't | event | json-type | service.count | number vs string',
+      't | event | ours-only | service.extra',
+      't | event | value | severity | 5 vs 8',
+      't | event | value | resource.accesskeydetails.username | "GeneratedFindingUserName" vs "someone"',
+    ]);
+  });
+
+  it('reads AWS\'s finding through the SDK\'s own deserializer, as GetFindings would give it', async () => {
+    const f = await throughSdk(load(FIXTURES[0]!)) as { Resource: { InstanceDetails: Record<string, unknown> }; Service: { AdditionalInfo: { Value: string; Type: string } } };
+    // The model maps productCodeId to Code, drops the null platform and types additionalInfo.
+    expect(f.Resource.InstanceDetails['ProductCodes']).toEqual([{ Code: 'GeneratedFindingProductCodeId', ProductType: 'GeneratedFindingProductCodeType' }]);
+    expect('Platform' in f.Resource.InstanceDetails).toBe(false);
+    expect(f.Service.AdditionalInfo.Type).toBe('default');
+    expect(JSON.parse(f.Service.AdditionalInfo.Value)).toMatchObject({ sample: true });
   });
 
   it('refuses AWS sample types it does not know, naming them', async () => {
