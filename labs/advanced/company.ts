@@ -39,8 +39,8 @@ export const MAX_NORMAL_ALERT_RATE = 0.02;
 
 /**
  * The company's traffic in this lab: the data plane's generator with lab network's tiers, at the volume
- * of a quiet B2B analytics site (ten page views a minute), so fourteen days of flow-log files stay a few
- * megabytes and a model trains in seconds.
+ * of a B2B analytics product (a few customers' dashboards: two page views a minute), so fourteen days
+ * of flow-log files stay about 40 MB and a model trains on them in seconds.
  */
 export function advancedProfile(env: NetworkLabEnv): CompanyProfile {
   return {
@@ -48,9 +48,9 @@ export function advancedProfile(env: NetworkLabEnv): CompanyProfile {
     app: { securityGroupIds: [env.securityGroups.app] },
     db: { securityGroupIds: [env.securityGroups.db] },
     webPort: env.ports.web, appPort: env.ports.app, dbPort: env.ports.db,
-    webUsers: { perMinute: 10, networks: ['198.18.0.0/15', '198.51.100.0/24'], distinctUsers: 200 },
+    webUsers: { perMinute: 2, networks: ['198.18.0.0/15', '198.51.100.0/24'], distinctUsers: 120 },
     webToAppRatio: 0.8,
-    dbQueriesPerMinute: 8,
+    dbQueriesPerMinute: 2,
     backups: { everyMs: 60 * 60_000, firstAtMs: 5 * 60_000, bytes: 19_000_000, spread: 1.05 },
     updates: { everyMs: 30 * 60_000 },
   };
