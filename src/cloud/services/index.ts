@@ -19,10 +19,11 @@ import { ssmService } from './ssm/index.ts';
 import { s3controlService } from './s3control/index.ts';
 import { acmService } from './acm/index.ts';
 import { macie2Service } from './macie2/index.ts';
+import { route53resolverService } from './route53resolver/index.ts';
 import { guarddutyService } from './guardduty/index.ts';
 
 export const services: ServiceModule[] = [
   iamService, stsService, ec2Service, cloudtrailService, s3Service, kmsService, lambdaService, snsService,
   logsService, cloudwatchService, eventsService, organizationsService,
-  accountService, ssmService, s3controlService, acmService, macie2Service, guarddutyService,
+  accountService, ssmService, s3controlService, acmService, macie2Service, route53resolverService, guarddutyService,
 ];
