@@ -20,7 +20,7 @@ import {
 import { useLabCloud } from '../helpers/cloud.ts';
 import type { Flow, Topology } from '../../src/cloud/services/ec2/dataplane/model.ts';
 import { exfiltration, normalTraffic, portScan, sshBruteForce, type CompanyProfile } from '../../src/cloud/services/ec2/dataplane/traffic.ts';
-import { PORTSCAN_MIN_PORTS, PROBE_MIN_TARGETS, SSH_MIN_ATTEMPTS, WINDOW_MS } from '../../src/cloud/services/guardduty/flows.ts';
+import { PORTSCAN_MIN_PORTS, PROBE_MIN_TARGETS, SSH_MIN_ATTEMPTS, VOLUME_HOUR_MS, VOLUME_MIN_BYTES, VOLUME_MIN_HOUR_BYTES, WINDOW_MS } from '../../src/cloud/services/guardduty/flows.ts';
 
 const { cloud } = useLabCloud();
 const REGION = 'us-east-1';
@@ -399,6 +399,34 @@ describe('GuardDuty from flows: learned baselines and normal traffic', () => {
     expect(port.map((f) => [f.Resource!.InstanceDetails!.InstanceId, f.Service!.Action!.NetworkConnectionAction!.RemotePortDetails!.Port])).toEqual([[l.app.id, 6667]]);
     expect(JSON.parse(port[0]!.Service!.AdditionalInfo!.Value!).baseline.serverPorts).toEqual(expect.arrayContaining(['TCP/443', 'TCP/5432']));
     expect((await findings(l)).map((f) => f.Type).sort()).toEqual(['Behavior:EC2/NetworkPortUnusual', 'Behavior:EC2/TrafficVolumeUnusual']);
+  });
+
+  it('sees a slow exfiltration under the per-window floor within the hour (Behavior:EC2/TrafficVolumeUnusual)', async () => {
+    const l = await lab();
+    await loadTopology(l);
+    const t0 = nextWindow();
+    const learnEnd = t0 + LEARNING_MS;
+    await send(l, normal(l, t0, learnEnd, 'learn-slow'));
+    await passTo(learnEnd);
+    const rogue = '203.0.113.160';
+    const start = nextWindow();
+    // 1.5 MB a minute for 90 minutes: 7.5 MB a window, under VOLUME_MIN_BYTES; 90 MB an hour.
+    const slow: Flow[] = Array.from({ length: 90 }, (_, i) => ({
+      srcaddr: l.app.privateIp, dstaddr: rogue, srcport: 50_000 + i, dstport: 443, protocol: 6, packets: 1100, bytes: 1_500_000,
+      start: start + i * 60_000, end: start + i * 60_000 + 50_000,
+    }));
+    expect(WINDOW_MS / 60_000 * 1_500_000).toBeLessThan(VOLUME_MIN_BYTES);
+    await send(l, [...normal(l, start, start + 90 * 60_000, 'slow'), ...slow]);
+    // Within an hour: 50 MB takes 34 minutes, and the aligned hour may start up to a window late.
+    await passTo(start + VOLUME_HOUR_MS);
+    const volume = await findings(l, 'Behavior:EC2/TrafficVolumeUnusual');
+    expect(volume.map((f) => f.Service!.Action!.NetworkConnectionAction!.RemoteIpDetails!.IpAddressV4)).toEqual([rogue]);
+    const info = JSON.parse(volume[0]!.Service!.AdditionalInfo!.Value!);
+    expect(info.bytesSentThisHour).toBeGreaterThan(info.hourThreshold);
+    expect(info.bytesSent).toBeLessThan(info.threshold);
+    expect(info).toMatchObject({ remoteOutsideVpc: true, hourThreshold: VOLUME_MIN_HOUR_BYTES });
+    await passTo(start + 90 * 60_000);
+    expect((await findings(l)).map((f) => f.Type)).toEqual(['Behavior:EC2/TrafficVolumeUnusual']);
   });
 
   it('makes no finding on six hours of the company\'s normal traffic after learning (false findings counted)', async () => {

@@ -28,10 +28,12 @@
 //   connections, or DOS_MIN_PACKETS packets of at most DOS_MAX_AVG_BYTES bytes, to one host.
 // - Behavior:EC2/TrafficVolumeUnusual, Behavior:EC2/NetworkPortUnusual (ACTOR): a baseline per
 //   instance is learned for host.learningMs from the first window the instance is seen in after the
-//   detector's creation (the most bytes it sent to one remote host in a window; the protocols and
+//   detector's creation (the most bytes it sent to one remote host in a window and in an hour, hosts
+//   inside its VPCs and outside apart; the protocols and
 //   server ports it connected out to); nothing is reported before its learning period ends. After
 //   it: bytes sent to one host in a window above VOLUME_FACTOR times the learned maximum (and at
-//   least VOLUME_MIN_BYTES), or an established outbound connection to a server port never used
+//   least VOLUME_MIN_BYTES) or in an hour above VOLUME_FACTOR times the learned hourly maximum
+//   (and at least VOLUME_MIN_HOUR_BYTES), or an established outbound connection to a server port never used
 //   while learning. The baseline then stays as learned (GuardDuty keeps learning; the lab cloud
 //   freezes it so a repeated attack keeps being reported).
 // Trusted IP lists: no finding about an address on an ACTIVE trusted list (they win over threat lists).
@@ -64,6 +66,13 @@ export const DOS_MAX_AVG_BYTES = 120;
 export const VOLUME_FACTOR = 3;
 /** Below this many bytes to one host in a window nothing is unusual, whatever the baseline (an instance that sent almost nothing while learning). */
 export const VOLUME_MIN_BYTES = 10_000_000;
+/**
+ * The same over an hour of the lab clock (hours aligned on the epoch, running total checked at
+ * every window), so a slow transfer that stays under the per-window floor is seen within the hour
+ * (about 0.8 MB a minute and more). A daily backup-sized burst is 20 MB.
+ */
+export const VOLUME_HOUR_MS = 3600_000;
+export const VOLUME_MIN_HOUR_BYTES = 50_000_000;
 /** At most this many port details in one PORT_PROBE action (GuardDuty lists a few). */
 const MAX_PROBE_DETAILS = 10;
 
@@ -119,8 +128,13 @@ interface Baseline {
   since: number;
   until: number;
   windows: number;
-  /** The most bytes sent to one remote host in one window while learning. */
-  maxBytes: number;
+  /**
+   * The most bytes sent to one remote host in one window, and in one hour, while learning: [0] hosts
+   * inside the account's VPCs, [1] outside (a server's answers to its clients inside are no measure
+   * of what it normally sends out).
+   */
+  maxBytes: [number, number];
+  maxHourBytes: [number, number];
   /** protocol * 65536 + server port of outbound connections while learning. */
   ports: Set<number>;
 }
@@ -132,6 +146,9 @@ interface RegionFlows {
   createdAt: number;
   windows: Map<number, Window>;
   baselines: Map<string, Baseline>;
+  /** Bytes sent by an instance to a remote host in the current hour (key instance|remote). */
+  hourly: Map<string, { hour: number; bytes: number }>;
+  hour: number;
 }
 
 const interfaceIndex = new WeakMap<Topology, Map<string, NetworkInterface>>();
@@ -153,7 +170,7 @@ export function flowBehaviour(host: GuardDutyHost): BehaviourSource {
     let rs = regions.get(k);
     // A new detector (deleted and created again) starts from nothing, as its findings do.
     if (!rs || rs.detectorId !== det.id) {
-      rs = { account, region, detectorId: det.id, createdAt: det.createdAt, windows: new Map(), baselines: new Map() };
+      rs = { account, region, detectorId: det.id, createdAt: det.createdAt, windows: new Map(), baselines: new Map(), hourly: new Map(), hour: 0 };
       regions.set(k, rs);
     }
     return rs;
@@ -243,7 +260,12 @@ export function flowBehaviour(host: GuardDutyHost): BehaviourSource {
     const pending: Pending[] = [];
     const pairs = [...win.pairs.values()].filter((p) => !trusted(p.remote));
     const cidrs = win.topology.vpcs.flatMap((v) => v.cidrs);
-    const outside = (ip: string): boolean => !cidrs.some((c) => inCidr(c, ip));
+    const outsideMemo = new Map<string, boolean>();
+    const outside = (ip: string): boolean => {
+      let o = outsideMemo.get(ip);
+      if (o === undefined) outsideMemo.set(ip, (o = !cidrs.some((c) => inCidr(c, ip))));
+      return o;
+    };
     const windowInfo = { windowStart: new Date(win.start).toISOString(), windowEnd: new Date(end).toISOString() };
 
     // Port probes: per remote, across the account's instances.
@@ -334,19 +356,36 @@ export function flowBehaviour(host: GuardDutyHost): BehaviourSource {
       }
     }
 
+    // Hourly volumes per instance and remote (running totals of the window's hour).
+    const hour = Math.floor(win.start / VOLUME_HOUR_MS);
+    if (hour > rs.hour) {
+      for (const [k, v] of rs.hourly) if (v.hour < hour) rs.hourly.delete(k);
+      rs.hour = hour;
+    }
+    const hourBytes = (p: Pair): number => rs.hourly.get(`${p.instanceId}|${p.remote}`)?.bytes ?? 0;
+    for (const p of win.pairs.values()) {
+      if (!p.bytesOut) continue;
+      const k = `${p.instanceId}|${p.remote}`;
+      const h = rs.hourly.get(k);
+      if (h && h.hour === hour) h.bytes += p.bytesOut;
+      else if (!h || h.hour < hour) rs.hourly.set(k, { hour, bytes: p.bytesOut });
+    }
+
     // Baselines: learn while an instance's learning period lasts, compare after it.
     const seen = new Set([...win.pairs.values()].map((p) => p.instanceId));
     for (const id of [...seen].sort()) {
       let b = rs.baselines.get(id);
       if (!b) {
         const since = Math.max(rs.createdAt, win.start);
-        rs.baselines.set(id, (b = { since, until: since + host.learningMs, windows: 0, maxBytes: 0, ports: new Set() }));
+        rs.baselines.set(id, (b = { since, until: since + host.learningMs, windows: 0, maxBytes: [0, 0], maxHourBytes: [0, 0], ports: new Set() }));
       }
       const mine = [...win.pairs.values()].filter((p) => p.instanceId === id);
       if (win.start < b.until) {
         b.windows++;
         for (const p of mine) {
-          b.maxBytes = Math.max(b.maxBytes, p.bytesOut);
+          const o = outside(p.remote) ? 1 : 0;
+          b.maxBytes[o] = Math.max(b.maxBytes[o], p.bytesOut);
+          b.maxHourBytes[o] = Math.max(b.maxHourBytes[o], hourBytes(p));
           if (!p.inbound) for (const [k, u] of p.ports) if (u.established > 0) b.ports.add(k);
         }
         continue;
@@ -357,12 +396,18 @@ export function flowBehaviour(host: GuardDutyHost): BehaviourSource {
       };
       for (const p of mine) {
         if (trusted(p.remote)) continue;
-        const limit = Math.max(VOLUME_FACTOR * b.maxBytes, VOLUME_MIN_BYTES);
-        if (p.bytesOut > limit) {
+        const o = outside(p.remote) ? 1 : 0;
+        const limit = Math.max(VOLUME_FACTOR * b.maxBytes[o], VOLUME_MIN_BYTES);
+        const hourLimit = Math.max(VOLUME_FACTOR * b.maxHourBytes[o], VOLUME_MIN_HOUR_BYTES);
+        if (p.bytesOut > limit || hourBytes(p) > hourLimit) {
           const use = [...p.ports.values()].sort((a, c) => c.flows - a.flows || a.remotePort - c.remotePort)[0]!;
           pending.push({
             type: 'Behavior:EC2/TrafficVolumeUnusual', pair: p, role: 'ACTOR', action: connection(p, use, p.accepted === 0),
-            info: { ...windowInfo, bytesSent: p.bytesOut, baseline: { ...learned, maxBytesToOneHostPerWindow: b.maxBytes }, threshold: limit },
+            info: {
+              ...windowInfo, bytesSent: p.bytesOut, bytesSentThisHour: hourBytes(p), threshold: limit, hourThreshold: hourLimit,
+              remoteOutsideVpc: o === 1,
+              baseline: { ...learned, maxBytesToOneHostPerWindow: b.maxBytes[o], maxBytesToOneHostPerHour: b.maxHourBytes[o] },
+            },
             vars: {}, key: `Behavior:EC2/TrafficVolumeUnusual|${p.instanceId}|${p.remote}`,
           });
         }
