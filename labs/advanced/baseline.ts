@@ -26,25 +26,31 @@ function scanPolicy(scannerIp: string): number[] {
   return [...new Set([...common, ...more])];
 }
 
+/** One scan by the contracted scanner of web-1 and the bastion, from `start` (about three minutes). */
+export function scanAt(env: NetworkLabEnv, scannerIp: string, start: number): Flow[] {
+  const targets = ['web-1', 'bastion'].map((n) => instance(env, n)).map((i) => ({ address: i.publicIp ?? i.privateIp, open: i.name === 'web-1' ? [env.ports.web] : [env.ports.ssh] }));
+  const ports = scanPolicy(scannerIp);
+  const rng = new Rng(`scan:${scannerIp}:${start}`);
+  const flows: Flow[] = [];
+  targets.forEach((t, k) => {
+    ports.forEach((port, j) => {
+      const s = start + k * 90_000 + j * 1500 + rng.int(0, 400);
+      const open = t.open.includes(port);
+      flows.push({
+        srcaddr: scannerIp, dstaddr: t.address, srcport: ephemeralPort(rng), dstport: port, protocol: PROTO.TCP,
+        packets: open ? 5 : 1, bytes: open ? 420 : 60, response: open ? { packets: 4, bytes: 900 } : false, start: s, end: s + (open ? 600 : 0), label: 'known-scanner',
+      });
+    });
+  });
+  return flows;
+}
+
 /** The contracted scanner's daily scans of web-1 and the bastion that start in [from, to). */
 export function scannerFlows(env: NetworkLabEnv, scannerIp: string, from: number, to: number): Flow[] {
   const flows: Flow[] = [];
-  const targets = ['web-1', 'bastion'].map((n) => instance(env, n)).map((i) => ({ address: i.publicIp ?? i.privateIp, open: i.name === 'web-1' ? [env.ports.web] : [env.ports.ssh] }));
-  const ports = scanPolicy(scannerIp);
   for (let day = Math.floor(from / DAY_MS) * DAY_MS; day < to; day += DAY_MS) {
     const start = day + scanStartOfDay(scannerIp);
-    if (start < from || start >= to) continue;
-    const rng = new Rng(`scan:${scannerIp}:${day}`);
-    targets.forEach((t, k) => {
-      ports.forEach((port, j) => {
-        const s = start + k * 90_000 + j * 1500 + rng.int(0, 400);
-        const open = t.open.includes(port);
-        flows.push({
-          srcaddr: scannerIp, dstaddr: t.address, srcport: ephemeralPort(rng), dstport: port, protocol: PROTO.TCP,
-          packets: open ? 5 : 1, bytes: open ? 420 : 60, response: open ? { packets: 4, bytes: 900 } : false, start: s, end: s + (open ? 600 : 0), label: 'known-scanner',
-        });
-      });
-    });
+    if (start >= from && start < to) flows.push(...scanAt(env, scannerIp, start).filter((f) => f.start < to));
   }
   return flows;
 }
