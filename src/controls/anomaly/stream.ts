@@ -268,18 +268,27 @@ export interface DetectorOptions {
   /** Which model scores (default robust, the one with explanations). */
   model?: ModelKind;
   /**
-   * Which hosts' windows are scored. 'owner' (default): in a batch from one network interface's log
-   * stream, the interface's own address (the address every record of the batch has as source or
-   * destination); in a batch with no such address, like 'private'. 'private': every RFC 1918 address.
-   * 'all': every sender. Or a list of addresses and CIDR blocks (IPv4).
+   * Which hosts' windows are scored. 'owner' (default): a batch is one network interface's log stream
+   * (a VPC flow log writes one per interface), and only the interface's own address is scored, since
+   * the stream holds all of its traffic and only part of its peers' (`detect(records, { owner })`
+   * names it; otherwise `ownerOf` finds it, and a batch where it cannot is not scored).
+   * 'private': every RFC 1918 address; 'all': every sender; or a list of addresses and CIDR blocks
+   * (IPv4): for batches that hold a whole flow log (every interface), e.g. a file.
    */
   hosts?: 'owner' | 'private' | 'all' | readonly string[];
   /** What a previous invocation's `state()` returned (JSON-parsed), so history carries across processes. */
   state?: unknown;
   /** Features per alert in `reasons` (default 3). */
   reasons?: number;
-  /** Destinations kept per host in `state()` (default 256, as the model file keeps). */
+  /** Destinations kept per host in `state()` (default 2048; the model file keeps 256). */
   maxPeers?: number;
+  /**
+   * Addresses whose network interfaces the flow log covers (IPv4 addresses and CIDR blocks, or
+   * 'private' for every RFC 1918 address, the default; [] for none). A conversation between two of
+   * them is logged by both interfaces: a training file of the whole flow log holds it twice, one
+   * interface's log stream once. With hosts 'owner' such records are counted twice, as in training.
+   */
+  covered?: 'private' | readonly string[];
 }
 
 export interface DetectResult {
@@ -316,15 +325,21 @@ function cidrTest(spec: string): (a: string) => boolean {
 const PRIVATE = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map(cidrTest);
 const isPrivate = (a: string) => PRIVATE.some((t) => t(a));
 
-/** The address every record has as source or destination (a network interface's own), if exactly one. */
-export function ownerOf(records: readonly FlowRecord[]): string | undefined {
+/**
+ * The network interface's own address in a batch of one interface's log stream: the address every
+ * record has as source or destination. When the interface talked with a single peer, both are; the
+ * one inside `covered` is taken when the other is not, else there is no telling (undefined).
+ */
+export function ownerOf(records: readonly FlowRecord[], covered: (a: string) => boolean = isPrivate): string | undefined {
   if (!records.length) return undefined;
-  let common = new Set([records[0]!.srcaddr, records[0]!.dstaddr]);
+  let common = [records[0]!.srcaddr, records[0]!.dstaddr].filter((a, i, l) => l.indexOf(a) === i);
   for (const r of records) {
-    if (common.size === 0) return undefined;
-    common = new Set([...common].filter((a) => a === r.srcaddr || a === r.dstaddr));
+    if (!common.length) return undefined;
+    common = common.filter((a) => a === r.srcaddr || a === r.dstaddr);
   }
-  return common.size === 1 ? [...common][0] : undefined;
+  if (common.length === 1) return common[0];
+  const inside = common.filter(covered);
+  return inside.length === 1 ? inside[0] : undefined;
 }
 
 function round(x: number): number {
@@ -343,6 +358,7 @@ export class StreamDetector {
   private readonly hostTest?: (a: string) => boolean;
   private readonly reasons: number;
   private readonly maxPeers: number;
+  private readonly covered: (a: string) => boolean;
   private readonly remembered = new Set<string>();
   private seenUntil = -Infinity;
 
@@ -357,7 +373,13 @@ export class StreamDetector {
       throw new AnomalyError(`hosts must be 'owner', 'private', 'all' or a list of CIDR blocks, not ${JSON.stringify(this.hostsOption)}`);
     }
     this.reasons = opts.reasons ?? 3;
-    this.maxPeers = opts.maxPeers ?? 256;
+    this.maxPeers = opts.maxPeers ?? 2048;
+    const covered = opts.covered ?? 'private';
+    if (covered === 'private') this.covered = isPrivate;
+    else if (Array.isArray(covered)) {
+      const tests = covered.map(cidrTest);
+      this.covered = (a) => tests.some((t) => t(a));
+    } else throw new AnomalyError(`covered must be 'private' or a list of CIDR blocks, not ${JSON.stringify(covered)}`);
     const history: HistoryState = { ...(model.history ?? {}) };
     if (opts.state !== undefined && opts.state !== null) {
       const s = validateState(opts.state);
@@ -368,11 +390,25 @@ export class StreamDetector {
     this.extractor = new FeatureExtractor({ windowSeconds: model.windowSeconds, history });
   }
 
-  /** Scores every window of the records (a batch holds whole capture windows: all are closed at its end). */
-  detect(records: readonly FlowRecord[]): DetectResult {
+  /**
+   * Scores every window of the records (a batch holds whole capture windows: all are closed at its
+   * end). `owner`: the address of the interface whose log stream the batch is (hosts 'owner').
+   */
+  detect(records: readonly FlowRecord[], options: { owner?: string } = {}): DetectResult {
     const fresh = records.filter((r) => r.start >= this.seenUntil - this.model.windowSeconds);
     const stale = records.length - fresh.length;
-    const sorted = [...fresh].sort((a, b) => a.start - b.start);
+    let sorted = [...fresh].sort((a, b) => a.start - b.start);
+    const owner = this.hostsOption === 'owner' ? options.owner ?? ownerOf(sorted, this.covered) : undefined;
+    if (owner) {
+      // One interface's stream: what its owner exchanged with another covered interface is in that
+      // interface's stream too, and so twice in a training file of the whole flow log.
+      const twice: FlowRecord[] = [];
+      for (const r of sorted) {
+        twice.push(r);
+        if (this.covered(r.srcaddr === owner ? r.dstaddr : r.srcaddr)) twice.push(r);
+      }
+      sorted = twice;
+    }
     const windows: FeatureWindow[] = [];
     for (const r of sorted) windows.push(...this.extractor.push(r));
     windows.push(...this.extractor.flush());
@@ -381,10 +417,8 @@ export class StreamDetector {
     let hosts: string[] = [];
     if (this.hostsOption === 'all') test = () => true;
     else if (this.hostsOption === 'private') test = isPrivate;
-    else if (this.hostsOption === 'owner') {
-      const owner = ownerOf(sorted);
-      test = owner ? (a) => a === owner : isPrivate;
-    } else test = this.hostTest!;
+    else if (this.hostsOption === 'owner') test = owner ? (a) => a === owner : () => false;
+    else test = this.hostTest!;
     const alerts: AnomalyAlert[] = [];
     let scored = 0;
     const seen = new Set<string>();
