@@ -317,9 +317,12 @@ export function callBehaviour(host: GuardDutyHost): BehaviourSource {
   };
 }
 
-/** RFC 1918, loopback, link-local, CGNAT and IPv6 unique-local/link-local addresses. */
+/**
+ * RFC 1918, link-local, CGNAT and IPv6 unique-local/link-local addresses. Not 127.0.0.0/8: moto hands
+ * out instances' public addresses and Elastic IPs from it.
+ */
 function isPrivate(ip: string): boolean {
-  if (ip.includes(':')) return /^(fc|fd|fe80|::1$)/i.test(ip);
+  if (ip.includes(':')) return /^(fc|fd|fe80)/i.test(ip);
   const [a, b] = ip.split('.').map(Number);
-  return a === 10 || a === 127 || (a === 172 && b! >= 16 && b! < 32) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b! >= 64 && b! < 128);
+  return a === 10 || (a === 172 && b! >= 16 && b! < 32) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b! >= 64 && b! < 128);
 }
