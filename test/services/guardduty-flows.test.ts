@@ -18,6 +18,11 @@ import {
   ListFindingsCommand, UpdateDetectorCommand, type Finding,
 } from '@aws-sdk/client-guardduty';
 import { useLabCloud } from '../helpers/cloud.ts';
+import { LabSession } from '../../src/engine/session.ts';
+import { provisionNetwork } from '../../labs/network/provision.ts';
+import { instance, randomRogueIp } from '../../labs/network/company.ts';
+import { companyFlows } from '../../labs/advanced/baseline.ts';
+import { scannerIp } from '../../labs/advanced/company.ts';
 import type { Flow, Topology } from '../../src/cloud/services/ec2/dataplane/model.ts';
 import { exfiltration, normalTraffic, portScan, sshBruteForce, type CompanyProfile } from '../../src/cloud/services/ec2/dataplane/traffic.ts';
 import { PORTSCAN_MIN_PORTS, PROBE_MIN_TARGETS, SSH_MIN_ATTEMPTS, VOLUME_HOUR_MS, VOLUME_MIN_BYTES, VOLUME_MIN_HOUR_BYTES, WINDOW_MS } from '../../src/cloud/services/guardduty/flows.ts';
@@ -429,11 +434,11 @@ describe('GuardDuty from flows: learned baselines and normal traffic', () => {
     expect((await findings(l)).map((f) => f.Type)).toEqual(['Behavior:EC2/TrafficVolumeUnusual']);
   });
 
-  it('makes no finding on six hours of the company\'s normal traffic after learning (false findings counted)', async () => {
+  it('makes no finding on a day of the generator\'s normal traffic after learning (false findings counted)', async () => {
     const l = await lab();
     await loadTopology(l);
     const t0 = nextWindow();
-    const end = t0 + LEARNING_MS + 6 * HOUR;
+    const end = t0 + LEARNING_MS + 24 * HOUR;
     const flows = normal(l, t0, end, 'quiet-day');
     await send(l, flows);
     await passTo(end);
@@ -442,4 +447,46 @@ describe('GuardDuty from flows: learned baselines and normal traffic', () => {
     expect(all.map((f) => `${f.Type} ${f.Resource?.InstanceDetails?.InstanceId}`)).toEqual([]);
     expect(flows.length).toBeGreaterThan(20_000);
   });
+
+  // Lab advanced's company (lab network's VPCs and instances, its traffic profile, contractors, the
+  // sandbox, the contracted scanner's daily scan): a quiet day of learning and a day after it, with
+  // the scanner's findings archived by a filter, as the lab asks. Every unarchived finding is false.
+  it.each(['quiet-1', 'quiet-2', 'quiet-3'])('makes no unarchived finding on two days of lab advanced\'s normal traffic (seed %s)', async (seed) => {
+    const gd = cloud().gateway.service('guardduty');
+    const before = gd.learningMs;
+    gd.learningMs = 24 * HOUR;
+    try {
+      const session = new LabSession(cloud(), cloud().createAccount(), seed);
+      const env = await provisionNetwork(session);
+      const client = session.client(GuardDutyClient);
+      const detectorId = (await client.send(new CreateDetectorCommand({ Enable: true, FindingPublishingFrequency: 'FIFTEEN_MINUTES' }))).DetectorId!;
+      const scanner = scannerIp(session.random.fork('scanner'));
+      await client.send(new CreateFilterCommand({
+        DetectorId: detectorId, Name: 'known-scanner', Action: 'ARCHIVE', Rank: 1,
+        FindingCriteria: { Criterion: { 'service.action.portProbeAction.portProbeDetails.remoteIpDetails.ipAddressV4': { Eq: [scanner] } } },
+      }));
+      const t = await cloud().gateway.service('ec2').dataplane.topology(session.accountId, REGION);
+      const t0 = nextWindow();
+      const days = 2;
+      const flows = companyFlows(env, t, scanner, t0, t0 + days * 24 * HOUR, seed);
+      await cloud().gateway.service('ec2').dataplane.send(session.accountId, REGION, flows);
+      await passTo(t0 + days * 24 * HOUR);
+      const l = { gd: client, detectorId } as unknown as Lab;
+      const all = await findings(l);
+      const open = all.filter((f) => !f.Service!.Archived);
+      // The scanner is seen (daily: web-1's HTTPS and the bastion's SSH are open to it) and archived; nothing else is reported.
+      expect(all.filter((f) => f.Service!.Archived).map((f) => [f.Type, f.Resource!.InstanceDetails!.InstanceId, probeRemote(f)![0]]).sort())
+        .toEqual([instance(env, 'web-1').id, instance(env, 'bastion').id].map((id) => ['Recon:EC2/PortProbeUnprotectedPort', id, scanner]).sort());
+      expect(open.map((f) => `${f.Type} ${f.Resource?.InstanceDetails?.InstanceId}`)).toEqual([]);
+      // ...and the rogue port scan of lab advanced's attack on the same network is reported after the quiet day.
+      const rogue = randomRogueIp([scanner], session.random.fork('rogue'));
+      const t1 = nextWindow();
+      const web = instance(env, 'web-1');
+      await cloud().gateway.service('ec2').dataplane.send(session.accountId, REGION, portScan({ attacker: rogue, target: web.publicIp!, start: t1 + 1000, ports: Array.from({ length: 200 }, (_, i) => i + 300), openPorts: [443] }));
+      await passTo(t1 + WINDOW_MS);
+      expect((await findings(l)).filter((f) => !f.Service!.Archived).map((f) => [f.Type, probeRemote(f)?.[0]])).toEqual([['Recon:EC2/PortProbeUnprotectedPort', rogue]]);
+    } finally {
+      gd.learningMs = before;
+    }
+  }, 120_000);
 });
