@@ -269,8 +269,7 @@ export function flowBehaviour(host: GuardDutyHost): BehaviourSource {
     const windowInfo = { windowStart: new Date(win.start).toISOString(), windowEnd: new Date(end).toISOString() };
 
     // Port probes: per remote, across the account's instances.
-    const byRemote = new Map<string, Pair[]>();
-    for (const p of pairs) if (p.inbound) byRemote.set(p.remote, [...(byRemote.get(p.remote) ?? []), p]);
+    const byRemote = groupBy(pairs.filter((p) => p.inbound), (p) => p.remote);
     for (const [remote, list] of byRemote) {
       const targets = list.reduce((n, p) => n + p.ports.size, 0);
       if (targets < PROBE_MIN_TARGETS || !outside(remote)) continue;
@@ -296,8 +295,7 @@ export function flowBehaviour(host: GuardDutyHost): BehaviourSource {
     }
 
     // Outbound port scans: per instance.
-    const outByInstance = new Map<string, Pair[]>();
-    for (const p of pairs) if (!p.inbound) outByInstance.set(p.instanceId, [...(outByInstance.get(p.instanceId) ?? []), p]);
+    const outByInstance = groupBy(pairs.filter((p) => !p.inbound), (p) => p.instanceId);
     for (const list of outByInstance.values()) {
       const probed = list.map((p) => ({ p, ports: [...p.ports.values()].filter((u) => u.probes > 0) })).filter((x) => x.ports.length > 0);
       const top = probed.sort((a, b) => b.ports.length - a.ports.length || (a.p.remote < b.p.remote ? -1 : 1))[0];
@@ -372,14 +370,13 @@ export function flowBehaviour(host: GuardDutyHost): BehaviourSource {
     }
 
     // Baselines: learn while an instance's learning period lasts, compare after it.
-    const seen = new Set([...win.pairs.values()].map((p) => p.instanceId));
-    for (const id of [...seen].sort()) {
+    const byInstance = groupBy([...win.pairs.values()], (p) => p.instanceId);
+    for (const [id, mine] of [...byInstance].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       let b = rs.baselines.get(id);
       if (!b) {
         const since = Math.max(rs.createdAt, win.start);
         rs.baselines.set(id, (b = { since, until: since + host.learningMs, windows: 0, maxBytes: [0, 0], maxHourBytes: [0, 0], ports: new Set() }));
       }
-      const mine = [...win.pairs.values()].filter((p) => p.instanceId === id);
       if (win.start < b.until) {
         b.windows++;
         for (const p of mine) {
@@ -454,6 +451,17 @@ export function flowBehaviour(host: GuardDutyHost): BehaviourSource {
       unsubscribe = undefined;
     },
   };
+}
+
+function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    const list = m.get(k);
+    if (list) list.push(x);
+    else m.set(k, [x]);
+  }
+  return m;
 }
 
 interface Pending {
