@@ -4,6 +4,10 @@
 // the default event bus. The lab cloud, like a cold Lambda, starts a fresh process per invocation: what
 // the model must remember between batches (each host's peers and contact times, for new destinations
 // and beaconing) is kept in S3, one small state file per log stream.
+//
+// An event needs two anomalous minutes in a row of the same host: a normal hour has its odd minute
+// (the backup's, once an hour), an attack lasts. That cuts false alerts far more than it delays a
+// detection (one minute), so the model's threshold can stay sensitive.
 import { readFileSync } from 'node:fs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { S3Client, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -23,6 +27,11 @@ const IGNORE = new Set((env.IGNORE_ADDRESSES ?? '').split(',').filter(Boolean));
 /** private address → instance id, for the responder. */
 const INSTANCES = Object.fromEntries((env.INSTANCES ?? '').split(',').filter(Boolean).map((kv) => kv.split('=')));
 
+const MINUTE_MS = 60_000;
+/** Anomalous minutes in a row before an event; then at most one event per host per REPEAT_MS. */
+const CONFIRM = Number(env.CONFIRM_WINDOWS ?? 2);
+const REPEAT_MS = 15 * MINUTE_MS;
+
 const stateKey = (stream) => `${STATE_PREFIX}${stream.replace(/[^A-Za-z0-9._-]/g, '_')}.json`;
 
 async function loadState(stream) {
@@ -41,30 +50,52 @@ async function saveState(stream, state) {
   await s3.send(new PutObjectCommand({ Bucket: STATE_BUCKET, Key: stateKey(stream), Body: JSON.stringify(state), ContentType: 'application/json' }));
 }
 
+/**
+ * The alerts to report: those ending a run of CONFIRM anomalous windows of their host, at most one per
+ * host every REPEAT_MS. `runs` (kept in the state) says, per host, where its current run started and
+ * ended, and when it was last reported.
+ */
+function confirmed(alerts, runs) {
+  const out = [];
+  for (const a of [...alerts].sort((x, y) => Date.parse(x.windowStart) - Date.parse(y.windowStart))) {
+    const start = Date.parse(a.windowStart);
+    const r = runs[a.host];
+    const run = r && r.last === start - MINUTE_MS ? { ...r, last: start } : { first: start, last: start, reported: r?.reported ?? 0 };
+    runs[a.host] = run;
+    const length = (run.last - run.first) / MINUTE_MS + 1;
+    if (length >= CONFIRM && start - run.reported >= REPEAT_MS) {
+      run.reported = start;
+      out.push(a);
+    }
+  }
+  return out;
+}
+
 export const handler = async (event) => {
   const batch = decodeSubscription(event);
   if (batch.messageType !== 'DATA_MESSAGE' || !batch.logEvents.length) return { alerts: 0 };
   const parsed = parseFlowRecords(batch.logEvents);
   const records = parsed.records.filter((r) => !IGNORE.has(r.srcaddr) && !IGNORE.has(r.dstaddr));
-  let state = await loadState(batch.logStream);
+  const saved = await loadState(batch.logStream);
   let detector;
   try {
-    detector = createDetector(model, { state });
+    detector = createDetector(model, { state: saved?.detector });
   } catch (e) {
     // A state from another model (retrained since): start again from the model's own history.
     console.log(`state of ${batch.logStream} not usable (${e.message}): starting fresh`);
-    state = undefined;
     detector = createDetector(model);
   }
   const result = detector.detect(records);
-  await saveState(batch.logStream, detector.state());
-  const entries = result.alerts.map((a) => anomalyEvent(a, {
+  const runs = saved?.runs ?? {};
+  const report = confirmed(result.alerts, runs);
+  await saveState(batch.logStream, { detector: detector.state(), runs });
+  const entries = report.map((a) => anomalyEvent(a, {
     source: SOURCE, detailType: DETAIL_TYPE, extra: INSTANCES[a.host] ? { instanceId: INSTANCES[a.host] } : {},
   }));
   for (let i = 0; i < entries.length; i += 10) {
     const r = await events.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
     if (r.FailedEntryCount) throw new Error(`EventBridge refused ${r.FailedEntryCount} anomaly events`);
   }
-  for (const a of result.alerts) console.log(`anomaly ${a.host} ${a.windowStart} score ${a.score} > ${a.threshold}: ${a.reasons.map((x) => x.feature).join(', ')}`);
-  return { alerts: result.alerts.length, scored: result.scored, malformed: parsed.malformed };
+  for (const a of report) console.log(`anomaly ${a.host} ${a.windowStart} score ${a.score} > ${a.threshold}: ${a.reasons.map((x) => x.feature).join(', ')}`);
+  return { alerts: result.alerts.length, reported: report.length, scored: result.scored, malformed: parsed.malformed };
 };
