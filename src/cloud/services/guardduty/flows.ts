@@ -241,11 +241,18 @@ export function flowBehaviour(host: GuardDutyHost): BehaviourSource {
     }
   };
 
-  try {
-    unsubscribe = host.caps.service('ec2').dataplane.onFlows(listener);
-  } catch {
-    // A lab cloud without EC2 (some tests build one with a few services): no flows to see.
-  }
+  // Once. EC2 is constructed before GuardDuty (services/index.ts), so this succeeds at once; a lab
+  // cloud built with EC2 after GuardDuty subscribes on the first delivery, one without EC2 never.
+  let closed = false;
+  const subscribe = (): void => {
+    if (unsubscribe || closed) return;
+    try {
+      unsubscribe = host.caps.service('ec2').dataplane.onFlows(listener);
+    } catch {
+      // no EC2 in this lab cloud (yet)
+    }
+  };
+  subscribe();
 
   const analyse = async (rs: RegionFlows, win: Window): Promise<void> => {
     const det = host.enabledDetector(rs.account, rs.region);
@@ -434,6 +441,7 @@ export function flowBehaviour(host: GuardDutyHost): BehaviourSource {
 
   return {
     async deliver(nowMs: number): Promise<void> {
+      subscribe();
       for (const rs of regions.values()) {
         const closed = [...rs.windows.keys()].filter((w) => (w + 1) * WINDOW_MS <= nowMs).sort((a, b) => a - b);
         for (const w of closed) {
@@ -447,6 +455,7 @@ export function flowBehaviour(host: GuardDutyHost): BehaviourSource {
       for (const k of [...regions.keys()]) if (k.startsWith(`${account}|`)) regions.delete(k);
     },
     close(): void {
+      closed = true;
       unsubscribe?.();
       unsubscribe = undefined;
     },
