@@ -163,12 +163,20 @@ export function dnsBehaviour(host: GuardDutyHost): BehaviourSource {
     }
   };
 
+  // An instance's details for a minute of lab time (a beacon's every query need not describe the instance again).
+  const described = new Map<string, { at: number; details: JsonObject }>();
   const instanceOf = async (account: string, region: string, id: string): Promise<JsonObject> => {
+    const k = `${account}|${region}|${id}`;
+    const now = host.caps.clock.nowMs();
+    const hit = described.get(k);
+    if (hit && now - hit.at < 60_000 && now >= hit.at) return structuredClone(hit.details);
     const r = await host.caps.target
       .json<{ Reservations?: Array<{ Instances?: Ec2Instance[] }> }>(account, 'ec2', 'DescribeInstances', { InstanceIds: [id] }, region)
       .catch(() => ({ Reservations: [] }));
     const i = r.Reservations?.flatMap((x) => x.Instances ?? []).find((x) => x.InstanceId === id);
-    return instanceDetails(i ?? { InstanceId: id });
+    const details = instanceDetails(i ?? { InstanceId: id });
+    described.set(k, { at: now, details });
+    return structuredClone(details);
   };
 
   const draft = async (q: ResolvedQuery, type: string, key: string, name: string, info: JsonObject, evidenceList?: string): Promise<Draft> => ({
@@ -255,7 +263,7 @@ export function dnsBehaviour(host: GuardDutyHost): BehaviourSource {
       subscribe();
     },
     dropAccount(account: string): void {
-      for (const m of [exfil, dga]) for (const k of [...m.keys()]) if (k.startsWith(`${account}|`)) m.delete(k);
+      for (const m of [exfil, dga, described]) for (const k of [...m.keys()]) if (k.startsWith(`${account}|`)) m.delete(k);
     },
     close(): void {
       unsubscribe?.();
