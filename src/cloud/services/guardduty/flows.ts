@@ -290,7 +290,7 @@ export function flowBehaviour(host: GuardDutyHost): BehaviourSource {
             portProbeAction: {
               blocked: false,
               portProbeDetails: open.slice(0, MAX_PROBE_DETAILS).map((u) => ({
-                localPortDetails: { port: u.localPort, portName: portName(u.localPort) }, localIpDetails: { ipAddressV4: p.localIp }, remoteIpDetails: remoteIp(remote, false),
+                localPortDetails: { port: u.localPort, portName: portName(u.localPort) }, localIpDetails: localIpOf(p.localIp), remoteIpDetails: remoteIpOf(remote),
               })),
             },
           },
@@ -462,6 +462,15 @@ export function flowBehaviour(host: GuardDutyHost): BehaviourSource {
   };
 }
 
+/** RemoteIpDetails (IPv6 addresses in ipAddressV6, as the API reference has it). */
+function remoteIpOf(ip: string): JsonObject {
+  if (!ip.includes(':')) return remoteIp(ip, false);
+  const { ipAddressV4: _v4, ...rest } = remoteIp(ip, false);
+  return { ipAddressV6: ip, ...rest };
+}
+
+const localIpOf = (ip: string): JsonObject => (ip.includes(':') ? { ipAddressV6: ip } : { ipAddressV4: ip });
+
 function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
   for (const x of xs) {
@@ -490,8 +499,8 @@ function connection(p: Pair, u: PortUse, blocked: boolean): JsonObject {
     actionType: 'NETWORK_CONNECTION',
     networkConnectionAction: {
       connectionDirection: p.inbound ? 'INBOUND' : 'OUTBOUND', protocol: protocolLabel(u.protocol), blocked,
-      remoteIpDetails: remoteIp(p.remote, false), remotePortDetails: { port: u.remotePort, portName: portName(u.remotePort) },
-      localPortDetails: { port: u.localPort, portName: portName(u.localPort) }, localIpDetails: { ipAddressV4: p.localIp },
+      remoteIpDetails: remoteIpOf(p.remote), remotePortDetails: { port: u.remotePort, portName: portName(u.remotePort) },
+      localPortDetails: { port: u.localPort, portName: portName(u.localPort) }, localIpDetails: localIpOf(p.localIp),
     },
   };
 }
