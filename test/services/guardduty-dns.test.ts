@@ -222,3 +222,38 @@ describe('GuardDuty DNS findings', () => {
     expect(falseFindings).toBe(0);
   }, 180_000);
 });
+
+describe('what the DNS rules recognise, name by name (seeded)', () => {
+  it('encoded labels of DNS tunnels: base32 and hex chunks nearly always, base64url mostly; AWS and company names never', () => {
+    const rng = new Random(`${SEED}|names`);
+    const tok = (alphabet: string, n: number) => Array.from({ length: n }, () => alphabet[rng.int(0, alphabet.length - 1)]).join('');
+    const rate = (make: () => string) => {
+      let hit = 0;
+      for (let i = 0; i < 1000; i++) if (looksEncoded(make())) hit++;
+      return hit / 1000;
+    };
+    const rates = {
+      base32: rate(() => `${tok(B32, 52)}.${tok(B32, 20)}.t.exfil-drop.net`),
+      hex: rate(() => `${tok('0123456789abcdef', 40)}.t.exfil-drop.net`),
+      base64url: rate(() => `${tok('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', 60)}.t.exfil-drop.net`),
+    };
+    console.log(`encoded-looking per name: ${JSON.stringify(rates)}`);
+    expect(rates.base32).toBeGreaterThan(0.9);
+    expect(rates.hex).toBeGreaterThan(0.95);
+    expect(rates.base64url).toBeGreaterThan(0.7);
+    for (const n of [
+      'sts.us-east-1.amazonaws.com', 'northwind-data-7f3a9c21.s3.us-east-1.amazonaws.com', 'vpce-0a1b2c3d4e5f67890-abcdefgh.s3.us-east-1.vpce.amazonaws.com',
+      'internal-northwind-app-alb-1234567890.us-east-1.elb.amazonaws.com', '123456789012.dkr.ecr.us-east-1.amazonaws.com', 'd1o2okarmddd8n.cloudfront.net',
+      'applicationloadbalancerhealthcheck.northwind-analytics.com', 'b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4.ip6.arpa',
+    ]) expect(looksEncoded(n), n).toBe(false);
+  });
+
+  it('generated domains: random consonant strings mostly, pronounceable and short names never', () => {
+    const rng = new Random(`${SEED}|dga-names`);
+    let hit = 0;
+    for (let i = 0; i < 1000; i++) if (looksGenerated(`${Array.from({ length: rng.int(10, 14) }, () => CONSONANTS[rng.int(0, CONSONANTS.length - 1)]).join('')}.com`)) hit++;
+    console.log(`generated-looking per domain (consonant strings): ${hit / 1000}`);
+    expect(hit / 1000).toBeGreaterThan(0.8);
+    for (const d of ['northwind-analytics.com', 'amazonaws.com', 'cloudfront.net', 'googleapis.com', 'pythonhosted.org', 'debian.org', 'xkcd.com']) expect(looksGenerated(d), d).toBe(false);
+  });
+});
