@@ -13,6 +13,7 @@ try {
 
 export const {
   AnomalyError, MODEL_FORMAT, MODEL_VERSION, FEATURES, STATE_FORMAT,
-  decodeSubscription, parseFlowRecords, logFormatFields, ownerOf, validateState, StreamDetector,
+  decodeSubscription, parseFlowRecords, logFormatFields, ownerOf, ownerCandidates, interfaceOfStream,
+  validateState, StreamDetector,
   loadModel, createDetector, anomalyEvent, trainFromFlowLogs,
 } = kit;

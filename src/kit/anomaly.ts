@@ -13,7 +13,7 @@ import { StreamDetector, validateModel, type AnomalyAlert, type DetectorOptions 
 
 export { AnomalyError, MODEL_FORMAT, MODEL_VERSION, FEATURES, type AnomalyModel, type FlowRecord } from '../controls/anomaly/index.ts';
 export {
-  decodeSubscription, parseFlowRecords, logFormatFields, ownerOf, validateState, StreamDetector, STATE_FORMAT,
+  decodeSubscription, parseFlowRecords, logFormatFields, ownerOf, ownerCandidates, interfaceOfStream, validateState, StreamDetector, STATE_FORMAT,
   type AnomalyAlert, type AnomalyReason, type DetectorOptions, type DetectorState, type DetectResult, type MessagesReport,
   type SubscriptionBatch, type SubscriptionLogEvent,
 } from '../controls/anomaly/stream.ts';

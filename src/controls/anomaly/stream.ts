@@ -259,6 +259,8 @@ export interface DetectorState {
   modelTrainedUntil: number;
   /** The latest record start seen (Unix s). */
   seenUntil: number;
+  /** The address of the interface whose stream this detector scored (hosts 'owner'). */
+  owner?: string;
   history: HistoryState;
 }
 
@@ -271,7 +273,7 @@ export interface DetectorOptions {
    * Which hosts' windows are scored. 'owner' (default): a batch is one network interface's log stream
    * (a VPC flow log writes one per interface), and only the interface's own address is scored, since
    * the stream holds all of its traffic and only part of its peers' (`detect(records, { owner })`
-   * names it; otherwise `ownerOf` finds it, and a batch where it cannot is not scored).
+   * names it; otherwise `ownerFor` finds it, and a batch where it cannot is not scored).
    * 'private': every RFC 1918 address; 'all': every sender; or a list of addresses and CIDR blocks
    * (IPv4): for batches that hold a whole flow log (every interface), e.g. a file.
    */
@@ -325,21 +327,34 @@ function cidrTest(spec: string): (a: string) => boolean {
 const PRIVATE = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map(cidrTest);
 const isPrivate = (a: string) => PRIVATE.some((t) => t(a));
 
-/**
- * The network interface's own address in a batch of one interface's log stream: the address every
- * record has as source or destination. When the interface talked with a single peer, both are; the
- * one inside `covered` is taken when the other is not, else there is no telling (undefined).
- */
-export function ownerOf(records: readonly FlowRecord[], covered: (a: string) => boolean = isPrivate): string | undefined {
-  if (!records.length) return undefined;
+/** The addresses every record has as source or destination: a network interface's own, and its only peer's when it had one. */
+export function ownerCandidates(records: readonly FlowRecord[]): string[] {
+  if (!records.length) return [];
   let common = [records[0]!.srcaddr, records[0]!.dstaddr].filter((a, i, l) => l.indexOf(a) === i);
   for (const r of records) {
-    if (!common.length) return undefined;
+    if (!common.length) return [];
     common = common.filter((a) => a === r.srcaddr || a === r.dstaddr);
   }
+  return common;
+}
+
+/**
+ * The network interface's own address in a batch of one interface's log stream: the address every
+ * record has as source or destination. When the interface talked with a single peer, both are; then
+ * `known` (the owner found before) decides, or the one inside `covered` when the other is not, else
+ * there is no telling (undefined).
+ */
+export function ownerOf(records: readonly FlowRecord[], covered: (a: string) => boolean = isPrivate, known?: string): string | undefined {
+  const common = ownerCandidates(records);
   if (common.length === 1) return common[0];
+  if (known && common.includes(known)) return known;
   const inside = common.filter(covered);
   return inside.length === 1 ? inside[0] : undefined;
+}
+
+/** The network interface a flow log's log stream is named after (`eni-0abc…-all` → `eni-0abc…`). */
+export function interfaceOfStream(logStream: string): string | undefined {
+  return /^(eni-[0-9a-f]+)(-(all|accept|reject))?$/.exec(logStream)?.[1];
 }
 
 function round(x: number): number {
@@ -361,6 +376,8 @@ export class StreamDetector {
   private readonly covered: (a: string) => boolean;
   private readonly remembered = new Set<string>();
   private seenUntil = -Infinity;
+  /** The interface's address, once known (from the state, a batch, or `detect`'s option). */
+  owner: string | undefined;
 
   constructor(readonly model: AnomalyModel, opts: DetectorOptions = {}) {
     this.kind = opts.model ?? 'robust';
@@ -386,6 +403,7 @@ export class StreamDetector {
       Object.assign(history, s.history);
       for (const h of Object.keys(s.history)) this.remembered.add(h);
       this.seenUntil = s.seenUntil;
+      this.owner = s.owner;
     }
     this.extractor = new FeatureExtractor({ windowSeconds: model.windowSeconds, history });
   }
@@ -398,7 +416,8 @@ export class StreamDetector {
     const fresh = records.filter((r) => r.start >= this.seenUntil - this.model.windowSeconds);
     const stale = records.length - fresh.length;
     let sorted = [...fresh].sort((a, b) => a.start - b.start);
-    const owner = this.hostsOption === 'owner' ? options.owner ?? ownerOf(sorted, this.covered) : undefined;
+    const owner = this.hostsOption === 'owner' ? options.owner ?? this.ownerFor(sorted) : undefined;
+    if (owner) this.owner = owner;
     if (owner) {
       // One interface's stream: what its owner exchanged with another covered interface is in that
       // interface's stream too, and so twice in a training file of the whole flow log.
@@ -441,11 +460,21 @@ export class StreamDetector {
     return { alerts, scored, skipped: windows.length - scored, hosts, stale };
   }
 
+  /**
+   * Whose stream the records are (hosts 'owner'): see `ownerOf`; undefined when the batch cannot tell
+   * (the interface talked with one other covered address only): then give `detect` the owner, e.g. the
+   * address of the interface the stream is named after (EC2 DescribeNetworkInterfaces).
+   */
+  ownerFor(records: readonly FlowRecord[]): string | undefined {
+    return ownerOf(records, this.covered, this.owner);
+  }
+
   /** What to keep for the next invocation (JSON): the history of the hosts scored so far (and of the state given). */
   state(): DetectorState {
     return {
       format: STATE_FORMAT, version: 1, modelTrainedUntil: this.model.training.until,
       seenUntil: Number.isFinite(this.seenUntil) ? this.seenUntil : 0,
+      ...(this.owner ? { owner: this.owner } : {}),
       history: this.extractor.snapshot(this.remembered, this.maxPeers),
     };
   }
@@ -466,6 +495,7 @@ export function validateState(input: unknown): DetectorState {
   if (!o || typeof o !== 'object' || o.format !== STATE_FORMAT) throw new AnomalyError(`not a detector state (no "format": "${STATE_FORMAT}")`, hint);
   if (o.version !== 1) throw new AnomalyError(`detector state version ${String(o.version)}; this seclab reads version 1`, hint);
   if (!finite(o.seenUntil)) throw new AnomalyError('the detector state has no seenUntil time', hint);
+  if (o.owner !== undefined && (typeof o.owner !== 'string' || ipv4(o.owner) === undefined)) throw new AnomalyError('the detector state\'s owner is not an IPv4 address', hint);
   checkHistory(o.history, 'the detector state\'s history', hint);
   return o as DetectorState;
 }
