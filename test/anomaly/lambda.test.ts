@@ -227,7 +227,7 @@ describe('an anomaly detector Lambda fed by a flow-log subscription, in the lab 
     copyFileSync(new URL('../../docs/examples/anomaly-detector/index.mjs', import.meta.url), path.join(dir, 'index.mjs'));
     writeFileSync(path.join(dir, 'model.json'), JSON.stringify(model));
     const stateBucket = `anomaly-state-${account}`;
-    await c.client(S3Client, { credentials, forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: stateBucket }));
+    await c.client(S3Client, { credentials }).send(new CreateBucketCommand({ Bucket: stateBucket }));
     const bus = `arn:aws:events:${REGION}:${account}:event-bus/default`;
     await iam.send(new CreateRoleCommand({ RoleName: 'detector', AssumeRolePolicyDocument: trust('lambda.amazonaws.com') }));
     await iam.send(new PutRolePolicyCommand({
