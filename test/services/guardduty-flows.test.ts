@@ -2,8 +2,9 @@
 // the real gateway and moto: a small VPC built with the EC2 API (a public web instance, an app
 // instance with an instance profile, a database), a detector created with the SDK, traffic sent
 // with the data plane, the lab clock moved past the analysis windows, findings read back with
-// ListFindings/GetFindings and from EventBridge. Normal traffic comes from the data plane's
-// generator (seeded): it must produce no finding.
+// ListFindings/GetFindings and from EventBridge. The accounts have no flow logs: GuardDuty reads its
+// own stream. Normal traffic (the data plane's seeded generator, and lab advanced's company) must
+// produce no finding.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client,
@@ -346,6 +347,30 @@ describe('GuardDuty from flows: threat intelligence', () => {
     await send(l, portScan({ attacker: '203.0.113.5', target: l.web.publicIp, start: t2 + 1000, ports: Array.from({ length: 100 }, (_, i) => i + 400), openPorts: [443] }));
     await passTo(t2 + WINDOW_MS);
     expect((await findings(l)).map((f) => f.Type)).toEqual(['Recon:EC2/PortProbeUnprotectedPort']);
+  });
+});
+
+describe('GuardDuty from flows: determinism', () => {
+  it('the same activity in two accounts makes the same findings (types, roles, counts, actions, details)', async () => {
+    const shape = async (): Promise<unknown[]> => {
+      const l = await lab();
+      const t0 = nextWindow();
+      await send(l, [
+        ...portScan({ attacker: '203.0.113.30', target: l.web.publicIp, start: t0 + 1000, ports: Array.from({ length: 60 }, (_, i) => i + 400), openPorts: [443] }),
+        ...sshBruteForce({ attacker: '203.0.113.31', target: l.web.publicIp, start: t0 + 1000, attempts: 40 }),
+        ...portScan({ attacker: l.app.privateIp, target: '198.51.100.31', start: t0 + 1000, ports: Array.from({ length: 40 }, (_, i) => i + 1) }),
+      ]);
+      await passTo(t0 + WINDOW_MS);
+      const names = new Map([[l.web.id, 'web'], [l.app.id, 'app'], [l.web.publicIp, 'web-public']]);
+      const text = JSON.stringify((await findings(l)).map((f) => ({
+        type: f.Type, role: f.Service!.ResourceRole, count: f.Service!.Count, severity: f.Severity, title: f.Title,
+        action: f.Service!.Action, info: { ...JSON.parse(f.Service!.AdditionalInfo!.Value!), windowStart: undefined, windowEnd: undefined },
+      })).sort((a, b) => (a.type! < b.type! ? -1 : 1)));
+      return JSON.parse([...names].reduce((t, [from, to]) => t.split(from).join(to), text));
+    };
+    const first = await shape();
+    expect(first).toHaveLength(3);
+    expect(await shape()).toEqual(first);
   });
 });
 
