@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { EC2Client, CreateVpcCommand, CreateSubnetCommand, DescribeImagesCommand, RunInstancesCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
-import { S3Client, CreateBucketCommand, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, CreateBucketCommand, ListObjectsV2Command, GetObjectCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import {
   CloudWatchLogsClient, CreateLogGroupCommand, FilterLogEventsCommand, PutMetricFilterCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
@@ -305,6 +305,42 @@ describe('instances\' lookups and query-log delivery', () => {
     expect(got.ErrorMessage).toContain('/missing');
     const stats = a.resolver.deliveries(a.id);
     expect(stats.find((s) => s.name === 'stream')).toMatchObject({ delivered: 0, pending: 0, note: expect.stringMatching(/Firehose/) });
+  });
+});
+
+describe('another account\'s bucket', () => {
+  it('takes query logs only when its bucket policy lets delivery.logs.amazonaws.com write them for the account', async () => {
+    const a = await account();
+    const b = await account();
+    const [web] = a.instances;
+    const bucket = `central-dns-${b.id}`;
+    await b.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const cfg = (await a.call('CreateResolverQueryLogConfig', { Name: 'central', DestinationArn: `arn:aws:s3:::${bucket}`, CreatorRequestId: 'c' })).body['ResolverQueryLogConfig'];
+    const assoc = (await a.call('AssociateResolverQueryLogConfig', { ResolverQueryLogConfigId: cfg.Id, ResourceId: a.vpc })).body['ResolverQueryLogConfigAssociation'];
+    const send = async () => {
+      await a.resolver.lookups(a.id, a.c.region, [{ srcaddr: web!.ip, qname: 'example.com', at: a.c.gateway.clock.nowMs() }]);
+      await a.c.gateway.clock.advance(5 * 60_000 + 1000);
+    };
+    await send();
+    const listB = async () => (await b.s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? [];
+    expect(await listB()).toHaveLength(0);
+    const failed = (await a.call('GetResolverQueryLogConfigAssociation', { ResolverQueryLogConfigAssociationId: assoc.Id })).body['ResolverQueryLogConfigAssociation'];
+    expect(failed).toMatchObject({ Status: 'FAILED', Error: 'ACCESS_DENIED' });
+    await b.s3.send(new PutBucketPolicyCommand({
+      Bucket: bucket,
+      Policy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{
+          Effect: 'Allow', Principal: { Service: 'delivery.logs.amazonaws.com' }, Action: 's3:PutObject', Resource: `arn:aws:s3:::${bucket}/AWSLogs/${a.id}/*`,
+          Condition: { StringEquals: { 'aws:SourceAccount': a.id, 's3:x-amz-acl': 'bucket-owner-full-control' } },
+        }],
+      }),
+    }));
+    await send();
+    const objs = await listB();
+    expect(objs).toHaveLength(1);
+    expect(objs[0]!.Key).toMatch(new RegExp(`^AWSLogs/${a.id}/vpcdnsquerylogs/${a.vpc}/`));
+    expect((await a.call('GetResolverQueryLogConfigAssociation', { ResolverQueryLogConfigAssociationId: assoc.Id })).body['ResolverQueryLogConfigAssociation'].Status).toBe('ACTIVE');
   });
 });
 

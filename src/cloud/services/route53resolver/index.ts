@@ -24,6 +24,7 @@ import { defineService, type AuthorizationPart, type Capabilities, type ServiceR
 import type { ApiCall } from '../../gateway/protocol/identify.ts';
 import type { AuthzRequirement } from '../../gateway/protocol/authz-map.ts';
 import type { Credential } from '../../gateway/credentials.ts';
+import { evaluate } from '../../policy/evaluate.ts';
 import type { NetworkInterface, Topology } from '../ec2/dataplane/model.ts';
 import {
   checkName, DESTINATION_NAMES, fqdn, iso, parseDestination, queryTimestamp, S3_FILE_MS, s3Key, sourcePort,
@@ -283,7 +284,7 @@ export class Route53ResolverService implements ServiceRuntime {
       for (const a of s.associations.values()) {
         if (a.configId !== cfg.id || a.vpcId !== first.vpcId) continue;
         a.status = message ? 'FAILED' : 'ACTIVE';
-        a.error = message ? (/does not exist|NoSuchBucket|not found/i.test(message) ? 'DESTINATION_NOT_FOUND' : 'INTERNAL_SERVICE_ERROR') : 'NONE';
+        a.error = message ? (/does not exist|NoSuchBucket|not found/i.test(message) ? 'DESTINATION_NOT_FOUND' : /^access denied/i.test(message) ? 'ACCESS_DENIED' : 'INTERNAL_SERVICE_ERROR') : 'NONE';
         a.errorMessage = message ?? '';
       }
       if (message) cfg.note = message;
@@ -308,6 +309,23 @@ export class Route53ResolverService implements ServiceRuntime {
     }
     const owner = this.caps.service('s3').bucketOwners.get(d.bucket);
     if (!owner) throw new Error(`the bucket ${d.bucket} does not exist: create it, or point the configuration at an existing bucket`);
+    const body0 = `${d.prefix ? `${d.prefix}/` : ''}AWSLogs/${account}/`;
+    if (owner !== account) {
+      // Another account's bucket takes the logs only if its policy lets the log delivery service write them
+      // for this account (as AWS requires; a configuration cannot write into a bucket that did not ask for it).
+      const doc = await this.caps.service('s3').policies.bucketPolicy(owner, d.bucket).catch(() => undefined);
+      const decision = doc
+        ? evaluate(
+          {
+            action: 's3:PutObject', resource: `arn:aws:s3:::${d.bucket}/${body0}`, resourceAccount: owner,
+            principal: { arn: 'delivery.logs.amazonaws.com', account, type: 'AWSService' },
+            context: { 's3:x-amz-acl': 'bucket-owner-full-control', 'aws:SourceAccount': account, 'aws:SourceArn': cfg.arn },
+          },
+          { identity: [], resource: { source: `bucket policy of ${d.bucket}`, document: doc, account: owner } },
+        ).decision
+        : 'ImplicitDeny';
+      if (decision !== 'Allow') throw new Error(`access denied: the bucket ${d.bucket} belongs to account ${owner} and its bucket policy does not allow delivery.logs.amazonaws.com to s3:PutObject under ${body0} for account ${account}`);
+    }
     const body = gzipSync(Buffer.from(batch.map((p) => JSON.stringify(p.record)).join('\n') + '\n'));
     const period = Math.floor(batch[0]!.at / S3_FILE_MS) * S3_FILE_MS;
     await this.caps.sinks.putObject(owner, d.bucket, s3Key(d.prefix, account, vpcId, period, body), body);
