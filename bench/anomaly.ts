@@ -14,7 +14,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { evaluateCapture, evaluateWindows, extractFeatures, MODEL_KINDS, parseFlowLog, scoreWindow, trainModel, type FlowRecord, type ModelMetrics } from '../src/controls/anomaly/index.ts';
+import { gzipSync } from 'node:zlib';
+import { evaluateCapture, evaluateWindows, extractFeatures, MODEL_KINDS, parseFlowLog, scoreWindow, trainModel, type AnomalyModel, type FlowRecord, type ModelMetrics } from '../src/controls/anomaly/index.ts';
+import { decodeSubscription, parseFlowRecords, StreamDetector, validateModel } from '../src/controls/anomaly/stream.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args, positionals } = parseArgs({
@@ -119,6 +121,28 @@ if (captures.length > 1) {
   }
 }
 
+// A Lambda function behind a subscription filter: per batch of N records (one subscription payload),
+// decode + parse + score with a fresh detector, as one invocation does; and loading the model file.
+const lambda: { records: number; ms: number }[] = [];
+let modelLoad: { bytes: number; ms: number } | undefined;
+if (timeSplit.length) {
+  const c = captures[0]!;
+  const e = evaluateCapture(c.records, { windowSeconds, fpr, trainFraction });
+  const model: AnomalyModel = e.model;
+  const text = JSON.stringify(model);
+  modelLoad = { bytes: Buffer.byteLength(text), ms: time(() => validateModel(text)) };
+  const later = [...c.records].sort((a, b) => a.start - b.start);
+  for (const n of [100, 1000, 10_000]) {
+    const slice = later.slice(0, n);
+    const logEvents = slice.map((r, i) => ({ id: String(i), timestamp: r.start * 1000, message: `2 123456789012 eni-1 ${r.srcaddr} ${r.dstaddr} ${r.srcport} ${r.dstport} ${r.protocol} ${r.packets} ${r.bytes} ${r.start} ${r.end} ${r.action} OK` }));
+    const event = { awslogs: { data: gzipSync(JSON.stringify({ messageType: 'DATA_MESSAGE', owner: '123456789012', logGroup: 'flows', logStream: 'eni-1-all', subscriptionFilters: ['f'], logEvents })).toString('base64') } };
+    const ms = time(() => new StreamDetector(model).detect(parseFlowRecords(decodeSubscription(event).logEvents).records));
+    lambda.push({ records: slice.length, ms: Math.round(ms * 10) / 10 });
+  }
+  say('');
+  say(`in a Lambda function (${c.name}, robust, the stream's own host scored, as a flow log's interface stream): loading the model file (${(modelLoad.bytes / 1024).toFixed(0)} KB) ${modelLoad.ms.toFixed(1)} ms; decode + parse + score a subscription batch of ${lambda.map((l) => `${l.records} records ${l.ms} ms`).join(', ')}`);
+}
+
 const awsCheck = awsFormat.map((f) => {
   const p = parseFlowLog(readFileSync(join(dir, f)));
   const csv = captures.find((c) => f.startsWith(`vpc_${c.name}`));
@@ -129,4 +153,4 @@ for (const a of awsCheck) say(`\nAWS text format ${a.file}: ${a.records} records
 const every = timeSplit.every((t) => t.oursBeatsBoth && t.oursReachesGoal);
 say('');
 say(`goal (time split): ours ROC-AUC ≥ 0.97 and above both baselines on every capture: ${every ? 'met' : 'NOT met'} (${timeSplit.map((t) => `${t.capture} ${t.oursReachesGoal ? '≥' : '<'} 0.97, ${t.oursBeatsBoth ? 'beats' : 'does not beat'} both`).join('; ')})`);
-if (args.json) console.log(JSON.stringify({ dataset: dir, windowSeconds, fpr, trainFraction, timeSplit, crossCapture: cross, awsFormat: awsCheck, goalMet: every }, null, 2));
+if (args.json) console.log(JSON.stringify({ dataset: dir, windowSeconds, fpr, trainFraction, timeSplit, crossCapture: cross, lambda: { modelLoad, batches: lambda }, awsFormat: awsCheck, goalMet: every }, null, 2));
