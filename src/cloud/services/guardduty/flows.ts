@@ -216,7 +216,9 @@ export function flowBehaviour(host: GuardDutyHost): BehaviourSource {
         p.flows++;
         if (ok) p.accepted++;
         if (inbound) {
-          const r = f.response === false ? undefined : f.response;
+          // The data plane's default answer (model.ts): TCP as many packets as asked, 40 bytes each; UDP and ICMP mirrored.
+          const r = f.response === false ? undefined
+            : f.response ?? (f.protocol === 6 ? { packets: f.packets, bytes: f.packets * 40 } : f.protocol === 17 || icmp ? { packets: f.packets, bytes: f.bytes } : undefined);
           if (ok && r) {
             p.packetsOut += r.packets;
             p.bytesOut += r.bytes;
