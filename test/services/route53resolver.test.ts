@@ -172,6 +172,12 @@ describe('Route 53 Resolver query logging API', () => {
     await bad('ListResolverQueryLogConfigs', { Filters: [{ Name: 'Colour', Values: ['x'] }] }, 'InvalidParameterException', 'Filters');
     await bad('ListResolverQueryLogConfigs', { NextToken: 'not-a-token' }, 'InvalidNextTokenException');
     await bad('ListResolverQueryLogConfigAssociations', { SortBy: 'Name' }, 'InvalidParameterException', 'SortBy');
+    // the lab cloud's limit of configurations per VPC (every lookup is written once per association)
+    for (let i = 0; i < 10; i++) {
+      const id = (await a.call('CreateResolverQueryLogConfig', { Name: `n${i}`, DestinationArn: 'arn:aws:s3:::b-1', CreatorRequestId: `many-${i}` })).body['ResolverQueryLogConfig'].Id;
+      expect((await a.call('AssociateResolverQueryLogConfig', { ResolverQueryLogConfigId: id, ResourceId: a.vpc })).status).toBe(200);
+    }
+    await bad('AssociateResolverQueryLogConfig', { ResolverQueryLogConfigId: cfg.Id, ResourceId: a.vpc }, 'LimitExceededException');
   });
 
   it('authorizes each call on the configuration it names, as IAM does', async () => {

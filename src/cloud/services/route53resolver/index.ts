@@ -137,6 +137,12 @@ const NAME_PATTERN = /^(?![0-9]+$)[a-zA-Z0-9\-_ ']+$/;
 /** Route 53 Resolver quotas: query logging configurations per Region; VPCs per configuration (Developer Guide, "Quotas on Route 53 VPC Resolver"). */
 const MAX_CONFIGS = 1000;
 const MAX_TAGS = 200;
+/**
+ * The lab's own limit, not AWS's: configurations one VPC may be associated with. Every lookup is
+ * written once per association; a submission associating hundreds would multiply the lab cloud's
+ * work for every query of a grading.
+ */
+const MAX_CONFIGS_PER_VPC = 10;
 const CONFIG_FILTERS = ['Arn', 'AssociationCount', 'CreationTime', 'CreatorRequestId', 'Destination', 'DestinationArn', 'Id', 'Name', 'OwnerId', 'ShareStatus', 'Status'];
 const ASSOCIATION_FILTERS = ['CreationTime', 'Error', 'Id', 'ResolverQueryLogConfigId', 'ResourceId', 'Status'];
 
@@ -256,23 +262,23 @@ export class Route53ResolverService implements ServiceRuntime {
 
   async deliver(nowMs: number): Promise<void> {
     const due: Pending[] = [];
-    for (let i = this.pending.length - 1; i >= 0; i--) {
-      const p = this.pending[i]!;
-      const s = this.state.get(`${p.account}|${p.region}`);
-      const cfg = s?.configs.get(p.configId);
-      if (!cfg) {
-        this.pending.splice(i, 1);
-        continue;
-      }
+    const keep: Pending[] = [];
+    for (const p of this.pending) {
+      const cfg = this.state.get(`${p.account}|${p.region}`)?.configs.get(p.configId);
+      if (!cfg) continue; // deleted since: dropped
       // CloudWatch Logs: as soon as the clock reaches the query. S3: files per 5-minute period, once it ended.
       const ready = cfg.destination.kind === 's3' ? Math.floor(p.at / S3_FILE_MS) * S3_FILE_MS + S3_FILE_MS <= nowMs : p.at <= nowMs;
-      if (ready) due.unshift(...this.pending.splice(i, 1));
+      (ready ? due : keep).push(p);
     }
+    this.pending.length = 0;
+    this.pending.push(...keep);
     const groups = new Map<string, Pending[]>();
     for (const p of due) {
       const s3 = this.state.get(`${p.account}|${p.region}`)!.configs.get(p.configId)!.destination.kind === 's3';
       const k = `${p.account}|${p.region}|${p.configId}|${p.vpcId}${s3 ? `|${Math.floor(p.at / S3_FILE_MS)}` : ''}`;
-      groups.set(k, [...(groups.get(k) ?? []), p]);
+      const g = groups.get(k);
+      if (g) g.push(p);
+      else groups.set(k, [p]);
     }
     for (const batch of groups.values()) {
       const first = batch[0]!;
@@ -446,6 +452,10 @@ export class Route53ResolverService implements ServiceRuntime {
         if (!topology.vpcs.some((v) => v.id === vpcId)) throw invalid('ResourceId', `The VPC ${vpcId} does not exist in account ${s.account} in ${s.region} (the VPC and the configuration must be in the same Region).`);
         if ([...s.associations.values()].some((a) => a.configId === c.id && a.vpcId === vpcId)) {
           throw fail('ResourceExistsException', `The resolver query log config ${c.id} is already associated with ${vpcId}.`, { ResourceType: 'ResolverQueryLogConfigAssociation' });
+        }
+        const onVpc = [...s.associations.values()].filter((x) => x.vpcId === vpcId).length;
+        if (onVpc >= MAX_CONFIGS_PER_VPC) {
+          throw fail('LimitExceededException', `${vpcId} is already associated with ${onVpc} query logging configurations, the lab cloud's limit per VPC (${MAX_CONFIGS_PER_VPC}); disassociate one first.`, { ResourceType: 'ResolverQueryLogConfigAssociation' });
         }
         const a: Association = { id: this.nextId(s, 'qla', c.id, vpcId), configId: c.id, vpcId, createdAt: now, status: 'ACTIVE', error: 'NONE', errorMessage: '' };
         s.associations.set(a.id, a);
