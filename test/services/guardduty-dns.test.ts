@@ -13,6 +13,7 @@ import {
 import { useLabCloud } from '../helpers/cloud.ts';
 import { Random } from '../../src/engine/random.ts';
 import type { DnsQuery } from '../../src/cloud/services/route53resolver/index.ts';
+import { beaconLookups, dgaLookups, ordinaryLookups, tunnelLookups } from '../../src/cloud/services/route53resolver/traffic.ts';
 import {
   DGA_MIN_DOMAINS, EXFIL_MIN_NAMES, EXFIL_WINDOW_MS, looksEncoded, looksGenerated, registeredDomain,
 } from '../../src/cloud/services/guardduty/dns.ts';
@@ -53,51 +54,7 @@ async function lab(opts: { detector?: boolean } = { detector: true }) {
 }
 
 /** Names as a DNS tunnel encodes data: base32 chunks in the labels under one domain (seeded). */
-function tunnel(rng: Random, n: number, domain: string): string[] {
-  const tok = (len: number) => Array.from({ length: len }, () => B32[rng.int(0, 31)]).join('');
-  return Array.from({ length: n }, (_, i) => `${tok(52)}.${tok(20)}.${i.toString(16)}.${domain}`);
-}
-
-/** A day of the company's ordinary lookups from its instances (seeded): AWS endpoints, its buckets, its domains, update mirrors, peers, an antivirus agent's hash lookups, search-list NXDOMAINs. */
-function ordinaryDay(rng: Random, hosts: Array<{ ip: string }>, start: number, account: string): DnsQuery[] {
-  const region = 'us-east-1';
-  const names = [
-    `sts.${region}.amazonaws.com`, `ssm.${region}.amazonaws.com`, `ec2messages.${region}.amazonaws.com`, `ssmmessages.${region}.amazonaws.com`,
-    `logs.${region}.amazonaws.com`, `monitoring.${region}.amazonaws.com`, `s3.${region}.amazonaws.com`, `dynamodb.${region}.amazonaws.com`,
-    `kms.${region}.amazonaws.com`, `secretsmanager.${region}.amazonaws.com`, `${account}.dkr.ecr.${region}.amazonaws.com`, `api.ecr.${region}.amazonaws.com`,
-    `northwind-data-7f3a9c21e4.s3.${region}.amazonaws.com`, `northwind-artifacts-${account}.s3.${region}.amazonaws.com`,
-    `internal-northwind-app-alb-1234567890.${region}.elb.amazonaws.com`, `vpce-0a1b2c3d4e5f67890-abcdefgh.s3.${region}.vpce.amazonaws.com`,
-    'api.northwind-analytics.com', 'www.northwind-analytics.com', 'auth.northwind-analytics.com', 'db-1.northwind.internal', 'app-2.northwind.internal',
-    'deb.debian.org', 'security.debian.org', 'cdn.amazonlinux.com', `al2023-repos-${region}-de612dc2.s3.dualstack.${region}.amazonaws.com`,
-    'archive.ubuntu.com', 'files.pythonhosted.org', 'pypi.org', 'registry.npmjs.org', 'github.com', 'objects.githubusercontent.com',
-    'registry-1.docker.io', 'production.cloudflare.docker.com', 'd1o2okarmddd8n.cloudfront.net', 'time.aws.com', 'ntp.ubuntu.com',
-    'sentry.io', 'o450123.ingest.sentry.io', 'api.stripe.com', 'hooks.slack.com',
-  ];
-  const qs: DnsQuery[] = [];
-  for (const h of hosts) {
-    // a lookup every 20 to 90 s (cache misses), a day long
-    for (let t = start + rng.int(0, 30_000); t < start + 24 * HOUR; t += rng.int(20_000, 90_000)) {
-      const roll = rng.next();
-      if (roll < 0.02) {
-        // an antivirus agent's file-reputation lookups: a hash per file, distinct names that look encoded
-        qs.push({ srcaddr: h.ip, qname: `${Array.from({ length: 32 }, () => '0123456789abcdef'[rng.int(0, 15)]).join('')}.sxl.sophosxl-example.net`, at: t, answers: ['127.0.0.1'] });
-      } else if (roll < 0.08) {
-        // peers in the VPC by their EC2 host names, and the customers' buckets (distinct names)
-        qs.push(rng.next() < 0.5
-          ? { srcaddr: h.ip, qname: `ip-10-0-${rng.int(0, 3)}-${rng.int(4, 250)}.ec2.internal`, at: t }
-          : { srcaddr: h.ip, qname: `northwind-cust-${Array.from({ length: 10 }, () => '0123456789abcdef'[rng.int(0, 15)]).join('')}.s3.${region}.amazonaws.com`, at: t });
-      } else if (roll < 0.11) {
-        // resolv.conf search-list expansions that do not exist
-        qs.push({ srcaddr: h.ip, qname: `${rng.pick(['db-1', 'app-2', 'cache', 'metrics'])}.northwind.internal.ec2.internal`, rcode: 'NXDOMAIN', at: t });
-      } else if (roll < 0.14) {
-        qs.push({ srcaddr: h.ip, qname: rng.pick(names), qtype: 'AAAA', at: t });
-      } else {
-        qs.push({ srcaddr: h.ip, qname: rng.pick(names), at: t, answers: [`10.0.${rng.int(0, 255)}.${rng.int(1, 254)}`] });
-      }
-    }
-  }
-  return qs.sort((a, b) => a.at - b.at);
-}
+const tunnel = (rng: Random, n: number, domain: string): string[] => tunnelLookups(rng, '', domain, { start: 0, count: n }).map((q) => q.qname);
 
 describe('GuardDuty DNS findings', () => {
   it('Trojan:EC2/DNSDataExfiltration: many encoded names under one domain from one instance; repeats raise the count', async () => {
@@ -154,10 +111,15 @@ describe('GuardDuty DNS findings', () => {
       // the parent domain alone is not known
       { srcaddr: a.web.ip, qname: 'www.evil-c2.net', at: t0 + 50_000 },
     ]);
+    // a beacon asking the name every 30 s for 10 minutes raises the same finding's count
+    const beacon = beaconLookups(new Random(`${SEED}|beacon`), a.app1.ip, 'beacon.update-check.evil-c2.net', { start: t0 + 60_000, durationMs: 10 * 60_000, periodMs: 30_000, jitterMs: 2000 });
+    expect(beacon.length).toBeGreaterThanOrEqual(18);
+    await a.lookups(beacon);
     const [cc] = await a.findings('Backdoor:EC2/C&CActivity.B!DNS');
+    expect(cc!.Service!.Count).toBe(2 + beacon.length);
     expect(cc).toMatchObject({
       Resource: { InstanceDetails: { InstanceId: a.app1.id } },
-      Service: { Count: 2, Action: { ActionType: 'DNS_REQUEST', DnsRequestAction: { Domain: 'beacon.update-check.evil-c2.net', Protocol: 'UDP', Blocked: false } }, Evidence: { ThreatIntelligenceDetails: [{ ThreatListName: 'ProofPoint' }] } },
+      Service: { Action: { ActionType: 'DNS_REQUEST', DnsRequestAction: { Domain: 'beacon.update-check.evil-c2.net', Protocol: 'UDP', Blocked: false } }, Evidence: { ThreatIntelligenceDetails: [{ ThreatListName: 'ProofPoint' }] } },
     });
     const [btc] = await a.findings('CryptoCurrency:EC2/BitcoinTool.B!DNS');
     expect(btc).toMatchObject({ Resource: { InstanceDetails: { InstanceId: a.web.id } }, Service: { Count: 1, Evidence: { ThreatIntelligenceDetails: [{ ThreatListName: 'Crypto feed' }] } } });
@@ -182,9 +144,12 @@ describe('GuardDuty DNS findings', () => {
     const a = await lab();
     const rng = new Random(`${SEED}|dga`);
     const t0 = a.c.gateway.clock.nowMs();
-    const domains = Array.from({ length: DGA_MIN_DOMAINS + 2 }, () => `${Array.from({ length: rng.int(10, 14) }, () => CONSONANTS[rng.int(0, CONSONANTS.length - 1)]).join('')}.${rng.pick(['com', 'net', 'info'])}`);
-    expect(domains.every((d) => looksGenerated(d))).toBe(true);
-    await a.lookups(domains.map((qname, i) => ({ srcaddr: a.app1.ip, qname, rcode: 'NXDOMAIN', at: t0 + i * 2000 })));
+    const walk = dgaLookups(rng, a.app1.ip, { start: t0, count: DGA_MIN_DOMAINS + 2, found: { answer: '198.51.100.200' } });
+    expect(walk.slice(0, -1).every((q) => q.rcode === 'NXDOMAIN' && looksGenerated(registeredDomain(q.qname)!))).toBe(true);
+    // one fewer generated NXDOMAIN than the rule needs: nothing yet
+    await a.lookups(walk.slice(0, DGA_MIN_DOMAINS - 1));
+    expect(await a.findings('Trojan:EC2/DGADomainRequest.B')).toHaveLength(0);
+    await a.lookups(walk.slice(DGA_MIN_DOMAINS - 1));
     const [f] = await a.findings('Trojan:EC2/DGADomainRequest.B');
     expect(f).toMatchObject({ Resource: { InstanceDetails: { InstanceId: a.app1.id } }, Service: { Count: 1, Action: { ActionType: 'DNS_REQUEST' } } });
   });
@@ -206,7 +171,7 @@ describe('GuardDuty DNS findings', () => {
     const a = await lab();
     const rng = new Random(`${SEED}|quiet-day`);
     const start = a.c.gateway.clock.nowMs();
-    const day = ordinaryDay(rng, [a.web, a.app1, a.app2], start, a.id);
+    const day = ordinaryLookups(rng, [a.web, a.app1, a.app2], { account: a.id, region: a.c.region, start });
     // send it hour by hour as the lab clock moves
     for (let h = 0; h < 24; h++) {
       const hour = day.filter((q) => q.at >= start + h * HOUR && q.at < start + (h + 1) * HOUR);
