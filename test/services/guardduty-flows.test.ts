@@ -415,6 +415,11 @@ describe('GuardDuty from flows: learned baselines and normal traffic', () => {
       ...normal(l, t1, t1 + WINDOW_MS, 'attack-window'),
       ...exfiltration({ source: l.app.privateIp, destination: rogue, start: t1 + 1000, durationMs: 4 * 60_000, totalBytes: 400_000_000 }),
       { srcaddr: l.app.privateIp, dstaddr: '203.0.113.151', srcport: 45_001, dstport: 6667, protocol: 6, packets: 40, bytes: 4000, start: t1 + 60_000, end: t1 + 120_000 },
+      // a flood of clients the web server answers with 20 MB each: not traffic the server chose to send
+      ...Array.from({ length: 4000 }, (_, i): Flow => ({
+        srcaddr: `198.18.7.${1 + Math.floor(i / 20)}`, dstaddr: l.web.publicIp, srcport: 40_000 + i, dstport: 443, protocol: 6,
+        packets: 10, bytes: 900, response: { packets: 700, bytes: 1_000_000 }, start: t1 + 1000 + i * 50, end: t1 + 1500 + i * 50,
+      })),
     ]);
     await passTo(t1 + WINDOW_MS);
     const volume = await findings(l, 'Behavior:EC2/TrafficVolumeUnusual');

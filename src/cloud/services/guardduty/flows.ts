@@ -28,7 +28,7 @@
 //   connections, or DOS_MIN_PACKETS packets of at most DOS_MAX_AVG_BYTES bytes, to one host.
 // - Behavior:EC2/TrafficVolumeUnusual, Behavior:EC2/NetworkPortUnusual (ACTOR): a baseline per
 //   instance is learned for host.learningMs from the first window the instance is seen in after the
-//   detector's creation (the most bytes it sent to one remote host in a window and in an hour, hosts
+//   detector's creation (the most bytes it sent, on connections it opened, to one remote host in a window and in an hour, hosts
 //   inside its VPCs and outside apart; the protocols and
 //   server ports it connected out to); nothing is reported before its learning period ends. After
 //   it: bytes sent to one host in a window above VOLUME_FACTOR times the learned maximum (and at
@@ -107,7 +107,7 @@ interface Pair {
   inbound: boolean;
   flows: number;
   accepted: number;
-  /** Packets and bytes the instance sent to the remote (request leg outbound, response leg inbound). */
+  /** Packets and bytes the instance sent to the remote on connections it opened (0 inbound). */
   packetsOut: number;
   bytesOut: number;
   /** Small TCP connections the instance opened (for floods). */
@@ -215,15 +215,9 @@ export function flowBehaviour(host: GuardDutyHost): BehaviourSource {
         const probe = f.packets <= PROBE_MAX_PACKETS;
         p.flows++;
         if (ok) p.accepted++;
-        if (inbound) {
-          // The data plane's default answer (model.ts): TCP as many packets as asked, 40 bytes each; UDP and ICMP mirrored.
-          const r = f.response === false ? undefined
-            : f.response ?? (f.protocol === 6 ? { packets: f.packets, bytes: f.packets * 40 } : f.protocol === 17 || icmp ? { packets: f.packets, bytes: f.bytes } : undefined);
-          if (ok && r) {
-            p.packetsOut += r.packets;
-            p.bytesOut += r.bytes;
-          }
-        } else {
+        // Volumes count what the instance sends on connections it opens (OUTBOUND, as GuardDuty's
+        // TrafficVolumeUnusual): a server's answers to a flood of clients are not its traffic.
+        if (!inbound) {
           p.packetsOut += f.packets;
           p.bytesOut += f.bytes;
           if (f.protocol === 6 && probe) p.smallTcp++;
