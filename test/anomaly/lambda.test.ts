@@ -144,6 +144,31 @@ describe('seclab/kit/anomaly on its own', () => {
     expect(() => kit.createDetector(model, { state: { format: 'other' } })).toThrow(/not a detector state/);
   });
 
+  it('finds a stream\'s own interface, or says it cannot; counts what two covered interfaces both logged twice, as a whole-flow-log file does', () => {
+    const db = '10.0.3.10';
+    const app = '10.0.2.10';
+    const t = T0 + 700 * 60;
+    const onlyApp = [flow(app, db, t, { dstport: 5432 }), flow(db, app, t + 1, { srcport: 5432 })];
+    expect(kit.ownerCandidates(onlyApp).sort()).toEqual([app, db]);
+    const d = kit.createDetector(model);
+    expect(d.ownerFor(onlyApp)).toBeUndefined();
+    expect(d.detect(onlyApp)).toMatchObject({ scored: 0, hosts: [] });
+    // Once a batch of the stream had another peer, its state knows the owner.
+    const d2 = kit.createDetector(model);
+    expect(d2.detect([...onlyApp, flow(db, '52.216.8.21', t + 2)]).hosts).toEqual([db]);
+    expect(kit.createDetector(model, { state: JSON.parse(JSON.stringify(d2.state())) }).ownerFor(onlyApp)).toBe(db);
+    // A single peer outside the covered addresses: the covered one is the interface.
+    expect(kit.ownerOf([flow(db, ROGUE, t)])).toBe(db);
+    expect(kit.interfaceOfStream('eni-0a1b2c3d4e5f-all')).toBe('eni-0a1b2c3d4e5f');
+    expect(kit.interfaceOfStream('/aws/lambda/x')).toBeUndefined();
+    // flows_out of the same records: an internal peer's records twice (both interfaces logged them), an outside one's once.
+    const probe = { ...model, thresholds: { ...model.thresholds, robust: -1 } };
+    const flowsOut = (records: kit.FlowRecord[], covered?: string[]) => kit.createDetector(probe, { reasons: 19, ...(covered ? { covered } : {}) })
+      .detect(records, { owner: db }).alerts[0]!.reasons.find((x) => x.feature === 'flows_out')!.value;
+    expect(flowsOut([flow(db, app, t), flow(db, ROGUE, t + 1)])).toBe(3);
+    expect(flowsOut([flow(db, app, t), flow(db, ROGUE, t + 1)], ['10.0.3.0/24'])).toBe(2);
+  });
+
   it('builds a PutEvents entry whose detail is the alert', () => {
     const alert: kit.AnomalyAlert = { host: '10.0.2.10', windowStart: '2026-01-05T09:00:00.000Z', windowEnd: '2026-01-05T09:01:00.000Z', score: 9.1, threshold: 4.4, reasons: [{ feature: 'bytes_out', value: 3e7, normal: 1e6, z: 9, direction: 'above' }], modelVersion: 1, records: 12 };
     const e = kit.anomalyEvent(alert, { source: 'northwind.anomaly', detailType: 'Network Anomaly', extra: { instanceId: 'i-0abc' } });
