@@ -26,16 +26,15 @@
 //   own intelligence (intel.ts) knows as command-and-control or cryptocurrency.
 // - Backdoor:EC2/DenialOfService.Tcp (ACTOR): an instance sends DOS_MIN_CONNECTIONS small TCP
 //   connections, or DOS_MIN_PACKETS packets of at most DOS_MAX_AVG_BYTES bytes, to one host.
-// - Behavior:EC2/TrafficVolumeUnusual, Behavior:EC2/NetworkPortUnusual (ACTOR): a baseline per
-//   instance is learned for host.learningMs from the first window the instance is seen in after the
-//   detector's creation (the most bytes it sent, on connections it opened, to one remote host in a window and in an hour, hosts
-//   inside its VPCs and outside apart; the protocols and
-//   server ports it connected out to); nothing is reported before its learning period ends. After
-//   it: bytes sent to one host in a window above VOLUME_FACTOR times the learned maximum (and at
-//   least VOLUME_MIN_BYTES) or in an hour above VOLUME_FACTOR times the learned hourly maximum
-//   (and at least VOLUME_MIN_HOUR_BYTES), or an established outbound connection to a server port never used
-//   while learning. The baseline then stays as learned (GuardDuty keeps learning; the lab cloud
-//   freezes it so a repeated attack keeps being reported).
+// - Behavior:EC2/TrafficVolumeUnusual, Behavior:EC2/NetworkPortUnusual (ACTOR, OUTBOUND): a
+//   baseline per instance is learned for host.learningMs from the first window the instance is seen
+//   in after the detector's creation: the most bytes it sent, on connections it opened, to one
+//   remote host in a window and in an hour (hosts inside its VPCs and outside apart), and the
+//   protocols and server ports it connected out to. Nothing is reported before its learning period
+//   ends. After it: bytes to one host above VOLUME_FACTOR times the learned maximum, in a window (at
+//   least VOLUME_MIN_BYTES) or in an hour (at least VOLUME_MIN_HOUR_BYTES); an established outbound
+//   connection to a server port never used while learning. The baseline then stays as learned
+//   (GuardDuty keeps learning; the lab cloud freezes it so a repeated attack keeps being reported).
 // Trusted IP lists: no finding about an address on an ACTIVE trusted list (they win over threat lists).
 import type { Flow, FlowVerdict, NetworkInterface, Topology } from '../ec2/dataplane/model.ts';
 import { inCidr } from '../ec2/dataplane/net.ts';
