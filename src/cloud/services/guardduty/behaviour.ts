@@ -157,20 +157,33 @@ export function callBehaviour(host: GuardDutyHost): BehaviourSource {
     return s.addresses.set;
   };
 
+  /** Recent answers of otherAccountAt (a stolen key calls many times from one address; a lab cloud may hold many accounts). */
+  const elsewhere = new Map<string, { at: number; account?: string }>();
+
   /** The other account of the lab cloud whose instance (or NAT gateway, Elastic IP) has this address. */
   const otherAccountAt = async (ip: string, account: string): Promise<string | undefined> => {
+    // Private addresses repeat from VPC to VPC: only a public address names another account.
+    if (isPrivate(ip)) return undefined;
+    const now = host.caps.clock.nowMs();
+    const k = `${account}|${ip}`;
+    const hit = elsewhere.get(k);
+    if (hit && now >= hit.at && now - hit.at <= ADDRESS_TTL_MS) return hit.account;
     let launched: Array<{ account: string; region: string }> = [];
     try {
       launched = host.caps.service('ec2').imds.launchedIn();
     } catch {
       return undefined;
     }
-    // Private addresses repeat from VPC to VPC: only a public address names another account.
-    if (isPrivate(ip)) return undefined;
+    let found: string | undefined;
     for (const o of launched.filter((x) => x.account !== account).sort((a, b) => (a.account + a.region < b.account + b.region ? -1 : 1))) {
-      if ((await readAddresses(o.account, o.region)).has(ip)) return o.account;
+      if ((await readAddresses(o.account, o.region)).has(ip)) {
+        found = o.account;
+        break;
+      }
     }
-    return undefined;
+    if (elsewhere.size > 10_000) elsewhere.clear();
+    elsewhere.set(k, { at: now, ...(found ? { account: found } : {}) });
+    return found;
   };
 
   const apiAction = (o: CallOutcome, extra: JsonObject = {}): JsonObject => ({
@@ -313,6 +326,8 @@ export function callBehaviour(host: GuardDutyHost): BehaviourSource {
     },
     dropAccount(account: string): void {
       for (const k of [...accounts.keys()]) if (k.startsWith(`${account}|`)) accounts.delete(k);
+      // Another account's addresses may have named this one.
+      elsewhere.clear();
     },
   };
 }
