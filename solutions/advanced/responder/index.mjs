@@ -41,7 +41,10 @@ const VPC_PREFIX = VPC_CIDR.split('.').slice(0, 2).join('.') + '.';
 // Each server's usual outside destinations in the fourteen baseline days (written by solution.ts).
 const KNOWN_PEERS_FILE = new URL('./known-peers.json', import.meta.url);
 const BASELINE_PEERS = existsSync(KNOWN_PEERS_FILE) ? JSON.parse(readFileSync(KNOWN_PEERS_FILE, 'utf8')) : {};
-const MAX_BLOCKS_PER_EVENT = Number(env.MAX_BLOCKS_PER_EVENT ?? 8);
+// An ACL holds twenty entries a direction (AWS's default quota), its allow rules among them.
+const MAX_BLOCKS_PER_EVENT = Number(env.MAX_BLOCKS_PER_EVENT ?? 20);
+/** Records + ports in three minutes above which one outside source is hammering a host. */
+const MIN_SOURCE_SCORE = Number(env.MIN_SOURCE_SCORE ?? 30);
 
 // ---- addresses ----
 
@@ -60,13 +63,19 @@ const blockable = (ip) => isV4(ip) && !PRIVATE.some((c) => inCidr(ip, c)) && !in
 
 // ---- actions ----
 
-async function denyAddress(ip) {
+/**
+ * Denies an address in the production ACLs, inbound (its connections, and the answers to ours), and
+ * with `outbound` also our connections to it (a C2 server, a drop site).
+ */
+let aclCache;
+async function denyAddress(ip, { outbound = false } = {}) {
   if (!blockable(ip)) return `left ${ip} alone (ours, or the contracted scanner)`;
-  const acls = (await ec2.send(new DescribeNetworkAclsCommand({ NetworkAclIds: NETWORK_ACLS }))).NetworkAcls ?? [];
+  // Read once per invocation; entries added here are remembered in it.
+  aclCache ??= (await ec2.send(new DescribeNetworkAclsCommand({ NetworkAclIds: NETWORK_ACLS }))).NetworkAcls ?? [];
+  const acls = aclCache;
   const done = [];
   for (const acl of acls) {
-    // Both directions: inbound stops its connections, outbound stops ours to it (a C2 server).
-    for (const egress of [false, true]) {
+    for (const egress of outbound ? [false, true] : [false]) {
       const entries = (acl.Entries ?? []).filter((e) => e.Egress === egress);
       if (entries.some((e) => e.RuleAction === 'deny' && e.CidrBlock === `${ip}/32`)) continue;
       const used = new Set(entries.map((e) => e.RuleNumber));
@@ -160,9 +169,11 @@ async function onFinding(finding, eventTime) {
   } else if (key.userType === 'IAMUser' && /MaliciousIPCaller|TorIPCaller/.test(type)) {
     if (key.userName && key.accessKeyId) actions.push(await disableKey(key.userName, key.accessKeyId));
   } else if (resource.resourceType === 'Instance') {
-    if (INSTANCE_ACTOR.some((r) => r.test(type)) && outbound && instanceId) actions.push(await isolate(instanceId));
-    if (ADDRESS_ATTACKER.some((r) => r.test(type)) || BAD_REMOTE.some((r) => r.test(type))) {
-      for (const ip of remotes) actions.push(await denyAddress(ip));
+    // Only when it reaches outside: unusual traffic between our own servers is not exfiltration or C2.
+    if (INSTANCE_ACTOR.some((r) => r.test(type)) && outbound && instanceId && remotes.some(blockable)) actions.push(await isolate(instanceId));
+    const bad = BAD_REMOTE.some((r) => r.test(type));
+    if (ADDRESS_ATTACKER.some((r) => r.test(type)) || bad) {
+      for (const ip of remotes) actions.push(await denyAddress(ip, { outbound: bad }));
     }
   }
   return { what: `${type} (severity ${finding.severity}) on ${instanceId ?? key.userName ?? resource.resourceType}${remotes.length ? ` involving ${remotes.join(', ')}` : ''}`, actions };
@@ -170,13 +181,14 @@ async function onFinding(finding, eventTime) {
 
 // ---- anomaly events ----
 
-const INBOUND_FEATURES = new Set(['flows_in', 'bytes_in', 'packets_in', 'fan_in', 'ports_in', 'rejected_in']);
 
 function parseRecord(message) {
   const f = String(message).trim().split(/\s+/);
   if (f.length < 14 || f[0] === 'version') return undefined;
-  return { src: f[3], dst: f[4], dstport: Number(f[6]), packets: Number(f[8]) || 0, bytes: Number(f[9]) || 0, start: Number(f[10]), action: f[12] };
+  return { src: f[3], dst: f[4], srcport: Number(f[5]), dstport: Number(f[6]), packets: Number(f[8]) || 0, bytes: Number(f[9]) || 0, start: Number(f[10]), action: f[12] };
 }
+/** A connection the sender opened (from an ephemeral port), not its answer from a server port. */
+const opened = (r) => r.srcport > r.dstport;
 
 /** Flow records that involve the host between two times (ms), optionally only those it sent outside. */
 async function recordsOf(host, from, to, { outbound = false } = {}) {
@@ -212,38 +224,35 @@ function heaviestSources(records, host) {
   const all = [...by].map(([ip, s]) => ({ ip, score: s.records + s.ports.size + s.packets / 100 }));
   if (!all.length) return [];
   all.sort((a, b) => b.score - a.score);
-  // The attackers stand out from the crowd of customers: several times the median source.
+  // The attackers stand out from the crowd of customers: several times the median source, and more
+  // than a customer ever sends in a few minutes.
   const median = all[Math.floor(all.length / 2)].score;
-  return all.filter((s) => s.score >= Math.max(5, median * 4)).slice(0, MAX_BLOCKS_PER_EVENT).map((s) => s.ip);
+  return all.filter((s) => s.score >= Math.max(MIN_SOURCE_SCORE, median * 4)).slice(0, MAX_BLOCKS_PER_EVENT).map((s) => s.ip);
 }
 
 async function onAnomaly(detail) {
   const host = detail.host;
   const reasons = Array.isArray(detail.reasons) ? detail.reasons : [];
-  const names = reasons.map((r) => r.feature);
   const actions = [];
-  const what = `network anomaly on ${host} (score ${detail.score} > ${detail.threshold}: ${names.join(', ')})`;
+  const what = `network anomaly on ${host} (score ${detail.score} > ${detail.threshold}: ${reasons.map((r) => r.feature).join(', ')})`;
   if (!isV4(host) || !inCidr(host, VPC_CIDR)) return { what, actions };
   const from = Date.parse(detail.windowStart);
   const to = Date.parse(detail.windowEnd);
-  if (names.some((n) => INBOUND_FEATURES.has(n))) {
-    // Someone is hammering the host (a flood, a scan): deny the loudest outside sources, keep the host up.
-    const records = await recordsOf(host, from - 60_000, to + 60_000);
-    for (const ip of heaviestSources(records, host)) actions.push(await denyAddress(ip));
-    return { what, actions };
-  }
-  // The host itself behaves unlike itself. A server sending to an outside address it has not talked to
-  // in the hours before (a drop site, a C2 server) is compromised: isolate it and deny the address. An
-  // unusual volume to its usual destinations (the hourly backup to S3, updates) is left to people.
-  const now = await recordsOf(host, from - 60_000, to + 60_000, { outbound: true });
-  const destinations = [...new Set(now.map((r) => r.dst).filter(blockable))];
+  // Someone hammering the host (a flood, a scan) shows in what it receives — and in its answers, which
+  // the model may name instead: deny the outside sources that stand out, keep the host up.
+  const around = await recordsOf(host, from - 60_000, to + 60_000);
+  for (const ip of heaviestSources(around, host)) actions.push(await denyAddress(ip));
+  // The host itself opening connections to an outside address it has not talked to before (in the
+  // baseline or the hours before): a drop site, a C2 server. The host is compromised: isolate it and
+  // deny the address. An odd volume to its usual destinations (the hourly backup) is left to people.
+  const destinations = [...new Set(around.filter((r) => r.src === host && opened(r)).map((r) => r.dst).filter(blockable))];
   if (!destinations.length) return { what, actions };
   const before = await recordsOf(host, from - KNOWN_PEERS_MS, from - RECENT_MS, { outbound: true });
   const known = new Set([...before.map((r) => r.dst), ...(BASELINE_PEERS[host] ?? [])]);
   const fresh = destinations.filter((ip) => !known.has(ip));
-  if (!fresh.length) return { what: `${what}; only its usual destinations`, actions };
+  if (!fresh.length) return { what, actions };
   actions.push(await isolate(detail.instanceId ?? await instanceByAddress(host)));
-  for (const ip of fresh.slice(0, MAX_BLOCKS_PER_EVENT)) actions.push(await denyAddress(ip));
+  for (const ip of fresh.slice(0, MAX_BLOCKS_PER_EVENT)) actions.push(await denyAddress(ip, { outbound: true }));
   return { what, actions };
 }
 
