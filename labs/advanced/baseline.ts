@@ -57,12 +57,16 @@ export function scannerFlows(env: NetworkLabEnv, scannerIp: string, from: number
 
 /** The company's normal traffic over [from, to): customers, tiers, backups, updates, contractors, the scanner. */
 export function companyFlows(env: NetworkLabEnv, t: Topology, scannerIp: string, from: number, to: number, seed: string): Flow[] {
-  return [...normalTraffic(t, advancedProfile(env), { from, to, seed }), ...sideTraffic(env, from, to, seed), ...scannerFlows(env, scannerIp, from, to)];
+  // The generator picks among a tier's interfaces in topology order, which follows the (random) interface
+  // ids: in address order, the same seed gives the same traffic in every account.
+  const ordered: Topology = { ...t, interfaces: [...t.interfaces].sort((a, b) => (a.privateIps[0] ?? '').localeCompare(b.privateIps[0] ?? '', 'en', { numeric: true }) || a.id.localeCompare(b.id)) };
+  return [...normalTraffic(ordered, advancedProfile(env), { from, to, seed }), ...sideTraffic(env, from, to, seed), ...scannerFlows(env, scannerIp, from, to)];
 }
 
 /** The flow log's records for these flows, a day at a time (the aggregator keeps a day's windows). */
 export function recordsFor(t: Topology, flowLog: FlowLogConfig, flows: Flow[]): FlowLogRecord[] {
-  return recordsOf(t, flows, flowLog).sort((a, b) => a.start - b.start || a.interfaceId.localeCompare(b.interfaceId));
+  const key = (r: FlowLogRecord) => `${r.srcaddr} ${r.dstaddr} ${r.srcport} ${r.dstport} ${r.protocol}`;
+  return recordsOf(t, flows, flowLog).sort((a, b) => a.start - b.start || key(a).localeCompare(key(b)) || a.interfaceId.localeCompare(b.interfaceId));
 }
 
 /** A flow-log file: the header line, then one v2 default record per line. */
