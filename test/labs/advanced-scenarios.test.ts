@@ -8,8 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { zipSync, strToU8 } from 'fflate';
 import { EC2Client, CreateNetworkAclEntryCommand } from '@aws-sdk/client-ec2';
-import { GuardDutyClient, CreateDetectorCommand, CreateThreatIntelSetCommand } from '@aws-sdk/client-guardduty';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GuardDutyClient, CreateDetectorCommand, CreateThreatIntelSetCommand, CreateFilterCommand, DeleteFilterCommand } from '@aws-sdk/client-guardduty';
+import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { IAMClient, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { LambdaClient, CreateFunctionCommand, AddPermissionCommand } from '@aws-sdk/client-lambda';
 import { CloudWatchLogsClient, PutSubscriptionFilterCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -25,6 +25,7 @@ import { stolenInstanceCredentialsScenario } from '../../scenarios/advanced-stol
 import { advancedPortScanScenario } from '../../scenarios/advanced-port-scan.ts';
 import { threatListLoginScenario } from '../../scenarios/advanced-threat-list-login.ts';
 import { anomalyEvents } from '../../scenarios/lib/advanced.ts';
+import { checks } from '../../labs/advanced/checks.ts';
 import { useLabCloud } from '../helpers/cloud.ts';
 
 const { cloud } = useLabCloud();
@@ -172,4 +173,61 @@ describe('lab advanced: the grader credits exactly what a control did', () => {
     expect(ddos.detected).toBe(false);
     expect(ddos.feedback).toMatch(/the detector \(noisy-detector\) put no Network Anomaly event naming/);
   }, 600_000);
+});
+
+const check = (id: string) => checks.find((c) => c.id === id)!;
+
+describe('lab advanced: the GuardDuty and response checks', () => {
+  it('pass on controls built with the SDK, and fail on an over-broad suppression rule and an over-privileged responder', async () => {
+    const { session, env } = await provision('advanced-checks-1');
+    const ids = ['guardduty-enabled', 'threat-list', 'scanner-suppressed', 'response-rules', 'responder-least-privilege'];
+    for (const id of ids) expect((await check(id).run(session)).passed, id).toBe(false);
+
+    const gd = session.client(GuardDutyClient);
+    const { DetectorId } = await gd.send(new CreateDetectorCommand({ Enable: true, FindingPublishingFrequency: 'FIFTEEN_MINUTES' }));
+    await gd.send(new CreateThreatIntelSetCommand({ DetectorId, Name: 'northwind-feed', Format: 'TXT', Location: `https://s3.amazonaws.com/${env.threatIntel.bucket}/${env.threatIntel.key}`, Activate: true }));
+    for (const [name, path] of [['scanner-probes', 'service.action.portProbeAction.portProbeDetails.remoteIpDetails.ipAddressV4'], ['scanner-connections', 'service.action.networkConnectionAction.remoteIpDetails.ipAddressV4']]) {
+      await gd.send(new CreateFilterCommand({ DetectorId, Name: name, Action: 'ARCHIVE', Rank: 1, FindingCriteria: { Criterion: { [path!]: { Eq: [env.knownScanner.ip] } } } }));
+    }
+
+    // A responder whose role may add network ACL entries and isolate instances, triggered by GuardDuty findings and anomaly events.
+    const iam = session.client(IAMClient);
+    const trust = doc([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+    const role = (await iam.send(new CreateRoleCommand({ RoleName: 'responder', AssumeRolePolicyDocument: trust }))).Role!;
+    await iam.send(new PutRolePolicyCommand({
+      RoleName: 'responder', PolicyName: 'respond', PolicyDocument: doc([
+        { Effect: 'Allow', Action: ['ec2:CreateNetworkAclEntry', 'ec2:ModifyInstanceAttribute', 'ec2:Describe*'], Resource: '*' },
+        { Effect: 'Allow', Action: ['iam:UpdateAccessKey'], Resource: `arn:aws:iam::${session.accountId}:user/${env.developer.userName}` },
+        { Effect: 'Allow', Action: ['iam:PutRolePolicy'], Resource: env.instanceRole.arn },
+      ]),
+    }));
+    const lambda = session.client(LambdaClient);
+    const fn = await lambda.send(new CreateFunctionCommand({
+      FunctionName: 'responder', Runtime: 'nodejs20.x', Handler: 'index.handler', Role: role.Arn!,
+      Code: { ZipFile: zipSync({ 'index.mjs': [strToU8('export const handler = async () => ({});'), { mtime: new Date('1980-01-01T00:00:00Z') }] }) },
+    }));
+    const events = session.client(EventBridgeClient);
+    for (const [name, pattern] of [['guardduty', { source: ['aws.guardduty'], 'detail-type': ['GuardDuty Finding'] }], ['anomalies', { source: [env.anomalyEvents.source], 'detail-type': [env.anomalyEvents.detailType] }]] as const) {
+      const rule = await events.send(new PutRuleCommand({ Name: name, EventPattern: JSON.stringify(pattern) }));
+      await events.send(new PutTargetsCommand({ Rule: name, Targets: [{ Id: 'responder', Arn: fn.FunctionArn! }] }));
+      await lambda.send(new AddPermissionCommand({ FunctionName: 'responder', StatementId: name, Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: rule.RuleArn! }));
+    }
+    for (const id of ids) {
+      const out = await check(id).run(session);
+      expect(out.passed, `${id}: ${out.feedback}`).toBe(true);
+    }
+
+    // A filter on the finding type alone archives every scan, the scanner's and a real one.
+    for (const name of ['scanner-probes', 'scanner-connections']) await gd.send(new DeleteFilterCommand({ DetectorId, FilterName: name }));
+    await gd.send(new CreateFilterCommand({ DetectorId, Name: 'all-probes', Action: 'ARCHIVE', Rank: 1, FindingCriteria: { Criterion: { type: { Eq: ['Recon:EC2/PortProbeUnprotectedPort'] } } } }));
+    const broad = await check('scanner-suppressed').run(session);
+    expect(broad.passed).toBe(false);
+    expect(broad.feedback).toMatch(/all-probes also archives the same finding about any other address/);
+
+    // A responder that may administer IAM may make itself anything.
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'responder', PolicyName: 'admin-iam', PolicyDocument: doc([{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }]) }));
+    const priv = await check('responder-least-privilege').run(session);
+    expect(priv.passed).toBe(false);
+    expect(priv.feedback).toMatch(/responder: iam:CreateUser.*responder: iam:PutRolePolicy on role\/responder/);
+  }, 300_000);
 });
