@@ -321,8 +321,7 @@ describe('GuardDuty findings from behaviour in API calls', { timeout: 600_000 },
       // Learning: ordinary use, and a burst no baseline would allow (a backup job).
       const burst = await userKey(a, 'backup', ['s3:GetObject', 's3:ListBucket']);
       const backup = a.c.client(S3Client, { credentials: burst, sourceIp: '192.0.2.30' });
-      for (let i = 0; i < 120; i++) await backup.send(new GetObjectCommand({ Bucket: bucket, Key: keys[i % keys.length] }));
-      for (let i = 0; i < 40; i++) await backup.send(new ListObjectsV2Command({ Bucket: bucket }));
+      for (let i = 0; i < 2 * S3_ANOMALY.minReads; i++) await backup.send(new GetObjectCommand({ Bucket: bucket, Key: keys[i % keys.length] }));
       // Every principal learns for learningMs from its first call: a day more covers the analyst's first day.
       while (a.c.gateway.clock.nowMs() < createdAt + gd.learningMs + 24 * 3600_000) await hour();
       const learned = calls;
@@ -337,7 +336,7 @@ describe('GuardDuty findings from behaviour in API calls', { timeout: 600_000 },
 
       // The analyst's key, stolen: the whole bucket listed page by page and every object downloaded, three times over.
       const thief = a.c.client(S3Client, { credentials: analyst, sourceIp: OUTSIDE });
-      for (let i = 0; i < 100; i++) await thief.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 5 }));
+      for (let i = 0; i < 60; i++) await thief.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 5 }));
       for (let round = 0; round < 3; round++) for (const k of keys) await thief.send(new GetObjectCommand({ Bucket: bucket, Key: k }));
       // A discovery API the analyst never called while learning (it fails: the bucket has no policy).
       await thief.send(new GetBucketPolicyCommand({ Bucket: bucket })).catch(() => undefined);
@@ -372,7 +371,7 @@ describe('GuardDuty findings from behaviour in API calls', { timeout: 600_000 },
       for (let round = 0; round < 3; round++) for (const k of keys) await thief.send(new GetObjectCommand({ Bucket: bucket, Key: k }));
       expect((await anomalies()).find((f) => f.type === 'Exfiltration:S3/AnomalousBehavior')!.service.count).toBe(2);
       // The backup job's burst during learning is its baseline: the same again is not unusual.
-      for (let i = 0; i < 120; i++) await backup.send(new GetObjectCommand({ Bucket: bucket, Key: keys[i % keys.length] }));
+      for (let i = 0; i < 2 * S3_ANOMALY.minReads; i++) await backup.send(new GetObjectCommand({ Bucket: bucket, Key: keys[i % keys.length] }));
       expect((await anomalies()).filter((f) => f.resource['accessKeyDetails'] && (f.resource['accessKeyDetails'] as { userName: string }).userName === 'backup')).toEqual([]);
       expect(detectorId).toBeTruthy();
     } finally {
