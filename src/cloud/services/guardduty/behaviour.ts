@@ -91,8 +91,6 @@ interface Profile {
   apis: Map<string, number>;
   lists: Window;
   reads: Window;
-  /** Discovery APIs already reported as never used (reported again only as repeats of that finding). */
-  total: number;
 }
 
 const newWindow = (): Window => ({ times: [], learnedMax: 0, alerted: false });
@@ -248,8 +246,7 @@ export function callBehaviour(host: GuardDutyHost): BehaviourSource {
     const now = host.caps.clock.nowMs();
     const principal = principalOf(o.cred);
     let p = s.profiles.get(principal);
-    if (!p) s.profiles.set(principal, (p = { firstSeen: now, learnedUntil: now + host.learningMs, apis: new Map(), lists: newWindow(), reads: newWindow(), total: 0 }));
-    p.total++;
+    if (!p) s.profiles.set(principal, (p = { firstSeen: now, learnedUntil: now + host.learningMs, apis: new Map(), lists: newWindow(), reads: newWindow() }));
     const learning = now < p.learnedUntil;
     const drafts: Draft[] = [];
     const actor = actorOf(o.cred);
