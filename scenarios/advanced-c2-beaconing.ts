@@ -7,7 +7,7 @@ import type { Scenario } from '../src/engine/types.ts';
 import { PROTO, Rng, ephemeralPort, type Flow } from '../src/cloud/services/ec2/dataplane/index.ts';
 import { instance } from '../labs/network/company.ts';
 import { advancedHidden } from '../labs/advanced/company.ts';
-import { ATTACK_STEPS, blockedFrom, detection, emptyTally, judge, labEnv, runAttack, type AttackState } from './lib/advanced.ts';
+import { ATTACK_STEPS, blockedFrom, detection, emptyTally, restoreInstance, judge, labEnv, runAttack, type AttackState } from './lib/advanced.ts';
 
 /** A check-in every 30 s (± 1 s) from `src` to `c2`:443 over [from, to). */
 export function beaconFlows(src: string, c2: string, from: number, to: number, seed: string): Flow[] {
@@ -53,5 +53,8 @@ export const c2BeaconingScenario: Scenario = {
       blockedText: (by) => `blocked: every check-in was refused from step ${from! + 1} of ${ATTACK_STEPS}${by} (${through} got through before)`,
       notBlockedText: `not blocked: ${st.victim.name} still reached its C2 server in the last step (${through} check-ins in all) — deny the address (network ACL entry before the allow rules) and isolate the instance`,
     });
+  },
+  async revert(session, state) {
+    await restoreInstance(session, (state as State).victim.name);
   },
 };

@@ -7,7 +7,7 @@ import type { Scenario } from '../src/engine/types.ts';
 import { PROTO, Rng, ephemeralPort, type Flow } from '../src/cloud/services/ec2/dataplane/index.ts';
 import { instance, randomRogueIp } from '../labs/network/company.ts';
 import {
-  ATTACK_STEPS, blockedFrom, detection, emptyTally, freshRogueIp, judge, labEnv, probe, runAttack, type AttackState,
+  ATTACK_STEPS, blockedFrom, detection, emptyTally, restoreInstance, freshRogueIp, judge, labEnv, probe, runAttack, type AttackState,
 } from './lib/advanced.ts';
 
 /** Uploads of about 3 MB a minute from `src` to `dst`:443 over [from, to). */
@@ -65,5 +65,8 @@ export const slowExfiltrationScenario: Scenario = {
         ? `not blocked: ${st.victim.name} was still uploading in the last step (${(sent / 1e6).toFixed(0)} MB left in all) — isolate the instance (a quarantine security group without rules) or stop it`
         : `not blocked: the uploads were refused, but ${st.victim.name} can still reach other hosts on the internet — isolate the compromised instance itself`,
     });
+  },
+  async revert(session, state) {
+    await restoreInstance(session, (state as State).victim.name);
   },
 };

@@ -13,6 +13,7 @@
 // - a response counts by its effect: the attack's flows refused from some step on, stolen credentials
 //   refused, the key inactive.
 import { LambdaClient, GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { EC2Client, ModifyInstanceAttributeCommand, StartInstancesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import type { LabSession } from '../../src/engine/session.ts';
 import type { AttackStep, ScenarioResult } from '../../src/engine/types.ts';
 import { judgeFlow, selectInterfaces, type Flow, type FlowVerdict, type Topology } from '../../src/cloud/services/ec2/dataplane/index.ts';
@@ -343,4 +344,22 @@ export async function scannerBlocked(s: LabSession): Promise<string | undefined>
   ]);
   const refused = v.find((x) => x.action !== 'ACCEPT');
   return refused ? `the contracted scanner ${env.knownScanner.ip} is blocked (${refused.reason})` : undefined;
+}
+
+/**
+ * After an attack on an instance is judged: operations replace the compromised server with a clean one in
+ * its place (here: the same instance, back in its tier's security group and running), so the next attack
+ * meets a whole tier — two attacks isolate the two application servers in turn.
+ */
+export async function restoreInstance(s: LabSession, name: string): Promise<void> {
+  const env = labEnv(s);
+  const i = env.instances.find((x) => x.name === name);
+  if (!i) return;
+  const group = ({ web: env.securityGroups.web, bastion: env.securityGroups.bastion, app: env.securityGroups.app, db: env.securityGroups.db } as Record<string, string>)[i.tier];
+  const ec2 = s.client(EC2Client);
+  const d = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [i.id] })).catch(() => undefined))?.Reservations?.[0]?.Instances?.[0];
+  if (!d || d.State?.Name === 'terminated' || d.State?.Name === 'shutting-down') return;
+  if (d.State?.Name === 'stopped' || d.State?.Name === 'stopping') await ec2.send(new StartInstancesCommand({ InstanceIds: [i.id] })).catch(() => undefined);
+  const groups = (d.SecurityGroups ?? []).map((g) => g.GroupId);
+  if (group && (groups.length !== 1 || groups[0] !== group)) await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: i.id, Groups: [group] }));
 }
