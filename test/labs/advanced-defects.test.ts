@@ -27,6 +27,13 @@ async function gradeVariant(edits: [file: string, from: string, to: string][]): 
 }
 
 const failed = (g: LabGrade) => [...g.checks, ...g.scenarios].filter((c) => !c.passed).map((c) => c.id).sort();
+/** Points lost per check against the reference graded with the same seed. */
+let reference: LabGrade | undefined;
+async function lostAgainstReference(g: LabGrade): Promise<string[]> {
+  reference ??= await gradeLab(cloud(), await findLab('advanced'), { workspace: SOLUTIONS_DIR, seed: 'advanced-defects' });
+  const ref = new Map([...reference.checks, ...reference.scenarios].map((c) => [c.id, c.points]));
+  return [...g.checks, ...g.scenarios].filter((c) => c.points < (ref.get(c.id) ?? 0)).map((c) => c.id).sort();
+}
 const detail = (g: LabGrade) => [...g.checks, ...g.scenarios].filter((c) => !c.passed).map((c) => `${c.id} (${c.points}/${c.maxPoints}): ${c.feedback}`).join('\n');
 const scenario = (g: LabGrade, id: string) => g.scenarios.find((s) => s.id === id)!;
 
