@@ -284,7 +284,7 @@ describe('GuardDuty from flows: threat intelligence', () => {
     await l.gd.send(new CreateThreatIntelSetCommand({ DetectorId: l.detectorId, Name: 'northwind-threats', Format: 'TXT', Location: `s3://${bucket}/threats.txt`, Activate: true }));
     const known = '203.0.113.202';
     const miner = '203.0.113.203';
-    cloud().gateway.service('guardduty').intel.add([{ kind: 'command-and-control', value: known }, { kind: 'cryptocurrency', value: `${miner}/32` }]);
+    cloud().gateway.service('guardduty').intel.add([{ kind: 'command-and-control', value: known, list: 'Emerging Threats' }, { kind: 'cryptocurrency', value: `${miner}/32` }]);
     const t0 = nextWindow();
     const beacon = (dst: string, port: number): Flow[] => Array.from({ length: 8 }, (_, i) => ({
       srcaddr: l.app.privateIp, dstaddr: dst, srcport: 41_000 + i, dstport: port, protocol: 6, packets: 6, bytes: 600, start: t0 + i * 30_000, end: t0 + i * 30_000 + 400,
@@ -299,8 +299,11 @@ describe('GuardDuty from flows: threat intelligence', () => {
     const cc = await findings(l, 'Backdoor:EC2/C&CActivity.B');
     expect(cc.map((f) => f.Service!.Action!.NetworkConnectionAction!.RemoteIpDetails!.IpAddressV4)).toEqual([known]);
     expect(cc[0]!.Severity).toBe(8);
+    // the feed that named the address (intel.ts), and GuardDuty's default feed where none was given
+    expect(cc[0]!.Service!.Evidence!.ThreatIntelligenceDetails![0]!.ThreatListName).toBe('Emerging Threats');
     const coin = await findings(l, 'CryptoCurrency:EC2/BitcoinTool.B');
     expect(coin.map((f) => f.Service!.Action!.NetworkConnectionAction!.RemotePortDetails!.Port)).toEqual([8333]);
+    expect(coin[0]!.Service!.Evidence!.ThreatIntelligenceDetails![0]!.ThreatListName).toBe('ProofPoint');
     expect((await findings(l)).length).toBe(3);
   });
 

@@ -51,9 +51,6 @@ const EC2_READONLY = /^(Describe|Get|List)/;
 /** How long an account's addresses are reused (lab clock); any EC2 change in the account drops them sooner. */
 const ADDRESS_TTL_MS = 5 * 60_000;
 
-/** The feature accessor the service may offer (the detector's protection plans): see report. */
-type FeatureHost = GuardDutyHost & { featureEnabled?(account: string, region: string, feature: string): boolean };
-
 /** An S3 data event (CloudTrail: object-level calls and object listings). */
 export function isS3DataEvent(call: { service: string; operation: string; params: Record<string, unknown> }): boolean {
   return call.service === 's3' && (call.params['Key'] !== undefined || S3_LISTS.has(call.operation) || S3_READS.has(call.operation));
@@ -126,7 +123,7 @@ export function callBehaviour(host: GuardDutyHost): BehaviourSource {
     return s;
   };
 
-  const s3Protection = (account: string, region: string): boolean => (host as FeatureHost).featureEnabled?.(account, region, 'S3_DATA_EVENTS') ?? false;
+  const s3Protection = (account: string, region: string): boolean => host.featureEnabled(account, region, 'S3_DATA_EVENTS');
 
   /** Every address of an account's instances, NAT gateways and Elastic IPs in a Region. */
   const readAddresses = async (account: string, region: string): Promise<Set<string>> => {
@@ -227,8 +224,7 @@ export function callBehaviour(host: GuardDutyHost): BehaviourSource {
     const actor = actorOf(o.cred);
     const api = o.call.operation;
     const type = RECON.test(api) ? 'Recon:IAMUser/MaliciousIPCaller' : 'UnauthorizedAccess:IAMUser/MaliciousIPCaller';
-    // ThreatIntel names no feed per address through its public interface: GuardDuty's default feed.
-    const list = 'ProofPoint';
+    const list = host.intel.feedOf(o.sourceIp, 'malicious-caller') ?? 'ProofPoint';
     return {
       type, resource: accessKeyResource(actor), action: apiAction(o), resourceRole: 'TARGET',
       additionalInfo: { userAgent: { fullUserAgent: o.userAgent }, threatListName: list },

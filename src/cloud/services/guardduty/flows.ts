@@ -335,8 +335,7 @@ export function flowBehaviour(host: GuardDutyHost): BehaviourSource {
       const kinds = host.intel.address(p.remote);
       for (const [kind, type] of [['command-and-control', 'Backdoor:EC2/C&CActivity.B'], ['cryptocurrency', 'CryptoCurrency:EC2/BitcoinTool.B']] as const) {
         if (!kinds.includes(kind)) continue;
-        // intel.ts does not say which feed holds an address; its default feed name stands for it.
-        const feed = 'ProofPoint';
+        const feed = host.intel.feedOf(p.remote, kind) ?? 'ProofPoint';
         pending.push({
           type, pair: p, role: 'ACTOR', action: connection(p, main, blocked),
           info: { ...windowInfo, threatListName: feed }, evidence: { threatIntelligenceDetails: [{ threatListName: feed, threatNames: [] }] },

@@ -227,6 +227,11 @@ export class GuardDutyService implements ServiceRuntime, GuardDutyHost {
     return d?.enabled ? { id: d.id, createdAt: d.createdAt } : undefined;
   }
 
+  featureEnabled(account: string, region: string, feature: string): boolean {
+    const d = this.state.get(`${account}|${region}`)?.detector;
+    return !!d?.enabled && d.features.get(feature as Feature)?.status === 'ENABLED';
+  }
+
   threatList(account: string, region: string, addressOrDomain: string): string | undefined {
     const s = this.state.get(`${account}|${region}`);
     if (!s) return undefined;

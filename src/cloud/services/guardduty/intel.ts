@@ -18,7 +18,8 @@ export interface IntelEntry {
 export class ThreatIntel {
   private readonly ips = new Map<IntelKind, BlockList>();
   private readonly domains = new Map<string, { kind: IntelKind; list: string }>();
-  private readonly lists = new Map<string, string>();
+  /** Per kind: the ranges added, with the feed that named each (the first that holds an address wins). */
+  private readonly feeds = new Map<IntelKind, { list: BlockList; feed: string }[]>();
 
   add(entries: IntelEntry[]): void {
     for (const e of entries) {
@@ -31,7 +32,12 @@ export class ThreatIntel {
         const type = family === 4 ? 'ipv4' : 'ipv6';
         if (bits !== undefined) b.addSubnet(addr!, Number(bits), type);
         else b.addAddress(addr!, type);
-        this.lists.set(`${e.kind}|${e.value}`, list);
+        const one = new BlockList();
+        if (bits !== undefined) one.addSubnet(addr!, Number(bits), type);
+        else one.addAddress(addr!, type);
+        let fs = this.feeds.get(e.kind);
+        if (!fs) this.feeds.set(e.kind, (fs = []));
+        fs.push({ list: one, feed: list });
       } else {
         this.domains.set(e.value.toLowerCase().replace(/\.$/, ''), { kind: e.kind, list });
       }
@@ -41,7 +47,7 @@ export class ThreatIntel {
   clear(): void {
     this.ips.clear();
     this.domains.clear();
-    this.lists.clear();
+    this.feeds.clear();
   }
 
   /** The kinds of intel an address is known for (empty: none). */
@@ -49,6 +55,13 @@ export class ThreatIntel {
     const family = isIP(ip);
     if (!family) return [];
     return [...this.ips].filter(([, b]) => b.check(ip, family === 4 ? 'ipv4' : 'ipv6')).map(([k]) => k);
+  }
+
+  /** The feed that names an address as `kind` (undefined: not known as that). */
+  feedOf(ip: string, kind: IntelKind): string | undefined {
+    const family = isIP(ip);
+    if (!family) return undefined;
+    return this.feeds.get(kind)?.find((f) => f.list.check(ip, family === 4 ? 'ipv4' : 'ipv6'))?.feed;
   }
 
   /** What a domain (or a parent domain of it) is known for. */

@@ -14,6 +14,8 @@ export interface GuardDutyHost {
   readonly learningMs: number;
   /** The account's enabled detector in the Region (undefined: none, or disabled). */
   enabledDetector(account: string, region: string): { id: string; createdAt: number } | undefined;
+  /** Whether the enabled detector has a protection plan (e.g. S3_DATA_EVENTS) ENABLED. */
+  featureEnabled(account: string, region: string, feature: string): boolean;
   /** The name of the first ACTIVE threat list holding this address or domain (undefined: none). */
   threatList(account: string, region: string, addressOrDomain: string): string | undefined;
   /** Whether an ACTIVE trusted IP list holds the address (GuardDuty then reports nothing about it). */
