@@ -15,10 +15,9 @@ import { S3Client, CreateBucketCommand, PutObjectCommand, ListBucketsCommand, Li
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { GuardDutyClient, CreateDetectorCommand, ListFindingsCommand, GetFindingsCommand, CreateIPSetCommand, UpdateDetectorCommand, type Finding as SdkFinding } from '@aws-sdk/client-guardduty';
 import { useLabCloud } from '../helpers/cloud.ts';
-import { callBehaviour, S3_ANOMALY, threshold } from '../../src/cloud/services/guardduty/behaviour.ts';
+import { S3_ANOMALY, threshold } from '../../src/cloud/services/guardduty/behaviour.ts';
 import type { GuardDutyService } from '../../src/cloud/services/guardduty/index.ts';
 import type { Finding } from '../../src/cloud/services/guardduty/findings.ts';
-import type { CallOutcome } from '../../src/cloud/gateway/service.ts';
 import { Random } from '../../src/engine/random.ts';
 
 const { cloud } = useLabCloud();
