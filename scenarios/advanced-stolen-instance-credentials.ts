@@ -1,11 +1,11 @@
 // Lab advanced: the application role's credentials stolen from app-1 and used from outside. Malware on
 // app-1 reads them from the instance metadata service as any process on the instance can (the IMDSv2
 // token, then iam/security-credentials/<role>), and the attacker lists and downloads the customer-data
-// bucket from an address outside AWS, every five minutes for twenty minutes. GuardDuty knows those
+// bucket (after an `aws s3 ls`) from an address outside AWS, every five minutes for twenty minutes. GuardDuty knows those
 // credentials belong to an instance. Blocked when the stolen credentials are refused from some step on
 // (the role's sessions revoked: an inline Deny on aws:TokenIssueTime, as the console's "Revoke active
 // sessions" writes it).
-import { S3Client, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, ListBucketsCommand, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
 import type { AttackStep, Scenario } from '../src/engine/types.ts';
 import type { AwsCredentials } from '../src/cloud/labcloud.ts';
 import { instance } from '../labs/network/company.ts';
@@ -51,7 +51,9 @@ export const stolenInstanceCredentialsScenario: Scenario = {
     const s3 = session.client(S3Client, { credentials: st.stolen, sourceIp: st.ip });
     return runAttack(session, st, '', () => [], async (i): Promise<AttackStep[]> => {
       const steps: AttackStep[] = [];
-      steps.push(await attempt(session, `step ${i + 1}: ListObjectsV2 ${env.dataBucket} from ${st.ip} with app-1's role credentials`, () => s3.send(new ListObjectsV2Command({ Bucket: env.dataBucket, Prefix: 'customers/' }))));
+      // `aws s3 ls` first (a management event: GuardDuty sees it without S3 protection), then the data.
+      steps.push(await attempt(session, `step ${i + 1}: ListBuckets from ${st.ip} with app-1's role credentials`, () => s3.send(new ListBucketsCommand({}))));
+      steps.push(await attempt(session, `step ${i + 1}: ListObjectsV2 ${env.dataBucket}`, () => s3.send(new ListObjectsV2Command({ Bucket: env.dataBucket, Prefix: 'customers/' }))));
       for (const key of ['customers/emea.csv', 'customers/amer.csv', 'customers/apac.csv']) {
         steps.push(await attempt(session, `step ${i + 1}: GetObject ${key}`, async () => (await s3.send(new GetObjectCommand({ Bucket: env.dataBucket, Key: key }))).Body?.transformToString()));
       }

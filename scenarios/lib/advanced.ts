@@ -346,12 +346,18 @@ export async function scannerBlocked(s: LabSession): Promise<string | undefined>
   return refused ? `the contracted scanner ${env.knownScanner.ip} is blocked (${refused.reason})` : undefined;
 }
 
+/** How long after an attack on an instance is judged its replacement waits (normal traffic flows meanwhile). */
+export const RESTORE_WAIT_MS = 20 * MINUTE;
+
 /**
  * After an attack on an instance is judged: operations replace the compromised server with a clean one in
  * its place (here: the same instance, back in its tier's security group and running), so the next attack
  * meets a whole tier — two attacks isolate the two application servers in turn.
  */
 export async function restoreInstance(s: LabSession, name: string): Promise<void> {
+  // Findings and events about the attack still in flight (GuardDuty publishes updates of a finding at the
+  // end of its 15-minute period) reach the responder first: then the server is replaced.
+  await quiet(s, RESTORE_WAIT_MS);
   const env = labEnv(s);
   const i = env.instances.find((x) => x.name === name);
   if (!i) return;

@@ -72,7 +72,10 @@ describe('lab advanced: the attacks against the account as provisioned', () => {
     // The network attacks also say no model saw the traffic.
     for (const id of ['slow-exfiltration', 'ddos-burst', 'c2-beaconing', 'port-scan']) expect(results[id]!.feedback).toMatch(/no Lambda function is subscribed to \/northwind\/vpc-flow-logs/);
     // The API attacks got what they wanted.
-    expect(results['stolen-instance-credentials']!.steps.every((s) => s.allowed)).toBe(true);
+    // (ListBuckets, the attacker's `aws s3 ls`, is not in the role's policy: refused, recorded for GuardDuty.)
+    const stolenSteps = results['stolen-instance-credentials']!.steps;
+    expect(stolenSteps.filter((s) => !/ListBuckets/.test(s.description)).every((s) => s.allowed)).toBe(true);
+    expect(stolenSteps.filter((s) => /ListBuckets/.test(s.description)).map((s) => s.errorCode)).toEqual(['AccessDenied', 'AccessDenied', 'AccessDenied', 'AccessDenied']);
     expect(results['threat-list-login']!.steps.every((s) => s.allowed)).toBe(true);
     expect(session.businessBroken).toBe(false);
   }, 600_000);
