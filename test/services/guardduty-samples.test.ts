@@ -188,40 +188,10 @@ function firstString(v: unknown, path: string): unknown {
  * `form: 'both'` means the difference shows in the event and in GetFindings.
  */
 const KNOWN: Array<Difference & { why: string }> = [
-  // Recon:IAMUser/MaliciousIPCaller.Custom (aws-samples/amazon-guardduty-automated-response-sample, 2022)
-  {
-    type: 'Recon:IAMUser/MaliciousIPCaller.Custom', form: 'both', kind: 'aws-only', path: 'resource.instancedetails',
-    why: 'AWS\'s 2022 samples of IAM and S3 types also carry the sample instance (i-99999999) next to the access key; ours carry the access key only',
-  },
-  {
-    type: 'Recon:IAMUser/MaliciousIPCaller.Custom', form: 'both', kind: 'aws-only', path: 'service.action.awsapicallaction.errorcode',
-    why: 'AWS\'s AWS_API_CALL samples say errorCode "AccessDenied"; ours leave it out',
-  },
-  {
-    type: 'Recon:IAMUser/MaliciousIPCaller.Custom', form: 'both', kind: 'aws-only', path: 'service.additionalinfo.apicalls',
-    why: 'AWS lists the calls seen (name, count, firstSeen, lastSeen in epoch seconds) in additionalInfo.apiCalls; we do not yet',
-  },
-  {
-    type: 'Recon:IAMUser/MaliciousIPCaller.Custom', form: 'both', kind: 'aws-only', path: 'service.evidence.threatintelligencedetails[].threatnames[]',
-    why: 'AWS\'s sample names a threat ("GeneratedFindingThreatName"); our sample\'s threatNames is empty',
-  },
-  {
-    type: 'Recon:IAMUser/MaliciousIPCaller.Custom', form: 'both', kind: 'ours-only', path: 'service.additionalinfo.threatlistname',
-    why: 'for this IAM type AWS names the list only in evidence; AWS\'s EC2 samples do put threatListName in additionalInfo',
-  },
   {
     type: 'Recon:IAMUser/MaliciousIPCaller.Custom', form: 'both', kind: 'ours-only', path: 'service.featurename',
     why: 'Service.featureName is in the API model; the published samples (2018, 2022) predate it or lack it: kept',
   },
-  {
-    type: 'Recon:IAMUser/MaliciousIPCaller.Custom', form: 'both', kind: 'value', path: 'description',
-    detail: vs(
-      'APIs commonly used in reconnaissance attacks, was invoked from an IP address on the custom threat list. Unauthorized actors perform such activity to gather information and discover resources like databases, S3 buckets etc., in order to further tailor the attack.',
-      'API GeneratedFindingAPIName, commonly used for reconnaissance, was invoked from IP address 198.51.100.0, which is on the custom threat list GeneratedFindingThreatListName.',
-    ),
-    why: 'AWS\'s description of this type is fixed text; ours is our own wording',
-  },
-  // UnauthorizedAccess:EC2/SSHBruteForce (aws-samples/amazon-guardduty-waf-acl, a 2018 sample)
   {
     type: 'UnauthorizedAccess:EC2/SSHBruteForce', form: 'both', kind: 'ours-only', path: 'resource.instancedetails.outpostarn',
     why: 'the 2018 sample predates outpostArn; AWS\'s 2022 samples (the IAM fixture) have it as we do',
@@ -235,25 +205,13 @@ const KNOWN: Array<Difference & { why: string }> = [
     why: 'as above: in the API model, not in the published samples',
   },
   {
-    type: 'UnauthorizedAccess:EC2/SSHBruteForce', form: 'both', kind: 'value', path: 'title',
-    detail: vs('198.51.100.0 is performing SSH brute force attacks against i-99999999. ', 'SSH brute force attacks against EC2 instance i-99999999.'),
-    why: 'AWS\'s title is "<ip> is performing SSH brute force attacks against <instance>. " (trailing space included); ours differs',
-  },
-  {
     type: 'UnauthorizedAccess:EC2/SSHBruteForce', form: 'both', kind: 'value', path: 'resource.instancedetails.iaminstanceprofile.arn',
     detail: vs('GeneratedFindingInstanceProfileArn', 'arn:aws:iam::<account>:example/instance/profile'),
     why: 'the 2018 placeholder; AWS\'s 2022 samples use arn:aws:iam::<account>:example/instance/profile as we do',
   },
-  // PenTest:S3/ParrotLinux's resource against our Discovery:S3/AnomalousBehavior sample's
-  {
-    type: 'PenTest:S3/ParrotLinux (resource, as Discovery:S3/AnomalousBehavior)', form: 'both', kind: 'aws-only', path: 'resource.instancedetails',
-    why: 'as for IAM types: AWS\'s S3 samples carry the sample instance too',
-  },
-  {
-    type: 'PenTest:S3/ParrotLinux (resource, as Discovery:S3/AnomalousBehavior)', form: 'both', kind: 'aws-only',
-    path: 'resource.s3bucketdetails[].publicaccess.permissionconfiguration',
-    why: 'AWS gives the bucket- and account-level public access settings (ACL, bucket policy, block public access); we give effectivePermission only',
-  },
+  // Fixed since the first comparison (findings.ts): the sample instance and apiCalls in IAM/S3 samples, errorCode,
+  // threatNames, threatListName only in evidence for IAM, AWS's Recon description and SSH title, public access
+  // permission configuration of the sample bucket.
 ];
 
 function vs(aws: string, ours: string): string {

@@ -67,7 +67,7 @@ export const TYPES: Record<string, TypeInfo> = {
   'PenTest:IAMUser/ParrotLinux': { severity: MEDIUM, kind: 'iam', feature: 'CloudTrail', title: 'API {api} was invoked from a Parrot Security Linux computer.', description: 'API {api} was invoked from a Parrot Security Linux computer at IP address {ip} with credentials of {user}.' },
   'PenTest:IAMUser/PentooLinux': { severity: MEDIUM, kind: 'iam', feature: 'CloudTrail', title: 'API {api} was invoked from a Pentoo Linux computer.', description: 'API {api} was invoked from a Pentoo Linux computer at IP address {ip} with credentials of {user}.' },
   'UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom': { severity: MEDIUM, kind: 'iam', feature: 'CloudTrail', threatList: 'GeneratedFindingThreatListName', title: 'API {api} was invoked from an IP address on a custom threat list.', description: 'API {api} was invoked from IP address {ip}, which is on the custom threat list {list}.' },
-  'Recon:IAMUser/MaliciousIPCaller.Custom': { severity: MEDIUM, kind: 'iam', feature: 'CloudTrail', threatList: 'GeneratedFindingThreatListName', title: 'Reconnaissance API {api} was invoked from an IP address on a custom threat list.', description: 'API {api}, commonly used for reconnaissance, was invoked from IP address {ip}, which is on the custom threat list {list}.' },
+  'Recon:IAMUser/MaliciousIPCaller.Custom': { severity: MEDIUM, kind: 'iam', feature: 'CloudTrail', threatList: 'GeneratedFindingThreatListName', title: 'Reconnaissance API {api} was invoked from an IP address on a custom threat list.', description: 'APIs commonly used in reconnaissance attacks, was invoked from an IP address on the custom threat list. Unauthorized actors perform such activity to gather information and discover resources like databases, S3 buckets etc., in order to further tailor the attack.' },
   'UnauthorizedAccess:IAMUser/MaliciousIPCaller': { severity: MEDIUM, kind: 'iam', feature: 'CloudTrail', threatList: 'ProofPoint', title: 'API {api} was invoked from a known malicious IP address.', description: 'API {api} was invoked from IP address {ip}, which is on a threat list.' },
   'Recon:IAMUser/MaliciousIPCaller': { severity: MEDIUM, kind: 'iam', feature: 'CloudTrail', threatList: 'ProofPoint', title: 'Reconnaissance API {api} was invoked from a known malicious IP address.', description: 'API {api}, commonly used for reconnaissance, was invoked from IP address {ip}, which is on a threat list.' },
   'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS': { severity: HIGH, kind: 'iam', feature: 'CloudTrail', title: 'Credentials for instance role {user} used from external IP address.', description: 'Credentials created exclusively for an EC2 instance using instance role {user} have been used from external IP address {ip}.' },
@@ -75,7 +75,7 @@ export const TYPES: Record<string, TypeInfo> = {
   'Discovery:S3/AnomalousBehavior': { severity: LOW, kind: 's3', feature: 'S3DataEvents', title: 'Unusual S3 API invocation by {user}.', description: 'API {api} was invoked by {user} in a way that is unusual for this principal; such activity is commonly seen before data exfiltration.' },
   'Exfiltration:S3/AnomalousBehavior': { severity: HIGH, kind: 's3', feature: 'S3DataEvents', title: 'Unusual volume of S3 object reads by {user}.', description: 'API {api} was invoked by {user} in a way that is unusual for this principal (a large number of object reads); it may be data exfiltration.' },
   'Recon:EC2/Portscan': { severity: MEDIUM, kind: 'ec2-out', feature: 'FlowLogs', port: 33_000, title: 'Unusual outbound port scan from EC2 instance {instance}.', description: 'EC2 instance {instance} is performing outbound port scans against remote host {ip}.' },
-  'UnauthorizedAccess:EC2/SSHBruteForce': { severity: LOW, kind: 'ec2-in', feature: 'FlowLogs', port: 22, title: 'SSH brute force attacks against EC2 instance {instance}.', description: '{ip} is performing SSH brute force attacks against {instance}. Brute force attacks are used to gain unauthorized access to your instance by guessing the SSH password.' },
+  'UnauthorizedAccess:EC2/SSHBruteForce': { severity: LOW, kind: 'ec2-in', feature: 'FlowLogs', port: 22, title: '{ip} is performing SSH brute force attacks against {instance}. ', description: '{ip} is performing SSH brute force attacks against {instance}. Brute force attacks are used to gain unauthorized access to your instance by guessing the SSH password.' },
   'Backdoor:EC2/C&CActivity.B': { severity: HIGH, kind: 'ec2-out', feature: 'FlowLogs', port: 443, threatList: 'GeneratedFindingThreatListName', title: 'Command and Control server IP address queried by EC2 instance {instance}.', description: 'EC2 instance {instance} is communicating with IP address {ip}, a known command and control server on a threat list.' },
   'CryptoCurrency:EC2/BitcoinTool.B': { severity: HIGH, kind: 'ec2-out', feature: 'FlowLogs', port: 8333, title: 'Bitcoin-related IP address contacted by EC2 instance {instance}.', description: 'EC2 instance {instance} is communicating with IP address {ip}, which is associated with cryptocurrency-related activity.' },
   'Trojan:EC2/DNSDataExfiltration': { severity: HIGH, kind: 'ec2-dns', feature: 'DnsLogs', title: 'Data exfiltration through DNS queries from EC2 instance {instance}.', description: 'EC2 instance {instance} is performing DNS queries that may be used to exfiltrate data.' },
@@ -153,8 +153,10 @@ export function accessKeyResource(a: Actor): JsonObject {
 export function sampleDraft(type: string, account: string): Draft {
   const t = TYPES[type]!;
   const info: JsonObject = { sample: true };
-  const evidence = t.threatList ? { threatIntelligenceDetails: [{ threatListName: t.threatList, threatNames: [] }] } : undefined;
-  if (t.threatList) info['threatListName'] = t.threatList;
+  // As AWS's published samples (test/services/guardduty-samples.test.ts): a named threat; the list in
+  // additionalInfo for EC2 types only (IAM samples name it in evidence alone).
+  const evidence = t.threatList ? { threatIntelligenceDetails: [{ threatListName: t.threatList, threatNames: ['GeneratedFindingThreatName'] }] } : undefined;
+  if (t.threatList && t.kind !== 'iam') info['threatListName'] = t.threatList;
   const vars = { api: 'GeneratedFindingAPIName', ip: SAMPLE_IP, user: SAMPLE_ACTOR.userName, instance: 'i-99999999', trail: 'GeneratedFindingTrailName', list: t.threatList ?? '' };
   const base = { type, additionalInfo: info, ...(evidence ? { evidence } : {}), vars, key: `sample|${type}` };
   switch (t.kind) {
@@ -162,18 +164,37 @@ export function sampleDraft(type: string, account: string): Draft {
     case 's3': {
       const actor = type.includes('InstanceCredentialExfiltration') ? { ...SAMPLE_ACTOR, userType: 'AssumedRole' as const } : type === 'Policy:IAMUser/RootCredentialUsage' ? { ...SAMPLE_ACTOR, userType: 'Root' as const } : SAMPLE_ACTOR;
       const resource = accessKeyResource(actor);
+      // AWS's IAM and S3 samples carry the sample instance next to the access key.
+      resource['instanceDetails'] = sampleInstance(account);
+      if (t.kind === 'iam') {
+        info['apiCalls'] = [
+          { name: 'GeneratedFindingAPIName1', count: 2, firstSeen: 1513721039, lastSeen: 1513721040 },
+          { name: 'GeneratedFindingAPIName2', count: 1, firstSeen: 1513721040, lastSeen: 1513721040 },
+        ];
+      }
       if (t.kind === 's3') {
         resource['resourceType'] = 'S3Bucket';
         resource['s3BucketDetails'] = [{
           arn: 'arn:aws:s3:::bucketName', name: 'bucketName', type: 'Destination', createdAt: 1513612691.551, owner: { id: 'CanonicalId of Owner' },
           defaultServerSideEncryption: { encryptionType: 'SSEAlgorithm', kmsMasterKeyArn: 'arn:aws:kms:region:123456789012:key/key-id' },
-          publicAccess: { effectivePermission: 'NOT_PUBLIC' }, tags: [{ key: 'foo', value: 'bar' }],
+          publicAccess: {
+            effectivePermission: 'NOT_PUBLIC',
+            permissionConfiguration: {
+              bucketLevelPermissions: {
+                accessControlList: { allowsPublicReadAccess: false, allowsPublicWriteAccess: false },
+                bucketPolicy: { allowsPublicReadAccess: false, allowsPublicWriteAccess: false },
+                blockPublicAccess: { ignorePublicAcls: false, restrictPublicBuckets: false, blockPublicAcls: false, blockPublicPolicy: false },
+              },
+              accountLevelPermissions: { blockPublicAccess: { ignorePublicAcls: false, restrictPublicBuckets: false, blockPublicAcls: false, blockPublicPolicy: false } },
+            },
+          },
+          tags: [{ key: 'foo', value: 'bar' }],
         }];
       }
       const api = t.kind === 's3' ? (type.startsWith('Exfiltration') ? 'GetObject' : 'ListObjects') : 'GeneratedFindingAPIName';
       return {
         ...base, resource, resourceRole: 'TARGET',
-        action: { actionType: 'AWS_API_CALL', awsApiCallAction: { api, serviceName: t.kind === 's3' ? 's3.amazonaws.com' : 'GeneratedFindingAPIServiceName', callerType: 'Remote IP', remoteIpDetails: remoteIp(SAMPLE_IP, true), affectedResources: {} } },
+        action: { actionType: 'AWS_API_CALL', awsApiCallAction: { api, serviceName: t.kind === 's3' ? 's3.amazonaws.com' : 'GeneratedFindingAPIServiceName', callerType: 'Remote IP', remoteIpDetails: remoteIp(SAMPLE_IP, true), errorCode: 'AccessDenied', affectedResources: {} } },
       };
     }
     case 'ec2-dns':
@@ -183,6 +204,19 @@ export function sampleDraft(type: string, account: string): Draft {
       };
     default: {
       const inbound = t.kind === 'ec2-in';
+      // Port probes are PORT_PROBE actions on AWS (portProbeDetails), as flows.ts makes them.
+      if (type === 'Recon:EC2/PortProbeUnprotectedPort') {
+        return {
+          ...base, resource: { resourceType: 'Instance', instanceDetails: sampleInstance(account) }, resourceRole: 'TARGET',
+          action: {
+            actionType: 'PORT_PROBE',
+            portProbeAction: {
+              blocked: false,
+              portProbeDetails: [{ localPortDetails: { port: t.port, portName: 'HTTPS' }, localIpDetails: { ipAddressV4: '10.0.0.23' }, remoteIpDetails: remoteIp(SAMPLE_IP, true) }],
+            },
+          },
+        };
+      }
       return {
         ...base, resource: { resourceType: 'Instance', instanceDetails: sampleInstance(account) }, resourceRole: inbound ? 'TARGET' : 'ACTOR',
         action: {
