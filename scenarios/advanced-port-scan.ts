@@ -82,7 +82,7 @@ export const advancedPortScanScenario: Scenario = {
     const r = judge(session, st, steps, d, {
       blocked: from !== undefined, ...(from !== undefined ? { effectiveAt: st.steps[from]!.from } : {}),
       blockedText: (by) => `blocked: every probe was refused from step ${from! + 1} of ${ATTACK_STEPS}${by}`,
-      notBlockedText: `not blocked: in the last step the scanner still reached ${through.join(', ') || 'the hosts'} — refused probes are not a block: deny the address (network ACL entry before the allow rules)`,
+      notBlockedText: `not blocked: in the last step the rogue scanner still reached ${through.join(', ') || 'the hosts'} — refused probes are not a block: deny the address (network ACL entry before the allow rules)`,
       extraBusiness: extra,
     });
     if (reported.length) {

@@ -20,6 +20,8 @@ export const quietDayScenario: Scenario = {
   points: { blocked: 0, detected: 12 },
   tasks: { detected: 'model' },
   async prepare(session) {
+    // From here on legitimate responses may have disabled what the business checks look at (dana's key).
+    session.hidden['advancedAttacksBegan'] = true;
     return { start: 0, end: 0, business: emptyTally() } satisfies State;
   },
   async inject(session, state) {

@@ -359,6 +359,19 @@ export const checks: Check[] = [
     run: (s) => businessProbe(s, 30, ['contractor-ssh'], 'contractor SSH'),
   },
   {
+    id: 'developer-works', title: 'dana, the developer, can still work with her key', kind: 'business', points: 0,
+    async run(s) {
+      const e = env(s);
+      // After the attacks her key may be disabled: the threat-list login used a copy of it (the response).
+      if (s.hidden['advancedAttacksBegan'] === true) return pass('not judged after the attacks: a key the responder disabled after a login from a threat-list address stays disabled until dana gets a new one');
+      const key = s.keysOf(e.developer.userName).find((k) => k.accessKeyId === e.developer.accessKeyId);
+      if (!key) return fail(`${e.developer.userName}'s access key ${e.developer.accessKeyId} is not active: disable a key when it is misused (the response), not before`);
+      const d = await s.decide(e.developer.userName, 's3:ListBucket', `arn:aws:s3:::${e.dataBucket}`, { sourceIp: '203.0.113.10' });
+      if (d.decision !== 'Allow') return fail(`${e.developer.userName} may no longer list ${e.dataBucket} from the office (${d.decision})`);
+      return pass(`${e.developer.userName}'s key is active and she lists ${e.dataBucket} from the office`);
+    },
+  },
+  {
     id: 'apps-read-customer-data', title: 'The application servers read customer data with their role', kind: 'business', points: 0,
     async run(s) {
       const e = env(s);

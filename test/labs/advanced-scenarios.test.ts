@@ -10,7 +10,7 @@ import { zipSync, strToU8 } from 'fflate';
 import { EC2Client, CreateNetworkAclEntryCommand } from '@aws-sdk/client-ec2';
 import { GuardDutyClient, CreateDetectorCommand, CreateThreatIntelSetCommand, CreateFilterCommand, DeleteFilterCommand } from '@aws-sdk/client-guardduty';
 import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { IAMClient, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { IAMClient, CreateRoleCommand, PutRolePolicyCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { LambdaClient, CreateFunctionCommand, AddPermissionCommand } from '@aws-sdk/client-lambda';
 import { CloudWatchLogsClient, PutSubscriptionFilterCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { LabSession } from '../../src/engine/session.ts';
@@ -232,5 +232,12 @@ describe('lab advanced: the GuardDuty and response checks', () => {
     const priv = await check('responder-least-privilege').run(session);
     expect(priv.passed).toBe(false);
     expect(priv.feedback).toMatch(/responder: iam:CreateUser.*responder: iam:PutRolePolicy on role\/responder/);
+
+    // Disabling dana's key before anything happened is not a response: the business check fails.
+    expect((await check('developer-works').run(session)).passed).toBe(true);
+    await iam.send(new UpdateAccessKeyCommand({ UserName: env.developer.userName, AccessKeyId: env.developer.accessKeyId, Status: 'Inactive' }));
+    const dana = await check('developer-works').run(session);
+    expect(dana.passed).toBe(false);
+    expect(dana.feedback).toMatch(/access key .* is not active/);
   }, 300_000);
 });
