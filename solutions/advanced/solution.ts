@@ -95,6 +95,8 @@ export async function apply({ accountId, region, env }: LabInput<Env>) {
     PolicyDocument: doc([
       ownLogs(DETECTOR),
       { Sid: 'PublishAnomalies', Effect: 'Allow', Action: 'events:PutEvents', Resource: bus },
+      // Which address is a log stream's interface, when its records cannot say.
+      { Sid: 'Look', Effect: 'Allow', Action: 'ec2:DescribeNetworkInterfaces', Resource: '*' },
       // What the model remembers between invocations (peers, contact times): its own state files only.
       { Sid: 'State', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::${env.artifacts.bucket}/${STATE_PREFIX}*` },
       // Without ListBucket a missing state file reads as AccessDenied instead of NoSuchKey.

@@ -26,7 +26,6 @@ async function gradeVariant(edits: [file: string, from: string, to: string][]): 
   return gradeLab(cloud(), await findLab('advanced'), { workspace: ws, seed: 'advanced-defects' });
 }
 
-const failed = (g: LabGrade) => [...g.checks, ...g.scenarios].filter((c) => !c.passed).map((c) => c.id).sort();
 /** Points lost per check against the reference graded with the same seed. */
 let reference: LabGrade | undefined;
 async function lostAgainstReference(g: LabGrade): Promise<string[]> {
@@ -38,23 +37,23 @@ const detail = (g: LabGrade) => [...g.checks, ...g.scenarios].filter((c) => !c.p
 const scenario = (g: LabGrade, id: string) => g.scenarios.find((s) => s.id === id)!;
 
 describe('lab advanced, seeded defects', () => {
-  it('no suppression filter for the contracted scanner: its daily scan is reported on the quiet day (budget blown) and the filter check fails', async () => {
+  it('no suppression filter for the contracted scanner: its daily probes of web-1 and the bastion come out as GuardDuty findings (the filter check lost, the quiet day noisier); the attacks are still detected and contained', async () => {
     const g = await gradeVariant([['solution.ts', '  await suppressScanner(gd, DetectorId!, env.knownScanner);\n', '']]);
     expect(g.student.every((r) => r.ok), JSON.stringify(g.student)).toBe(true);
-    expect(failed(g), detail(g)).toEqual(expect.arrayContaining(['quiet-day', 'scanner-suppressed']));
-    expect(scenario(g, 'quiet-day').feedback).toMatch(/too noisy: .*GuardDuty/);
-    // the attacks themselves are still detected and contained
-    for (const id of ['slow-exfiltration', 'c2-beaconing', 'stolen-instance-credentials', 'threat-list-login']) expect(scenario(g, id), detail(g)).toMatchObject({ detected: true, blocked: true });
+    expect(await lostAgainstReference(g), detail(g)).toEqual(['scanner-suppressed']);
+    const unarchived = (x: LabGrade) => Number(/(\d+) unarchived GuardDuty finding/.exec(scenario(x, 'quiet-day').feedback)?.[1]);
+    expect(unarchived(g), scenario(g, 'quiet-day').feedback).toBeGreaterThan(unarchived(reference!));
+    for (const id of ['slow-exfiltration', 'ddos-burst', 'c2-beaconing', 'port-scan', 'threat-list-login']) expect(scenario(g, id), detail(g)).toMatchObject({ detected: true, blocked: true });
   }, 1_800_000);
 
   it('a responder that isolates the instance of every GuardDuty finding: the port scan\'s probe takes web-1 down, the business is broken', async () => {
     const g = await gradeVariant([['responder/index.mjs',
-      'if (INSTANCE_ACTOR.some((r) => r.test(type)) && outbound && instanceId) actions.push(await isolate(instanceId));',
+      'if (INSTANCE_ACTOR.some((r) => r.test(type)) && outbound && instanceId && remotes.some(blockable)) actions.push(await isolate(instanceId));',
       'if (instanceId) actions.push(await isolate(instanceId));']]);
     expect(g.student.every((r) => r.ok), JSON.stringify(g.student)).toBe(true);
     expect(g.businessBroken, detail(g)).toBeTruthy();
-    expect(detail(g)).toMatch(/web-1/);
-    expect(scenario(g, 'port-scan').passed, detail(g)).toBe(false);
+    expect(detail(g)).toMatch(/web-1|web tier/);
+    expect(await lostAgainstReference(g), detail(g)).toEqual(expect.arrayContaining(['port-scan', 'responder-least-privilege']));
   }, 1_800_000);
 
   it('a threshold set far too low (20 % false positives, every anomalous minute reported): the quiet day drowns in anomaly events and the model fails its held-back evaluation', async () => {
@@ -63,7 +62,7 @@ describe('lab advanced, seeded defects', () => {
       ['detector/index.mjs', 'const CONFIRM = Number(env.CONFIRM_WINDOWS ?? 3);', 'const CONFIRM = 1;'],
     ]);
     expect(g.student.every((r) => r.ok), JSON.stringify(g.student)).toBe(true);
-    expect(failed(g), detail(g)).toEqual(expect.arrayContaining(['model-held-back', 'quiet-day']));
+    expect(await lostAgainstReference(g), detail(g)).toEqual(expect.arrayContaining(['model-held-back', 'quiet-day']));
     expect(scenario(g, 'quiet-day').feedback).toMatch(/too noisy: \d+ anomaly events/);
     expect(g.checks.find((c) => c.id === 'model-held-back')!.feedback).toMatch(/of normal windows/);
   }, 1_800_000);
@@ -71,7 +70,7 @@ describe('lab advanced, seeded defects', () => {
   it('no ThreatIntelSet: the login with dana\'s key from a threat-feed address is neither detected nor contained; nothing else is lost', async () => {
     const g = await gradeVariant([['solution.ts', '  await loadThreatFeed(gd, DetectorId!, env.threatIntel);\n', '']]);
     expect(g.student.every((r) => r.ok), JSON.stringify(g.student)).toBe(true);
-    expect(failed(g), detail(g)).toEqual(['threat-list', 'threat-list-login']);
+    expect(await lostAgainstReference(g), detail(g)).toEqual(['threat-list', 'threat-list-login']);
     expect(scenario(g, 'threat-list-login')).toMatchObject({ detected: false, blocked: false });
     // GuardDuty's own intelligence and the model still see the C2 server
     expect(scenario(g, 'c2-beaconing')).toMatchObject({ detected: true, blocked: true });

@@ -10,12 +10,14 @@
 // set for 1 %: 207 anomalous host-minutes, 1 run of two, none of three — while every minute of the
 // lab's attacks scores above the threshold. It delays a detection by two minutes at most.
 import { readFileSync } from 'node:fs';
+import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { S3Client, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { anomalyEvent, createDetector, decodeSubscription, loadModel, parseFlowRecords } from 'seclab/kit/anomaly';
+import { anomalyEvent, createDetector, decodeSubscription, interfaceOfStream, loadModel, parseFlowRecords } from 'seclab/kit/anomaly';
 
 const model = loadModel(readFileSync(new URL('./model.json', import.meta.url), 'utf8'));
 const events = new EventBridgeClient({});
+const ec2 = new EC2Client({});
 const s3 = new S3Client({ forcePathStyle: true });
 
 const env = process.env;
@@ -72,8 +74,26 @@ function confirmed(alerts, runs) {
   return out;
 }
 
+/** The interface's own address, from EC2 (a stream is named after its interface), when a batch cannot tell. */
+async function interfaceAddress(stream) {
+  const id = interfaceOfStream(stream);
+  if (!id) return undefined;
+  const out = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [id] })).catch((e) => {
+    console.log(`${id} not described (${e.name}): batch not scored`);
+    return undefined;
+  });
+  return out?.NetworkInterfaces?.[0]?.PrivateIpAddress;
+}
+
 export const handler = async (event) => {
-  const batch = decodeSubscription(event);
+  let batch;
+  try {
+    batch = decodeSubscription(event);
+  } catch (e) {
+    // Logged, not thrown: a payload that never parses would only be retried.
+    console.log(`not a flow-log batch: ${e.message}`);
+    return { alerts: 0, error: e.message };
+  }
   if (batch.messageType !== 'DATA_MESSAGE' || !batch.logEvents.length) return { alerts: 0 };
   const parsed = parseFlowRecords(batch.logEvents);
   const records = parsed.records.filter((r) => !IGNORE.has(r.srcaddr) && !IGNORE.has(r.dstaddr));
@@ -86,7 +106,9 @@ export const handler = async (event) => {
     console.log(`state of ${batch.logStream} not usable (${e.message}): starting fresh`);
     detector = createDetector(model);
   }
-  const result = detector.detect(records);
+  // An interface that talked with one other address only: its records cannot say which is its own.
+  const owner = detector.ownerFor(records) ?? (records.length ? await interfaceAddress(batch.logStream) : undefined);
+  const result = detector.detect(records, owner ? { owner } : {});
   const runs = saved?.runs ?? {};
   const report = confirmed(result.alerts, runs);
   await saveState(batch.logStream, { detector: detector.state(), runs });
