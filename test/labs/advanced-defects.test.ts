@@ -29,7 +29,10 @@ async function gradeVariant(edits: [file: string, from: string, to: string][]): 
 /** Points lost per check against the reference graded with the same seed. */
 let reference: LabGrade | undefined;
 async function lostAgainstReference(g: LabGrade): Promise<string[]> {
-  reference ??= await gradeLab(cloud(), await findLab('advanced'), { workspace: SOLUTIONS_DIR, seed: 'advanced-defects' });
+  if (!reference) {
+    reference = await gradeLab(cloud(), await findLab('advanced'), { workspace: SOLUTIONS_DIR, seed: 'advanced-defects' });
+    console.log(`reference (seed advanced-defects) ${reference.score}/${reference.maxScore}: ${detail(reference) || 'nothing lost'}`);
+  }
   const ref = new Map([...reference.checks, ...reference.scenarios].map((c) => [c.id, c.points]));
   return [...g.checks, ...g.scenarios].filter((c) => c.points < (ref.get(c.id) ?? 0)).map((c) => c.id).sort();
 }

@@ -214,14 +214,14 @@ async function recordsOf(host, from, to, { outbound = false } = {}) {
 function heaviestSources(records, host) {
   const by = new Map();
   for (const r of records) {
-    if (r.dst !== host || !blockable(r.src)) continue;
-    const s = by.get(r.src) ?? { records: 0, ports: new Set(), packets: 0 };
+    // Connections the outside address opened: a server answering the host (an update download) is not hammering it.
+    if (r.dst !== host || !blockable(r.src) || !opened(r)) continue;
+    const s = by.get(r.src) ?? { records: 0, ports: new Set() };
     s.records++;
     s.ports.add(r.dstport);
-    s.packets += r.packets;
     by.set(r.src, s);
   }
-  const all = [...by].map(([ip, s]) => ({ ip, score: s.records + s.ports.size + s.packets / 100 }));
+  const all = [...by].map(([ip, s]) => ({ ip, score: s.records + s.ports.size }));
   if (!all.length) return [];
   all.sort((a, b) => b.score - a.score);
   // The attackers stand out from the crowd of customers: several times the median source, and more
