@@ -164,7 +164,9 @@ async function onFinding(finding, eventTime) {
   if (/InstanceCredentialExfiltration/.test(type)) {
     // userName is the role's name for an instance's credentials (principalId is "AROA…:i-…").
     const role = key.userName;
-    const when = new Date(Math.max(Date.parse(eventTime) || 0, Date.parse(finding.updatedAt) || 0, Date.now())).toISOString();
+    // "Now" of the cloud that issued the credentials: the event's time (the function's own clock may
+    // differ from the lab clock, and a time ahead of it would also refuse the instances' next sessions).
+    const when = new Date(Math.max(Date.parse(eventTime) || 0, Date.parse(finding.updatedAt) || 0) || Date.now()).toISOString();
     if (role) actions.push(await revokeSessions(role, when));
   } else if (key.userType === 'IAMUser' && /MaliciousIPCaller|TorIPCaller/.test(type)) {
     if (key.userName && key.accessKeyId) actions.push(await disableKey(key.userName, key.accessKeyId));
