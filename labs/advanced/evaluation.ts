@@ -110,12 +110,15 @@ export function gradeModel(bytes: Uint8Array, period: EvaluationPeriod, limits: 
   }
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const measured = `ROC-AUC ${Number.isFinite(m.rocAuc) ? m.rocAuc.toFixed(3) : 'n/a'} (needs ≥ ${limits.minRocAuc}), alerts on ${pct(m.fprMeasured)} of normal windows (at most ${pct(limits.maxAlertRate)}), recall ${pct(m.recall)} at its threshold ${m.threshold.toFixed(3)}`;
-  const ok = m.rocAuc >= limits.minRocAuc && m.fprMeasured <= limits.maxAlertRate;
+  // The ranking (ROC-AUC) does not depend on the threshold: a threshold above every window would meet
+  // the false-positive budget by alerting on nothing at all, attacks included.
+  const blind = m.tp === 0;
+  const ok = m.rocAuc >= limits.minRocAuc && m.fprMeasured <= limits.maxAlertRate && !blind;
   return {
     ok, metrics: m,
     message: ok
       ? `on ${EVALUATION_DAYS} held-back days with ${m.tp + m.fn} attack windows: ${measured}`
-      : `on ${EVALUATION_DAYS} held-back days: ${measured} — ${m.rocAuc < limits.minRocAuc ? 'train on every baseline day (the whole period, all windows normal) with this seclab\'s features' : 'raise the threshold: set it for 1 % false positives on the baseline\'s latest days (--fpr 0.01)'}`,
+      : `on ${EVALUATION_DAYS} held-back days: ${measured} — ${blind && m.rocAuc >= limits.minRocAuc && m.fprMeasured <= limits.maxAlertRate ? 'its threshold is above every attack window, so it would alert on nothing: set it for 1 % false positives on the baseline (--fpr 0.01), not higher' : m.rocAuc < limits.minRocAuc ? 'train on every baseline day (the whole period, all windows normal) with this seclab\'s features' : 'raise the threshold: set it for 1 % false positives on the baseline\'s latest days (--fpr 0.01)'}`,
   };
 }
 

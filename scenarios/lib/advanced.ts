@@ -237,6 +237,9 @@ function findingTime(f: Finding, since: number): number {
   return created >= Math.floor(since / 1000) * 1000 ? created : Date.parse(f.updatedAt);
 }
 
+/** From the second delivery of an attack on, anomaly events about hosts it does not involve are false alarms. */
+export const FALSE_ALARM_AFTER_MS = STEP_MS + STEP_MS / 2;
+
 export interface Expect {
   /** GuardDuty finding types that count, and whether a finding concerns the attack (its resource). */
   guardDuty: { types: string[]; about: (f: Finding) => boolean };
@@ -255,7 +258,13 @@ export interface Detection {
 export async function detection(s: LabSession, start: number, x: Expect): Promise<Detection> {
   const findings = (await guardDutyFindings(s, start)).filter((f) => x.guardDuty.types.includes(f.type) && x.guardDuty.about(f));
   const hosts = new Set(x.anomalyHosts ?? []);
-  const anomalies = x.anomalyHosts ? (await anomalyEvents(s, start)).filter((e) => hosts.has(e.host)) : [];
+  const all = x.anomalyHosts ? await anomalyEvents(s, start) : [];
+  // A detector that names every host (or a scripted list) "detects" every attack: the company's hosts
+  // it names during the attack that the attack does not involve are false alarms, and one of them
+  // voids the model's detection. The first delivery may still carry the previous attack's windows.
+  const company = new Map(labEnv(s).instances.flatMap((i) => [[i.privateIp, i.name] as const, ...(i.publicIp ? [[i.publicIp, i.name] as const] : [])]));
+  const falseAlarms = [...new Set(all.filter((e) => e.at >= start + FALSE_ALARM_AFTER_MS && company.has(e.host) && !hosts.has(e.host)).map((e) => company.get(e.host)!))];
+  const anomalies = falseAlarms.length ? [] : all.filter((e) => hosts.has(e.host));
   const times = [...findings.map((f) => findingTime(f, start)), ...anomalies.map((a) => a.at)];
   const first = times.length ? Math.min(...times) : undefined;
   const by = [...new Set([...findings.map((f) => `GuardDuty ${f.type}`), ...(anomalies.length ? [`anomaly model (${anomalies[0]!.function})`] : [])])];
@@ -270,7 +279,8 @@ export async function detection(s: LabSession, start: number, x: Expect): Promis
   const gd = s.gateway.service('guardduty').detector(s.accountId, s.cloud.region);
   const why = [
     !gd ? 'GuardDuty is not enabled (no detector)' : gd.status !== 'ENABLED' ? 'the GuardDuty detector is disabled' : `GuardDuty reported no ${x.guardDuty.types.join(' / ')} finding about it (unarchived)`,
-    ...(x.anomalyHosts ? [!dets.length ? `no Lambda function is subscribed to ${FLOW_LOG_GROUP}, so no anomaly model saw the traffic` : `the detector (${dets.map((d) => d.functionName).join(', ')}) put no ${ANOMALY_DETAIL_TYPE} event naming ${[...hosts].slice(0, 3).join(', ')}${hosts.size > 3 ? ', …' : ''}`] : []),
+    ...(falseAlarms.length ? [`the detector's events during the attack also named ${falseAlarms.join(', ')}, which it does not involve: an alarm on hosts regardless of their traffic is no detection, so the model's events do not count`] : []),
+    ...(x.anomalyHosts && !falseAlarms.length ? [!dets.length ? `no Lambda function is subscribed to ${FLOW_LOG_GROUP}, so no anomaly model saw the traffic` : `the detector (${dets.map((d) => d.functionName).join(', ')}) put no ${ANOMALY_DETAIL_TYPE} event naming ${[...hosts].slice(0, 3).join(', ')}${hosts.size > 3 ? ', …' : ''}`] : []),
   ];
   return { detected: false, by: [], evidence, feedback: `not detected: ${why.join('; ')}` };
 }
