@@ -40,10 +40,11 @@ const detail = (g: LabGrade) => [...g.checks, ...g.scenarios].filter((c) => !c.p
 const scenario = (g: LabGrade, id: string) => g.scenarios.find((s) => s.id === id)!;
 
 describe('lab advanced, seeded defects', () => {
-  it('no suppression filter for the contracted scanner: its daily probes of web-1 and the bastion come out as GuardDuty findings (the filter check lost, the quiet day noisier); the attacks are still detected and contained', async () => {
+  it('no suppression filter for the contracted scanner: its daily probes of web-1 and the bastion come out as GuardDuty findings — the quiet day goes over its budget, the filter check is lost; the attacks are still detected and contained', async () => {
     const g = await gradeVariant([['solution.ts', '  await suppressScanner(gd, DetectorId!, env.knownScanner);\n', '']]);
     expect(g.student.every((r) => r.ok), JSON.stringify(g.student)).toBe(true);
-    expect(await lostAgainstReference(g), detail(g)).toEqual(['scanner-suppressed']);
+    expect(await lostAgainstReference(g), detail(g)).toEqual(['quiet-day', 'scanner-suppressed']);
+    expect(scenario(g, 'quiet-day').feedback).toMatch(/too noisy: .*PortProbeUnprotectedPort/);
     const unarchived = (x: LabGrade) => Number(/(\d+) unarchived GuardDuty finding/.exec(scenario(x, 'quiet-day').feedback)?.[1]);
     expect(unarchived(g), scenario(g, 'quiet-day').feedback).toBeGreaterThan(unarchived(reference!));
     for (const id of ['slow-exfiltration', 'ddos-burst', 'c2-beaconing', 'port-scan', 'threat-list-login']) expect(scenario(g, id), detail(g)).toMatchObject({ detected: true, blocked: true });
