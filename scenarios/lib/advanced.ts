@@ -264,7 +264,8 @@ export async function detection(s: LabSession, start: number, x: Expect): Promis
   // voids the model's detection. The first delivery may still carry the previous attack's windows.
   const company = new Map(labEnv(s).instances.flatMap((i) => [[i.privateIp, i.name] as const, ...(i.publicIp ? [[i.publicIp, i.name] as const] : [])]));
   const falseAlarms = [...new Set(all.filter((e) => e.at >= start + FALSE_ALARM_AFTER_MS && company.has(e.host) && !hosts.has(e.host)).map((e) => company.get(e.host)!))];
-  const anomalies = falseAlarms.length ? [] : all.filter((e) => hosts.has(e.host));
+  const named = all.filter((e) => hosts.has(e.host));
+  const anomalies = falseAlarms.length ? [] : named;
   const times = [...findings.map((f) => findingTime(f, start)), ...anomalies.map((a) => a.at)];
   const first = times.length ? Math.min(...times) : undefined;
   const by = [...new Set([...findings.map((f) => `GuardDuty ${f.type}`), ...(anomalies.length ? [`anomaly model (${anomalies[0]!.function})`] : [])])];
@@ -280,7 +281,7 @@ export async function detection(s: LabSession, start: number, x: Expect): Promis
   const why = [
     !gd ? 'GuardDuty is not enabled (no detector)' : gd.status !== 'ENABLED' ? 'the GuardDuty detector is disabled' : `GuardDuty reported no ${x.guardDuty.types.join(' / ')} finding about it (unarchived)`,
     ...(falseAlarms.length ? [`the detector's events during the attack also named ${falseAlarms.join(', ')}, which it does not involve: an alarm on hosts regardless of their traffic is no detection, so the model's events do not count`] : []),
-    ...(x.anomalyHosts && !falseAlarms.length ? [!dets.length ? `no Lambda function is subscribed to ${FLOW_LOG_GROUP}, so no anomaly model saw the traffic` : `the detector (${dets.map((d) => d.functionName).join(', ')}) put no ${ANOMALY_DETAIL_TYPE} event naming ${[...hosts].slice(0, 3).join(', ')}${hosts.size > 3 ? ', …' : ''}`] : []),
+    ...(x.anomalyHosts && !(falseAlarms.length && named.length) ? [!dets.length ? `no Lambda function is subscribed to ${FLOW_LOG_GROUP}, so no anomaly model saw the traffic` : `the detector (${dets.map((d) => d.functionName).join(', ')}) put no ${ANOMALY_DETAIL_TYPE} event naming ${[...hosts].slice(0, 3).join(', ')}${hosts.size > 3 ? ', …' : ''}`] : []),
   ];
   return { detected: false, by: [], evidence, feedback: `not detected: ${why.join('; ')}` };
 }
