@@ -86,6 +86,8 @@ export const lab: Lab = {
   ],
   provision: provisionAdvanced,
   studentSteps: [{ export: 'apply' }],
+  // apply() trains the model on 14 days of flow logs (15–40 s here): a loaded machine must not time it out.
+  studentTimeoutMs: 300_000,
   checks,
   scenarios,
   /** `seclab simulate`: the company's normal traffic, a minute at a time (the detector and GuardDuty run). */

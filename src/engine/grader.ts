@@ -85,7 +85,7 @@ export async function runStudentSteps(session: LabSession, lab: Lab, opts: { wor
   const res = await runStudentCode({
     file: path.join(opts.workspace, lab.id, 'solution.ts'),
     exports: lab.studentSteps.map((s) => s.export),
-    input, env, timeoutMs: opts.timeoutMs, onOutput: opts.onOutput,
+    input, env, timeoutMs: opts.timeoutMs ?? lab.studentTimeoutMs, onOutput: opts.onOutput,
     sandbox: cloud.sandbox, gateway: { url: cloud.url, socketPath: channel?.socketPath }, clockFile,
   }).finally(async () => {
     revoke();

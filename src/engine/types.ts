@@ -110,6 +110,11 @@ export interface Lab {
   provision(session: LabSession): Promise<Record<string, unknown>>;
   /** Student code to run, in order, after provisioning. */
   studentSteps: StudentStep[];
+  /**
+   * How long the student's code may run per step when the user sets no --timeout (default 60 s): a lab
+   * whose solution does heavy work (lab advanced trains a model) needs more on a loaded machine.
+   */
+  studentTimeoutMs?: number;
   /** Captured between provisioning and the student's code (e.g. the planted findings). */
   snapshot?(session: LabSession): Promise<Record<string, unknown>>;
   checks: Check[];
