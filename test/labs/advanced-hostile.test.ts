@@ -126,7 +126,9 @@ describe('lab advanced: a hostile student', () => {
   it('the model check: a threshold above every window (no false positives, no detections) fails; an 18 MB, over-limit, deeply nested, Infinity-threshold or other-version file is refused without a crash', async () => {
     const { session, env } = await provision('advanced-hostile-4');
     const s3 = session.client(S3Client);
-    const put = (Body: string | Uint8Array) => s3.send(new PutObjectCommand({ Bucket: env.artifacts.bucket, Key: env.artifacts.modelKey, Body }));
+    // A fresh client (and connection) per upload: between uploads the check runs for a while, and a
+    // kept-alive socket the gateway closes after 30 s idle can be reset under load (clients make one attempt).
+    const put = (Body: string | Uint8Array) => session.client(S3Client).send(new PutObjectCommand({ Bucket: env.artifacts.bucket, Key: env.artifacts.modelKey, Body }));
     const modelCheck = checks.find((c) => c.id === 'model-held-back')!;
     const days: string[] = [];
     for (const k of env.baseline.keys) days.push(await (await s3.send(new GetObjectCommand({ Bucket: env.baseline.bucket, Key: k }))).Body!.transformToString());
