@@ -1,6 +1,7 @@
 // Lab advanced: seeded defects of the reference solution, each of which must lose what its defect
 // opens — the checks, the attacks or the business — and not the rest. (Reference and starter:
-// advanced.test.ts.)
+// advanced.test.ts.) Five full graded runs (about 14 minutes on two loaded cores): beside the rest of the
+// suite they starved other lab tests of time, so they run on request: SECLAB_HEAVY_TESTS=1 npm test.
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,7 +40,7 @@ async function lostAgainstReference(g: LabGrade): Promise<string[]> {
 const detail = (g: LabGrade) => [...g.checks, ...g.scenarios].filter((c) => !c.passed).map((c) => `${c.id} (${c.points}/${c.maxPoints}): ${c.feedback}`).join('\n');
 const scenario = (g: LabGrade, id: string) => g.scenarios.find((s) => s.id === id)!;
 
-describe('lab advanced, seeded defects', () => {
+describe.skipIf(!process.env['SECLAB_HEAVY_TESTS'])('lab advanced, seeded defects', () => {
   it('no suppression filter for the contracted scanner: its daily probes of web-1 and the bastion come out as GuardDuty findings — the quiet day goes over its budget, the filter check is lost; the attacks are still detected and contained', async () => {
     const g = await gradeVariant([['solution.ts', '  await suppressScanner(gd, DetectorId!, env.knownScanner);\n', '']]);
     expect(g.student.every((r) => r.ok), JSON.stringify(g.student)).toBe(true);
