@@ -4,9 +4,9 @@
 // name), the passphrase's limits, public certificates that stay PENDING_VALIDATION and cannot be
 // exported, IAM authorization of ACM's actions, a CA that another account cannot use, ACM PCA's read
 // operations, and CloudTrail's records (passphrase hidden).
-import { createHash, createHmac, createPrivateKey, X509Certificate, type Hash, type Hmac } from 'node:crypto';
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { json11Call, type Creds } from '../helpers/json11.ts';
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import {
   ACMClient, RequestCertificateCommand, DescribeCertificateCommand, GetCertificateCommand, ExportCertificateCommand, ListCertificatesCommand,
@@ -18,7 +18,6 @@ import { keyMatchesCertificate } from '../../src/cloud/services/acm/index.ts';
 const { cloud } = useLabCloud();
 const HOST = 'www.fabrikam-travel.example';
 const doc = (Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
-type Creds = { accessKeyId: string; secretAccessKey: string };
 
 function account() {
   const c = cloud();
@@ -45,35 +44,9 @@ async function errorOf(p: Promise<unknown>): Promise<{ name?: string; message?: 
   throw new Error('expected the call to fail');
 }
 
-const bytes = (d: string | ArrayBuffer | ArrayBufferView): string | Buffer =>
-  typeof d === 'string' ? d : ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
-
-/** SHA-256 as SignatureV4 takes it (a keyed one is HMAC). */
-class Sha256 {
-  private readonly h: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.h.digest();
-  }
-}
-
 /** ACM PCA through the gateway (JSON 1.1, X-Amz-Target ACMPrivateCA.*), signed with SigV4. */
 async function pca(creds: Creds, operation: string, input: object): Promise<{ status: number; body: Record<string, unknown> }> {
-  const url = new URL(cloud().url);
-  const body = JSON.stringify(input);
-  const signer = new SignatureV4({ service: 'acm-pca', region: cloud().region, credentials: creds, sha256: Sha256 });
-  const signed = await signer.sign({
-    method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: '/', query: {},
-    headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `ACMPrivateCA.${operation}` },
-    body,
-  });
-  const res = await fetch(cloud().url, { method: 'POST', headers: signed.headers, body });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  return json11Call(cloud().url, cloud().region, creds, 'acm-pca', 'ACMPrivateCA', operation, input);
 }
 
 describe('ACM private certificates from the company CA', () => {

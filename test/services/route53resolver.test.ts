@@ -6,10 +6,9 @@
 // instance and VPC, delivered in AWS's record format to CloudWatch Logs (FilterLogEvents and metric
 // filters see them) and to S3 (gzip JSON lines under AWSLogs/<account>/vpcdnsquerylogs/...), nothing
 // without an association, and listeners told of every lookup whatever the configuration.
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { json11Call, type Creds } from '../helpers/json11.ts';
 import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { EC2Client, CreateVpcCommand, CreateSubnetCommand, DescribeImagesCommand, RunInstancesCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { S3Client, CreateBucketCommand, ListObjectsV2Command, GetObjectCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
@@ -22,39 +21,12 @@ import { parseDestination, s3Key } from '../../src/cloud/services/route53resolve
 import { run, toolBin, toolInstalled } from '../../scripts/tools.ts';
 
 const { cloud } = useLabCloud();
-type Creds = { accessKeyId: string; secretAccessKey: string };
-
-const bytes = (d: string | ArrayBuffer | ArrayBufferView): string | Buffer =>
-  typeof d === 'string' ? d : ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
-
-/** SHA-256 as SignatureV4 takes it (a keyed one is HMAC). */
-class Sha256 {
-  private readonly h: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.h.digest();
-  }
-}
 
 type Answer = { status: number; body: Record<string, any> };
 
 /** One Route 53 Resolver call through the gateway (JSON 1.1, X-Amz-Target Route53Resolver.<op>), SigV4-signed. */
 async function r53r(creds: Creds, operation: string, input: object): Promise<Answer> {
-  const url = new URL(cloud().url);
-  const body = JSON.stringify(input);
-  const signer = new SignatureV4({ service: 'route53resolver', region: cloud().region, credentials: creds, sha256: Sha256 });
-  const signed = await signer.sign({
-    method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: '/', query: {},
-    headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `Route53Resolver.${operation}` },
-    body,
-  });
-  const res = await fetch(cloud().url, { method: 'POST', headers: signed.headers, body });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  return json11Call<Answer['body']>(cloud().url, cloud().region, creds, 'route53resolver', 'Route53Resolver', operation, input);
 }
 
 /** An account with a VPC, a subnet and two running instances. */
