@@ -1,6 +1,7 @@
 // `seclab doctor`: is this machine ready for the lab cloud? Checks only; the CLI prints them.
 
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { dockerAvailable } from './docker.ts';
@@ -130,7 +131,20 @@ export async function runDoctor(): Promise<DoctorCheck[]> {
     cache,
     await checkHostImage(),
     checkNginx(),
+    checkGo(),
   ];
+}
+
+/**
+ * Go: only to prove the ledger's formats against an independent implementation (Go's sumdb tlog and note
+ * packages, test/helpers/tlog-go); the ledger itself is TypeScript and needs nothing.
+ */
+export function checkGo(): DoctorCheck {
+  const r = spawnSync('go', ['version'], { encoding: 'utf8', timeout: 10_000 });
+  const version = r.status === 0 ? /go(\d+\.\d+(?:\.\d+)?)/.exec(r.stdout)?.[1] : undefined;
+  return version
+    ? { name: 'Go (ledger tests)', ok: true, optional: true, detail: `Go ${version}: the ledger's interoperability test runs Go's tlog and note packages against seclab's checkpoints, proofs and tiles` }
+    : { name: 'Go (ledger tests)', ok: false, optional: true, detail: 'no `go` on PATH; only the ledger\'s interoperability test (Go\'s tlog package) skips, the ledger works without it', fix: 'Install Go 1.22 or later (https://go.dev/dl/) for the ledger interoperability test' };
 }
 
 /** The real nginx: lab host runs the instance's web server configuration with it. */
