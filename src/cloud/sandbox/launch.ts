@@ -29,7 +29,8 @@ export interface NodeLaunch {
 
 /**
  * What of seclab a sandboxed Node.js process needs: dependencies, package.json (for `seclab/kit`), hooks,
- * and what `seclab/kit/anomaly` loads (the anomaly engine and the seeded random numbers it imports).
+ * what `seclab/kit/anomaly` loads (the anomaly engine and the seeded random numbers it imports) and what
+ * `seclab/kit/ledger` loads (the ledger library: its other imports are packages).
  */
 export function runtimePaths(script: string): string[] {
   return [
@@ -38,6 +39,7 @@ export function runtimePaths(script: string): string[] {
     path.join(SECLAB_ROOT, 'src', 'runtime'),
     path.join(SECLAB_ROOT, 'src', 'kit'),
     path.join(SECLAB_ROOT, 'src', 'controls', 'anomaly'),
+    path.join(SECLAB_ROOT, 'src', 'controls', 'ledger'),
     path.join(SECLAB_ROOT, 'src', 'engine', 'random.ts'),
     script,
   ];
