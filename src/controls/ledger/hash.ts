@@ -1,0 +1,39 @@
+// RFC 9162 §2.1.1 hashing (SHA-256 with domain separation between leaves and interior nodes), and the
+// ledger's error type. Everything else in the ledger builds on these three functions.
+
+import { createHash } from 'node:crypto';
+
+/** A SHA-256 hash (32 bytes). */
+export type Hash = Buffer;
+
+export const HASH_SIZE = 32;
+
+const LEAF_PREFIX = Buffer.from([0x00]);
+const NODE_PREFIX = Buffer.from([0x01]);
+
+/** MTH({d}) = SHA-256(0x00 || d): the hash of one log entry. */
+export function leafHash(entry: Uint8Array): Hash {
+  return createHash('sha256').update(LEAF_PREFIX).update(entry).digest();
+}
+
+/** SHA-256(0x01 || left || right): an interior node. */
+export function nodeHash(l: Hash, r: Hash): Hash {
+  return createHash('sha256').update(NODE_PREFIX).update(l).update(r).digest();
+}
+
+/** MTH({}) = SHA-256(""): the root of the empty tree. */
+export const EMPTY_ROOT: Hash = createHash('sha256').digest();
+
+/** Errors of the ledger, with a stable `code` a caller can branch on and a message that says what to do. */
+export class LedgerError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'LedgerError';
+    this.code = code;
+  }
+}
+
+export function isHash(h: unknown): h is Hash {
+  return Buffer.isBuffer(h) && h.length === HASH_SIZE;
+}
