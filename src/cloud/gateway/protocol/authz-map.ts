@@ -511,6 +511,11 @@ function s3Authz(call: ApiCall, account: string): AuthzRequirement {
     const hasAcl = Object.keys(p).some((k) => k === 'x-amz-acl' || k.startsWith('x-amz-grant-'));
     if (hasAcl) additional.push({ action: 's3:PutObjectAcl', resources, context: ctx });
     if (tagging) additional.push({ action: 's3:PutObjectTagging', resources, context: ctx });
+    // Object Lock on upload (S3 User Guide, Object Lock "Required permissions"): a retention needs
+    // s3:PutObjectRetention, a legal hold s3:PutObjectLegalHold. s3:BypassGovernanceRetention is
+    // checked by the S3 service (services/s3/object-lock.ts) only when a bypass is actually needed.
+    if (str(p, 'x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date') !== undefined) additional.push({ action: 's3:PutObjectRetention', resources, context: ctx });
+    if (str(p, 'x-amz-object-lock-legal-hold') !== undefined) additional.push({ action: 's3:PutObjectLegalHold', resources, context: ctx });
   }
   if (op === 'CopyObject' || op === 'UploadPartCopy') {
     const src = copySource(str(p, 'x-amz-copy-source'));

@@ -8,6 +8,7 @@ import { resolveObjectConditions } from './object-conditions.ts';
 import { VpcEndpoints } from './vpc-endpoints.ts';
 import { accountPublicAccessBlock, bucketPublicAccessBlock, combine, withoutPublicStatements, type PublicAccessBlock } from './public-access.ts';
 import { anonymousReads } from './anonymous.ts';
+import { ObjectLock } from './object-lock.ts';
 import type { ServesUnsigned } from '../../gateway/server.ts';
 
 const BUCKET_ARN = 'arn:aws:s3:::';
@@ -25,13 +26,17 @@ export class S3Service implements ServiceRuntime {
   readonly endpoints: VpcEndpoints;
   /** Unsigned requests: anonymous reads of public data, as AWS decides them (anonymous.ts). */
   readonly serveUnsigned: ServesUnsigned['serveUnsigned'];
+  /** Object Lock (retention, legal holds, governance bypass) decided with the lab clock (object-lock.ts). */
+  readonly objectLock: ObjectLock;
 
   constructor(private readonly caps: Capabilities) {
     this.target = caps.target;
     this.endpoints = new VpcEndpoints(caps.target);
     this.serveUnsigned = anonymousReads(this, caps);
+    this.objectLock = new ObjectLock(this, caps);
     this.extensions = [
       s3Extension(this),
+      this.objectLock.extension(),
       this.endpoints.extension(),
       // The account-level setting is S3 Control's: any change there is read again.
       { service: 's3control', after: async ({ cred }) => void this.accountBlocks.delete(cred.account) },
@@ -88,6 +93,7 @@ export class S3Service implements ServiceRuntime {
 
   dropAccount(account: string): void {
     this.endpoints.dropAccount(account);
+    this.objectLock.dropAccount(account);
     this.accountBlocks.delete(account);
     for (const k of this.bucketBlocks.keys()) if (k.startsWith(`${account}|`)) this.bucketBlocks.delete(k);
   }
