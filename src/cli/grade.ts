@@ -42,6 +42,8 @@ export interface GradeOptions extends CommonOptions {
   pack?: string[];
   /** --shard i/n: grade share i of n of the class (src/cli/grade-merge.ts). */
   shard?: string;
+  /** --ledger [dir]: record every grade record in the grade ledger (src/engine/grade-ledger.ts). */
+  ledger?: string | boolean;
 }
 
 export interface Submission {
@@ -312,6 +314,7 @@ export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
 
   if (isInterrupting()) return new Promise<never>(() => {}); // grades cut short are not written
   grades = signAll(ui, grades);
+  if (opts.ledger) await recordInLedger(ui, opts.ledger, grades);
   const outputs = renderOutputs(grades, formats, labIds, single);
 
   if (opts.out) {
@@ -403,10 +406,24 @@ export async function writeOutputs(dir: string, r: Rendered, grades: Grade[], fo
   return written;
 }
 
+/** Appends the signed records to the grade ledger and signs its checkpoint (before anything is written out). */
+async function recordInLedger(ui: Ui, ledger: string | boolean, grades: Grade[]): Promise<void> {
+  const gl = await import('../engine/grade-ledger.ts');
+  const dir = typeof ledger === 'string' ? ledger : gl.defaultGradeLedgerDir();
+  try {
+    const r = await gl.recordGrades(dir, grades);
+    ui.info(`Recorded ${grades.length} grade record(s) in the grade ledger ${r.dir} (entries ${r.first}–${r.size - 1}; check one with \`seclab grade verify <file> --ledger${typeof ledger === 'string' ? ` ${dir}` : ''}\`)`);
+  } catch (e) {
+    if (e instanceof gl.GradeLedgerError) throw new EnvironmentError(`the grade ledger: ${e.message}`, e.hint);
+    throw e;
+  }
+}
+
 // ---- verify ----
 
-export async function cmdVerify(ui: Ui, files: string[]): Promise<number> {
+export async function cmdVerify(ui: Ui, files: string[], ledger?: string | boolean): Promise<number> {
   if (!files.length) throw new UsageError('which file? e.g. seclab grade verify out/grades.json');
+  if (ledger) return verifyInLedger(ui, files, ledger);
   let key: GradeKey;
   try {
     key = gradeKey({ create: false });
@@ -433,6 +450,61 @@ export async function cmdVerify(ui: Ui, files: string[]): Promise<number> {
     for (const r of results) {
       const who = `${r.file}${r.index !== undefined ? `[${r.index}]` : ''}${r.student ? ` (${r.student})` : ''}`;
       ui.print(`${ui.out.mark(r.ok)} ${who}: ${r.ok ? r.reason : ui.out.red(r.reason)}`);
+    }
+  }
+  return results.every((r) => r.ok) ? ExitCode.OK : ExitCode.FAILED;
+}
+
+/**
+ * `grade verify --ledger`: each record must be in the grade ledger with these exact bytes (canonical
+ * JSON), proven by an inclusion proof against the ledger's signed checkpoint. The HMAC signature is
+ * checked too when the grade key is here.
+ */
+async function verifyInLedger(ui: Ui, files: string[], ledger: string | boolean): Promise<number> {
+  const gl = await import('../engine/grade-ledger.ts');
+  const dir = typeof ledger === 'string' ? ledger : gl.defaultGradeLedgerDir();
+  let l: Awaited<ReturnType<typeof gl.openGradeLedger>>;
+  let cp: Awaited<ReturnType<typeof gl.ledgerCheckpoint>>;
+  try {
+    l = await gl.openGradeLedger(dir);
+    cp = await gl.ledgerCheckpoint(l);
+  } catch (e) {
+    if (e instanceof gl.GradeLedgerError) throw new EnvironmentError(`the grade ledger: ${e.message}`, e.hint);
+    throw new EnvironmentError(`the grade ledger ${path.resolve(dir)}: its checkpoint does not verify: ${(e as Error).message}`, `the ledger was tampered with: run \`seclab ledger audit ${dir} --vkey ${path.join(path.resolve(dir), gl.VKEY_FILE)}\``);
+  }
+  let key: GradeKey | undefined;
+  try {
+    key = gradeKey({ create: false });
+  } catch { /* the ledger proof stands on its own */ }
+  const results: { file: string; index?: number; student?: string; ok: boolean; status: string; reason: string; signature?: string; entry?: number; proof?: unknown }[] = [];
+  for (const file of files) {
+    let data: unknown;
+    try {
+      data = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      results.push({ file, ok: false, status: 'unreadable', reason: `cannot read: ${(e as Error).message}` });
+      continue;
+    }
+    const records = Array.isArray(data) ? data : [data];
+    for (const [i, rec] of records.entries()) {
+      const p = await gl.proveGrade(l, rec, cp);
+      const sig = key ? verifyGrade(rec, key) : undefined;
+      const student = typeof (rec as Record<string, unknown>)?.['student'] === 'string' ? String((rec as Record<string, unknown>)['student']) : undefined;
+      results.push({
+        file, ...(Array.isArray(data) ? { index: i } : {}), ...(student ? { student } : {}), ok: p.ok, status: p.status, reason: p.reason,
+        ...(sig ? { signature: sig.ok ? 'valid' : sig.reason } : {}),
+        ...(p.index !== undefined ? { entry: p.index } : {}),
+        ...(p.proof ? { proof: { size: p.size, root: p.root, leafHash: p.leafHash, hashes: p.proof } } : {}),
+        ...(p.changed ? { changed: p.changed } : {}),
+      });
+    }
+  }
+  if (ui.json) ui.print(JSON.stringify({ ledger: l.dir, origin: l.origin, size: cp.size, root: cp.root.toString('base64'), results }, null, 2));
+  else {
+    ui.info(`grade ledger ${l.dir} (${l.origin}): signed checkpoint of ${cp.size} record(s)`);
+    for (const r of results) {
+      const who = `${r.file}${r.index !== undefined ? `[${r.index}]` : ''}${r.student ? ` (${r.student})` : ''}`;
+      ui.print(`${ui.out.mark(r.ok)} ${who}: ${r.ok ? r.reason : ui.out.red(r.reason)}${r.signature && r.signature !== 'valid' ? ` (signature: ${r.signature})` : ''}`);
     }
   }
   return results.every((r) => r.ok) ? ExitCode.OK : ExitCode.FAILED;

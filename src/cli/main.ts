@@ -7,6 +7,7 @@ import { installInterruptHandlers, isInterrupting } from './interrupt.ts';
 import { flushAndExit, Ui } from './ui.ts';
 import { VERSION } from './context.ts';
 import { registerAnomaly } from './anomaly.ts';
+import { registerLedger } from './ledger.ts';
 
 const WORKSPACE_HELP = 'workspace folder (default: $SECLAB_WORKSPACE, else the current folder when it is a workspace, else ./seclab-workspace)';
 const TARGET_HELP = 'lab cloud: moto (local, default) | localstack (Docker) | endpoint=<url> | aws (real sandbox account: needs --account-id and confirmation)';
@@ -203,6 +204,7 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
     .action((paths: string[], _o, cmd: Command) => run(async (ui) => (await import('./dlp.ts')).cmdDlpScan(ui, paths, optsOf(cmd)), !!optsOf(cmd).json || optsOf(cmd)['format'] === 'json'));
 
   registerAnomaly(program, run);
+  registerLedger(program, run);
 
   addJson(program.command('doctor'))
     .description('is this machine ready (Node, Python, moto, Docker, ports)? what to install otherwise')
@@ -223,13 +225,15 @@ export function buildProgram(run: (action: Action, json: boolean) => void): Comm
     .option('--student <name>', 'with --workspace: the student name in the records')
     .option('--pack <dir>', 'an instructor pack: <dir>/<lab>.ts adds hidden checks and scenarios kept outside the course repository (repeatable; docs/instructor-pack.md)', collect)
     .option('--no-sandbox', 'run submissions\' code without the sandbox (only for work you trust: --submissions refuses to grade without a sandbox otherwise)')
+    .option('--ledger [dir]', 'record every grade record in a tamper-evident ledger (default folder: ~/.config/seclab/grade-ledger; docs/ledger.md)')
     .option('--shard <i/n>', 'with --submissions, --seed and --out: grade only share i of n of the class (1-based; names sorted, round-robin), for `grade merge` (docs/ci-grading.md)')
     .addHelpText('after', '\nExamples:\n  seclab grade --workspace solutions --lab iam --format json\n  seclab grade --submissions ./class --out ./grades --fail-under 50\n  seclab grade verify ./grades/grades.json')
     .action((_o, cmd: Command) => run(async (ui) => (await import('./grade.ts')).cmdGrade(ui, optsOf(cmd)), !!optsOf(cmd).json));
   addJson(grade.command('verify'))
     .argument('<files...>', 'grade records (grades.json: one record or an array)')
-    .description('check the signatures of grade records (exit 1 when one was changed)')
-    .action((files: string[], _o, cmd: Command) => run(async (ui) => (await import('./grade.ts')).cmdVerify(ui, files), !!optsOf(cmd).json));
+    .option('--ledger [dir]', 'also prove each record is in the grade ledger, unchanged, against its signed checkpoint (default folder: ~/.config/seclab/grade-ledger)')
+    .description('check the signatures of grade records (exit 1 when one was changed); with --ledger, their inclusion in the grade ledger')
+    .action((files: string[], _o, cmd: Command) => run(async (ui) => (await import('./grade.ts')).cmdVerify(ui, files, (cmd.optsWithGlobals() as { ledger?: string | boolean }).ledger), !!optsOf(cmd).json));
   // Sharded grading (docs/ci-grading.md).
   addJson(grade.command('merge'))
     .argument('<dirs...>', 'the --out folders of `seclab grade --shard i/n`, all n of them')
