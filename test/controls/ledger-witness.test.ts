@@ -11,6 +11,9 @@ import { formatCheckpoint, parseCheckpoint } from '../../src/controls/ledger/che
 import { cosignatureVkey } from '../../src/controls/ledger/cosignature.ts';
 import { ecdsaSigner } from '../../src/controls/ledger/signers.ts';
 import { addCheckpointRequest, requestCosignature, Witness, type WitnessStore } from '../../src/controls/ledger/witness.ts';
+import { S3Store } from '../../src/controls/ledger/store.ts';
+import { S3Client, CreateBucketCommand, PutObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { useLabCloud } from '../helpers/cloud.ts';
 
 const ORIGIN = 'example.com/ledger';
 
@@ -184,4 +187,37 @@ describe('witness add-checkpoint (c2sp.org/tlog-witness)', () => {
     expect(openNote(`${cp}${lines2.join('\n')}\n`, [wv]).verified).toHaveLength(1);
     await expect(requestCosignature({ note: await log.checkpoint(5), post, proof: async (o) => log.proof(o, 5) })).rejects.toMatchObject({ code: 'witness-ahead' });
   });
+});
+
+describe('a witness whose state is an S3 bucket in its own account (lab cloud)', () => {
+  const { cloud } = useLabCloud();
+
+  it('keeps the state across instances (a Lambda per request) and the log account cannot rewrite it', async () => {
+    const c = cloud();
+    const wAcct = c.createAccount();
+    const logAcct = c.createAccount();
+    const s3 = (a: typeof wAcct) => c.client(S3Client, { credentials: { accessKeyId: a.accessKeyId, secretAccessKey: a.secretAccessKey }, forcePathStyle: true } as never);
+    const bucket = `witness-state-${wAcct.accountId}`;
+    await s3(wAcct).send(new CreateBucketCommand({ Bucket: bucket }));
+    const logKey = generateEd25519Key(ORIGIN);
+    const wKey = generateEd25519Key('witness.example/w1');
+    let now = 1_765_000_000_000;
+    const make = () => new Witness({ skey: wKey.skey, store: new S3Store({ client: s3(wAcct), bucket }), logs: [{ origin: ORIGIN, vkeys: [logKey.vkey] }], now: () => now });
+    const log = new TestLog([ed25519Signer(logKey.skey)]);
+    expect((await make().addCheckpoint(addCheckpointRequest(0, [], await log.append(20).checkpoint()))).status).toBe(200);
+    now += 1000;
+    const cp30 = await log.append(10).checkpoint();
+    expect((await make().addCheckpoint(addCheckpointRequest(20, log.proof(20), cp30))).status).toBe(200);
+    const latest = (await make().latest(ORIGIN))!;
+    expect(parseCheckpoint(splitNote(latest).text).size).toBe(30);
+    expect(openNote(latest, [verifierFromVkey(cosignatureVkey(wKey.vkey))]).verified[0]!.timestamp).toBe(1_765_000_001);
+    // The log's operator (another account) can neither reset nor delete the witness's view.
+    const key = `witness/${encodeURIComponent(ORIGIN)}/checkpoint`;
+    await expect(s3(logAcct).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'x' }))).rejects.toMatchObject({ name: 'AccessDenied' });
+    await expect(s3(logAcct).send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({ name: 'AccessDenied' });
+    // A truncated log gets no cosignature from a fresh instance either.
+    expect(await make().addCheckpoint(addCheckpointRequest(0, [], await log.checkpoint(25)))).toMatchObject({ status: 409, body: '30\n' });
+    const stored = await new S3Store({ client: s3(wAcct), bucket }).list(`witness/${encodeURIComponent(ORIGIN)}/cosigned/`);
+    expect(stored).toHaveLength(2);
+  }, 60_000);
 });
