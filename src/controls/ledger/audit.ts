@@ -14,7 +14,8 @@ import { gunzipSync } from 'node:zlib';
 import { EMPTY_ROOT, nodeHash, leafHash, type Hash } from './hash.ts';
 import { consistencyProofSync, treeRootSync, verifyConsistency, type SyncNodeReader } from './tree.ts';
 import { entriesPath, parseEntryBundle, parseTilePath, tilePath } from './tiles.ts';
-import type { LedgerStore, StoredVersion } from './store.ts';
+import { S3Store, type LedgerStore, type StoredVersion } from './store.ts';
+import { ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { canonicalJson, decodeEntry, type LedgerEntry } from './entry.ts';
 import { hex8, NoteError, parseSignatureLine, splitNote, verifierFromVkey, SIG_COSIGNATURE, type NoteVerifier } from './note.ts';
 import { parseCheckpoint, type Checkpoint } from './checkpoint.ts';
@@ -137,6 +138,29 @@ function describeCp(c: NoteCheck): string {
 }
 
 // ---- the store ----
+
+/**
+ * Every path under `prefix` that has a version, deleted ones included: `list()` hides a path whose latest
+ * version is a delete marker, and that hidden path is the evidence. A store may offer it as
+ * `listVersioned(prefix)`; for an S3Store we ask S3 (ListObjectVersions); otherwise only `list()`.
+ */
+export async function listWithDeleted(store: LedgerStore, prefix: string): Promise<string[]> {
+  const s = store as LedgerStore & { listVersioned?: (p: string) => Promise<string[]> };
+  if (typeof s.listVersioned === 'function') return s.listVersioned(prefix);
+  if (store instanceof S3Store) {
+    const out = new Set<string>();
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    do {
+      const r = await store.client.send(new ListObjectVersionsCommand({ Bucket: store.bucket, Prefix: store.prefix + prefix, KeyMarker: keyMarker, VersionIdMarker: versionMarker }));
+      for (const v of [...(r.Versions ?? []), ...(r.DeleteMarkers ?? [])]) if (v.Key) out.add(v.Key.slice(store.prefix.length));
+      keyMarker = r.IsTruncated ? r.NextKeyMarker : undefined;
+      versionMarker = r.IsTruncated ? r.NextVersionIdMarker : undefined;
+    } while (keyMarker);
+    return [...out].sort();
+  }
+  return store.list(prefix);
+}
 
 async function versionsOf(store: LedgerStore, path: string): Promise<StoredVersion[]> {
   if (!store.versions) return [];
@@ -362,7 +386,7 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
     if (c.logSigned) refs.push({ ...c, anchored: false, witnessed: c.witnesses.length >= quorum && quorum > 0 });
   }
   if (sources.anchors) {
-    const paths = (await sources.anchors.list('')).sort();
+    const paths = (await listWithDeleted(sources.anchors, '')).sort();
     for (const p of paths) {
       const vs = await versionsOf(sources.anchors, p);
       const markers = vs.filter((v) => v.deleteMarker);
