@@ -2,5 +2,13 @@
 // tlog-checkpoint), witnesses (tlog-witness, tlog-cosignature) and an auditor. One import for all of it.
 export * from './hash.ts';
 export * from './tree.ts';
-// Added as the files land: tiles.ts, store.ts, log.ts, entry.ts (CORE); note.ts, checkpoint.ts,
-// signers.ts, cosignature.ts, witness.ts (NOTES); audit.ts (AUDIT).
+export * from './tiles.ts';
+export * from './store.ts';
+export * from './log.ts';
+export * from './entry.ts';
+export * from './note.ts';
+export * from './checkpoint.ts';
+export * from './signers.ts';
+export * from './cosignature.ts';
+export * from './witness.ts';
+export * from './audit.ts';
