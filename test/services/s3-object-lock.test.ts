@@ -217,6 +217,11 @@ describe('S3 Object Lock in the lab cloud', () => {
     expect(await outcome(ret('COMPLIANCE', later))).toBe('ok');
     expect((await a.s3().send(new GetObjectRetentionCommand({ Bucket: b, Key: 'c', VersionId: c1.VersionId }))).Retention?.RetainUntilDate).toEqual(later);
     expect(await outcome(ret('COMPLIANCE', new Date(now() - 1000)))).toBe('InvalidArgument: The retain until date must be in the future!');
+    // Removing it, or aiming at the current version behind a delete marker, is refused too.
+    expect(await outcome(a.s3().send(new PutObjectRetentionCommand({ Bucket: b, Key: 'c', VersionId: c1.VersionId, Retention: {}, BypassGovernanceRetention: true })))).toBe(`AccessDenied: ${LOCKED}`);
+    await a.s3().send(new DeleteObjectCommand({ Bucket: b, Key: 'c' }));
+    expect(await outcome(a.s3().send(new PutObjectRetentionCommand({ Bucket: b, Key: 'c', Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date(now() + DAY) } })))).toBe('NoSuchKey: The specified key does not exist.');
+    expect((await a.s3().send(new GetObjectRetentionCommand({ Bucket: b, Key: 'c', VersionId: c1.VersionId }))).Retention).toEqual({ Mode: 'COMPLIANCE', RetainUntilDate: later });
 
     const g = await a.s3().send(new PutObjectCommand({ Bucket: b, Key: 'g', Body: 'x', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: until }));
     const gret = (creds: Creds | undefined, RetainUntilDate: Date, bypass: boolean) =>

@@ -121,8 +121,11 @@ export class ObjectLock {
     if (known && known.owner === owner) return known.config;
     const config = this.readConfiguration(owner, bucket);
     this.configs.set(bucket, { owner, config });
-    // A failed read is not remembered.
-    config.catch(() => this.configs.delete(bucket));
+    // A failed read, or a bucket that does not exist yet, is not remembered.
+    const drop = () => {
+      if (this.configs.get(bucket)?.config === config) this.configs.delete(bucket);
+    };
+    config.then((c) => c ?? drop(), drop);
     return config;
   }
 
@@ -438,7 +441,8 @@ export class ObjectLock {
     if (until && until.getTime() <= now) throw s3Error(ctx, 400, 'InvalidArgument', 'The retain until date must be in the future!');
     const versionId = str(p['versionId']);
     const current = await this.versionLock(owner, bucket, key, versionId);
-    if (!current) return; // the target answers NoSuchKey / NoSuchVersion
+    // No such version (or a delete marker): moto would fail with a 500 rather than answer.
+    if (!current) throw versionId ? s3Error(ctx, 404, 'NoSuchVersion', 'The specified version does not exist.') : s3Error(ctx, 404, 'NoSuchKey', 'The specified key does not exist.');
     const bypass = str(p['x-amz-bypass-governance-retention'])?.toLowerCase() === 'true';
     const next = { ...(mode ? { mode: mode as LockMode } : {}), ...(until ? { until } : {}) };
     if (!(await mayChangeRetention(current, next, now, bypass, () => this.bypassAllowed(ctx, bucket, key, versionId)))) {
