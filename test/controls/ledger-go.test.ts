@@ -123,6 +123,54 @@ describe.skipIf(!haveGo)('Go note package and our signed notes', () => {
     counts.notesGoRefused += cases.length;
   });
 
+  it('on 600 seeded mutations of a signed note, Go and we accept and refuse the same notes for the same reason', async () => {
+    const rnd = new Random('ledger-go-note-mutations');
+    const a = generateEd25519Key('a.example/log');
+    const b = ecdsaSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, 'b.example/log');
+    const w = generateEd25519Key('w.example/w');
+    const u = generateEd25519Key('u.example/unknown');
+    const text = formatCheckpoint({ origin: 'a.example/log', size: 42, root: Buffer.alloc(32, 1), extensions: ['x'] });
+    const base = await signNote(text, [ed25519Signer(a.skey), b, cosigner(w.skey, () => 1_765_000_000_000), ed25519Signer(u.skey)]);
+    const vkeys = [a.vkey, b.vkey, cosignatureVkey(w.vkey)];
+    // Characters that matter to the format: separators, Unicode spaces Go's unicode.IsSpace knows (and U+FEFF,
+    // which it does not), control characters, '+', base64 characters, non-ASCII.
+    const alphabet = ['\n', ' ', '—', '+', '/', '=', 'A', 'z', '0', '\t', '\r', '\x00', '\x7f', '\u0085', '\u00a0', '\u2003', '\u3000', '\ufeff', 'é', '😀', '\u2028'];
+    const mutate = (n: string): string => {
+      const cps = [...n];
+      const lines = n.split('\n');
+      switch (rnd.int(0, 5)) {
+        case 0: cps.splice(rnd.int(0, cps.length - 1), 1); return cps.join('');
+        case 1: cps.splice(rnd.int(0, cps.length), 0, rnd.pick(alphabet)); return cps.join('');
+        case 2: cps[rnd.int(0, cps.length - 1)] = rnd.pick(alphabet); return cps.join('');
+        case 3: { const i = rnd.int(0, lines.length - 1); lines.splice(rnd.int(0, lines.length), 0, lines[i]!); return lines.join('\n'); }
+        case 4: { const i = rnd.int(0, lines.length - 1); const j = rnd.int(0, lines.length - 1); [lines[i], lines[j]] = [lines[j]!, lines[i]!]; return lines.join('\n'); }
+        default: { const i = rnd.int(0, lines.length - 1); lines.splice(i, 1); return lines.join('\n'); }
+      }
+    };
+    const notes = Array.from({ length: 600 }, () => {
+      let n = base;
+      for (let k = rnd.int(1, 2); k > 0; k--) n = mutate(n);
+      return n;
+    });
+    const ours = notes.map((n) => {
+      try {
+        const o = openNote(n, vkeys.map(verifierFromVkey));
+        return { ok: true, sigs: o.verified.map((v) => `${v.name}/${v.type}/${v.timestamp ?? ''}`), unknown: o.unknown.length };
+      } catch (e) {
+        return { ok: false, error: (e as { code?: string }).code };
+      }
+    });
+    const theirs = goOpen(notes.map((note) => ({ note, vkeys }))).map((r) => r.ok
+      ? { ok: true, sigs: r.sigs!.map((v) => `${v.name}/${v.type}/${v.timestamp ?? ''}`), unknown: r.unverified?.length ?? 0 }
+      : { ok: false, error: r.error === 'malformed note' ? 'malformed' : r.error === 'note has no verifiable signatures' ? 'unverified' : r.error?.startsWith('invalid signature') ? 'bad-signature' : r.error });
+    for (const [i, n] of notes.entries()) expect(ours[i], `note ${i}: ${JSON.stringify(n)}`).toEqual(theirs[i]);
+    const accepted = ours.filter((o) => o.ok).length;
+    expect(accepted).toBeGreaterThan(20); // the mutations must not all be trivially malformed
+    expect(600 - accepted).toBeGreaterThan(100);
+    counts.notesGoOpened += accepted;
+    counts.notesGoRefused += 600 - accepted;
+  });
+
   it("we open what Go's note.Sign writes with our skey, Go's cosignature signer, and keys from Go's note.GenerateKey", async () => {
     const ours = generateEd25519Key('example.com/ledger');
     const text = formatCheckpoint({ origin: 'example.com/ledger', size: 1, root: Buffer.alloc(32, 5), extensions: [] });

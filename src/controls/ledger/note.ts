@@ -87,8 +87,8 @@ function toText(note: string | Uint8Array): string {
   }
 }
 
-/** The text (with its final newline) and the signature lines (without newlines), checked for shape only. */
-export function splitNote(note: string | Uint8Array): { text: string; lines: string[] } {
+/** The text (with its final newline) and the raw signature lines: encoding and layout checks only. */
+function splitRaw(note: string | Uint8Array): { text: string; lines: string[] } {
   const s = toText(note);
   const problem = textProblem(s);
   if (problem) throw new NoteError('malformed', `malformed note: ${problem}`);
@@ -97,10 +97,15 @@ export function splitNote(note: string | Uint8Array): { text: string; lines: str
   const text = s.slice(0, split + 1);
   const sigs = s.slice(split + 2);
   if (sigs.length === 0 || !sigs.endsWith('\n')) throw new NoteError('malformed', 'malformed note: it must end with a signature line and a newline');
-  const lines = sigs.slice(0, -1).split('\n');
-  if (lines.length > MAX_SIGNATURES) throw new NoteError('malformed', `malformed note: more than ${MAX_SIGNATURES} signatures`);
-  for (const line of lines) parseSignatureLine(line);
-  return { text, lines };
+  return { text, lines: sigs.slice(0, -1).split('\n') };
+}
+
+/** The text (with its final newline) and the signature lines (without newlines), checked for shape only. */
+export function splitNote(note: string | Uint8Array): { text: string; lines: string[] } {
+  const r = splitRaw(note);
+  if (r.lines.length > MAX_SIGNATURES) throw new NoteError('malformed', `malformed note: more than ${MAX_SIGNATURES} signatures`);
+  for (const line of r.lines) parseSignatureLine(line);
+  return r;
 }
 
 /** One `— <name> <base64(keyID || sig)>` line (without its newline). */
@@ -165,7 +170,7 @@ export function addSignatures(note: string, lines: string[]): string {
  * must have signed.
  */
 export function openNote(note: string | Uint8Array, verifiers: NoteVerifier[]): OpenedNote {
-  const { text, lines } = splitNote(note);
+  const { text, lines } = splitRaw(note);
   const byKey = new Map<string, NoteVerifier[]>();
   for (const v of verifiers) {
     const k = `${v.name}+${hex8(v.keyId)}`;
@@ -175,8 +180,10 @@ export function openNote(note: string | Uint8Array, verifiers: NoteVerifier[]): 
   const out: OpenedNote = { text, verified: [], unknown: [] };
   const seen = new Set<string>();
   const seenUnknown = new Set<string>();
-  for (const line of lines) {
+  // Line by line, in Go's order: a line is parsed, counted and verified before the next is looked at.
+  for (const [i, line] of lines.entries()) {
     const { name, keyId, sig } = parseSignatureLine(line);
+    if (i >= MAX_SIGNATURES) throw new NoteError('malformed', `malformed note: more than ${MAX_SIGNATURES} signatures`);
     const k = `${name}+${hex8(keyId)}`;
     const vs = byKey.get(k);
     if (!vs) {
