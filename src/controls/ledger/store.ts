@@ -197,19 +197,27 @@ export class S3Store implements LedgerStore {
 
   async versions(path: string): Promise<StoredVersion[]> {
     const key = this.key(path);
-    const found: { versionId: string; deleteMarker: boolean; lastModified: Date; order: number }[] = [];
+    const found: { versionId: string; deleteMarker: boolean; lastModified: Date; latest: boolean; rank: number }[] = [];
     let keyMarker: string | undefined;
     let versionMarker: string | undefined;
-    let order = 0;
+    let rank = 0;
     do {
       const r = await this.client.send(new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: key, KeyMarker: keyMarker, VersionIdMarker: versionMarker }));
-      // S3 lists a key's versions newest first; `order` keeps that order for versions of equal time.
-      for (const v of r.Versions ?? []) if (v.Key === key) found.push({ versionId: v.VersionId ?? 'null', deleteMarker: false, lastModified: v.LastModified ?? new Date(0), order: order++ });
-      for (const d of r.DeleteMarkers ?? []) if (d.Key === key) found.push({ versionId: d.VersionId ?? 'null', deleteMarker: true, lastModified: d.LastModified ?? new Date(0), order: order++ });
+      // S3 lists a key's versions (and, separately, its delete markers) newest first: `rank` keeps that
+      // order for entries of equal time; IsLatest marks the newest of all.
+      for (const v of r.Versions ?? []) if (v.Key === key) found.push({ versionId: v.VersionId ?? 'null', deleteMarker: false, lastModified: v.LastModified ?? new Date(0), latest: !!v.IsLatest, rank: rank++ });
+      for (const d of r.DeleteMarkers ?? []) if (d.Key === key) found.push({ versionId: d.VersionId ?? 'null', deleteMarker: true, lastModified: d.LastModified ?? new Date(0), latest: !!d.IsLatest, rank: rank++ });
       keyMarker = r.IsTruncated ? r.NextKeyMarker : undefined;
       versionMarker = r.IsTruncated ? r.NextVersionIdMarker : undefined;
     } while (keyMarker);
-    found.sort((a, b) => a.lastModified.getTime() - b.lastModified.getTime() || b.order - a.order);
+    // Oldest first. Same timestamp: the latest goes last, then the listing's own order (newest first,
+    // so reversed); a version before a delete marker of the same second.
+    found.sort(
+      (a, b) =>
+        a.lastModified.getTime() - b.lastModified.getTime() ||
+        Number(a.latest) - Number(b.latest) ||
+        (a.deleteMarker === b.deleteMarker ? b.rank - a.rank : Number(a.deleteMarker) - Number(b.deleteMarker)),
+    );
     const out: StoredVersion[] = [];
     for (const v of found) {
       if (v.deleteMarker) {
@@ -218,7 +226,10 @@ export class S3Store implements LedgerStore {
       }
       let data: Buffer | undefined;
       try {
-        const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: v.versionId }));
+        // The 'null' version of an unversioned bucket is the object itself (the lab cloud refuses
+        // VersionId=null on GetObject, AWS accepts it): read the current object then.
+        const byId = !(v.versionId === 'null' && v.latest);
+        const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(byId ? { VersionId: v.versionId } : {}) }));
         data = Buffer.from(await r.Body!.transformToByteArray());
       } catch (e) {
         if (!isNotFound(e)) throw e; // a version deleted meanwhile: report it without data
@@ -231,6 +242,8 @@ export class S3Store implements LedgerStore {
 
 function isNotFound(e: unknown): boolean {
   const err = e as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  // A missing bucket is a 404 too, but it must not read as an empty log.
+  if (err?.name === 'NoSuchBucket' || err?.Code === 'NoSuchBucket') return false;
   return err?.name === 'NoSuchKey' || err?.name === 'NotFound' || err?.name === 'NoSuchVersion' || err?.Code === 'NoSuchKey' || err?.$metadata?.httpStatusCode === 404;
 }
 
