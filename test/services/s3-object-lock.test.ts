@@ -231,6 +231,11 @@ describe('S3 Object Lock in the lab cloud', () => {
     expect(await outcome(gret(retainer, new Date(now() + DAY), true))).toBe(`AccessDenied: ${LOCKED}`);
     expect(await outcome(gret(undefined, new Date(now() + DAY), false))).toBe(`AccessDenied: ${LOCKED}`);
     expect(await outcome(gret(undefined, new Date(now() + DAY), true))).toBe('ok');
+    // Governance to compliance is a change of governance settings too: only with the bypass.
+    const toCompliance = (bypass: boolean) => a.s3().send(new PutObjectRetentionCommand({ Bucket: b, Key: 'g', VersionId: g.VersionId, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: new Date(now() + 4 * DAY) }, ...(bypass ? { BypassGovernanceRetention: true } : {}) }));
+    expect(await outcome(toCompliance(false))).toBe(`AccessDenied: ${LOCKED}`);
+    expect(await outcome(toCompliance(true))).toBe('ok');
+    expect((await a.s3().send(new GetObjectRetentionCommand({ Bucket: b, Key: 'g', VersionId: g.VersionId }))).Retention?.Mode).toBe('COMPLIANCE');
     // Once the retention has run out (lab clock), any change is allowed again.
     await a.c.gateway.clock.advance(6 * DAY);
     expect(await outcome(ret('GOVERNANCE', new Date(now() + DAY)))).toBe('ok');
