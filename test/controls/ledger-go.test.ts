@@ -15,7 +15,9 @@ import {
 } from '../../src/controls/ledger/note.ts';
 import { formatCheckpoint } from '../../src/controls/ledger/checkpoint.ts';
 import { cosigner, cosignatureVkey } from '../../src/controls/ledger/cosignature.ts';
-import { ecdsaSigner } from '../../src/controls/ledger/signers.ts';
+import { ecdsaSigner, kmsSigner } from '../../src/controls/ledger/signers.ts';
+import { KMSClient, CreateKeyCommand } from '@aws-sdk/client-kms';
+import { useLabCloud } from '../helpers/cloud.ts';
 import { Witness, addCheckpointRequest } from '../../src/controls/ledger/witness.ts';
 import { Ledger } from '../../src/controls/ledger/log.ts';
 import { FsStore } from '../../src/controls/ledger/store.ts';
@@ -51,6 +53,12 @@ function go<T>(sub: string, req: unknown): T {
 interface GoOpen { ok: boolean; error?: string; text?: string; sigs?: { name: string; keyId: number; type: number; timestamp?: number }[]; unverified?: { name: string; keyId: number }[] }
 function goOpen(notes: { note: string; vkeys: string[] }[]): GoOpen[] {
   return go<{ results: GoOpen[] }>('note-verify', { notes }).results;
+}
+
+if (!haveGo) {
+  describe('Go interoperability', () => {
+    it.skip('skipped: `go` is not on PATH — install Go ≥ 1.26 (https://go.dev/dl/) to prove interoperability with golang.org/x/mod/sumdb/tlog and note', () => {});
+  });
 }
 
 /** Counters for the report at the end of the file. */
@@ -191,6 +199,28 @@ describe.skipIf(!haveGo)('Go note package and our signed notes', () => {
     expect(signed.note.endsWith(mine.split('\n\n')[1]!)).toBe(true);
     counts.notesWeOpenedFromGo += 1;
   });
+});
+
+describe.skipIf(!haveGo)("Go and a checkpoint signed by the lab cloud's KMS", () => {
+  const { cloud } = useLabCloud();
+  it('Go opens a checkpoint signed with KMS Sign (ECC_NIST_P256, ECDSA_SHA_256, RAW) as signature type 0x02', async () => {
+    const c = cloud();
+    const root = c.createAccount();
+    const kms = c.client(KMSClient, { credentials: { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey } });
+    const { KeyMetadata } = await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }));
+    const signer = await kmsSigner(kms, KeyMetadata!.KeyId!, 'example.com/ledger');
+    const notes = [];
+    for (const size of [0, 1, 70000]) {
+      const text = formatCheckpoint({ origin: 'example.com/ledger', size, root: createHash('sha256').update(String(size)).digest(), extensions: [] });
+      notes.push({ note: await signNote(text, [signer]), vkeys: [signer.vkey] });
+    }
+    const r = goOpen(notes);
+    expect(r.map((x) => [x.ok, x.sigs?.[0]?.type])).toEqual([[true, 2], [true, 2], [true, 2]]);
+    // And the edited one is refused by Go.
+    expect(goOpen([{ note: notes[2]!.note.replace('70000', '70001'), vkeys: [signer.vkey] }])[0]!.error).toMatch(/^invalid signature for key example\.com\/ledger\+/);
+    counts.notesGoOpened += 3;
+    counts.notesGoRefused += 1;
+  }, 60_000);
 });
 
 interface TilesVerify { ok: boolean; stage?: string; error?: string; index?: number; size?: number; root?: string; entries?: number; dataTiles?: number; tilesRead?: number; widerTileFallbacks?: number; sigs?: { name: string; type: number }[] }
