@@ -432,6 +432,8 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
   let entryCount = 0;
   const explained = new Set<number>(); // bundles with an entry-level discrepancy
   const rewritten: { path: string; index: number }[] = [];
+  /** Entry-level findings from comparing a bundle with its level-0 tile (the tile may be the altered side). */
+  const fromTile0 = new Set<Discrepancy>();
 
   const readVersions = async (full: string, partial?: string) => {
     const out: { path: string; vs: StoredVersion[] }[] = [];
@@ -518,7 +520,7 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
         // A tile narrower than the bundle (a partial tile left behind) covers only its first entries.
         const cmpActual = recorded.length < now.length ? actual.slice(0, recorded.length) : actual;
         const ds = diffBundle(base, recorded, cmpActual, where);
-        for (const d of ds) add(d);
+        for (const d of ds) { add(d); fromTile0.add(d); }
         if (ds.length) explained.add(k);
       }
       // Older contents of the bundle: the original order and content, if it was rewritten.
@@ -566,8 +568,16 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
   const entriesLen = known(leavesNow);
   const entriesTree = new MemTree(entriesLen, leavesNow.slice(0, entriesLen) as Buffer[]);
   const firstExplained = Math.min(Infinity, ...[...explained].map((k) => k * TILE), ...rewritten.map((r) => r.index));
-  const entryLevelBefore = (m: number) => found.some((d) => d.index !== undefined && d.index < m && ['edited-entry', 'missing-entry', 'reordered-entries', 'tile-rewritten', 'unreadable'].includes(d.kind)) || firstExplained < m;
+  const entryLevelBefore = (m: number) => found.some((d) => d.index !== undefined && d.index < m && ['edited-entry', 'missing-entry', 'reordered-entries', 'tile-rewritten', 'tile-mismatch', 'unreadable'].includes(d.kind)) || firstExplained < m;
 
+  // Entries that hash to the signed root while the level-0 tile does not: the tile was altered, not them.
+  if (curUsable?.checkpoint && size > 0 && entriesLen >= size && entriesTree.root(size).equals(curUsable.checkpoint.root)) {
+    for (const d of fromTile0) {
+      if (d.index === undefined || d.index >= size) continue;
+      d.kind = 'tile-mismatch';
+      d.detail = `the level-0 tile hash of entry ${d.index} was altered: the entries hash to the signed root, the tile does not`;
+    }
+  }
   const tilesMatchCur = !!cur?.checkpoint && tileLen >= size && tilesTree.root(size).equals(cur.checkpoint.root);
   if (cur?.checkpoint && size > 0 && tileLen >= size && !tilesMatchCur && !entryLevelBefore(size)) {
     add({ kind: 'tile-mismatch', index: size, detail: `the tiles do not hash to the root of the log's checkpoint (size ${size})`, evidence: [`checkpoint root ${cur.checkpoint.root.toString('base64')}`, `root from the tiles ${tilesTree.root(size).toString('base64')}`] });
