@@ -7,7 +7,7 @@ import {
   S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, DeleteBucketCommand,
   GetObjectLockConfigurationCommand, PutObjectLockConfigurationCommand, GetBucketVersioningCommand, PutBucketVersioningCommand,
   GetObjectRetentionCommand, PutObjectRetentionCommand, GetObjectLegalHoldCommand, PutObjectLegalHoldCommand, ListObjectVersionsCommand,
-  CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand, CopyObjectCommand,
 } from '@aws-sdk/client-s3';
 import { useLabCloud } from '../helpers/cloud.ts';
 
@@ -109,6 +109,9 @@ describe('S3 Object Lock in the lab cloud', () => {
     inAYear.setUTCFullYear(inAYear.getUTCFullYear() + 1);
     expect(r2.Mode).toBe('COMPLIANCE');
     expect(Math.abs(r2.RetainUntilDate!.getTime() - inAYear.getTime())).toBeLessThan(60_000);
+    // A copy is a new version: it gets the default too.
+    const copy = await a.s3().send(new CopyObjectCommand({ Bucket: b, Key: 'copy', CopySource: `${b}/a` }));
+    expect((await a.s3().send(new GetObjectRetentionCommand({ Bucket: b, Key: 'copy', VersionId: copy.VersionId }))).Retention?.Mode).toBe('COMPLIANCE');
     // Removing the default: new versions get no retention (moto would still apply its own).
     await a.s3().send(new PutObjectLockConfigurationCommand({ Bucket: b, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } }));
     const third = await a.s3().send(new PutObjectCommand({ Bucket: b, Key: 'a', Body: 'c' }));

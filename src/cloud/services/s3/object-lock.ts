@@ -365,11 +365,13 @@ export class ObjectLock {
     if (versioning.Status !== 'Enabled') {
       throw s3Error(ctx, 409, 'InvalidBucketState', "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration");
     }
-    const target = { Bucket: bucket, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', ...(rule ? { Rule: { DefaultRetention: { Mode: rule.mode, ...(rule.days ? { Days: rule.days } : { Years: rule.years }) } } } : {}) } };
+    // moto gets Object Lock without the default retention: the gateway applies the default itself
+    // (from the lab clock), and moto with a default of its own would refuse every CopyObject into the
+    // bucket (it asks a copy, which has no body, for Content-MD5 or a checksum).
     let targetRule = config.targetRule;
     try {
-      await this.s3.target.json(owner, 's3', 'PutObjectLockConfiguration', target);
-      targetRule = rule;
+      await this.s3.target.json(owner, 's3', 'PutObjectLockConfiguration', { Bucket: bucket, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } });
+      targetRule = undefined;
     } catch (e) {
       // moto refuses a bucket that holds objects ("Bucket needs to be empty"). A repeated CreateBucket
       // with Object Lock by its owner turns Object Lock on in moto (us-east-1's idempotent CreateBucket);
