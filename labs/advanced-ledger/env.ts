@@ -24,6 +24,9 @@ export const KEY_ALIAS = 'alias/ledger';
 export const WITNESS_FUNCTION = 'ledger-witness';
 /** The role in the witness account the ledger role assumes to invoke the witness. */
 export const WITNESS_INVOKER_ROLE = 'ledger-witness-invoker';
+/** Provisioned: the run-account user and the witness-account role that build the witness during apply(). */
+export const WITNESS_DEPLOYER = 'witness-deployer';
+export const WITNESS_DEPLOY_ROLE = 'northwind-witness-deploy';
 
 /** The quiet period the checks judge (app traffic, no attack), and how far behind the ledger may be. */
 export const QUIET_MINUTES = 30;
@@ -54,8 +57,14 @@ export interface LedgerLabEnv {
   ledgerBucket: string;
   /** The administrator whose key the grader holds (the insider the ledger must catch). */
   opsAdmin: { userName: string; arn: string };
-  /** A second account for the witness: its root credentials (build the witness there). */
-  witnessAccount: { accountId: string; accessKeyId: string; secretAccessKey: string };
+  /**
+   * A second account for the witness. Student code works in the run account only (the sandbox refuses
+   * another account's keys), so the way in is a role: the run-account user `deployer` may assume
+   * `deployRoleArn` (AdministratorAccess in the witness account). The grader closes that door when
+   * apply() has returned (the deployer's key deleted, the role's trust emptied): afterwards nobody of the
+   * company's account, ops-admin included, can change the witness.
+   */
+  witnessAccount: { accountId: string; deployRoleArn: string; deployer: { userName: string; accessKeyId: string; secretAccessKey: string } };
   names: {
     feedFunction: string;
     ledgerRole: string;
@@ -69,6 +78,7 @@ export interface LedgerLabEnv {
 export interface LedgerHidden {
   opsAdmin: { userName: string; accessKeyId: string; secretAccessKey: string };
   app: { userName: string; accessKeyId: string; secretAccessKey: string };
+  /** The witness account's root credentials (the grader's; never given to student code). */
   witnessAccount: { accountId: string; accessKeyId: string; secretAccessKey: string };
   /** Record keys the app and the attacks use. */
   records: string[];

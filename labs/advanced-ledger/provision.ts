@@ -5,6 +5,7 @@
 // key only the grader holds) and a second account for the witness. No ledger, no key, no witness.
 import {
   IAMClient, CreateUserCommand, PutUserPolicyCommand, CreateAccessKeyCommand, AttachUserPolicyCommand, CreateRoleCommand, PutRolePolicyCommand,
+  AttachRolePolicyCommand, DeleteAccessKeyCommand, UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CloudTrailClient, CreateTrailCommand, PutEventSelectorsCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
@@ -12,7 +13,8 @@ import { S3Client, CreateBucketCommand, PutObjectCommand, PutPublicAccessBlockCo
 import type { LabSession } from '../../src/engine/session.ts';
 import {
   APP_LOG_GROUP, APP_USER, FEED_FUNCTION, HIDDEN_KEY, KEY_ALIAS, LEDGER_ROLE, MAX_LAG_MS, OPS_ADMIN, QUIET_MINUTES, RECORDS_PREFIX,
-  TRAIL_LOG_GROUP, TRAIL_LOG_ROLE, TRAIL_NAME, WITNESS_FUNCTION, WITNESS_INVOKER_ROLE, type LedgerHidden, type LedgerLabEnv,
+  TRAIL_LOG_GROUP, TRAIL_LOG_ROLE, TRAIL_NAME, WITNESS_DEPLOY_ROLE, WITNESS_DEPLOYER, WITNESS_FUNCTION, WITNESS_INVOKER_ROLE,
+  ledgerEnv, ledgerHidden, type LedgerHidden, type LedgerLabEnv,
 } from './env.ts';
 import { APP_STREAM, customerRecords } from './company.ts';
 
@@ -86,14 +88,28 @@ export async function provisionLedger(session: LabSession): Promise<LedgerLabEnv
   }));
   await trail.send(new StartLoggingCommand({ Name: TRAIL_NAME }));
 
-  // ---- the witness's account ----
+  // ---- the witness's account, and the one way into it while apply() runs ----
   const witness = session.cloud.createAccount();
-  const witnessAccount = { accountId: witness.accountId, accessKeyId: witness.accessKeyId, secretAccessKey: witness.secretAccessKey };
+  const wCreds = { accessKeyId: witness.accessKeyId, secretAccessKey: witness.secretAccessKey };
+  const wIam = session.client(IAMClient, { credentials: wCreds });
+  const deployRoleArn = `arn:aws:iam::${witness.accountId}:role/${WITNESS_DEPLOY_ROLE}`;
+  const deployer = (await iam.send(new CreateUserCommand({ UserName: WITNESS_DEPLOYER, Tags: [{ Key: 'purpose', Value: 'builds the ledger witness in its account; key deleted after setup' }] }))).User!;
+  await iam.send(new PutUserPolicyCommand({ UserName: WITNESS_DEPLOYER, PolicyName: 'deploy-witness', PolicyDocument: doc([{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: deployRoleArn }]) }));
+  const deployerKey = (await iam.send(new CreateAccessKeyCommand({ UserName: WITNESS_DEPLOYER }))).AccessKey!;
+  await wIam.send(new CreateRoleCommand({
+    RoleName: WITNESS_DEPLOY_ROLE, Description: 'the company builds its ledger witness (during setup only)',
+    AssumeRolePolicyDocument: doc([{ Effect: 'Allow', Principal: { AWS: deployer.Arn! }, Action: 'sts:AssumeRole' }]),
+  }));
+  await wIam.send(new AttachRolePolicyCommand({ RoleName: WITNESS_DEPLOY_ROLE, PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
+  const witnessAccount: LedgerLabEnv['witnessAccount'] = {
+    accountId: witness.accountId, deployRoleArn,
+    deployer: { userName: WITNESS_DEPLOYER, accessKeyId: deployerKey.AccessKeyId!, secretAccessKey: deployerKey.SecretAccessKey! },
+  };
 
   const hidden: LedgerHidden = {
     opsAdmin: { userName: OPS_ADMIN, accessKeyId: adminKey.AccessKeyId!, secretAccessKey: adminKey.SecretAccessKey! },
     app: { userName: APP_USER, accessKeyId: appKey.AccessKeyId!, secretAccessKey: appKey.SecretAccessKey! },
-    witnessAccount: { ...witnessAccount },
+    witnessAccount: { accountId: witness.accountId, ...wCreds },
     records: records.map((r) => r.key),
   };
   session.hidden[HIDDEN_KEY] = hidden;
@@ -111,4 +127,23 @@ export async function provisionLedger(session: LabSession): Promise<LedgerLabEnv
     quiet: { minutes: QUIET_MINUTES, maxLagMs: MAX_LAG_MS },
   };
   return { ...env };
+}
+
+/**
+ * Closes the way into the witness account once apply() has returned: the deployer's keys deleted (run
+ * account), the deploy role trusting nobody (witness account). Idempotent; the grader calls it first.
+ */
+export async function closeWitnessSetup(session: LabSession): Promise<void> {
+  const key = 'advanced-ledger-witness-closed';
+  if (session.hidden[key]) return;
+  session.hidden[key] = true;
+  const env = ledgerEnv(session);
+  const w = ledgerHidden(session).witnessAccount;
+  const iam = session.client(IAMClient);
+  await iam.send(new DeleteAccessKeyCommand({ UserName: env.witnessAccount.deployer.userName, AccessKeyId: env.witnessAccount.deployer.accessKeyId })).catch(() => undefined);
+  const wIam = session.client(IAMClient, { credentials: { accessKeyId: w.accessKeyId, secretAccessKey: w.secretAccessKey } });
+  await wIam.send(new UpdateAssumeRolePolicyCommand({
+    RoleName: WITNESS_DEPLOY_ROLE,
+    PolicyDocument: doc([{ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }]),
+  })).catch(() => undefined);
 }

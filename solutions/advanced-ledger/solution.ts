@@ -12,6 +12,7 @@ import { IAMClient, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/cli
 import { KMSClient, CreateKeyCommand, CreateAliasCommand } from '@aws-sdk/client-kms';
 import { LambdaClient, AddPermissionCommand, CreateFunctionCommand } from '@aws-sdk/client-lambda';
 import { S3Client, CreateBucketCommand, PutBucketVersioningCommand, PutObjectLockConfigurationCommand, PutPublicAccessBlockCommand } from '@aws-sdk/client-s3';
+import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { zipDir, type LabInput } from 'seclab/kit';
 import { cosignatureVkey, generateEd25519Key, kmsSigner } from 'seclab/kit/ledger';
 
@@ -20,7 +21,7 @@ interface Env {
   company: { dataBucket: string; app: { logGroup: string } };
   trail: { logGroup: string };
   ledgerBucket: string;
-  witnessAccount: { accountId: string; accessKeyId: string; secretAccessKey: string };
+  witnessAccount: { accountId: string; deployRoleArn: string; deployer: { accessKeyId: string; secretAccessKey: string } };
   names: { feedFunction: string; ledgerRole: string; keyAlias: string; witnessFunction: string; witnessInvokerRole: string };
 }
 
@@ -44,7 +45,10 @@ export async function apply({ accountId, region, env }: LabInput<Env>) {
   const s3 = new S3Client({ forcePathStyle: true });
   const lambda = new LambdaClient({});
   const logs = new CloudWatchLogsClient({});
-  const w = { accessKeyId: env.witnessAccount.accessKeyId, secretAccessKey: env.witnessAccount.secretAccessKey };
+  // The witness account, through the deploy role (the only way in; it closes when apply() returns).
+  const deployer = new STSClient({ credentials: { accessKeyId: env.witnessAccount.deployer.accessKeyId, secretAccessKey: env.witnessAccount.deployer.secretAccessKey } });
+  const c = (await deployer.send(new AssumeRoleCommand({ RoleArn: env.witnessAccount.deployRoleArn, RoleSessionName: 'build-witness' }))).Credentials!;
+  const w = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
   const wIam = new IAMClient({ credentials: w });
   const wS3 = new S3Client({ forcePathStyle: true, credentials: w });
   const wLambda = new LambdaClient({ credentials: w });

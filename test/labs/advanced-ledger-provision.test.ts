@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
 import { S3Client, GetObjectCommand, ListObjectsV2Command, GetBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { STSClient, GetCallerIdentityCommand, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { IAMClient, ListUsersCommand } from '@aws-sdk/client-iam';
 import { LabSession } from '../../src/engine/session.ts';
-import { provisionLedger } from '../../labs/advanced-ledger/provision.ts';
+import { closeWitnessSetup, provisionLedger } from '../../labs/advanced-ledger/provision.ts';
 import { ledgerEnv, ledgerHidden, parseApplyOutput } from '../../labs/advanced-ledger/env.ts';
 import { appMinute, appTally } from '../../labs/advanced-ledger/company.ts';
 import { isDataEventOn } from '../../labs/advanced-ledger/trust.ts';
@@ -61,9 +61,19 @@ describe('lab advanced-ledger: provisioning', () => {
     // ops-admin is an administrator; the witness account is another account.
     const admin = session.client(IAMClient, { credentials: { accessKeyId: hidden.opsAdmin.accessKeyId, secretAccessKey: hidden.opsAdmin.secretAccessKey } });
     expect((await admin.send(new ListUsersCommand({}))).Users?.map((u) => u.UserName)).toContain('ops-admin');
-    const who = await session.client(STSClient, { credentials: { accessKeyId: env.witnessAccount.accessKeyId, secretAccessKey: env.witnessAccount.secretAccessKey } }).send(new GetCallerIdentityCommand({}));
+    const who = await session.client(STSClient, { credentials: { accessKeyId: hidden.witnessAccount.accessKeyId, secretAccessKey: hidden.witnessAccount.secretAccessKey } }).send(new GetCallerIdentityCommand({}));
     expect(who.Account).toBe(env.witnessAccount.accountId);
     expect(who.Account).not.toBe(env.accountId);
+    // The way into the witness account: the deployer (a run-account user) assumes the deploy role —
+    // until the grader closes it; then neither the deployer nor ops-admin gets in.
+    const deployer = session.client(STSClient, { credentials: { accessKeyId: env.witnessAccount.deployer.accessKeyId, secretAccessKey: env.witnessAccount.deployer.secretAccessKey } });
+    const assumed = await deployer.send(new AssumeRoleCommand({ RoleArn: env.witnessAccount.deployRoleArn, RoleSessionName: 't' }));
+    expect(assumed.AssumedRoleUser?.Arn).toContain(`:${env.witnessAccount.accountId}:assumed-role/`);
+    const adminSts = session.client(STSClient, { credentials: { accessKeyId: hidden.opsAdmin.accessKeyId, secretAccessKey: hidden.opsAdmin.secretAccessKey } });
+    const refused = (p: Promise<unknown>) => p.then(() => 'allowed', (e: Error) => e.name);
+    expect(await refused(adminSts.send(new AssumeRoleCommand({ RoleArn: env.witnessAccount.deployRoleArn, RoleSessionName: 'x' })))).toBe('AccessDenied');
+    await closeWitnessSetup(session);
+    expect(await refused(deployer.send(new AssumeRoleCommand({ RoleArn: env.witnessAccount.deployRoleArn, RoleSessionName: 't2' })))).not.toBe('allowed');
   }, 300_000);
 
   it('tells the student what apply() must return', () => {
