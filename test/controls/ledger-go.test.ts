@@ -4,7 +4,7 @@
 // recompute our tree heads from our tiles, produce the same proofs byte for byte and accept ours.
 // The helper is built once into a cache folder keyed by its sources; without `go` the file is skipped.
 import { describe, expect, it } from 'vitest';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -59,6 +59,15 @@ if (!haveGo) {
   describe('Go interoperability', () => {
     it.skip('skipped: `go` is not on PATH — install Go ≥ 1.26 (https://go.dev/dl/) to prove interoperability with golang.org/x/mod/sumdb/tlog and note', () => {});
   });
+}
+
+/** Seeded keys, so a run is reproducible from its seed. */
+const seeded = (rnd: Random, n = 32) => Buffer.from(Array.from({ length: n }, () => rnd.int(0, 255)));
+/** A P-256 private key from a seeded scalar (PKCS#8 without the public key: OpenSSL derives it). */
+function seededP256(rnd: Random): KeyObject {
+  const d = seeded(rnd);
+  d[0] = Math.min(d[0]!, 0xfe); // below the group order
+  return createPrivateKey({ key: Buffer.concat([Buffer.from('3041020100301306072a8648ce3d020106082a8648ce3d030107042730250201010420', 'hex'), d]), format: 'der', type: 'pkcs8' });
 }
 
 /** Counters for the report at the end of the file. */
@@ -133,10 +142,10 @@ describe.skipIf(!haveGo)('Go note package and our signed notes', () => {
 
   it('on 600 seeded mutations of a signed note, Go and we accept and refuse the same notes for the same reason', async () => {
     const rnd = new Random('ledger-go-note-mutations');
-    const a = generateEd25519Key('a.example/log');
-    const b = ecdsaSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, 'b.example/log');
-    const w = generateEd25519Key('w.example/w');
-    const u = generateEd25519Key('u.example/unknown');
+    const a = generateEd25519Key('a.example/log', seeded(rnd));
+    const b = ecdsaSigner(seededP256(rnd), 'b.example/log');
+    const w = generateEd25519Key('w.example/w', seeded(rnd));
+    const u = generateEd25519Key('u.example/unknown', seeded(rnd));
     const text = formatCheckpoint({ origin: 'a.example/log', size: 42, root: Buffer.alloc(32, 1), extensions: ['x'] });
     const base = await signNote(text, [ed25519Signer(a.skey), b, cosigner(w.skey, () => 1_765_000_000_000), ed25519Signer(u.skey)]);
     const vkeys = [a.vkey, b.vkey, cosignatureVkey(w.vkey)];
@@ -224,7 +233,7 @@ describe.skipIf(!haveGo)("Go and a checkpoint signed by the lab cloud's KMS", ()
 });
 
 interface TilesVerify { ok: boolean; stage?: string; error?: string; index?: number; size?: number; root?: string; entries?: number; dataTiles?: number; tilesRead?: number; widerTileFallbacks?: number; sigs?: { name: string; type: number }[] }
-interface Prove { records: { proof?: string[]; error?: string }[] | null; trees: { proof?: string[]; error?: string }[] | null; tilesRead: number }
+interface Prove { records: { proof?: string[]; error?: string }[] | null; trees: { proof?: string[]; error?: string }[] | null; tilesRead: number; widerTileFallbacks: number }
 interface Check { records: string[] | null; trees: string[] | null }
 
 const b64 = (hs: Hash[]) => hs.map((h) => h.toString('base64'));
@@ -233,9 +242,9 @@ describe.skipIf(!haveGo)("Go tlog package and our tiles, checkpoints and proofs"
   const SIZES = [1, 255, 256, 257, 1000, 70000];
   const rnd = new Random('ledger-go-tiles');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seclab-ledger-go-'));
-  const logKey = generateEd25519Key('example.com/ledger');
-  const ec = ecdsaSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, 'example.com/ledger');
-  const wKey = generateEd25519Key('witness.example/w1');
+  const logKey = generateEd25519Key('example.com/ledger', seeded(rnd));
+  const ec = ecdsaSigner(seededP256(rnd), 'example.com/ledger');
+  const wKey = generateEd25519Key('witness.example/w1', seeded(rnd));
   const vkeys = [logKey.vkey, ec.vkey, cosignatureVkey(wKey.vkey)];
   const heads: { size: number; root: Hash }[] = [];
   let ledger: Ledger;
@@ -283,6 +292,7 @@ describe.skipIf(!haveGo)("Go tlog package and our tiles, checkpoints and proofs"
       const records = [...new Set([0, head.size - 1, ...[255, 256, 257, 999].filter((i) => i < head.size), ...Array.from({ length: 40 }, () => rnd.int(0, head.size - 1))])];
       const trees = heads.filter((h) => h.size <= head.size).map((h) => h.size);
       const p = go<Prove>('prove', { dir, size: head.size, root: head.root.toString('base64'), records, trees });
+      expect(p.widerTileFallbacks).toBe(0); // the partial tiles of every earlier size are still at their paths
       for (const [k, i] of records.entries()) {
         const ours = await ledger.inclusionProof(i, head.size);
         expect(p.records![k], `inclusion ${i} in ${head.size}`).toEqual({ proof: b64(ours).length ? b64(ours) : undefined });

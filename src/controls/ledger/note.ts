@@ -281,16 +281,18 @@ function formatVkey(name: string, keyId: number, type: number, key: Uint8Array):
   return `${name}+${hex8(keyId)}+${Buffer.concat([Buffer.from([type]), key]).toString('base64')}`;
 }
 
-/** A new Ed25519 key pair in Go's note formats (the skey holds the 32-byte seed). */
-export function generateEd25519Key(name: string): { skey: string; vkey: string } {
+/** A new Ed25519 key pair in Go's note formats (the skey holds the 32-byte seed). `seed` makes it
+ *  reproducible (tests, keys derived from a recorded seed); without it the key is random. */
+export function generateEd25519Key(name: string, seed?: Uint8Array): { skey: string; vkey: string } {
   if (!isValidKeyName(name)) throw new NoteError('bad-key', `invalid key name ${JSON.stringify(name)}: non-empty, no spaces, no '+' (e.g. example.com/log)`);
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  if (seed !== undefined && seed.length !== 32) throw new NoteError('bad-key', `an Ed25519 seed is 32 bytes, not ${seed.length}`);
+  const privateKey = seed ? ed25519PrivateKey(seed) : generateKeyPairSync('ed25519').privateKey;
   const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });
-  const seed = pkcs8.subarray(pkcs8.length - 32);
-  const pub = ed25519RawPublic(publicKey);
+  const raw = pkcs8.subarray(pkcs8.length - 32);
+  const pub = ed25519RawPublic(createPublicKey(privateKey));
   const keyId = noteKeyId(name, SIG_ED25519, pub);
   return {
-    skey: `PRIVATE+KEY+${name}+${hex8(keyId)}+${Buffer.concat([Buffer.from([SIG_ED25519]), seed]).toString('base64')}`,
+    skey: `PRIVATE+KEY+${name}+${hex8(keyId)}+${Buffer.concat([Buffer.from([SIG_ED25519]), raw]).toString('base64')}`,
     vkey: formatVkey(name, keyId, SIG_ED25519, pub),
   };
 }
