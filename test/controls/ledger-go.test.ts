@@ -3,7 +3,7 @@
 // our signed notes and checkpoints (Ed25519, KMS-style ECDSA, witness cosignatures), sign notes we open,
 // recompute our tree heads from our tiles, produce the same proofs byte for byte and accept ours.
 // The helper is built once into a cache folder keyed by its sources; without `go` the file is skipped.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -379,8 +379,10 @@ describe.skipIf(!haveGo)("Go tlog package and our tiles, checkpoints and proofs"
     // Printed for the record (the numbers are asserted above, case by case).
     console.log(`tlog-go verified: ${JSON.stringify(counts)}`);
     expect(counts.checkpointsGoVerified).toBe(SIZES.length);
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.rmSync(path.join(dir, '..', `${path.basename(dir)}-witness`), { recursive: true, force: true });
+  });
+
+  afterAll(() => {
+    for (const d of [dir, `${dir}-tampered`, path.join(dir, '..', `${path.basename(dir)}-witness`)]) fs.rmSync(d, { recursive: true, force: true });
   });
 });
 
