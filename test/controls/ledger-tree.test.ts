@@ -4,6 +4,7 @@
 // Vectors: transparency-dev/merkle (Apache-2.0), testonly/constants.go (leaf inputs, node and root
 // hashes) and proof/verify_test.go (inclusion and consistency proofs, corruption probes), the
 // Certificate Transparency reference data also used by google/certificate-transparency.
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_ROOT, leafHash, nodeHash, type Hash } from '../../src/controls/ledger/hash.ts';
 import {
@@ -120,6 +121,23 @@ describe('RFC 9162 hashing', () => {
     for (let level = 1; level < NODES.length; level++) {
       NODES[level]!.forEach((v, n) => expect(nodeHash(NODES[level - 1]![2 * n]!, NODES[level - 1]![2 * n + 1]!)).toEqual(v));
     }
+  });
+});
+
+describe('hashing paths', () => {
+  it('leaf and node hashes equal SHA-256 over the prefixed input for every input size path', () => {
+    for (const n of [0, 1, 32, 900, 65535, 65536, 70000]) {
+      const e = Buffer.alloc(n, n % 251);
+      expect(leafHash(e)).toEqual(createHash('sha256').update(Buffer.concat([Buffer.from([0]), e])).digest());
+      expect(leafHash(new Uint8Array(e))).toEqual(leafHash(e));
+    }
+    const a = leafHash(Buffer.from('a'));
+    const b = leafHash(Buffer.from('b'));
+    expect(nodeHash(a, b)).toEqual(createHash('sha256').update(Buffer.concat([Buffer.from([1]), a, b])).digest());
+    // the returned hashes are not views of a shared buffer
+    const x = nodeHash(a, b);
+    nodeHash(b, a);
+    expect(x).toEqual(createHash('sha256').update(Buffer.concat([Buffer.from([1]), a, b])).digest());
   });
 });
 

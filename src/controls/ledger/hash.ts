@@ -17,12 +17,16 @@ const NODE_PREFIX = Buffer.from([0x01]);
 
 /** MTH({d}) = SHA-256(0x00 || d): the hash of one log entry. */
 export function leafHash(entry: Uint8Array): Hash {
-  return createHash('sha256').update(LEAF_PREFIX).update(entry).digest();
+  if (!oneShot || entry.length >= LEAF_INPUT.length) return createHash('sha256').update(LEAF_PREFIX).update(entry).digest();
+  LEAF_INPUT.set(entry, 1);
+  return oneShot('sha256', LEAF_INPUT.subarray(0, entry.length + 1), 'buffer');
 }
 
 // One reused input buffer and the one-shot crypto.hash (Node ≥ 20.12): interior nodes are most of the
 // hashing an append does, and this is ~25% faster than a streaming hash with three updates.
 const NODE_INPUT = Buffer.alloc(1 + 2 * HASH_SIZE);
+// Entries up to 64 KiB (all a tile bundle can hold) are hashed from one reused buffer too.
+const LEAF_INPUT = Buffer.alloc(1 + 0xffff);
 NODE_INPUT[0] = 0x01;
 
 /** SHA-256(0x01 || left || right): an interior node. */

@@ -193,7 +193,8 @@ export class Ledger {
       }
     };
     for (const e of entries) {
-      const b = Buffer.from(e);
+      // No copy here: bundles are formatted (copied) below; what stays in memory is copied at the end.
+      const b = Buffer.isBuffer(e) ? e : Buffer.from(e.buffer, e.byteOffset, e.byteLength);
       pe.push(b);
       s++;
       if (pe.length === TILE_WIDTH) {
@@ -210,7 +211,7 @@ export class Ledger {
     for (const [path, data] of bundles) await this.store.put(path, data); // in order: a crash leaves a prefix
     await inBatches(tiles, 16, ([path, data]) => this.store.put(path, data));
     this.partial = partial;
-    this.partialEntries = pe;
+    this.partialEntries = pe.map((b) => Buffer.from(b)); // the caller may reuse its buffers
     this.size = s;
     if (this.cache.size > TILE_CACHE_LIMIT) this.cache.clear();
     for (const [path, , hashes] of tiles) this.cache.set(path, Promise.resolve(hashes));
