@@ -14,6 +14,7 @@ import { addCheckpointRequest, requestCosignature, Witness, type WitnessStore } 
 import { S3Store } from '../../src/controls/ledger/store.ts';
 import { S3Client, CreateBucketCommand, PutObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { useLabCloud } from '../helpers/cloud.ts';
+import { Random } from '../../src/engine/random.ts';
 
 const ORIGIN = 'example.com/ledger';
 
@@ -175,6 +176,58 @@ describe('witness add-checkpoint (c2sp.org/tlog-witness)', () => {
     const witness = new Witness({ skey: wKey.skey, store: new MapStore(), logs: [{ origin: ORIGIN, vkeys: [ec.vkey] }], now: () => 1_765_000_000_000 });
     const log = new TestLog([ec]).append(3);
     expect((await witness.addCheckpoint(addCheckpointRequest(0, [], await log.checkpoint()))).status).toBe(200);
+  });
+
+  it('over 300 seeded steps of honest growth, stale, forked, truncated and garbled submissions, it only ever cosigns extensions', async () => {
+    const rnd = new Random('ledger-witness-steps');
+    const { witness, log, logKey, store } = setup();
+    const sign = [ed25519Signer(logKey.skey)];
+    let cosignedSize = 0;
+    const tally = { 200: 0, 400: 0, 409: 0, 422: 0 } as Record<number, number>;
+    for (let step = 0; step < 300; step++) {
+      const kind = rnd.int(0, 4);
+      let r;
+      if (kind === 0 || log.entries.length === 0) {
+        log.append(rnd.int(0, 40));
+        r = await witness.addCheckpoint(addCheckpointRequest(cosignedSize, cosignedSize ? log.proof(cosignedSize) : [], await log.checkpoint()));
+        expect(r.status).toBe(200);
+        cosignedSize = log.entries.length;
+      } else if (kind === 1) {
+        const wrong = rnd.int(0, log.entries.length);
+        r = await witness.addCheckpoint(addCheckpointRequest(wrong, wrong ? log.proof(wrong) : [], await log.checkpoint()));
+        expect(r.status).toBe(wrong === cosignedSize ? 200 : 409);
+        if (r.status === 409) expect(r.body).toBe(`${cosignedSize}\n`);
+        else cosignedSize = log.entries.length;
+      } else if (kind === 2 && cosignedSize > 0) {
+        // A fork: one entry before the witnessed size rewritten, maybe more appended.
+        const fork = new TestLog(sign);
+        fork.entries = log.entries.slice(0, cosignedSize).map((e) => Buffer.from(e));
+        fork.entries[rnd.int(0, cosignedSize - 1)] = Buffer.from(`forged ${step}`);
+        fork.append(rnd.int(0, 5));
+        r = await witness.addCheckpoint(addCheckpointRequest(cosignedSize, fork.entries.length > cosignedSize ? fork.proof(cosignedSize) : [], await fork.checkpoint()));
+        expect([409, 422]).toContain(r.status);
+      } else if (kind === 3 && cosignedSize > 1) {
+        const smaller = rnd.int(1, cosignedSize - 1);
+        r = await witness.addCheckpoint(addCheckpointRequest(cosignedSize, [], await log.checkpoint(smaller)));
+        expect(r.status).toBe(400);
+      } else {
+        log.append(rnd.int(1, 10));
+        const proof = cosignedSize ? log.proof(cosignedSize) : [];
+        if (proof.length === 0) continue;
+        proof[rnd.int(0, proof.length - 1)] = Buffer.alloc(32, step % 256);
+        r = await witness.addCheckpoint(addCheckpointRequest(cosignedSize, proof, await log.checkpoint()));
+        expect(r.status).toBe(422);
+      }
+      tally[r.status] = (tally[r.status] ?? 0) + 1;
+      expect(parseCheckpoint(splitNote((await witness.latest(ORIGIN))!).text).size).toBe(cosignedSize);
+    }
+    // Every checkpoint it recorded as cosigned is a prefix of the honest log.
+    const cosigned = [...store.data.keys()].filter((k) => k.includes('/cosigned/'));
+    for (const k of cosigned) {
+      const cp = parseCheckpoint(splitNote(store.data.get(k)!.toString()).text);
+      expect(cp.root.equals(log.root(cp.size))).toBe(true);
+    }
+    for (const status of [200, 400, 409, 422]) expect(tally[status], `status ${status} exercised`).toBeGreaterThan(10);
   });
 
   it('requestCosignature learns the witness size from a 409 and retries with a proof from there; refuses a rollback', async () => {
