@@ -288,6 +288,9 @@ export class ObjectLock {
           case 'CreateBucket': case 'DeleteBucket':
             this.forget(bucket);
             return;
+          case 'AbortMultipartUpload':
+            this.uploads.delete(str(p['uploadId']) ?? '');
+            return;
           case 'CreateMultipartUpload': {
             const uploadId = xmlTag(res.body.toString('utf8'), 'UploadId');
             const h = this.lockHeaders(ctx);
