@@ -314,6 +314,16 @@ describe('audit against the source logs', () => {
     expect(r.discrepancies).toMatchObject([{ kind: 'logging-stopped', index: 20, detail: expect.stringContaining('ops-admin') }]);
   });
 
+  it('PutEventSelectors: logging-stopped when no S3 data events remain selected, not when they do', async () => {
+    const b = await withTrail(10);
+    const put = (i: number, selectors: unknown) => ({ ...event(i), eventSource: 'cloudtrail.amazonaws.com', eventName: 'PutEventSelectors', eventCategory: 'Management', managementEvent: true, requestParameters: { trailName: 'audit', eventSelectors: selectors } });
+    await b.trail.put(b.file(60), gzipSync(JSON.stringify({ Records: [put(600, [{ readWriteType: 'All', includeManagementEvents: true, dataResources: [{ type: 'AWS::S3::Object', values: ['arn:aws:s3:::northwind-customers/'] }] }])] })));
+    expect((await audit(b.store, TRUST, src(b))).discrepancies).toEqual([]);
+    await b.trail.put(b.file(61), gzipSync(JSON.stringify({ Records: [put(601, [{ readWriteType: 'All', includeManagementEvents: true, dataResources: [] }])] })));
+    const r = await audit(b.store, TRUST, src(b));
+    expect(r.discrepancies).toMatchObject([{ kind: 'logging-stopped', detail: expect.stringMatching(/PutEventSelectors without S3 data events/) }]);
+  });
+
   it('app audit events: unlogged, missing from the app log, altered', async () => {
     const store = new MemoryStore();
     const ledger = await Ledger.open(store, { origin: ORIGIN });
@@ -324,6 +334,18 @@ describe('audit against the source logs', () => {
     const shown = [app[0]!, { ...app[1]!, message: JSON.stringify({ action: 'read', record: 'customer-1', user: 'clerk' }) }, app[3]!, app[4]!];
     const r = await audit(store, TRUST, { appEvents: shown });
     expect(r.discrepancies.map((d) => [d.kind, d.index])).toEqual([['unlogged-source-event', undefined], ['source-log-altered', 1], ['source-log-missing', 2]]);
+  });
+
+  it('app events are matched by the id in their message, as the kit\'s feed logs them (not the CloudWatch event id)', async () => {
+    const store = new MemoryStore();
+    const ledger = await Ledger.open(store, { origin: ORIGIN });
+    const messages = [0, 1, 2].map((i) => ({ id: `audit-${i}`, time: `2026-12-08T01:00:0${i}Z`, action: 'read', record: `customer-${i}` }));
+    await ledger.append(messages.map((m) => encodeEntry({ v: 1, kind: 'app', source: { type: 'app-audit', logGroup: '/northwind/app/audit', logStream: 'web-1', id: m.id }, time: m.time, event: m })));
+    await store.put('checkpoint', Buffer.from(await cosign(await ledger.checkpoint([logSigner]))));
+    const cw = messages.map((m, i) => ({ id: `3795${i}000000000000000000000000000000000000000000000000000${i}`, logGroup: '/northwind/app/audit', logStream: 'web-1', time: m.time, message: JSON.stringify(m) }));
+    expect((await audit(store, TRUST, { appEvents: cw })).discrepancies).toEqual([]);
+    const r = await audit(store, TRUST, { appEvents: cw.slice(1) });
+    expect(r.discrepancies).toMatchObject([{ kind: 'source-log-missing', index: 0, detail: expect.stringContaining('audit-0') }]);
   });
 });
 

@@ -700,8 +700,9 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
     }
   }
   if (sources.appEvents) {
-    const byId = new Map(sources.appEvents.map((a) => [a.id, a]));
-    for (const a of sources.appEvents) {
+    // An app event is known by the id inside its message (what the feed logs as source.id) or, for a
+    // message without one, by its CloudWatch Logs event id.
+    const parsedEvents = sources.appEvents.map((a) => {
       let ev: Record<string, unknown>;
       try {
         const parsed = JSON.parse(a.message) as unknown;
@@ -709,18 +710,23 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
       } catch {
         ev = { message: a.message };
       }
-      const i = appById.get(a.id);
+      const ids = [...new Set([typeof ev['id'] === 'string' ? ev['id'] : undefined, a.id].filter((x): x is string => !!x))];
+      return { a, ev, ids };
+    });
+    const seen = new Set(parsedEvents.flatMap((p) => p.ids));
+    for (const { a, ev, ids } of parsedEvents) {
+      const i = ids.map((id) => appById.get(id)).find((x) => x !== undefined);
       if (i === undefined) {
-        if (mustLog('app', ev)) add({ kind: 'unlogged-source-event', detail: `app audit event ${a.id} (${a.logGroup}/${a.logStream} at ${a.time}) has no ledger entry`, evidence: [`${a.logGroup}/${a.logStream}`, a.message.slice(0, 400)] });
+        if (mustLog('app', ev)) add({ kind: 'unlogged-source-event', detail: `app audit event ${ids[0]} (${a.logGroup}/${a.logStream} at ${a.time}) has no ledger entry`, evidence: [`${a.logGroup}/${a.logStream}`, a.message.slice(0, 400)] });
         continue;
       }
       if (editedAt.has(i)) continue;
       const logged = decoded.get(i)!.event;
       const why = 'message' in logged && !('message' in ev) ? (logged['message'] === a.message ? undefined : 'the message differs') : sameEvent(logged, ev);
-      if (why) add({ kind: 'source-log-altered', index: i, detail: `app audit event ${a.id} differs from entry ${i}: ${why}`, evidence: [`${a.logGroup}/${a.logStream}`, `entry ${i}`] });
+      if (why) add({ kind: 'source-log-altered', index: i, detail: `app audit event ${ids[0]} differs from entry ${i}: ${why}`, evidence: [`${a.logGroup}/${a.logStream}`, `entry ${i}`] });
     }
     for (const [id, i] of appById) {
-      if (!byId.has(id) && !editedAt.has(i)) add({ kind: 'source-log-missing', index: i, detail: `entry ${i} (app audit event ${id}) is no longer in the app's audit log`, evidence: [`entry ${i}`, canonicalJson(decoded.get(i)!.event).slice(0, 400)] });
+      if (!seen.has(id) && !editedAt.has(i)) add({ kind: 'source-log-missing', index: i, detail: `entry ${i} (app audit event ${id}) is no longer in the app's audit log`, evidence: [`entry ${i}`, canonicalJson(decoded.get(i)!.event).slice(0, 400)] });
     }
   }
 
