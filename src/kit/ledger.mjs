@@ -11,18 +11,20 @@ try {
   kit = await tsImport('./ledger.ts', import.meta.url);
 }
 
+// Every runtime export of ledger.ts (the library's parts and the kit's glue), sorted.
 export const {
-  // the Merkle log (hash, tree, tiles, store, log, entry)
-  HASH_SIZE, leafHash, nodeHash, EMPTY_ROOT, LedgerError, isHash,
-  treeRoot, inclusionProof, consistencyProof, verifyInclusion, verifyConsistency, rootFromInclusionProof,
-  MemoryStore, FsStore, S3Store, tilePath, entriesPath, parseEntryBundle, formatEntryBundle,
-  Ledger, MerkleAccumulator, canonicalJson, encodeEntry, decodeEntry,
-  // signed notes, checkpoints, signers, cosignatures, the witness
-  NoteError, signNote, addSignatures, openNote, generateEd25519Key, ed25519Signer, verifierFromVkey, vkeyOfSkey,
-  kmsSigner, ecdsaVkey, ecdsaSigner, formatCheckpoint, parseCheckpoint, openCheckpoint,
-  cosigner, cosignatureVkey, Witness, addCheckpointRequest,
-  // the auditor
-  audit,
-  // the glue for a feed and a witness in Lambda
-  decodeSubscription, cloudTrailEntry, appEntry, entriesFromSubscription, witnessHandler, KitError,
+  CHECKPOINT_PATH, EMPTY_ROOT, ENTRY_KINDS, FsStore, HASH_SIZE, KitError, Ledger, LedgerError,
+  MAX_ENTRY_SIZE, MAX_PROOF_LINES, MAX_SIGNATURES, MemoryStore, MerkleAccumulator, NoteError, S3Store,
+  SIG_COSIGNATURE, SIG_ECDSA, SIG_ED25519, SIZE_CONTENT_TYPE, TILE_BYTES, TILE_HEIGHT, TILE_WIDTH, Witness,
+  addCheckpointRequest, addSignatures, appEntry, audit, canonicalJson, checkPath, checkpointText,
+  cloudTrailEntry, consistencyProof, consistencyProofSync, consistencyRanges, cosignatureTime,
+  cosignatureVkey, cosignedMessage, cosigner, decodeBase64, decodeEntry, decodeSubscription, defaultMustLog,
+  ecdsaSigner, ecdsaVkey, ed25519PrivateKey, ed25519PublicKey, ed25519RawPublic, ed25519Signer, encodeEntry,
+  entriesFromSubscription, entriesPath, entryProblem, formatCheckpoint, formatEntryBundle,
+  generateEd25519Key, hex8, inclusionProof, inclusionProofSync, inclusionRanges, isHash, isValidKeyName,
+  kmsSigner, leafHash, listWithDeleted, nodeHash, noteKeyId, openCheckpoint, openNote, parseAddCheckpoint,
+  parseCheckpoint, parseEntryBundle, parseSignatureLine, parseSkey, parseTilePath, parseVkey, rangeNodes,
+  requestCosignature, rootFromInclusionProof, signNote, splitNote, splitTile, subtreeOfHashes, tileIndexPath,
+  tileNodeReader, tilePath, tileWidth, treeRoot, treeRootSync, verifierFromVkey, verifyConsistency,
+  verifyInclusion, vkeyOfSkey, witnessHandler,
 } = kit;
