@@ -7,7 +7,7 @@ import {
   S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, DeleteBucketCommand,
   GetObjectLockConfigurationCommand, PutObjectLockConfigurationCommand, GetBucketVersioningCommand, PutBucketVersioningCommand,
   GetObjectRetentionCommand, PutObjectRetentionCommand, GetObjectLegalHoldCommand, PutObjectLegalHoldCommand, ListObjectVersionsCommand,
-  CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand, CopyObjectCommand,
+  CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand, CopyObjectCommand, PutBucketPolicyCommand,
 } from '@aws-sdk/client-s3';
 import { useLabCloud } from '../helpers/cloud.ts';
 
@@ -264,6 +264,25 @@ describe('S3 Object Lock in the lab cloud', () => {
     expect((r2.Deleted ?? []).map((d) => d.Key)).toEqual(['gov']);
     const left = await a.s3().send(new ListObjectVersionsCommand({ Bucket: b }));
     expect((left.Versions ?? []).map((v) => v.VersionId)).toEqual([comp.VersionId]);
+  });
+
+  it('a bucket policy limits retention periods with s3:object-lock-remaining-retention-days, counted on the lab clock', async () => {
+    const a = account();
+    const b = await a.lockBucket();
+    // The S3 User Guide's example ("Setting limits on retention periods with a bucket policy"): at most 10 days.
+    await a.s3().send(new PutBucketPolicyCommand({ Bucket: b, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{
+      Sid: 'MaxRetention', Effect: 'Deny', Principal: '*', Action: 's3:PutObjectRetention', Resource: `arn:aws:s3:::${b}/*`,
+      Condition: { NumericGreaterThan: { 's3:object-lock-remaining-retention-days': '10' } },
+    }] }) }));
+    const put = (days: number) => a.s3().send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: new Date(now() + days * DAY) }));
+    expect(await outcome(put(30))).toMatch(/^AccessDenied/);
+    const v = await put(10);
+    const retain = (days: number) => a.s3().send(new PutObjectRetentionCommand({ Bucket: b, Key: 'k', VersionId: v.VersionId, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date(now() + days * DAY) } }));
+    expect(await outcome(retain(11))).toMatch(/^AccessDenied/);
+    // Lab time moves on: 5 days from the lab clock are more than 15 from the wall clock (moto's).
+    await a.c.gateway.clock.advance(10 * DAY);
+    expect(now() - Date.now()).toBeGreaterThan(10 * DAY);
+    expect(await outcome(retain(5))).toBe('ok');
   });
 
   it('a multipart upload keeps the retention it was started with', async () => {

@@ -8,7 +8,7 @@ import { resolveObjectConditions } from './object-conditions.ts';
 import { VpcEndpoints } from './vpc-endpoints.ts';
 import { accountPublicAccessBlock, bucketPublicAccessBlock, combine, withoutPublicStatements, type PublicAccessBlock } from './public-access.ts';
 import { anonymousReads } from './anonymous.ts';
-import { ObjectLock } from './object-lock.ts';
+import { ObjectLock, lockConditionKeys } from './object-lock.ts';
 import type { ServesUnsigned } from '../../gateway/server.ts';
 
 const BUCKET_ARN = 'arn:aws:s3:::';
@@ -71,7 +71,12 @@ export class S3Service implements ServiceRuntime {
       // The object's current tags (s3:ExistingObjectTag) and the KMS permissions of SSE-KMS objects.
       resolve: async (requirement, cred, call) => {
         if (call.service !== 's3') return requirement;
-        return resolveObjectConditions({ target: this.target, ownerOf: (b) => this.bucketOwners.get(b) }, requirement, cred, call);
+        const resolved = await resolveObjectConditions({ target: this.target, ownerOf: (b) => this.bucketOwners.get(b) }, requirement, cred, call);
+        // Object Lock's condition keys (some from the body, remaining days from the lab clock).
+        const lock = lockConditionKeys(call.operation, call.params, caps.clock.nowMs());
+        if (Object.keys(lock).length === 0) return resolved;
+        const withLock = <T extends { context: Record<string, string | string[]> }>(c: T): T => ({ ...c, context: { ...c.context, ...lock } });
+        return { ...withLock(resolved), ...(resolved.additional ? { additional: resolved.additional.map(withLock) } : {}) };
       },
     };
   }

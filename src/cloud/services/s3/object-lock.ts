@@ -83,6 +83,41 @@ export async function mayChangeRetention(current: VersionLock, next: { mode?: Lo
 }
 
 type P = Record<string, unknown>;
+
+/**
+ * Object Lock condition keys AWS sets (Service Authorization Reference, Amazon S3; S3 User Guide,
+ * "Setting limits on retention periods with a bucket policy"): s3:object-lock-mode,
+ * s3:object-lock-retain-until-date and s3:object-lock-remaining-retention-days on uploads with lock
+ * headers and on PutObjectRetention (from its body), s3:object-lock-legal-hold on PutObjectLegalHold.
+ * Remaining days count from the lab clock, rounded up (a retention of 30 days from now is 30 days).
+ */
+export function lockConditionKeys(operation: string, params: Record<string, unknown>, nowMs: number): Record<string, string> {
+  const keys: Record<string, string> = {};
+  let mode: string | undefined;
+  let until: string | undefined;
+  if (operation === 'PutObjectRetention') {
+    const r = params['Retention'];
+    if (r && typeof r === 'object') {
+      mode = str((r as P)['Mode']);
+      until = str((r as P)['RetainUntilDate']);
+    }
+  } else if (['PutObject', 'CopyObject', 'CreateMultipartUpload', 'PostObject'].includes(operation)) {
+    mode = str(params['x-amz-object-lock-mode']);
+    until = str(params['x-amz-object-lock-retain-until-date']);
+  } else if (operation === 'PutObjectLegalHold') {
+    const h = params['LegalHold'];
+    const status = h && typeof h === 'object' ? str((h as P)['Status']) : undefined;
+    if (status) keys['s3:object-lock-legal-hold'] = status;
+  }
+  if (mode) keys['s3:object-lock-mode'] = mode;
+  if (until) {
+    keys['s3:object-lock-retain-until-date'] = until;
+    const d = isoDate(until);
+    if (d) keys['s3:object-lock-remaining-retention-days'] = String(Math.max(0, Math.ceil((d.getTime() - nowMs) / 86_400_000)));
+  }
+  return keys;
+}
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
 
 function s3Error(ctx: CallContext, status: number, code: string, message: string): ApiError {
