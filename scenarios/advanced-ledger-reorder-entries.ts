@@ -34,7 +34,8 @@ export const ledgerReorderEntriesScenario: Scenario = {
       st.why = `entry ${i} is alone in its bundle: nothing to swap it with`;
       return [];
     }
-    const j = i + 1 < b.start + b.width ? i + 1 : i - 1;
+    // Swapped with the entry before it (someone else's, usually), else the one after.
+    const j = i - 1 >= b.start ? i - 1 : i + 1;
     const bundleKey = objectKey(t.ledger.prefix, b.path);
     const tileKey = objectKey(t.ledger.prefix, b.tile0);
     const data = await readBody(s3, t.ledger.bucket, bundleKey) ?? await readBody(session.client(S3Client), t.ledger.bucket, bundleKey);
