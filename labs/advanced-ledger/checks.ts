@@ -299,7 +299,8 @@ export const checks: Check[] = [
       const t = await pinnedTrust(session);
       if (!t.trust.logVkeys.length || !t.trust.witnessVkeys.length) return { passed: false, feedback: `the trust roots could not be pinned: ${list(t.problems, 3)}` };
       const r = await gradeAudit(session);
-      if (!r.ok) return { passed: false, feedback: `the audit found ${r.discrepancies.length} discrepancies in the untouched ledger: ${list(r.discrepancies.map((d) => `${d.kind}${d.index !== undefined ? ` at ${d.index}` : ''}: ${d.detail}`), 2)}` };
+      const kinds = [...new Set(r.discrepancies.map((d) => d.kind))].map((k) => `${r.discrepancies.filter((d) => d.kind === k).length} ${k}`).join(', ');
+      if (!r.ok) return { passed: false, feedback: `the audit found ${r.discrepancies.length} discrepancies in the untouched ledger (${kinds}): ${list(r.discrepancies.map((d) => `${d.kind}${d.index !== undefined ? ` at ${d.index}` : ''}: ${d.detail}`), 2)}` };
       return { passed: true, feedback: `${r.entries} entries replayed, checkpoint size ${r.size}, witnessed up to ${r.witnessedSize}: no discrepancy` };
     },
   },

@@ -84,7 +84,8 @@ async function computeTrust(session: LabSession): Promise<PinnedTrust> {
   const result: PinnedTrust = {
     trust: { origin: env.origin, logVkeys: [], witnessVkeys: [] },
     ledger: { bucket: env.ledgerBucket, prefix: '' },
-    trail: { bucket: env.trail.bucket, prefix: `AWSLogs/${env.accountId}/CloudTrail/`, logGroup: env.trail.logGroup },
+    // The store keeps the CloudTrail/ path element: the auditor picks log files by it (not digests).
+    trail: { bucket: env.trail.bucket, prefix: `AWSLogs/${env.accountId}/`, logGroup: env.trail.logGroup },
     appLogGroup: env.company.app.logGroup,
     witnessProbes: [],
     problems,
@@ -260,7 +261,16 @@ export async function appEvents(session: LabSession, logGroup: string): Promise<
     if ((e as Error).name === 'ResourceNotFoundException') return [];
     throw e;
   }
-  return events.map((e) => ({ id: e.eventId!, logGroup, logStream: e.logStreamName!, time: new Date(e.timestamp!).toISOString(), message: e.message! }));
+  // The app's own id (in its JSON message) is what ledger entries carry as source.id: CloudWatch Logs'
+  // event ids differ between a subscription delivery and FilterLogEvents.
+  const idOf = (e: FilteredLogEvent): string => {
+    try {
+      const m = JSON.parse(e.message ?? '') as { id?: unknown };
+      if (typeof m.id === 'string' && m.id) return m.id;
+    } catch { /* not the app's JSON: keep the log event's id */ }
+    return `cwl:${e.eventId}`;
+  };
+  return events.map((e) => ({ id: idOf(e), logGroup, logStream: e.logStreamName!, time: new Date(e.timestamp!).toISOString(), message: e.message! }));
 }
 
 /** The grader's audit of the student's ledger with the pinned trust and the surviving evidence. */
