@@ -129,8 +129,8 @@ for (const r of rows) console.log(`  ${r.what.padEnd(56)} ${fmt(r.n).padStart(9)
 console.log(`  (load average now ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} CPUs)`);
 
 // ---- 3. storage overhead ----
-console.log('\nstorage (bytes stored per byte of entries)');
-console.log(`  ${'layout'.padEnd(44)} ${'entries'.padStart(9)} ${'entry bytes'.padStart(12)} ${'bundles'.padStart(9)} ${'tiles'.padStart(9)} ${'of which old partials'.padStart(22)}`);
+console.log('\nstorage (bytes stored per byte of entries; "stale" = partial tiles/bundles of earlier sizes, which tlog-tiles lets a log delete once the full one exists)');
+console.log(`  ${'layout'.padEnd(22)} ${'entries'.padStart(9)} ${'entry bytes'.padStart(12)} ${'bundles'.padStart(8)} ${'stale'.padStart(7)} ${'tiles'.padStart(7)} ${'stale'.padStart(7)} ${'objects'.padStart(8)}`);
 for (const batch of [1000, 100]) {
   const store = new MemoryStore();
   const n = Math.round(100_000 * scale);
@@ -144,12 +144,15 @@ for (const batch of [1000, 100]) {
   }
   const tiles = store.bytes('tile/') - store.bytes('tile/entries/');
   const bundles = store.bytes('tile/entries/');
-  // Tiles a log of this size needs at minimum: full tiles and the final partials.
-  let needed = 0;
-  for (let L = 0, per = 1; per <= n; L++, per *= 256) needed += Math.floor(n / per) * HASH_SIZE;
-  console.log(`  ${`batches of ${batch}`.padEnd(44)} ${fmt(n).padStart(9)} ${fmt(payload).padStart(12)} ${(bundles / payload).toFixed(3).padStart(9)} ${(tiles / payload).toFixed(3).padStart(9)} ${((tiles - needed) / payload).toFixed(3).padStart(22)}`);
-  if (batch === 1000) console.log(`  (tiles alone need ${(HASH_SIZE * (1 + 1 / 255)).toFixed(2)} bytes per entry: ${((HASH_SIZE * (1 + 1 / 255)) / entryBytes).toFixed(3)} of a ${entryBytes.toFixed(0)}-byte entry; bundles add 2 bytes per entry)`);
+  // What a log of this size needs: full tiles and bundles, and the final partials.
+  let neededTiles = 0;
+  for (let L = 0, per = 1; per <= n; L++, per *= 256) neededTiles += Math.floor(n / per) * HASH_SIZE;
+  const neededBundles = payload + 2 * n;
+  const objects = (await store.list('')).length;
+  const r = (x: number) => (x / payload).toFixed(3);
+  console.log(`  ${`batches of ${batch}`.padEnd(22)} ${fmt(n).padStart(9)} ${fmt(payload).padStart(12)} ${r(neededBundles).padStart(8)} ${r(bundles - neededBundles).padStart(7)} ${r(neededTiles).padStart(7)} ${r(tiles - neededTiles).padStart(7)} ${fmt(objects).padStart(8)}`);
 }
+console.log(`  (tiles need ${(HASH_SIZE * (1 + 1 / 255)).toFixed(2)} bytes per entry, ${((HASH_SIZE * (1 + 1 / 255)) / entryBytes).toFixed(3)} of a ${entryBytes.toFixed(0)}-byte entry; bundles add a 2-byte length per entry)`);
 
 // ---- 2. proofs as the log grows ----
 const STORED_FROM = 4; // levels below are recomputed from entries (≤ 16 leaves), like reading a tile

@@ -207,6 +207,16 @@ describe('tile layout and immutability', () => {
     for (const p of await inner.list('')) expect((await inner.versions(p)).length, p).toBe(1);
   });
 
+  it('appends that are not awaited one by one still land in order', async () => {
+    const store = new MemoryStore();
+    const l = await Ledger.open(store, { origin: ORIGIN });
+    const all = Array.from({ length: 900 }, (_, i) => entry(i));
+    const results = await Promise.all([l.append(all.slice(0, 300)), l.append(all.slice(300, 301)), l.append(all.slice(301, 900))]);
+    expect(results).toEqual([{ first: 0, size: 300 }, { first: 300, size: 301 }, { first: 301, size: 900 }]);
+    expect((await l.root()).equals(mth(all.map((e) => leafHash(e))))).toBe(true);
+    for (const p of await store.list('')) expect((await store.versions(p)).length, p).toBe(1);
+  });
+
   it('rejects what it cannot log, with the reason', async () => {
     const l = await Ledger.open(new MemoryStore(), { origin: ORIGIN });
     await expect(l.append([Buffer.alloc(65536)])).rejects.toThrow(/entry 0 of the batch is 65536 bytes/);

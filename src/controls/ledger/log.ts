@@ -165,8 +165,21 @@ export class Ledger {
     return r;
   }
 
+  // Appends and checkpoints of one Ledger run one at a time (a caller that forgets an await must not
+  // interleave two batches). Separate processes appending to one store are not coordinated.
+  private queue: Promise<unknown> = Promise.resolve();
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(f, f);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Appends a batch; writes its bundles and tiles (not the checkpoint). Returns the first new index and the new size. */
-  async append(entries: Uint8Array[]): Promise<{ first: number; size: number }> {
+  append(entries: Uint8Array[]): Promise<{ first: number; size: number }> {
+    return this.serial(() => this.appendNow(entries));
+  }
+
+  private async appendNow(entries: Uint8Array[]): Promise<{ first: number; size: number }> {
     if (!Array.isArray(entries)) throw new LedgerError('bad-entry', 'append takes an array of entries (Uint8Array / Buffer)');
     for (const [i, e] of entries.entries()) {
       if (!(e instanceof Uint8Array)) throw new LedgerError('bad-entry', `entry ${i} of the batch is not bytes (Uint8Array / Buffer): encode it first (encodeEntry)`);
@@ -219,7 +232,11 @@ export class Ledger {
   }
 
   /** Signs `<origin>\n<size>\n<root>\n[extensions]` with the signers and writes it to `checkpoint`; returns the signed note. */
-  async checkpoint(signers: NoteSigner[], extensions: string[] = []): Promise<string> {
+  checkpoint(signers: NoteSigner[], extensions: string[] = []): Promise<string> {
+    return this.serial(() => this.checkpointNow(signers, extensions));
+  }
+
+  private async checkpointNow(signers: NoteSigner[], extensions: string[]): Promise<string> {
     if (!Array.isArray(signers) || signers.length === 0) throw new LedgerError('no-signer', 'a checkpoint needs at least one signer (the log key)');
     const text = formatCheckpoint({ origin: this.origin, size: this.size, root: this.rootSync(), extensions });
     const note = await signNote(text, signers);
