@@ -314,7 +314,8 @@ export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
 
   if (isInterrupting()) return new Promise<never>(() => {}); // grades cut short are not written
   grades = signAll(ui, grades);
-  if (opts.ledger) await recordInLedger(ui, opts.ledger, grades);
+  // A ledger that cannot be written must not cost the grades: they are still written, the exit code says it.
+  const ledgerError = opts.ledger ? await recordInLedger(ui, opts.ledger, grades) : undefined;
   const outputs = renderOutputs(grades, formats, labIds, single);
 
   if (opts.out) {
@@ -327,6 +328,10 @@ export async function cmdGrade(ui0: Ui, opts: GradeOptions): Promise<number> {
     if (text !== undefined) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  if (ledgerError) {
+    ui0.error(`the grades were not recorded in the grade ledger: ${ledgerError.message}`, ledgerError.hint ?? 'fix it and grade again with --ledger');
+    return ExitCode.ENVIRONMENT;
+  }
   if (cloudFailures) {
     ui0.error(`${cloudFailures} submission(s) could not be graded because the lab cloud died`, 'their records carry the error; grade them again with --submissions on a folder holding only them');
     return ExitCode.ENVIRONMENT;
@@ -407,15 +412,15 @@ export async function writeOutputs(dir: string, r: Rendered, grades: Grade[], fo
 }
 
 /** Appends the signed records to the grade ledger and signs its checkpoint (before anything is written out). */
-async function recordInLedger(ui: Ui, ledger: string | boolean, grades: Grade[]): Promise<void> {
+async function recordInLedger(ui: Ui, ledger: string | boolean, grades: Grade[]): Promise<{ message: string; hint?: string } | undefined> {
   const gl = await import('../engine/grade-ledger.ts');
   const dir = typeof ledger === 'string' ? ledger : gl.defaultGradeLedgerDir();
   try {
     const r = await gl.recordGrades(dir, grades);
     ui.info(`Recorded ${grades.length} grade record(s) in the grade ledger ${r.dir} (entries ${r.first}–${r.size - 1}; check one with \`seclab grade verify <file> --ledger${typeof ledger === 'string' ? ` ${dir}` : ''}\`)`);
+    return undefined;
   } catch (e) {
-    if (e instanceof gl.GradeLedgerError) throw new EnvironmentError(`the grade ledger: ${e.message}`, e.hint);
-    throw e;
+    return { message: (e as Error).message, ...(e instanceof gl.GradeLedgerError && e.hint ? { hint: e.hint } : {}) };
   }
 }
 

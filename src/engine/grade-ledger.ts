@@ -4,7 +4,7 @@
 // Layout of the folder: the log (`checkpoint`, `tile/…`), `ledger.key` (the signing key, mode 0600, made
 // once) and `ledger.vkey` (its verifier key; its name is the log's origin).
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { canonicalJson } from '../controls/ledger/entry.ts';
@@ -84,8 +84,42 @@ export async function openGradeLedger(dir: string, opts: { create?: boolean } = 
   return out;
 }
 
+const LOCK_FILE = 'ledger.lock';
+/** A lock older than this belongs to a grading that died. */
+const STALE_LOCK_MS = 10 * 60_000;
+
+/** Two gradings appending at once would fork the ledger: one at a time, by an exclusive lock file. */
+async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new GradeLedgerError(`the grade ledger ${dir} is not a folder`, 'give --ledger a folder');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const lock = path.join(dir, LOCK_FILE);
+  const until = Date.now() + 60_000;
+  for (;;) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { force: true });
+      } catch { /* released meanwhile */ }
+      if (Date.now() > until) throw new GradeLedgerError(`the grade ledger ${dir} is locked by another grading (${lock})`, `wait for it to finish, or remove ${lock} if no grading is running`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
 /** Appends the records and signs a new checkpoint; returns the first index and the new size. */
 export async function recordGrades(dir: string, records: unknown[]): Promise<{ dir: string; first: number; size: number; origin: string }> {
+  return withLock(path.resolve(dir), () => appendLocked(dir, records));
+}
+
+async function appendLocked(dir: string, records: unknown[]): Promise<{ dir: string; first: number; size: number; origin: string }> {
   const l = await openGradeLedger(dir, { create: true });
   const signer = ed25519Signer(l.skey!);
   if (signer.name !== l.origin) throw new GradeLedgerError(`${path.join(l.dir, KEY_FILE)} does not belong to ${path.join(l.dir, VKEY_FILE)} (${signer.name} ≠ ${l.origin})`, 'restore the matching pair');

@@ -47,6 +47,16 @@ describe('the grade ledger', () => {
     expect(l.ledger.size).toBe(3);
   });
 
+  it('gradings recording at once take turns: one log, no fork, every record once', async () => {
+    const dir = path.join(tmpDir(), 'ledger');
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const rs = await Promise.all(names.map((n) => recordGrades(dir, [fakeGrade(n)])));
+    expect(rs.map((r) => r.first).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    const a = await seclab(['ledger', 'audit', dir, '--vkey', path.join(dir, VKEY_FILE), '--json']);
+    expect(JSON.parse(a.stdout)).toMatchObject({ ok: true, size: 6, entries: 6 });
+    expect(readdirSync(dir)).not.toContain('ledger.lock');
+  });
+
   it('refuses a key file other users can read', async () => {
     const dir = path.join(tmpDir(), 'ledger');
     await recordGrades(dir, [fakeGrade('alice')]);
@@ -148,5 +158,14 @@ describe('seclab grade --ledger on the lab cloud', () => {
     const x = await seclab(['grade', 'verify', file, '--ledger', ledger, '--json'], { env: ENV });
     expect(x.code).toBe(1);
     expect(JSON.parse(x.stdout).results).toMatchObject([{ status: 'altered', changed: ['score'] }]);
-  }, 420_000);
+
+    // A ledger that cannot be written does not cost the grades: they are written, the exit code is 3.
+    const { chmodSync } = await import('node:fs');
+    chmodSync(path.join(ledger, KEY_FILE), 0o644);
+    const out2 = path.join(work, 'out2');
+    const g2 = await seclab(['grade', '--workspace', ws, '--lab', 'iam', '--timeout', '30', '--seed', 'grade-ledger', '--out', out2, '--format', 'json', '--ledger', ledger], { env: ENV, timeout: 400_000 });
+    expect(g2.code).toBe(3);
+    expect(g2.stderr).toMatch(/not recorded in the grade ledger: .*can be read by other users/);
+    expect(readdirSync(out2)).toContain('grades.json');
+  }, 800_000);
 });
