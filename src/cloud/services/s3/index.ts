@@ -71,7 +71,9 @@ export class S3Service implements ServiceRuntime {
       // The object's current tags (s3:ExistingObjectTag) and the KMS permissions of SSE-KMS objects.
       resolve: async (requirement, cred, call) => {
         if (call.service !== 's3') return requirement;
-        const resolved = await resolveObjectConditions({ target: this.target, ownerOf: (b) => this.bucketOwners.get(b) }, requirement, cred, call);
+        const conditions = await resolveObjectConditions({ target: this.target, ownerOf: (b) => this.bucketOwners.get(b) }, requirement, cred, call);
+        // A governance bypass that matters needs s3:BypassGovernanceRetention too (object-lock.ts).
+        const resolved = await this.objectLock.withBypassCheck(conditions, cred, call);
         // Object Lock's condition keys (some from the body, remaining days from the lab clock).
         const lock = lockConditionKeys(call.operation, call.params, caps.clock.nowMs());
         if (Object.keys(lock).length === 0) return resolved;

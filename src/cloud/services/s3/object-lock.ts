@@ -23,6 +23,9 @@ import type { CallContext, Reply, ServiceExtension } from '../../gateway/extensi
 import { xmlEscape, xmlTag } from '../../gateway/extension.ts';
 import { errorResponse } from '../../gateway/protocol/errors.ts';
 import type { Capabilities } from '../../gateway/service.ts';
+import type { Credential } from '../../gateway/credentials.ts';
+import type { ApiCall } from '../../gateway/protocol/identify.ts';
+import type { AuthzCheck, AuthzRequirement } from '../../gateway/protocol/authz-map.ts';
 import type { S3Service } from './index.ts';
 
 export type LockMode = 'GOVERNANCE' | 'COMPLIANCE';
@@ -141,6 +144,8 @@ const errStatus = (e: unknown): number | undefined => (e as { $metadata?: { http
 export class ObjectLock {
   /** Per bucket name (global, as in AWS): its owner and its configuration, read from the target once. */
   private readonly configs = new Map<string, { owner: string; config: Promise<LockConfiguration | undefined> }>();
+  /** Per call: the versions (key NUL versionId) on which the authorizer allowed the governance bypass. */
+  private readonly bypassChecked = new WeakMap<ApiCall, Set<string>>();
   /** Lock headers of multipart uploads, applied when the upload completes. */
   private readonly uploads = new Map<string, { mode?: LockMode; until?: Date; explicit: boolean }>();
 
@@ -204,11 +209,58 @@ export class ObjectLock {
     }
   }
 
-  /** Whether the caller may bypass governance retention on this object (s3:BypassGovernanceRetention). */
-  private async bypassAllowed(ctx: CallContext, bucket: string, key: string, versionId?: string): Promise<boolean> {
-    const d = await this.caps.authorizer.decide(ctx.cred, 's3:BypassGovernanceRetention', `arn:aws:s3:::${bucket}/${key}`,
-      { 'aws:RequestedRegion': ctx.call.region, ...(versionId ? { 's3:VersionId': versionId } : {}) }, ctx.call.region);
-    return d.decision === 'Allow';
+  /**
+   * Authorization: a request that asks to bypass governance retention (x-amz-bypass-governance-retention:
+   * true) on a version whose active governance retention stands in its way must also be allowed
+   * s3:BypassGovernanceRetention on that object. The check joins the call's own authorization (same
+   * request context, SCPs, boundaries, resource and VPC endpoint policies); the S3 hooks below then
+   * know the bypass was authorized. Only versions that need it are checked: the header on an unlocked
+   * version needs no such permission.
+   */
+  async withBypassCheck(requirement: AuthzRequirement, cred: Credential, call: ApiCall): Promise<AuthzRequirement> {
+    const p = call.params;
+    if (str(p['x-amz-bypass-governance-retention'])?.toLowerCase() !== 'true') return requirement;
+    const bucket = str(p['Bucket']);
+    if (!bucket) return requirement;
+    let targets: { key: string; versionId?: string }[] = [];
+    if (call.operation === 'DeleteObject' && str(p['versionId']) && str(p['Key']) !== undefined) targets = [{ key: str(p['Key'])!, versionId: str(p['versionId'])! }];
+    else if (call.operation === 'PutObjectRetention' && str(p['Key']) !== undefined) targets = [{ key: str(p['Key'])!, ...(str(p['versionId']) ? { versionId: str(p['versionId'])! } : {}) }];
+    else if (call.operation === 'DeleteObjects') {
+      const objects = ((p['Delete'] as P | undefined)?.['Objects'] ?? []) as P[];
+      targets = (Array.isArray(objects) ? objects : []).flatMap((o) => (str(o['VersionId']) ? [{ key: str(o['Key']) ?? '', versionId: str(o['VersionId'])! }] : []));
+    }
+    if (targets.length === 0) return requirement;
+    const owner = this.s3.bucketOwners.get(bucket) ?? cred.account;
+    const config = await this.configuration(owner, bucket);
+    if (!config?.enabled) return requirement;
+    const now = this.caps.clock.nowMs();
+    let next: { mode?: LockMode; until?: Date } | undefined;
+    if (call.operation === 'PutObjectRetention') {
+      const r = p['Retention'];
+      const body = r && typeof r === 'object' ? (r as P) : {};
+      const mode = str(body['Mode']);
+      const until = isoDate(str(body['RetainUntilDate']));
+      next = { ...(mode && MODES.includes(mode) ? { mode: mode as LockMode } : {}), ...(until ? { until } : {}) };
+    }
+    const resources = new Set<string>();
+    const checked = new Set<string>();
+    for (const t of targets) {
+      const lock = await this.versionLock(owner, bucket, t.key, t.versionId);
+      if (!lock || lock.mode !== 'GOVERNANCE' || !retentionActive(lock, now)) continue;
+      if (next && (await mayChangeRetention(lock, next, now, false, async () => false))) continue; // an extension
+      if (!next && lock.legalHold) continue; // refused whatever the bypass
+      resources.add(`arn:aws:s3:::${bucket}/${t.key}`);
+      checked.add(`${t.key}\0${t.versionId ?? ''}`);
+    }
+    if (resources.size === 0) return requirement;
+    this.bypassChecked.set(call, checked);
+    const check: AuthzCheck = { action: 's3:BypassGovernanceRetention', resources: [...resources], context: { ...requirement.context } };
+    return { ...requirement, additional: [...(requirement.additional ?? []), check] };
+  }
+
+  /** Whether this call's bypass of a version's governance retention was authorized (see withBypassCheck). */
+  private bypassAuthorized(ctx: CallContext, key: string, versionId?: string): () => Promise<boolean> {
+    return async () => this.bypassChecked.get(ctx.call)?.has(`${key}\0${versionId ?? ''}`) ?? false;
   }
 
   /**
@@ -304,7 +356,7 @@ export class ObjectLock {
             const lock = await this.versionLock(owner, bucket, key, versionId);
             if (!lock) return;
             const bypass = str(p['x-amz-bypass-governance-retention'])?.toLowerCase() === 'true';
-            if (!(await mayDeleteVersion(lock, this.caps.clock.nowMs(), bypass, () => this.bypassAllowed(ctx, bucket, key, versionId)))) {
+            if (!(await mayDeleteVersion(lock, this.caps.clock.nowMs(), bypass, this.bypassAuthorized(ctx, key, versionId)))) {
               throw s3Error(ctx, 403, 'AccessDenied', LOCKED_MESSAGE);
             }
             await this.releaseInTarget(owner, bucket, key, versionId, lock);
@@ -485,7 +537,7 @@ export class ObjectLock {
     if (!current) throw versionId ? s3Error(ctx, 404, 'NoSuchVersion', 'The specified version does not exist.') : s3Error(ctx, 404, 'NoSuchKey', 'The specified key does not exist.');
     const bypass = str(p['x-amz-bypass-governance-retention'])?.toLowerCase() === 'true';
     const next = { ...(mode ? { mode: mode as LockMode } : {}), ...(until ? { until } : {}) };
-    if (!(await mayChangeRetention(current, next, now, bypass, () => this.bypassAllowed(ctx, bucket, key, versionId)))) {
+    if (!(await mayChangeRetention(current, next, now, bypass, this.bypassAuthorized(ctx, key, versionId)))) {
       throw s3Error(ctx, 403, 'AccessDenied', LOCKED_MESSAGE);
     }
   }
@@ -513,7 +565,7 @@ export class ObjectLock {
         if (versionId) {
           const lock = await this.versionLock(owner, bucket, key, versionId);
           if (lock) {
-            if (!(await mayDeleteVersion(lock, now, bypass, () => this.bypassAllowed(ctx, bucket, key, versionId)))) {
+            if (!(await mayDeleteVersion(lock, now, bypass, this.bypassAuthorized(ctx, key, versionId)))) {
               out.push(`<Error><Key>${xmlEscape(key)}</Key>${vTag}<Code>AccessDenied</Code><Message>${xmlEscape(LOCKED_MESSAGE)}</Message></Error>`);
               continue;
             }
