@@ -226,6 +226,23 @@ describe('audit of a tampered log', () => {
     expect(kinds((await audit(unversioned(c.store), TRUST)).discrepancies)).toEqual(['unwitnessed']);
   });
 
+  it('a checkpoint claiming a huge size under an unknown key, and a store that refuses reads: findings, no hang, no crash', async () => {
+    const b = await build(40);
+    const { formatCheckpoint } = await import('../../src/controls/ledger/checkpoint.ts');
+    const mallory = ed25519Signer(generateEd25519Key(ORIGIN).skey);
+    const huge = await signNote(formatCheckpoint({ origin: ORIGIN, size: 2 ** 45, root: Buffer.alloc(32, 7), extensions: [] }), [mallory]);
+    await b.store.put('checkpoint', Buffer.from(huge));
+    const r = await audit(unversioned(b.store), TRUST, { witnessed: [b.witnessed.get(40)!] });
+    expect(kinds(r.discrepancies)).toEqual(['unknown-key', 'unwitnessed']);
+    expect(r).toMatchObject({ size: 2 ** 45, witnessedSize: 40, entries: 40 });
+
+    const c = await build(300);
+    const denied: LedgerStore = { ...unversioned(c.store), get: async (p) => { if (p === entriesPath(1, 44)) throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }); return c.store.get(p); } };
+    const r2 = await audit(denied, TRUST, { witnessed: [c.witnessed.get(300)!] });
+    expect(find(r2.discrepancies, 'unreadable')).toMatchObject([{ detail: expect.stringMatching(/tile\/entries\/001\.p\/44 cannot be read: Access Denied/) }]);
+    expect(find(r2.discrepancies, 'missing-entry').map((d) => d.index)).toEqual([256]);
+  });
+
   it('tiles: an altered higher tile is a tile-mismatch; rewriting a tile with the same bytes is not evidence', async () => {
     const b = await build(600);
     const p = tilePath(1, 0, 2);

@@ -340,6 +340,20 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
 
   const found: Discrepancy[] = [];
   const add = (d: Discrepancy) => found.push(d);
+  // A store that refuses a read (access denied, a broken object) is a finding, not a crash of the audit.
+  const failed = new Set<string>();
+  const readFail = (what: string, e: unknown): void => {
+    if (failed.has(what)) return;
+    failed.add(what);
+    add({ kind: 'unreadable', detail: `${what} cannot be read: ${(e as Error)?.message ?? String(e)}`, evidence: [what] });
+  };
+  const raw = log;
+  log = {
+    get: (p) => raw.get(p).catch((e: unknown) => { readFail(p, e); return undefined; }),
+    put: (p, d) => raw.put(p, d),
+    list: (p) => raw.list(p).catch((e: unknown) => { readFail(`the listing of ${p || 'the store'}`, e); return [] as string[]; }),
+    ...(raw.versions ? { versions: (p: string) => raw.versions!(p).catch((e: unknown) => { readFail(`the versions of ${p}`, e); return [] as StoredVersion[]; }) } : {}),
+  };
 
   // 1. Checkpoints: the log's own, its older versions, the witnessed ones, the anchors.
   const classify = (c: NoteCheck, isCurrent: boolean): void => {
@@ -428,10 +442,15 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
   const trusted = refs.filter((r) => r.witnessed || r.anchored);
   const witnessedSize = Math.max(0, ...trusted.map((r) => r.checkpoint!.size));
   const anchoredSize = Math.max(0, ...refs.filter((r) => r.anchored).map((r) => r.checkpoint!.size));
-  const target = Math.max(size, ...refs.map((r) => r.checkpoint!.size));
-
-  // 2. Entry bundles and level-0 tiles up to the largest size any checkpoint speaks of.
+  // 2. Entry bundles and level-0 tiles up to the largest size a validly signed checkpoint speaks of, or
+  // that the store holds (a checkpoint signed by nobody we trust cannot make us read 2^40 bundles).
   const tilePaths = new Set(await log.list('tile/'));
+  let stored = 0;
+  for (const p of tilePaths) {
+    const t = parseTilePath(p);
+    if (t && t.level === -1) stored = Math.max(stored, t.n * TILE + t.width);
+  }
+  const target = Math.max(curUsable ? size : Math.min(size, stored), stored, ...refs.map((r) => r.checkpoint!.size));
   const leavesNow: (Buffer | undefined)[] = new Array(target);   // leaf hashes of the entries as they stand
   const tile0: (Buffer | undefined)[] = new Array(target);       // level-0 hashes as stored now
   const entries: (Buffer | undefined)[] = new Array(target);
