@@ -103,8 +103,14 @@ describe('audit of an untouched log', () => {
     const trail = new MemoryStore();
     await trail.put('AWSLogs/111111111111/CloudTrail/us-east-1/2026/12/08/a.json.gz', gzipSync(JSON.stringify({ Records: b.events.slice(0, 20) })));
     await trail.put('AWSLogs/111111111111/CloudTrail/us-east-1/2026/12/08/b.json.gz', gzipSync(JSON.stringify({ Records: b.events.slice(20) })));
+    await trail.put('AWSLogs/111111111111/CloudTrail-Digest/us-east-1/2026/12/08/d.json.gz', gzipSync(JSON.stringify({ logFiles: [] })));
     const r = await audit(b.store, TRUST, { witnessed: [...b.witnessed.values()], trail: { store: trail } });
     expect(r.discrepancies).toEqual([]);
+    // A store rooted at AWSLogs/<account>/ (an S3Store prefix) holds paths starting with CloudTrail/.
+    const rooted = new MemoryStore();
+    await rooted.put('CloudTrail/us-east-1/2026/12/08/a.json.gz', gzipSync(JSON.stringify({ Records: b.events })));
+    expect((await audit(b.store, TRUST, { trail: { store: rooted } })).discrepancies).toEqual([]);
+    expect(kinds((await audit(b.store, TRUST, { trail: { store: new MemoryStore() } })).discrepancies)).toEqual(['source-log-missing']);
   });
 });
 

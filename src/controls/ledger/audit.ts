@@ -308,7 +308,7 @@ function sameEvent(logged: Record<string, unknown>, source: Record<string, unkno
 
 async function readTrail(store: LedgerStore, add: (d: Discrepancy) => void): Promise<Map<string, { file: string; record: Record<string, unknown> }>> {
   const byId = new Map<string, { file: string; record: Record<string, unknown> }>();
-  const files = (await store.list('')).filter((p) => /\/CloudTrail\/.*\.json(\.gz)?$/.test(p)).sort();
+  const files = (await store.list('')).filter((p) => /(^|\/)CloudTrail\/.*\.json(\.gz)?$/.test(p)).sort();
   for (const file of files) {
     const data = await store.get(file);
     if (!data) continue;
