@@ -84,8 +84,8 @@ async function computeTrust(session: LabSession): Promise<PinnedTrust> {
   const result: PinnedTrust = {
     trust: { origin: env.origin, logVkeys: [], witnessVkeys: [] },
     ledger: { bucket: env.ledgerBucket, prefix: '' },
-    // The store keeps the CloudTrail/ path element: the auditor picks log files by it (not digests).
-    trail: { bucket: env.trail.bucket, prefix: `AWSLogs/${env.accountId}/`, logGroup: env.trail.logGroup },
+    // The whole bucket: the auditor picks log files by their '/CloudTrail/' path element (not digests).
+    trail: { bucket: env.trail.bucket, prefix: '', logGroup: env.trail.logGroup },
     appLogGroup: env.company.app.logGroup,
     witnessProbes: [],
     problems,
@@ -282,7 +282,7 @@ export async function gradeAudit(session: LabSession): Promise<AuditReport> {
   return lib.audit(ledgerStore(session, t), t.trust, {
     witnessed: witnessedCheckpoints(session),
     ...(t.anchors ? { anchors: new lib.S3Store({ client: s3, bucket: t.anchors.bucket, ...(t.anchors.prefix ? { prefix: t.anchors.prefix } : {}) }) } : {}),
-    trail: { store: new lib.S3Store({ client: s3, bucket: t.trail.bucket, prefix: t.trail.prefix }) },
+    trail: { store: new lib.S3Store({ client: s3, bucket: t.trail.bucket, ...(t.trail.prefix ? { prefix: t.trail.prefix } : {}) }) },
     appEvents: await appEvents(session, t.appLogGroup),
     mustLog: (kind, event) => kind === 'app' || isDataEventOn(event, env.company.dataBucket),
   });
