@@ -143,6 +143,14 @@ describe('audit of a tampered log', () => {
     expect(find(r.discrepancies, 'edited-entry')).toEqual([]);
   });
 
+  it('the last partial bundle and its tile deleted: missing-entry where the store ends', async () => {
+    const b = await build(300, [290, 300]);
+    await b.store.delete!(entriesPath(1, 44));
+    await b.store.delete!(tilePath(0, 1, 44));
+    const r = await audit(unversioned(b.store), TRUST, { witnessed: [b.witnessed.get(300)!] });
+    expect(find(r.discrepancies, 'missing-entry')).toMatchObject([{ index: 290, detail: expect.stringMatching(/covers 300 entries, the store holds only 290/) }]);
+  });
+
   it('reordered entries: reordered-entries at the first moved position', async () => {
     const b = await build(300);
     await rewriteBundle(b.store, 0, undefined, (es) => es.map((e, i) => (i === 5 ? es[7]! : i === 7 ? es[5]! : e)));

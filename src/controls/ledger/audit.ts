@@ -593,7 +593,23 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
     }
   }
 
+  // Tiles and bundles deleted outright (hidden from list(), not from the bucket's versions).
+  const reportedPaths = new Set(rewritten.map((r) => r.path));
+  for (const p of await listWithDeleted(raw, 'tile/').catch(() => [] as string[])) {
+    if (tilePaths.has(p) || reportedPaths.has(p)) continue;
+    const t = parseTilePath(p);
+    const vs = await versionsOf(log, p);
+    if (!t || !vs.some((v) => v.deleteMarker)) continue;
+    const first = t.level < 0 ? t.n * TILE : t.n * TILE * 2 ** (8 * t.level);
+    rewritten.push({ path: p, index: first });
+    add({ kind: 'tile-rewritten', index: first, detail: `${p} was deleted (tiles and bundles are never deleted by the log)`, evidence: [p, describeVersions(vs)] });
+  }
+
   const entriesLen = known(leavesNow);
+  // The signed checkpoint covers entries the store no longer holds at all.
+  if (curUsable && entriesLen < size && !found.some((d) => d.kind === 'missing-entry' && d.index !== undefined && d.index >= Math.floor(entriesLen / TILE) * TILE)) {
+    add({ kind: 'missing-entry', index: entriesLen, detail: `the log's signed checkpoint covers ${size} entries, the store holds only ${entriesLen}: entries ${entriesLen}–${size - 1} are gone`, evidence: [curUsable.note] });
+  }
   const entriesTree = new MemTree(entriesLen, leavesNow.slice(0, entriesLen) as Buffer[]);
   const firstExplained = Math.min(Infinity, ...[...explained].map((k) => k * TILE), ...rewritten.map((r) => r.index));
   const entryLevelBefore = (m: number) => found.some((d) => d.index !== undefined && d.index < m && ['edited-entry', 'missing-entry', 'reordered-entries', 'tile-rewritten', 'tile-mismatch', 'unreadable'].includes(d.kind)) || firstExplained < m;
