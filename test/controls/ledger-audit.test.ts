@@ -127,6 +127,19 @@ describe('audit of a tampered log', () => {
     }
   });
 
+  it('an edited entry with every tile rebuilt to match, no versions: edited-entry, bounded by the witnessed checkpoints', async () => {
+    const b = await build(600, [300, 600]);
+    const forged = new MemoryStore();
+    const l2 = await Ledger.open(forged, { origin: ORIGIN });
+    await l2.append(b.events.map((e, i) => encodeEntry(entryOf(i === 450 ? { ...e, eventName: 'HeadObject' } : e))));
+    for (const p of await forged.list('tile/')) await b.store.put(p, (await forged.get(p))!);
+    const r = await audit(unversioned(b.store), TRUST, { witnessed: [...b.witnessed.values()] });
+    expect(r.discrepancies).toMatchObject([{ kind: 'edited-entry', index: 300, detail: expect.stringMatching(/tiles rebuilt; the change is at or after entry 300/) }]);
+    // With the versions, the exact entry.
+    const r2 = await audit(b.store, TRUST, { witnessed: [...b.witnessed.values()] });
+    expect(find(r2.discrepancies, 'edited-entry').map((d) => d.index)).toEqual([450]);
+  });
+
   it('deleted entries: missing-entry at the first deleted position', async () => {
     const b = await build(600);
     await rewriteBundle(b.store, 0, undefined, (es) => es.filter((_, i) => i < 10 || i > 12));

@@ -623,8 +623,19 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
     }
   }
   const tilesMatchCur = !!cur?.checkpoint && tileLen >= size && tilesTree.root(size).equals(cur.checkpoint.root);
-  if (cur?.checkpoint && size > 0 && tileLen >= size && !tilesMatchCur && !entryLevelBefore(size)) {
-    add({ kind: 'tile-mismatch', index: size, detail: `the tiles do not hash to the root of the log's checkpoint (size ${size})`, evidence: [`checkpoint root ${cur.checkpoint.root.toString('base64')}`, `root from the tiles ${tilesTree.root(size).toString('base64')}`] });
+  const entryChangeBefore = (m: number) => found.some((d) => d.index !== undefined && d.index < m && ['edited-entry', 'missing-entry', 'reordered-entries', 'tile-rewritten', 'unreadable'].includes(d.kind)) || firstExplained < m;
+  if (cur?.checkpoint && size > 0 && tileLen >= size && !tilesMatchCur && !entryChangeBefore(size)) {
+    const evidence = [`checkpoint root ${cur.checkpoint.root.toString('base64')}`, `root from the tiles ${tilesTree.root(size).toString('base64')}`];
+    if (curUsable && entriesLen >= size && entriesTree.root(size).equals(tilesTree.root(size))) {
+      // Entries and tiles agree with each other, not with what the log key signed: entries were changed
+      // and the tiles rebuilt to match. Where: the first higher tile that no longer adds up, else the
+      // largest trusted checkpoint the entries still match.
+      const tm = found.filter((d) => d.kind === 'tile-mismatch' && d.index !== undefined).map((d) => d.index!);
+      const at = tm.length ? Math.min(...tm) : lastGood(refs, entriesTree, entriesLen, size);
+      add({ kind: 'edited-entry', index: at, detail: `the entries agree with the level-0 tiles but not with the signed checkpoint (size ${size}): entries were changed and the tiles rebuilt; the change is at or after entry ${at}`, evidence });
+    } else if (!entryLevelBefore(size)) {
+      add({ kind: 'tile-mismatch', index: size, detail: `the tiles do not hash to the root of the log's checkpoint (size ${size})`, evidence });
+    }
   }
 
   // 4. Every trusted checkpoint against the log now: truncation, stale checkpoint, fork, rewrite.
@@ -647,11 +658,11 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
     if (reported.has(key)) continue;
     reported.add(key);
     // Against the tiles as they stand: a consistency proof from this checkpoint to the current one.
-    let tilesOk: boolean | undefined;
-    if (cur?.checkpoint && cp.size <= size && tileLen >= size) {
-      const proof = cp.size === 0 || cp.size === size ? [] : consistencyProofSync(cp.size, size, tilesTree.reader());
-      tilesOk = cp.size === size ? cp.root.equals(cur.checkpoint.root) && tilesTree.root(size).equals(cp.root)
-        : cp.size === 0 ? cp.root.equals(EMPTY_ROOT) : verifyConsistency(cp.size, size, proof, cp.root, cur.checkpoint.root);
+    // (When the tiles do not even match the current checkpoint, that is reported above; here the tree
+    // head of this size is compared directly.)
+    let tilesOk: boolean | undefined = tileLen >= cp.size ? tilesTree.root(cp.size).equals(cp.root) : undefined;
+    if (cur?.checkpoint && tilesMatchCur && cp.size > 0 && cp.size < size) {
+      tilesOk = verifyConsistency(cp.size, size, consistencyProofSync(cp.size, size, tilesTree.reader()), cp.root, cur.checkpoint.root);
     }
     const entriesOk = entriesLen >= cp.size ? entriesTree.root(cp.size).equals(cp.root) : undefined;
     if (tilesOk !== false && entriesOk !== false) continue;
@@ -662,8 +673,13 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
       continue;
     }
     if (entryLevelBefore(cp.size)) continue; // already reported at the position where the log changed
-    const at = lastGood(refs, entriesTree, entriesLen, cp.size);
-    add({ kind: 'edited-entry', index: at, detail: `the log was rewritten: the entries and tiles below ${cp.size} no longer hash to ${describeCp(r)}; the change is at or after entry ${at}`, evidence: [r.note] });
+    if (entriesOk === false || tilesOk === undefined) {
+      const at = lastGood(refs, entriesTree, entriesLen, cp.size);
+      add({ kind: 'edited-entry', index: at, detail: `the log was rewritten: the entries below ${cp.size} no longer hash to ${describeCp(r)}; the change is at or after entry ${at}`, evidence: [r.note] });
+    } else {
+      const at = lastGood(refs, tilesTree, tileLen, cp.size);
+      add({ kind: 'tile-mismatch', index: at, detail: `the tiles below ${cp.size} no longer hash to ${describeCp(r)} (the entries still do); the change is at or after entry ${at}`, evidence: [r.note] });
+    }
   }
   // Two trusted checkpoints of the same size with different roots fork each other whatever the store says.
   for (const a of refs) for (const b of refs) {
