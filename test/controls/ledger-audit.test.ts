@@ -347,6 +347,34 @@ describe('audit against the source logs', () => {
     expect(r2.discrepancies).toMatchObject([{ kind: 'source-log-altered', index: 23 }]);
   });
 
+  it('digest files: a listed log file gone or changed, a broken digest chain, a gap between digests', async () => {
+    const b = await withTrail(20);
+    const { createHash } = await import('node:crypto');
+    const { gunzipSync } = await import('node:zlib');
+    const acct = 'AWSLogs/111111111111/';
+    const sha256 = async (p: string) => createHash('sha256').update(gunzipSync((await b.trail.get(p))!)).digest('hex');
+    const dkey = (i: number) => `${acct}CloudTrail-Digest/us-east-1/2026/12/08/111111111111_CloudTrail-Digest_us-east-1_audit_us-east-1_2026120${i}T000000Z.json.gz`;
+    const digest = async (i: number, files: string[], start: string, end: string, prev?: number) => b.trail.put(dkey(i), gzipSync(JSON.stringify({
+      digestStartTime: start, digestEndTime: end, digestS3Object: dkey(i), previousDigestS3Object: prev === undefined ? null : dkey(prev),
+      logFiles: await Promise.all(files.map(async (f) => ({ s3Bucket: 'trail', s3Object: f, hashValue: await sha256(f), hashAlgorithm: 'SHA-256' }))),
+    })));
+    await digest(1, [b.file(0)], '2026-12-08T00:00:00Z', '2026-12-08T01:00:00Z');
+    await digest(2, [b.file(1)], '2026-12-08T01:00:00Z', '2026-12-08T02:00:00Z', 1);
+    expect((await audit(b.store, TRUST, src(b))).discrepancies).toEqual([]);
+    // A store rooted at the account (the digest names full keys).
+    const rooted = { get: (p: string) => b.trail.get(acct + p), put: async () => {}, list: async () => (await b.trail.list(acct)).map((p) => p.slice(acct.length)) };
+    expect((await audit(b.store, TRUST, { trail: { store: rooted } })).discrepancies).toEqual([]);
+
+    await b.trail.put(b.file(1), gzipSync(JSON.stringify({ Records: b.events.slice(10, 20) }) + ' '));
+    expect((await audit(b.store, TRUST, src(b))).discrepancies).toMatchObject([{ kind: 'source-log-altered', detail: expect.stringMatching(/no longer has the hash its digest/) }]);
+    await b.trail.delete!(dkey(1));
+    await digest(3, [], '2026-12-08T03:00:00Z', '2026-12-08T04:00:00Z', 2);
+    const r = await audit(b.store, TRUST, src(b));
+    expect(r.discrepancies.map((d) => d.kind).sort()).toEqual(['logging-stopped', 'source-log-altered', 'source-log-missing']);
+    expect(find(r.discrepancies, 'source-log-missing')[0]!.detail).toMatch(/predecessor .* is gone/);
+    expect(find(r.discrepancies, 'logging-stopped')[0]!.detail).toMatch(/no CloudTrail digest covers 2026-12-08T02:00:00Z to 2026-12-08T03:00:00Z/);
+  });
+
   it('StopLogging in the log or in a trail file: logging-stopped', async () => {
     const b = await withTrail(20);
     const stop = { ...event(500), eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', eventCategory: 'Management', managementEvent: true, userIdentity: { arn: 'arn:aws:iam::111111111111:user/ops-admin' } };

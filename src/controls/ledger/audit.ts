@@ -308,21 +308,69 @@ function sameEvent(logged: Record<string, unknown>, source: Record<string, unkno
 
 async function readTrail(store: LedgerStore, add: (d: Discrepancy) => void): Promise<Map<string, { file: string; record: Record<string, unknown> }>> {
   const byId = new Map<string, { file: string; record: Record<string, unknown> }>();
-  const files = (await store.list('')).filter((p) => /(^|\/)CloudTrail\/.*\.json(\.gz)?$/.test(p)).sort();
+  let all: string[];
+  try {
+    all = await store.list('');
+  } catch (e) {
+    add({ kind: 'unreadable', detail: `the CloudTrail bucket cannot be listed: ${(e as Error).message}`, evidence: ['trail'] });
+    return byId;
+  }
+  const read = async (file: string): Promise<Buffer | undefined> => {
+    try {
+      const data = await store.get(file);
+      return data && (file.endsWith('.gz') ? gunzipSync(data) : data);
+    } catch (e) {
+      add({ kind: 'source-log-altered', detail: `the CloudTrail file ${file} cannot be read: ${(e as Error).message}`, evidence: [file] });
+      return undefined;
+    }
+  };
+  const files = all.filter((p) => /(^|\/)CloudTrail\/.*\.json(\.gz)?$/.test(p)).sort();
+  const hashes = new Map<string, string>();
   for (const file of files) {
-    const data = await store.get(file);
-    if (!data) continue;
+    const text = await read(file);
+    if (!text) continue;
+    hashes.set(file, createHash('sha256').update(text).digest('hex'));
     let records: unknown;
     try {
-      const text = (file.endsWith('.gz') ? gunzipSync(data) : data).toString('utf8');
-      records = (JSON.parse(text) as { Records?: unknown }).Records;
+      records = (JSON.parse(text.toString('utf8')) as { Records?: unknown }).Records;
       if (!Array.isArray(records)) throw new Error('no Records array');
     } catch (e) {
-      add({ kind: 'source-log-altered', detail: `the CloudTrail log file ${file} cannot be read: ${(e as Error).message}`, evidence: [file, `sha256 ${sha(data)}…`] });
+      add({ kind: 'source-log-altered', detail: `the CloudTrail log file ${file} cannot be read: ${(e as Error).message}`, evidence: [file, `sha256 ${sha(text)}…`] });
       continue;
     }
     for (const r of records as Record<string, unknown>[]) {
       if (r && typeof r === 'object' && typeof r['eventID'] === 'string') byId.set(r['eventID'], { file, record: r });
+    }
+  }
+  // Digest files (log file validation): every log file they list must still be there with its hash, and
+  // each digest's predecessor must still be there, with no time between them.
+  const byKey = (key: string, among: string[]) => among.find((f) => key === f || key.endsWith(`/${f}`));
+  const digests: { file: string; d: Record<string, unknown> }[] = [];
+  const digestFiles = all.filter((p) => /(^|\/)CloudTrail-Digest\/.*\.json(\.gz)?$/.test(p)).sort();
+  for (const file of digestFiles) {
+    const text = await read(file);
+    if (!text) continue;
+    try {
+      digests.push({ file, d: JSON.parse(text.toString('utf8')) as Record<string, unknown> });
+    } catch (e) {
+      add({ kind: 'source-log-altered', detail: `the CloudTrail digest file ${file} cannot be read: ${(e as Error).message}`, evidence: [file] });
+    }
+  }
+  for (const { file, d } of digests) {
+    for (const lf of Array.isArray(d['logFiles']) ? (d['logFiles'] as Record<string, unknown>[]) : []) {
+      const key = String(lf['s3Object'] ?? '');
+      const found = byKey(key, files);
+      if (!found) add({ kind: 'source-log-missing', detail: `the CloudTrail log file ${key}, listed in the digest ${file}, is gone`, evidence: [file, key, `sha256 ${String(lf['hashValue'] ?? '')}`] });
+      else if (hashes.has(found) && lf['hashValue'] !== hashes.get(found)) add({ kind: 'source-log-altered', detail: `the CloudTrail log file ${found} no longer has the hash its digest ${file} recorded`, evidence: [file, found, `recorded sha256 ${String(lf['hashValue'])}`, `now sha256 ${hashes.get(found)}`] });
+    }
+    const prevKey = d['previousDigestS3Object'];
+    if (typeof prevKey !== 'string' || !prevKey) continue;
+    const prevFile = byKey(prevKey, digestFiles);
+    const prev = prevFile && digests.find((x) => x.file === prevFile);
+    if (!prevFile) {
+      add({ kind: 'source-log-missing', detail: `the CloudTrail digest ${prevKey}, the predecessor of ${file}, is gone (the digest chain is broken)`, evidence: [file, prevKey] });
+    } else if (prev && Date.parse(String(d['digestStartTime'])) > Date.parse(String(prev.d['digestEndTime']))) {
+      add({ kind: 'logging-stopped', detail: `no CloudTrail digest covers ${String(prev.d['digestEndTime'])} to ${String(d['digestStartTime'])}: a gap in the trail's delivery`, evidence: [prevFile, file] });
     }
   }
   return byId;
