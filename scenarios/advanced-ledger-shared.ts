@@ -483,7 +483,6 @@ export async function judge(session: LabSession, st: Prepared, steps: AttackStep
   } catch (e) {
     return { detected: false, blocked: block.blocked, steps, evidence: [], feedback: `not detected: the audit could not run (${(e as Error).message})${block.text ? `; ${block.text}` : ''}` };
   }
-  if (process.env['DEBUG_LEDGER_ATTACKS']) console.log(JSON.stringify({ what: exp.what, baseline: st.baseline?.discrepancies.map((d) => [d.kind, d.index, d.detail.slice(0, 150)]), now: report.discrepancies.map((d) => [d.kind, d.index, d.detail.slice(0, 150), d.evidence.length]) }, null, 1));
   let found = matching(report, st.baseline, exp);
   const lack = found.length ? exp.lacks?.(found) : undefined;
   if (lack) found = [];
