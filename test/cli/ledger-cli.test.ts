@@ -1,10 +1,16 @@
 // `seclab ledger …` as a user runs it: `node bin/seclab.js` in a child process, on a log in a folder.
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
 import { entriesPath, formatEntryBundle, parseEntryBundle } from '../../src/controls/ledger/tiles.ts';
+import { Ledger, checkpointText } from '../../src/controls/ledger/log.ts';
+import { FsStore } from '../../src/controls/ledger/store.ts';
+import { encodeEntry } from '../../src/controls/ledger/entry.ts';
+import { addSignatures, ed25519Signer, generateEd25519Key, signNote, splitNote } from '../../src/controls/ledger/note.ts';
+import { cosigner } from '../../src/controls/ledger/cosignature.ts';
 import { tmpDir } from './fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/seclab.js', import.meta.url));
@@ -125,6 +131,42 @@ describe.concurrent('seclab ledger', () => {
     const bundle = parseEntryBundle(readFileSync(path.join(dir, 'log', ...entriesPath(0, 2).split('/'))));
     expect(bundle.map(String)).toEqual(['plain text line', '{"a":2,"b":1}']);
     expect((await seclab(['ledger', 'verify', path.join(dir, 'log'), '--vkey', vkey])).code).toBe(0);
+  });
+
+  it('audit with witness keys, witnessed notes, anchors, a trail copy and app events', async () => {
+    const dir = tmpDir('seclab-ledger-audit-');
+    const log = generateEd25519Key('northwind.example/ledger');
+    const wit = generateEd25519Key('witness.example');
+    const ledger = await Ledger.open(new FsStore(path.join(dir, 'log')), { origin: 'northwind.example/ledger' });
+    const events = Array.from({ length: 12 }, (_, i) => ({ eventID: `e${i}`, eventTime: `2026-12-08T01:00:${String(i).padStart(2, '0')}Z`, eventSource: 's3.amazonaws.com', eventName: 'GetObject', eventCategory: 'Data', managementEvent: false }));
+    const app = { id: 'a1', time: '2026-12-08T01:00:30Z', action: 'update', record: 'customer-7' };
+    await ledger.append([
+      ...events.map((e) => encodeEntry({ v: 1, kind: 'cloudtrail', source: { type: 'cloudtrail', eventID: e.eventID, eventSource: e.eventSource, eventName: e.eventName }, time: e.eventTime, event: e })),
+      encodeEntry({ v: 1, kind: 'app', source: { type: 'app-audit', logGroup: '/app/audit', logStream: 's', id: app.id }, time: app.time, event: app }),
+    ]);
+    const note = await ledger.checkpoint([ed25519Signer(log.skey)]);
+    const cosigned = addSignatures(note, splitNote(await signNote(checkpointText(note), [cosigner(wit.skey, () => Date.now())])).lines);
+    writeFileSync(path.join(dir, 'log', 'checkpoint'), cosigned);
+    writeFileSync(path.join(dir, 'witnessed.note'), cosigned);
+    mkdirSync(path.join(dir, 'anchors'));
+    writeFileSync(path.join(dir, 'anchors', '000000000013'), cosigned);
+    const trailDir = path.join(dir, 'trail', 'AWSLogs', '111111111111', 'CloudTrail', 'us-east-1');
+    mkdirSync(trailDir, { recursive: true });
+    writeFileSync(path.join(trailDir, 'a.json.gz'), gzipSync(JSON.stringify({ Records: events.slice(0, 6) })));
+    writeFileSync(path.join(trailDir, 'b.json.gz'), gzipSync(JSON.stringify({ Records: events.slice(6) })));
+    writeFileSync(path.join(dir, 'app.json'), JSON.stringify([{ id: 'cw-1', logGroup: '/app/audit', logStream: 's', time: app.time, message: JSON.stringify(app) }]));
+    const args = ['ledger', 'audit', path.join(dir, 'log'), '--vkey', log.vkey, '--witness-vkey', wit.vkey, '--witnessed', path.join(dir, 'witnessed.note'),
+      '--anchors', path.join(dir, 'anchors'), '--trail', path.join(dir, 'trail'), '--app-events', path.join(dir, 'app.json'), '--json'];
+    const ok = await seclab(args);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, size: 13, witnessedSize: 13, entries: 13 });
+    rmSync(path.join(trailDir, 'b.json.gz'));
+    const bad = await seclab(args);
+    expect(bad.code).toBe(1);
+    const r = JSON.parse(bad.stdout) as { discrepancies: { kind: string; index: number }[] };
+    expect(r.discrepancies.map((d) => [d.kind, d.index])).toEqual([6, 7, 8, 9, 10, 11].map((i) => ['source-log-missing', i]));
+    // Without the witness key, the checkpoint still verifies; requiring one witness that is not pinned fails usage.
+    expect((await seclab(['ledger', 'audit', path.join(dir, 'log'), '--vkey', log.vkey, '--quorum', '1'])).code).toBe(2);
   });
 
   it('bad input: clear errors and exit 2', async () => {
