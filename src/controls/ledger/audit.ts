@@ -404,7 +404,7 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
   };
 
   // 1. Checkpoints: the log's own, its older versions, the witnessed ones, the anchors.
-  const classify = (c: NoteCheck, isCurrent: boolean): void => {
+  const classify = (c: NoteCheck): void => {
     if (c.unreadable) {
       add({ kind: 'unreadable', detail: `${c.label} is not a checkpoint note: ${c.unreadable}`, evidence: [c.label, c.note.slice(0, 300)] });
       return;
@@ -417,9 +417,8 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
     if (c.badKeys.length) add({ kind: 'bad-signature', detail: `${c.label}: the signature of ${c.badKeys.join(', ')} does not verify (text altered or signed by another key of the same name and ID)`, evidence: [c.label, c.note] });
     if (!c.logSigned && !logBad.length) {
       add({ kind: 'unknown-key', detail: `${c.label} is not signed by the log's pinned key (${logVs.map((v) => `${v.name}+${hex8(v.keyId)}`).join(', ')})${c.unknownKeys.length ? `; signed by unknown key(s) ${c.unknownKeys.join(', ')}: was the signing key replaced?` : ''}`, evidence: [c.label, c.note] });
-    } else if (isCurrent && c.logSigned && c.unknownKeys.length && !c.witnesses.length && quorum === 0) {
-      // Nothing: extra signatures by keys we do not know are allowed by signed-note.
     }
+    // Extra signatures by keys we do not know are allowed by signed-note: not a finding by themselves.
   };
 
   const current = await log.get('checkpoint');
@@ -427,7 +426,7 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
   if (!current) add({ kind: 'unreadable', detail: 'the log has no checkpoint (the object `checkpoint` is missing)', evidence: ['checkpoint'] });
   else {
     cur = checkNote('the log\'s checkpoint', current.toString('utf8'), logVs, witVs);
-    classify(cur, true);
+    classify(cur);
     if (cur.unreadable || cur.checkpoint!.origin !== trust.origin) cur = undefined;
   }
   const curUsable = cur && cur.logSigned ? cur : undefined;
@@ -437,20 +436,21 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
   for (const v of cpVersions) {
     if (current && v.data!.equals(current)) continue;
     const c = checkNote(`checkpoint version ${v.versionId} (${v.lastModified.toISOString()})`, v.data!.toString('utf8'), logVs, witVs);
-    classify(c, false);
+    classify(c);
     if (!c.unreadable && c.checkpoint!.origin === trust.origin && c.logSigned) refs.push({ ...c, anchored: false, witnessed: c.witnesses.length >= quorum && quorum > 0 });
   }
   for (const [i, note] of (sources.witnessed ?? []).entries()) {
     const c = checkNote(`witnessed checkpoint ${i + 1}`, note, logVs, witVs);
-    classify(c, false);
+    classify(c);
     if (c.unreadable || c.checkpoint!.origin !== trust.origin) continue;
     if (c.witnesses.length < quorum) add({ kind: 'unwitnessed', detail: `witnessed checkpoint ${i + 1} has ${c.witnesses.length} valid cosignature(s) of the pinned witnesses; ${quorum} needed`, evidence: [c.label, c.note] });
     if (c.logSigned) refs.push({ ...c, anchored: false, witnessed: c.witnesses.length >= quorum && quorum > 0 });
   }
-  if (sources.anchors) {
-    const paths = (await listWithDeleted(sources.anchors, '')).sort();
+  if (sources.anchors) await readAnchors(sources.anchors).catch((e: unknown) => add({ kind: 'unreadable', detail: `the anchors cannot be read: ${(e as Error)?.message ?? String(e)}`, evidence: ['anchors'] }));
+  async function readAnchors(anchors: LedgerStore): Promise<void> {
+    const paths = (await listWithDeleted(anchors, '')).sort();
     for (const p of paths) {
-      const vs = await versionsOf(sources.anchors, p);
+      const vs = await versionsOf(anchors, p);
       const markers = vs.filter((v) => v.deleteMarker);
       if (markers.length) add({ kind: 'anchor-tampered', detail: `the anchor ${p} was deleted (${markers.length} delete marker(s)); its locked version${vs.some((v) => v.data) ? ' survives' : ' is gone'}`, evidence: [p, describeVersions(vs)] });
       const data = distinctData(vs);
@@ -458,7 +458,7 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
       if (gone.length) add({ kind: 'anchor-tampered', detail: `the anchor ${p} has ${gone.length} version(s) whose content cannot be read`, evidence: [p, describeVersions(vs)] });
       const contents = data.length ? data.map((v) => ({ label: `anchor ${p} (version ${v.versionId})`, data: v.data! })) : [];
       if (!vs.length) {
-        const d = await sources.anchors.get(p);
+        const d = await anchors.get(p);
         if (d) contents.push({ label: `anchor ${p}`, data: d });
       }
       for (const { label, data: d } of contents) {
