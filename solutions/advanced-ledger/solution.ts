@@ -3,7 +3,8 @@
 //    denies everyone PutKeyPolicy and ScheduleKeyDeletion — ops-admin's AdministratorAccess included;
 // 2. witness: in the witness account, a Witness function with its own Ed25519 key and state bucket, and
 //    a role the ledger role may assume to invoke it;
-// 3. anchor: a bucket with Object Lock, COMPLIANCE default retention, for every cosigned checkpoint;
+// 3. anchor: a bucket with Object Lock, COMPLIANCE default retention, for every cosigned checkpoint (and
+//    the ledger bucket under the same lock: a deleted tile or bundle keeps its version);
 // 4. feed: the ledger-feed function (role `ledger`) fed by subscription filters on the trail's log group
 //    and the app's audit log group; it appends, signs, gets the cosignature and anchors (feed/index.mjs);
 // 5. audit: apply() returns where everything is and the trust roots, which the grader checks.
@@ -87,6 +88,13 @@ export async function apply({ accountId, region, env }: LabInput<Env>) {
   await s3.send(new PutPublicAccessBlockCommand({ Bucket: anchorBucket, PublicAccessBlockConfiguration: BLOCK_ALL }));
   await s3.send(new PutObjectLockConfigurationCommand({
     Bucket: anchorBucket,
+    ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: ANCHOR_RETENTION_DAYS } } },
+  }));
+
+  // The ledger bucket too: its tiles and bundles are written once, so locking every version costs
+  // nothing and keeps what an administrator deletes (a delete marker hides a version, never removes it).
+  await s3.send(new PutObjectLockConfigurationCommand({
+    Bucket: env.ledgerBucket,
     ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: ANCHOR_RETENTION_DAYS } } },
   }));
 
