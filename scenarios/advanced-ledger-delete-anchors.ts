@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { AttackStep, Scenario } from '../src/engine/types.ts';
 import {
-  attackerClient, batchStep, judge, listVersions, notRun, plain, prepareAttack, readBody, restore, revertCommon, tryCall,
+  attackerClient, batchStep, dropBucketPolicy, judge, listVersions, notRun, plain, prepareAttack, readBody, restore, revertCommon, tryCall,
   type Prepared, type Snapshot,
 } from './advanced-ledger-shared.ts';
 
@@ -72,6 +72,18 @@ export const ledgerDeleteAnchorsScenario: Scenario = {
       const bypass = await batchStep(session, `DeleteObject of ${left.length} anchor version(s) with x-amz-bypass-governance-retention`, left.map(({ k, v }) => () => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: k, VersionId: v, BypassGovernanceRetention: true }))));
       steps.push(plain(bypass));
       if (bypass.done) took.push(`${bypass.done} anchor version(s) deleted bypassing governance retention`);
+      if (bypass.done < bypass.total) {
+        // Refused still: without the bucket policy (an administrator may delete it unless it says otherwise).
+        const dropped = await dropBucketPolicy(session, st, bucket);
+        steps.push(...dropped);
+        if (dropped.at(-1)?.allowed) {
+          const rest = [];
+          for (const x of left) if ((await listVersions(root, bucket, x.k)).get(x.k)?.some((y) => y.versionId === x.v)) rest.push(x);
+          const again = await batchStep(session, `DeleteObject of ${rest.length} anchor version(s) without the bucket policy`, rest.map(({ k, v }) => () => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: k, VersionId: v, BypassGovernanceRetention: true }))));
+          steps.push(plain(again));
+          if (again.done) took.push(`${again.done} anchor version(s) deleted once the bucket policy was gone`);
+        }
+      }
     }
     // A shorter retention on what is left (so it can be deleted later).
     const still = [];

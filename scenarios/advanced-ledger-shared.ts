@@ -179,6 +179,8 @@ export interface Prepared {
   saved: Map<string, Buffer>;
   /** The bucket policies the attacker deleted to get in (restored on revert). */
   removedPolicies: Map<string, string>;
+  /** Buckets whose policy the attacker already tried to delete. */
+  policyTried: Set<string>;
 }
 
 /**
@@ -187,7 +189,7 @@ export interface Prepared {
  */
 export async function prepareAttack(session: LabSession, label: string): Promise<Prepared> {
   const t = await target(session);
-  const st: Prepared = { target: t, start: session.now(), events: [], saved: new Map(), removedPolicies: new Map() };
+  const st: Prepared = { target: t, start: session.now(), events: [], saved: new Map(), removedPolicies: new Map(), policyTried: new Set() };
   const s3 = attackerClient(session, t, S3Client);
   const root = session.client(S3Client);
   // What anyone reading the ledger has: the current checkpoint (the truncation puts it back later).
@@ -284,22 +286,32 @@ export async function attackerPut(session: LabSession, st: Prepared, bucket: str
 }
 
 export async function dropBucketPolicy(session: LabSession, st: Prepared, bucket: string): Promise<AttackStep[]> {
-  if (st.removedPolicies.has(bucket)) return [];
-  const s3 = attackerClient(session, st.target, S3Client);
+  if (st.policyTried.has(bucket)) return [];
+  st.policyTried.add(bucket);
   const policy = await session.client(S3Client).send(new GetBucketPolicyCommand({ Bucket: bucket })).then((r) => r.Policy).catch(() => undefined);
-  const step = await attempt(session, `DeleteBucketPolicy ${bucket} (the policy refused ops-admin's write)`, () => s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket })));
-  if (step.allowed && policy) st.removedPolicies.set(bucket, policy);
+  if (!policy) return [];
+  const s3 = attackerClient(session, st.target, S3Client);
+  const step = await attempt(session, `DeleteBucketPolicy ${bucket} (its policy refused ops-admin)`, () => s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket })));
+  if (step.allowed) st.removedPolicies.set(bucket, policy);
   return [step];
 }
 
-/** Deletes one version as ops-admin; refused by a GOVERNANCE lock, tries again bypassing it (allowed to an administrator). */
+/**
+ * Deletes one version as ops-admin; refused, tries again with the governance bypass (allowed to an
+ * administrator), then once more after deleting the bucket's policy (an administrator can, unless the
+ * policy itself refuses it). Object Lock in COMPLIANCE mode refuses all of it.
+ */
 export async function attackerDeleteVersion(session: LabSession, st: Prepared, bucket: string, key: string, versionId: string): Promise<AttackStep[]> {
   const s3 = attackerClient(session, st.target, S3Client);
   const del = (bypass: boolean) => attempt(session, `DeleteObject ${key} version ${versionId.slice(0, 12)}${bypass ? ' with x-amz-bypass-governance-retention' : ''}`,
     () => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId, ...(bypass ? { BypassGovernanceRetention: true } : {}) })));
-  const first = await del(false);
-  if (first.allowed) return [first];
-  return [first, await del(true)];
+  const steps = [await del(false)];
+  if (!steps[0]!.allowed) steps.push(await del(true));
+  if (steps.at(-1)!.allowed) return steps;
+  const dropped = await dropBucketPolicy(session, st, bucket);
+  steps.push(...dropped);
+  if (dropped.at(-1)?.allowed) steps.push(await del(true));
+  return steps;
 }
 
 /** Remembers an object's content before the attack destroys it (for revert). */
@@ -559,11 +571,21 @@ export function plain(s: AttackStep & { done?: number; total?: number }): Attack
  */
 export async function deleteVersions(session: LabSession, st: Prepared, bucket: string, key: string, versionIds: string[], what: string): Promise<AttackStep & { done: number; total: number }> {
   const s3 = attackerClient(session, st.target, S3Client);
-  return batchStep(session, `${what}: DeleteObject of ${versionIds.length} version(s) of ${key} (with the governance bypass when refused)`, versionIds.map((v) => async () => {
+  const one = (v: string) => async () => {
     const plainTry = await tryCall(() => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: v })));
     if (plainTry.ok) return;
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: v, BypassGovernanceRetention: true }));
-  }));
+  };
+  const first = await batchStep(session, `${what}: DeleteObject of ${versionIds.length} version(s) of ${key} (with the governance bypass when refused)`, versionIds.map(one));
+  if (first.done === first.total) return first;
+  // Refused: without the bucket policy, if the administrator may delete it.
+  const dropped = await dropBucketPolicy(session, st, bucket);
+  if (!dropped.at(-1)?.allowed) return first;
+  const left: string[] = [];
+  const all = (await listVersions(session.client(S3Client), bucket, key)).get(key) ?? [];
+  for (const v of versionIds) if (all.some((x) => x.versionId === v)) left.push(v);
+  const again = await batchStep(session, `${what}: again without the bucket policy`, left.map(one));
+  return { ...again, done: first.done + again.done, total: first.total };
 }
 
 /** The size a checkpoint note states. */
