@@ -138,6 +138,11 @@ async function runQuiet(session: LabSession): Promise<QuietResult> {
   return { from, to, events, sizes, failures: tally.failures.length - failuresBefore, ...(problem ? { problem } : {}) };
 }
 
+/** The pinning problems about one part (key, witness, anchor), or all of them when none is. */
+const about = (problems: string[], word: RegExp) => {
+  const mine = problems.filter((p) => word.test(p));
+  return mine.length ? mine : problems;
+};
 const mins = (ms: number) => `${Math.round(ms / 6000) / 10} min`;
 const list = (xs: string[], n = 3) => xs.slice(0, n).join('; ') + (xs.length > n ? ` and ${xs.length - n} more` : '');
 
@@ -195,7 +200,7 @@ export const checks: Check[] = [
     async run(session) {
       await quietPeriod(session);
       const t = await pinnedTrust(session);
-      if (!t.trust.logVkeys.length) return { passed: false, feedback: `the log key could not be pinned: ${list(t.problems, 2)}` };
+      if (!t.trust.logVkeys.length) return { passed: false, feedback: `the log key could not be pinned: ${list(about(t.problems, /key/), 2)}` };
       const lib = await ledgerLib();
       const store = new lib.S3Store({ client: session.client(S3Client), bucket: t.ledger.bucket, ...(t.ledger.prefix ? { prefix: t.ledger.prefix } : {}) });
       const note = (await store.get('checkpoint'))?.toString('utf8');
@@ -215,7 +220,7 @@ export const checks: Check[] = [
     async run(session) {
       await quietPeriod(session);
       const t = await pinnedTrust(session);
-      if (!t.keyArn) return { passed: false, feedback: `no signing key to try: ${list(t.problems, 2)}` };
+      if (!t.keyArn) return { passed: false, feedback: `no signing key to try: ${list(about(t.problems, /key/), 2)}` };
       const env = ledgerEnv(session);
       const h = ledgerHidden(session).opsAdmin;
       const kms = session.client(KMSClient, { credentials: { accessKeyId: h.accessKeyId, secretAccessKey: h.secretAccessKey }, sourceIp: '203.0.113.77' });
@@ -245,7 +250,7 @@ export const checks: Check[] = [
       const probe = t.witnessProbes.find((p) => p.name === 'cosigns the current checkpoint');
       const lib = await ledgerLib();
       const out = applyOutput(session);
-      if (!out || !t.trust.logVkeys.length) return { passed: false, feedback: `nothing to judge: ${list(t.problems, 2)}` };
+      if (!out || !t.trust.logVkeys.length) return { passed: false, feedback: `nothing to judge: ${list(about(t.problems, /key|witness/), 2)}` };
       const store = new lib.S3Store({ client: session.client(S3Client), bucket: t.ledger.bucket, ...(t.ledger.prefix ? { prefix: t.ledger.prefix } : {}) });
       const note = (await store.get('checkpoint'))?.toString('utf8') ?? '';
       let cosigned = false;
@@ -263,7 +268,7 @@ export const checks: Check[] = [
       await quietPeriod(session);
       const t = await pinnedTrust(session);
       const probe = t.witnessProbes.find((p) => p.name === 'refuses an inconsistent checkpoint');
-      if (!probe) return { passed: false, feedback: `the witness could not be probed: ${list(t.problems, 2)}` };
+      if (!probe) return { passed: false, feedback: `the witness could not be probed: ${list(about(t.problems, /witness|log key/), 2)}` };
       if (!probe.ok) return { passed: false, feedback: `${probe.detail}: a witness must check the consistency proof from the size it cosigned (c2sp tlog-witness: 422)` };
       if (!t.trust.witnessVkeys.length) return { passed: false, feedback: `it refused (${probe.detail}), but ${list(t.problems, 2)}` };
       return { passed: true, feedback: probe.detail };
@@ -274,7 +279,7 @@ export const checks: Check[] = [
     async run(session) {
       await quietPeriod(session);
       const t = await pinnedTrust(session);
-      if (!t.anchors) return { passed: false, feedback: `no anchor bucket: ${list(t.problems, 2)}` };
+      if (!t.anchors) return { passed: false, feedback: `no anchor bucket: ${list(about(t.problems, /anchor/), 2)}` };
       const s3 = session.client(S3Client);
       const versions = (await s3.send(new ListObjectVersionsCommand({ Bucket: t.anchors.bucket, Prefix: t.anchors.prefix }))).Versions ?? [];
       if (!versions.length) return { passed: false, feedback: `the anchor bucket ${t.anchors.bucket} holds no checkpoint under "${t.anchors.prefix}": the feed must put every cosigned checkpoint there` };
