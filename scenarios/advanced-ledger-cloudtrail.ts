@@ -110,8 +110,8 @@ export const ledgerCloudTrailScenario: Scenario = {
   },
   async revert(session, state) {
     const st = state as State;
-    await revertCommon(session, st);
     if (st.trailBefore) await restore(session, st.target.env.trail.bucket, 'AWSLogs/', st.trailBefore, st.saved, true).catch(() => undefined);
+    await revertCommon(session, st);
     if (st.stopped) await session.client(CloudTrailClient).send(new StartLoggingCommand({ Name: st.target.env.trail.name })).catch(() => undefined);
   },
 };

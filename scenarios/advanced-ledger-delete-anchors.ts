@@ -123,12 +123,13 @@ export const ledgerDeleteAnchorsScenario: Scenario = {
   },
   async revert(session, state) {
     const st = state as State;
+    if (st.anchors && st.target.anchor) {
+      const root = session.client(S3Client);
+      const { bucket, prefix } = st.target.anchor;
+      await root.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } })).catch(() => undefined);
+      await restore(session, bucket, prefix, st.anchors, st.saved, true).catch(() => undefined);
+    }
     await revertCommon(session, st);
-    if (!st.anchors || !st.target.anchor) return;
-    const root = session.client(S3Client);
-    const { bucket, prefix } = st.target.anchor;
-    await root.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } })).catch(() => undefined);
-    await restore(session, bucket, prefix, st.anchors, st.saved, true).catch(() => undefined);
   },
 };
 

@@ -390,12 +390,20 @@ export async function restore(session: LabSession, bucket: string, prefix: strin
   return problems;
 }
 
-/** Puts the data record, the bucket policies and the ledger back as they were. */
-export async function revertCommon(session: LabSession, st: Prepared): Promise<void> {
+/** The bucket policies the attacker deleted, put back. */
+export async function restorePolicies(session: LabSession, st: Prepared): Promise<void> {
   const root = session.client(S3Client);
   for (const [bucket, policy] of st.removedPolicies) await root.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy })).catch(() => undefined);
+  st.removedPolicies.clear();
+}
+
+/** Puts the ledger, the data record and the bucket policies back as they were. */
+export async function revertCommon(session: LabSession, st: Prepared): Promise<void> {
+  const root = session.client(S3Client);
+  // The ledger first: a restored policy might refuse the grader's own cleanup.
   if (st.before) await restore(session, st.target.ledger.bucket, st.target.ledger.prefix, st.before, st.saved);
   if (st.changed) await root.send(new PutObjectCommand({ Bucket: st.target.env.company.dataBucket, Key: st.changed.key, Body: st.changed.body, ContentType: 'application/json' })).catch(() => undefined);
+  await restorePolicies(session, st);
 }
 
 // ---- forging ----

@@ -18,7 +18,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  S3Client, CreateBucketCommand, PutBucketVersioningCommand, PutObjectLockConfigurationCommand, PutObjectCommand,
+  S3Client, CreateBucketCommand, PutBucketVersioningCommand, PutObjectLockConfigurationCommand, PutObjectCommand, PutBucketPolicyCommand, GetBucketPolicyCommand,
 } from '@aws-sdk/client-s3';
 import { IAMClient, CreateRoleCommand, PutRolePolicyCommand, CreateUserCommand, PutUserPolicyCommand, CreateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
@@ -52,6 +52,8 @@ interface Setup {
   lock: boolean;
   /** strict: only the ledger role signs, no one changes the policy; iam: the default policy (root kms:*). */
   keyPolicy: 'strict' | 'iam';
+  /** Bucket policies on the ledger and anchor buckets refusing version deletion (an administrator can delete them). */
+  denyPolicies?: boolean;
 }
 
 const doc = (Statement: unknown[]) => JSON.stringify({ Version: '2012-10-17', Statement });
@@ -125,6 +127,12 @@ async function build(seed: string, setup: Setup | undefined): Promise<Built> {
     await s3.send(new CreateBucketCommand({ Bucket: anchorBucket, ...(setup.lock ? { ObjectLockEnabledForBucket: true } : {}) }));
     if (setup.lock) await s3.send(new PutObjectLockConfigurationCommand({ Bucket: anchorBucket, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 30 } } } }));
     else await s3.send(new PutBucketVersioningCommand({ Bucket: anchorBucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  }
+
+  const denyPolicy = (bucket: string) => doc([{ Sid: 'keep', Effect: 'Deny', Principal: '*', Action: 's3:DeleteObjectVersion', Resource: `arn:aws:s3:::${bucket}/*` }]);
+  if (setup.denyPolicies) {
+    await s3.send(new PutBucketPolicyCommand({ Bucket: env.ledgerBucket, Policy: denyPolicy(env.ledgerBucket) }));
+    if (setup.anchors) await s3.send(new PutBucketPolicyCommand({ Bucket: anchorBucket, Policy: denyPolicy(anchorBucket) }));
   }
 
   // The witness, in the witness account.
@@ -296,8 +304,8 @@ describe('lab advanced-ledger: the attacks', () => {
     }
   }, 900_000);
 
-  it('with a witness and anchors but without Object Lock and with a key policy that delegates to IAM, nothing is blocked (and the witness still sees the re-signed rewrite)', async () => {
-    const b = await build('ledger-scenarios-unlocked', { witness: true, anchors: true, lock: false, keyPolicy: 'iam' });
+  it('with a witness and anchors but without Object Lock, with bucket policies an administrator can delete and a key policy that delegates to IAM, nothing is blocked (and the witness still sees the re-signed rewrite)', async () => {
+    const b = await build('ledger-scenarios-unlocked', { witness: true, anchors: true, lock: false, keyPolicy: 'iam', denyPolicies: true });
     try {
       const r = await attacks(b);
       expect(b.problems).toEqual([]);
@@ -306,6 +314,12 @@ describe('lab advanced-ledger: the attacks', () => {
         expect(r[id]!.feedback, id).toMatch(/not blocked/);
       }
       expect(r['ledger-delete-entries']!.steps.some((s) => /version/.test(s.description) && s.allowed)).toBe(true);
+      // The bucket policy refused, so the administrator deleted it, and revert put it back.
+      for (const id of ['ledger-delete-entries', 'ledger-delete-anchors']) {
+        expect(r[id]!.steps.some((s) => /DeleteBucketPolicy/.test(s.description) && s.allowed), id).toBe(true);
+      }
+      const env = ledgerEnv(b.session);
+      expect((await b.session.client(S3Client).send(new GetBucketPolicyCommand({ Bucket: env.ledgerBucket }))).Policy).toMatch(/DeleteObjectVersion/);
       // The administrator signed the rewrite with the genuine key: only the witness shows it.
       expect(r['ledger-replace-key']!.steps.find((s) => /kms:Sign with the ledger key/.test(s.description))!.allowed).toBe(true);
       expect(r['ledger-replace-key']!.detected, show(r['ledger-replace-key']!)).toBe(true);
