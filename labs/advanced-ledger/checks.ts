@@ -291,9 +291,10 @@ export const checks: Check[] = [
       } catch (e) {
         return { passed: false, feedback: `the newest anchor ${newest.Key} is not a checkpoint signed by the ledger key: ${(e as Error).message}` };
       }
-      // The probe: the account's root deletes that version for good.
-      const del = await s3.send(new DeleteObjectCommand({ Bucket: t.anchors.bucket, Key: newest.Key!, VersionId: newest.VersionId })).then(() => 'allowed', (e: Error) => e.name);
-      if (del === 'allowed') return { passed: false, feedback: `the account's root deleted the anchor version ${newest.Key}@${newest.VersionId}: create the bucket with Object Lock and a default retention in COMPLIANCE mode` };
+      // The probe: the account's root deletes that version for good, bypassing governance retention
+      // (which the root may): only COMPLIANCE (or a legal hold) refuses it.
+      const del = await s3.send(new DeleteObjectCommand({ Bucket: t.anchors.bucket, Key: newest.Key!, VersionId: newest.VersionId, BypassGovernanceRetention: true })).then(() => 'allowed', (e: Error) => e.name);
+      if (del === 'allowed') return { passed: false, feedback: `the account's root deleted the anchor version ${newest.Key}@${newest.VersionId} (with x-amz-bypass-governance-retention): create the bucket with Object Lock and a default retention in COMPLIANCE mode` };
       return { passed: true, feedback: `deleting ${newest.Key}@${newest.VersionId} as the account's root was refused (${del}); ${versions.length} anchored checkpoints (default retention: ${t.anchors.objectLock ?? 'none'})` };
     },
   },

@@ -212,10 +212,17 @@ async function probeWitness(session: LabSession, t: PinnedTrust, out: LedgerAppl
   const keyId = Buffer.alloc(4);
   keyId.writeUInt32BE(logVerifier.keyId >>> 0);
   const fakeNote = `${fake}\n— ${logVerifier.name} ${Buffer.concat([keyId, Buffer.from(sig.Signature ?? [])]).toString('base64')}\n`;
-  const bad = await invokeWitness(session, out.witness.functionName, lib.addCheckpointRequest(cp.size, [randomBytes(32)], fakeNote));
-  const refused = bad.status >= 400 && bad.status < 500 && bad.status !== 403;
-  probes.push({ name: 'refuses an inconsistent checkpoint', status: bad.status, ok: refused, detail: bad.error ?? `answered ${bad.status} to a log-signed checkpoint of size ${cp.size + 1} with a bad consistency proof${refused ? '' : ' (expected 422)'}` });
-  // 3. Rolling back: the first checkpoint size again, claimed as newer than what it holds.
+  // A 409 names the size the witness holds: ask again from there, as a log would (a witness that
+  // forgot what it cosigned answers 409 "0" and then cosigns anything).
+  let old = cp.size;
+  let bad = await invokeWitness(session, out.witness.functionName, lib.addCheckpointRequest(old, [randomBytes(32)], fakeNote));
+  const held = /^(\d+)\n?$/.exec(bad.body.trim());
+  if (bad.status === 409 && held && Number(held[1]) !== old) {
+    old = Number(held[1]);
+    bad = await invokeWitness(session, out.witness.functionName, lib.addCheckpointRequest(old, old === 0 ? [] : [randomBytes(32)], fakeNote));
+  }
+  const refused = bad.status >= 400 && bad.status < 500 && bad.status !== 403 && bad.status !== 409;
+  probes.push({ name: 'refuses an inconsistent checkpoint', status: bad.status, ok: refused, detail: bad.error ?? `answered ${bad.status} to a log-signed checkpoint of size ${cp.size + 1} with a bad consistency proof from size ${old}${refused ? '' : ' (expected 422)'}` });
   if (!cosigned) t.problems.push(`the witness did not cosign the ledger's current checkpoint with the key ${out.witness.vkey}`);
   if (!refused) t.problems.push(`the witness did not refuse an inconsistent checkpoint (answered ${bad.status || bad.error})`);
   return cosigned && refused;
