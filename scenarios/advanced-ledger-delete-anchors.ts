@@ -30,7 +30,7 @@ export const ledgerDeleteAnchorsScenario: Scenario = {
   techniques: ['T1485', 'T1070'],
   detections: ['ledger audit: anchor-tampered'],
   points: { blocked: 4, detected: 2 },
-  tasks: { detected: 'audit', blocked: 'anchor' },
+  tasks: { detected: 'anchor', blocked: 'anchor' },
   prepare: (session) => prepareAttack(session, 'delete-anchors'),
   async inject(session, state) {
     const st = state as State;

@@ -34,7 +34,7 @@ export const ledgerReplaceKeyScenario: Scenario = {
   techniques: ['T1098', 'T1485', 'T1565.001'],
   detections: ['ledger audit: unknown-key', 'ledger audit: bad-signature', 'ledger audit: fork'],
   points: { blocked: 4, detected: 3 },
-  tasks: { detected: 'witness', blocked: 'signing' },
+  tasks: { detected: 'signing', blocked: 'signing' },
   prepare: (session) => prepareAttack(session, 'replace-key'),
   async inject(session, state) {
     const st = state as State;
