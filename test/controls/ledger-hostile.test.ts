@@ -192,3 +192,34 @@ describe('audit: a clean log that grew through partial tiles', () => {
     await expect(audit(store, { origin: ORIGIN, logVkeys: [log.vkey], witnessVkeys: [log.vkey] })).rejects.toThrow(/cosignature/);
   });
 });
+
+// The attacks' judgement (scenarios/advanced-ledger-shared.ts `matching`) counts a finding as new when its
+// kind, index AND detail text differ from every baseline finding. A hostile feed anchors one checkpoint
+// of a huge size that it signs with the log key (random root): every audit then reports `truncated` and
+// `stale-checkpoint` at the current size — before any attack too (so audit-clean fails, 5 points) — and
+// when the attacker cuts the log back, the same permanent finding moves to the new size and is credited
+// as detecting the truncation (7 points), with or without a witness or genuine anchors.
+// Fix (ATTACKS): a kind the baseline already reported is never credited (or compare kind only for the
+// size-indexed kinds truncated / stale-checkpoint / fork / unwitnessed / missing-entry at the tail).
+describe('the attacks\' judgement against a permanent finding', () => {
+  it.fails('does not credit a truncation as detected when the audit reported truncated before the attack', async () => {
+    const { matching } = await import('../../scenarios/advanced-ledger-shared.ts');
+    const { formatCheckpoint, signNote } = await import('../../src/controls/ledger/index.ts');
+    const { log, signer } = setup();
+    const trust = { origin: ORIGIN, logVkeys: [log.vkey], witnessVkeys: [] as string[] };
+    const build = async (n: number) => {
+      const s = new MemoryStore();
+      const l = await Ledger.open(s, { origin: ORIGIN });
+      await growTo(l, n);
+      await l.checkpoint([signer]);
+      return s;
+    };
+    const anchors = new MemoryStore();
+    await anchors.put('checkpoints/bogus', Buffer.from(await signNote(formatCheckpoint({ origin: ORIGIN, size: 1_000_000, root: leafHash(Buffer.from('bogus')), extensions: [] }), [signer])));
+    const baseline = await audit(await build(300), trust, { anchors });
+    expect(baseline.discrepancies.map((d) => d.kind)).toContain('truncated');
+    const after = await audit(await build(280), trust, { anchors });
+    const credited = matching(after, baseline, { kinds: ['truncated', 'stale-checkpoint'], at: (d) => d.index === undefined || (d.index >= 280 && d.index <= 300), what: 'the log cut back to 280', needs: '' });
+    expect(credited).toEqual([]);
+  });
+});
