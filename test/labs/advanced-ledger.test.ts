@@ -65,7 +65,7 @@ describe('lab advanced-ledger', () => {
     expect(patched).toContain("Action: 'kms:*'");
     writeFileSync(file, patched);
     const witness = path.join(ws, 'advanced-ledger', 'witness', 'index.mjs');
-    const w = readFileSync(witness, 'utf8').replace(/store: new S3Store\(\{[^}]*\}\),/, 'store: new MemoryStore(),').replace('import { S3Store, Witness, witnessHandler }', 'import { MemoryStore, S3Store, Witness, witnessHandler }');
+    const w = readFileSync(witness, 'utf8').replace("store: new S3Store({ client: new S3Client({ forcePathStyle: true }), bucket: env.STATE_BUCKET, prefix: 'witness/' }),", 'store: new MemoryStore(),').replace('import { S3Store, Witness, witnessHandler }', 'import { MemoryStore, S3Store, Witness, witnessHandler }');
     expect(w).toContain('new MemoryStore()');
     writeFileSync(witness, w);
     const g = await grade(ws, []);
