@@ -64,6 +64,7 @@ export const lab: Lab = {
       hints: [
         'CreateBucket with ObjectLockEnabledForBucket: true, then PutObjectLockConfiguration with a DefaultRetention in COMPLIANCE mode (GOVERNANCE can be bypassed by an administrator).',
         'The feed puts every cosigned checkpoint there, one object per size (e.g. checkpoints/000000000042).',
+        'Put env.ledgerBucket under the same COMPLIANCE default retention (PutObjectLockConfiguration on the existing versioned bucket): deleting a bundle then only adds a delete marker, and its version stays as evidence.',
         'The grader tries to delete an anchor version as the account\'s root: COMPLIANCE refuses even that.',
       ],
     },
