@@ -477,12 +477,17 @@ export interface Expectation {
   lacks?: (found: Discrepancy[]) => string | undefined;
 }
 
-const sig = (d: Discrepancy) => `${d.kind}|${d.index ?? ''}|${d.detail}`;
-
-/** The audit's new discrepancies of the expected kind and position. */
+/**
+ * The audit's new discrepancies of the expected kind at the attacker's position. New is judged on kind and
+ * position only, never on the detail text: a kind the baseline audit already reported for the attacked
+ * positions is never credited (a permanent finding — a junk anchor claiming a huge size — re-appears at
+ * the new size with a new text after any change). A baseline finding of another kind, or elsewhere, does
+ * not stand in the way.
+ */
 export function matching(report: AuditReport, baseline: AuditReport | undefined, exp: Expectation): Discrepancy[] {
-  const old = new Set((baseline?.discrepancies ?? []).map(sig));
-  return report.discrepancies.filter((d) => exp.kinds.includes(d.kind) && !old.has(sig(d)) && (!exp.at || exp.at(d)) && d.evidence.length > 0);
+  const inRange = (d: Discrepancy) => exp.kinds.includes(d.kind) && (!exp.at || exp.at(d));
+  const already = new Set((baseline?.discrepancies ?? []).filter(inRange).map((d) => d.kind));
+  return report.discrepancies.filter((d) => inRange(d) && !already.has(d.kind) && d.evidence.length > 0);
 }
 
 export function notRun(st: Prepared, steps: AttackStep[]): ScenarioResult {

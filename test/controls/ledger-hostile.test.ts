@@ -199,10 +199,10 @@ describe('audit: a clean log that grew through partial tiles', () => {
 // `stale-checkpoint` at the current size — before any attack too (so audit-clean fails, 5 points) — and
 // when the attacker cuts the log back, the same permanent finding moves to the new size and is credited
 // as detecting the truncation (7 points), with or without a witness or genuine anchors.
-// Fix (ATTACKS): a kind the baseline already reported is never credited (or compare kind only for the
-// size-indexed kinds truncated / stale-checkpoint / fork / unwitnessed / missing-entry at the tail).
+// Fixed (ATTACKS): a kind the baseline already reported for the attacked range is never credited (kind +
+// position decide, not the detail text).
 describe('the attacks\' judgement against a permanent finding', () => {
-  it.fails('does not credit a truncation as detected when the audit reported truncated before the attack', async () => {
+  it('does not credit a truncation as detected when the audit reported truncated before the attack', async () => {
     const { matching } = await import('../../scenarios/advanced-ledger-shared.ts');
     const { formatCheckpoint, signNote } = await import('../../src/controls/ledger/index.ts');
     const { log, signer } = setup();

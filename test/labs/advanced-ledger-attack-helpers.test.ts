@@ -22,8 +22,23 @@ describe('advanced-ledger attacks: judgement', () => {
     expect(matching(report([d('edited-entry', 8)]), report([]), exp)).toEqual([]);
     expect(matching(report([d('edited-entry', 7, 'e', [])]), report([]), exp)).toEqual([]);
     expect(matching(report([d('edited-entry', 7)]), report([d('edited-entry', 7)]), exp)).toEqual([]);
-    // Same kind and position but another finding (a new detail) is new.
-    expect(matching(report([d('edited-entry', 7, 'now')]), report([d('edited-entry', 7, 'before')]), exp)).toHaveLength(1);
+    // Kind and position decide, not the detail text: the same kind at the attacked position before the attack is not new.
+    expect(matching(report([d('edited-entry', 7, 'now')]), report([d('edited-entry', 7, 'before')]), exp)).toEqual([]);
+  });
+
+  it('never credits a kind the baseline reported in the attacked range, even when its position moved with the size', () => {
+    const cut: Expectation = { kinds: ['truncated', 'stale-checkpoint'], at: (x) => x.index === undefined || (x.index >= 280 && x.index <= 300), what: 'cut', needs: 'witness' };
+    // A junk anchor of a huge size: truncated at the current size before (300) and after (280) the attack.
+    expect(matching(report([d('truncated', 280, 'size 1000000 > 280')]), report([d('truncated', 300, 'size 1000000 > 300')]), cut)).toEqual([]);
+    // The other kind of the expectation, not reported before, is still credited.
+    expect(matching(report([d('truncated', 280), d('stale-checkpoint', 280)]), report([d('truncated', 300)]), cut).map((x) => x.kind)).toEqual(['stale-checkpoint']);
+  });
+
+  it('a baseline finding of another kind or outside the attacked range does not make the attack uncreditable', () => {
+    // The junk anchor's permanent truncated finding does not hide a later edit.
+    expect(matching(report([d('truncated', 300), d('edited-entry', 7)]), report([d('truncated', 300)]), exp)).toHaveLength(1);
+    // An edited entry elsewhere before the attack does not hide the edit of entry 7.
+    expect(matching(report([d('edited-entry', 3), d('edited-entry', 7)]), report([d('edited-entry', 3)]), exp).map((x) => x.index)).toEqual([7]);
   });
 });
 
