@@ -225,8 +225,12 @@ describe('tree heads and proofs against the CT vectors', () => {
     const b = leafHash(Buffer.from("don't care 2"));
     expect(verifyConsistency(0, 0, [], a, b)).toBe(false);
     expect(verifyConsistency(1, 1, [], a, b)).toBe(false);
-    expect(verifyConsistency(0, 0, [], a, a)).toBe(true);
-    expect(verifyConsistency(0, 1, [], a, b)).toBe(true);
+    // Size 0 has one root, SHA-256(""): any other old root is refused (review finding 11; Go refuses size 0).
+    expect(verifyConsistency(0, 0, [], a, a)).toBe(false);
+    expect(verifyConsistency(0, 0, [], EMPTY_ROOT, EMPTY_ROOT)).toBe(true);
+    expect(verifyConsistency(0, 1, [], a, b)).toBe(false);
+    expect(verifyConsistency(0, 1, [], EMPTY_ROOT, b)).toBe(true);
+    expect(verifyConsistency(0, 1, [], Buffer.alloc(32), b)).toBe(false);
     expect(verifyConsistency(1, 1, [], b, b)).toBe(true);
     expect(verifyConsistency(1, 0, [], a, b)).toBe(false);
     expect(verifyConsistency(2, 1, [], a, b)).toBe(false);

@@ -179,6 +179,10 @@ export function verifyInclusion(leaf: Hash, index: number, size: number, proof: 
 export function verifyConsistency(oldSize: number, newSize: number, proof: Hash[], oldRoot: Hash, newRoot: Hash): boolean {
   if (!validSize(oldSize) || !validSize(newSize) || oldSize > newSize) return false;
   if (!Array.isArray(proof) || !proof.every(isHash32)) return false;
+  // A tree of size 0 has exactly one root, SHA-256(""): any other "old root" of size 0 is a lie, not a
+  // prefix. (RFC 9162 defines consistency proofs only for 0 < m < n; Go's tlog.CheckTree refuses size 0
+  // outright; transparency-dev accepts any old root. We accept the empty tree, and only with its root.)
+  if (oldSize === 0 && !(isHash32(oldRoot) && oldRoot.equals(EMPTY_ROOT))) return false;
   if (oldSize === newSize) return proof.length === 0 && Buffer.isBuffer(oldRoot) && Buffer.isBuffer(newRoot) && oldRoot.equals(newRoot);
   if (oldSize === 0) return proof.length === 0; // the empty tree is a prefix of every tree
   if (!isHash32(oldRoot) || !isHash32(newRoot) || proof.length === 0) return false;
