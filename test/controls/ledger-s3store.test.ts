@@ -92,4 +92,23 @@ describe('S3Store on the lab cloud', () => {
     await expect(missing.get('checkpoint')).rejects.toThrow();
     await expect(Ledger.open(missing, { origin: 'seclab.test/x' })).rejects.toThrow();
   }, 60_000);
+
+  // The witness's compare-and-swap (review finding 5): S3 conditional PutObject through the gateway.
+  it('putIf: If-None-Match creates once; If-Match writes only over the ETag it read', async () => {
+    const s3 = await bucket('ledger-s3store-cas');
+    const store = new S3Store({ client: s3, bucket: 'ledger-s3store-cas', prefix: 'w' });
+    const first = await store.putIf('state', Buffer.from('one\n'), { ifNoneMatch: true });
+    expect(first).toBeTruthy();
+    expect(await store.putIf('state', Buffer.from('other\n'), { ifNoneMatch: true })).toBeUndefined();
+    const read = await store.getTagged('state');
+    expect(read!.data.toString()).toBe('one\n');
+    const second = await store.putIf('state', Buffer.from('two\n'), { ifMatch: read!.etag });
+    expect(second).toBeTruthy();
+    // The loser of the race still holds the first ETag: refused, the winner's content stays.
+    expect(await store.putIf('state', Buffer.from('lost\n'), { ifMatch: read!.etag })).toBeUndefined();
+    expect((await store.get('state'))!.toString()).toBe('two\n');
+    expect(await store.putIf('absent', Buffer.from('x'), { ifMatch: read!.etag })).toBeUndefined();
+    expect(await store.getTagged('absent')).toBeUndefined();
+    expect((await store.versions('state')).map((v) => v.data?.toString())).toEqual(['one\n', 'two\n']);
+  }, 60_000);
 });

@@ -3,9 +3,9 @@
 // 'tile/0/x001/234', …). `versions()` exposes what a versioned bucket remembers after an overwrite or a
 // delete: the evidence an auditor has left when someone rewrites the log.
 
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -31,7 +31,25 @@ export interface LedgerStore {
   versions?(path: string): Promise<StoredVersion[]>;
   /** Removes a path (a delete marker where versions are kept). Optional: the ledger itself never deletes. */
   delete?(path: string): Promise<void>;
+  /** The current content with its ETag (what putIf's ifMatch compares). Optional, with putIf. */
+  getTagged?(path: string): Promise<{ data: Buffer; etag: string } | undefined>;
+  /**
+   * Compare-and-swap: writes only if the path still has the ETag `ifMatch`, or (ifNoneMatch) does not
+   * exist yet. Returns the new ETag, or undefined when the condition failed (someone else wrote first).
+   * Optional: a store without it cannot serialize writers in different processes.
+   */
+  putIf?(path: string, data: Buffer, cond: PutCondition): Promise<string | undefined>;
 }
+
+export type PutCondition = { ifMatch: string; ifNoneMatch?: undefined } | { ifNoneMatch: true; ifMatch?: undefined };
+
+function checkCondition(cond: PutCondition): void {
+  if (!cond || (cond.ifNoneMatch !== true && (typeof cond.ifMatch !== 'string' || cond.ifMatch === '')) || (cond.ifNoneMatch === true && cond.ifMatch !== undefined)) {
+    throw new LedgerError('bad-condition', 'putIf needs either { ifMatch: <etag from getTagged> } or { ifNoneMatch: true }');
+  }
+}
+
+const contentTag = (data: Buffer) => `"${createHash('sha256').update(data).digest('hex').slice(0, 32)}"`;
 
 /** Paths are relative, '/'-separated, without empty, '.' or '..' segments (they become file names and keys). */
 export function checkPath(path: string): string {
@@ -63,6 +81,25 @@ export class MemoryStore implements LedgerStore {
 
   async delete(path: string): Promise<void> {
     if (this.objects.has(checkPath(path))) this.push(path, { deleteMarker: true });
+  }
+
+  async getTagged(path: string): Promise<{ data: Buffer; etag: string } | undefined> {
+    this.stats.gets++;
+    const v = this.objects.get(checkPath(path));
+    const last = v?.[v.length - 1];
+    return last && !last.deleteMarker ? { data: Buffer.from(last.data!), etag: `"${last.versionId}"` } : undefined;
+  }
+
+  // Check and write with no await in between: atomic for every user of this object.
+  async putIf(path: string, data: Buffer, cond: PutCondition): Promise<string | undefined> {
+    checkCondition(cond);
+    const v = this.objects.get(checkPath(path));
+    const last = v?.[v.length - 1];
+    const live = last && !last.deleteMarker ? last : undefined;
+    if (cond.ifNoneMatch ? live : !live || `"${live.versionId}"` !== cond.ifMatch) return undefined;
+    await this.put(path, data);
+    const now = this.objects.get(path)!;
+    return `"${now[now.length - 1]!.versionId}"`;
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -121,6 +158,41 @@ export class FsStore implements LedgerStore {
 
   async delete(path: string): Promise<void> {
     await rm(this.file(path), { force: true });
+  }
+
+  async getTagged(path: string): Promise<{ data: Buffer; etag: string } | undefined> {
+    const data = await this.get(path);
+    return data && { data, etag: contentTag(data) };
+  }
+
+  /**
+   * ifNoneMatch is atomic (link() refuses an existing name). ifMatch compares the content's hash and
+   * renames: atomic against writers in this process only — a folder has no compare-and-swap; use S3 or
+   * one writer when several processes share the folder.
+   */
+  async putIf(path: string, data: Buffer, cond: PutCondition): Promise<string | undefined> {
+    checkCondition(cond);
+    const f = this.file(path);
+    await mkdir(dirname(f), { recursive: true });
+    const tmp = `${f}.tmp-${randomBytes(6).toString('hex')}`;
+    await writeFile(tmp, data);
+    try {
+      if (cond.ifNoneMatch) {
+        try {
+          await link(tmp, f);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+          throw e;
+        }
+        return contentTag(data);
+      }
+      const cur = await this.get(path);
+      if (!cur || contentTag(cur) !== cond.ifMatch) return undefined;
+      await rename(tmp, f);
+      return contentTag(data);
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -182,6 +254,38 @@ export class S3Store implements LedgerStore {
 
   async delete(path: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(path) }));
+  }
+
+  async getTagged(path: string): Promise<{ data: Buffer; etag: string } | undefined> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(path) }));
+      const data = Buffer.from(await r.Body!.transformToByteArray());
+      if (!r.ETag) throw new LedgerError('no-etag', `S3 returned no ETag for ${this.key(path)} in ${this.bucket}: a conditional write cannot be made`);
+      return { data, etag: r.ETag };
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** S3 conditional writes (PutObject If-Match / If-None-Match: *); a 412 or 409 means another writer won. */
+  async putIf(path: string, data: Buffer, cond: PutCondition): Promise<string | undefined> {
+    checkCondition(cond);
+    try {
+      const r = await this.client.send(new PutObjectCommand({
+        Bucket: this.bucket, Key: this.key(path), Body: data,
+        ContentType: path === 'checkpoint' ? 'text/plain; charset=utf-8' : 'application/octet-stream',
+        ...(cond.ifNoneMatch ? { IfNoneMatch: '*' } : { IfMatch: cond.ifMatch }),
+      }));
+      return r.ETag ?? contentTag(data);
+    } catch (e) {
+      const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+      const status = err?.$metadata?.httpStatusCode;
+      // 412 PreconditionFailed; 409 ConditionalRequestConflict (a concurrent conditional write); If-Match on
+      // a key that is gone: 404 NoSuchKey.
+      if (status === 412 || status === 409 || err?.name === 'PreconditionFailed' || err?.name === 'ConditionalRequestConflict' || (cond.ifMatch && isNotFound(e))) return undefined;
+      throw e;
+    }
   }
 
   async list(prefix: string): Promise<string[]> {
