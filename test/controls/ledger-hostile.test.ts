@@ -79,12 +79,11 @@ describe('witness against rollbacks, forks and replays', () => {
     expect(r.body).toBe('5\n');
   });
 
-  // Fails today: Witness serializes requests only inside one process (witness.ts `serialized`), and its
-  // state store has no conditional write. Two Lambda instances of the same witness sharing its state
-  // bucket each read "size 0" and each cosign a different log of size 1: a split view, cosigned.
-  // Fix: a compare-and-swap on the state (S3 If-Match / If-None-Match, or a DynamoDB conditional put) and
-  // refuse (503/409) when it loses; meanwhile the witness Lambda with reserved concurrency 1.
-  it.fails('two instances of one witness sharing its state never cosign two different roots of the same size', async () => {
+  // Two Lambda instances of the same witness sharing its state bucket each read "size 0" and would each
+  // cosign a different log of size 1 (a split view). The state is written with a compare-and-swap
+  // (LedgerStore.putIf: S3 If-Match / If-None-Match): the loser re-checks against the winner's state
+  // and answers 409 with the new size.
+  it('two instances of one witness sharing its state never cosign two different roots of the same size', async () => {
     const { signer, witness, state } = setup();
     const a = await Ledger.open(new MemoryStore(), { origin: ORIGIN });
     const b = await Ledger.open(new MemoryStore(), { origin: ORIGIN });
@@ -97,6 +96,8 @@ describe('witness against rollbacks, forks and replays', () => {
       witness(state).addCheckpoint(addCheckpointRequest(0, [], nb)),
     ]);
     expect([ra.status, rb.status].filter((s) => s === 200)).toHaveLength(1);
+    expect([ra, rb].find((r) => r.status !== 200)).toMatchObject({ status: 409, body: '1\n' });
+    expect((await state.list('witness/')).filter((p) => p.includes('/cosigned/'))).toHaveLength(1);
   });
 });
 

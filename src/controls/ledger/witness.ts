@@ -15,9 +15,15 @@ import { cosignatureVkey, cosigner } from './cosignature.ts';
 export interface WitnessStore {
   get(path: string): Promise<Buffer | undefined>;
   put(path: string, data: Buffer): Promise<void>;
+  /** With these two (LedgerStore's compare-and-swap) the state update is safe across instances. */
+  getTagged?(path: string): Promise<{ data: Buffer; etag: string } | undefined>;
+  putIf?(path: string, data: Buffer, cond: { ifMatch: string } | { ifNoneMatch: true }): Promise<string | undefined>;
 }
 
 export interface WitnessResponse { status: number; contentType: string; body: string }
+
+/** check()'s answer when its compare-and-swap of the state lost to another instance. */
+const LOST = Symbol('lost-race');
 
 export const MAX_PROOF_LINES = 63;
 export const SIZE_CONTENT_TYPE = 'text/x.tlog.size';
@@ -119,7 +125,16 @@ export class Witness {
       return reply(403, `the checkpoint is not signed by a key this witness trusts for ${checkpoint.origin}: ${(e as Error).message}`);
     }
     if (req.oldSize > checkpoint.size) return reply(400, `the old size ${req.oldSize} is larger than the checkpoint size ${checkpoint.size}`);
-    return this.serialized(checkpoint.origin, () => this.check(req, checkpoint));
+    return this.serialized(checkpoint.origin, async () => {
+      // Another instance sharing the state store may update it between our read and our write: the write
+      // is a compare-and-swap, and a lost race is checked once more against the state that won (which
+      // usually answers 409 with the new size), then refused.
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const r = await this.check(req, checkpoint);
+        if (r !== LOST) return r;
+      }
+      return reply(503, `another request changed this witness's state for ${checkpoint.origin} while this one was checked; retry`);
+    });
   }
 
   private async serialized<T>(origin: string, f: () => Promise<T>): Promise<T> {
@@ -129,9 +144,11 @@ export class Witness {
     return run;
   }
 
-  private async check(req: { oldSize: number; proof: Hash[]; note: string }, cp: Checkpoint): Promise<WitnessResponse> {
+  private async check(req: { oldSize: number; proof: Hash[]; note: string }, cp: Checkpoint): Promise<WitnessResponse | typeof LOST> {
     const prefix = statePrefix(cp.origin);
-    const stored = await this.latest(cp.origin);
+    const cas = typeof this.store.getTagged === 'function' && typeof this.store.putIf === 'function';
+    const tagged = cas ? await this.store.getTagged!(`${prefix}/checkpoint`) : undefined;
+    const stored = cas ? tagged?.data.toString('utf8') : await this.latest(cp.origin);
     let current: Checkpoint | undefined;
     if (stored !== undefined) {
       try {
@@ -167,9 +184,15 @@ export class Witness {
     const cosigned = await signNote(splitNote(req.note).text, [this.signer]);
     const line = cosigned.slice(cosigned.lastIndexOf('\n\n') + 2);
     const note = addSignatures(req.note, [line]);
-    await this.store.put(`${prefix}/cosigned/${pad(cp.size)}-${t}`, Buffer.from(note, 'utf8'));
     // Persist before answering (the spec): a crash after this put and before the answer only costs a retry.
-    await this.store.put(`${prefix}/checkpoint`, Buffer.from(note, 'utf8'));
+    if (cas) {
+      const won = await this.store.putIf!(`${prefix}/checkpoint`, Buffer.from(note, 'utf8'), tagged ? { ifMatch: tagged.etag } : { ifNoneMatch: true });
+      if (!won) return LOST;
+    } else {
+      await this.store.put(`${prefix}/checkpoint`, Buffer.from(note, 'utf8'));
+    }
+    // The record of what was cosigned only after the state update won (a loser cosigned nothing).
+    await this.store.put(`${prefix}/cosigned/${pad(cp.size)}-${t}`, Buffer.from(note, 'utf8'));
     return reply(200, line);
   }
 }
