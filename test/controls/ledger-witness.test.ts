@@ -273,4 +273,29 @@ describe('a witness whose state is an S3 bucket in its own account (lab cloud)',
     const stored = await new S3Store({ client: s3(wAcct), bucket }).list(`witness/${encodeURIComponent(ORIGIN)}/cosigned/`);
     expect(stored).toHaveLength(2);
   }, 60_000);
+
+  // Review finding 5: instances running at once (Lambda concurrency > 1) over one state bucket. The state
+  // write is an S3 conditional PutObject; whichever loses is re-checked and refused, so no two roots of
+  // one size are ever cosigned. Ten rounds, each a fresh state (prefix), two different logs of size 1.
+  it('two instances racing over one S3 state bucket: one cosignature per size, the other 409', async () => {
+    const c = cloud();
+    const wAcct = c.createAccount();
+    const s3 = () => c.client(S3Client, { credentials: { accessKeyId: wAcct.accessKeyId, secretAccessKey: wAcct.secretAccessKey }, forcePathStyle: true } as never);
+    const bucket = `witness-race-${wAcct.accountId}`;
+    await s3().send(new CreateBucketCommand({ Bucket: bucket }));
+    const logKey = generateEd25519Key(ORIGIN);
+    const wKey = generateEd25519Key('witness.example/race');
+    const signer = ed25519Signer(logKey.skey);
+    for (let round = 0; round < 10; round++) {
+      const make = () => new Witness({ skey: wKey.skey, store: new S3Store({ client: s3(), bucket, prefix: `round-${round}` }), logs: [{ origin: ORIGIN, vkeys: [logKey.vkey] }], now: () => 1_765_000_000_000 });
+      const a = new TestLog([signer]);
+      const b = new TestLog([signer], 'other');
+      const na = await a.append(1).checkpoint();
+      const nb = await b.append(1).checkpoint();
+      const rs = await Promise.all([make().addCheckpoint(addCheckpointRequest(0, [], na)), make().addCheckpoint(addCheckpointRequest(0, [], nb))]);
+      expect(rs.map((r) => r.status).sort(), `round ${round}: ${rs.map((r) => r.body.trim()).join(' | ')}`).toEqual([200, 409]);
+      const cosigned = await new S3Store({ client: s3(), bucket, prefix: `round-${round}` }).list(`witness/${encodeURIComponent(ORIGIN)}/cosigned/`);
+      expect(cosigned).toHaveLength(1);
+    }
+  }, 120_000);
 });
