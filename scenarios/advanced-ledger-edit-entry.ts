@@ -47,6 +47,7 @@ export const ledgerEditEntryScenario: Scenario = {
       kinds: ['edited-entry'],
       at: (d) => d.index === st.index,
       what: `entry ${st.index}`,
+      preventable: true,
       needs: 'the audit needs checkpoints signed by a key only the ledger role can use (signing task) to tell an edited bundle from the original',
     });
   },

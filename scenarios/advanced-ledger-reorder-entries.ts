@@ -64,6 +64,7 @@ export const ledgerReorderEntriesScenario: Scenario = {
       kinds: ['reordered-entries'],
       at: (d) => d.index !== undefined && d.index >= st.swapped![0] && d.index <= st.swapped![1],
       what: `the swapped entries ${st.swapped[0]} and ${st.swapped[1]}`,
+      preventable: true,
       needs: 'the audit needs a signed root (signing task) and the bucket\'s earlier versions to show the original order',
     });
   },

@@ -21,7 +21,8 @@ import {
   S3Client, GetObjectCommand, PutObjectCommand, DeleteObjectCommand, ListObjectVersionsCommand,
   GetBucketPolicyCommand, DeleteBucketPolicyCommand, PutBucketPolicyCommand,
 } from '@aws-sdk/client-s3';
-import { IAMClient, ListUsersCommand } from '@aws-sdk/client-iam';
+import { IAMClient, ListUsersCommand, GetRoleCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import type { LabSession } from '../src/engine/session.ts';
 import type { AttackStep, ScenarioResult } from '../src/engine/types.ts';
 import type { AwsCredentials } from '../src/cloud/labcloud.ts';
@@ -33,7 +34,10 @@ import { parseCheckpoint } from '../src/controls/ledger/checkpoint.ts';
 import { splitNote, type NoteSigner } from '../src/controls/ledger/note.ts';
 import type { AuditReport, Discrepancy, DiscrepancyKind } from '../src/controls/ledger/audit.ts';
 import { ledgerEnv, ledgerHidden, type LedgerLabEnv } from '../labs/advanced-ledger/env.ts';
-import { gradeAudit, pinnedTrust, recordWitnessed } from '../labs/advanced-ledger/trust.ts';
+import { applyOutput, gradeAudit, pinnedTrust, recordWitnessed } from '../labs/advanced-ledger/trust.ts';
+import { LambdaClient, InvokeCommand } from '@aws-sdk/client-lambda';
+import { addSignatures } from '../src/controls/ledger/note.ts';
+import { addCheckpointRequest } from '../src/controls/ledger/witness.ts';
 import { attempt } from './lib/attack.ts';
 
 export const MINUTE = 60_000;
@@ -181,6 +185,14 @@ export interface Prepared {
   removedPolicies: Map<string, string>;
   /** Buckets whose policy the attacker already tried to delete. */
   policyTried: Set<string>;
+  /** What the tampering changed in the ledger (steps that took effect); empty: nothing was altered. */
+  altered: string[];
+  /** The ledger role's trust policy before the attacker widened it (restored on revert). */
+  trustPolicy?: string;
+  /** What the witness cosigned for the attacker (the witness failing), for the feedback. */
+  witnessCosigned?: string;
+  /** The attacker's way into the ledger role, once tried (credentials when it worked). */
+  role?: { steps: AttackStep[]; creds?: AwsCredentials };
 }
 
 /**
@@ -189,7 +201,7 @@ export interface Prepared {
  */
 export async function prepareAttack(session: LabSession, label: string): Promise<Prepared> {
   const t = await target(session);
-  const st: Prepared = { target: t, start: session.now(), events: [], saved: new Map(), removedPolicies: new Map(), policyTried: new Set() };
+  const st: Prepared = { target: t, start: session.now(), events: [], saved: new Map(), removedPolicies: new Map(), policyTried: new Set(), altered: [] };
   const s3 = attackerClient(session, t, S3Client);
   const root = session.client(S3Client);
   // What anyone reading the ledger has: the current checkpoint (the truncation puts it back later).
@@ -273,16 +285,112 @@ export function hiddenRead(st: Prepared): AccessEvent {
 
 /**
  * A write to a bucket as ops-admin; refused, the administrator deletes the bucket policy (which
- * AdministratorAccess allows) and writes again: a bucket policy does not stop an administrator.
+ * AdministratorAccess allows) and writes again: a bucket policy does not stop an administrator. Still
+ * refused, they take over the ledger role (its trust policy, as the fork attack does) and write as the
+ * feed does. What took effect is recorded in `st.altered`.
  */
 export async function attackerPut(session: LabSession, st: Prepared, bucket: string, key: string, body: Buffer, what: string): Promise<AttackStep[]> {
   const s3 = attackerClient(session, st.target, S3Client);
-  const put = () => attempt(session, what, () => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })));
-  const first = await put();
-  if (first.allowed || first.errorCode !== 'AccessDenied') return [first];
+  const put = (client: S3Client, suffix = '') => attempt(session, `${what}${suffix}`, () => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })));
+  const done = (steps: AttackStep[]) => {
+    if (steps.at(-1)!.allowed) st.altered.push(steps.at(-1)!.description);
+    return steps;
+  };
+  const first = await put(s3);
+  if (first.allowed || first.errorCode !== 'AccessDenied') return done([first]);
   const steps = [first, ...await dropBucketPolicy(session, st, bucket)];
-  if (steps.at(-1)!.allowed) steps.push(await put());
-  return steps;
+  if (steps.at(-1)!.allowed) {
+    steps.push(await put(s3, ' (without the bucket policy)'));
+    if (steps.at(-1)!.allowed) return done(steps);
+  }
+  const role = await ledgerRoleClient(session, st, S3Client);
+  steps.push(...role.steps);
+  if (role.client) steps.push(await put(role.client, ' as the ledger role'));
+  return done(steps);
+}
+
+/**
+ * A session of the ledger role for ops-admin: their ARN added to the role's trust policy (the original kept
+ * in `st.trustPolicy` for revert; AdministratorAccess allows it), then AssumeRole. Tried once per attack;
+ * the steps are returned the first time only.
+ */
+export async function ledgerRoleSession(session: LabSession, st: Prepared): Promise<{ steps: AttackStep[]; creds?: AwsCredentials }> {
+  if (st.role) return { steps: [], ...(st.role.creds ? { creds: st.role.creds } : {}) };
+  const t = st.target;
+  const iam = attackerClient(session, t, IAMClient);
+  const role = t.env.names.ledgerRole;
+  const steps: AttackStep[] = [];
+  st.role = { steps };
+  const got = await iam.send(new GetRoleCommand({ RoleName: role })).catch(() => undefined);
+  const doc = got?.Role?.AssumeRolePolicyDocument;
+  if (!doc) {
+    steps.push(await attempt(session, `GetRole ${role}`, () => iam.send(new GetRoleCommand({ RoleName: role }))));
+    return { steps };
+  }
+  const original = decodeURIComponent(doc);
+  const policy = JSON.parse(original) as { Version?: string; Statement: unknown[] | unknown };
+  const statements = Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement];
+  const widened = { Version: policy.Version ?? '2012-10-17', Statement: [...statements, { Effect: 'Allow', Principal: { AWS: t.env.opsAdmin.arn }, Action: 'sts:AssumeRole' }] };
+  const upd = await attempt(session, `UpdateAssumeRolePolicy ${role}: ops-admin may assume it`, () => iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: role, PolicyDocument: JSON.stringify(widened) })));
+  steps.push(upd);
+  if (!upd.allowed) return { steps };
+  st.trustPolicy ??= original;
+  const sts = attackerClient(session, t, STSClient);
+  let creds: AwsCredentials | undefined;
+  steps.push(await attempt(session, `AssumeRole ${role} as ops-admin`, async () => {
+    const r = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${t.env.accountId}:role/${role}`, RoleSessionName: 'ledger-feed' }));
+    creds = { accessKeyId: r.Credentials!.AccessKeyId!, secretAccessKey: r.Credentials!.SecretAccessKey!, sessionToken: r.Credentials!.SessionToken! };
+  }));
+  if (creds) st.role.creds = creds;
+  return { steps, ...(creds ? { creds } : {}) };
+}
+
+/** A client acting as the ledger role (taken over by ops-admin), when the takeover worked. */
+export async function ledgerRoleClient<C extends { middlewareStack: { add: (...a: never[]) => unknown } }>(session: LabSession, st: Prepared, Ctor: new (cfg: never) => C): Promise<{ steps: AttackStep[]; client?: C }> {
+  const r = await ledgerRoleSession(session, st);
+  return { steps: r.steps, ...(r.creds ? { client: session.client(Ctor, { credentials: r.creds, sourceIp: st.target.ip }) } : {}) };
+}
+
+/**
+ * The attacker, holding the ledger role, asks the student's witness to cosign `note` as the feed does:
+ * AssumeRole of the witness invoker role (apply()'s witness.roleArn), then Invoke of the witness function
+ * with an add-checkpoint request (`old` size, `proof`). Returns the note with the witness's cosignature
+ * lines when it answered 200 — the witness failing: it must never cosign a fork or a rollback.
+ */
+export async function askWitness(session: LabSession, st: Prepared, oldSize: number, proof: Buffer[], note: string, what: string): Promise<{ steps: AttackStep[]; cosigned?: string; status?: number }> {
+  const w = applyOutput(session)?.witness;
+  if (!w?.roleArn || !w.functionName) return { steps: [] };
+  const role = await ledgerRoleSession(session, st);
+  const steps = [...role.steps];
+  if (!role.creds) return { steps };
+  const sts = session.client(STSClient, { credentials: role.creds, sourceIp: st.target.ip });
+  let inv: AwsCredentials | undefined;
+  steps.push(await attempt(session, `AssumeRole ${w.roleArn} as the ledger role (the witness invoker)`, async () => {
+    const r = await sts.send(new AssumeRoleCommand({ RoleArn: w.roleArn, RoleSessionName: 'ledger-feed' }));
+    inv = { accessKeyId: r.Credentials!.AccessKeyId!, secretAccessKey: r.Credentials!.SecretAccessKey!, sessionToken: r.Credentials!.SessionToken! };
+  }));
+  if (!inv) return { steps };
+  const lambda = session.client(LambdaClient, { credentials: inv, sourceIp: st.target.ip });
+  let status: number | undefined;
+  let cosigned: string | undefined;
+  const ask = await attempt(session, `Invoke ${w.functionName}: the witness asked to cosign ${what} (old ${oldSize})`, async () => {
+    const res = await lambda.send(new InvokeCommand({ FunctionName: w.functionName, Payload: Buffer.from(JSON.stringify({ body: addCheckpointRequest(oldSize, proof, note) })) }));
+    const text = res.Payload ? Buffer.from(res.Payload).toString('utf8') : '';
+    const r = (() => { try { return JSON.parse(text) as { statusCode?: unknown; body?: unknown }; } catch { return {}; } })();
+    status = typeof r.statusCode === 'number' ? r.statusCode : undefined;
+    const lines = typeof r.body === 'string' ? r.body.split('\n').filter((l) => l.startsWith('— ')) : [];
+    if (status === 200 && lines.length) cosigned = addSignatures(note, lines);
+  });
+  // The invocation itself is not the attack: it took effect only if the witness cosigned.
+  steps.push({ ...ask, allowed: !!cosigned, ...(cosigned ? {} : { errorCode: ask.errorCode ?? `witness answered ${status ?? 'nothing'}` }) });
+  return { steps, ...(cosigned ? { cosigned } : {}), ...(status !== undefined ? { status } : {}) };
+}
+
+/** The ledger role's trust policy put back as it was before the attacker widened it. */
+export async function restoreTrustPolicy(session: LabSession, st: Prepared): Promise<void> {
+  if (!st.trustPolicy) return;
+  await session.client(IAMClient).send(new UpdateAssumeRolePolicyCommand({ RoleName: st.target.env.names.ledgerRole, PolicyDocument: st.trustPolicy })).catch(() => undefined);
+  delete st.trustPolicy;
 }
 
 export async function dropBucketPolicy(session: LabSession, st: Prepared, bucket: string): Promise<AttackStep[]> {
@@ -397,9 +505,10 @@ export async function restorePolicies(session: LabSession, st: Prepared): Promis
   st.removedPolicies.clear();
 }
 
-/** Puts the ledger, the data record and the bucket policies back as they were. */
+/** Puts the ledger, the data record, the bucket policies and the ledger role's trust policy back as they were. */
 export async function revertCommon(session: LabSession, st: Prepared): Promise<void> {
   const root = session.client(S3Client);
+  await restoreTrustPolicy(session, st);
   // The ledger first: a restored policy might refuse the grader's own cleanup.
   if (st.before) await restore(session, st.target.ledger.bucket, st.target.ledger.prefix, st.before, st.saved);
   if (st.changed) await root.send(new PutObjectCommand({ Bucket: st.target.env.company.dataBucket, Key: st.changed.key, Body: st.changed.body, ContentType: 'application/json' })).catch(() => undefined);
@@ -475,6 +584,12 @@ export interface Expectation {
   needs: string;
   /** What the matching discrepancies still lack (every position must be flagged...), if anything. */
   lacks?: (found: Discrepancy[]) => string | undefined;
+  /**
+   * The tampering can be prevented outright (a bucket policy only root can lift, Object Lock): when every
+   * route was refused and nothing was altered, the attack is blocked and credited as detected too — there
+   * was nothing to detect, and a stronger control must not score less.
+   */
+  preventable?: boolean;
 }
 
 /**
@@ -502,6 +617,16 @@ export async function judge(session: LabSession, st: Prepared, steps: AttackStep
   block: { blocked: boolean; text: string } = { blocked: false, text: '' }): Promise<ScenarioResult> {
   if (!st.logged) return notRun(st, steps);
   await session.gateway.service('lambda').settle();
+  if (exp.preventable && steps.length && !st.altered.length) {
+    const refused = steps.filter((s) => !s.allowed);
+    return {
+      detected: true,
+      blocked: true,
+      steps,
+      evidence: ['prevented: nothing was altered', ...refused.slice(0, 6).map((s) => `  refused: ${s.description}${s.errorCode ? ` (${s.errorCode})` : ''}`)],
+      feedback: `blocked: every route to ${exp.what} was refused (as ops-admin, without the bucket policy, as the ledger role taken over through its trust policy) — nothing was altered, so the detection points are credited too`,
+    };
+  }
   let report: AuditReport;
   try {
     report = await gradeAudit(session) as AuditReport;
@@ -517,13 +642,14 @@ export async function judge(session: LabSession, st: Prepared, steps: AttackStep
   const detectedText = found.length
     ? `detected: the audit with the pinned trust roots reported ${[...new Set(found.map((d) => d.kind))].join(', ')}${found[0]!.index !== undefined ? ` at entry ${found[0]!.index}` : ''} (${found[0]!.detail})`
     : lack ? `not detected: ${lack}` : `not detected: the audit did not report ${exp.kinds.join(' or ')} for ${exp.what}${others.length ? ` (it reported only ${others.join(', ')})` : ''} — ${exp.needs}`;
+  const witnessText = st.witnessCosigned ? `; the witness cosigned ${st.witnessCosigned} for the attacker (it must refuse a checkpoint that is not consistent with the one it holds: witness task)` : '';
   return {
     detected: found.length > 0,
     blocked: block.blocked,
     ...(found.length && first ? { timeToDetectMs: Math.max(0, session.now() - first.at) } : {}),
     steps,
     evidence,
-    feedback: block.text ? `${detectedText}; ${block.text}` : detectedText,
+    feedback: (block.text ? `${detectedText}; ${block.text}` : detectedText) + witnessText,
   };
 }
 
@@ -590,6 +716,7 @@ export async function deleteVersions(session: LabSession, st: Prepared, bucket: 
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: v, BypassGovernanceRetention: true }));
   };
   const first = await batchStep(session, `${what}: DeleteObject of ${versionIds.length} version(s) of ${key} (with the governance bypass when refused)`, versionIds.map(one));
+  if (first.done) st.altered.push(first.description);
   if (first.done === first.total) return first;
   // Refused: without the bucket policy, if the administrator may delete it.
   const dropped = await dropBucketPolicy(session, st, bucket);
@@ -598,6 +725,7 @@ export async function deleteVersions(session: LabSession, st: Prepared, bucket: 
   const all = (await listVersions(session.client(S3Client), bucket, key)).get(key) ?? [];
   for (const v of versionIds) if (all.some((x) => x.versionId === v)) left.push(v);
   const again = await batchStep(session, `${what}: again without the bucket policy`, left.map(one));
+  if (again.done) st.altered.push(again.description);
   return { ...again, done: first.done + again.done, total: first.total };
 }
 

@@ -8,7 +8,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { AttackStep, Scenario } from '../src/engine/types.ts';
 import { parseTilePath } from '../src/controls/ledger/tiles.ts';
 import {
-  attackerClient, attackerPut, batchStep, deleteVersions, judge, listVersions, noteSize, notRun, objectKey, plain, prepareAttack, readBody, revertCommon, save,
+  askWitness, attackerClient, attackerPut, batchStep, deleteVersions, judge, ledgerRoleClient, listVersions, noteSize, notRun, objectKey, plain, prepareAttack, readBody,
+  revertCommon, save,
   type Prepared,
 } from './advanced-ledger-shared.ts';
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -60,8 +61,24 @@ export const ledgerTruncateScenario: Scenario = {
       ContinuationToken = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (ContinuationToken);
     for (const k of tail) await save(session, st, t.ledger.bucket, k);
-    steps.push(plain(await batchStep(session, `DeleteObject of the ${tail.length} tiles and bundles past entry ${st.oldSize}`,
-      tail.map((k) => () => s3.send(new DeleteObjectCommand({ Bucket: t.ledger.bucket, Key: k }))))));
+    const left = new Set(tail);
+    const deleteTail = async (client: S3Client, who: string) => {
+      const keys = [...left];
+      const b = await batchStep(session, `DeleteObject of the ${keys.length} tiles and bundles past entry ${st.oldSize}${who}`,
+        keys.map((k) => async () => {
+          await client.send(new DeleteObjectCommand({ Bucket: t.ledger.bucket, Key: k }));
+          left.delete(k);
+        }));
+      if (b.done) st.altered.push(b.description);
+      steps.push(plain(b));
+    };
+    await deleteTail(s3, '');
+    if (left.size) {
+      // Refused: as the ledger role (taken over through its trust policy), which the feed writes as.
+      const role = await ledgerRoleClient(session, st, S3Client);
+      steps.push(...role.steps);
+      if (role.client) await deleteTail(role.client, ' as the ledger role');
+    }
     // The evidence: the newer checkpoints in the bucket's versions.
     const versions = (await listVersions(session.client(S3Client), t.ledger.bucket, ckKey)).get(ckKey) ?? [];
     const newer: string[] = [];
@@ -70,6 +87,14 @@ export const ledgerTruncateScenario: Scenario = {
       if (body && noteSize(body.toString('utf8')) > st.oldSize) newer.push(v.versionId);
     }
     if (newer.length) steps.push(plain(await deleteVersions(session, st, t.ledger.bucket, ckKey, newer, 'hiding the newer checkpoints')));
+    // The witness, asked as the feed asks it, to cosign the older checkpoint again (old = its size, no
+    // proof): a witness that remembers the larger size refuses; one that cosigns vouches for the rollback.
+    const w = await askWitness(session, st, st.oldSize, [], st.earlier, `the older checkpoint of ${st.oldSize} entries`);
+    steps.push(...w.steps);
+    if (w.cosigned) {
+      st.witnessCosigned = `the older checkpoint of ${st.oldSize} entries`;
+      steps.push(...await attackerPut(session, st, t.ledger.bucket, ckKey, Buffer.from(w.cosigned), 'PutObject checkpoint: the older checkpoint with the witness\'s new cosignature'));
+    }
     return steps;
   },
   async observe(session, steps, state) {
@@ -79,6 +104,7 @@ export const ledgerTruncateScenario: Scenario = {
       kinds: ['truncated', 'stale-checkpoint'],
       at: (d) => d.index === undefined || (d.index >= st.oldSize! && d.index <= st.size!),
       what: `the log cut from ${st.size} back to ${st.oldSize} entries`,
+      preventable: true,
       needs: 'an older checkpoint signed by the log key is valid by itself: only a witness that cosigned the larger size (witness task) or anchors under Object Lock (anchor task) show the log was longer',
     });
   },

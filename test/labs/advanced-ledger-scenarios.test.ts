@@ -20,7 +20,7 @@ import path from 'node:path';
 import {
   S3Client, CreateBucketCommand, PutBucketVersioningCommand, PutObjectLockConfigurationCommand, PutObjectCommand, PutBucketPolicyCommand, GetBucketPolicyCommand,
 } from '@aws-sdk/client-s3';
-import { IAMClient, CreateRoleCommand, PutRolePolicyCommand, CreateUserCommand, PutUserPolicyCommand, CreateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { IAMClient, CreateRoleCommand, PutRolePolicyCommand, CreateUserCommand, PutUserPolicyCommand, CreateAccessKeyCommand, ListUsersCommand } from '@aws-sdk/client-iam';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { KMSClient, CreateKeyCommand } from '@aws-sdk/client-kms';
 import { LambdaClient, CreateFunctionCommand, InvokeCommand } from '@aws-sdk/client-lambda';
@@ -104,6 +104,7 @@ async function build(seed: string, setup: Setup | undefined): Promise<Built> {
     PolicyDocument: doc([
       { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:ListBucket'], Resource: [`arn:aws:s3:::${env.ledgerBucket}`, `arn:aws:s3:::${env.ledgerBucket}/*`, `arn:aws:s3:::${anchorBucket}`, `arn:aws:s3:::${anchorBucket}/*`] },
       { Effect: 'Allow', Action: ['kms:Sign', 'kms:GetPublicKey', 'kms:DescribeKey'], Resource: '*' },
+      { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::${env.witnessAccount.accountId}:role/${env.names.witnessInvokerRole}` },
     ]),
   }));
 
@@ -151,11 +152,14 @@ async function build(seed: string, setup: Setup | undefined): Promise<Built> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ledger-witness-'));
     dirs.push(dir);
     writeFileSync(path.join(dir, 'index.mjs'), WITNESS_CODE);
-    await session.client(LambdaClient, { credentials: witnessCreds }).send(new CreateFunctionCommand({
+    const fn = await session.client(LambdaClient, { credentials: witnessCreds }).send(new CreateFunctionCommand({
       FunctionName: env.names.witnessFunction, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: `arn:aws:iam::${w}:role/witness`,
       Timeout: 30, MemorySize: 256, Code: { ZipFile: zipDir(dir) },
       Environment: { Variables: { WITNESS_SKEY: witnessKey.skey, STATE_BUCKET: stateBucket, ORIGIN: env.origin, LOG_VKEY: logVkey } },
     }));
+    // The role the ledger role assumes to ask for cosignatures (the lab's convention).
+    await wiam.send(new CreateRoleCommand({ RoleName: env.names.witnessInvokerRole, AssumeRolePolicyDocument: doc([{ Effect: 'Allow', Principal: { AWS: roleArn }, Action: 'sts:AssumeRole' }]) }));
+    await wiam.send(new PutRolePolicyCommand({ RoleName: env.names.witnessInvokerRole, PolicyName: 'invoke', PolicyDocument: doc([{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: fn.FunctionArn! }]) }));
   }
 
   // The feed, on every tick of the lab clock.
@@ -271,7 +275,18 @@ describe('lab advanced-ledger: the attacks', () => {
       }
       expect(r['ledger-edit-entry']!.feedback).toMatch(/detected: .*edited-entry at entry \d+/);
       expect(r['ledger-fork']!.feedback).toMatch(/fork/);
-      expect(r['ledger-replace-key']!.feedback).toMatch(/blocked: the key policy refused ops-admin Sign, PutKeyPolicy and ScheduleKeyDeletion/);
+      expect(r['ledger-replace-key']!.feedback).toMatch(/blocked: the key policy refused every call on the ledger key .* on every route \(ops-admin; ops-backup-\d+ from 198\.51\.100\.\d+\)/);
+      // ops-admin made a second administrator to try again; revert deleted it.
+      expect(r['ledger-replace-key']!.steps.some((s) => /iam:CreateAccessKey for ops-backup-/.test(s.description) && s.allowed)).toBe(true);
+      const users = (await b.session.client(IAMClient).send(new ListUsersCommand({}))).Users ?? [];
+      expect(users.map((u) => u.UserName).filter((n) => n?.startsWith('ops-backup-'))).toEqual([]);
+      // The genuine witness, asked through its invoker role by the attacker holding the ledger role, refused the fork and the rollback.
+      for (const id of ['ledger-fork', 'ledger-truncate']) {
+        const ask = r[id]!.steps.find((s) => /Invoke ledger-witness: the witness asked to cosign/.test(s.description));
+        expect(ask, `${id}: ${show(r[id]!)}`).toBeDefined();
+        expect(ask!.allowed, id).toBe(false);
+        expect(r[id]!.feedback, id).not.toMatch(/witness cosigned/);
+      }
       expect(r['ledger-delete-anchors']!.feedback).toMatch(/blocked: Object Lock kept all/);
     } finally {
       b.stop();
