@@ -32,10 +32,11 @@ const ANCHOR_PREFIX = 'checkpoints/';
 const ANCHOR_RETENTION_DAYS = 400;
 /**
  * What the feed must log from the trail: every S3 data event (the trail selects the data bucket's
- * only), what changes the trail or the ledger key, and nothing the feed itself causes (its kms:Sign and
- * sts:AssumeRole would feed it again on every delivery).
+ * only), what changes the trail or the ledger key, and nothing the feed itself causes: its kms:Sign,
+ * sts:AssumeRole and the ledger bucket's ListObjectsV2 (an S3 management event) would invoke it again
+ * on every delivery, for ever.
  */
-const TRAIL_FILTER = '{ ($.eventSource = "s3.amazonaws.com") || ($.eventSource = "cloudtrail.amazonaws.com") || ($.eventSource = "kms.amazonaws.com" && $.eventName != "Sign" && $.eventName != "GetPublicKey" && $.eventName != "DescribeKey") || ($.eventSource = "iam.amazonaws.com") || ($.eventSource = "lambda.amazonaws.com") }';
+const TRAIL_FILTER = '{ ($.eventSource = "s3.amazonaws.com" && $.eventCategory = "Data") || ($.eventSource = "cloudtrail.amazonaws.com") || ($.eventSource = "kms.amazonaws.com" && $.eventName != "Sign" && $.eventName != "GetPublicKey" && $.eventName != "DescribeKey") || ($.eventSource = "iam.amazonaws.com") || ($.eventSource = "lambda.amazonaws.com") }';
 
 const doc = (Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
 const BLOCK_ALL = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
