@@ -270,6 +270,35 @@ describe('audit of a tampered log', () => {
     expect(find(r2.discrepancies, 'missing-entry').map((d) => d.index)).toEqual([256]);
   });
 
+  // Review finding 6: a size signed by the log key is a claim, not a bound on what the audit reads.
+  it('a log-signed checkpoint of 2^18 over 600 entries: one missing-entry for the rest, not one per absent bundle', async () => {
+    const b = await build(600);
+    const { formatCheckpoint } = await import('../../src/controls/ledger/checkpoint.ts');
+    const big = await cosign(await signNote(formatCheckpoint({ origin: ORIGIN, size: 2 ** 18, root: Buffer.alloc(32, 9), extensions: [] }), [logSigner]));
+    await b.store.put('checkpoint', Buffer.from(big));
+    const r = await audit(unversioned(b.store), TRUST, { witnessed: [b.witnessed.get(600)!] });
+    expect(find(r.discrepancies, 'missing-entry')).toMatchObject([{ index: 600, detail: expect.stringMatching(/covers 262144 entries, the store holds only 600/) }]);
+    expect(r.discrepancies.length).toBeLessThan(5);
+    expect(r).toMatchObject({ ok: false, size: 2 ** 18, entries: 600 });
+  });
+
+  it('bundles gone in the middle: one missing-entry for the gap; a bundle planted at 2^30 is read, the gap before it is one finding', async () => {
+    const b = await build(1200);
+    for (const k of [1, 2]) { await b.store.delete!(entriesPath(k)); await b.store.delete!(tilePath(0, k)); }
+    const r = await audit(unversioned(b.store), TRUST, { witnessed: [b.witnessed.get(1200)!] });
+    expect(find(r.discrepancies, 'missing-entry')).toMatchObject([{ index: 256, detail: expect.stringMatching(/entries 256–767: neither/) }]);
+    expect(r.entries).toBe(1200 - 512);
+
+    const c = await build(600);
+    const { formatCheckpoint } = await import('../../src/controls/ledger/checkpoint.ts');
+    await c.store.put(entriesPath(2 ** 22), formatEntryBundle([encodeEntry(entryOf(event(9999)))]));
+    await c.store.put('checkpoint', Buffer.from(await signNote(formatCheckpoint({ origin: ORIGIN, size: 2 ** 40, root: Buffer.alloc(32, 3), extensions: [] }), [logSigner])));
+    const r2 = await audit(unversioned(c.store), TRUST, { witnessed: [c.witnessed.get(600)!] });
+    expect(find(r2.discrepancies, 'missing-entry').map((d) => d.index)).toEqual([600]);
+    expect(r2.discrepancies.length).toBeLessThan(10);
+    expect(r2.entries).toBe(601);
+  });
+
   it('tiles: an altered higher tile is a tile-mismatch; rewriting a tile with the same bytes is not evidence', async () => {
     const b = await build(600);
     const p = tilePath(1, 0, 2);

@@ -234,7 +234,7 @@ describe('the attacks\' judgement against a permanent finding', () => {
 // as one missing-entry ("the checkpoint covers N, the store holds M"), no spreads over unbounded arrays.
 describe('audit against a log-signed checkpoint of an absurd size', () => {
   for (const size of [2 ** 20, 2 ** 40]) {
-    it.fails(`reports (does not throw on) a signed checkpoint of ${size} entries over a store of 2`, async () => {
+    it(`reports (does not throw on) a signed checkpoint of ${size} entries over a store of 2`, async () => {
       const { formatCheckpoint, signNote } = await import('../../src/controls/ledger/index.ts');
       const { log, signer } = setup();
       const store = new MemoryStore();

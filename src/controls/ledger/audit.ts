@@ -487,9 +487,14 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
   }
 
   const size = cur?.checkpoint?.size ?? 0;
-  const trusted = refs.filter((r) => r.witnessed || r.anchored);
-  const witnessedSize = Math.max(0, ...trusted.map((r) => r.checkpoint!.size));
-  const anchoredSize = Math.max(0, ...refs.filter((r) => r.anchored).map((r) => r.checkpoint!.size));
+  // Loops, not spreads: the number of checkpoints (anchors, versions) is not bounded by us.
+  let witnessedSize = 0, anchoredSize = 0, signedMax = 0;
+  for (const r of refs) {
+    const n = r.checkpoint!.size;
+    if (n > signedMax) signedMax = n;
+    if ((r.witnessed || r.anchored) && n > witnessedSize) witnessedSize = n;
+    if (r.anchored && n > anchoredSize) anchoredSize = n;
+  }
   // 2. Entry bundles and level-0 tiles up to the largest size a validly signed checkpoint speaks of, or
   // that the store holds (a checkpoint signed by nobody we trust cannot make us read 2^40 bundles).
   const tilePaths = new Set(await log.list('tile/'));
@@ -498,10 +503,26 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
     const t = parseTilePath(p);
     if (t && t.level === -1) stored = Math.max(stored, t.n * TILE + t.width);
   }
-  const target = Math.max(curUsable ? size : Math.min(size, stored), stored, ...refs.map((r) => r.checkpoint!.size));
-  const leavesNow: (Buffer | undefined)[] = new Array(target);   // leaf hashes of the entries as they stand
-  const tile0: (Buffer | undefined)[] = new Array(target);       // level-0 hashes as stored now
-  const entries: (Buffer | undefined)[] = new Array(target);
+  // A signed size is a claim, not a bound: whoever holds the log key can sign 2^40. Read no further than
+  // what the store holds (every bundle or level-0 tile path, deleted ones included, plus one tile); the
+  // rest of a signed size is one missing-entry finding below ("covers N, holds M").
+  const allTilePaths = await listWithDeleted(raw, 'tile/').catch(() => [...tilePaths]);
+  const presentSet = new Set<number>();
+  let extent = stored;
+  for (const p of [...tilePaths, ...allTilePaths]) {
+    const t = parseTilePath(p);
+    if (!t || t.level > 0) continue;
+    presentSet.add(t.n);
+    extent = Math.max(extent, t.n * TILE + t.width);
+  }
+  const present = [...presentSet].sort((a, b) => a - b);
+  if (curUsable && size > signedMax) signedMax = size;
+  else if (!curUsable && Math.min(size, stored) > signedMax) signedMax = Math.min(size, stored);
+  const target = Math.max(stored, Math.min(signedMax, extent + TILE));
+  // Sparse maps by entry index (a hostile tile path may name a position far beyond the entries).
+  const leavesNow = new Map<number, Buffer>();   // leaf hashes of the entries as they stand
+  const tile0 = new Map<number, Buffer>();       // level-0 hashes as stored now
+  const entries = new Map<number, Buffer>();
   let entryCount = 0;
   const explained = new Set<number>(); // bundles with an entry-level discrepancy
   const rewritten: { path: string; index: number }[] = [];
@@ -514,11 +535,26 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
     return out;
   };
 
+  let nextPresent = 0; // index into `present`
   for (let k = 0; k * TILE < target; k++) {
     const base = k * TILE;
     const want = Math.min(TILE, target - base);
     const bFull = entriesPath(k);
     const tFull = tilePath(0, k);
+    if (!presentSet.has(k) && !(await versionsOf(log, bFull)).length && !(await versionsOf(log, tFull)).length) {
+      // Nothing of these entries in the store, not even an old version: jump to the next bundle the store
+      // holds, with one finding for the whole gap (none at the tail: reported once after the loop).
+      while (nextPresent < present.length && present[nextPresent]! <= k) nextPresent++;
+      const next = nextPresent < present.length ? present[nextPresent]! : undefined;
+      explained.add(k);
+      if (next === undefined || next * TILE >= target) break;
+      // The gap starts where the previous (possibly partial) bundle's entries end.
+      let from = base;
+      if (base > 0 && leavesNow.has(base - TILE)) while (!leavesNow.has(from - 1)) from--;
+      if (from < size) add({ kind: 'missing-entry', index: from, detail: `entries ${from}–${Math.min(size, next * TILE) - 1}: neither the entry bundles nor their tiles are in the store`, evidence: [bFull, tFull, `next stored: ${entriesPath(next)}`] });
+      k = next - 1;
+      continue;
+    }
     const bPick = pickTile(tilePaths, bFull);
     const tPick = pickTile(tilePaths, tFull);
     // Tile history: an immutable path with several contents was rewritten; a delete marker hid it.
@@ -581,12 +617,12 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
       }
       if (bOrig) {
         try {
-          parseEntryBundle(bOrig.data!).forEach((e, i) => { if (base + i < target) { entries[base + i] = e; leavesNow[base + i] = leafHash(e); } });
+          parseEntryBundle(bOrig.data!).forEach((e, i) => { if (base + i < target) { entries.set(base + i, e); leavesNow.set(base + i, leafHash(e)); } });
         } catch { /* nothing to recover */ }
       }
     } else {
       const actual = now.map((e) => leafHash(e));
-      now.forEach((e, i) => { if (base + i < target) { entries[base + i] = e; leavesNow[base + i] = actual[i]; } });
+      now.forEach((e, i) => { if (base + i < target) { entries.set(base + i, e); leavesNow.set(base + i, actual[i]!); } });
       entryCount += now.length;
       if (recorded) {
         const where = `${bPick!.path} (compared with ${recordedFrom})`;
@@ -609,13 +645,14 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
       }
     }
     const curTile = tPick ? await log.get(tPick.path) : undefined;
-    if (curTile) hashesOf(curTile).forEach((h, i) => { if (base + i < target) tile0[base + i] = h; });
+    if (curTile) hashesOf(curTile).forEach((h, i) => { if (base + i < target) tile0.set(base + i, h); });
   }
 
   // 3. Higher tiles and the signed root, from the level-0 hashes as stored now.
-  const known = (arr: (Buffer | undefined)[]) => { let n = 0; while (n < arr.length && arr[n]) n++; return n; };
+  const known = (m: Map<number, Buffer>) => { let n = 0; while (m.has(n)) n++; return n; };
+  const prefixOf = (m: Map<number, Buffer>, n: number) => Array.from({ length: n }, (_, i) => m.get(i)!);
   const tileLen = known(tile0);
-  const tilesTree = new MemTree(tileLen, tile0.slice(0, tileLen) as Buffer[]);
+  const tilesTree = new MemTree(tileLen, prefixOf(tile0, tileLen));
   for (const p of tilePaths) {
     const t = parseTilePath(p);
     if (!t || t.level < 1) continue;
@@ -643,7 +680,7 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
 
   // Tiles and bundles deleted outright (hidden from list(), not from the bucket's versions).
   const reportedPaths = new Set(rewritten.map((r) => r.path));
-  for (const p of await listWithDeleted(raw, 'tile/').catch(() => [] as string[])) {
+  for (const p of allTilePaths) {
     if (tilePaths.has(p) || reportedPaths.has(p)) continue;
     const t = parseTilePath(p);
     const vs = await versionsOf(log, p);
@@ -658,8 +695,10 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
   if (curUsable && entriesLen < size && !found.some((d) => d.kind === 'missing-entry' && d.index !== undefined && d.index >= Math.floor(entriesLen / TILE) * TILE)) {
     add({ kind: 'missing-entry', index: entriesLen, detail: `the log's signed checkpoint covers ${size} entries, the store holds only ${entriesLen}: entries ${entriesLen}–${size - 1} are gone`, evidence: [curUsable.note] });
   }
-  const entriesTree = new MemTree(entriesLen, leavesNow.slice(0, entriesLen) as Buffer[]);
-  const firstExplained = Math.min(Infinity, ...[...explained].map((k) => k * TILE), ...rewritten.map((r) => r.index));
+  const entriesTree = new MemTree(entriesLen, prefixOf(leavesNow, entriesLen));
+  let firstExplained = Infinity;
+  for (const k of explained) firstExplained = Math.min(firstExplained, k * TILE);
+  for (const r of rewritten) firstExplained = Math.min(firstExplained, r.index);
   const entryLevelBefore = (m: number) => found.some((d) => d.index !== undefined && d.index < m && ['edited-entry', 'missing-entry', 'reordered-entries', 'tile-rewritten', 'tile-mismatch', 'unreadable'].includes(d.kind)) || firstExplained < m;
 
   // Entries that hash to the signed root while the level-0 tile does not: the tile was altered, not them.
@@ -679,7 +718,7 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
       // and the tiles rebuilt to match. Where: the first higher tile that no longer adds up, else the
       // largest trusted checkpoint the entries still match.
       const tm = found.filter((d) => d.kind === 'tile-mismatch' && d.index !== undefined).map((d) => d.index!);
-      const at = tm.length ? Math.min(...tm) : lastGood(refs, entriesTree, entriesLen, size);
+      const at = tm.length ? tm.reduce((a, b) => Math.min(a, b)) : lastGood(refs, entriesTree, entriesLen, size);
       add({ kind: 'edited-entry', index: at, detail: `the entries agree with the level-0 tiles but not with the signed checkpoint (size ${size}): entries were changed and the tiles rebuilt; the change is at or after entry ${at}`, evidence });
     } else if (!entryLevelBefore(size)) {
       add({ kind: 'tile-mismatch', index: size, detail: `the tiles do not hash to the root of the log's checkpoint (size ${size})`, evidence });
@@ -750,11 +789,10 @@ export async function audit(log: LedgerStore, trust: TrustRoots, sources: AuditS
   const decoded = new Map<number, LedgerEntry>();
   const wantSources = !!(sources.trail || sources.appEvents);
   // A log of something else (the grade ledger) is not decoded entry by entry when no source is compared.
-  const probe = entries.slice(0, 8).filter((e): e is Buffer => !!e);
+  const probe = [...entries.keys()].sort((a, b) => a - b).slice(0, 8).map((i) => entries.get(i)!);
   const ledgerEntries = wantSources || probe.some((e) => { try { decodeEntry(e); return true; } catch { return false; } });
-  for (let i = 0; ledgerEntries && i < entries.length; i++) {
-    const e = entries[i];
-    if (!e) continue;
+  for (const i of ledgerEntries ? [...entries.keys()].sort((a, b) => a - b) : []) {
+    const e = entries.get(i)!;
     try {
       decoded.set(i, decodeEntry(e));
     } catch (err) {
