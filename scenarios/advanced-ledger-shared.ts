@@ -321,7 +321,10 @@ export async function ledgerRoleSession(session: LabSession, st: Prepared): Prom
   const role = t.env.names.ledgerRole;
   const steps: AttackStep[] = [];
   st.role = { steps };
-  const got = await iam.send(new GetRoleCommand({ RoleName: role })).catch(() => undefined);
+  // The trust policy as ops-admin reads it, else as the grader does (an attacker refused GetRole can still
+  // write one blind; the grader needs the original for revert either way).
+  const got = await iam.send(new GetRoleCommand({ RoleName: role })).catch(() => undefined)
+    ?? await session.client(IAMClient).send(new GetRoleCommand({ RoleName: role })).catch(() => undefined);
   const doc = got?.Role?.AssumeRolePolicyDocument;
   if (!doc) {
     steps.push(await attempt(session, `GetRole ${role}`, () => iam.send(new GetRoleCommand({ RoleName: role }))));

@@ -50,8 +50,18 @@ interface Setup {
   anchors: boolean;
   /** Object Lock default retention on the ledger bucket and on the anchor bucket. */
   lock: boolean;
-  /** strict: only the ledger role signs, no one changes the policy; iam: the default policy (root kms:*). */
-  keyPolicy: 'strict' | 'iam';
+  /**
+   * strict: only the ledger role signs, no one changes the policy; iam: the default policy (root kms:*);
+   * deny-ops-admin: kms:* for the account but Sign/PutKeyPolicy/ScheduleKeyDeletion denied to ops-admin by name.
+   */
+  keyPolicy: 'strict' | 'iam' | 'deny-ops-admin';
+  /** A witness that keeps no state: it cosigns any checkpoint the log key signed (review finding 2). */
+  statelessWitness?: boolean;
+  /**
+   * The ledger bucket refuses writes, deletions and policy changes to everyone but the ledger role, and
+   * ops-admin may not touch IAM (so it cannot take over the ledger role): tampering is prevented (finding 9).
+   */
+  guard?: boolean;
   /** Bucket policies on the ledger and anchor buckets refusing version deletion (an administrator can delete them). */
   denyPolicies?: boolean;
 }
@@ -67,6 +77,17 @@ const witness = new Witness({
   now: () => Date.now(),
 });
 export const handler = witnessHandler(witness);
+`;
+
+// Forgets everything between calls and answers every request as if it were the first: it cosigns any
+// checkpoint the log key signed (a fork, a rollback).
+const STATELESS_WITNESS_CODE = `import { Witness, MemoryStore, witnessHandler } from 'seclab/kit/ledger';
+export const handler = async (event) => {
+  const witness = new Witness({ skey: process.env.WITNESS_SKEY, store: new MemoryStore(), logs: [{ origin: process.env.ORIGIN, vkeys: [process.env.LOG_VKEY] }], now: () => Date.now() });
+  const body = String(event && event.body);
+  const at = body.indexOf('\\n\\n');
+  return witnessHandler(witness)({ body: 'old 0\\n\\n' + body.slice(at + 2) });
+};
 `;
 
 interface Built {
@@ -118,6 +139,9 @@ async function build(seed: string, setup: Setup | undefined): Promise<Built> {
     : doc([
       { Sid: 'iam', Effect: 'Allow', Principal: rootPrincipal, Action: 'kms:*', Resource: '*' },
       { Sid: 'sign', Effect: 'Allow', Principal: { AWS: roleArn }, Action: ['kms:Sign', 'kms:GetPublicKey', 'kms:DescribeKey'], Resource: '*' },
+      ...(setup.keyPolicy === 'deny-ops-admin'
+        ? [{ Sid: 'not-ops-admin', Effect: 'Deny', Principal: { AWS: env.opsAdmin.arn }, Action: ['kms:Sign', 'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion'], Resource: '*' }]
+        : []),
     ]);
   const key = (await session.client(KMSClient).send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', Policy: policy, BypassPolicyLockoutSafetyCheck: true }))).KeyMetadata!;
 
@@ -131,6 +155,18 @@ async function build(seed: string, setup: Setup | undefined): Promise<Built> {
   }
 
   const denyPolicy = (bucket: string) => doc([{ Sid: 'keep', Effect: 'Deny', Principal: '*', Action: 's3:DeleteObjectVersion', Resource: `arn:aws:s3:::${bucket}/*` }]);
+  if (setup.guard) {
+    await s3.send(new PutBucketPolicyCommand({
+      Bucket: env.ledgerBucket,
+      Policy: doc([{
+        Sid: 'only-the-ledger', Effect: 'Deny', Principal: '*',
+        Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy'],
+        Resource: [`arn:aws:s3:::${env.ledgerBucket}`, `arn:aws:s3:::${env.ledgerBucket}/*`],
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleArn } },
+      }]),
+    }));
+    await iam.send(new PutUserPolicyCommand({ UserName: env.opsAdmin.userName, PolicyName: 'no-iam', PolicyDocument: doc([{ Effect: 'Deny', Action: 'iam:*', Resource: '*' }]) }));
+  }
   if (setup.denyPolicies) {
     await s3.send(new PutBucketPolicyCommand({ Bucket: env.ledgerBucket, Policy: denyPolicy(env.ledgerBucket) }));
     if (setup.anchors) await s3.send(new PutBucketPolicyCommand({ Bucket: anchorBucket, Policy: denyPolicy(anchorBucket) }));
@@ -151,7 +187,7 @@ async function build(seed: string, setup: Setup | undefined): Promise<Built> {
     await wiam.send(new PutRolePolicyCommand({ RoleName: 'witness', PolicyName: 'state', PolicyDocument: doc([{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:ListBucket'], Resource: [`arn:aws:s3:::${stateBucket}`, `arn:aws:s3:::${stateBucket}/*`] }]) }));
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ledger-witness-'));
     dirs.push(dir);
-    writeFileSync(path.join(dir, 'index.mjs'), WITNESS_CODE);
+    writeFileSync(path.join(dir, 'index.mjs'), setup.statelessWitness ? STATELESS_WITNESS_CODE : WITNESS_CODE);
     const fn = await session.client(LambdaClient, { credentials: witnessCreds }).send(new CreateFunctionCommand({
       FunctionName: env.names.witnessFunction, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: `arn:aws:iam::${w}:role/witness`,
       Timeout: 30, MemorySize: 256, Code: { ZipFile: zipDir(dir) },
@@ -218,7 +254,7 @@ async function build(seed: string, setup: Setup | undefined): Promise<Built> {
 }
 
 /** The attacks as the grader runs them: the clock held, aligned, prepare → inject → observe → revert, in order. */
-async function attacks(b: Built): Promise<Record<string, ScenarioResult>> {
+async function attacks(b: Built, only?: string[]): Promise<Record<string, ScenarioResult>> {
   const { session } = b;
   const out: Record<string, ScenarioResult> = {};
   await cloud().gateway.clock.exclusive(async () => {
@@ -227,7 +263,7 @@ async function attacks(b: Built): Promise<Record<string, ScenarioResult>> {
     await session.gateway.service('lambda').settle();
     await pinnedTrust(session);
     await session.alignClock();
-    for (const sc of ledgerAttacks) out[sc.id] = await run(session, sc);
+    for (const sc of ledgerAttacks) if (!only || only.includes(sc.id)) out[sc.id] = await run(session, sc);
   });
   return out;
 }
@@ -339,6 +375,47 @@ describe('lab advanced-ledger: the attacks', () => {
       expect(r['ledger-replace-key']!.steps.find((s) => /kms:Sign with the ledger key/.test(s.description))!.allowed).toBe(true);
       expect(r['ledger-replace-key']!.detected, show(r['ledger-replace-key']!)).toBe(true);
       expect(r['ledger-replace-key']!.feedback).toMatch(/fork/);
+    } finally {
+      b.stop();
+    }
+  }, 900_000);
+
+  it('a key policy that denies only ops-admin by name does not block the key attack: a second administrator from outside the office signs; a stateless witness cosigns the fork and the rollback (findings 1, 2)', async () => {
+    const b = await build('ledger-scenarios-hostile', { witness: true, statelessWitness: true, anchors: true, lock: true, keyPolicy: 'deny-ops-admin' });
+    try {
+      const r = await attacks(b, ['ledger-truncate', 'ledger-fork', 'ledger-replace-key']);
+      expect(b.problems).toEqual([]);
+      const key = r['ledger-replace-key']!;
+      expect(key.blocked, show(key)).toBe(false);
+      expect(key.feedback).toMatch(/not blocked: the key policy let .*ops-backup-\d+ from 198\.51\.100\.\d+ Sign/);
+      // ops-admin by name was refused; the second administrator was not.
+      expect(key.steps.find((s) => /^ops-admin: kms:Sign with the ledger key/.test(s.description))!.allowed).toBe(false);
+      for (const id of ['ledger-truncate', 'ledger-fork']) {
+        const x = r[id]!;
+        expect(x.steps.some((s) => /Invoke ledger-witness: the witness asked to cosign/.test(s.description) && s.allowed), `${id}: ${show(x)}`).toBe(true);
+        expect(x.feedback, id).toMatch(/the witness cosigned .* for the attacker/);
+      }
+    } finally {
+      b.stop();
+    }
+  }, 900_000);
+
+  it('when a bucket policy only root can lift and an IAM deny refuse every route, edit, reorder and truncation are blocked and credited as detected (finding 9)', async () => {
+    const b = await build('ledger-scenarios-guarded', { witness: true, anchors: true, lock: true, keyPolicy: 'strict', guard: true });
+    try {
+      const ids = ['ledger-edit-entry', 'ledger-reorder-entries', 'ledger-truncate'];
+      const r = await attacks(b, ids);
+      expect(b.problems).toEqual([]);
+      for (const id of ids) {
+        const x = r[id]!;
+        expect(x.blocked, `${id}: ${show(x)}`).toBe(true);
+        expect(x.detected, `${id}: ${show(x)}`).toBe(true);
+        expect(x.evidence[0], id).toBe('prevented: nothing was altered');
+        expect(x.feedback, id).toMatch(/blocked: every route .* was refused/);
+        // It did try the ledger role's trust policy.
+        expect(x.steps.some((s) => /UpdateAssumeRolePolicy ledger/.test(s.description) && !s.allowed), `${id}: ${show(x)}`).toBe(true);
+        expect(x.steps.every((s) => !s.allowed || /^Invoke|AssumeRole/.test(s.description)), `${id}: ${show(x)}`).toBe(true);
+      }
     } finally {
       b.stop();
     }
