@@ -9,7 +9,7 @@
 // every route. Detected when the audit reports the new checkpoint: signed by an unknown key, a bad
 // signature, or — signed with the genuine key — a fork from what the witness cosigned.
 import {
-  KMSClient, CancelKeyDeletionCommand, CreateGrantCommand, CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, GetKeyPolicyCommand,
+  KMSClient, CancelKeyDeletionCommand, CreateAliasCommand, CreateGrantCommand, DeleteAliasCommand, CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, GetKeyPolicyCommand,
   ListAliasesCommand, ListGrantsCommand, PutKeyPolicyCommand, RevokeGrantCommand, ScheduleKeyDeletionCommand, SignCommand, DescribeKeyCommand,
   UpdateAliasCommand,
 } from '@aws-sdk/client-kms';
@@ -169,11 +169,15 @@ export const ledgerReplaceKeyScenario: Scenario = {
   async observe(session, steps, state) {
     const st = state as State;
     if (!st.tried) return notRun(st, steps);
-    const got = st.tried.filter((x) => x.allowed);
+    // UpdateAlias is tried and reported but does not decide blocking: AWS checks it against the key policy of
+    // the key the alias names now, the lab cloud only against the new target (the attacker's own key), so
+    // the lab cloud allows it whatever the ledger key's policy says.
+    const got = st.tried.filter((x) => x.allowed && x.action !== 'UpdateAlias');
+    const moved = st.tried.filter((x) => x.allowed && x.action === 'UpdateAlias').map((x) => x.route);
     const blocked = !got.length;
     const routes = [...new Set(st.tried.map((x) => x.route))];
     const blockText = blocked
-      ? `blocked: the key policy refused every call on the ledger key (Sign, CreateGrant, PutKeyPolicy, UpdateAlias, DisableKey, ScheduleKeyDeletion) on every route (${routes.join('; ')})`
+      ? `blocked: the key policy refused every call on the ledger key (Sign, CreateGrant, PutKeyPolicy, DisableKey, ScheduleKeyDeletion) on every route (${routes.join('; ')})${moved.length ? ` (${moved.join(', ')} moved ${st.alias} onto their own key: the grader pins the key by ARN; sign with the key ARN, not the alias)` : ''}`
       : `not blocked: the key policy let ${got.map((x) => `${x.route} ${x.action}`).join(', ')} on the ledger key — allow Sign to the ledger role only and refuse key administration to everyone, whoever and wherever they are (a Deny naming ops-admin or an address range does not stop another administrator; no statement delegating the key to the account's IAM policies)`;
     if (!st.signedWith) return { detected: false, blocked, steps, evidence: [], feedback: `the attacker could not sign a rewritten log; ${blockText}` };
     return judge(session, st, steps, {
@@ -197,7 +201,17 @@ export const ledgerReplaceKeyScenario: Scenario = {
     };
     if (did('ScheduleKeyDeletion')) await either((kms) => kms.send(new CancelKeyDeletionCommand({ KeyId: keyId })));
     if (did('ScheduleKeyDeletion') || did('DisableKey')) await either((kms) => kms.send(new EnableKeyCommand({ KeyId: keyId })));
-    if (did('UpdateAlias') && st.alias) await either((kms) => kms.send(new UpdateAliasCommand({ AliasName: st.alias!, TargetKeyId: st.keyArn ?? keyId })));
+    if (did('UpdateAlias') && st.alias) {
+      // Back onto the ledger key; if the ledger key's policy refuses UpdateAlias, deleted and made again.
+      await either(async (kms) => {
+        try {
+          await kms.send(new UpdateAliasCommand({ AliasName: st.alias!, TargetKeyId: st.keyArn ?? keyId }));
+        } catch {
+          await kms.send(new DeleteAliasCommand({ AliasName: st.alias! })).catch(() => undefined);
+          await kms.send(new CreateAliasCommand({ AliasName: st.alias!, TargetKeyId: st.keyArn ?? keyId }));
+        }
+      });
+    }
     if (did('CreateGrant')) {
       const grants = await session.client(KMSClient).send(new ListGrantsCommand({ KeyId: keyId })).then((r) => r.Grants ?? []).catch(() => []);
       for (const g of grants) {
