@@ -620,7 +620,9 @@ export async function judge(session: LabSession, st: Prepared, steps: AttackStep
   block: { blocked: boolean; text: string } = { blocked: false, text: '' }): Promise<ScenarioResult> {
   if (!st.logged) return notRun(st, steps);
   await session.gateway.service('lambda').settle();
-  if (exp.preventable && steps.length && !st.altered.length) {
+  // Prevented = refused by a policy (access denied), not failed for another reason (that earns nothing).
+  const byPolicy = (s: AttackStep) => s.allowed || /^Invoke /.test(s.description) || /denied|forbidden|notauthorized|unauthorized/i.test(s.errorCode ?? '');
+  if (exp.preventable && steps.length && !st.altered.length && steps.every(byPolicy)) {
     const refused = steps.filter((s) => !s.allowed);
     return {
       detected: true,
