@@ -78,7 +78,8 @@ export async function apply({ accountId, region, env }: LabInput<Env>) {
       // The account (and through IAM its administrators) may read the key, never use it to sign.
       { Sid: 'AccountReads', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:GetKeyPolicy', 'kms:ListResourceTags', 'kms:Verify', 'kms:CreateAlias'], Resource: '*' },
       { Sid: 'LedgerSigns', Effect: 'Allow', Principal: { AWS: ledgerRoleArn }, Action: ['kms:Sign', 'kms:GetPublicKey', 'kms:DescribeKey'], Resource: '*' },
-      { Sid: 'Immutable', Effect: 'Deny', Principal: { AWS: '*' }, Action: ['kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:CreateGrant'], Resource: '*' },
+      // In AWS, moving or deleting the alias needs kms:UpdateAlias / kms:DeleteAlias on this key too.
+      { Sid: 'Immutable', Effect: 'Deny', Principal: { AWS: '*' }, Action: ['kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:CreateGrant', 'kms:UpdateAlias', 'kms:DeleteAlias'], Resource: '*' },
     ]),
   }))).KeyMetadata!;
   await kms.send(new CreateAliasCommand({ AliasName: n.keyAlias, TargetKeyId: key.KeyId! }));

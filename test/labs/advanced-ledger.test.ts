@@ -59,10 +59,11 @@ describe('lab advanced-ledger', () => {
     const src = readFileSync(file, 'utf8');
     const patched = src
       .replace("Action: ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:GetKeyPolicy', 'kms:ListResourceTags', 'kms:Verify', 'kms:CreateAlias']", "Action: 'kms:*'")
-      .replace("{ Sid: 'Immutable', Effect: 'Deny', Principal: { AWS: '*' }, Action: ['kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:CreateGrant'], Resource: '*' },", '')
+      .replace("{ Sid: 'Immutable', Effect: 'Deny', Principal: { AWS: '*' }, Action: ['kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:CreateGrant', 'kms:UpdateAlias', 'kms:DeleteAlias'], Resource: '*' },", '')
       .replace("ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: ANCHOR_RETENTION_DAYS } } },\n  }));\n\n  // The ledger bucket", "ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: ANCHOR_RETENTION_DAYS } } },\n  }));\n\n  // The ledger bucket");
     expect(patched.match(/GOVERNANCE/g)?.length, 'the anchors patch applies').toBe(1);
     expect(patched).toContain("Action: 'kms:*'");
+    expect(patched).not.toContain("Sid: 'Immutable'");
     writeFileSync(file, patched);
     const witness = path.join(ws, 'advanced-ledger', 'witness', 'index.mjs');
     const w = readFileSync(witness, 'utf8').replace("store: new S3Store({ client: new S3Client({ forcePathStyle: true }), bucket: env.STATE_BUCKET, prefix: 'witness/' }),", 'store: new MemoryStore(),').replace('import { S3Store, Witness, witnessHandler }', 'import { MemoryStore, S3Store, Witness, witnessHandler }');
