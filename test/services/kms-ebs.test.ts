@@ -9,7 +9,7 @@ import { IAMClient, CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyComm
 import {
   KMSClient, ListKeysCommand, ListAliasesCommand, CreateKeyCommand, EncryptCommand, DecryptCommand, DisableKeyCommand, EnableKeyCommand, ScheduleKeyDeletionCommand,
   CancelKeyDeletionCommand, DescribeKeyCommand, CreateGrantCommand, ListGrantsCommand, RetireGrantCommand, RevokeGrantCommand,
-  EnableKeyRotationCommand, GetKeyRotationStatusCommand, CreateAliasCommand, GenerateDataKeyCommand, PutKeyPolicyCommand,
+  EnableKeyRotationCommand, GetKeyRotationStatusCommand, CreateAliasCommand, UpdateAliasCommand, GenerateDataKeyCommand, PutKeyPolicyCommand,
 } from '@aws-sdk/client-kms';
 import {
   EC2Client, CreateVolumeCommand, CreateSnapshotCommand, CopySnapshotCommand, DescribeVolumesCommand, DescribeSnapshotsCommand,
@@ -135,6 +135,31 @@ describe('KMS key states', () => {
     }));
     expect(await outcome(a.kms(dev).send(new EncryptCommand({ KeyId: 'alias/app', Plaintext: Buffer.from('x') })))).toBe('AccessDeniedException 400');
     expect(await outcome(a.kms(dev).send(new DescribeKeyCommand({ KeyId: 'alias/app' })))).toBe('ok');
+  });
+});
+
+describe('KMS aliases', () => {
+  it('UpdateAlias needs kms:UpdateAlias on the key the alias names now as well as on the new key: a key policy can keep its alias', async () => {
+    const a = account();
+    const admin = await a.newUser('admin', [{ Effect: 'Allow', Action: 'kms:*', Resource: '*' }]);
+    const rootArn = `arn:aws:iam::${a.id}:root`;
+    // The guarded key: the account may use it, but no one may move its alias away.
+    const guarded = (await a.kms().send(new CreateKeyCommand({
+      Policy: doc([
+        { Effect: 'Allow', Principal: { AWS: rootArn }, Action: 'kms:*', Resource: '*' },
+        { Effect: 'Deny', Principal: '*', Action: ['kms:UpdateAlias', 'kms:DeleteAlias'], Resource: '*' },
+      ]),
+    }))).KeyMetadata!.KeyId!;
+    const other = (await a.kms().send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+    const spare = (await a.kms().send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+    await a.kms().send(new CreateAliasCommand({ AliasName: 'alias/guarded', TargetKeyId: guarded }));
+    await a.kms().send(new CreateAliasCommand({ AliasName: 'alias/free', TargetKeyId: other }));
+    expect(await outcome(a.kms(admin).send(new UpdateAliasCommand({ AliasName: 'alias/guarded', TargetKeyId: other })))).toBe('AccessDeniedException 400');
+    // Moving an alias between keys that allow it still works.
+    expect(await outcome(a.kms(admin).send(new UpdateAliasCommand({ AliasName: 'alias/free', TargetKeyId: spare })))).toBe('ok');
+    const aliases = (await a.kms().send(new ListAliasesCommand({}))).Aliases ?? [];
+    expect(aliases.find((x) => x.AliasName === 'alias/guarded')?.TargetKeyId).toBe(guarded);
+    expect(aliases.find((x) => x.AliasName === 'alias/free')?.TargetKeyId).toBe(spare);
   });
 });
 

@@ -39,6 +39,8 @@ export interface AuthzRequirement extends AuthzCheck {
   resolve?: {
     /** KMS alias ARN used as KeyId/TargetKeyId: authorize against the key it points to. */
     kmsAliasArn?: string;
+    /** UpdateAlias: the alias whose current key must also allow the call (kms:UpdateAlias on both keys). */
+    kmsAliasCurrentKey?: string;
     /** Access key whose owner is the resource (GetAccessKeyLastUsed). */
     accessKeyId?: string;
   };
@@ -625,14 +627,17 @@ function kmsAuthz(call: ApiCall, account: string): AuthzRequirement {
     case 'CreateAlias':
     case 'UpdateAlias': {
       // kms:CreateAlias / kms:UpdateAlias on the alias (identity policy) and on the target key (key policy).
+      // UpdateAlias also needs it on the key the alias points to now (AWS: "kms:UpdateAlias on the
+      // current KMS key"), so a key policy can stop an alias being moved off its key.
       const alias = str(p, 'AliasName');
       const target = keyResource(str(p, 'TargetKeyId'));
+      const current = op === 'UpdateAlias' && alias ? { kmsAliasCurrentKey: aliasArn(alias) } : {};
       return {
         action: `kms:${op}`,
         resources: [alias ? aliasArn(alias) : '*'],
         context: ctx,
         additional: [{ action: `kms:${op}`, resources: target.resources, context: ctx }],
-        ...(target.resolve ? { resolve: target.resolve } : {}),
+        ...(target.resolve || current.kmsAliasCurrentKey ? { resolve: { ...target.resolve, ...current } } : {}),
       };
     }
     case 'DeleteAlias': {

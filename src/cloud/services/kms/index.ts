@@ -85,6 +85,11 @@ export class KmsService implements ServiceRuntime {
           const meta = await describeKey(caps.target, check.resolve.kmsAliasArn, cred.account, call.region);
           if (meta) out = { ...out, resources: [meta.Arn] };
         }
+        // UpdateAlias: the key the alias names now must allow it too (its key policy decides).
+        if (check.resolve?.kmsAliasCurrentKey) {
+          const meta = await describeKey(caps.target, check.resolve.kmsAliasCurrentKey, cred.account, call.region);
+          if (meta) out = { ...out, additional: [...(out.additional ?? []), { action: 'kms:UpdateAlias', resources: [meta.Arn], context: out.context }] };
+        }
         // Decrypt (and ReEncrypt) without a key id: the key is the one the ciphertext names.
         if ((call.operation === 'Decrypt' && !str(p['KeyId'])) || (call.operation === 'ReEncrypt' && !str(p['SourceKeyId']))) {
           const id = keyIdInCiphertext(p['CiphertextBlob']);
