@@ -99,24 +99,11 @@ async function computeTrust(session: LabSession): Promise<PinnedTrust> {
   result.ledger.prefix = normPrefix(out.ledger.prefix);
 
   // ---- the log key: the KMS key's own public key, never the vkey apply() claims ----
-  const up = session.gateway.upstream;
-  try {
-    const d = await up.json<{ KeyMetadata?: { Arn?: string; KeySpec?: string; KeyUsage?: string; AWSAccountId?: string; KeyState?: string } }>(
-      env.accountId, 'kms', 'DescribeKey', { KeyId: out.keyId }, env.region);
-    const m = d.KeyMetadata ?? {};
-    if (m.AWSAccountId !== env.accountId) problems.push(`the signing key ${out.keyId} is not a key of the run account`);
-    else if (m.KeySpec !== 'ECC_NIST_P256' || m.KeyUsage !== 'SIGN_VERIFY') problems.push(`the signing key ${out.keyId} is ${m.KeySpec}/${m.KeyUsage}; the log key must be ECC_NIST_P256 with KeyUsage SIGN_VERIFY`);
-    else {
-      const pk = await up.json<{ PublicKey?: Uint8Array }>(env.accountId, 'kms', 'GetPublicKey', { KeyId: m.Arn }, env.region);
-      if (!pk.PublicKey) problems.push(`KMS GetPublicKey of ${m.Arn} returned no key`);
-      else {
-        result.trust.logVkeys = [lib.ecdsaVkey(env.origin, Buffer.from(pk.PublicKey))];
-        result.keyArn = m.Arn;
-        if (out.logVkey && out.logVkey !== result.trust.logVkeys[0]) problems.push(`apply()'s logVkey differs from the key's public key as the grader derives it (${result.trust.logVkeys[0]}): sign with the name "${env.origin}"`);
-      }
-    }
-  } catch (e) {
-    problems.push(`the signing key ${out.keyId} could not be read: ${(e as Error).message}`);
+  const key = await pinLogKey(session);
+  problems.push(...key.problems);
+  if (key.vkey && key.keyArn) {
+    result.trust.logVkeys = [key.vkey];
+    result.keyArn = key.keyArn;
   }
 
   // ---- the anchor bucket: where the student says, if it is a bucket of the run account ----
@@ -136,7 +123,16 @@ async function computeTrust(session: LabSession): Promise<PinnedTrust> {
 
   // ---- the witness: in the witness account, cosigns the current checkpoint, refuses an inconsistent one ----
   const witnessAccount = ledgerHidden(session).witnessAccount.accountId;
-  if (out.witness.accountId !== witnessAccount) problems.push(`apply() says the witness is in account ${out.witness.accountId}; it must be in the witness account (env.witnessAccount.accountId = ${witnessAccount})`);
+  const up = session.gateway.upstream;
+  let witnessType = 0;
+  try {
+    witnessType = lib.verifierFromVkey(out.witness.vkey).type;
+  } catch { /* reported below */ }
+  // Only a c2sp tlog-cosignature key (0x04) of its own: the log's key (or its signature line echoed back)
+  // is no witness.
+  if (witnessType !== 0x04) problems.push(`apply()'s witness.vkey is not a c2sp tlog-cosignature key (type 0x04, cosignatureVkey(vkey)): ${out.witness.vkey.slice(0, 80)}`);
+  else if (result.trust.logVkeys.some((v) => v === out.witness.vkey || v.split('+')[1] === out.witness.vkey.split('+')[1]) || out.witness.vkey.split('+')[0] === env.origin) problems.push('apply()\'s witness.vkey is the log\'s own key or name: the witness must cosign with a key of its own');
+  else if (out.witness.accountId !== witnessAccount) problems.push(`apply() says the witness is in account ${out.witness.accountId}; it must be in the witness account (env.witnessAccount.accountId = ${witnessAccount})`);
   else if (!result.trust.logVkeys.length) problems.push('the witness cannot be probed without the log key');
   else {
     try {
@@ -153,6 +149,50 @@ async function computeTrust(session: LabSession): Promise<PinnedTrust> {
   }
   if (result.trust.logVkeys.length) await recordWitnessed(session, result);
   return result;
+}
+
+const logKeys = new WeakMap<LabSession, Promise<{ vkey?: string; keyArn?: string; problems: string[] }>>();
+
+/**
+ * The log key as the grader derives it (memoized): KMS GetPublicKey of apply()'s keyId read from the
+ * emulator directly, when it is an ECC_NIST_P256 SIGN_VERIFY key of the run account. The quiet period
+ * reads sizes only from checkpoints that verify with it.
+ */
+export function pinLogKey(session: LabSession): Promise<{ vkey?: string; keyArn?: string; problems: string[] }> {
+  let p = logKeys.get(session);
+  if (!p) {
+    p = derive(session);
+    logKeys.set(session, p);
+  }
+  return p;
+}
+
+async function derive(session: LabSession): Promise<{ vkey?: string; keyArn?: string; problems: string[] }> {
+  const env = ledgerEnv(session);
+  const out = applyOutput(session);
+  const problems: string[] = [];
+  if (!out) return { problems };
+  const lib = await ledgerLib();
+  const up = session.gateway.upstream;
+  try {
+    const d = await up.json<{ KeyMetadata?: { Arn?: string; KeySpec?: string; KeyUsage?: string; AWSAccountId?: string; KeyState?: string } }>(
+      env.accountId, 'kms', 'DescribeKey', { KeyId: out.keyId }, env.region);
+    const m = d.KeyMetadata ?? {};
+    if (m.AWSAccountId !== env.accountId) problems.push(`the signing key ${out.keyId} is not a key of the run account`);
+    else if (m.KeySpec !== 'ECC_NIST_P256' || m.KeyUsage !== 'SIGN_VERIFY') problems.push(`the signing key ${out.keyId} is ${m.KeySpec}/${m.KeyUsage}; the log key must be ECC_NIST_P256 with KeyUsage SIGN_VERIFY`);
+    else {
+      const pk = await up.json<{ PublicKey?: Uint8Array }>(env.accountId, 'kms', 'GetPublicKey', { KeyId: m.Arn }, env.region);
+      if (!pk.PublicKey) problems.push(`KMS GetPublicKey of ${m.Arn} returned no key`);
+      else {
+        const vkey = lib.ecdsaVkey(env.origin, Buffer.from(pk.PublicKey));
+        if (out.logVkey && out.logVkey !== vkey) problems.push(`apply()'s logVkey differs from the key's public key as the grader derives it (${vkey}): sign with the name "${env.origin}"`);
+        return { vkey, keyArn: m.Arn!, problems };
+      }
+    }
+  } catch (e) {
+    problems.push(`the signing key ${out.keyId} could not be read: ${(e as Error).message}`);
+  }
+  return { problems };
 }
 
 /** The witness function as Lambda runs it: event { body } (an add-checkpoint request), reply { statusCode, headers, body }. */
@@ -200,20 +240,24 @@ async function probeWitness(session: LabSession, t: PinnedTrust, out: LedgerAppl
   if (same.status === 200) {
     try {
       const merged = lib.addSignatures(note, same.body.split('\n').filter((l) => l.startsWith('— ')));
-      cosigned = lib.openNote(merged, [witnessVerifier]).verified.some((v) => v.keyId === witnessVerifier.keyId);
+      cosigned = lib.openNote(merged, [witnessVerifier]).verified.some((v) => v.keyId === witnessVerifier.keyId && v.type === 0x04);
     } catch { /* reported below */ }
   }
   probes.push({ name: 'cosigns the current checkpoint', status: same.status, ok: cosigned, detail: same.error ?? (cosigned ? `cosigned size ${cp.size} with ${witnessVerifier.name}` : `answered ${same.status}: ${same.body.slice(0, 200)}`) });
-  // 2. A checkpoint one entry larger whose root is random, with a made-up proof, signed by the log key.
-  const fake = lib.formatCheckpoint({ origin: cp.origin, size: cp.size + 1, root: randomBytes(32), extensions: [] });
-  const sig = await session.gateway.upstream.json<{ Signature?: Uint8Array }>(env.accountId, 'kms', 'Sign',
-    { KeyId: t.keyArn, Message: Buffer.from(fake), MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' }, env.region);
+  // 2. Log-signed checkpoints the witness must never cosign (the grader signs them through the emulator's
+  // KMS: nothing recorded, the key policy not consulted). The first with a random consistency proof: a
+  // 4xx other than 403/409 (422) is expected, and a 409 naming another size is followed once, as a log
+  // would (a witness that forgot what it cosigned answers 409 "0" and then cosigns anything).
   const logVerifier = lib.verifierFromVkey(t.trust.logVkeys[0]!);
-  const keyId = Buffer.alloc(4);
-  keyId.writeUInt32BE(logVerifier.keyId >>> 0);
-  const fakeNote = `${fake}\n— ${logVerifier.name} ${Buffer.concat([keyId, Buffer.from(sig.Signature ?? [])]).toString('base64')}\n`;
-  // A 409 names the size the witness holds: ask again from there, as a log would (a witness that
-  // forgot what it cosigned answers 409 "0" and then cosigns anything).
+  const signed = async (size: number): Promise<string> => {
+    const text = lib.formatCheckpoint({ origin: cp.origin, size, root: randomBytes(32), extensions: [] });
+    const sig = await session.gateway.upstream.json<{ Signature?: Uint8Array }>(env.accountId, 'kms', 'Sign',
+      { KeyId: t.keyArn, Message: Buffer.from(text), MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' }, env.region);
+    const keyId = Buffer.alloc(4);
+    keyId.writeUInt32BE(logVerifier.keyId >>> 0);
+    return `${text}\n— ${logVerifier.name} ${Buffer.concat([keyId, Buffer.from(sig.Signature ?? [])]).toString('base64')}\n`;
+  };
+  const fakeNote = await signed(cp.size + 1);
   let old = cp.size;
   let bad = await invokeWitness(session, out.witness.functionName, lib.addCheckpointRequest(old, [randomBytes(32)], fakeNote));
   const held = /^(\d+)\n?$/.exec(bad.body.trim());
@@ -221,12 +265,26 @@ async function probeWitness(session: LabSession, t: PinnedTrust, out: LedgerAppl
     old = Number(held[1]);
     bad = await invokeWitness(session, out.witness.functionName, lib.addCheckpointRequest(old, old === 0 ? [] : [randomBytes(32)], fakeNote));
   }
-  const refused = bad.status >= 400 && bad.status < 500 && bad.status !== 403 && bad.status !== 409;
-  probes.push({ name: 'refuses an inconsistent checkpoint', status: bad.status, ok: refused, detail: bad.error ?? `answered ${bad.status} to a log-signed checkpoint of size ${cp.size + 1} with a bad consistency proof from size ${old}${refused ? '' : ' (expected 422)'}` });
+  const failed: string[] = [];
+  if (!(bad.status >= 400 && bad.status < 500 && bad.status !== 403 && bad.status !== 409)) failed.push(`answered ${bad.status || bad.error} to a log-signed checkpoint of size ${cp.size + 1} with a bad consistency proof from size ${old} (expected 422)`);
+  // Then requests a witness that checks nothing would cosign: none may get a 200 (a cosignature).
+  const never: [string, number, string][] = [
+    [`size ${cp.size + 1}, random root, from size ${cp.size} with no proof`, cp.size, await signed(cp.size + 1)],
+    [`size ${cp.size} with another root (a fork), from size ${cp.size}`, cp.size, await signed(cp.size)],
+    [`size ${cp.size + 1}, random root, claiming it already holds size ${cp.size + 1}`, cp.size + 1, await signed(cp.size + 1)],
+  ];
+  for (const [what, from, n] of never) {
+    const r = await invokeWitness(session, out.witness.functionName, lib.addCheckpointRequest(from, [], n));
+    if (r.status === 200) failed.push(`cosigned a log-signed checkpoint of ${what}`);
+  }
+  const refused = failed.length === 0;
+  probes.push({ name: 'refuses an inconsistent checkpoint', status: bad.status, ok: refused, detail: refused ? `refused a bad consistency proof (${bad.status}) and ${never.length} more inconsistent checkpoints (no proof, a fork, a size it does not hold)` : list2(failed) });
   if (!cosigned) t.problems.push(`the witness did not cosign the ledger's current checkpoint with the key ${out.witness.vkey}`);
-  if (!refused) t.problems.push(`the witness did not refuse an inconsistent checkpoint (answered ${bad.status || bad.error})`);
+  if (!refused) t.problems.push(`the witness ${list2(failed)}`);
   return cosigned && refused;
 }
+
+const list2 = (xs: string[]) => xs.slice(0, 2).join('; ') + (xs.length > 2 ? ` and ${xs.length - 2} more` : '');
 
 /** Keeps the ledger's current checkpoint when it verifies with the pinned log key and is cosigned by a pinned witness. */
 export async function recordWitnessed(session: LabSession, t?: PinnedTrust): Promise<string | undefined> {

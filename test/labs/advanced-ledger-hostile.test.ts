@@ -1,7 +1,8 @@
 // Lab advanced-ledger against hostile submissions (REVIEW): the reference solution changed so that each
 // control passes the grader's probe while protecting nothing an administrator could not undo. Each
-// defect below must lose its check. The test is written for the fixed grader; until then it fails and
-// is marked `it.fails` (see the report of issue 13's review):
+// defect below must lose its check (the review of issue 13 found the grader credited all three; fixed:
+// the key is also tried as a second administrator from outside the office, the witness is sent checkpoints
+// it must never cosign, and ops-admin tries to lift a legal hold before the delete):
 // - the key policy delegates kms:* to the account and denies Sign / PutKeyPolicy / ScheduleKeyDeletion
 //   to ops-admin BY NAME: the probe (and the ledger-replace-key attack) act only as ops-admin, but an
 //   administrator creates another administrator and signs (checks.ts signing-admin-refused);
@@ -48,8 +49,7 @@ export const handler = async (event) => {
 `;
 
 describe('lab advanced-ledger against hostile submissions', () => {
-  // Fails today: the grader credits all three defects (REVIEW report, issue 13). Passes once fixed.
-  it.fails('a key policy that denies ops-admin by name, a stateless witness and legal-hold anchors each lose their check', async () => {
+  it('a key policy that denies ops-admin by name, a stateless witness and legal-hold anchors each lose their check', async () => {
     const ws = mkdtempSync(path.join(os.tmpdir(), 'seclab-advanced-ledger-hostile-'));
     writeFileSync(path.join(ws, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
     cpSync(path.join(SOLUTIONS_DIR, 'advanced-ledger'), path.join(ws, 'advanced-ledger'), { recursive: true });
@@ -58,7 +58,7 @@ describe('lab advanced-ledger against hostile submissions', () => {
     let sol = readFileSync(path.join(dir, 'solution.ts'), 'utf8');
     // The account may do anything with the key; only the user named ops-admin is refused.
     sol = patch(sol, "Action: ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:GetKeyPolicy', 'kms:ListResourceTags', 'kms:Verify', 'kms:CreateAlias']", "Action: 'kms:*'");
-    sol = patch(sol, "{ Sid: 'Immutable', Effect: 'Deny', Principal: { AWS: '*' }, Action: ['kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:CreateGrant'], Resource: '*' },",
+    sol = patch(sol, "{ Sid: 'Immutable', Effect: 'Deny', Principal: { AWS: '*' }, Action: ['kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:CreateGrant', 'kms:UpdateAlias', 'kms:DeleteAlias'], Resource: '*' },",
       "{ Sid: 'NotOpsAdmin', Effect: 'Deny', Principal: { AWS: `arn:aws:iam::${accountId}:user/ops-admin` }, Action: ['kms:Sign', 'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion'], Resource: '*' },");
     // Anchors: Object Lock enabled without a default retention (the feed sets a legal hold instead).
     sol = patch(sol, "ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: ANCHOR_RETENTION_DAYS } } },\n  }));\n\n  // The ledger bucket",
