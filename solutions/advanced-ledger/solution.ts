@@ -11,7 +11,7 @@
 import { CloudWatchLogsClient, PutSubscriptionFilterCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { KMSClient, CreateKeyCommand, CreateAliasCommand } from '@aws-sdk/client-kms';
-import { LambdaClient, AddPermissionCommand, CreateFunctionCommand } from '@aws-sdk/client-lambda';
+import { LambdaClient, AddPermissionCommand, CreateFunctionCommand, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { S3Client, CreateBucketCommand, PutBucketVersioningCommand, PutObjectLockConfigurationCommand, PutPublicAccessBlockCommand } from '@aws-sdk/client-s3';
 import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { zipDir, type LabInput } from 'seclab/kit';
@@ -123,6 +123,9 @@ export async function apply({ accountId, region, env }: LabInput<Env>) {
     Code: { ZipFile: zipDir(new URL('./witness/', import.meta.url)) },
     Environment: { Variables: { WITNESS_SKEY: witnessKey.skey, STATE_BUCKET: stateBucket, LOG_ORIGIN: env.origin, LOG_VKEY: logVkey } },
   })));
+  // One instance at a time: two racing instances could each cosign a different view of the same size
+  // (the Witness's compare-and-swap on its state refuses the loser too; this keeps the race from happening).
+  await wLambda.send(new PutFunctionConcurrencyCommand({ FunctionName: n.witnessFunction, ReservedConcurrentExecutions: 1 }));
   await wIam.send(new CreateRoleCommand({
     RoleName: n.witnessInvokerRole, Description: 'the company\'s ledger asks the witness to cosign',
     AssumeRolePolicyDocument: doc([{ Effect: 'Allow', Principal: { AWS: ledgerRoleArn }, Action: 'sts:AssumeRole' }]),
