@@ -155,11 +155,20 @@ const validSize = (v: number) => Number.isSafeInteger(v) && v >= 0;
 export function verifyInclusion(leaf: Hash, index: number, size: number, proof: Hash[], root: Hash): boolean {
   if (!validSize(index) || !validSize(size) || index >= size) return false;
   if (!isHash32(leaf) || !isHash32(root) || !Array.isArray(proof) || !proof.every(isHash32)) return false;
+  const r = inclusionWalk(leaf, index, size, proof);
+  return r !== undefined && r.equals(root);
+}
+
+/**
+ * RFC 9162 §2.1.3.2's walk from a leaf up through an inclusion proof: the root it leads to, or undefined
+ * when the proof has too many or too few hashes for (index, size).
+ */
+function inclusionWalk(leaf: Hash, index: number, size: number, proof: Hash[]): Hash | undefined {
   let fn = index;
   let sn = size - 1;
   let r = leaf;
   for (const p of proof) {
-    if (sn === 0) return false;
+    if (sn === 0) return undefined;
     if (fn % 2 === 1 || fn === sn) {
       r = nodeHash(p, r);
       while (fn % 2 === 0 && fn !== 0) {
@@ -172,7 +181,7 @@ export function verifyInclusion(leaf: Hash, index: number, size: number, proof: 
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }
-  return sn === 0 && r.equals(root);
+  return sn === 0 ? r : undefined;
 }
 
 /** RFC 9162 §2.1.4.2: does `proof` show that the tree (newSize, newRoot) extends (oldSize, oldRoot)? */
@@ -227,21 +236,6 @@ export function rootFromInclusionProof(leaf: Hash, index: number, size: number, 
   if (!isHash32(leaf) || !proof.every(isHash32)) throw new LedgerError('bad-proof', 'proof hashes must be 32 bytes each');
   const expected = inclusionRanges(index, size).length;
   if (proof.length !== expected) throw new LedgerError('bad-proof', `an inclusion proof for index ${index} in a tree of size ${size} has ${expected} hashes, got ${proof.length}`);
-  let fn = index;
-  let sn = size - 1;
-  let r = leaf;
-  for (const p of proof) {
-    if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      while (fn % 2 === 0 && fn !== 0) {
-        fn /= 2;
-        sn = Math.floor(sn / 2);
-      }
-    } else {
-      r = nodeHash(r, p);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return r;
+  // The length was checked against (index, size), so the walk ends at the root.
+  return inclusionWalk(leaf, index, size, proof)!;
 }
