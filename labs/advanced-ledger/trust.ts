@@ -14,7 +14,6 @@
 // gradeAudit(session): audit() (src/controls/ledger/audit.ts) over S3Store with the grader's own
 // credentials (the run account's root), the pinned trust and the evidence that survives: the anchors,
 // the trail bucket's log files, the app audit log group and the cosigned checkpoints the grader saw.
-import { randomBytes } from 'node:crypto';
 import { S3Client, HeadBucketCommand, GetObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
 import { LambdaClient, InvokeCommand } from '@aws-sdk/client-lambda';
 import { CloudWatchLogsClient, FilterLogEventsCommand, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
@@ -249,6 +248,9 @@ async function probeWitness(session: LabSession, t: PinnedTrust, out: LedgerAppl
   // 4xx other than 403/409 (422) is expected, and a 409 naming another size is followed once, as a log
   // would (a witness that forgot what it cosigned answers 409 "0" and then cosigns anything).
   const logVerifier = lib.verifierFromVkey(t.trust.logVkeys[0]!);
+  // The probes' bogus roots and proofs come from the run's seed, like every other choice of the grading.
+  const probeRandom = session.random.fork('ledger-witness-probes');
+  const randomBytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => probeRandom.int(0, 255)));
   const signed = async (size: number): Promise<string> => {
     const text = lib.formatCheckpoint({ origin: cp.origin, size, root: randomBytes(32), extensions: [] });
     const sig = await session.gateway.upstream.json<{ Signature?: Uint8Array }>(env.accountId, 'kms', 'Sign',
